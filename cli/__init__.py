@@ -1,0 +1,1 @@
+"""The command-line verbs. Runs without importing Qt so scripts and CI stay fast."""

@@ -1,0 +1,48 @@
+"""Command-line verbs over the services: demo, import, export, statement."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+from services.dataset import export_dataset, import_dataset, parse_json
+from services.errors import DomainError
+from services.uow import UnitOfWork
+
+EXIT_OK, EXIT_REFUSED = 0, 2
+
+
+def run_import(uow: Callable[[], UnitOfWork], path: str) -> int:
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        print(f"Impossible de lire le fichier « {path} » : {exc.strerror}.", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        report = import_dataset(uow(), parse_json(raw))
+    except DomainError as exc:
+        print(f"Import refusé, rien n'a été enregistré.\n{exc.message}", file=sys.stderr)
+        return EXIT_REFUSED
+    created = ", ".join(f"{n} {section}" for section, n in report.created.items()) or "aucun nouvel enregistrement"
+    print(f"Import terminé : {created}.")
+    if report.unchanged:
+        print(f"Déjà présents et identiques : {sum(report.unchanged.values())} enregistrement(s).")
+    for warning in report.warnings:
+        print(f"Avertissement : {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_export(uow: Callable[[], UnitOfWork], path: str) -> int:
+    data = export_dataset(uow())
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    try:
+        target = Path(path)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)  # never leave a half-written export behind
+    except OSError as exc:
+        print(f"Impossible d'écrire « {path} » : {exc.strerror}.", file=sys.stderr)
+        return EXIT_REFUSED
+    print(f"Export écrit dans {path}.")
+    return EXIT_OK

@@ -1,0 +1,96 @@
+"""Parcours — the one composition root: parses arguments, builds the engine and the unit-of-work
+factory, then starts the window or runs a command-line verb."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "Parcours"
+
+
+def default_database() -> str:
+    return str(Path(platformdirs.user_data_dir(APP_NAME)) / "parcours.sqlite")
+
+
+def log_file() -> Path:
+    folder = Path(platformdirs.user_log_dir(APP_NAME))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / "parcours.log"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="parcours", description="Parcours — Programme de Réussite Éducative")
+    parser.add_argument("--db", default=None, help="fichier SQLite ou URL SQLAlchemy (défaut : dossier de données)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("demo", help="remplit la base avec un programme fictif réaliste")
+    p = sub.add_parser("import", help="importe un fichier parcours-dataset/1")
+    p.add_argument("file")
+    p = sub.add_parser("export", help="exporte toute la base au format parcours-dataset/1")
+    p.add_argument("file")
+    p = sub.add_parser("statement", help="état mensuel d'une convention")
+    p.add_argument("--convention", required=True)
+    p.add_argument("--month", required=True, help="AAAA-MM")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--pdf", metavar="OUT.pdf")
+    p.add_argument("--issue", action="store_true")
+    p.add_argument("--with-names", action="store_true", help="noms des familles sur l'exemplaire du partenaire")
+    return parser
+
+
+def open_store(db: str):
+    """Engine + migrations + unit-of-work factory; refuses a database from a newer Parcours."""
+    from models.db import SchemaTooNew, make_engine, migrate, restrict_permissions
+    from services.errors import DatabaseVersionError
+    from services.uow import unit_of_work_factory
+
+    engine = make_engine(db)
+    try:
+        migrate(engine)
+    except SchemaTooNew as exc:
+        raise DatabaseVersionError(str(exc)) from None
+    restrict_permissions(db)
+    return engine, unit_of_work_factory(engine)
+
+
+def run_command(args, uow) -> int:
+    from cli import commands
+
+    if args.command == "import":
+        return commands.run_import(uow, args.file)
+    if args.command == "export":
+        return commands.run_export(uow, args.file)
+    if args.command == "demo":
+        return commands.run_demo(uow)
+    if args.command == "statement":
+        return commands.run_statement(uow, args)
+    raise AssertionError(args.command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(filename=str(log_file()), level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    db = args.db or default_database()
+    from services.errors import DomainError
+
+    try:
+        engine, uow = open_store(db)
+        if args.command is None:
+            from ui.app import run_app
+            return run_app(uow, db_label=db)
+        return run_command(args, uow)
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    except Exception:
+        logging.exception("unexpected error")
+        print(f"Une erreur inattendue est survenue. Le détail a été enregistré dans {log_file()}.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,14 @@
+"""SQLAlchemy tables of Parcours. No rules here: they live in services/."""
+from models.base import Base, Cents
+from models.conventions import Action, Convention, Intervenant, Partner, Tariff
+from models.eps import EpsMeeting, EpsSituation, Orientation
+from models.families import Child, Family, Guardian, Parcours
+from models.programme import Programme, User
+from models.sessions import HomeSession, Meeting, meeting_attendance
+from models.statements import Statement, StatementLine
+
+__all__ = [
+    "Action", "Base", "Cents", "Child", "Convention", "EpsMeeting", "EpsSituation", "Family", "Guardian",
+    "HomeSession", "Intervenant", "Meeting", "Orientation", "Parcours", "Partner", "Programme", "Statement",
+    "StatementLine", "Tariff", "User", "meeting_attendance",
+]

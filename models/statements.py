@@ -1,0 +1,54 @@
+"""Issued monthly statements. Drafts are computed on demand and never stored; once here, a row never changes."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, Cents, Record
+from models.conventions import Convention
+from models.enums import QUALIFICATIONS, TARIFF_KINDS, in_list
+
+
+class Statement(Base, Record):
+    __tablename__ = "statement"
+    __table_args__ = (
+        UniqueConstraint("convention_id", "month", name="uq_statement_month"),
+        UniqueConstraint("convention_id", "sequence", name="uq_statement_sequence"),
+        CheckConstraint("sequence >= 1", name="sequence"),
+    )
+
+    convention_id: Mapped[str] = mapped_column(ForeignKey("convention.id"))
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    sequence: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(80), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_by_id: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+    total: Mapped[Decimal] = mapped_column(Cents)
+    payload: Mapped[str] = mapped_column(Text)  # the statement as printed, in JSON: never recomputed
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    convention: Mapped[Convention] = relationship()
+    lines: Mapped[list["StatementLine"]] = relationship(back_populates="statement", order_by="StatementLine.position")
+
+
+class StatementLine(Base, Record):
+    __tablename__ = "statement_line"
+    __table_args__ = (
+        CheckConstraint(in_list("kind", TARIFF_KINDS), name="kind"),
+        CheckConstraint(in_list("qualification", QUALIFICATIONS), name="qualification"),
+    )
+
+    statement_id: Mapped[str] = mapped_column(ForeignKey("statement.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(32))
+    qualification: Mapped[str] = mapped_column(String(4))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Cents)
+    amount: Mapped[Decimal] = mapped_column(Cents)
+    month: Mapped[str] = mapped_column(String(7))  # the statement's month, or the corrected month
+
+    statement: Mapped[Statement] = relationship(back_populates="lines")

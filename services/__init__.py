@@ -1,0 +1,1 @@
+"""The rules and the verbs of Parcours. Only this layer opens sessions and writes."""

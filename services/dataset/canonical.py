@@ -1,0 +1,100 @@
+"""The interchange form of each stored record: what export writes and what a re-import is compared with."""
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+
+from models import (Child, Convention, EpsMeeting, Family, HomeSession, Intervenant, Meeting, Orientation,
+                    Parcours, Partner, Programme, User)
+
+FORMAT = "parcours-dataset/1"
+
+
+def iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def hhmm(value: time | None) -> str | None:
+    return value.strftime("%H:%M") if value else None
+
+
+def money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def key_of(record) -> str | None:
+    return record.key if record is not None else None
+
+
+def programme(p: Programme) -> dict:
+    return {"name": p.name, "holiday_zone": p.holiday_zone, "eligible_communes": list(p.eligible_communes or []),
+            "city": p.city}
+
+
+def user(u: User) -> dict:
+    return {"key": u.key, "name": u.name, "role": u.role, "active": u.active}
+
+
+def partner(p: Partner) -> dict:
+    return {"key": p.key, "name": p.name}
+
+
+def convention(c: Convention) -> dict:
+    tariffs: dict[str, dict[str, str]] = {}
+    for t in c.tariffs:
+        tariffs.setdefault(t.qualification, {})[t.kind] = money(t.unit_price)
+    return {
+        "key": c.key, "partner": c.partner.key, "action": c.action.name, "start": iso(c.start_date),
+        "end": iso(c.end_date), "max_families": c.max_families, "budget_cap": money(c.budget_cap),
+        "period_end_months": sorted(c.period_end_months or []), "tariffs": tariffs,
+        "budget_imputation": c.budget_imputation,
+    }
+
+
+def intervenant(i: Intervenant) -> dict:
+    return {"key": i.key, "partner": i.partner.key, "name": i.name, "qualification": i.qualification}
+
+
+def child(c: Child) -> dict:
+    return {"key": c.key, "first_name": c.first_name, "last_name": c.last_name, "birth_date": iso(c.birth_date),
+            "sex": c.sex, "school": c.school, "class": c.school_class}
+
+
+def family(f: Family) -> dict:
+    return {
+        "key": f.key, "name": f.name, "address": f.address, "commune": f.commune,
+        "priority_neighbourhood": f.priority_neighbourhood, "referent": key_of(f.referent),
+        "consent_date": iso(f.consent_date), "consent_scope": f.consent_scope, "notes": f.notes,
+        "guardians": [{"name": g.name, "relationship": g.relationship_to_child, "phone": g.phone} for g in f.guardians],
+        "children": sorted((child(c) for c in f.children), key=lambda c: c["key"]),
+    }
+
+
+def parcours(p: Parcours) -> dict:
+    return {"key": p.key, "child": p.child.key, "referent": key_of(p.referent), "status": p.status,
+            "start": iso(p.start_date), "end": iso(p.end_date), "objectives": p.objectives,
+            "exit_reason": p.exit_reason}
+
+
+def eps_meeting(m: EpsMeeting) -> dict:
+    return {"key": m.key, "date": iso(m.date), "notes": m.notes,
+            "situations": sorted(({"family": s.family.key, "recommendation": s.recommendation} for s in m.situations),
+                                 key=lambda s: (s["family"], s["recommendation"] or ""))}
+
+
+def orientation(o: Orientation) -> dict:
+    return {"key": o.key, "family": o.family.key, "convention": o.convention.key, "eps_date": iso(o.eps_date),
+            "status": o.status, "decided_on": iso(o.decided_on), "decided_by": key_of(o.decided_by),
+            "end": iso(o.end_date), "reason": o.reason}
+
+
+def session(s: HomeSession) -> dict:
+    return {"key": s.key, "family": s.family.key, "intervenant": s.intervenant.key, "date": iso(s.date),
+            "start_time": hhmm(s.start_time), "duration_minutes": s.duration_minutes, "status": s.status,
+            "referent_present": s.referent_present, "children_present": s.children_present,
+            "approved_exception": s.approved_exception, "approved_by": key_of(s.approved_by), "notes": s.notes}
+
+
+def meeting(m: Meeting) -> dict:
+    return {"key": m.key, "convention": m.convention.key, "kind": m.kind, "date": iso(m.date),
+            "intervenants": sorted(i.key for i in m.intervenants), "notes": m.notes}

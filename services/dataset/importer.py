@@ -1,0 +1,416 @@
+"""Import of a `parcours-dataset/1` file: one transaction, all or nothing.
+
+Each record is first read into its interchange form (validated, references kept as keys), then either
+found identical to the stored record of the same key (nothing to do), found different (refused), or
+created. The programme's rules are reported as warnings: history is taken as it happened.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy import select
+
+from models import (Action, Child, Convention, EpsMeeting, EpsSituation, Family, Guardian, HomeSession, Intervenant,
+                    Meeting, Orientation, Parcours, Partner, Programme, Tariff, User)
+from models.enums import (HOLIDAY_ZONES, MEETING_KINDS, ORIENTATION_STATUSES, PARCOURS_STATUSES, QUALIFICATIONS,
+                          ROLES, SESSION_STATUSES, SEXES, TARIFF_KINDS)
+from services.dataset import canonical
+from services.dataset.fields import RECORD_LABELS, RecordReader, parse_money
+from services.dataset.rules import programme_rule_warnings
+from services.errors import ImportRejected
+from services.uow import UnitOfWork
+
+SECTION_MODELS = {
+    "users": User, "partners": Partner, "conventions": Convention, "intervenants": Intervenant,
+    "families": Family, "children": Child, "parcours": Parcours, "eps_meetings": EpsMeeting,
+    "orientations": Orientation, "sessions": HomeSession, "meetings": Meeting,
+}
+# Order matters: a record may only refer to sections above it.
+SECTIONS = ("users", "partners", "conventions", "intervenants", "families", "parcours", "eps_meetings",
+            "orientations", "sessions", "meetings")
+KNOWN_TOP_LEVEL = {"format", "programme", *SECTIONS}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    created: dict[str, int]
+    unchanged: dict[str, int]
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def created_total(self) -> int:
+        return sum(self.created.values())
+
+
+def parse_json(text: str | bytes) -> Any:
+    try:
+        return json.loads(text)
+    except UnicodeDecodeError:
+        raise ImportRejected("Le fichier n'est pas un texte UTF-8 lisible.") from None
+    except json.JSONDecodeError as exc:
+        raise ImportRejected(
+            f"Le fichier n'est pas un JSON valide (ligne {exc.lineno}, colonne {exc.colno}) : {exc.msg}."
+        ) from None
+
+
+def import_dataset(uow: UnitOfWork, data: Any) -> ImportReport:
+    if not isinstance(data, dict):
+        raise ImportRejected("Le fichier doit contenir un objet JSON {…} au format « parcours-dataset/1 ».")
+    if data.get("format") != canonical.FORMAT:
+        raise ImportRejected(
+            f"Format non reconnu : « {data.get('format')} ». Ce fichier doit déclarer \"format\": \"{canonical.FORMAT}\"."
+        )
+    unknown = sorted(set(data) - KNOWN_TOP_LEVEL)
+    if unknown:
+        raise ImportRejected(f"Rubrique inconnue dans le fichier : {', '.join(unknown)}.")
+    with uow:
+        importer = _Importer(uow.session)
+        importer.run(data)
+        warnings = programme_rule_warnings(uow.session, importer.touched_families)
+        uow.commit()
+        return ImportReport(dict(importer.created), dict(importer.unchanged), tuple(warnings))
+
+
+class _Importer:
+    def __init__(self, session):
+        self.session = session
+        self.created: dict[str, int] = {}
+        self.unchanged: dict[str, int] = {}
+        self._stored: dict[str, dict[str, Any]] = {}
+        self.touched_families: set[str] = set()
+
+    # -- references ---------------------------------------------------------------------------------
+    def stored(self, section: str) -> dict[str, Any]:
+        """Every stored record of a section by key, loaded once (new records are added as they are made)."""
+        if section not in self._stored:
+            model = SECTION_MODELS[section]
+            self._stored[section] = {r.key: r for r in self.session.scalars(select(model))}
+        return self._stored[section]
+
+    def ref(self, reader: RecordReader, field_name: str, section: str, required: bool = True):
+        key = reader.raw.get(field_name)
+        if key is None:
+            if required:
+                raise reader.fail(field_name, "référence obligatoire manquante")
+            return None
+        if not isinstance(key, str):
+            raise reader.fail(field_name, "une clé (texte) est attendue")
+        target = self.stored(section).get(key)
+        if target is None:
+            raise reader.fail(
+                field_name,
+                f"référence inconnue : aucun(e) {RECORD_LABELS[section].lower()} de clé « {key} » dans le fichier "
+                "ni dans la base",
+            )
+        return target
+
+    def check_role(self, reader: RecordReader, field_name: str, user: User | None, roles: tuple[str, ...]) -> None:
+        if user is not None and user.role not in roles:
+            raise reader.fail(field_name, f"« {user.key} » est {user.role}, attendu : {' ou '.join(roles)}")
+
+    # -- the run ------------------------------------------------------------------------------------
+    def run(self, data: dict) -> None:
+        if data.get("programme") is not None:
+            self.import_programme(RecordReader("programme", data["programme"]))
+        for section in SECTIONS:
+            raw_list = data.get(section)
+            if raw_list is None:
+                continue
+            if not isinstance(raw_list, list):
+                raise ImportRejected(f"La rubrique « {section} » doit être une liste […].")
+            seen: set[str] = set()
+            readers = []
+            for position, raw in enumerate(raw_list):
+                reader = RecordReader(section, raw, position)
+                if reader.key in seen:
+                    raise ImportRejected(
+                        f"{RECORD_LABELS[section]} « {reader.key} » : clé en double dans la rubrique « {section} »."
+                    )
+                seen.add(reader.key)
+                readers.append(reader)
+            if section == "families":
+                self._check_child_keys(readers)
+            build = getattr(self, f"build_{section}")
+            for reader in readers:
+                self._import_one(section, reader, build)
+            self.session.flush()
+
+    def _import_one(self, section: str, reader: RecordReader, build: Callable) -> None:
+        spec, make = build(reader)
+        existing = self.stored(section).get(reader.key)
+        if existing is not None:
+            stored_form = getattr(canonical, _CANONICAL[section])(existing)
+            differing = [k for k in spec if _normalise(spec[k]) != _normalise(stored_form.get(k))]
+            if differing:
+                raise ImportRejected(
+                    f"{RECORD_LABELS[section]} « {reader.key} » : cette clé existe déjà dans la base avec un contenu "
+                    f"différent (champ(s) : {', '.join(differing)}). Corrigez le fichier ou changez la clé.",
+                    field=differing[0],
+                )
+            self.unchanged[section] = self.unchanged.get(section, 0) + 1
+            return
+        record = make()
+        self.session.add(record)
+        self.stored(section)[reader.key] = record
+        self.created[section] = self.created.get(section, 0) + 1
+
+    # -- sections -----------------------------------------------------------------------------------
+    def import_programme(self, r: RecordReader) -> None:
+        spec = {
+            "name": r.text("name"), "holiday_zone": r.choice("holiday_zone", HOLIDAY_ZONES),
+            "eligible_communes": r.text_list("eligible_communes"), "city": r.text("city", required=False),
+        }
+        existing = self.session.scalars(select(Programme)).first()
+        if existing is None:
+            self.session.add(Programme(**spec))
+            self.created["programme"] = 1
+        elif canonical.programme(existing) != spec:
+            raise ImportRejected(
+                f"Programme : la base contient déjà le programme « {existing.name} », différent de celui du fichier."
+            )
+        else:
+            self.unchanged["programme"] = 1
+
+    def build_users(self, r: RecordReader):
+        spec = {"key": r.key, "name": r.text("name"), "role": r.choice("role", ROLES),
+                "active": r.boolean("active", default=True)}
+        return spec, lambda: User(**spec)
+
+    def build_partners(self, r: RecordReader):
+        spec = {"key": r.key, "name": r.text("name")}
+        return spec, lambda: Partner(**spec)
+
+    def build_conventions(self, r: RecordReader):
+        partner = self.ref(r, "partner", "partners")
+        start, end = r.date("start"), r.date("end", required=False)
+        if end is not None and end < start:
+            raise r.fail("end", "la fin de la convention précède son début")
+        months = r.list("period_end_months")
+        for m in months:
+            if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 12:
+                raise r.fail("period_end_months", f"mois de fin de période invalide : {m!r} (de 1 à 12)")
+        if len(set(months)) != len(months):
+            raise r.fail("period_end_months", "un mois apparaît deux fois")
+        tariffs = self._read_tariffs(r)
+        spec = {
+            "key": r.key, "partner": partner.key, "action": r.text("action", max_length=200), "start": canonical.iso(start),
+            "end": canonical.iso(end), "max_families": r.integer("max_families", required=False, minimum=0),
+            "budget_cap": canonical.money(r.money("budget_cap", required=False)),
+            "period_end_months": sorted(months), "tariffs": tariffs,
+            "budget_imputation": r.text("budget_imputation", required=False),
+        }
+
+        def make():
+            convention = Convention(
+                key=r.key, partner=partner, action=self._action(spec["action"]), start_date=start, end_date=end,
+                max_families=spec["max_families"], budget_cap=r.money("budget_cap", required=False),
+                period_end_months=spec["period_end_months"], budget_imputation=spec["budget_imputation"],
+            )
+            convention.tariffs = [
+                Tariff(qualification=q, kind=k, unit_price=parse_money(v, None))
+                for q, kinds in tariffs.items() for k, v in kinds.items()
+            ]
+            return convention
+
+        return spec, make
+
+    def _read_tariffs(self, r: RecordReader) -> dict[str, dict[str, str]]:
+        raw = r.raw.get("tariffs")
+        if not isinstance(raw, dict) or not raw:
+            raise r.fail("tariffs", "la grille des tarifs est obligatoire : {\"AES\": {…}, \"TISF\": {…}}")
+        tariffs: dict[str, dict[str, str]] = {}
+        for qualification, kinds in raw.items():
+            if qualification not in QUALIFICATIONS:
+                raise r.fail("tariffs", f"qualification inconnue « {qualification} » (valeurs possibles : AES, TISF)")
+            if not isinstance(kinds, dict):
+                raise r.fail("tariffs", f"les tarifs {qualification} doivent être un objet {{…}}")
+            tariffs[qualification] = {}
+            for kind, value in kinds.items():
+                if kind not in TARIFF_KINDS:
+                    raise r.fail("tariffs", f"type de tarif inconnu « {kind} » (valeurs possibles : {', '.join(TARIFF_KINDS)})")
+                amount = parse_money(value, lambda reason: r.fail(f"tariffs.{qualification}.{kind}", reason))
+                tariffs[qualification][kind] = canonical.money(amount)
+        return tariffs
+
+    def _action(self, name: str) -> Action:
+        action = self.session.scalars(select(Action).where(Action.name == name)).first()
+        if action is None:
+            action = Action(name=name)
+            self.session.add(action)
+            self.session.flush()
+        return action
+
+    def build_intervenants(self, r: RecordReader):
+        partner = self.ref(r, "partner", "partners")
+        spec = {"key": r.key, "partner": partner.key, "name": r.text("name"),
+                "qualification": r.choice("qualification", QUALIFICATIONS)}
+        return spec, lambda: Intervenant(key=r.key, partner=partner, name=spec["name"],
+                                         qualification=spec["qualification"])
+
+    def _check_child_keys(self, readers: list[RecordReader]) -> None:
+        seen: set[str] = set()
+        for reader in readers:
+            for raw in reader.list("children"):
+                child = RecordReader("children", raw)
+                if child.key in seen:
+                    raise ImportRejected(f"Enfant « {child.key} » : clé en double dans le fichier.")
+                seen.add(child.key)
+
+    def build_families(self, r: RecordReader):
+        referent = self.ref(r, "referent", "users", required=False)
+        self.check_role(r, "referent", referent, ("referent", "coordinator"))
+        children = []
+        for raw in r.list("children"):
+            c = RecordReader("children", raw)
+            children.append({
+                "key": c.key, "first_name": c.text("first_name", max_length=120),
+                "last_name": c.text("last_name", max_length=120), "birth_date": canonical.iso(c.date("birth_date")),
+                "sex": c.choice("sex", SEXES, required=False), "school": c.text("school", required=False, max_length=200),
+                "class": c.text("class", required=False, max_length=40),
+            })
+            if c.key in self.stored("children") and r.key not in self.stored("families"):
+                raise c.fail("key", "un enfant de cette clé existe déjà dans une autre famille")
+        guardians = []
+        for raw in r.list("guardians"):
+            if not isinstance(raw, dict):
+                raise r.fail("guardians", "chaque responsable légal doit être un objet {…}")
+            g = RecordReader("families", {**raw, "key": r.key})
+            guardians.append({"name": g.text("name"), "relationship": g.text("relationship", required=False, max_length=60),
+                              "phone": g.text("phone", required=False, max_length=40)})
+        spec = {
+            "key": r.key, "name": r.text("name"), "address": r.text("address", required=False, max_length=300),
+            "commune": r.text("commune", max_length=120), "priority_neighbourhood": r.boolean("priority_neighbourhood"),
+            "referent": canonical.key_of(referent), "consent_date": canonical.iso(r.date("consent_date", required=False)),
+            "consent_scope": r.text("consent_scope", required=False, max_length=300), "notes": r.text("notes", required=False),
+            "guardians": guardians, "children": sorted(children, key=lambda c: c["key"]),
+        }
+        self.touched_families.add(r.key)
+
+        def make():
+            family = Family(
+                key=r.key, name=spec["name"], address=spec["address"], commune=spec["commune"],
+                priority_neighbourhood=spec["priority_neighbourhood"], referent=referent,
+                consent_date=r.date("consent_date", required=False), consent_scope=spec["consent_scope"],
+                notes=spec["notes"],
+            )
+            family.guardians = [Guardian(position=i, name=g["name"], relationship_to_child=g["relationship"],
+                                         phone=g["phone"]) for i, g in enumerate(guardians)]
+            family.children = [
+                Child(key=c["key"], first_name=c["first_name"], last_name=c["last_name"],
+                      birth_date=_date(c["birth_date"]), sex=c["sex"], school=c["school"], school_class=c["class"])
+                for c in children
+            ]
+            for child in family.children:
+                self.stored("children")[child.key] = child
+            return family
+
+        return spec, make
+
+    def build_parcours(self, r: RecordReader):
+        child = self.ref(r, "child", "children")
+        referent = self.ref(r, "referent", "users", required=False)
+        self.check_role(r, "referent", referent, ("referent", "coordinator"))
+        start, end = r.date("start", required=False), r.date("end", required=False)
+        if start and end and end < start:
+            raise r.fail("end", "la fin du parcours précède son début")
+        spec = {"key": r.key, "child": child.key, "referent": canonical.key_of(referent),
+                "status": r.choice("status", PARCOURS_STATUSES), "start": canonical.iso(start), "end": canonical.iso(end),
+                "objectives": r.text("objectives", required=False), "exit_reason": r.text("exit_reason", required=False)}
+        return spec, lambda: Parcours(key=r.key, child=child, referent=referent, status=spec["status"], start_date=start,
+                                      end_date=end, objectives=spec["objectives"], exit_reason=spec["exit_reason"])
+
+    def build_eps_meetings(self, r: RecordReader):
+        situations = []
+        for raw in r.list("situations"):
+            if not isinstance(raw, dict):
+                raise r.fail("situations", "chaque situation doit être un objet {…}")
+            s = RecordReader("eps_meetings", {**raw, "key": r.key})
+            family = self.ref(s, "family", "families")
+            situations.append((family, s.text("recommendation", required=False)))
+        spec = {"key": r.key, "date": canonical.iso(r.date("date")), "notes": r.text("notes", required=False),
+                "situations": sorted(({"family": f.key, "recommendation": rec} for f, rec in situations),
+                                     key=lambda s: (s["family"], s["recommendation"] or ""))}
+
+        def make():
+            meeting = EpsMeeting(key=r.key, date=r.date("date"), notes=spec["notes"])
+            meeting.situations = [EpsSituation(family=f, recommendation=rec) for f, rec in situations]
+            return meeting
+
+        return spec, make
+
+    def build_orientations(self, r: RecordReader):
+        family = self.ref(r, "family", "families")
+        convention = self.ref(r, "convention", "conventions")
+        decided_by = self.ref(r, "decided_by", "users", required=False)
+        self.check_role(r, "decided_by", decided_by, ("coordinator",))
+        eps_date, decided_on, end = r.date("eps_date"), r.date("decided_on", required=False), r.date("end", required=False)
+        status = r.choice("status", ORIENTATION_STATUSES)
+        if decided_on and decided_on < eps_date:
+            raise r.fail("decided_on", "la décision précède la séance d'EPS")
+        if end and decided_on and end < decided_on:
+            raise r.fail("end", "la fin de l'orientation précède la décision")
+        if status in ("validated", "ended") and decided_on is None:
+            raise r.fail("decided_on", "une orientation validée ou terminée doit avoir une date de décision")
+        spec = {"key": r.key, "family": family.key, "convention": convention.key, "eps_date": canonical.iso(eps_date),
+                "status": status, "decided_on": canonical.iso(decided_on), "decided_by": canonical.key_of(decided_by),
+                "end": canonical.iso(end), "reason": r.text("reason", required=False)}
+        self.touched_families.add(family.key)
+        return spec, lambda: Orientation(key=r.key, family=family, convention=convention, eps_date=eps_date,
+                                         status=status, decided_on=decided_on, decided_by=decided_by, end_date=end,
+                                         reason=spec["reason"])
+
+    def build_sessions(self, r: RecordReader):
+        family = self.ref(r, "family", "families")
+        intervenant = self.ref(r, "intervenant", "intervenants")
+        approved_by = self.ref(r, "approved_by", "users", required=False)
+        self.check_role(r, "approved_by", approved_by, ("coordinator",))
+        day, start = r.date("date"), r.time("start_time")
+        spec = {
+            "key": r.key, "family": family.key, "intervenant": intervenant.key, "date": canonical.iso(day),
+            "start_time": canonical.hhmm(start), "duration_minutes": r.integer("duration_minutes", minimum=1, maximum=1440),
+            "status": r.choice("status", SESSION_STATUSES), "referent_present": r.boolean("referent_present"),
+            "children_present": r.integer("children_present", required=False, minimum=0, maximum=30),
+            "approved_exception": r.boolean("approved_exception"), "approved_by": canonical.key_of(approved_by),
+            "notes": r.text("notes", required=False),
+        }
+        if approved_by is not None and not spec["approved_exception"]:
+            raise r.fail("approved_by", "une personne a approuvé une dérogation qui n'est pas marquée approuvée")
+        self.touched_families.add(family.key)
+        return spec, lambda: HomeSession(
+            key=r.key, family=family, intervenant=intervenant, date=day, start_time=start,
+            duration_minutes=spec["duration_minutes"], status=spec["status"],
+            referent_present=spec["referent_present"], children_present=spec["children_present"],
+            approved_exception=spec["approved_exception"], approved_by=approved_by, notes=spec["notes"])
+
+    def build_meetings(self, r: RecordReader):
+        convention = self.ref(r, "convention", "conventions")
+        keys = r.text_list("intervenants")
+        if len(set(keys)) != len(keys):
+            raise r.fail("intervenants", "un intervenant apparaît deux fois")
+        intervenants = [self.ref(RecordReader("meetings", {"key": r.key, "intervenants": k}), "intervenants",
+                                 "intervenants") for k in keys]
+        spec = {"key": r.key, "convention": convention.key, "kind": r.choice("kind", MEETING_KINDS),
+                "date": canonical.iso(r.date("date")), "intervenants": sorted(keys), "notes": r.text("notes", required=False)}
+        return spec, lambda: Meeting(key=r.key, convention=convention, kind=spec["kind"], date=_date(spec["date"]),
+                                     intervenants=intervenants, notes=spec["notes"])
+
+
+_CANONICAL = {
+    "users": "user", "partners": "partner", "conventions": "convention", "intervenants": "intervenant",
+    "families": "family", "parcours": "parcours", "eps_meetings": "eps_meeting", "orientations": "orientation",
+    "sessions": "session", "meetings": "meeting",
+}
+
+
+def _date(value: str | None):
+    from datetime import date
+    return date.fromisoformat(value) if value else None
+
+
+def _normalise(value: Any) -> Any:
+    """Absent, null and empty lists compare equal: a file need not repeat optional fields."""
+    if value in (None, [], {}):
+        return None
+    return value

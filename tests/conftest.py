@@ -1,0 +1,33 @@
+import os
+import sys
+from pathlib import Path
+
+# Headless Qt for every test; set before any Qt import.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pytest  # noqa: E402
+
+from models.db import make_engine, migrate  # noqa: E402
+from services.uow import unit_of_work_factory  # noqa: E402
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return str(tmp_path / "parcours.sqlite")
+
+
+@pytest.fixture
+def engine(db_path):
+    engine = make_engine(db_path)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def uow(engine):
+    """A factory of units of work on a fresh, migrated temporary database."""
+    return unit_of_work_factory(engine)

@@ -1,0 +1,1 @@
+"""Qt only: windows, dialogs, table models, background operations. Never imports sqlalchemy or models."""
