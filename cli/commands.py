@@ -46,3 +46,21 @@ def run_export(uow: Callable[[], UnitOfWork], path: str) -> int:
         return EXIT_REFUSED
     print(f"Export écrit dans {path}.")
     return EXIT_OK
+
+
+def run_demo(uow: Callable[[], UnitOfWork]) -> int:
+    from services.demo import load_demo
+
+    try:
+        summary = load_demo(uow())
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_REFUSED
+    print(summary)
+    return EXIT_OK
+
+
+def run_statement(uow: Callable[[], UnitOfWork], args) -> int:
+    from cli.statement_command import run
+
+    return run(uow, args)
