@@ -1,0 +1,232 @@
+"""Monthly statements: drafts computed on demand, issued statements numbered, stored and frozen.
+
+Regularisation: when the data of an issued month changes, that statement stays as issued; the next draft
+carries, for that month, recomputed − issued − regularisations already issued, per (kind, qualification,
+unit price).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+from datetime import date, datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import func, select
+
+from models import Convention, Programme, Statement as StoredStatement, StatementLine as StoredLine, User
+from services.billing.loading import convention_by_key, families_under_orientation, load_facts
+from services.billing.rules import MonthBilling, bill_month, billing_window, month_bounds
+from services.billing.statement import (KIND_ORDER, FamilyDetail, IntervenantDetail, Statement, StatementFlag,
+                                        StatementLine, from_payload, to_payload)
+from services.errors import StatementError
+from services.formatting import month_in_words
+from services.uow import UnitOfWork
+
+CENT = Decimal("0.01")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+LineKey = tuple[str, str, Decimal]  # (kind, qualification, unit price)
+
+
+def get_statement(uow: UnitOfWork, convention_key: str, month: str) -> Statement:
+    """The stored statement of an issued month, or the draft computed now."""
+    with uow:
+        convention = convention_by_key(uow.session, convention_key)
+        _check_month(convention, month)
+        stored = _stored(uow.session, convention, month)
+        if stored is not None:
+            return from_payload(stored.payload, pdf_sha256=stored.pdf_sha256)
+        return compute_draft(uow.session, convention, month)
+
+
+def issued_pdf(uow: UnitOfWork, convention_key: str, month: str) -> bytes | None:
+    with uow:
+        convention = convention_by_key(uow.session, convention_key)
+        stored = _stored(uow.session, convention, month)
+        return stored.pdf if stored is not None else None
+
+
+def list_issued(uow: UnitOfWork, convention_key: str) -> tuple[Statement, ...]:
+    with uow:
+        convention = convention_by_key(uow.session, convention_key)
+        rows = uow.session.scalars(select(StoredStatement).where(StoredStatement.convention_id == convention.id)
+                                   .order_by(StoredStatement.sequence))
+        return tuple(from_payload(r.payload, pdf_sha256=r.pdf_sha256) for r in rows)
+
+
+def issue_statement(uow: UnitOfWork, convention_key: str, month: str, issued_by: str | None = None,
+                    render_pdf=None) -> Statement:
+    """Number, store and freeze the month. `render_pdf(statement) -> bytes` makes the stored PDF."""
+    with uow:
+        session = uow.session
+        convention = convention_by_key(session, convention_key)
+        _check_month(convention, month)
+        if _stored(session, convention, month) is not None:
+            raise StatementError(f"L'état de {month_in_words(month)} est déjà émis ; il ne peut plus changer.")
+        for earlier in _months_between(_month_of(convention.start_date), month)[:-1]:
+            if _stored(session, convention, earlier) is None:
+                raise StatementError(
+                    f"L'état de {month_in_words(earlier)} est encore un projet : les mois s'émettent dans l'ordre. "
+                    f"Émettez d'abord {month_in_words(earlier)}.")
+        user = None
+        if issued_by is not None:
+            user = session.scalars(select(User).where(User.key == issued_by)).first()
+        sequence = (session.scalar(select(func.count()).select_from(StoredStatement)
+                                   .where(StoredStatement.convention_id == convention.id)) or 0) + 1
+        draft = compute_draft(session, convention, month)
+        issued_at = datetime.now(timezone.utc).replace(microsecond=0)
+        statement = from_payload(to_payload(draft), status="issued", number=f"{convention.key}-{sequence:03d}",
+                                 issued_at=issued_at.isoformat())
+        pdf = render_pdf(statement) if render_pdf is not None else None
+        digest = hashlib.sha256(pdf).hexdigest() if pdf is not None else None
+        statement = from_payload(to_payload(statement), pdf_sha256=digest)
+        stored = StoredStatement(
+            convention_id=convention.id, month=month, sequence=sequence, number=statement.number,
+            issued_at=issued_at, issued_by_id=user.id if user else None, total=statement.total,
+            payload=to_payload(statement), pdf=pdf, pdf_sha256=digest)
+        session.add(stored)
+        session.flush()
+        session.add_all(StoredLine(statement_id=stored.id, position=i, kind=l.kind, qualification=l.qualification,
+                                   quantity=l.quantity, unit_price=l.unit_price, amount=l.amount, month=l.month)
+                        for i, l in enumerate(statement.lines))
+        uow.commit()
+        return statement
+
+
+def compute_draft(session, convention: Convention, month: str) -> Statement:
+    issued_months = [m for m in session.scalars(
+        select(StoredStatement.month).where(StoredStatement.convention_id == convention.id)) if m < month]
+    first_month = min(issued_months, default=month)
+    window_start, window_end = billing_window(first_month)[0], billing_window(month)[1]
+    facts = load_facts(session, convention, window_start, window_end)
+    billing = bill_month(facts, month)
+
+    lines = _lines(billing, month)
+    if issued_months:
+        lines += _regularisations(session, convention, facts, sorted(issued_months))
+    total = sum((l.amount for l in lines), Decimal("0.00"))
+
+    year = month[:4]
+    year_start = max(date(int(year), 1, 1), convention.start_date)
+    issued_this_year = session.scalar(select(func.coalesce(func.sum(StoredStatement.total), 0)).where(
+        StoredStatement.convention_id == convention.id, StoredStatement.month >= f"{year}-01",
+        StoredStatement.month < month))
+    previous_total = (Decimal(issued_this_year) / 100).quantize(CENT)  # raw SQL sum is in cents
+    programme = session.scalars(select(Programme)).first()
+    terms = facts.terms
+    return Statement(
+        convention=convention.key, month=month, status="draft", number=None, issued_at=None,
+        programme=programme.name, city=programme.city, partner=terms.partner_name, action=terms.action,
+        budget_imputation=terms.budget_imputation, period_start=terms.start.isoformat(),
+        period_end=terms.end.isoformat() if terms.end else None, lines=tuple(lines), total=total,
+        flags=tuple(_flag(facts, f) for f in billing.flags),
+        families=_family_details(facts, billing), intervenants=_intervenant_details(facts, billing),
+        year_to_date=previous_total + total, budget_cap=terms.budget_cap,
+        families_this_year=families_under_orientation(session, convention, year_start, month_bounds(month)[1]),
+        max_families=terms.max_families,
+    )
+
+
+def group_units(billing: MonthBilling) -> Counter[LineKey]:
+    return Counter((u.kind, u.qualification, u.unit_price) for u in billing.units)
+
+
+def _line(key: LineKey, quantity: int, month: str) -> StatementLine:
+    kind, qualification, price = key
+    amount = (price * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+    return StatementLine(kind, qualification, quantity, price, amount, month)
+
+
+def _sort_key(key: LineKey) -> tuple:
+    return (KIND_ORDER.index(key[0]), key[1], key[2])
+
+
+def _lines(billing: MonthBilling, month: str) -> list[StatementLine]:
+    counts = group_units(billing)
+    return [_line(key, counts[key], month) for key in sorted(counts, key=_sort_key)]
+
+
+def _regularisations(session, convention, facts, issued_months: list[str]) -> list[StatementLine]:
+    stored: dict[str, Counter] = defaultdict(Counter)
+    rows = session.execute(
+        select(StoredLine.month, StoredLine.kind, StoredLine.qualification, StoredLine.unit_price, StoredLine.quantity)
+        .join(StoredStatement, StoredStatement.id == StoredLine.statement_id)
+        .where(StoredStatement.convention_id == convention.id))
+    for month, kind, qualification, price, quantity in rows:
+        stored[month][(kind, qualification, price)] += quantity
+    lines = []
+    for month in issued_months:
+        recomputed = group_units(bill_month(facts, month))
+        for key in sorted(set(recomputed) | set(stored[month]), key=_sort_key):
+            difference = recomputed[key] - stored[month][key]
+            if difference:
+                lines.append(_line(key, difference, month))
+    return lines
+
+
+def _flag(facts, flag) -> StatementFlag:
+    family = facts.families.get(flag.family_id) if flag.family_id else None
+    intervenant = facts.intervenants.get(flag.intervenant_id) if flag.intervenant_id else None
+    return StatementFlag(flag.kind, flag.date.isoformat(), flag.session_key, flag.meeting_key,
+                         family.code if family else None, intervenant.code if intervenant else None,
+                         flag.approved, flag.billed)
+
+
+def _family_details(facts, billing: MonthBilling) -> tuple[FamilyDetail, ...]:
+    sessions, preparations, amounts = Counter(), Counter(), defaultdict(Decimal)
+    for u in billing.units:
+        if u.family_id is None:
+            continue
+        (sessions if u.kind == "home_intervention" else preparations)[u.family_id] += 1
+        amounts[u.family_id] += u.unit_price
+    ids = set(amounts) | set(billing.minutes_by_family)
+    details = [FamilyDetail(facts.families[i].code, facts.families[i].name, sessions[i], preparations[i],
+                            billing.minutes_by_family.get(i, 0), amounts[i].quantize(CENT)) for i in ids]
+    return tuple(sorted(details, key=lambda d: d.code))
+
+
+def _intervenant_details(facts, billing: MonthBilling) -> tuple[IntervenantDetail, ...]:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    amounts = defaultdict(Decimal)
+    for u in billing.units:
+        counts[u.intervenant_id][u.kind] += 1
+        amounts[u.intervenant_id] += u.unit_price
+    ids = set(amounts) | set(billing.minutes_by_intervenant)
+    details = []
+    for i in ids:
+        person, c = facts.intervenants[i], counts[i]
+        details.append(IntervenantDetail(
+            person.code, person.name, person.qualification or "", c["home_intervention"], c["weekly_preparation"],
+            c["launch_meeting"] + c["period_end_meeting"], billing.minutes_by_intervenant.get(i, 0),
+            amounts[i].quantize(CENT)))
+    return tuple(sorted(details, key=lambda d: d.name))
+
+
+def _stored(session, convention, month) -> StoredStatement | None:
+    return session.scalars(select(StoredStatement).where(
+        StoredStatement.convention_id == convention.id, StoredStatement.month == month)).first()
+
+
+def _month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def _months_between(first: str, last: str) -> list[str]:
+    months, (year, month) = [], (int(first[:4]), int(first[5:]))
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _check_month(convention: Convention, month: str) -> None:
+    if not isinstance(month, str) or not _MONTH.match(month):
+        raise StatementError(f"Mois invalide « {month} » : attendu AAAA-MM, par exemple 2025-03.", field="month")
+    first, last = month_bounds(month)
+    if last < convention.start_date or (convention.end_date and first > convention.end_date):
+        period = f"du {convention.start_date:%d/%m/%Y}" + (
+            f" au {convention.end_date:%d/%m/%Y}" if convention.end_date else "")
+        raise StatementError(
+            f"{month_in_words(month).capitalize()} est hors de la période de la convention {convention.key} ({period}).",
+            field="month")
