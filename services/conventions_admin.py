@@ -1,0 +1,500 @@
+"""Partners, intervenants and conventions as the administrator manages them.
+
+Reading is open to every role; writing is reserved to the administrator (`PermissionDenied` otherwise).
+Amounts are Decimal with at most two decimals, never negative; a text amount may use the French comma
+("56,13") or the dot. Every write validates all the fields at once: `InvalidFields.problems` maps each field
+at fault to its French message (`tariffs.<QUALIFICATION>.<kind>` for a cell of the tariff table).
+
+Once one month of a convention is issued, its billing terms (partner, action, period, period-end months,
+tariffs) are frozen: the issued statements were computed with them, and a change would silently turn into
+regularisations. `ConventionLocked` says so and points to the way out: a new convention, or an amendment
+(avenant) that starts at a date. The indicative maximum of families, the budget cap and the budget
+imputation stay editable: they only inform the statements still to come.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, select
+
+from models import Action, Convention, Intervenant, Partner, Statement as StoredStatement, Tariff, User
+from models.enums import QUALIFICATIONS, TARIFF_KINDS
+from services.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from services.formatting import format_date, month_in_words
+from services.uow import UnitOfWork
+
+ADMINISTRATOR = "administrator"
+MAX_NAME, MAX_AMOUNT_DIGITS = 200, 9
+_KEY = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+_AMOUNT = re.compile(r"\A[0-9]{1,%d}([.,][0-9]{1,2})?\Z" % MAX_AMOUNT_DIGITS)
+_INTEGER = re.compile(r"\A[0-9]{1,6}\Z")
+# The terms the issued statements were computed with; they cannot move once a month is issued.
+LOCKED_FIELDS = ("partner", "action", "start", "end", "period_end_months", "tariffs")
+
+
+class ConventionLocked(DomainError):
+    """The convention has issued statements: its billing terms can no longer change."""
+
+
+class InvalidFields(ValidationError):
+    """Several fields may be wrong at once; `problems` maps each field to its French message."""
+
+    def __init__(self, problems: Mapping[str, str]):
+        first_field, first_message = next(iter(problems.items()))
+        message = first_message if len(problems) == 1 else (
+            f"{len(problems)} champs sont à corriger. Premier : {first_message}")
+        super().__init__(message, field=first_field)
+        self.problems = dict(problems)
+
+
+def tariff_field(qualification: str, kind: str) -> str:
+    """The field name of one cell of the tariff table, as `InvalidFields.problems` names it."""
+    return f"tariffs.{qualification}.{kind}"
+
+
+# ------------------------------------------------------------------------------------------------- read side
+
+@dataclass(frozen=True)
+class PartnerSummary:
+    key: str
+    name: str
+    intervenants: int
+    conventions: int
+
+
+@dataclass(frozen=True)
+class IntervenantSummary:
+    key: str
+    name: str
+    qualification: str
+    partner: str  # the partner's key
+    partner_name: str
+
+
+@dataclass(frozen=True)
+class TariffAmount:
+    qualification: str
+    kind: str
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class ConventionSummary:
+    key: str
+    partner: str  # the partner's key
+    partner_name: str
+    action: str
+    start: date
+    end: date | None
+    max_families: int | None
+    budget_cap: Decimal | None
+    budget_imputation: str | None
+    period_end_months: tuple[int, ...]
+    tariffs: tuple[TariffAmount, ...]
+    issued_months: tuple[str, ...]  # YYYY-MM, in order
+
+    @property
+    def locked(self) -> bool:
+        return bool(self.issued_months)
+
+    def tariff(self, qualification: str, kind: str) -> Decimal | None:
+        return next((t.unit_price for t in self.tariffs if (t.qualification, t.kind) == (qualification, kind)), None)
+
+    def months(self, today: date) -> tuple[str, ...]:
+        """The months a statement can be drawn for: the period, or up to `today` when it has no end."""
+        last = self.end or max(today, self.start)
+        return months_between(month_of(self.start), max((month_of(last), *self.issued_months)))
+
+    def next_to_issue(self, today: date) -> str | None:
+        """The first month still a draft (months are issued in order), or None when all are issued."""
+        return next((m for m in self.months(today) if m not in self.issued_months), None)
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def months_between(first: str, last: str) -> tuple[str, ...]:
+    """'2025-11', '2026-02' -> ('2025-11', '2025-12', '2026-01', '2026-02')."""
+    year, month = int(first[:4]), int(first[5:7])
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return tuple(months)
+
+
+def list_partners(uow: UnitOfWork) -> tuple[PartnerSummary, ...]:
+    with uow:
+        s = uow.session
+        intervenants = dict(s.execute(select(Intervenant.partner_id, func.count()).group_by(Intervenant.partner_id)).all())
+        conventions = dict(s.execute(select(Convention.partner_id, func.count()).group_by(Convention.partner_id)).all())
+        return tuple(PartnerSummary(p.key, p.name, intervenants.get(p.id, 0), conventions.get(p.id, 0))
+                     for p in s.scalars(select(Partner).order_by(Partner.name, Partner.key)))
+
+
+def list_intervenants(uow: UnitOfWork, partner: str | None = None) -> tuple[IntervenantSummary, ...]:
+    with uow:
+        query = select(Intervenant, Partner).join(Partner, Partner.id == Intervenant.partner_id)
+        if partner is not None:
+            query = query.where(Partner.key == partner)
+        rows = uow.session.execute(query.order_by(Intervenant.name, Intervenant.key))
+        return tuple(_intervenant_summary(i, p) for i, p in rows)
+
+
+def list_conventions(uow: UnitOfWork) -> tuple[ConventionSummary, ...]:
+    with uow:
+        s = uow.session
+        issued = _issued_months(s)
+        return tuple(_convention_summary(c, issued.get(c.id, ()))
+                     for c in s.scalars(select(Convention).order_by(Convention.start_date.desc(), Convention.key)))
+
+
+def get_convention(uow: UnitOfWork, key: str) -> ConventionSummary:
+    with uow:
+        convention = _convention(uow.session, key)
+        return _convention_summary(convention, _issued_months(uow.session, convention.id).get(convention.id, ()))
+
+
+def list_actions(uow: UnitOfWork) -> tuple[str, ...]:
+    """The names of the catalogue's actions, for the convention editor."""
+    with uow:
+        return tuple(uow.session.scalars(select(Action.name).order_by(Action.name)))
+
+
+def lock_message(convention: ConventionSummary) -> str | None:
+    """Why the billing terms of this convention can no longer change, or None while nothing is issued."""
+    if not convention.issued_months:
+        return None
+    first, count = convention.issued_months[0], len(convention.issued_months)
+    issued = (f"l'état de {month_in_words(first)} est émis" if count == 1 else
+              f"{count} états mensuels sont émis (depuis {month_in_words(first)})")
+    return (f"La convention {convention.key} ne peut plus changer de tarifs ni de période : {issued}, et ils ont "
+            "été calculés avec ces conditions. Pour appliquer de nouvelles conditions, créez une nouvelle "
+            "convention ou un avenant avec sa date de début. Le nombre maximal de familles, le plafond et "
+            "l'imputation budgétaire restent modifiables.")
+
+
+# ------------------------------------------------------------------------------------------------ write side
+
+@dataclass(frozen=True)
+class IntervenantInput:
+    key: str
+    name: str
+    qualification: str
+    partner: str  # the partner's key
+
+
+@dataclass(frozen=True)
+class ConventionInput:
+    """What the editor submits. Amounts may be Decimal or text as typed ("56,13"); blank means none.
+    `tariffs` maps (qualification, kind) to an amount; a missing or blank cell means no tariff."""
+
+    key: str
+    partner: str
+    action: str
+    start: date | None
+    end: date | None
+    max_families: int | str | None = None
+    budget_cap: Decimal | str | None = None
+    budget_imputation: str | None = None
+    period_end_months: tuple[int, ...] = ()
+    tariffs: Mapping[tuple[str, str], Decimal | str | None] = field(default_factory=dict)
+
+
+def require_administrator(uow: UnitOfWork, user: str | None) -> None:
+    """Raise PermissionDenied unless `user` (a user key) is an active administrator."""
+    with uow:
+        _require_administrator(uow.session, user)
+
+
+def create_partner(uow: UnitOfWork, user: str | None, key: str, name: str) -> PartnerSummary:
+    with uow:
+        s = uow.session
+        _require_administrator(s, user)
+        problems = {}
+        key = _check_key(key, problems)
+        name = _check_name(name, "name", problems)
+        if "key" not in problems and s.scalar(select(Partner.id).where(Partner.key == key)):
+            problems["key"] = f"Un partenaire de clé « {key} » existe déjà."
+        _raise_if(problems)
+        s.add(Partner(key=key, name=name))
+        uow.commit()
+        return PartnerSummary(key, name, 0, 0)
+
+
+def rename_partner(uow: UnitOfWork, user: str | None, key: str, name: str) -> PartnerSummary:
+    with uow:
+        s = uow.session
+        _require_administrator(s, user)
+        partner = _partner(s, key)
+        problems = {}
+        partner.name = _check_name(name, "name", problems)
+        _raise_if(problems)
+        uow.commit()
+    return next(p for p in list_partners(uow) if p.key == key)
+
+
+def create_intervenant(uow: UnitOfWork, user: str | None, data: IntervenantInput) -> IntervenantSummary:
+    with uow:
+        s = uow.session
+        _require_administrator(s, user)
+        problems = {}
+        key = _check_key(data.key, problems)
+        if "key" not in problems and s.scalar(select(Intervenant.id).where(Intervenant.key == key)):
+            problems["key"] = f"Un intervenant de clé « {key} » existe déjà."
+        intervenant = Intervenant(key=key)
+        _fill_intervenant(s, intervenant, data, problems)
+        s.add(intervenant)
+        uow.commit()
+        return _intervenant_summary(intervenant, intervenant.partner)
+
+
+def update_intervenant(uow: UnitOfWork, user: str | None, key: str, data: IntervenantInput) -> IntervenantSummary:
+    """Change the name, qualification or partner of an intervenant; the key stays."""
+    with uow:
+        s = uow.session
+        _require_administrator(s, user)
+        intervenant = s.scalars(select(Intervenant).where(Intervenant.key == key)).first()
+        if intervenant is None:
+            raise NotFound(f"Aucun intervenant de clé « {key} ».", field="key")
+        _fill_intervenant(s, intervenant, data, {})
+        uow.commit()
+        return _intervenant_summary(intervenant, intervenant.partner)
+
+
+def create_convention(uow: UnitOfWork, user: str | None, data: ConventionInput) -> ConventionSummary:
+    with uow:
+        s = uow.session
+        _require_administrator(s, user)
+        problems = {}
+        key = _check_key(data.key, problems)
+        if "key" not in problems and s.scalar(select(Convention.id).where(Convention.key == key)):
+            problems["key"] = f"Une convention de clé « {key} » existe déjà."
+        terms = _check_terms(s, data, problems)
+        _raise_if(problems)
+        convention = Convention(key=key)
+        _apply_terms(s, convention, terms)
+        s.add(convention)
+        uow.commit()
+    return get_convention(uow, key)
+
+
+def update_convention(uow: UnitOfWork, user: str | None, key: str, data: ConventionInput) -> ConventionSummary:
+    """Replace the convention's terms with `data` (its key stays). Refused with ConventionLocked when a month is
+    issued and a billing term (partner, action, period, period-end months, tariffs) differs."""
+    with uow:
+        s = uow.session
+        _require_administrator(s, user)
+        convention = _convention(s, key)
+        problems = {}
+        terms = _check_terms(s, data, problems)
+        _raise_if(problems)
+        issued = _issued_months(s, convention.id).get(convention.id, ())
+        if issued:
+            current = _convention_summary(convention, issued)
+            wanted = {**terms, "partner": terms["partner"].key}
+            changed = [name for name in LOCKED_FIELDS if wanted[name] != _locked_value(current, name)]
+            if changed:
+                raise ConventionLocked(lock_message(current), field=changed[0])
+        _apply_terms(s, convention, terms)
+        uow.commit()
+    return get_convention(uow, key)
+
+
+# ---------------------------------------------------------------------------------------------- validation
+
+def parse_amount(value: Decimal | str | None, field_name: str, problems: dict[str, str]) -> Decimal | None:
+    """A money amount ≥ 0 with at most two decimals, or None when blank. Records a French problem on failure."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        text = value.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").removesuffix("€")
+        if text.startswith("-"):
+            problems[field_name] = "Le montant ne peut pas être négatif."
+            return None
+        if not _AMOUNT.match(text):
+            problems[field_name] = (f"Montant illisible « {value.strip()} » : écrivez par exemple 56,13 "
+                                    "(deux décimales au plus).")
+            return None
+        return Decimal(text.replace(",", ".")).quantize(Decimal("0.01"))
+    if isinstance(value, Decimal) and value.is_finite():
+        if value < 0:
+            problems[field_name] = "Le montant ne peut pas être négatif."
+        elif value != value.quantize(Decimal("0.01")):
+            problems[field_name] = "Le montant a plus de deux décimales."
+        elif value >= Decimal(10) ** MAX_AMOUNT_DIGITS:
+            problems[field_name] = "Le montant est trop grand."
+        else:
+            return value.quantize(Decimal("0.01"))
+        return None
+    problems[field_name] = "Montant invalide : un nombre décimal est attendu."  # a float has already lost cents
+    return None
+
+
+def _check_key(key: str, problems: dict[str, str]) -> str:
+    key = (key or "").strip()
+    if not key:
+        problems["key"] = "La clé est obligatoire (par exemple AP-2026)."
+    elif not _KEY.match(key):
+        problems["key"] = ("La clé ne peut contenir que des lettres sans accent, des chiffres et « - », « _ » ou "
+                           "« . » (64 caractères au plus).")
+    return key
+
+
+def _check_name(name: str | None, field_name: str, problems: dict[str, str]) -> str:
+    name = (name or "").strip()
+    if not name:
+        problems[field_name] = "Ce champ est obligatoire."
+    elif len(name) > MAX_NAME or "\x00" in name:
+        problems[field_name] = f"Le texte dépasse {MAX_NAME} caractères ou contient un caractère invalide."
+    return name
+
+
+def _check_terms(s, data: ConventionInput, problems: dict[str, str]) -> dict:
+    partner = s.scalars(select(Partner).where(Partner.key == (data.partner or ""))).first()
+    if partner is None:
+        problems["partner"] = "Choisissez le partenaire." if not data.partner else (
+            f"Aucun partenaire de clé « {data.partner} ».")
+    action = _check_name(data.action, "action", problems)
+    if data.start is None:
+        problems["start"] = "La date de début est obligatoire."
+    elif data.end is not None and data.end < data.start:
+        problems["end"] = f"La fin ({format_date(data.end)}) précède le début ({format_date(data.start)})."
+    months = tuple(data.period_end_months)
+    if any(isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 12 for m in months):
+        problems["period_end_months"] = "Les mois de fin de période vont de 1 (janvier) à 12 (décembre)."
+    elif len(set(months)) != len(months):
+        problems["period_end_months"] = "Un mois de fin de période apparaît deux fois."
+    tariffs = {}
+    for pair, value in data.tariffs.items():
+        if pair[0] not in QUALIFICATIONS or pair[1] not in TARIFF_KINDS:
+            problems["tariffs"] = f"Ligne de tarif inconnue : {pair[0]} / {pair[1]}."
+            continue
+        amount = parse_amount(value, tariff_field(*pair), problems)
+        if amount is not None:
+            tariffs[pair] = amount
+    imputation = (data.budget_imputation or "").strip() or None
+    if imputation is not None and (len(imputation) > 2000 or "\x00" in imputation):
+        problems["budget_imputation"] = "L'imputation budgétaire dépasse 2 000 caractères."
+    return {"partner": partner, "action": action, "start": data.start, "end": data.end,
+            "max_families": _check_count(data.max_families, problems),
+            "budget_cap": parse_amount(data.budget_cap, "budget_cap", problems),
+            "budget_imputation": imputation, "period_end_months": tuple(sorted(set(months))), "tariffs": tariffs}
+
+
+def _check_count(value: int | str | None, problems: dict[str, str]) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("-"):
+            problems["max_families"] = "Le nombre maximal de familles ne peut pas être négatif."
+            return None
+        if not _INTEGER.match(text):
+            problems["max_families"] = f"Nombre entier attendu, par exemple 18 (reçu « {text} »)."
+            return None
+        return int(text)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 999_999:
+        problems["max_families"] = "Le nombre maximal de familles est un entier positif ou nul."
+        return None
+    return value
+
+
+def _raise_if(problems: dict[str, str]) -> None:
+    if problems:
+        raise InvalidFields(problems)
+
+
+# -------------------------------------------------------------------------------------------------- helpers
+
+def _require_administrator(s, user: str | None) -> None:
+    row = s.scalars(select(User).where(User.key == user)).first() if user else None
+    if row is None or row.role != ADMINISTRATOR or not row.active:
+        raise PermissionDenied("Seul un administrateur ou une administratrice peut modifier les partenaires, "
+                               "les intervenants et les conventions, ou émettre un état mensuel.")
+
+
+def _partner(s, key: str) -> Partner:
+    partner = s.scalars(select(Partner).where(Partner.key == key)).first()
+    if partner is None:
+        raise NotFound(f"Aucun partenaire de clé « {key} ».", field="partner")
+    return partner
+
+
+def _convention(s, key: str) -> Convention:
+    convention = s.scalars(select(Convention).where(Convention.key == key)).first()
+    if convention is None:
+        raise NotFound(f"Aucune convention de clé « {key} ».", field="convention")
+    return convention
+
+
+def _issued_months(s, convention_id: str | None = None) -> dict[str, tuple[str, ...]]:
+    query = select(StoredStatement.convention_id, StoredStatement.month).order_by(StoredStatement.month)
+    if convention_id is not None:
+        query = query.where(StoredStatement.convention_id == convention_id)
+    issued: dict[str, list[str]] = {}
+    for convention, month in s.execute(query):
+        issued.setdefault(convention, []).append(month)
+    return {k: tuple(v) for k, v in issued.items()}
+
+
+def _fill_intervenant(s, intervenant: Intervenant, data: IntervenantInput, problems: dict[str, str]) -> None:
+    intervenant.name = _check_name(data.name, "name", problems)
+    if data.qualification not in QUALIFICATIONS:
+        problems["qualification"] = f"Qualification attendue : {' ou '.join(QUALIFICATIONS)}."
+    intervenant.qualification = data.qualification
+    partner = s.scalars(select(Partner).where(Partner.key == (data.partner or ""))).first()
+    if partner is None:
+        problems["partner"] = "Choisissez le partenaire."
+    _raise_if(problems)
+    intervenant.partner = partner
+
+
+def _apply_terms(s, convention: Convention, terms: dict) -> None:
+    action = s.scalars(select(Action).where(Action.name == terms["action"])).first()
+    if action is None:
+        action = Action(name=terms["action"])
+        s.add(action)
+    convention.partner = terms["partner"]
+    convention.action = action
+    convention.start_date, convention.end_date = terms["start"], terms["end"]
+    convention.max_families, convention.budget_cap = terms["max_families"], terms["budget_cap"]
+    convention.budget_imputation = terms["budget_imputation"]
+    convention.period_end_months = list(terms["period_end_months"])
+    existing = {(t.qualification, t.kind): t for t in convention.tariffs}
+    for pair, tariff in existing.items():
+        if pair not in terms["tariffs"]:
+            convention.tariffs.remove(tariff)
+    for pair, amount in terms["tariffs"].items():
+        if pair in existing:
+            existing[pair].unit_price = amount
+        else:
+            convention.tariffs.append(Tariff(qualification=pair[0], kind=pair[1], unit_price=amount))
+
+
+def _locked_value(current: ConventionSummary, name: str):
+    if name == "partner":
+        return current.partner
+    if name == "tariffs":
+        return {(t.qualification, t.kind): t.unit_price for t in current.tariffs}
+    return {"action": current.action, "start": current.start, "end": current.end,
+            "period_end_months": current.period_end_months}[name]
+
+
+def _intervenant_summary(intervenant: Intervenant, partner: Partner) -> IntervenantSummary:
+    return IntervenantSummary(intervenant.key, intervenant.name, intervenant.qualification, partner.key, partner.name)
+
+
+def _convention_summary(c: Convention, issued_months: tuple[str, ...]) -> ConventionSummary:
+    tariffs = sorted(c.tariffs, key=lambda t: (QUALIFICATIONS.index(t.qualification), TARIFF_KINDS.index(t.kind)))
+    return ConventionSummary(
+        key=c.key, partner=c.partner.key, partner_name=c.partner.name, action=c.action.name, start=c.start_date,
+        end=c.end_date, max_families=c.max_families, budget_cap=c.budget_cap, budget_imputation=c.budget_imputation,
+        period_end_months=tuple(sorted(c.period_end_months or ())),
+        tariffs=tuple(TariffAmount(t.qualification, t.kind, t.unit_price) for t in tariffs),
+        issued_months=issued_months)
