@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from models import Action, Convention, Intervenant, Partner, Statement as StoredStatement, Tariff, User
 from models.enums import QUALIFICATIONS, TARIFF_KINDS
+from services.billing.loading import convention_by_key
 from services.errors import DomainError, NotFound, PermissionDenied, ValidationError
 from services.formatting import format_date, month_in_words
 from services.uow import UnitOfWork
@@ -156,7 +157,7 @@ def list_conventions(uow: UnitOfWork) -> tuple[ConventionSummary, ...]:
 
 def get_convention(uow: UnitOfWork, key: str) -> ConventionSummary:
     with uow:
-        convention = _convention(uow.session, key)
+        convention = convention_by_key(uow.session, key)
         return _convention_summary(convention, _issued_months(uow.session, convention.id).get(convention.id, ()))
 
 
@@ -217,10 +218,8 @@ def create_partner(uow: UnitOfWork, user: str | None, key: str, name: str) -> Pa
         s = uow.session
         _require_administrator(s, user)
         problems = {}
-        key = _check_key(key, problems)
+        key = _new_key(s, Partner, key, "Un partenaire", problems)
         name = _check_name(name, "name", problems)
-        if "key" not in problems and s.scalar(select(Partner.id).where(Partner.key == key)):
-            problems["key"] = f"Un partenaire de clé « {key} » existe déjà."
         _raise_if(problems)
         s.add(Partner(key=key, name=name))
         uow.commit()
@@ -244,9 +243,7 @@ def create_intervenant(uow: UnitOfWork, user: str | None, data: IntervenantInput
         s = uow.session
         _require_administrator(s, user)
         problems = {}
-        key = _check_key(data.key, problems)
-        if "key" not in problems and s.scalar(select(Intervenant.id).where(Intervenant.key == key)):
-            problems["key"] = f"Un intervenant de clé « {key} » existe déjà."
+        key = _new_key(s, Intervenant, data.key, "Un intervenant", problems)
         intervenant = Intervenant(key=key)
         _fill_intervenant(s, intervenant, data, problems)
         s.add(intervenant)
@@ -272,9 +269,7 @@ def create_convention(uow: UnitOfWork, user: str | None, data: ConventionInput) 
         s = uow.session
         _require_administrator(s, user)
         problems = {}
-        key = _check_key(data.key, problems)
-        if "key" not in problems and s.scalar(select(Convention.id).where(Convention.key == key)):
-            problems["key"] = f"Une convention de clé « {key} » existe déjà."
+        key = _new_key(s, Convention, data.key, "Une convention", problems)
         terms = _check_terms(s, data, problems)
         _raise_if(problems)
         convention = Convention(key=key)
@@ -290,7 +285,7 @@ def update_convention(uow: UnitOfWork, user: str | None, key: str, data: Convent
     with uow:
         s = uow.session
         _require_administrator(s, user)
-        convention = _convention(s, key)
+        convention = convention_by_key(s, key)
         problems = {}
         terms = _check_terms(s, data, problems)
         _raise_if(problems)
@@ -343,6 +338,14 @@ def _check_key(key: str, problems: dict[str, str]) -> str:
     elif not _KEY.match(key):
         problems["key"] = ("La clé ne peut contenir que des lettres sans accent, des chiffres et « - », « _ » ou "
                            "« . » (64 caractères au plus).")
+    return key
+
+
+def _new_key(s, model, key: str, what: str, problems: dict[str, str]) -> str:
+    """A well-formed key that no record of `model` holds yet."""
+    key = _check_key(key, problems)
+    if "key" not in problems and s.scalar(select(model.id).where(model.key == key)):
+        problems["key"] = f"{what} de clé « {key} » existe déjà."
     return key
 
 
@@ -424,13 +427,6 @@ def _partner(s, key: str) -> Partner:
     if partner is None:
         raise NotFound(f"Aucun partenaire de clé « {key} ».", field="partner")
     return partner
-
-
-def _convention(s, key: str) -> Convention:
-    convention = s.scalars(select(Convention).where(Convention.key == key)).first()
-    if convention is None:
-        raise NotFound(f"Aucune convention de clé « {key} ».", field="convention")
-    return convention
 
 
 def _issued_months(s, convention_id: str | None = None) -> dict[str, tuple[str, ...]]:
