@@ -1,0 +1,471 @@
+"""The monthly statement ("état mensuel") as a printable A4 PDF, in French.
+
+Built with reportlab platypus and its built-in Helvetica (WinAnsi: French accents, "€", "—", "…", "œ").
+All text is real text, so the PDF can be searched and copied. Every piece of user data goes through
+`_text`, which escapes the Paragraph markup ("<", "&", ">") and replaces characters Helvetica cannot draw.
+
+The stored PDF of an issued statement is rendered without family names; `with_names=True` makes the
+partner's nominative copy. Notes and children are never printed. Rendering is deterministic (same
+statement, same bytes), so the stored SHA-256 can be checked by rendering again.
+"""
+from __future__ import annotations
+
+import io
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (CondPageBreak, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
+                                TableStyle)
+
+from services.billing.statement import Statement, StatementFlag, StatementLine
+from services.formatting import format_date, format_hours, format_money, month_in_words
+
+KIND_LABELS = {
+    "home_intervention": "Intervention à domicile",
+    "weekly_preparation": "Temps de préparation hebdomadaire",
+    "launch_meeting": "Réunion de lancement",
+    "period_end_meeting": "Réunion de fin de période",
+}
+
+FLAG_REASONS = {
+    "no_orientation": "Pas d'orientation validée en vigueur",
+    "outside_convention": "Hors période de la convention",
+    "extra_session_in_week": "Séance supplémentaire dans la semaine",
+    "school_holiday": "Pendant les vacances scolaires",
+    "referent_absent_first_session": "Première séance sans le référent de parcours (avertissement)",
+    "not_a_period_end_month": "Réunion de fin de période hors mois prévu",
+    "duplicate_period_end_meeting": "Réunion de fin de période en double",
+    "missing_tariff": "Tarif absent de la convention",
+}
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 18 * mm, 14 * mm, 17 * mm
+FRAME_PADDING = 6  # reportlab's default frame padding, in points, on each side
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN_X - 2 * FRAME_PADDING  # about 170 mm
+
+FONT, BOLD, ITALIC = "Helvetica", "Helvetica-Bold", "Helvetica-Oblique"
+INK = colors.HexColor("#1f2933")
+MUTED = colors.HexColor("#52606d")
+RULE = colors.HexColor("#9aa5b1")
+HEAD_BG = colors.HexColor("#e4e7eb")
+SECTION_BG = colors.HexColor("#f5f7fa")
+WARNING = colors.HexColor("#b42318")
+WATERMARK = colors.Color(0.55, 0.55, 0.55, alpha=0.22)
+
+# Characters with no WinAnsi glyph and no Unicode decomposition to a plain letter.
+_FALLBACKS = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŀ": "L", "ŀ": "l",
+              "\u202f": "\u00a0", "\u2009": " ", "’": "'", "‘": "'", "\u2212": "-"}
+
+
+# ---------------------------------------------------------------------------------------------- text helpers
+
+def _drawable(text: str) -> str:
+    """Keep what Helvetica (WinAnsi) can draw; 'Şahin' -> 'Sahin' rather than a black box."""
+    out = []
+    for ch in text:
+        if ch in _FALLBACKS:
+            ch = _FALLBACKS[ch]
+        try:
+            ch.encode("cp1252")
+            out.append(ch)
+            continue
+        except UnicodeEncodeError:
+            pass
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        try:
+            base.encode("cp1252")
+            out.append(base or "?")
+        except UnicodeEncodeError:
+            out.append("?")
+    return "".join(out)
+
+
+def _text(value) -> str:
+    """User text, safe for Paragraph markup."""
+    if value is None:
+        return ""
+    return escape(_drawable(str(value)))
+
+
+def _quantity(value: int) -> str:
+    return f"{value:d}"
+
+
+def _issued_date(issued_at: str | None) -> str:
+    """The statement's issue date, dd/mm/yyyy, in French local time (issued_at is stored in UTC)."""
+    if not issued_at:
+        return ""
+    try:
+        moment = datetime.fromisoformat(issued_at)
+    except ValueError:
+        return format_date(issued_at)
+    if moment.tzinfo is not None:
+        try:
+            from zoneinfo import ZoneInfo
+
+            moment = moment.astimezone(ZoneInfo("Europe/Paris"))
+        except Exception:  # no time-zone database (Windows without tzdata): local time of the machine
+            moment = moment.astimezone()
+    return format_date(moment.date())
+
+
+def _month_period(month: str) -> tuple[str, str]:
+    year, number = int(month[:4]), int(month[5:7])
+    first = date(year, number, 1)
+    last = date(year + (number == 12), number % 12 + 1, 1).toordinal() - 1
+    return format_date(first), format_date(date.fromordinal(last))
+
+
+# ---------------------------------------------------------------------------------------------- styles
+
+def _style(name: str, **kw) -> ParagraphStyle:
+    base = dict(fontName=FONT, fontSize=9, leading=11.5, textColor=INK, splitLongWords=1)
+    base.update(kw)
+    return ParagraphStyle(name, **base)
+
+
+STYLES = {
+    "programme": _style("programme", fontName=BOLD, fontSize=12, leading=15),
+    "meta": _style("meta", fontSize=9, leading=12),
+    "meta_right": _style("meta_right", fontSize=9, leading=12, alignment=TA_RIGHT),
+    "number": _style("number", fontName=BOLD, fontSize=12, leading=15, alignment=TA_RIGHT),
+    "draft": _style("draft", fontName=BOLD, fontSize=11, leading=14, alignment=TA_RIGHT, textColor=WARNING),
+    "title": _style("title", fontName=BOLD, fontSize=17, leading=21, spaceBefore=4, spaceAfter=2),
+    "subtitle": _style("subtitle", fontSize=9.5, leading=12, textColor=MUTED),
+    "h2": _style("h2", fontName=BOLD, fontSize=11.5, leading=14, spaceBefore=10, spaceAfter=4),
+    "body": _style("body", fontSize=9.5, leading=13),
+    "note": _style("note", fontName=ITALIC, fontSize=8, leading=10, textColor=MUTED, spaceAfter=2),
+    "warning": _style("warning", fontName=BOLD, fontSize=9.5, leading=13, textColor=WARNING),
+    "notice": _style("notice", fontName=BOLD, fontSize=8.5, leading=11, textColor=WARNING),
+    "cell": _style("cell", fontSize=8.5, leading=10.5),
+    "cell_num": _style("cell_num", fontSize=8.5, leading=10.5, alignment=TA_RIGHT),
+    "cell_center": _style("cell_center", fontSize=8.5, leading=10.5, alignment=TA_CENTER),
+    "head": _style("head", fontName=BOLD, fontSize=8, leading=10),
+    "head_num": _style("head_num", fontName=BOLD, fontSize=8, leading=10, alignment=TA_RIGHT),
+    "head_center": _style("head_center", fontName=BOLD, fontSize=8, leading=10, alignment=TA_CENTER),
+    "section": _style("section", fontName=BOLD, fontSize=8.5, leading=10.5),
+    "subsection": _style("subsection", fontName=ITALIC, fontSize=8.5, leading=10.5),
+    "total": _style("total", fontName=BOLD, fontSize=10, leading=12.5),
+    "total_num": _style("total_num", fontName=BOLD, fontSize=10, leading=12.5, alignment=TA_RIGHT),
+    "subtotal": _style("subtotal", fontSize=8.5, leading=10.5),
+    "subtotal_num": _style("subtotal_num", fontSize=8.5, leading=10.5, alignment=TA_RIGHT),
+    "small": _style("small", fontSize=7.5, leading=9.5),
+    "small_center": _style("small_center", fontSize=7.5, leading=9.5, alignment=TA_CENTER),
+    "small_head": _style("small_head", fontName=BOLD, fontSize=7.5, leading=9.5),
+    "small_head_center": _style("small_head_center", fontName=BOLD, fontSize=7.5, leading=9.5, alignment=TA_CENTER),
+}
+
+
+def _widths(*parts: float) -> list[float]:
+    """Column widths in proportion to `parts`, filling the text width exactly."""
+    return [CONTENT_WIDTH * part / sum(parts) for part in parts]
+
+
+def _p(markup: str, style: str) -> Paragraph:
+    return Paragraph(markup, STYLES[style])
+
+
+def _grid_style(extra: list | None = None) -> TableStyle:
+    commands = [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 4),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
+        ("LINEABOVE", (0, 0), (-1, 0), 0.8, INK),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
+    ]
+    return TableStyle(commands + (extra or []))
+
+
+# ---------------------------------------------------------------------------------------------- sections
+
+def _header(statement: Statement, with_names: bool) -> list:
+    programme = _text(statement.programme)
+    if statement.city:  # the city on its own line rather than a dash left hanging at a line end
+        programme += f"<br/><font name='{FONT}' size='10'>{_text(statement.city)}</font>"
+    period = f"du {format_date(statement.period_start)}"
+    period += f" au {format_date(statement.period_end)}" if statement.period_end else " (sans date de fin)"
+    left = [
+        _p(programme, "programme"),
+        _p(f"Partenaire : <b>{_text(statement.partner)}</b>", "meta"),
+        _p(f"Action : <b>{_text(statement.action)}</b> — convention {_text(statement.convention)}", "meta"),
+        _p(f"Période de la convention : {period}", "meta"),
+    ]
+    if statement.budget_imputation:
+        left.append(_p(f"Imputation budgétaire : {_text(statement.budget_imputation)}", "meta"))
+    if statement.status == "draft":
+        right = [_p("Projet — non émis", "draft"),
+                 _p("Document de travail, sans valeur de facture", "meta_right")]
+    else:
+        right = [_p(f"N° {_text(statement.number)}", "number")]
+        if statement.issued_at:
+            right.append(_p(f"Émis le {_issued_date(statement.issued_at)}", "meta_right"))
+    top = Table([[left, right]], colWidths=[CONTENT_WIDTH * 0.64, CONTENT_WIDTH * 0.36])
+    top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                             ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                             ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+    first, last = _month_period(statement.month)
+    flowables = [
+        top, Spacer(1, 8),
+        Table([[""]], colWidths=[CONTENT_WIDTH], rowHeights=[1],
+              style=[("LINEABOVE", (0, 0), (-1, 0), 1.2, INK)]),
+        _p(f"État mensuel — {month_in_words(statement.month)}", "title"),
+        _p(f"Prestations réalisées du {first} au {last}. Montants TTC.", "subtitle"),
+    ]
+    if with_names:
+        flowables.append(Spacer(1, 3))
+        flowables.append(_p("Exemplaire nominatif : contient des données personnelles, ne pas diffuser.", "notice"))
+    return flowables
+
+
+LINE_WIDTHS = _widths(70, 24, 20, 28, 32)
+
+
+def _line_row(line: StatementLine) -> list:
+    return [_p(KIND_LABELS.get(line.kind, _text(line.kind)), "cell"), _p(_text(line.qualification), "cell"),
+            _p(_quantity(line.quantity), "cell_num"), _p(format_money(line.unit_price), "cell_num"),
+            _p(format_money(line.amount), "cell_num")]
+
+
+def _summary(statement: Statement) -> list:
+    rows = [[_p("Prestation", "head"), _p("Qualification", "head"), _p("Quantité", "head_num"),
+             _p("Prix unitaire", "head_num"), _p("Montant", "head_num")]]
+    extra: list = []
+    current, regularisations = statement.current_lines, statement.regularisation_lines
+
+    def section(markup: str, style: str, background) -> None:
+        row = len(rows)
+        rows.append([_p(markup, style), "", "", "", ""])
+        extra.extend([("SPAN", (0, row), (-1, row)), ("BACKGROUND", (0, row), (-1, row), background)])
+
+    if regularisations:
+        section(f"Prestations de {month_in_words(statement.month)}", "section", SECTION_BG)
+    if current:
+        rows.extend(_line_row(line) for line in current)
+    else:
+        row = len(rows)
+        rows.append([_p("Aucune prestation facturée ce mois-ci.", "subsection"), "", "", "", ""])
+        extra.append(("SPAN", (0, row), (-1, row)))
+    if regularisations:
+        _subtotal(rows, extra, f"Sous-total {month_in_words(statement.month)}",
+                 sum((l.amount for l in current), Decimal("0.00")))
+        section("Régularisations", "section", SECTION_BG)
+        months = sorted({line.month for line in regularisations})
+        for month in months:
+            section(f"Régularisation de {month_in_words(month)}", "subsection", colors.white)
+            rows.extend(_line_row(line) for line in regularisations if line.month == month)
+        _subtotal(rows, extra, "Sous-total des régularisations",
+                 sum((l.amount for l in regularisations), Decimal("0.00")))
+    total_row = len(rows)
+    rows.append([_p("Total TTC", "total"), "", "", "", _p(format_money(statement.total), "total_num")])
+    extra.extend([("SPAN", (0, total_row), (3, total_row)),
+                  ("LINEABOVE", (0, total_row), (-1, total_row), 1, INK),
+                  ("LINEBELOW", (0, total_row), (-1, total_row), 1, INK),
+                  ("BACKGROUND", (0, total_row), (-1, total_row), HEAD_BG),
+                  ("TOPPADDING", (0, total_row), (-1, total_row), 5),
+                  ("BOTTOMPADDING", (0, total_row), (-1, total_row), 5)])
+    table = Table(rows, colWidths=LINE_WIDTHS, repeatRows=1)
+    table.setStyle(_grid_style(extra))
+    return [_p("Récapitulatif", "h2"), table]
+
+
+def _subtotal(rows: list, extra: list, label: str, amount: Decimal) -> None:
+    row = len(rows)
+    rows.append([_p(label, "subtotal"), "", "", "", _p(format_money(amount), "subtotal_num")])
+    extra.extend([("SPAN", (0, row), (3, row)), ("LINEABOVE", (0, row), (-1, row), 0.6, MUTED)])
+
+
+def _budget(statement: Statement) -> list:
+    year = statement.month[:4]
+    cumul = f"Cumul de l'année : <b>{format_money(statement.year_to_date)}</b>"
+    if statement.budget_cap is not None:
+        cumul += f" sur un plafond de {format_money(statement.budget_cap)}"
+    else:
+        cumul += " (sans plafond)"
+    flowables = [_p("Suivi budgétaire", "h2"), _p(cumul, "body"),
+                 _p(f"Cumul des états de {year} jusqu'à celui-ci compris.", "note")]
+    if statement.over_budget:
+        excess = statement.year_to_date - statement.budget_cap
+        flowables.append(_p(f"Attention : plafond budgétaire dépassé de {format_money(excess)}.", "warning"))
+    families = f"Familles accompagnées cette année : <b>{statement.families_this_year}</b>"
+    if statement.max_families is not None:
+        families += f" (maximum indicatif : {statement.max_families})"
+    flowables.extend([Spacer(1, 4), _p(families, "body")])
+    if statement.over_capacity:
+        flowables.append(_p(f"Attention : le maximum indicatif de {statement.max_families} familles est dépassé.",
+                            "warning"))
+    return [KeepTogether(flowables)]
+
+
+def _families(statement: Statement, with_names: bool) -> list:
+    heading = _p("Détail par famille", "h2")
+    if not statement.families:
+        return [heading, _p("Aucune famille accompagnée ce mois-ci.", "body")]
+    head = [_p("Code", "head")]
+    widths = [20]
+    if with_names:
+        head.append(_p("Famille", "head"))
+        widths.append(54)
+    head += [_p("Séances facturées", "head_num"), _p("Préparations facturées", "head_num"),
+             _p("Heures réalisées", "head_num"), _p("Montant", "head_num")]
+    widths += [26, 28, 24, 30]
+    widths[0] += 174 - sum(widths)  # without names the code column takes the spare width
+    widths = _widths(*widths)
+    rows = [head]
+    for family in statement.families:
+        row = [_p(_text(family.code), "cell")]
+        if with_names:
+            row.append(_p(_text(family.name), "cell"))
+        row += [_p(_quantity(family.sessions_billed), "cell_num"), _p(_quantity(family.preparations_billed), "cell_num"),
+                _p(format_hours(family.minutes_delivered), "cell_num"), _p(format_money(family.amount), "cell_num")]
+        rows.append(row)
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(_grid_style())
+    note = _p(f"Prestations de {month_in_words(statement.month)} rattachées à chaque famille (séances et "
+              "préparations), hors réunions et régularisations.", "note")
+    return [CondPageBreak(25 * mm), heading, note, Spacer(1, 3), table]  # a note after would be orphaned
+
+
+def _intervenants(statement: Statement) -> list:
+    heading = _p("Détail par intervenant", "h2")
+    if not statement.intervenants:
+        return [heading, _p("Aucun intervenant ce mois-ci.", "body")]
+    rows = [[_p("Intervenant", "head"), _p("Qualification", "head"), _p("Séances", "head_num"),
+             _p("Préparations", "head_num"), _p("Réunions", "head_num"), _p("Heures", "head_num"),
+             _p("Montant", "head_num")]]
+    for person in statement.intervenants:
+        rows.append([_p(_text(person.name), "cell"), _p(_text(person.qualification), "cell"),
+                     _p(_quantity(person.sessions_billed), "cell_num"),
+                     _p(_quantity(person.preparations_billed), "cell_num"),
+                     _p(_quantity(person.meetings_billed), "cell_num"),
+                     _p(format_hours(person.minutes_delivered), "cell_num"),
+                     _p(format_money(person.amount), "cell_num")])
+    table = Table(rows, colWidths=_widths(50, 22, 17, 22, 18, 17, 28), repeatRows=1)
+    table.setStyle(_grid_style())
+    note = _p(f"Prestations de {month_in_words(statement.month)}, hors régularisations.", "note")
+    return [CondPageBreak(25 * mm), heading, note, Spacer(1, 3), table]  # a note after would be orphaned
+
+
+def _flag_row(flag: StatementFlag, names: dict[str, str]) -> list:
+    reference = flag.session or flag.meeting or "—"
+    intervenant = names.get(flag.intervenant, flag.intervenant) if flag.intervenant else "—"
+    return [_p(format_date(flag.date), "small"), _p(FLAG_REASONS.get(flag.kind, _text(flag.kind)), "small"),
+            _p(_text(reference), "small"), _p(_text(flag.family) or "—", "small"), _p(_text(intervenant), "small"),
+            _p("Accordée" if flag.approved else "—", "small_center"),
+            _p("Oui" if flag.billed else "Non", "small_center")]
+
+
+def _annex(statement: Statement) -> list:
+    heading = _p("Annexe — Éléments signalés", "h2")
+    if not statement.flags:
+        return [heading, _p("Aucun élément signalé.", "body")]
+    names = {person.code: person.name for person in statement.intervenants}
+    rows = [[_p("Date", "small_head"), _p("Motif", "small_head"), _p("Séance / Réunion", "small_head"),
+             _p("Famille", "small_head"), _p("Intervenant", "small_head"), _p("Dérogation", "small_head_center"),
+             _p("Facturé", "small_head_center")]]
+    flags = sorted(statement.flags, key=lambda f: (f.date, f.session or f.meeting or "", f.kind))
+    rows.extend(_flag_row(flag, names) for flag in flags)
+    table = Table(rows, colWidths=_widths(18, 50, 22, 14, 35, 19, 14), repeatRows=1)
+    table.setStyle(_grid_style())
+    note = _p("Une séance ou réunion signalée n'est facturée qu'avec une dérogation accordée ; "
+              "l'absence du référent à la première séance est un simple avertissement.", "note")
+    return [CondPageBreak(25 * mm), heading, note, Spacer(1, 3), table]  # a note after would be orphaned
+
+
+def _signature(statement: Statement) -> list:
+    place = _text(statement.city) if statement.city else "…"
+    when = _issued_date(statement.issued_at) if statement.status != "draft" and statement.issued_at else "……/……/…………"
+    block = Table(
+        [[_p(f"Certifié exact, à {place}, le {when}", "body"),
+          _p("L'administrateur — nom, qualité et signature :", "body")],
+         ["", ""]],
+        colWidths=_widths(1, 1), rowHeights=[None, 16 * mm])
+    block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
+                               ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                               ("LEFTPADDING", (1, 0), (1, -1), 12),
+                               ("TOPPADDING", (0, 0), (-1, -1), 2), ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                               ("LINEBELOW", (1, 1), (1, 1), 0.6, INK)]))
+    return [Spacer(1, 10), KeepTogether([block])]
+
+
+# ---------------------------------------------------------------------------------------------- pages
+
+def _numbered_canvas(statement: Statement):
+    """A canvas that knows the page count when it draws the footers ("Page n / N")."""
+    draft = statement.status == "draft"
+    label = f"État mensuel {statement.convention} — {month_in_words(statement.month)}"
+    label = _drawable(label + (" — PROJET" if draft else f" — N° {statement.number or ''}"))
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict] = []
+
+        def showPage(self):  # noqa: N802 (reportlab API)
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self):
+            total = len(self._pages)
+            for state in self._pages:
+                self.__dict__.update(state)
+                self._footer(total)
+                super().showPage()
+            super().save()
+
+        def _footer(self, total: int) -> None:
+            self.saveState()
+            self.setStrokeColor(RULE)
+            self.setLineWidth(0.4)
+            self.line(MARGIN_X, 13 * mm, PAGE_WIDTH - MARGIN_X, 13 * mm)
+            self.setFont(FONT, 7.5)
+            self.setFillColor(MUTED)
+            self.drawString(MARGIN_X, 9 * mm, label)
+            self.drawRightString(PAGE_WIDTH - MARGIN_X, 9 * mm, f"Page {self._pageNumber} / {total}")
+            self.restoreState()
+
+    return NumberedCanvas
+
+
+def _watermark(canvas: Canvas, _doc) -> None:
+    canvas.saveState()
+    canvas.setFillColor(WATERMARK)
+    canvas.setFont(BOLD, 130)
+    canvas.translate(PAGE_WIDTH / 2, PAGE_HEIGHT / 2)
+    canvas.rotate(52)
+    canvas.drawCentredString(0, -45, "PROJET")
+    canvas.restoreState()
+
+
+def _nothing(_canvas: Canvas, _doc) -> None:
+    pass
+
+
+def render_statement_pdf(statement: Statement, with_names: bool = False) -> bytes:
+    """The statement as PDF bytes (A4 portrait). Family names only when `with_names` is true."""
+    buffer = io.BytesIO()
+    month = month_in_words(statement.month)
+    doc = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM, invariant=1,
+        title=_drawable(f"État mensuel — {month} — {statement.convention}"
+                        + (" (projet)" if statement.status == "draft" else f" — N° {statement.number}")),
+        author=_drawable(statement.programme), subject=_drawable(f"{statement.action} — {statement.partner}"),
+        creator="Parcours")
+    story = [*_header(statement, with_names), *_summary(statement), *_budget(statement),
+             *_families(statement, with_names), *_intervenants(statement), *_signature(statement),
+             *_annex(statement)]  # the annex after the signature: never a page holding only the signature
+    on_page = _watermark if statement.status == "draft" else _nothing
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page, canvasmaker=_numbered_canvas(statement))
+    return buffer.getvalue()
