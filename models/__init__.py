@@ -1,4 +1,5 @@
 """SQLAlchemy tables of Parcours. No rules here: they live in services/."""
+from models.audit import AuditEntry, AuditPurgePermit
 from models.base import Base, Cents
 from models.conventions import Action, Convention, Intervenant, Partner, Tariff
 from models.eps import EpsMeeting, EpsSituation, Orientation
@@ -8,7 +9,8 @@ from models.sessions import HomeSession, Meeting, meeting_attendance
 from models.statements import Statement, StatementLine
 
 __all__ = [
-    "Action", "Base", "Cents", "Child", "Convention", "EpsMeeting", "EpsSituation", "Family", "Guardian",
+    "Action", "AuditEntry", "AuditPurgePermit", "Base", "Cents", "Child", "Convention", "EpsMeeting",
+    "EpsSituation", "Family", "Guardian",
     "HomeSession", "Intervenant", "Meeting", "Orientation", "Parcours", "Partner", "Programme", "Statement",
     "StatementLine", "Tariff", "User", "meeting_attendance",
 ]

@@ -1,7 +1,9 @@
 """The programme itself and the people who use the application."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, String
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, DateTime, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Keyed, Record
@@ -25,3 +27,7 @@ class User(Base, Keyed):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Security (migration 0002): argon2id hash, consecutive failed logins, and the end of the login delay.
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
