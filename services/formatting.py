@@ -1,7 +1,7 @@
 """French formats for the edges (window, PDF, CSV): money, dates, months."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -25,7 +25,7 @@ def format_date(value: date | str | None) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        value = date.fromisoformat(value)
+        value = datetime.fromisoformat(value)  # accepts a date or a full timestamp ("…T10:12:00+00:00")
     return value.strftime("%d/%m/%Y")
 
 

@@ -1,5 +1,5 @@
 """Monthly billing to the partner association under a convention."""
 from services.billing.statement import Statement, to_public_json
-from services.billing.statements import get_statement, issue_statement, issued_pdf, list_issued
+from services.billing.statements import get_statement, issue_statement, issued_pdf, list_issued, recomputed_lines
 
-__all__ = ["Statement", "get_statement", "issue_statement", "issued_pdf", "list_issued", "to_public_json"]
+__all__ = ["Statement", "get_statement", "issue_statement", "issued_pdf", "list_issued", "recomputed_lines", "to_public_json"]

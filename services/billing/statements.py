@@ -55,6 +55,15 @@ def list_issued(uow: UnitOfWork, convention_key: str) -> tuple[Statement, ...]:
         return tuple(from_payload(r.payload, pdf_sha256=r.pdf_sha256) for r in rows)
 
 
+def recomputed_lines(uow: UnitOfWork, convention_key: str, month: str) -> tuple[StatementLine, ...]:
+    """What the month would bill today from the current data, whether or not it was issued."""
+    with uow:
+        convention = convention_by_key(uow.session, convention_key)
+        _check_month(convention, month)
+        window_start, window_end = billing_window(month)
+        return tuple(_lines(bill_month(load_facts(uow.session, convention, window_start, window_end), month), month))
+
+
 def issue_statement(uow: UnitOfWork, convention_key: str, month: str, issued_by: str | None = None,
                     render_pdf=None) -> Statement:
     """Number, store and freeze the month. `render_pdf(statement) -> bytes` makes the stored PDF."""
@@ -109,10 +118,9 @@ def compute_draft(session, convention: Convention, month: str) -> Statement:
 
     year = month[:4]
     year_start = max(date(int(year), 1, 1), convention.start_date)
-    issued_this_year = session.scalar(select(func.coalesce(func.sum(StoredStatement.total), 0)).where(
+    previous_total = session.scalar(select(func.sum(StoredStatement.total)).where(  # typed: Cents → Decimal
         StoredStatement.convention_id == convention.id, StoredStatement.month >= f"{year}-01",
-        StoredStatement.month < month))
-    previous_total = (Decimal(issued_this_year) / 100).quantize(CENT)  # raw SQL sum is in cents
+        StoredStatement.month < month)) or Decimal("0.00")
     programme = session.scalars(select(Programme)).first()
     terms = facts.terms
     return Statement(

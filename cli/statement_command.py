@@ -1,0 +1,62 @@
+"""`statement --convention KEY --month YYYY-MM [--json] [--pdf OUT.pdf] [--issue] [--with-names]`."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from services.billing import get_statement, issue_statement, issued_pdf, to_public_json
+from services.billing.statement import Statement
+from services.errors import DomainError
+from services.formatting import format_money, month_in_words
+
+EXIT_OK, EXIT_REFUSED = 0, 2
+
+
+def _render(statement: Statement, with_names: bool = False) -> bytes:
+    from services.billing.pdf import render_statement_pdf
+
+    return render_statement_pdf(statement, with_names=with_names)
+
+
+def run(uow, args) -> int:
+    try:
+        if args.issue:
+            statement = issue_statement(uow(), args.convention, args.month, render_pdf=_render)
+        else:
+            statement = get_statement(uow(), args.convention, args.month)
+        if args.pdf:
+            stored = issued_pdf(uow(), args.convention, args.month) if not args.with_names else None
+            _write_atomically(Path(args.pdf), stored or _render(statement, with_names=args.with_names))
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_REFUSED
+    except OSError as exc:
+        print(f"Impossible d'écrire le PDF « {args.pdf} » : {exc.strerror}.", file=sys.stderr)
+        return EXIT_REFUSED
+    if args.json:
+        print(json.dumps(to_public_json(statement), ensure_ascii=False, indent=2))
+    else:
+        print(_summary(statement))
+    return EXIT_OK
+
+
+def _write_atomically(target: Path, data: bytes) -> None:
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(target)
+
+
+def _summary(statement: Statement) -> str:
+    status = f"émis, n° {statement.number}" if statement.status == "issued" else "projet"
+    lines = [f"État mensuel {statement.convention} — {month_in_words(statement.month)} ({status})"]
+    for line in statement.lines:
+        label = line.kind if line.month == statement.month else f"{line.kind} (régularisation {line.month})"
+        lines.append(f"  {label:<45} {line.qualification:<5} {line.quantity:>5} × {format_money(line.unit_price):>12}"
+                     f" = {format_money(line.amount):>14}")
+    lines.append(f"  Total TTC : {format_money(statement.total)}")
+    cap = format_money(statement.budget_cap) if statement.budget_cap is not None else "sans plafond"
+    lines.append(f"  Cumul de l'année : {format_money(statement.year_to_date)} (plafond : {cap})")
+    if statement.flags:
+        lines.append(f"  {len(statement.flags)} élément(s) signalé(s) : voir --json ou le PDF.")
+    return "\n".join(lines)

@@ -1,0 +1,178 @@
+"""Properties of the billing rules over many generated programmes (hypothesis)."""
+from __future__ import annotations
+
+import shutil
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from models import Child, Family, HomeSession
+from models.db import make_engine, migrate
+from services.billing import get_statement, issue_statement, list_issued, recomputed_lines
+from services.dataset import import_dataset
+from services.uow import unit_of_work_factory
+from tests.billing.builders import dataset, family, meeting, session
+
+FAMILIES = ("F1", "F2", "F3")
+DAYS = [date(2025, 1, 1) + timedelta(days=i) for i in range(120)]  # January to April, holidays included
+
+session_strategy = st.fixed_dictionaries({
+    "family": st.sampled_from(FAMILIES),
+    "intervenant": st.sampled_from(("A1", "T1")),
+    "day": st.sampled_from(DAYS),
+    "status": st.sampled_from(("held", "held", "held", "cancelled", "family_absent")),
+    "referent": st.booleans(),
+    "approved": st.booleans(),
+    "start": st.sampled_from(("09:00", "14:00", None)),
+})
+programme_strategy = st.fixed_dictionaries({
+    "sessions": st.lists(session_strategy, max_size=25),
+    "decisions": st.lists(st.sampled_from(DAYS[:60] + [None]), min_size=3, max_size=3),
+    "meetings": st.lists(st.tuples(st.sampled_from(("launch", "period_end")), st.sampled_from(DAYS),
+                                   st.lists(st.sampled_from(("A1", "T1")), min_size=1, max_size=2, unique=True)),
+                         max_size=4),
+})
+SETTINGS = settings(max_examples=30, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@pytest.fixture(scope="module")
+def template_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    engine = make_engine(str(path))
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
+class Store:
+    """A fresh migrated database per generated example (copied from a template: migrations run once)."""
+
+    def __init__(self, template, folder):
+        self.counter = 0
+        self.template, self.folder = template, folder
+
+    def new(self, generated):
+        self.counter += 1
+        path = self.folder / f"example-{self.counter}.sqlite"
+        shutil.copy(self.template, path)
+        engine = make_engine(str(path))
+        uow = unit_of_work_factory(engine)
+        data = dataset()
+        for key, decided in zip(FAMILIES, generated["decisions"]):
+            family(data, key, decided_on=decided.isoformat() if decided else None)
+        for i, s in enumerate(generated["sessions"]):
+            session(data, f"S{i:03d}", s["family"], s["intervenant"], s["day"].isoformat(), status=s["status"],
+                    referent=s["referent"], approved=s["approved"], start=s["start"])
+        for i, (kind, day, who) in enumerate(generated["meetings"]):
+            meeting(data, f"M{i}", kind, day.isoformat(), who)
+        import_dataset(uow(), data)
+        return uow
+
+
+@pytest.fixture
+def store(template_db, tmp_path):
+    return Store(template_db, tmp_path)
+
+
+def money(statement):
+    return [(l.kind, l.qualification, l.quantity, l.unit_price, l.amount, l.month) for l in statement.lines], statement.total
+
+
+@SETTINGS
+@given(generated=programme_strategy, month=st.sampled_from(("2025-01", "2025-02", "2025-03", "2025-04")))
+def test_total_is_the_sum_of_the_lines_and_each_line_is_quantity_times_price(store, generated, month):
+    statement = get_statement(store.new(generated)(), "AP", month)
+    assert statement.total == sum((l.amount for l in statement.lines), Decimal("0.00"))
+    for line in statement.lines:
+        assert line.amount == line.unit_price * line.quantity
+    billed_sessions = sum(l.quantity for l in statement.lines if l.kind == "home_intervention")
+    assert billed_sessions == sum(f.sessions_billed for f in statement.families)
+
+
+@SETTINGS
+@given(generated=programme_strategy, month=st.sampled_from(("2025-01", "2025-02", "2025-03")))
+def test_adding_a_child_to_a_family_changes_nothing(store, generated, month):
+    uow = store.new(generated)
+    before = get_statement(uow(), "AP", month)
+    with uow() as u:
+        f1 = u.session.scalars(select(Family).where(Family.key == "F1")).one()
+        u.session.add(Child(key="new-child", family=f1, first_name="Léa", last_name="F1", birth_date=date(2019, 1, 1)))
+        u.commit()
+    assert get_statement(uow(), "AP", month) == before
+
+
+@SETTINGS
+@given(generated=programme_strategy, month=st.sampled_from(("2025-01", "2025-02", "2025-03")), pick=st.integers(0, 99))
+def test_removing_an_unbilled_session_changes_no_amount(store, generated, month, pick):
+    uow = store.new(generated)
+    before = get_statement(uow(), "AP", month)
+    unbilled = sorted({f.session for f in before.flags if f.session and not f.billed} | {
+        f"S{i:03d}" for i, s in enumerate(generated["sessions"]) if s["status"] != "held"})
+    if not unbilled:
+        return
+    victim = unbilled[pick % len(unbilled)]
+    with uow() as u:
+        u.session.delete(u.session.scalars(select(HomeSession).where(HomeSession.key == victim)).one())
+        u.commit()
+    assert money(get_statement(uow(), "AP", month)) == money(before)
+
+
+change_strategy = st.one_of(
+    st.tuples(st.just("issue")),
+    st.tuples(st.just("add"), session_strategy),
+    st.tuples(st.just("delete"), st.integers(0, 99)),
+    st.tuples(st.just("toggle_approval"), st.integers(0, 99)),
+    st.tuples(st.just("status"), st.integers(0, 99), st.sampled_from(("held", "cancelled", "family_absent"))),
+)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(generated=programme_strategy, changes=st.lists(change_strategy, min_size=1, max_size=10))
+def test_issued_totals_plus_regularisations_equal_the_recomputation_of_every_month(store, generated, changes):
+    uow = store.new(generated)
+    months = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
+    added = 0
+    for change in changes:
+        issued = len(list_issued(uow(), "AP"))
+        if change[0] == "issue":
+            if issued < len(months) - 1:
+                issue_statement(uow(), "AP", months[issued])
+            continue
+        with uow() as u:
+            sessions = u.session.scalars(select(HomeSession).order_by(HomeSession.key)).all()
+            if change[0] == "add":
+                s = change[1]
+                added += 1
+                families = {f.key: f for f in u.session.scalars(select(Family))}
+                intervenant = next(x.intervenant for x in sessions) if sessions else None
+                if intervenant is None:
+                    continue
+                u.session.add(HomeSession(key=f"late-{added}", family=families[s["family"]], intervenant=intervenant,
+                                          date=s["day"], duration_minutes=60, status=s["status"],
+                                          approved_exception=s["approved"]))
+            elif sessions:
+                target = sessions[change[1] % len(sessions)]
+                if change[0] == "delete":
+                    u.session.delete(target)
+                elif change[0] == "toggle_approval":
+                    target.approved_exception = not target.approved_exception
+                else:
+                    target.status = change[2]
+            u.commit()
+
+    issued = list_issued(uow(), "AP")
+    draft = get_statement(uow(), "AP", months[len(issued)])
+    carried = defaultdict(Decimal)
+    for statement in (*issued, draft):
+        for line in statement.lines:
+            carried[line.month] += line.amount
+    for statement in issued:
+        recomputed = sum((l.amount for l in recomputed_lines(uow(), "AP", statement.month)), Decimal("0.00"))
+        assert carried[statement.month] == recomputed, statement.month
