@@ -38,15 +38,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pdf", metavar="OUT.pdf")
     p.add_argument("--issue", action="store_true")
     p.add_argument("--with-names", action="store_true", help="noms des familles sur l'exemplaire du partenaire")
+    from cli import admin_commands
+
+    admin_commands.add_parsers(sub)  # user, check, backup, restore
     return parser
 
 
 def open_store(db: str):
     """Engine + migrations + unit-of-work factory; refuses a database from a newer Parcours."""
     from models.db import SchemaTooNew, make_engine, migrate, restrict_permissions
+    from services.backup import check_local_filesystem
     from services.errors import DatabaseVersionError
     from services.uow import unit_of_work_factory
 
+    check_local_filesystem(db)  # SQLite's locks are not safe on a network share
     engine = make_engine(db)
     try:
         migrate(engine)
@@ -67,6 +72,10 @@ def run_command(args, uow) -> int:
         return commands.run_demo(uow)
     if args.command == "statement":
         return commands.run_statement(uow, args)
+    if args.command in ("user", "check", "backup", "restore"):
+        from cli import admin_commands
+
+        return admin_commands.run(args, uow, args.db or default_database())
     raise AssertionError(args.command)
 
 
@@ -74,11 +83,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(filename=str(log_file()), level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     db = args.db or default_database()
     from services.errors import DomainError
 
     try:
-        engine, uow = open_store(db)
+        from cli.admin_commands import FILE_COMMANDS
+
+        # check, backup and restore work on the file itself: they must run even when it cannot be opened.
+        engine, uow = (None, None) if args.command in FILE_COMMANDS else open_store(db)
         if args.command is None:
             from ui.app import run_app
             return run_app(uow, db_label=db)
@@ -86,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     except DomainError as exc:
         print(exc.message, file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head`: not an error
+        return 0
     except Exception:
         logging.exception("unexpected error")
         print(f"Une erreur inattendue est survenue. Le détail a été enregistré dans {log_file()}.", file=sys.stderr)

@@ -22,7 +22,7 @@ def _render(statement: Statement, with_names: bool = False) -> bytes:
 def run(uow, args) -> int:
     try:
         if args.issue:
-            statement = issue_statement(uow(), args.convention, args.month, render_pdf=_render)
+            statement = issue_statement(uow(), args.convention, args.month)
         else:
             statement = get_statement(uow(), args.convention, args.month)
         if args.pdf:

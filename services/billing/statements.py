@@ -66,7 +66,9 @@ def recomputed_lines(uow: UnitOfWork, convention_key: str, month: str) -> tuple[
 
 def issue_statement(uow: UnitOfWork, convention_key: str, month: str, issued_by: str | None = None,
                     render_pdf=None) -> Statement:
-    """Number, store and freeze the month. `render_pdf(statement) -> bytes` makes the stored PDF."""
+    """Number, store and freeze the month, with its PDF (`render_pdf(statement) -> bytes`, reportlab by default)."""
+    if render_pdf is None:
+        from services.billing.pdf import render_statement_pdf as render_pdf
     with uow:
         session = uow.session
         convention = convention_by_key(session, convention_key)
@@ -87,8 +89,8 @@ def issue_statement(uow: UnitOfWork, convention_key: str, month: str, issued_by:
         issued_at = datetime.now(timezone.utc).replace(microsecond=0)
         statement = from_payload(to_payload(draft), status="issued", number=f"{convention.key}-{sequence:03d}",
                                  issued_at=issued_at.isoformat())
-        pdf = render_pdf(statement) if render_pdf is not None else None
-        digest = hashlib.sha256(pdf).hexdigest() if pdf is not None else None
+        pdf = render_pdf(statement)
+        digest = hashlib.sha256(pdf).hexdigest()
         statement = from_payload(to_payload(statement), pdf_sha256=digest)
         stored = StoredStatement(
             convention_id=convention.id, month=month, sequence=sequence, number=statement.number,
