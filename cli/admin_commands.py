@@ -1,0 +1,101 @@
+"""Command-line verbs for administrators: user accounts, integrity check, backup and restore.
+
+`user …` works through the services on the opened store. `check`, `backup` and `restore` work on the database
+file itself, without migrating or even opening it through SQLAlchemy first: they must still run when the file is
+damaged or comes from another version. Passwords are read from standard input (`--password-stdin`) or typed
+without echo, never taken from the command line, where other users of the machine could read them.
+"""
+from __future__ import annotations
+
+import sys
+from getpass import getpass
+
+from services.errors import DomainError
+
+EXIT_OK, EXIT_REFUSED = 0, 2
+FILE_COMMANDS = frozenset({"check", "backup", "restore"})
+ROLE_LABELS = {"referent": "référent", "coordinator": "coordination", "administrator": "administration"}
+
+
+def add_parsers(sub) -> None:
+    """Add `user`, `check`, `backup` and `restore` to the sub-commands of main.build_parser()."""
+    p = sub.add_parser("user", help="comptes des utilisateurs")
+    verbs = p.add_subparsers(dest="user_command", required=True, metavar="{add,passwd,disable}")
+    p = verbs.add_parser("add", help="crée un compte")
+    p.add_argument("name", help="identifiant de connexion")
+    p.add_argument("--role", required=True, help="referent, coordinator ou administrator")
+    p.add_argument("--full-name", help="nom affiché (défaut : l'identifiant)")
+    p.add_argument("--password-stdin", action="store_true", help="lit le mot de passe sur l'entrée standard")
+    p = verbs.add_parser("passwd", help="change le mot de passe d'un compte")
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true", help="lit le mot de passe sur l'entrée standard")
+    p = verbs.add_parser("disable", help="désactive un compte (il ne peut plus se connecter)")
+    p.add_argument("name")
+    sub.add_parser("check", help="vérifie l'intégrité de la base et affiche la version du schéma")
+    p = sub.add_parser("backup", help="copie la base (sauvegardes datées, les plus anciennes éclaircies)")
+    p.add_argument("--to", metavar="CHEMIN", help="dossier ou fichier de destination")
+    p = sub.add_parser("restore", help="remplace la base par une sauvegarde vérifiée")
+    p.add_argument("path", help="fichier de sauvegarde")
+
+
+def run(args, uow, db: str) -> int:
+    if args.command == "user":
+        return run_user(args, uow)
+    return run_file_command(args, db)
+
+
+def read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n") if line.endswith("\n") else line
+    if not sys.stdin.isatty():
+        raise DomainError("Aucun terminal pour saisir le mot de passe : utilisez --password-stdin.")
+    first = getpass("Mot de passe (12 caractères au moins) : ")
+    if getpass("Confirmez le mot de passe : ") != first:
+        raise DomainError("Les deux saisies diffèrent ; rien n'a été modifié.")
+    return first
+
+
+def run_user(args, uow) -> int:
+    from services import users
+
+    if args.user_command == "add":
+        info = users.add_user(uow(), args.name, args.role, read_password(args.password_stdin), name=args.full_name)
+        print(f"Compte « {info.key} » créé (rôle : {ROLE_LABELS.get(info.role, info.role)}).")
+    elif args.user_command == "passwd":
+        info = users.change_password(uow(), args.name, read_password(args.password_stdin))
+        print(f"Mot de passe de « {info.key} » changé.")
+    else:
+        info = users.disable_user(uow(), args.name)
+        print(f"Compte « {info.key} » désactivé : il ne peut plus se connecter.")
+    return EXIT_OK
+
+
+def run_file_command(args, db: str) -> int:
+    from services import backup
+
+    backup.check_local_filesystem(db)
+    if args.command == "check":
+        report = backup.check_database(db)
+        if not report.ok:
+            print(f"La base « {db} » a des problèmes :", file=sys.stderr)
+            for problem in report.problems:
+                print(f"- {problem}", file=sys.stderr)
+            return EXIT_REFUSED
+        print("ok")
+        print(f"schéma : {report.revision}")
+        return EXIT_OK
+    if args.command == "backup":
+        done = backup.backup_database(db, args.to)
+        print(f"Sauvegarde écrite et vérifiée : {done.path}")
+        if done.removed:
+            print(f"Anciennes sauvegardes supprimées (12 quotidiennes, 10 hebdomadaires et 9 mensuelles gardées) : "
+                  f"{len(done.removed)}.")
+        return EXIT_OK
+    if args.command == "restore":
+        done = backup.restore_database(db, args.path)
+        print(f"Base restaurée depuis « {args.path} » (schéma {done.revision}).")
+        if done.safety_copy:
+            print(f"La base précédente est conservée dans « {done.safety_copy} ».")
+        return EXIT_OK
+    raise AssertionError(args.command)

@@ -1,0 +1,110 @@
+"""The audit log: append an entry in the caller's transaction, list entries, purge those past retention.
+
+An entry says who (`actor_key`, None for the command line or the system) did what (`action`) to which record
+(`record_type`, `record_key`) and which fields changed — their names only, never their values, so that the log
+never becomes a second copy of the families' data. The database refuses any UPDATE or DELETE of an entry
+(triggers of migration 0002); only `purge_older_than` can delete, through a permit valid inside its own
+transaction.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from models import AuditEntry, AuditPurgePermit
+from models.base import utcnow
+from services.errors import ValidationError
+from services.uow import UnitOfWork
+
+# The database refuses a purge permit younger than this (trigger audit_purge_permit_floor): CNIL recommends
+# keeping traceability logs between 6 months and 1 year.
+MIN_RETENTION_DAYS = 180
+DEFAULT_RETENTION_DAYS = 365
+
+# Actions, record types and field names are identifiers chosen by the code, never text typed by a user: the
+# pattern keeps any value (a name, a note, an address) from slipping into the log by mistake.
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: str
+    at: datetime  # UTC, timezone-aware
+    actor_key: str | None
+    action: str
+    record_type: str
+    record_key: str | None
+    changed_fields: tuple[str, ...]
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; everything we store is UTC."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _identifier(value: str, what: str) -> str:
+    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
+        raise ValueError(f"audit {what} must be an identifier such as 'password_hash', got {value!r}")
+    return value
+
+
+def record(session: Session, actor_key: str | None, action: str, record_type: str, record_key: str | None,
+           changed_fields: Iterable[str] = (), *, at: datetime | None = None) -> None:
+    """Append one entry in the caller's transaction: it is committed, or rolled back, with the change it
+    describes. `changed_fields` holds field NAMES; anything that does not look like an identifier is refused."""
+    names = sorted({_identifier(name, "field name") for name in changed_fields})
+    session.add(AuditEntry(at=as_utc(at) if at else utcnow(), actor_key=actor_key,
+                           action=_identifier(action, "action"), record_type=_identifier(record_type, "record type"),
+                           record_key=record_key, changed_fields=json.dumps(names)))
+
+
+def _to_record(entry: AuditEntry) -> AuditRecord:
+    return AuditRecord(id=entry.id, at=as_utc(entry.at), actor_key=entry.actor_key, action=entry.action,
+                       record_type=entry.record_type, record_key=entry.record_key,
+                       changed_fields=tuple(json.loads(entry.changed_fields)))
+
+
+def list_entries(uow: UnitOfWork, *, actor_key: str | None = None, action: str | None = None,
+                 record_type: str | None = None, record_key: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None, limit: int = 1000) -> list[AuditRecord]:
+    """Entries matching every filter given, newest first; `since` included, `until` excluded."""
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id).limit(limit)
+    for column, value in ((AuditEntry.actor_key, actor_key), (AuditEntry.action, action),
+                          (AuditEntry.record_type, record_type), (AuditEntry.record_key, record_key)):
+        if value is not None:
+            query = query.where(column == value)
+    if since is not None:
+        query = query.where(AuditEntry.at >= as_utc(since))
+    if until is not None:
+        query = query.where(AuditEntry.at < as_utc(until))
+    with uow:
+        return [_to_record(entry) for entry in uow.session.scalars(query)]
+
+
+def purge_older_than(uow: UnitOfWork, days: int = DEFAULT_RETENTION_DAYS, actor_key: str | None = None, *,
+                     clock: Callable[[], datetime] = utcnow) -> int:
+    """Delete the entries older than `days` days and record the purge itself; returns how many were deleted.
+
+    The permit row exists only inside this transaction (inserted, used, deleted before the commit), so no
+    other connection ever sees it and a failure anywhere rolls back the purge and the permit together."""
+    if days < MIN_RETENTION_DAYS:
+        raise ValidationError(f"Le journal d'audit doit être conservé au moins {MIN_RETENTION_DAYS} jours.",
+                              field="days")
+    now = as_utc(clock())
+    cutoff = now - timedelta(days=days)
+    with uow:
+        s = uow.session
+        s.add(AuditPurgePermit(id=1, cutoff=cutoff))
+        s.flush()
+        deleted = s.execute(delete(AuditEntry).where(AuditEntry.at < cutoff)).rowcount
+        s.execute(delete(AuditPurgePermit))
+        # The cutoff, not a person, is what this entry is about: "entries before this moment were removed".
+        record(s, actor_key, "purge", "audit_log", cutoff.strftime("%Y-%m-%dT%H:%M:%SZ"), (), at=now)
+        uow.commit()
+    return deleted
