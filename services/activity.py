@@ -1,0 +1,226 @@
+"""Hours delivered: the durations of held sessions, per family, per intervenant and per month; CSV/XLSX export.
+
+CSV follows what French spreadsheets open without a wizard: UTF-8 with BOM, ';' separator, decimal comma.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from models import Family, HomeSession, Intervenant
+from services.billing.rules import month_bounds
+from services.directory import CurrentUser
+from services.errors import ValidationError
+from services.formatting import month_in_words
+from services.home_sessions import scope_to_user
+from services.uow import UnitOfWork
+
+
+@dataclass(frozen=True)
+class HoursLine:
+    month: str  # YYYY-MM
+    family_id: str
+    family_key: str
+    family_name: str
+    intervenant_id: str
+    intervenant_name: str
+    qualification: str
+    sessions: int
+    minutes: int
+
+
+@dataclass(frozen=True)
+class Total:
+    id: str
+    name: str
+    sessions: int
+    minutes: int
+
+
+@dataclass(frozen=True)
+class ActivityReport:
+    month: str
+    lines: tuple[HoursLine, ...]
+    by_family: tuple[Total, ...]
+    by_intervenant: tuple[Total, ...]
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(line.minutes for line in self.lines)
+
+    @property
+    def total_sessions(self) -> int:
+        return sum(line.sessions for line in self.lines)
+
+
+@dataclass(frozen=True)
+class FamilyHours:
+    by_month: tuple[Total, ...]  # id = name = 'YYYY-MM' (newest first)
+    by_intervenant: tuple[Total, ...]
+    lines: tuple[HoursLine, ...]
+
+    @property
+    def total_minutes(self) -> int:
+        return sum(line.minutes for line in self.lines)
+
+
+def _check_month(month: str) -> str:
+    try:
+        month_bounds(month)
+    except (ValueError, IndexError):
+        raise ValidationError(f"Mois invalide : « {month} » (attendu AAAA-MM).", field="month") from None
+    return month
+
+
+def _totals(lines, key, name) -> tuple[Total, ...]:
+    acc: dict[str, list] = {}
+    for line in lines:
+        entry = acc.setdefault(key(line), [name(line), 0, 0])
+        entry[1] += line.sessions
+        entry[2] += line.minutes
+    return tuple(Total(k, n, s, m) for k, (n, s, m) in acc.items())
+
+
+def monthly_activity(uow: UnitOfWork, user: CurrentUser, month: str) -> ActivityReport:
+    first, last = month_bounds(_check_month(month))
+    query = scope_to_user(
+        select(Family.id, Family.key, Family.name, Intervenant.id, Intervenant.name,
+               Intervenant.qualification, func.count(HomeSession.id), func.sum(HomeSession.duration_minutes))
+        .select_from(HomeSession).join(Family, Family.id == HomeSession.family_id)
+        .join(Intervenant, Intervenant.id == HomeSession.intervenant_id)
+        .where(HomeSession.status == "held", HomeSession.date.between(first, last))
+        .group_by(Family.id, Family.key, Family.name, Intervenant.id, Intervenant.name, Intervenant.qualification)
+        .order_by(Family.name, Intervenant.name), user)
+    with uow:
+        lines = [HoursLine(month, *row) for row in uow.session.execute(query)]
+    by_family = sorted(_totals(lines, lambda l: l.family_id, lambda l: l.family_name), key=lambda t: t.name)
+    by_intervenant = sorted(_totals(lines, lambda l: l.intervenant_id, lambda l: l.intervenant_name),
+                            key=lambda t: t.name)
+    return ActivityReport(month, tuple(lines), tuple(by_family), tuple(by_intervenant))
+
+
+def months_with_activity(uow: UnitOfWork, user: CurrentUser) -> tuple[str, ...]:
+    """Every month that has a held session, newest first."""
+    query = scope_to_user(select(HomeSession.date).distinct().join(Family, Family.id == HomeSession.family_id)
+                          .where(HomeSession.status == "held"), user)
+    with uow:
+        days = uow.session.scalars(query).all()
+    return tuple(sorted({d.strftime("%Y-%m") for d in days}, reverse=True))
+
+
+def default_month(months: tuple[str, ...], today: date) -> str:
+    """The latest month with activity that is not in the future, else the current month."""
+    current = today.strftime("%Y-%m")
+    return next((m for m in months if m <= current), current)
+
+
+def family_hours(uow: UnitOfWork, family_id: str) -> FamilyHours:
+    with uow:
+        return family_hours_in(uow, family_id)
+
+
+def family_hours_in(uow: UnitOfWork, family_id: str) -> FamilyHours:
+    """The same, inside a unit of work the caller already opened."""
+    rows = uow.session.execute(
+        select(HomeSession.date, HomeSession.duration_minutes, Family.key, Family.name, Intervenant.id,
+               Intervenant.name, Intervenant.qualification)
+        .join(Family, Family.id == HomeSession.family_id)
+        .join(Intervenant, Intervenant.id == HomeSession.intervenant_id)
+        .where(HomeSession.family_id == family_id, HomeSession.status == "held")).all()
+    acc: dict[tuple, list] = defaultdict(lambda: [0, 0])
+    for day, minutes, fkey, fname, iid, iname, q in rows:
+        entry = acc[(day.strftime("%Y-%m"), fkey, fname, iid, iname, q)]
+        entry[0] += 1
+        entry[1] += minutes
+    lines = tuple(HoursLine(month, family_id, fkey, fname, iid, iname, q, n, m)
+                  for (month, fkey, fname, iid, iname, q), (n, m) in sorted(acc.items(), reverse=True))
+    by_month = _totals(lines, lambda l: l.month, lambda l: l.month)
+    by_intervenant = sorted(_totals(lines, lambda l: l.intervenant_id, lambda l: l.intervenant_name),
+                            key=lambda t: -t.minutes)
+    return FamilyHours(by_month, tuple(by_intervenant), lines)
+
+
+# -- export -------------------------------------------------------------------------------------------------
+
+HEADERS = ("Mois", "Code famille", "Famille", "Intervenant·e", "Qualification", "Séances réalisées",
+           "Durée (minutes)", "Heures")
+
+
+def decimal_hours(minutes: int) -> Decimal:
+    return (Decimal(minutes) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _french_number(value: Decimal) -> str:
+    return f"{value:.2f}".replace(".", ",")
+
+
+def activity_csv(report: ActivityReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    for line in report.lines:
+        writer.writerow((month_in_words(line.month), line.family_key, line.family_name, line.intervenant_name,
+                         line.qualification, line.sessions, line.minutes, _french_number(decimal_hours(line.minutes))))
+    writer.writerow(("Total", "", "", "", "", report.total_sessions, report.total_minutes,
+                     _french_number(decimal_hours(report.total_minutes))))
+    return out.getvalue()
+
+
+def _write_atomically(path: str | Path, data: bytes) -> None:
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    except OSError as exc:
+        raise ValidationError(f"Impossible d'écrire « {target} » : {exc.strerror or exc}.", field="path") from None
+
+
+def export_csv(report: ActivityReport, path: str | Path) -> None:
+    _write_atomically(path, ("\ufeff" + activity_csv(report)).encode("utf-8"))
+
+
+def export_xlsx(report: ActivityReport, path: str | Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Heures"
+    sheet.append([f"Heures réalisées — {month_in_words(report.month)}"])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append(list(HEADERS))
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for line in report.lines:
+        sheet.append([month_in_words(line.month), line.family_key, line.family_name, line.intervenant_name,
+                      line.qualification, line.sessions, line.minutes, float(decimal_hours(line.minutes))])
+    sheet.append(["Total", None, None, None, None, report.total_sessions, report.total_minutes,
+                  float(decimal_hours(report.total_minutes))])
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for row in sheet.iter_rows(min_row=3, min_col=8, max_col=8):
+        row[0].number_format = "0.00"
+    for column, width in zip("ABCDEFGH", (16, 13, 24, 24, 13, 17, 16, 10)):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A3"
+    for title, totals in (("Par famille", report.by_family), ("Par intervenant", report.by_intervenant)):
+        extra = book.create_sheet(title)
+        extra.append([title.replace("Par ", "").capitalize(), "Séances réalisées", "Durée (minutes)", "Heures"])
+        for cell in extra[1]:
+            cell.font = Font(bold=True)
+        for t in totals:
+            extra.append([t.name, t.sessions, t.minutes, float(decimal_hours(t.minutes))])
+        extra.column_dimensions["A"].width = 28
+        for column in "BCD":
+            extra.column_dimensions[column].width = 17
+    buffer = io.BytesIO()
+    book.save(buffer)
+    _write_atomically(path, buffer.getvalue())

@@ -1,0 +1,333 @@
+"""Home sessions: check and record one, list them (by page for the big list, by week for the planning).
+
+The form's rules, in the words the référent reads next to the field:
+  * errors (the session cannot be saved): no family or intervenant, a date after today, a duration of 0 or
+    more than 8 h, no validated orientation covering the day with the intervenant's partner;
+  * warnings (saved, but a coordinator must approve it before it is paid): school holidays, a second held
+    session in the family's ISO week, a first session without the référent.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+
+from models import Family, HomeSession, Intervenant, Orientation, Programme
+from services.billing.rules import is_school_holiday
+from services.directory import CurrentUser, require_role
+from services.errors import NotFound, PermissionDenied, StatementError, ValidationError
+from services.formatting import format_date
+from services.rules import iso_week, orientation_in_force
+from services.uow import UnitOfWork
+
+STATUS_LABELS = {"held": "Réalisée", "cancelled": "Annulée", "family_absent": "Absence de la famille"}
+MAX_MINUTES = 480
+
+
+@dataclass(frozen=True)
+class SessionDraft:
+    """What the form holds; `duration_minutes` is None when the text could not be read."""
+
+    family_id: str | None
+    intervenant_id: str | None
+    date: date | None
+    duration_minutes: int | None
+    status: str = "held"
+    start_time: time | None = None
+    referent_present: bool = False
+    children_present: int | None = None
+    notes: str | None = None
+
+
+@dataclass(frozen=True)
+class Issue:
+    field: str  # family | intervenant | date | duration | status | children_present
+    message: str
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    errors: tuple[Issue, ...]
+    warnings: tuple[Issue, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def for_field(self, field: str) -> tuple[list[str], list[str]]:
+        return ([i.message for i in self.errors if i.field == field],
+                [i.message for i in self.warnings if i.field == field])
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    id: str
+    key: str
+    family_id: str
+    family_name: str
+    intervenant_id: str
+    intervenant_name: str
+    qualification: str
+    date: date
+    start_time: time | None
+    duration_minutes: int
+    status: str
+    referent_present: bool
+    children_present: int | None
+    approved_exception: bool
+    notes: str | None
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS.get(self.status, self.status)
+
+
+@dataclass(frozen=True)
+class SessionQuery:
+    """The big list's filter and order, applied in the database."""
+
+    text: str = ""
+    family_id: str | None = None
+    sort: str = "date"  # one of SORTABLE
+    descending: bool = True
+
+
+@dataclass(frozen=True)
+class WeekDay:
+    date: date
+    school_holiday: bool
+
+
+@dataclass(frozen=True)
+class Week:
+    monday: date
+    days: tuple[WeekDay, ...]
+    sessions: tuple[SessionRow, ...]
+
+
+def parse_duration(text: str) -> int:
+    """'90', '90 min', '1h30', '1 h 30', '1:30', '1,5 h', '2h' -> minutes. Raises ValidationError(field='duration')."""
+    raw = (text or "").strip().lower().replace(" ", "")
+    if not raw:
+        raise ValidationError("Indiquez la durée (par exemple 1h30 ou 90).", field="duration")
+    if m := re.fullmatch(r"(\d{1,4})(?:mn|min|minutes?)?", raw):
+        return int(m[1])
+    if m := re.fullmatch(r"(\d{1,2})(?:h|:)(\d{1,2})?(?:min|mn)?", raw):
+        minutes = int(m[2] or 0)
+        if minutes >= 60:
+            raise ValidationError("Les minutes doivent être inférieures à 60 (par exemple 1h45).", field="duration")
+        return int(m[1]) * 60 + minutes
+    if m := re.fullmatch(r"(\d{1,2})[,.](\d{1,2})h?", raw):
+        return round(float(f"{m[1]}.{m[2]}") * 60)
+    raise ValidationError("Durée illisible : écrivez par exemple 1h30, 1:30 ou 90 (minutes).", field="duration")
+
+
+def new_session_key() -> str:
+    return "S-" + uuid.uuid4().hex[:10]
+
+
+def holiday_zone(uow: UnitOfWork) -> str | None:
+    return uow.session.scalar(select(Programme.holiday_zone).limit(1))
+
+
+def school_holiday(day: date, zone: str | None) -> bool:
+    if zone is None:
+        return False
+    try:
+        return is_school_holiday(day, zone)
+    except StatementError:  # calendar of a year this version does not know: no shading, no warning
+        return False
+
+
+def check_session(uow: UnitOfWork, draft: SessionDraft, today: date, exclude_id: str | None = None) -> SessionCheck:
+    with uow:
+        return _check(uow, draft, today, exclude_id)
+
+
+def _check(uow: UnitOfWork, draft: SessionDraft, today: date, exclude_id: str | None) -> SessionCheck:
+    errors: list[Issue] = []
+    warnings: list[Issue] = []
+    s = uow.session
+    family = s.get(Family, draft.family_id) if draft.family_id else None
+    intervenant = s.get(Intervenant, draft.intervenant_id) if draft.intervenant_id else None
+    if family is None:
+        errors.append(Issue("family", "Choisissez la famille."))
+    if intervenant is None:
+        errors.append(Issue("intervenant", "Choisissez l'intervenant·e."))
+    if draft.date is None:
+        errors.append(Issue("date", "Indiquez la date (jj/mm/aaaa)."))
+    elif draft.date > today:
+        errors.append(Issue("date", f"La date est dans le futur : une séance se saisit une fois passée "
+                                    f"(au plus tard aujourd'hui, {format_date(today)})."))
+    if draft.duration_minutes is None:
+        errors.append(Issue("duration", "Indiquez la durée (par exemple 1h30 ou 90)."))
+    elif draft.duration_minutes <= 0:
+        errors.append(Issue("duration", "La durée doit être supérieure à zéro."))
+    elif draft.duration_minutes > MAX_MINUTES:
+        errors.append(Issue("duration", "Une séance dure au plus 8 h."))
+    if draft.status not in STATUS_LABELS:
+        errors.append(Issue("status", "Choisissez le statut de la séance."))
+    if draft.children_present is not None and draft.children_present < 0:
+        errors.append(Issue("children_present", "Le nombre d'enfants présents ne peut pas être négatif."))
+    if family is None or draft.date is None:
+        return SessionCheck(tuple(errors), tuple(warnings))
+
+    orientations = s.scalars(select(Orientation).where(Orientation.family_id == family.id)).all()
+    in_force = [o for o in orientations if orientation_in_force(o.status, o.decided_on, o.end_date, draft.date)]
+    if not in_force:
+        errors.append(Issue("family", f"Aucune orientation validée ne couvre le {format_date(draft.date)} pour "
+                                      "cette famille : la séance ne pourrait pas être payée."))
+    elif intervenant is not None and not any(o.convention.partner_id == intervenant.partner_id for o in in_force):
+        partners = ", ".join(sorted({o.convention.partner.name for o in in_force}))
+        errors.append(Issue("intervenant", f"L'orientation de cette famille est confiée à {partners}, "
+                                           f"pas à {intervenant.partner.name}."))
+    if draft.status == "held":
+        warnings.extend(_exception_warnings(uow, family, draft, exclude_id))
+    return SessionCheck(tuple(errors), tuple(warnings))
+
+
+def _exception_warnings(uow: UnitOfWork, family: Family, draft: SessionDraft, exclude_id: str | None) -> list[Issue]:
+    warnings = []
+    if school_holiday(draft.date, holiday_zone(uow)):
+        warnings.append(Issue("date", "Vacances scolaires : la séance devra être approuvée par la coordination "
+                                      "pour être payée."))
+    monday = draft.date - timedelta(days=draft.date.weekday())
+    held = select(HomeSession.date).where(HomeSession.family_id == family.id, HomeSession.status == "held")
+    if exclude_id:
+        held = held.where(HomeSession.id != exclude_id)
+    same_week = uow.session.scalars(held.where(HomeSession.date.between(monday, monday + timedelta(days=6)))).all()
+    if same_week:
+        warnings.append(Issue("date", f"Deuxième séance de la semaine pour cette famille (déjà une le "
+                                      f"{format_date(min(same_week))}) : elle devra être approuvée par la "
+                                      "coordination."))
+    earlier = uow.session.scalar(held.where(HomeSession.date <= draft.date).limit(1))
+    if earlier is None and not draft.referent_present:
+        warnings.append(Issue("referent_present", "Première séance de la famille : la présence du ou de la "
+                                                  "référent·e est attendue."))
+    return warnings
+
+
+def record_session(uow: UnitOfWork, user: CurrentUser, draft: SessionDraft, today: date) -> SessionRow:
+    require_role(user, "referent", "coordinator", doing="saisir une séance")
+    with uow:
+        family = uow.session.get(Family, draft.family_id) if draft.family_id else None
+        if family is not None and user.is_referent and family.referent_id != user.id:
+            raise PermissionDenied("Cette famille n'est pas suivie par vous : demandez à son ou sa référent·e.")
+        check = _check(uow, draft, today, None)
+        if check.errors:
+            first = check.errors[0]
+            raise ValidationError(first.message, field=first.field)
+        session = HomeSession(
+            key=new_session_key(), family_id=draft.family_id, intervenant_id=draft.intervenant_id, date=draft.date,
+            start_time=draft.start_time, duration_minutes=draft.duration_minutes, status=draft.status,
+            referent_present=draft.referent_present, children_present=draft.children_present,
+            notes=(draft.notes or "").strip() or None, approved_exception=False)
+        uow.session.add(session)
+        uow.session.flush()
+        row = fetch_rows(uow, select_rows().where(HomeSession.id == session.id))[0]
+        uow.commit()
+        return row
+
+
+def usual_intervenant(uow: UnitOfWork, family_id: str) -> str | None:
+    """The intervenant of the family's latest held session: the one the form proposes."""
+    with uow:
+        return usual_intervenant_in(uow, family_id)
+
+
+def usual_intervenant_in(uow: UnitOfWork, family_id: str) -> str | None:
+    return uow.session.scalar(
+        select(HomeSession.intervenant_id).where(HomeSession.family_id == family_id, HomeSession.status == "held")
+        .order_by(HomeSession.date.desc(), HomeSession.start_time.desc()).limit(1))
+
+
+# -- reading -----------------------------------------------------------------------------------------------
+
+_I = aliased(Intervenant)
+SORTABLE = {
+    "date": (HomeSession.date, HomeSession.start_time, HomeSession.key),
+    "family": (Family.name, HomeSession.date),
+    "intervenant": (_I.name, HomeSession.date),
+    "duration": (HomeSession.duration_minutes, HomeSession.date),
+    "status": (HomeSession.status, HomeSession.date),
+}
+
+
+def select_rows():
+    return (select(HomeSession.id, HomeSession.key, HomeSession.family_id, Family.name, HomeSession.intervenant_id,
+                   _I.name, _I.qualification, HomeSession.date, HomeSession.start_time,
+                   HomeSession.duration_minutes, HomeSession.status, HomeSession.referent_present,
+                   HomeSession.children_present, HomeSession.approved_exception, HomeSession.notes)
+            .join(Family, Family.id == HomeSession.family_id).join(_I, _I.id == HomeSession.intervenant_id))
+
+
+def fetch_rows(uow: UnitOfWork, query) -> list[SessionRow]:
+    return [SessionRow(*r) for r in uow.session.execute(query)]
+
+
+def scope_to_user(query, user: CurrentUser):
+    """A référent sees the sessions of the families they follow; coordination and administration see all."""
+    return query.where(Family.referent_id == user.id) if user.is_referent else query
+
+
+def _filtered(query, user: CurrentUser, q: SessionQuery):
+    query = scope_to_user(query, user)
+    if q.family_id:
+        query = query.where(HomeSession.family_id == q.family_id)
+    if q.text.strip():
+        like = f"%{q.text.strip()}%"
+        query = query.where(or_(Family.name.ilike(like), _I.name.ilike(like), HomeSession.key.ilike(like)))
+    return query
+
+
+def count_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQuery()) -> int:
+    with uow:
+        base = select(func.count(HomeSession.id)).select_from(HomeSession).join(
+            Family, Family.id == HomeSession.family_id).join(_I, _I.id == HomeSession.intervenant_id)
+        return uow.session.scalar(_filtered(base, user, q))
+
+
+def list_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQuery(), offset: int = 0,
+                  limit: int = 500) -> tuple[SessionRow, ...]:
+    with uow:
+        return list_sessions_in(uow, user, q, offset, limit)
+
+
+def list_sessions_in(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, offset: int = 0,
+                     limit: int = 500) -> tuple[SessionRow, ...]:
+    columns = SORTABLE.get(q.sort, SORTABLE["date"])
+    order = [c.desc() if q.descending else c.asc() for c in columns] + [HomeSession.id]
+    return tuple(fetch_rows(uow, _filtered(select_rows(), user, q).order_by(*order).offset(offset).limit(limit)))
+
+
+def week_sessions(uow: UnitOfWork, user: CurrentUser, day: date) -> Week:
+    monday = day - timedelta(days=day.weekday())
+    sunday = monday + timedelta(days=6)
+    with uow:
+        zone = holiday_zone(uow)
+        query = scope_to_user(select_rows(), user).where(HomeSession.date.between(monday, sunday))
+        rows = fetch_rows(uow, query.order_by(HomeSession.date, HomeSession.start_time, Family.name))
+    days = tuple(WeekDay(monday + timedelta(days=i), school_holiday(monday + timedelta(days=i), zone))
+                 for i in range(7))
+    return Week(monday, days, tuple(rows))
+
+
+def latest_session_date(uow: UnitOfWork, user: CurrentUser, not_after: date) -> date | None:
+    """The last day with a session on or before `not_after` (the week view offers to jump there)."""
+    with uow:
+        query = scope_to_user(select(func.max(HomeSession.date)).select_from(HomeSession).join(
+            Family, Family.id == HomeSession.family_id), user).where(HomeSession.date <= not_after)
+        return uow.session.scalar(query)
+
+
+def get_session(uow: UnitOfWork, session_id: str) -> SessionRow:
+    with uow:
+        rows = fetch_rows(uow, select_rows().where(HomeSession.id == session_id))
+        if not rows:
+            raise NotFound("Cette séance n'existe plus.")
+        return rows[0]
+

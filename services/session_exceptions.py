@@ -1,0 +1,114 @@
+"""Sessions that need a coordinator's decision (dérogations), and the decision itself.
+
+A held session is flagged when it falls in the school holidays of the programme's zone, or when it is not
+the first held session of its family in its ISO week (order: date, start time, key — as billing reads it).
+It waits in the queue until a coordinator approves it (approved_exception = True, approved_by = them: the
+statement will pay it) or refuses it (it stays unpaid; the refusal is written in the session's notes).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+
+from sqlalchemy import select
+
+from models import Family, HomeSession, User
+from services.directory import CurrentUser, require_role
+from services.errors import NotFound, ValidationError
+from services.formatting import format_date
+from services.home_sessions import SessionRow, fetch_rows, holiday_zone, school_holiday, scope_to_user, select_rows
+from services.rules import iso_week
+from services.uow import UnitOfWork
+
+REASON_LABELS = {"school_holiday": "Vacances scolaires", "extra_session_in_week": "2e séance de la semaine"}
+REFUSAL_MARK = "Dérogation refusée"
+
+
+@dataclass(frozen=True)
+class FlaggedSession:
+    session: SessionRow
+    reasons: tuple[str, ...]  # keys of REASON_LABELS
+
+    @property
+    def reasons_label(self) -> str:
+        return ", ".join(REASON_LABELS[r] for r in self.reasons)
+
+
+def _refused(notes: str | None) -> bool:
+    return bool(notes) and REFUSAL_MARK in notes
+
+
+def flagged_sessions(uow: UnitOfWork, user: CurrentUser) -> tuple[FlaggedSession, ...]:
+    """Held sessions outside the rules, not yet approved nor refused, oldest first."""
+    with uow:
+        zone = holiday_zone(uow)
+        query = scope_to_user(
+            select(HomeSession.id, HomeSession.family_id, HomeSession.date, HomeSession.start_time, HomeSession.key,
+                   HomeSession.approved_exception, HomeSession.notes)
+            .join(Family, Family.id == HomeSession.family_id).where(HomeSession.status == "held"), user)
+        facts = uow.session.execute(query).all()
+        seen_week: set[tuple[str, tuple[int, int]]] = set()
+        holidays: dict[date, bool] = {}
+        pending: dict[str, tuple[str, ...]] = {}
+        for sid, family_id, day, start, key, approved, notes in sorted(
+                facts, key=lambda f: (f.date, f.start_time or time(0, 0), f.key)):
+            reasons = []
+            week = (family_id, iso_week(day))
+            if week in seen_week:
+                reasons.append("extra_session_in_week")
+            seen_week.add(week)
+            if day not in holidays:
+                holidays[day] = school_holiday(day, zone)
+            if holidays[day]:
+                reasons.append("school_holiday")
+            if reasons and not approved and not _refused(notes):
+                pending[sid] = tuple(reasons)
+        if not pending:
+            return ()
+        rows = []
+        ids = list(pending)
+        for chunk in range(0, len(ids), 500):
+            rows += fetch_rows(uow, select_rows().where(HomeSession.id.in_(ids[chunk:chunk + 500])))
+    rows.sort(key=lambda r: (r.date, r.start_time or time(0, 0), r.key))
+    return tuple(FlaggedSession(r, pending[r.id]) for r in rows)
+
+
+def _sessions(uow: UnitOfWork, session_ids: list[str]) -> list[HomeSession]:
+    if not session_ids:
+        raise ValidationError("Sélectionnez au moins une séance.")
+    sessions = uow.session.scalars(select(HomeSession).where(HomeSession.id.in_(session_ids))).all()
+    if len(sessions) != len(set(session_ids)):
+        raise NotFound("Une des séances sélectionnées n'existe plus : actualisez la liste.")
+    return list(sessions)
+
+
+def approve_exceptions(uow: UnitOfWork, user: CurrentUser, session_ids: list[str]) -> int:
+    """The coordinator makes these sessions billable; returns how many were approved."""
+    require_role(user, "coordinator", doing="approuver une dérogation")
+    with uow:
+        coordinator = uow.session.get(User, user.id)
+        for s in _sessions(uow, session_ids):
+            if s.status != "held":
+                raise ValidationError(f"La séance du {format_date(s.date)} n'a pas été réalisée : "
+                                      "il n'y a rien à approuver.")
+            s.approved_exception = True
+            s.approved_by = coordinator
+        uow.commit()
+        return len(session_ids)
+
+
+def refuse_exceptions(uow: UnitOfWork, user: CurrentUser, session_ids: list[str], reason: str, today: date) -> int:
+    """The sessions stay unpaid; the refusal, its date, its author and its reason go into the session's notes."""
+    require_role(user, "coordinator", doing="refuser une dérogation")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Indiquez le motif du refus.", field="reason")
+    with uow:
+        for s in _sessions(uow, session_ids):
+            line = f"{REFUSAL_MARK} le {format_date(today)} par {user.name} : {reason}"
+            s.notes = f"{s.notes}\n{line}" if s.notes else line
+            s.approved_exception = False
+            s.approved_by_id = None
+        uow.commit()
+        return len(session_ids)
+

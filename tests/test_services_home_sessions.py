@@ -1,0 +1,136 @@
+"""Recording home sessions: the form's rules, the key, the scope of each role, the lists."""
+from datetime import date, time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.errors import PermissionDenied, ValidationError
+from services.home_sessions import (SessionDraft, SessionQuery, check_session, count_sessions, list_sessions,
+                                    parse_duration, record_session, usual_intervenant, week_sessions)
+from tests.programme_fixture import add_family, programme  # noqa: F401 - fixture
+
+TODAY = date(2025, 3, 20)
+
+
+def draft(p, **changes) -> SessionDraft:
+    values = dict(family_id=p.family["F1"], intervenant_id=p.intervenant["i-aes"], date=date(2025, 3, 18),
+                  duration_minutes=60)
+    values.update(changes)
+    return SessionDraft(**values)
+
+
+@pytest.mark.parametrize("text, minutes", [("90", 90), ("90 min", 90), ("1h30", 90), ("1 h 30", 90), ("1:30", 90),
+                                           ("2h", 120), ("1,5", 90), ("1.5h", 90), ("45mn", 45)])
+def test_parse_duration_reads_what_people_type(text, minutes):
+    assert parse_duration(text) == minutes
+
+
+@given(st.integers(min_value=1, max_value=600))
+def test_parse_duration_hours_and_minutes_round_trip(minutes):
+    assert parse_duration(f"{minutes // 60}h{minutes % 60:02d}") == minutes
+
+
+@pytest.mark.parametrize("text", ["", "abc", "1h75", "-3"])
+def test_parse_duration_refuses_unreadable_text_on_the_duration_field(text):
+    with pytest.raises(ValidationError) as err:
+        parse_duration(text)
+    assert err.value.field == "duration"
+
+
+def test_a_future_date_is_an_error_on_the_date_field(programme):
+    check = check_session(programme.uow(), draft(programme, date=date(2025, 3, 21)), TODAY)
+    assert [(i.field, "futur" in i.message) for i in check.errors] == [("date", True)]
+
+
+@pytest.mark.parametrize("minutes, words", [(0, "supérieure à zéro"), (481, "au plus 8 h"), (None, "Indiquez")])
+def test_duration_must_be_between_one_minute_and_eight_hours(programme, minutes, words):
+    check = check_session(programme.uow(), draft(programme, duration_minutes=minutes), TODAY)
+    assert [i.field for i in check.errors] == ["duration"]
+    assert words in check.errors[0].message
+
+
+def test_eight_hours_exactly_is_accepted(programme):
+    assert check_session(programme.uow(), draft(programme, duration_minutes=480), TODAY).ok
+
+
+def test_no_validated_orientation_on_the_day_is_an_error(programme):
+    check = check_session(programme.uow(), draft(programme, date=date(2025, 1, 15)), TODAY)
+    assert [i.field for i in check.errors] == ["family"]
+    assert "Aucune orientation validée" in check.errors[0].message
+
+
+def test_school_holidays_warn_that_approval_is_needed(programme):
+    check = check_session(programme.uow(), draft(programme, date=date(2025, 2, 25)), TODAY)
+    assert check.ok
+    assert any("Vacances scolaires" in w.message and "coordination" in w.message for w in check.warnings)
+
+
+def test_second_session_in_the_week_warns(programme):
+    check = check_session(programme.uow(), draft(programme, date=date(2025, 3, 13)), TODAY)  # S2 on 11/03
+    assert check.ok
+    assert any("Deuxième séance de la semaine" in w.message and "11/03/2025" in w.message for w in check.warnings)
+
+
+def test_cancelled_sessions_raise_no_exception_warning(programme):
+    check = check_session(programme.uow(), draft(programme, date=date(2025, 3, 13), status="cancelled"), TODAY)
+    assert check.ok and check.warnings == ()
+
+
+def test_first_session_without_referent_warns(programme):
+    family_f2 = dict(family_id=programme.family["F2"], intervenant_id=programme.intervenant["i-tisf"])
+    check = check_session(programme.uow(), draft(programme, date=date(2025, 2, 18), **family_f2), TODAY)
+    assert [w.field for w in check.warnings] == ["referent_present"]
+
+
+def test_record_session_saves_with_a_generated_key(programme):
+    row = record_session(programme.uow(), programme.referent,
+                         draft(programme, start_time=time(14, 0), children_present=2, notes="  Devoirs  "), TODAY)
+    assert row.key.startswith("S-") and len(row.key) == 12
+    assert (row.family_name, row.intervenant_name, row.duration_minutes, row.notes) == (
+        "Famille Lefèvre", "Nadia Benali", 60, "Devoirs")
+    assert count_sessions(programme.uow(), programme.referent) == 5
+
+
+def test_record_session_refuses_invalid_draft_with_the_field_at_fault(programme):
+    with pytest.raises(ValidationError) as err:
+        record_session(programme.uow(), programme.referent, draft(programme, duration_minutes=600), TODAY)
+    assert err.value.field == "duration"
+    assert count_sessions(programme.uow(), programme.referent) == 4
+
+
+def test_an_administrator_cannot_record_sessions(programme):
+    with pytest.raises(PermissionDenied):
+        record_session(programme.uow(), programme.administrator, draft(programme), TODAY)
+
+
+def test_a_referent_cannot_record_for_a_family_they_do_not_follow(programme):
+    other = add_family(programme, "F9", "Famille Autre")
+    with pytest.raises(PermissionDenied):
+        record_session(programme.uow(), programme.referent, draft(programme, family_id=other), TODAY)
+
+
+def test_referents_see_only_their_families_sessions(programme):
+    other = add_family(programme, "F9", "Famille Autre")
+    assert count_sessions(programme.uow(), programme.referent) == 4
+    assert count_sessions(programme.uow(), programme.coordinator, SessionQuery(family_id=other)) == 0
+
+
+def test_list_sessions_sorts_filters_and_pages_in_the_database(programme):
+    by_family = list_sessions(programme.uow(), programme.coordinator, SessionQuery(sort="family", descending=False))
+    assert [r.family_name for r in by_family] == ["Famille Diallo"] * 2 + ["Famille Lefèvre"] * 2
+    assert [r.key for r in list_sessions(programme.uow(), programme.coordinator, SessionQuery(text="morel"))] == [
+        "S4", "S3"]
+    assert [r.key for r in list_sessions(programme.uow(), programme.coordinator, offset=1, limit=2)] == ["S2", "S3"]
+
+
+def test_usual_intervenant_is_the_one_of_the_latest_held_session(programme):
+    assert usual_intervenant(programme.uow(), programme.family["F2"]) == programme.intervenant["i-tisf"]
+
+
+def test_week_view_shades_school_holidays(programme):
+    holidays = week_sessions(programme.uow(), programme.referent, date(2025, 2, 26))
+    assert holidays.monday == date(2025, 2, 24) and all(d.school_holiday for d in holidays.days)
+    term = week_sessions(programme.uow(), programme.referent, date(2025, 3, 12))
+    assert not any(d.school_holiday for d in term.days)
+    assert [s.key for s in term.sessions] == ["S2", "S4"]
