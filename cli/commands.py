@@ -24,7 +24,16 @@ def run_import(uow: Callable[[], UnitOfWork], path: str) -> int:
     except DomainError as exc:
         print(f"Import refusé, rien n'a été enregistré.\n{exc.message}", file=sys.stderr)
         return EXIT_REFUSED
-    created = ", ".join(f"{n} {section}" for section, n in report.created.items()) or "aucun nouvel enregistrement"
+    names = {  # section: (singular, plural), in French for the summary
+        "programme": ("programme", "programmes"), "users": ("utilisateur", "utilisateurs"),
+        "partners": ("partenaire", "partenaires"), "conventions": ("convention", "conventions"),
+        "intervenants": ("intervenant", "intervenants"), "families": ("famille", "familles"),
+        "parcours": ("parcours", "parcours"), "eps_meetings": ("séance d'EPS", "séances d'EPS"),
+        "orientations": ("orientation", "orientations"), "sessions": ("séance à domicile", "séances à domicile"),
+        "meetings": ("réunion", "réunions"),
+    }
+    created = ", ".join(f"{n} {names.get(section, (section, section))[n > 1]}"
+                        for section, n in report.created.items()) or "aucun nouvel enregistrement"
     print(f"Import terminé : {created}.")
     if report.unchanged:
         print(f"Déjà présents et identiques : {sum(report.unchanged.values())} enregistrement(s).")

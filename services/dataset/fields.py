@@ -23,9 +23,10 @@ RECORD_LABELS = {
     "meetings": "Réunion",
 }
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME = re.compile(r"^(\d{2}):(\d{2})$")
-_MONEY = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
+# ASCII digits only and \Z (not $, which accepts a trailing newline): "１４:００" or "٣٠.٠٠" are malformed.
+_DATE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_TIME = re.compile(r"\A([0-9]{2}):([0-9]{2})\Z")
+_MONEY = re.compile(r"\A[0-9]{1,9}(\.[0-9]{1,2})?\Z")
 MAX_TEXT = 10_000
 
 
@@ -48,13 +49,22 @@ class RecordReader:
                 )
             if len(self.key) > 64:
                 raise ImportRejected(f"{self._who()} : la clé dépasse 64 caractères.", field="key")
+            if _unstorable(self.key):
+                raise ImportRejected(f"{RECORD_LABELS[section]} « {printable(self.key)} » : la clé contient un "
+                                     "caractère invalide (caractère nul ou Unicode mal formé).", field="key")
 
     def _who(self) -> str:
         label = RECORD_LABELS[self.section]
         return f"{label} « {self.key} »" if self.key is not None else label
 
+    def reject_unknown_fields(self, allowed) -> None:
+        """A field this format does not know would be silently lost (often a misspelt name): refuse it."""
+        unknown = sorted(str(name) for name in set(self.raw) - set(allowed))
+        if unknown:
+            raise self.fail(unknown[0], f"champ inconnu (champs possibles : {', '.join(sorted(allowed))})")
+
     def fail(self, field: str, reason: str) -> ImportRejected:
-        return ImportRejected(f"{self._who()}, champ « {field} » : {reason}.", field=field)
+        return ImportRejected(printable(f"{self._who()}, champ « {field} » : {reason}."), field=field)
 
     def _get(self, field: str, required: bool) -> Any:
         value = self.raw.get(field)
@@ -73,8 +83,8 @@ class RecordReader:
             raise self.fail(field, "le texte ne peut pas être vide")
         if len(value) > max_length:
             raise self.fail(field, f"le texte dépasse {max_length} caractères")
-        if "\x00" in value:
-            raise self.fail(field, "le texte contient un caractère nul")
+        if _unstorable(value):
+            raise self.fail(field, "le texte contient un caractère invalide (caractère nul ou Unicode mal formé)")
         return value or None
 
     def date(self, field: str, required: bool = True) -> date | None:
@@ -108,9 +118,9 @@ class RecordReader:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(field, f"un nombre entier est attendu, pas {_describe(value)}")
         if minimum is not None and value < minimum:
-            raise self.fail(field, f"la valeur {value} est trop petite (minimum {minimum})")
+            raise self.fail(field, f"la valeur {_number(value)} est trop petite (minimum {minimum})")
         if maximum is not None and value > maximum:
-            raise self.fail(field, f"la valeur {value} est trop grande (maximum {maximum})")
+            raise self.fail(field, f"la valeur {_number(value)} est trop grande (maximum {maximum})")
         return value
 
     def boolean(self, field: str, default: bool = False) -> bool:
@@ -144,7 +154,7 @@ class RecordReader:
     def text_list(self, field: str) -> list[str]:
         items = self.list(field)
         for item in items:
-            if not isinstance(item, str) or not item.strip():
+            if not isinstance(item, str) or not item.strip() or _unstorable(item):
                 raise self.fail(field, f"la liste ne doit contenir que des textes, reçu {_describe(item)}")
         return [item.strip() for item in items]
 
@@ -159,16 +169,37 @@ def parse_money(value: Any, fail) -> Decimal:
         raise fail(f"montant illisible {_describe(value)}") from None
 
 
+def _unstorable(text: str) -> bool:
+    """A NUL or a lone surrogate (valid JSON escapes, e.g. "\\ud800") cannot be stored as UTF-8 text."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def printable(text: str) -> str:
+    """The text with any NUL or lone surrogate shown as an escape, so that it can be printed or stored."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
+def _number(value: int | float) -> str:
+    # Python refuses to write an int of more than 4300 digits; the exact value does not help the user anyway.
+    return "hors limites" if isinstance(value, int) and abs(value) >= 10**15 else str(value)
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "rien (null)"
     if isinstance(value, bool):
         return "un booléen"
     if isinstance(value, (int, float)):
-        return f"le nombre {value}"
+        return f"le nombre {_number(value)}"
     if isinstance(value, str):
         shown = value if len(value) <= 40 else value[:40] + "…"
-        return f"« {shown} »"
+        return f"« {printable(shown)} »"
     if isinstance(value, list):
         return "une liste"
     return "un objet"

@@ -17,7 +17,7 @@ from models import (Action, Child, Convention, EpsMeeting, EpsSituation, Family,
 from models.enums import (HOLIDAY_ZONES, MEETING_KINDS, ORIENTATION_STATUSES, PARCOURS_STATUSES, QUALIFICATIONS,
                           ROLES, SESSION_STATUSES, SEXES, TARIFF_KINDS)
 from services.dataset import canonical
-from services.dataset.fields import RECORD_LABELS, RecordReader, parse_money
+from services.dataset.fields import RECORD_LABELS, RecordReader, _describe, parse_money, printable
 from services.dataset.rules import programme_rule_warnings
 from services.errors import ImportRejected
 from services.uow import UnitOfWork
@@ -53,6 +53,8 @@ def parse_json(text: str | bytes) -> Any:
         raise ImportRejected(
             f"Le fichier n'est pas un JSON valide (ligne {exc.lineno}, colonne {exc.colno}) : {exc.msg}."
         ) from None
+    except (ValueError, RecursionError):  # a number of more than 4300 digits, or thousands of nested brackets
+        raise ImportRejected("Le fichier n'est pas un JSON utilisable : nombre démesuré ou imbrication trop profonde.") from None
 
 
 def import_dataset(uow: UnitOfWork, data: Any) -> ImportReport:
@@ -60,11 +62,11 @@ def import_dataset(uow: UnitOfWork, data: Any) -> ImportReport:
         raise ImportRejected("Le fichier doit contenir un objet JSON {…} au format « parcours-dataset/1 ».")
     if data.get("format") != canonical.FORMAT:
         raise ImportRejected(
-            f"Format non reconnu : « {data.get('format')} ». Ce fichier doit déclarer \"format\": \"{canonical.FORMAT}\"."
+            f"Format non reconnu : {_describe(data.get('format'))}. Ce fichier doit déclarer \"format\": \"{canonical.FORMAT}\"."
         )
     unknown = sorted(set(data) - KNOWN_TOP_LEVEL)
     if unknown:
-        raise ImportRejected(f"Rubrique inconnue dans le fichier : {', '.join(unknown)}.")
+        raise ImportRejected(printable(f"Rubrique inconnue dans le fichier : {', '.join(unknown)}."))
     with uow:
         importer = _Importer(uow.session)
         importer.run(data)
@@ -126,7 +128,9 @@ class _Importer:
                 reader = RecordReader(section, raw, position)
                 if reader.key in seen:
                     raise ImportRejected(
-                        f"{RECORD_LABELS[section]} « {reader.key} » : clé en double dans la rubrique « {section} »."
+                        f"{RECORD_LABELS[section]} « {reader.key} », champ « key » : clé en double dans la rubrique "
+                        f"« {section} ».",
+                        field="key",
                     )
                 seen.add(reader.key)
                 readers.append(reader)
@@ -139,6 +143,7 @@ class _Importer:
 
     def _import_one(self, section: str, reader: RecordReader, build: Callable) -> None:
         spec, make = build(reader)
+        reader.reject_unknown_fields(spec)
         existing = self.stored(section).get(reader.key)
         if existing is not None:
             stored_form = getattr(canonical, _CANONICAL[section])(existing)
@@ -162,6 +167,7 @@ class _Importer:
             "name": r.text("name"), "holiday_zone": r.choice("holiday_zone", HOLIDAY_ZONES),
             "eligible_communes": r.text_list("eligible_communes"), "city": r.text("city", required=False),
         }
+        r.reject_unknown_fields(spec)
         existing = self.session.scalars(select(Programme)).first()
         if existing is None:
             self.session.add(Programme(**spec))
@@ -196,7 +202,7 @@ class _Importer:
         tariffs = self._read_tariffs(r)
         spec = {
             "key": r.key, "partner": partner.key, "action": r.text("action", max_length=200), "start": canonical.iso(start),
-            "end": canonical.iso(end), "max_families": r.integer("max_families", required=False, minimum=0),
+            "end": canonical.iso(end), "max_families": r.integer("max_families", required=False, minimum=0, maximum=100_000),
             "budget_cap": canonical.money(r.money("budget_cap", required=False)),
             "period_end_months": sorted(months), "tariffs": tariffs,
             "budget_imputation": r.text("budget_imputation", required=False),
@@ -255,7 +261,7 @@ class _Importer:
             for raw in reader.list("children"):
                 child = RecordReader("children", raw)
                 if child.key in seen:
-                    raise ImportRejected(f"Enfant « {child.key} » : clé en double dans le fichier.")
+                    raise ImportRejected(f"Enfant « {child.key} », champ « key » : clé en double dans le fichier.", field="key")
                 seen.add(child.key)
 
     def build_families(self, r: RecordReader):
@@ -270,6 +276,7 @@ class _Importer:
                 "sex": c.choice("sex", SEXES, required=False), "school": c.text("school", required=False, max_length=200),
                 "class": c.text("class", required=False, max_length=40),
             })
+            c.reject_unknown_fields(children[-1])
             if c.key in self.stored("children") and r.key not in self.stored("families"):
                 raise c.fail("key", "un enfant de cette clé existe déjà dans une autre famille")
         guardians = []
@@ -279,6 +286,7 @@ class _Importer:
             g = RecordReader("families", {**raw, "key": r.key})
             guardians.append({"name": g.text("name"), "relationship": g.text("relationship", required=False, max_length=60),
                               "phone": g.text("phone", required=False, max_length=40)})
+            g.reject_unknown_fields({"key", *guardians[-1]})
         spec = {
             "key": r.key, "name": r.text("name"), "address": r.text("address", required=False, max_length=300),
             "commune": r.text("commune", max_length=120), "priority_neighbourhood": r.boolean("priority_neighbourhood"),
@@ -329,6 +337,7 @@ class _Importer:
             s = RecordReader("eps_meetings", {**raw, "key": r.key})
             family = self.ref(s, "family", "families")
             situations.append((family, s.text("recommendation", required=False)))
+            s.reject_unknown_fields({"key", "family", "recommendation"})
         spec = {"key": r.key, "date": canonical.iso(r.date("date")), "notes": r.text("notes", required=False),
                 "situations": sorted(({"family": f.key, "recommendation": rec} for f, rec in situations),
                                      key=lambda s: (s["family"], s["recommendation"] or ""))}
