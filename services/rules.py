@@ -17,6 +17,6 @@ def orientation_in_force(status: str, decided_on: date | None, end_date: date | 
     return end_date is None or end_date >= day
 
 
-def iso_week(day: date) -> tuple[int, int]:
-    year, week, _ = day.isocalendar()
-    return year, week
+def iso_week(day: date) -> int:
+    """An identifier of the ISO week (Monday to Sunday) holding the day: 1 January of year 1 was a Monday."""
+    return (day.toordinal() - 1) // 7

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,9 @@ class OrientationFact:
     end: date | None
 
 
-@dataclass(frozen=True)
-class SessionFact:
+class SessionFact(NamedTuple):
+    """A named tuple rather than a dataclass: thousands are built per statement, and tuples build fast."""
+
     key: str
     family_id: str
     intervenant_id: str

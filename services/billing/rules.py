@@ -88,13 +88,20 @@ def is_school_holiday(day: date, zone: str) -> bool:
 
 def bill_month(facts: BillingFacts, month: str) -> MonthBilling:
     first, last = month_bounds(month)
+    holidays: dict[date, bool] = {}
+
+    def holiday(day: date) -> bool:
+        if day not in holidays:
+            holidays[day] = is_school_holiday(day, facts.terms.holiday_zone)
+        return holidays[day]
+
     units: list[BilledUnit] = []
     flags: list[Flag] = []
     minutes_family: dict[str, int] = defaultdict(int)
     minutes_intervenant: dict[str, int] = defaultdict(int)
 
     sessions = _sessions_of_convention(facts, first, last, flags)
-    billed_sessions = _home_interventions(facts, sessions, first, last, units, flags)
+    billed_sessions = _home_interventions(facts, sessions, first, last, units, flags, holiday)
     for s in sessions:
         if first <= s.date <= last:
             minutes_family[s.family_id] += s.duration_minutes
@@ -134,9 +141,9 @@ def _sessions_of_convention(facts: BillingFacts, first: date, last: date, flags:
     return belonging
 
 
-def _home_interventions(facts, sessions, first, last, units, flags) -> list[SessionFact]:
+def _home_interventions(facts, sessions, first, last, units, flags, holiday) -> list[SessionFact]:
     """One billed session per family and ISO week, outside school holidays, unless a coordinator approved it."""
-    seen_week: set[tuple[str, tuple[int, int]]] = set()
+    seen_week: set[tuple[str, int]] = set()
     seen_family: set[str] = set(facts.families_with_earlier_session)
     billed = []
     for s in sessions:  # in (date, start time, key) order
@@ -145,7 +152,7 @@ def _home_interventions(facts, sessions, first, last, units, flags) -> list[Sess
         if week in seen_week:
             reasons.append("extra_session_in_week")
         seen_week.add(week)
-        if is_school_holiday(s.date, facts.terms.holiday_zone):
+        if holiday(s.date):
             reasons.append("school_holiday")
         first_of_family = s.family_id not in seen_family
         seen_family.add(s.family_id)
