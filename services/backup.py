@@ -38,6 +38,7 @@ KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 12, 10, 9
 PARCOURS_TABLES = frozenset({"alembic_version", "programme", "app_user", "family", "home_session", "convention"})
 _BACKUP_NAME = re.compile(r"parcours-(\d{8}-\d{6})(?:-(\d{1,3}))?\.sqlite")
 _NETWORK_FS = ("nfs", "cifs", "smb", "sshfs", "fuse.sshfs")  # nfs4, smb3, smbfs… start with one of these
+MOUNTS_FILE = Path("/proc/mounts")  # Linux's table of mounted file systems
 
 
 class StorageError(DomainError):
@@ -86,7 +87,7 @@ def sqlite_file(db: str | os.PathLike) -> Path | None:
 def check_local_filesystem(db: str | os.PathLike, *, mounts: str | None = None, system: str | None = None) -> None:
     """Refuse a database on a network share, where SQLite's locks (and the shared memory of WAL mode) are
     unreliable: two writers, or a reader and a writer, could corrupt the file or lose acknowledged sessions.
-    `mounts` (the text of /proc/mounts) and `system` are for tests."""
+    `mounts` (the text of /proc/mounts) and `system` let tests describe another machine."""
     path = sqlite_file(db)
     if path is None:
         return
@@ -100,9 +101,9 @@ def check_local_filesystem(db: str | os.PathLike, *, mounts: str | None = None, 
         return
     if mounts is None:
         try:
-            mounts = Path("/proc/mounts").read_text(encoding="utf-8", errors="replace")
+            mounts = MOUNTS_FILE.read_text(encoding="utf-8", errors="replace")
         except OSError:
-            return  # not Linux: nothing reliable to read
+            return  # not Linux (macOS has no such table): nothing reliable to read
     fstype = _filesystem_type(_existing_ancestor(path), mounts)
     if fstype and fstype.startswith(_NETWORK_FS):
         raise StorageError(_network_message(os.fspath(path), fstype))
