@@ -335,18 +335,25 @@ def upgrade() -> None:
     
 
     # Issued statements are frozen: the database itself refuses to change them, even from raw SQL.
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:
+        op.execute("CREATE FUNCTION refuse_frozen() RETURNS trigger AS $$ BEGIN "
+                   "RAISE EXCEPTION 'issued statements are frozen'; END $$ LANGUAGE plpgsql")
     for table in ("statement", "statement_line"):
         for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'issued statements are frozen'); END"
-            )
+            if postgres:
+                op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                           "FOR EACH ROW EXECUTE FUNCTION refuse_frozen()")
+            else:
+                op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                           "BEGIN SELECT RAISE(ABORT, 'issued statements are frozen'); END")
 
 
 def downgrade() -> None:
     for table in ("statement", "statement_line"):
         for verb in ("update", "delete"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}")
+            on_table = f" ON {table}" if op.get_bind().dialect.name == "postgresql" else ""
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}{on_table}")
     
     with op.batch_alter_table('statement_line', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_statement_line_statement_id'))
