@@ -1,0 +1,222 @@
+"""The main window: a navigation list with the pages the user's role may use, Ctrl+N for a new session from
+anywhere, and the window's size and last page remembered between runs (QSettings).
+
+Page constructor convention (every page, including ui/admin): `Page(uow_factory, current_user, parent=None)`;
+ours also take `today=` (a zero-argument callable) and offer `refresh()`, called each time the page is shown.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
+                               QStackedWidget, QVBoxLayout, QWidget)
+
+from services.directory import CurrentUser
+from services.formatting import format_date
+from ui.session_form import SessionForm
+from ui.widgets import note_label, title_label
+
+log = logging.getLogger("parcours.ui")
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    key: str
+    label: str
+    target: str  # "module:Class"
+    roles: tuple[str, ...]
+    ours: bool = True  # takes today= and has refresh()
+
+
+PAGES = (
+    PageSpec("families", "Familles", "ui.pages.families_page:FamiliesPage", ("referent", "coordinator")),
+    PageSpec("week", "Semaine", "ui.pages.week_page:WeekPage", ("referent", "coordinator")),
+    PageSpec("queue", "À valider", "ui.pages.queue_page:QueuePage", ("coordinator",)),
+    PageSpec("eps", "Séances d'EPS", "ui.pages.eps_page:EpsPage", ("coordinator",)),
+    PageSpec("sessions", "Toutes les séances", "ui.pages.sessions_page:SessionsPage",
+             ("referent", "coordinator", "administrator")),
+    PageSpec("activity", "Activité du mois", "ui.pages.activity_page:ActivityPage",
+             ("referent", "coordinator", "administrator")),
+    PageSpec("statements", "États mensuels", "ui.admin.statements_page:StatementsPage", ("administrator",), False),
+    PageSpec("conventions", "Conventions", "ui.admin.conventions_page:ConventionsPage", ("administrator",), False),
+)
+
+
+def pages_for(user: CurrentUser) -> tuple[PageSpec, ...]:
+    return tuple(p for p in PAGES if user.role in p.roles)
+
+
+def placeholder(text: str, parent: QWidget | None = None) -> QWidget:
+    page = QWidget(parent)
+    layout = QVBoxLayout(page)
+    layout.addWidget(title_label(text, page))
+    layout.addWidget(note_label("Cette page n'est pas encore disponible dans cette version de Parcours.", page))
+    layout.addStretch()
+    return page
+
+
+class MainWindow(QMainWindow):
+    switch_user_requested = Signal()
+    page_shown = Signal(str)  # page key
+    session_saved = Signal(object)
+
+    def __init__(self, uow_factory, current_user: CurrentUser, *, db_label: str = "",
+                 settings: QSettings | None = None, today: Callable[[], date] = date.today,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self._uow = uow_factory
+        self.user = current_user
+        self._today = today
+        self.settings = settings if settings is not None else QSettings()
+        self.specs = pages_for(current_user)
+        self.pages: dict[str, QWidget] = {}
+        self.session_form: SessionForm | None = None
+        self.setWindowTitle(f"Parcours — {current_user.name} ({current_user.role_label})")
+        self.setObjectName("mainWindow")
+
+        central = QWidget(self)
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        self.nav = QListWidget(central)
+        self.nav.setObjectName("navigation")
+        self.nav.setFixedWidth(200)
+        self.nav.setStyleSheet("QListWidget#navigation { background: #f2f4f7; border: none; padding-top: 8px; }"
+                               "QListWidget#navigation::item { padding: 9px 14px; }"
+                               "QListWidget#navigation::item:selected { background: #d1e0ff; color: #101828; }")
+        for spec in self.specs:
+            label = "Mes familles" if spec.key == "families" and current_user.is_referent else spec.label
+            item = QListWidgetItem(label)
+            item.setData(Qt.ItemDataRole.UserRole, spec.key)
+            self.nav.addItem(item)
+        self.stack = QStackedWidget(central)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self._build_menu()
+        who = QLabel(f"{current_user.name} — {current_user.role_label}" + (f"   ·   {db_label}" if db_label else ""))
+        self.statusBar().addPermanentWidget(who)
+
+        self.nav.currentRowChanged.connect(self._nav_changed)
+        self._restore()
+
+    # -- building ---------------------------------------------------------------------------------------------
+    def _build_menu(self) -> None:
+        menu = self.menuBar().addMenu("&Fichier")
+        self.new_session_action = QAction("&Nouvelle séance…", self)
+        self.new_session_action.setShortcut(QKeySequence("Ctrl+N"))
+        self.new_session_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.new_session_action.triggered.connect(self.open_session_form)
+        self.new_session_action.setEnabled(self.user.role in ("referent", "coordinator"))
+        menu.addAction(self.new_session_action)
+        self.addAction(self.new_session_action)
+        switch = QAction("&Changer d'utilisateur…", self)
+        switch.triggered.connect(self.switch_user_requested)
+        menu.addAction(switch)
+        menu.addSeparator()
+        quit_action = QAction("&Quitter", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        menu.addAction(quit_action)
+        help_menu = self.menuBar().addMenu("&Aide")
+        about = QAction("À &propos de Parcours", self)
+        about.triggered.connect(lambda: QMessageBox.about(
+            self, "À propos de Parcours",
+            "Parcours — l'application des équipes de Réussite Éducative.\n"
+            "Les données restent sur cet ordinateur."))
+        help_menu.addAction(about)
+
+    def page(self, key: str) -> QWidget:
+        """The page, built the first time it is asked for (startup stays fast)."""
+        if key not in self.pages:
+            spec = next(s for s in self.specs if s.key == key)
+            self.pages[key] = self._build_page(spec)
+            self.stack.addWidget(self.pages[key])
+            self._connect(key, self.pages[key])
+        return self.pages[key]
+
+    def _build_page(self, spec: PageSpec) -> QWidget:
+        module_name, class_name = spec.target.split(":")
+        try:
+            cls = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError):
+            log.info("page %s not available yet", spec.target)
+            return placeholder(spec.label, self)
+        if spec.ours:
+            return cls(self._uow, self.user, self, today=self._today)
+        return cls(self._uow, self.user, self)
+
+    def _connect(self, key: str, page: QWidget) -> None:
+        if key == "families":
+            page.file_view.new_session_requested.connect(self.open_session_form)
+        if key == "week":
+            page.family_activated.connect(self.show_family)
+
+    # -- navigation -------------------------------------------------------------------------------------------
+    def show_page(self, key: str) -> QWidget:
+        row = next(i for i, s in enumerate(self.specs) if s.key == key)
+        if self.nav.currentRow() != row:
+            self.nav.setCurrentRow(row)  # -> _nav_changed
+        return self.pages[key]
+
+    def current_key(self) -> str | None:
+        item = self.nav.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def _nav_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        key = self.specs[row].key
+        page = self.page(key)
+        self.stack.setCurrentWidget(page)
+        if hasattr(page, "refresh"):
+            page.refresh()
+        self.settings.setValue(f"window/last_page/{self.user.role}", key)
+        self.page_shown.emit(key)
+
+    def show_family(self, family_id: str) -> None:
+        page = self.show_page("families") if any(s.key == "families" for s in self.specs) else None
+        if page is not None:
+            page.open_family(family_id)
+
+    # -- sessions ---------------------------------------------------------------------------------------------
+    def open_session_form(self, family_id: str | None = None) -> SessionForm | None:
+        if not self.new_session_action.isEnabled():
+            return None
+        if not isinstance(family_id, str):  # from the menu: QAction passes a bool
+            family_id = None
+        families = self.pages.get("families")
+        if family_id is None and families is not None and self.stack.currentWidget() is families:
+            family_id = families.current_family_id()
+        self.session_form = SessionForm(self._uow, self.user, self, family_id=family_id, today=self._today)
+        self.session_form.session_saved.connect(self._session_saved)
+        self.session_form.open()
+        return self.session_form
+
+    def _session_saved(self, row) -> None:
+        self.statusBar().showMessage(f"Séance du {format_date(row.date)} enregistrée pour {row.family_name}.", 8000)
+        current = self.stack.currentWidget()
+        if hasattr(current, "refresh"):
+            current.refresh()
+        self.session_saved.emit(row)
+
+    # -- settings -----------------------------------------------------------------------------------------------
+    def _restore(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1200, 760)
+        keys = [s.key for s in self.specs]
+        last = self.settings.value(f"window/last_page/{self.user.role}")
+        if keys:
+            self.nav.setCurrentRow(keys.index(last) if last in keys else 0)
+
+    def closeEvent(self, event) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.sync()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""The pages of the main window (référent and coordination); the administrator's pages live in ui/admin."""

@@ -1,0 +1,112 @@
+"""« Mes familles » (référent) / « Familles » (coordination): a searchable, sortable list, then the family file."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from services.directory import CurrentUser
+from services.families import FamilyRow, list_families
+from ui.background import run_in_background
+from ui.pages.family_file import FamilyFileView
+from ui.table_model import RowsModel, count_column, date_column, row_of, sorting_proxy, text_column
+from ui.widgets import fit_columns, note_label, search_field, table_view, title_label
+
+
+class FamiliesModel(RowsModel):
+    NAME, COMMUNE, REFERENT, CHILDREN, ORIENTATIONS, LAST_SESSION, THIS_MONTH = range(7)
+
+    def __init__(self, parent=None):
+        super().__init__((
+            text_column("Famille", lambda r: r.name),
+            text_column("Commune", lambda r: r.commune),
+            text_column("Référent·e", lambda r: r.referent_name),
+            count_column("Enfants", lambda r: r.children),
+            count_column("Orientations actives", lambda r: r.active_orientations),
+            date_column("Dernière séance", lambda r: r.last_session),
+            count_column("Séances ce mois", lambda r: r.sessions_this_month),
+        ), parent)
+
+
+class FamiliesPage(QWidget):
+    families_loaded = Signal()
+    family_opened = Signal(str)  # family id, once its file is shown
+
+    def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
+                 today: Callable[[], date] = date.today):
+        super().__init__(parent)
+        self._uow = uow_factory
+        self._user = current_user
+        self._today = today
+        self.stack = QStackedWidget(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.stack)
+
+        self.list_panel = QWidget(self)
+        layout = QVBoxLayout(self.list_panel)
+        heading = QHBoxLayout()
+        heading.addWidget(title_label("Mes familles" if current_user.is_referent else "Familles", self))
+        heading.addStretch()
+        self.count_label = QLabel(self)
+        heading.addWidget(self.count_label)
+        layout.addLayout(heading)
+        self.model = FamiliesModel(self)
+        self.proxy = sorting_proxy(self.model, self)
+        self.search = search_field(self.proxy, "Rechercher une famille, une commune…", self)
+        layout.addWidget(self.search)
+        self.view = table_view(self.proxy, self, stretch=FamiliesModel.NAME)
+        if current_user.is_referent:
+            self.view.hideColumn(FamiliesModel.REFERENT)
+        self.view.sortByColumn(FamiliesModel.NAME, Qt.SortOrder.AscendingOrder)
+        self.view.activated.connect(self._open_index)
+        self.view.doubleClicked.connect(self._open_index)
+        layout.addWidget(self.view)
+        layout.addWidget(note_label("Entrée ou double-clic : ouvrir le dossier de la famille. "
+                                    "Ctrl+N : nouvelle séance.", self))
+        self.stack.addWidget(self.list_panel)
+
+        self.file_view = FamilyFileView(uow_factory, current_user, self, today=today)
+        self.file_view.back_requested.connect(self.show_list)
+        self.file_view.file_loaded.connect(self.family_opened)
+        self.stack.addWidget(self.file_view)
+        self.setFocusProxy(self.search)
+
+    # -- public -----------------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        user, today, uow = self._user, self._today(), self._uow
+        run_in_background(self, lambda: list_families(uow(), user, today), self._loaded)
+        if self.stack.currentWidget() is self.file_view:
+            self.file_view.reload()
+
+    def open_family(self, family_id: str) -> None:
+        self.stack.setCurrentWidget(self.file_view)
+        self.file_view.show_family(family_id)
+
+    def show_list(self) -> None:
+        self.stack.setCurrentWidget(self.list_panel)
+        self.view.setFocus()
+
+    def current_family_id(self) -> str | None:
+        """The family on screen (its file open, or selected in the list): the session form preselects it."""
+        if self.stack.currentWidget() is self.file_view:
+            return self.file_view.family_id
+        row = row_of(self.view.currentIndex())
+        return row.id if row else None
+
+    # -- internals ----------------------------------------------------------------------------------------------
+    def _loaded(self, rows: tuple[FamilyRow, ...]) -> None:
+        self.model.set_rows(rows)
+        fit_columns(self.view)
+        n = len(rows)
+        self.count_label.setText(f"{n} famille{'s' if n > 1 else ''}")
+        if not self.view.currentIndex().isValid() and n:
+            self.view.setCurrentIndex(self.proxy.index(0, 0))
+        self.families_loaded.emit()
+
+    def _open_index(self, index: QModelIndex) -> None:
+        row = row_of(index)
+        if row is not None:
+            self.open_family(row.id)

@@ -1,0 +1,307 @@
+"""A family's file: household and guardians, children and their parcours, orientations, sessions, hours, history."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout,
+                               QWidget)
+
+from services.directory import CurrentUser
+from services.families import FamilyFile, family_file
+from services.formatting import format_date, format_hours, month_in_words
+from services.parcours import close_parcours, open_parcours, resume_parcours, suspend_parcours
+from services.session_exceptions import REFUSAL_MARK
+from ui.background import run_in_background
+from ui.form_dialog import Field, FormDialog
+from ui.table_model import (CENTER, Column, RowsModel, count_column, date_column, hours_column, row_of,
+                            sorting_proxy, text_column)
+from ui.widgets import fit_columns, note_label, table_view, title_label
+
+
+def _exception_label(s) -> str:
+    if s.approved_exception:
+        return "Approuvée"
+    return "Refusée" if s.notes and REFUSAL_MARK in s.notes else ""
+
+
+def sessions_columns(with_family: bool) -> list[Column]:
+    columns = [
+        date_column("Date", lambda s: s.date),
+        Column("Heure", lambda s: s.start_time.strftime("%H:%M") if s.start_time else "",
+               lambda s: s.start_time.strftime("%H:%M") if s.start_time else "", CENTER),
+    ]
+    if with_family:
+        columns.append(text_column("Famille", lambda s: s.family_name))
+    columns += [
+        text_column("Intervenant·e", lambda s: f"{s.intervenant_name} ({s.qualification})"),
+        hours_column("Durée", lambda s: s.duration_minutes),
+        text_column("Statut", lambda s: s.status_label),
+        Column("Référent·e", lambda s: "présent·e" if s.referent_present else "", lambda s: int(s.referent_present),
+               CENTER),
+        text_column("Dérogation", _exception_label),
+        text_column("Notes", lambda s: (s.notes or "").replace("\n", " · "), tooltip=True),
+    ]
+    return columns
+
+
+class ChildrenModel(RowsModel):
+    NAME, AGE, BIRTH, SCHOOL, CLASS, PARCOURS, START, OBJECTIVES = range(8)
+
+    def __init__(self, parent=None):
+        current = lambda c: c.current_parcours  # noqa: E731
+        super().__init__((
+            text_column("Enfant", lambda c: c.name),
+            count_column("Âge", lambda c: c.age),
+            date_column("Naissance", lambda c: c.birth_date),
+            text_column("École", lambda c: c.school),
+            text_column("Classe", lambda c: c.school_class),
+            text_column("Parcours", lambda c: current(c).status_label if current(c) else "Aucun"),
+            date_column("Début", lambda c: current(c).start_date if current(c) else None),
+            text_column("Objectifs / motif de sortie", lambda c: _objectives(current(c)), tooltip=True),
+        ), parent)
+
+
+def _objectives(p) -> str:
+    if p is None:
+        return ""
+    if p.status == "closed":
+        return f"Clos le {format_date(p.end_date)} : {p.exit_reason or ''}"
+    return p.objectives or ""
+
+
+class OrientationsModel(RowsModel):
+    def __init__(self, parent=None, with_family: bool = False):
+        columns = [text_column("Famille", lambda o: o.family_name)] if with_family else []
+        columns += [
+            text_column("Action / partenaire", lambda o: o.convention_label),
+            date_column("EPS du", lambda o: o.eps_date),
+            text_column("Statut", lambda o: o.status_label),
+            date_column("Décision", lambda o: o.decided_on),
+            text_column("Décidée par", lambda o: o.decided_by_name),
+            date_column("Fin", lambda o: o.end_date),
+            text_column("Motif", lambda o: o.reason, tooltip=True),
+        ]
+        super().__init__(columns, parent)
+
+
+class TotalsModel(RowsModel):
+    """Totals (services.activity.Total) under a first column that names them."""
+
+    def __init__(self, first: Column, parent=None):
+        super().__init__((first, count_column("Séances réalisées", lambda t: t.sessions),
+                          hours_column("Heures", lambda t: t.minutes)), parent)
+
+
+class FamilyFileView(QWidget):
+    back_requested = Signal()
+    file_loaded = Signal(str)  # family id
+    new_session_requested = Signal(str)  # family id
+    parcours_changed = Signal()
+
+    def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
+                 today: Callable[[], date] = date.today):
+        super().__init__(parent)
+        self._uow = uow_factory
+        self._user = current_user
+        self._today = today
+        self.family_id: str | None = None
+        self.file: FamilyFile | None = None
+
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.back_button = QPushButton("← Retour à la liste", self)
+        self.back_button.clicked.connect(self.back_requested)
+        top.addWidget(self.back_button)
+        top.addStretch()
+        self.new_session_button = QPushButton("Nouvelle séance (Ctrl+N)", self)
+        self.new_session_button.clicked.connect(lambda: self.family_id and self.new_session_requested.emit(self.family_id))
+        self.new_session_button.setVisible(current_user.role in ("referent", "coordinator"))
+        top.addWidget(self.new_session_button)
+        layout.addLayout(top)
+        self.title = title_label("", self, size=20)
+        layout.addWidget(self.title)
+        self.subtitle = note_label("", self)
+        layout.addWidget(self.subtitle)
+        self.summary = QLabel(self)
+        self.summary.setStyleSheet("background: #eef4ff; border-radius: 4px; padding: 6px 10px;")
+        layout.addWidget(self.summary)
+
+        self.tabs = QTabWidget(self)
+        layout.addWidget(self.tabs, 1)
+        self._build_household_tab()
+        self._build_children_tab()
+        self.orientations = OrientationsModel(self)
+        self.tabs.addTab(self._table_tab(self.orientations), "Orientations")
+        self.sessions = RowsModel(sessions_columns(with_family=False), self)
+        self.sessions_view = None
+        self.tabs.addTab(self._table_tab(self.sessions, attr="sessions_view"), "Séances")
+        self._build_hours_tab()
+        self.timeline = RowsModel((date_column("Date", lambda e: e.date), text_column("Événement", lambda e: e.label)),
+                                  self)
+        self.tabs.addTab(self._table_tab(self.timeline), "Historique")
+
+    # -- building ---------------------------------------------------------------------------------------------
+    def _table_tab(self, model: RowsModel, attr: str | None = None, above: QWidget | None = None) -> QWidget:
+        tab = QWidget(self)
+        layout = QVBoxLayout(tab)
+        if above is not None:
+            layout.addWidget(above)
+        view = table_view(sorting_proxy(model, tab), tab)
+        layout.addWidget(view)
+        model.setProperty("view", view)
+        if attr:
+            setattr(self, attr, view)
+        return tab
+
+    def _build_household_tab(self) -> None:
+        tab = QWidget(self)
+        layout = QVBoxLayout(tab)
+        form = QFormLayout()
+        self.household: dict[str, QLabel] = {}
+        for key, label in (("address", "Adresse"), ("commune", "Commune"), ("qpv", "Quartier prioritaire"),
+                           ("referent", "Référent·e"), ("consent", "Consentement"), ("notes", "Notes")):
+            value = QLabel(tab)
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.household[key] = value
+            form.addRow(f"{label} :", value)
+        layout.addLayout(form)
+        layout.addWidget(title_label("Parents et responsables légaux", tab, size=14))
+        self.guardians = RowsModel((text_column("Nom", lambda g: g.name), text_column("Lien", lambda g: g.relationship),
+                                    text_column("Téléphone", lambda g: g.phone)), tab)
+        layout.addWidget(table_view(sorting_proxy(self.guardians, tab), tab), 1)
+        self.tabs.addTab(tab, "Foyer")
+
+    def _build_children_tab(self) -> None:
+        self.children = ChildrenModel(self)
+        actions = QWidget(self)
+        row = QHBoxLayout(actions)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.parcours_buttons = {}
+        for key, text, slot in (("open", "Ouvrir un parcours…", self.ask_open_parcours),
+                                ("suspend", "Suspendre", self.suspend_selected),
+                                ("resume", "Reprendre", self.resume_selected),
+                                ("close", "Clore le parcours…", self.ask_close_parcours)):
+            button = QPushButton(text, actions)
+            button.clicked.connect(slot)
+            self.parcours_buttons[key] = button
+            row.addWidget(button)
+        row.addStretch()
+        actions.setVisible(self._user.is_coordinator)
+        tab = self._table_tab(self.children, attr="children_view")
+        tab.layout().addWidget(actions)
+        self.children_view.selectionModel().currentRowChanged.connect(self._update_parcours_buttons)
+        self.tabs.addTab(tab, "Enfants et parcours")
+
+    def _build_hours_tab(self) -> None:
+        tab = QWidget(self)
+        grid = QGridLayout(tab)
+        self.hours_by_intervenant = TotalsModel(text_column("Intervenant·e", lambda t: t.name), tab)
+        self.hours_by_month = TotalsModel(Column("Mois", lambda t: month_in_words(t.name), lambda t: t.name), tab)
+        grid.addWidget(title_label("Par intervenant·e", tab, size=14), 0, 0)
+        grid.addWidget(title_label("Par mois", tab, size=14), 0, 1)
+        grid.addWidget(table_view(sorting_proxy(self.hours_by_intervenant, tab), tab), 1, 0)
+        grid.addWidget(table_view(sorting_proxy(self.hours_by_month, tab), tab), 1, 1)
+        self.tabs.addTab(tab, "Heures")
+
+    # -- loading ------------------------------------------------------------------------------------------------
+    def show_family(self, family_id: str) -> None:
+        if family_id != self.family_id:
+            self.tabs.setCurrentIndex(0)
+        self.family_id = family_id
+        self.reload()
+
+    def reload(self) -> None:
+        if not self.family_id:
+            return
+        family_id, user, today, uow = self.family_id, self._user, self._today(), self._uow
+        run_in_background(self, lambda: family_file(uow(), user, family_id, today), self._loaded)
+
+    def _loaded(self, f: FamilyFile) -> None:
+        if f.id != self.family_id:
+            return
+        self.file = f
+        self.title.setText(f.name)
+        self.subtitle.setText(f"{f.commune} · dossier {f.key}" + (" · quartier prioritaire" if f.priority_neighbourhood
+                                                                  else ""))
+        h = self.household
+        h["address"].setText(f.address or "—")
+        h["commune"].setText(f.commune)
+        h["qpv"].setText("Oui" if f.priority_neighbourhood else "Non")
+        h["referent"].setText(f.referent_name or "—")
+        h["consent"].setText(f"Donné le {format_date(f.consent_date)}" + (f" ({f.consent_scope})" if f.consent_scope
+                                                                          else "") if f.consent_date else "Non recueilli")
+        h["notes"].setText(f.notes or "—")
+        self.guardians.set_rows(f.guardians)
+        self.children.set_rows(f.children)
+        self.orientations.set_rows(f.orientations)
+        self.sessions.set_rows(f.sessions)
+        self.hours_by_intervenant.set_rows(f.hours.by_intervenant)
+        self.hours_by_month.set_rows(f.hours.by_month)
+        self.timeline.set_rows(f.timeline)
+        for model in (self.guardians, self.children, self.orientations, self.sessions, self.timeline):
+            fit_columns(model.property("view"))
+        this_month = self._today().strftime("%Y-%m")
+        month_minutes = sum(t.minutes for t in f.hours.by_month if t.id == this_month)
+        usual = next((s.intervenant_name for s in f.sessions if s.intervenant_id == f.usual_intervenant_id), "—")
+        self.summary.setText(f"Heures réalisées : {format_hours(f.hours.total_minutes) if f.hours.lines else '0 h'}"
+                             f"   ·   ce mois-ci : {format_hours(month_minutes) if month_minutes else '0 h'}"
+                             f"   ·   {len(f.sessions)} séance(s) saisie(s)   ·   intervenant·e habituel·le : {usual}")
+        self._update_parcours_buttons()
+        self.file_loaded.emit(f.id)
+
+    # -- parcours (coordination) --------------------------------------------------------------------------------
+    def selected_child(self):
+        return row_of(self.children_view.currentIndex())
+
+    def _update_parcours_buttons(self, *_args) -> None:
+        child = self.selected_child()
+        status = child.current_parcours.status if child and child.current_parcours else None
+        self.parcours_buttons["open"].setEnabled(child is not None and status in (None, "closed"))
+        self.parcours_buttons["suspend"].setEnabled(status == "open")
+        self.parcours_buttons["resume"].setEnabled(status in ("proposed", "suspended"))
+        self.parcours_buttons["close"].setEnabled(status in ("proposed", "open", "suspended"))
+
+    def _after(self, _result=None) -> None:
+        self.parcours_changed.emit()
+        self.reload()
+
+    def ask_open_parcours(self) -> FormDialog | None:
+        child = self.selected_child()
+        if child is None:
+            return None
+        uow, user = self._uow, self._user
+        dialog = FormDialog(f"Ouvrir un parcours — {child.name}",
+                            [Field("start", "Début", "date", self._today()), Field("objectives", "Objectifs", "multiline")],
+                            lambda v: open_parcours(uow(), user, child.id, v["start"], v["objectives"]), self)
+        dialog.submitted.connect(self._after)
+        dialog.open()
+        return dialog
+
+    def ask_close_parcours(self) -> FormDialog | None:
+        child = self.selected_child()
+        if child is None or child.current_parcours is None:
+            return None
+        uow, user, parcours_id = self._uow, self._user, child.current_parcours.id
+        dialog = FormDialog(f"Clore le parcours — {child.name}",
+                            [Field("end", "Fin", "date", self._today()),
+                             Field("exit_reason", "Motif de sortie", "multiline")],
+                            lambda v: close_parcours(uow(), user, parcours_id, v["end"], v["exit_reason"]), self)
+        dialog.submitted.connect(self._after)
+        dialog.open()
+        return dialog
+
+    def suspend_selected(self) -> None:
+        self._change(suspend_parcours)
+
+    def resume_selected(self) -> None:
+        self._change(lambda uow, user, pid: resume_parcours(uow, user, pid, self._today()))
+
+    def _change(self, verb) -> None:
+        child = self.selected_child()
+        if child is None or child.current_parcours is None:
+            return
+        uow, user, parcours_id = self._uow, self._user, child.current_parcours.id
+        run_in_background(self, lambda: verb(uow(), user, parcours_id), self._after)

@@ -1,0 +1,155 @@
+"""Every session the user may see, newest first: fetched a page at a time, sorted and searched by the database,
+so the list opens at once even with 100 000 sessions."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from services.directory import CurrentUser
+from services.home_sessions import SessionQuery, count_sessions, list_sessions
+from ui.pages.family_file import sessions_columns
+from ui.table_model import INDEX, ROW_ROLE, SORT_ROLE
+from ui.widgets import search_field, table_view, title_label
+
+PAGE_SIZE = 500
+
+
+class LazySessionsModel(QAbstractTableModel):
+    """Rows arrive by pages through canFetchMore/fetchMore; sort() and set_text() re-query the database."""
+
+    DATE, TIME, FAMILY, INTERVENANT, DURATION, STATUS, REFERENT, EXCEPTION, NOTES = range(9)
+    SORT_KEYS = {DATE: "date", FAMILY: "family", INTERVENANT: "intervenant", DURATION: "duration", STATUS: "status"}
+
+    reset_done = Signal()
+
+    def __init__(self, uow_factory, current_user: CurrentUser, parent: QObject | None = None):
+        super().__init__(parent)
+        self._uow = uow_factory
+        self._user = current_user
+        self.columns = tuple(sessions_columns(with_family=True))
+        self.query = SessionQuery()
+        self.total = 0
+        self._rows: list = []
+        self._loaded = False  # sort() before the first reload() only records the order
+
+    # -- querying ---------------------------------------------------------------------------------------------
+    def reload(self) -> None:
+        self._loaded = True
+        self.beginResetModel()
+        self.total = count_sessions(self._uow(), self._user, self.query)
+        self._rows = list(list_sessions(self._uow(), self._user, self.query, 0, PAGE_SIZE))
+        self.endResetModel()
+        self.reset_done.emit()
+
+    def set_text(self, text: str) -> None:
+        self.query = replace(self.query, text=text)
+        if self._loaded:
+            self.reload()
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        key = self.SORT_KEYS.get(column)
+        if key is None:
+            return
+        self.query = replace(self.query, sort=key, descending=order == Qt.SortOrder.DescendingOrder)
+        if self._loaded:
+            self.reload()
+
+    def canFetchMore(self, parent: INDEX = QModelIndex()) -> bool:
+        return not parent.isValid() and len(self._rows) < self.total
+
+    def fetchMore(self, parent: INDEX = QModelIndex()) -> None:
+        if parent.isValid():
+            return
+        more = list_sessions(self._uow(), self._user, self.query, len(self._rows), PAGE_SIZE)
+        if not more:
+            self.total = len(self._rows)
+            return
+        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(more) - 1)
+        self._rows.extend(more)
+        self.endInsertRows()
+
+    # -- Qt -----------------------------------------------------------------------------------------------------
+    def rowCount(self, parent: INDEX = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: INDEX = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: INDEX, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._rows) and 0 <= index.column() < len(self.columns)):
+            return None
+        row, column = self._rows[index.row()], self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.text(row)
+        if role == SORT_ROLE:
+            return column.sort(row)
+        if role == ROW_ROLE:
+            return row
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(column.align.value)
+        if role == Qt.ItemDataRole.ToolTipRole and column.tooltip:
+            return column.tooltip(row)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return self.columns[section].title
+            if role == Qt.ItemDataRole.TextAlignmentRole:
+                return int(self.columns[section].align.value)
+        return None
+
+    def flags(self, index: INDEX) -> Qt.ItemFlag:
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable if index.isValid() else Qt.ItemFlag.NoItemFlags
+
+
+class DatabaseSortProxy(QSortFilterProxyModel):
+    """Hands sorting to the source model (the database orders all rows, not just the loaded ones)."""
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.sourceModel().sort(column, order)
+
+
+class SessionsPage(QWidget):
+    sessions_loaded = Signal()
+
+    def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
+                 today: Callable[[], date] = date.today):
+        super().__init__(parent)
+        self.model = LazySessionsModel(uow_factory, current_user, self)
+        self.proxy = DatabaseSortProxy(self)
+        self.proxy.setSourceModel(self.model)
+        layout = QVBoxLayout(self)
+        heading = QHBoxLayout()
+        heading.addWidget(title_label("Séances à domicile", self))
+        heading.addStretch()
+        self.count_label = QLabel(self)
+        heading.addWidget(self.count_label)
+        layout.addLayout(heading)
+        self.search = search_field(None, "Rechercher une famille, un·e intervenant·e, une clé de séance…", self)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(250)
+        self._search_timer.timeout.connect(lambda: self.model.set_text(self.search.text()))
+        self.search.textChanged.connect(self._search_timer.start)
+        layout.addWidget(self.search)
+        self.view = table_view(self.proxy, self, stretch=LazySessionsModel.NOTES)
+        self.view.horizontalHeader().setSortIndicator(LazySessionsModel.DATE, Qt.SortOrder.DescendingOrder)
+        for column, width in ((0, 95), (1, 60), (2, 190), (3, 210), (4, 70), (5, 150), (6, 90), (7, 100)):
+            self.view.setColumnWidth(column, width)
+        layout.addWidget(self.view)
+        self.model.reset_done.connect(self._counted)
+        self.setFocusProxy(self.search)
+
+    def refresh(self) -> None:
+        self.model.reload()
+
+    def _counted(self) -> None:
+        n = self.model.total
+        self.count_label.setText(f"{n:,} séance{'s' if n > 1 else ''}".replace(",", "\u202f"))
+        self.sessions_loaded.emit()

@@ -1,0 +1,268 @@
+"""The session form: built for speed, keyboard only (Tab to move, Enter to save), French reasons next to fields.
+
+Reachable from anywhere with Ctrl+N. Defaults: today, the family being looked at, the family's usual
+intervenant. Errors block the save; warnings (school holidays, second session in the week, first session without
+the référent) only say that a coordinator will have to approve. A failed save keeps everything typed.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, time
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QIntValidator, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDialog, QDialogButtonBox, QFormLayout, QLabel,
+                               QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget)
+
+from services.directory import CurrentUser, list_intervenants
+from services.errors import DomainError, ValidationError
+from services.families import family_choices
+from services.formatting import format_date
+from services.home_sessions import (STATUS_LABELS, SessionCheck, SessionDraft, check_session, parse_duration,
+                                    record_session, usual_intervenant)
+from ui.background import run_in_background
+from ui.errors import show_error, show_unexpected_error
+from ui.table_model import collate
+from ui.widgets import message_label, note_label, show_messages, title_label
+
+FIELDS = ("family", "date", "intervenant", "duration", "status", "start_time", "referent_present",
+          "children_present", "notes")
+
+
+def parse_day(text: str) -> date:
+    """'12/03/2025', '12/3/25', '12032025' -> date; raises ValidationError(field='date')."""
+    raw = text.strip()
+    m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", raw) or re.fullmatch(r"(\d{2})(\d{2})(\d{4})", raw)
+    if m:
+        year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
+        try:
+            return date(year, int(m[2]), int(m[1]))
+        except ValueError:
+            pass
+    raise ValidationError("Date illisible : écrivez-la jj/mm/aaaa (par exemple 14/03/2025).", field="date")
+
+
+def parse_time(text: str) -> time | None:
+    raw = text.strip().lower().replace(" ", "")
+    if not raw:
+        return None
+    m = re.fullmatch(r"(\d{1,2})(?:[:h](\d{2})?)?", raw)
+    if m and int(m[1]) < 24 and int(m[2] or 0) < 60:
+        return time(int(m[1]), int(m[2] or 0))
+    raise ValidationError("Heure illisible : écrivez par exemple 14:30 ou 14h30.", field="start_time")
+
+
+class SessionForm(QDialog):
+    session_saved = Signal(object)  # SessionRow
+    checked = Signal(object)  # SessionCheck, after each live check
+
+    def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
+                 family_id: str | None = None, today: Callable[[], date] = date.today):
+        super().__init__(parent)
+        self._uow = uow_factory
+        self._user = current_user
+        self._today = today
+        self._generation = 0
+        self._saving = False
+        self.setWindowTitle("Nouvelle séance à domicile")
+        self.setObjectName("sessionForm")
+        self.setMinimumWidth(520)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(title_label("Nouvelle séance à domicile", self))
+        layout.addWidget(note_label("Tab pour passer d'un champ à l'autre, Entrée pour enregistrer.", self))
+        self.general_message = message_label(self)
+        layout.addWidget(self.general_message)
+
+        self.family = QComboBox(self)
+        self.family.setEditable(True)
+        self.family.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.family.lineEdit().setPlaceholderText("Tapez une partie du nom…")
+        self.date = QLineEdit(format_date(today()), self)
+        self.date.setPlaceholderText("jj/mm/aaaa")
+        self.intervenant = QComboBox(self)
+        self.duration = QLineEdit(self)
+        self.duration.setPlaceholderText("ex. 1h30 ou 90")
+        self.status = QComboBox(self)
+        for key, label in STATUS_LABELS.items():
+            self.status.addItem(label, key)
+        self.start_time = QLineEdit(self)
+        self.start_time.setPlaceholderText("facultatif, ex. 14:00")
+        self.referent_present = QCheckBox("Le ou la référent·e était présent·e", self)
+        self.children_present = QLineEdit(self)
+        self.children_present.setPlaceholderText("facultatif")
+        self.children_present.setValidator(QIntValidator(0, 20, self))
+        self.notes = QPlainTextEdit(self)
+        self.notes.setTabChangesFocus(True)
+        self.notes.setFixedHeight(70)
+
+        self.messages: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        labels = {"family": "Famille", "date": "Date", "intervenant": "Intervenant·e", "duration": "Durée",
+                  "status": "Statut", "start_time": "Heure de début", "referent_present": "Référent·e",
+                  "children_present": "Enfants présents", "notes": "Notes"}
+        for name in FIELDS:
+            widget = getattr(self, name)
+            widget.setObjectName(name)
+            self.messages[name] = message_label(self)
+            self.messages[name].setObjectName(f"{name}_message")
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(widget)
+            column.addWidget(self.messages[name])
+            form.addRow(labels[name], column)
+        layout.addLayout(form)
+
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setText("Enregistrer")
+        self.save_button.setDefault(True)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Annuler")
+        self.buttons.accepted.connect(self.save)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.save)
+
+        self._check_timer = QTimer(self)
+        self._check_timer.setSingleShot(True)
+        self._check_timer.setInterval(200)
+        self._check_timer.timeout.connect(self._run_check)
+
+        self._fill_choices(family_id)
+        for signal in (self.date.textChanged, self.duration.textChanged, self.start_time.textChanged,
+                       self.children_present.textChanged, self.intervenant.currentIndexChanged,
+                       self.status.currentIndexChanged, self.referent_present.toggled):
+            signal.connect(self._schedule_check)
+        self.family.currentIndexChanged.connect(self._family_changed)
+        self.family.lineEdit().editingFinished.connect(self._resolve_typed_family)
+        (self.date if family_id else self.family).setFocus()
+        self._schedule_check()
+
+    # -- choices and defaults ---------------------------------------------------------------------------------
+    def _fill_choices(self, family_id: str | None) -> None:
+        families = family_choices(self._uow(), self._user)
+        self.family.addItem("", None)
+        for f in families:
+            self.family.addItem(f"{f.name} — {f.commune} ({f.key})", f.id)
+        completer = QCompleter([self.family.itemText(i) for i in range(1, self.family.count())], self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.family.setCompleter(completer)
+        self.intervenant.addItem("", None)
+        for i in list_intervenants(self._uow()):
+            self.intervenant.addItem(f"{i.name} ({i.qualification}, {i.partner_name})", i.id)
+        if family_id:
+            self.family.setCurrentIndex(max(0, self.family.findData(family_id)))
+            self._family_changed()
+
+    def _resolve_typed_family(self) -> None:
+        """Typed text -> the one family whose label contains it (accents and case ignored)."""
+        text = collate(self.family.currentText().strip())
+        if not text or collate(self.family.itemText(self.family.currentIndex())) == text:
+            return
+        matches = [i for i in range(1, self.family.count()) if text in collate(self.family.itemText(i))]
+        if len(matches) == 1:
+            self.family.setCurrentIndex(matches[0])
+        self._schedule_check()
+
+    def _family_changed(self) -> None:
+        family_id = self.family.currentData()
+        if family_id:
+            usual = usual_intervenant(self._uow(), family_id)
+            if usual:
+                self.intervenant.setCurrentIndex(max(0, self.intervenant.findData(usual)))
+        self._schedule_check()
+
+    # -- reading the form ---------------------------------------------------------------------------------------
+    def _draft(self) -> tuple[SessionDraft, dict[str, str]]:
+        local: dict[str, str] = {}
+
+        def read(parse, widget_text, field):
+            try:
+                return parse(widget_text)
+            except ValidationError as exc:
+                local[field] = exc.message
+                return None
+
+        day = read(parse_day, self.date.text(), "date")
+        minutes = read(parse_duration, self.duration.text(), "duration") if self.duration.text().strip() else None
+        start = read(parse_time, self.start_time.text(), "start_time")
+        children = int(self.children_present.text()) if self.children_present.text().strip() else None
+        family_id = self.family.currentData() if self.family.currentText().strip() else None
+        if self.family.currentText().strip() and family_id is None:
+            local["family"] = "Famille inconnue : choisissez-la dans la liste."
+        draft = SessionDraft(family_id=family_id, intervenant_id=self.intervenant.currentData(), date=day,
+                             duration_minutes=minutes, status=self.status.currentData(), start_time=start,
+                             referent_present=self.referent_present.isChecked(), children_present=children,
+                             notes=self.notes.toPlainText())
+        return draft, local
+
+    # -- live check -----------------------------------------------------------------------------------------------
+    def _schedule_check(self, *_args) -> None:
+        self._check_timer.start()
+
+    def _run_check(self) -> None:
+        draft, local = self._draft()
+        self._generation += 1
+        generation, today, uow = self._generation, self._today(), self._uow
+        run_in_background(self, lambda: check_session(uow(), draft, today),
+                          lambda check: self._show_check(generation, check, local),
+                          lambda exc: self._check_failed(generation, exc))
+
+    def _show_check(self, generation: int, check: SessionCheck, local: dict[str, str]) -> None:
+        if generation != self._generation:
+            return  # the user typed since: a newer check is on its way
+        untouched = {"duration": not self.duration.text().strip(), "family": not self.family.currentText().strip(),
+                     "intervenant": self.intervenant.currentData() is None}
+        for name in FIELDS:
+            errors, warnings = check.for_field(name)
+            if name in local:
+                errors = [local[name]]
+            elif untouched.get(name):
+                errors = []  # no reproach for a field not filled in yet
+            show_messages(self.messages[name], errors, warnings)
+        self.checked.emit(check)
+
+    def _check_failed(self, generation: int, exc: BaseException) -> None:
+        if generation == self._generation and not isinstance(exc, DomainError):
+            show_unexpected_error(self)
+
+    # -- saving ---------------------------------------------------------------------------------------------------
+    def save(self) -> None:
+        if self._saving:
+            return
+        self._resolve_typed_family()
+        draft, local = self._draft()
+        self.general_message.setVisible(False)
+        if local:
+            for name, message in local.items():
+                show_messages(self.messages[name], [message], [])
+            getattr(self, next(iter(local))).setFocus()
+            return
+        self._saving = True
+        self.save_button.setEnabled(False)
+        user, today, uow = self._user, self._today(), self._uow
+        run_in_background(self, lambda: record_session(uow(), user, draft, today), self._saved, self._save_failed,
+                          progress_label="Enregistrement de la séance…")
+
+    def _saved(self, row) -> None:
+        self._saving = False
+        self.save_button.setEnabled(True)
+        self.session_saved.emit(row)
+        self.accept()
+
+    def _save_failed(self, exc: BaseException) -> None:
+        """Nothing typed is lost: the form stays open, the reason next to its field."""
+        self._saving = False
+        self.save_button.setEnabled(True)
+        if not isinstance(exc, DomainError):
+            show_error(self, exc)
+            return
+        label = self.messages.get(exc.field or "")
+        if label is None:
+            show_messages(self.general_message, [exc.message], [])
+            return
+        show_messages(label, [exc.message], [])
+        getattr(self, exc.field).setFocus()

@@ -1,0 +1,141 @@
+"""Table models of the référent's and coordinator's lists.
+
+`RowsModel` is a read-only `QAbstractTableModel` over a tuple of frozen service rows, described by `Column`s
+(French header, display text, native sort value, alignment). Put it behind `sorting_proxy()`: the proxy sorts on
+`SORT_ROLE` (dates as dates, durations as minutes, names without accents) and filters on every column.
+`ROW_ROLE` hands the page the row's dataclass.
+"""
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QBrush, QColor
+
+from services.formatting import format_date, format_hours
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+ROW_ROLE = Qt.ItemDataRole.UserRole + 2
+LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+CENTER = Qt.AlignmentFlag.AlignCenter
+HOLIDAY = QColor("#fdf1d6")
+WARNING = QColor("#b42318")
+MUTED = QColor("#667085")
+INDEX = QModelIndex | QPersistentModelIndex
+
+
+def collate(text: str | None) -> str:
+    """Sort key for French names: 'Élodie' between 'Denis' and 'Fatou', case and accents ignored."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    text: Callable[[Any], str]
+    sort: Callable[[Any], Any]
+    align: Qt.AlignmentFlag = LEFT
+    tooltip: Callable[[Any], str | None] | None = None
+
+
+def text_column(title: str, get: Callable[[Any], str | None], tooltip: bool = False) -> Column:
+    return Column(title, lambda r: get(r) or "", lambda r: collate(get(r)), LEFT,
+                  (lambda r: get(r) or None) if tooltip else None)
+
+
+def date_column(title: str, get: Callable[[Any], date | None]) -> Column:
+    return Column(title, lambda r: format_date(get(r)), lambda r: get(r) or date.min, LEFT)
+
+
+def count_column(title: str, get: Callable[[Any], int | None]) -> Column:
+    return Column(title, lambda r: "" if get(r) is None else str(get(r)), lambda r: get(r) or 0, RIGHT)
+
+
+def hours_column(title: str, get: Callable[[Any], int]) -> Column:
+    return Column(title, lambda r: format_hours(get(r)), get, RIGHT)
+
+
+class RowsModel(QAbstractTableModel):
+    """A read-only table over frozen rows; `columns` in the order of the page's column constants."""
+
+    def __init__(self, columns: Sequence[Column], parent: QObject | None = None,
+                 background: Callable[[Any, int], QColor | None] | None = None,
+                 foreground: Callable[[Any, int], QColor | None] | None = None):
+        super().__init__(parent)
+        self.columns = tuple(columns)
+        self._rows: tuple = ()
+        self._background = background
+        self._foreground = foreground
+
+    def set_rows(self, rows: Sequence) -> None:
+        self.beginResetModel()
+        self._rows = tuple(rows)
+        self.endResetModel()
+
+    def rows(self) -> tuple:
+        return self._rows
+
+    def row_at(self, row: int):
+        return self._rows[row]
+
+    def rowCount(self, parent: INDEX = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: INDEX = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: INDEX, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self._rows) and 0 <= index.column() < len(self.columns)):
+            return None
+        row, column = self._rows[index.row()], self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.text(row)
+        if role == SORT_ROLE:
+            return column.sort(row)
+        if role == ROW_ROLE:
+            return row
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(column.align.value)
+        if role == Qt.ItemDataRole.ToolTipRole and column.tooltip:
+            return column.tooltip(row)
+        if role == Qt.ItemDataRole.BackgroundRole and self._background:
+            color = self._background(row, index.column())
+            return QBrush(color) if color is not None else None
+        if role == Qt.ItemDataRole.ForegroundRole and self._foreground:
+            color = self._foreground(row, index.column())
+            return QBrush(color) if color is not None else None
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section].title
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(self.columns[section].align.value)
+        return None
+
+    def flags(self, index: INDEX) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+def sorting_proxy(model: QAbstractTableModel, parent: QObject | None = None) -> QSortFilterProxyModel:
+    proxy = QSortFilterProxyModel(parent)
+    proxy.setSourceModel(model)
+    proxy.setSortRole(SORT_ROLE)
+    proxy.setFilterKeyColumn(-1)
+    proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    return proxy
+
+
+def row_of(index: QModelIndex):
+    """The dataclass behind a view index (through any proxy)."""
+    return index.data(ROW_ROLE) if index.isValid() else None
