@@ -148,6 +148,9 @@ class MainWindow(QMainWindow):
         except (ImportError, AttributeError):
             log.info("page %s not available yet", spec.target)
             return placeholder(spec.label, self)
+        except Exception:  # a broken page must not take the window down: the others keep working
+            log.exception("page %s could not be loaded", spec.target)
+            return placeholder(spec.label, self)
         if spec.ours:
             return cls(self._uow, self.user, self, today=self._today)
         return cls(self._uow, self.user, self)

@@ -50,7 +50,8 @@ def text_column(title: str, get: Callable[[Any], str | None], tooltip: bool = Fa
 
 
 def date_column(title: str, get: Callable[[Any], date | None]) -> Column:
-    return Column(title, lambda r: format_date(get(r)), lambda r: get(r) or date.min, LEFT)
+    # ISO text: a Python date would reach the proxy as an opaque object and sort as its display text
+    return Column(title, lambda r: format_date(get(r)), lambda r: get(r).isoformat() if get(r) else "", LEFT)
 
 
 def count_column(title: str, get: Callable[[Any], int | None]) -> Column:

@@ -108,6 +108,7 @@ class FamilyFileView(QWidget):
         self._today = today
         self.family_id: str | None = None
         self.file: FamilyFile | None = None
+        self._views = []  # every table of the file, sized to content once loaded
 
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -150,7 +151,7 @@ class FamilyFileView(QWidget):
             layout.addWidget(above)
         view = table_view(sorting_proxy(model, tab), tab)
         layout.addWidget(view)
-        model.setProperty("view", view)
+        self._views.append(view)
         if attr:
             setattr(self, attr, view)
         return tab
@@ -171,7 +172,9 @@ class FamilyFileView(QWidget):
         layout.addWidget(title_label("Parents et responsables légaux", tab, size=14))
         self.guardians = RowsModel((text_column("Nom", lambda g: g.name), text_column("Lien", lambda g: g.relationship),
                                     text_column("Téléphone", lambda g: g.phone)), tab)
-        layout.addWidget(table_view(sorting_proxy(self.guardians, tab), tab), 1)
+        guardians_view = table_view(sorting_proxy(self.guardians, tab), tab)
+        self._views.append(guardians_view)
+        layout.addWidget(guardians_view, 1)
         self.tabs.addTab(tab, "Foyer")
 
     def _build_children_tab(self) -> None:
@@ -241,8 +244,8 @@ class FamilyFileView(QWidget):
         self.hours_by_intervenant.set_rows(f.hours.by_intervenant)
         self.hours_by_month.set_rows(f.hours.by_month)
         self.timeline.set_rows(f.timeline)
-        for model in (self.guardians, self.children, self.orientations, self.sessions, self.timeline):
-            fit_columns(model.property("view"))
+        for view in self._views:
+            fit_columns(view, maximum=420)
         this_month = self._today().strftime("%Y-%m")
         month_minutes = sum(t.minutes for t in f.hours.by_month if t.id == this_month)
         usual = next((s.intervenant_name for s in f.sessions if s.intervenant_id == f.usual_intervenant_id), "—")

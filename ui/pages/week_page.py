@@ -19,9 +19,15 @@ from ui.widgets import note_label, table_view, title_label
 DAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 
 
+def short_name(name: str) -> str:
+    """'Karima Haddad' -> 'K. Haddad': a week cell stays on one line."""
+    first, _, rest = name.partition(" ")
+    return f"{first[0]}. {rest}" if rest else name
+
+
 def cell_line(s: SessionRow) -> str:
     parts = [s.start_time.strftime("%H:%M")] if s.start_time else []
-    parts += [s.intervenant_name, format_hours(s.duration_minutes)]
+    parts += [short_name(s.intervenant_name), format_hours(s.duration_minutes)]
     if s.status != "held":
         parts.append(f"({s.status_label.lower()})")
     return " · ".join(parts)
@@ -143,6 +149,7 @@ class WeekPage(QWidget):
         self.empty = QWidget(self)
         empty_row = QHBoxLayout(self.empty)
         self.empty_label = note_label("", self.empty)
+        self.empty_label.setWordWrap(False)
         empty_row.addWidget(self.empty_label)
         self.jump_button = QPushButton(self.empty)
         self.jump_button.clicked.connect(lambda: self._latest and self.show_day(self._latest))

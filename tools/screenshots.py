@@ -1,0 +1,128 @@
+"""Render each main screen on the demo programme to PNG under docs/screenshots/ (offscreen).
+
+    .venv/bin/python tools/screenshots.py [--out docs/screenshots] [--day 2025-12-17]
+
+The demo tells the year 2025; `--day` sets the application's « today » so the screens show a living week.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QSettings, QThreadPool  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+SIZE = (1280, 800)
+
+
+def settle(app: QApplication, rounds: int = 3) -> None:
+    for _ in range(rounds):
+        QThreadPool.globalInstance().waitForDone(10_000)
+        deadline = time.monotonic() + 0.15
+        while time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+
+
+def save(app: QApplication, widget: QWidget, out: Path, name: str) -> None:
+    settle(app)
+    path = out / f"{name}.png"
+    widget.grab().save(str(path))
+    print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--day", default="2025-12-17")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    day = date.fromisoformat(args.day)
+    today = lambda: day  # noqa: E731
+
+    from main import open_store
+    from services.demo import load_demo
+    from services.directory import list_users
+    from ui.app import STYLE
+    from ui.identity import IdentityDialog
+    from ui.main_window import MainWindow
+    from ui.welcome import WelcomeWindow
+
+    app = QApplication.instance() or QApplication([])
+    app.setStyleSheet(STYLE)
+    with tempfile.TemporaryDirectory() as tmp:
+        _engine, uow = open_store(str(Path(tmp) / "demo.sqlite"))
+        welcome = WelcomeWindow(uow, "~/.local/share/Parcours/parcours.sqlite")
+        welcome.resize(640, 360)
+        welcome.show()
+        save(app, welcome, out, "00-bienvenue")
+        load_demo(uow())
+        identity = IdentityDialog(uow)
+        identity.show()
+        save(app, identity, out, "01-qui-etes-vous")
+        users = {u.key: u for u in list_users(uow())}
+        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
+
+        def window(key: str) -> MainWindow:
+            w = MainWindow(uow, users[key], settings=settings, today=today, db_label="parcours.sqlite")
+            w.resize(*SIZE)
+            w.show()
+            return w
+
+        referent = window("ref-benhamou")
+        families = referent.show_page("families")
+        save(app, referent, out, "10-referent-mes-familles")
+        first = max(families.model.rows(), key=lambda f: (f.sessions_this_month, f.last_session or date.min))
+        families.open_family(first.id)
+        save(app, referent, out, "11-referent-dossier-famille")
+        for index, name in ((1, "12-referent-dossier-enfants"), (3, "13-referent-dossier-seances"),
+                            (4, "14-referent-dossier-heures")):
+            families.file_view.tabs.setCurrentIndex(index)
+            save(app, referent, out, name)
+        form = referent.open_session_form(first.id)
+        form.duration.setText("0")
+        settle(app)
+        save(app, form, out, "15-referent-nouvelle-seance")
+        form.close()
+        referent.show_page("week")
+        save(app, referent, out, "16-referent-semaine")
+        week = referent.pages["week"]
+        week.show_day(date(2025, 10, 22))
+        save(app, referent, out, "17-referent-semaine-vacances")
+        referent.show_page("activity")
+        save(app, referent, out, "18-referent-activite")
+        referent.show_page("sessions")
+        save(app, referent, out, "19-referent-seances")
+        referent.close()
+
+        coordinator = window("coord-rousseau")
+        queue = coordinator.show_page("queue")
+        save(app, coordinator, out, "20-coordination-a-valider")
+        for index in (1, 2, 3):
+            queue.tabs.setCurrentIndex(index)
+            save(app, coordinator, out, f"2{index}-coordination-a-valider-{index}")
+        coordinator.show_page("eps")
+        save(app, coordinator, out, "25-coordination-eps")
+        coordinator.close()
+
+        administrator = window("admin-fabre")
+        for key in ("statements", "conventions"):
+            administrator.show_page(key)
+            save(app, administrator, out, f"30-administration-{key}")
+        administrator.close()
+        settle(app)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
