@@ -14,7 +14,6 @@ from services.errors import DomainError
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 FILE_COMMANDS = frozenset({"check", "backup", "restore"})
-ROLE_LABELS = {"referent": "référent", "coordinator": "coordination", "administrator": "administration"}
 
 
 def add_parsers(sub) -> None:
@@ -58,6 +57,7 @@ def read_password(from_stdin: bool) -> str:
 
 def run_user(args, uow) -> int:
     from services import users
+    from services.directory import ROLE_LABELS
 
     if args.user_command == "add":
         info = users.add_user(uow(), args.name, args.role, read_password(args.password_stdin), name=args.full_name)

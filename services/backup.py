@@ -34,6 +34,9 @@ from services.errors import DomainError
 
 APP_NAME = "Parcours"
 KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 12, 10, 9
+# Also the last few whatever their dates: a copy made this morning before a risky import must survive the one
+# made after it this afternoon, although "daily" keeps only the newest of a day.
+KEEP_LAST = 3
 # Tables every Parcours database has had since the first revision: how we recognise one.
 PARCOURS_TABLES = frozenset({"alembic_version", "programme", "app_user", "family", "home_session", "convention"})
 _BACKUP_NAME = re.compile(r"parcours-(\d{8}-\d{6})(?:-(\d{1,3}))?\.sqlite")
@@ -104,7 +107,7 @@ def check_local_filesystem(db: str | os.PathLike, *, mounts: str | None = None, 
             mounts = MOUNTS_FILE.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return  # not Linux (macOS has no such table): nothing reliable to read
-    fstype = _filesystem_type(_existing_ancestor(path), mounts)
+    fstype = _filesystem_type(os.path.realpath(path), mounts)
     if fstype and fstype.startswith(_NETWORK_FS):
         raise StorageError(_network_message(os.fspath(path), fstype))
 
@@ -114,13 +117,6 @@ def _network_message(where: str, kind: str) -> str:
             "SQLite ne peut pas y verrouiller le fichier de façon sûre (mode WAL), et la base pourrait être "
             "endommagée ou perdre des séances enregistrées. Fermez Parcours, copiez le fichier sur un disque de "
             "cet ordinateur, puis ouvrez cette copie (option --db).")
-
-
-def _existing_ancestor(path: Path) -> str:
-    path = Path(os.path.abspath(path))
-    while not path.exists() and path.parent != path:
-        path = path.parent
-    return os.path.realpath(path)
 
 
 def _filesystem_type(path: str, mounts: str) -> str | None:
@@ -270,11 +266,11 @@ def backup_database(db: str | os.PathLike, to: str | os.PathLike | None = None, 
 
 
 def backups_to_keep(stamps: Iterable[datetime], daily: int = KEEP_DAILY, weekly: int = KEEP_WEEKLY,
-                    monthly: int = KEEP_MONTHLY) -> set[datetime]:
-    """The newest backup of each of the last `daily` days, `weekly` ISO weeks and `monthly` months that have
-    one (days, weeks and months without a backup do not count)."""
+                    monthly: int = KEEP_MONTHLY, last: int = KEEP_LAST) -> set[datetime]:
+    """The `last` newest backups, and the newest backup of each of the last `daily` days, `weekly` ISO weeks
+    and `monthly` months that have one (days, weeks and months without a backup do not count)."""
     ordered = sorted(set(stamps), reverse=True)
-    keep: set[datetime] = set()
+    keep: set[datetime] = set(ordered[:last])
     periods: tuple[tuple[int, Callable[[datetime], object]], ...] = (
         (daily, lambda t: t.date()), (weekly, lambda t: t.isocalendar()[:2]), (monthly, lambda t: (t.year, t.month)))
     for count, period_of in periods:
@@ -299,7 +295,7 @@ def _stamp(name: str) -> datetime | None:
 
 
 def thin_backups(folder: Path) -> list[Path]:
-    """Delete the dated backups of `folder` that the 12 daily / 10 weekly / 9 monthly rule does not keep.
+    """Delete the dated backups of `folder` that the last 3 / 12 daily / 10 weekly / 9 monthly rule does not keep.
     Other files (copies kept before a restore, anything else) are never touched."""
     dated = {path: stamp for path in folder.iterdir() if (stamp := _stamp(path.name)) is not None}
     keep = backups_to_keep(dated.values())

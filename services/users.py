@@ -20,6 +20,7 @@ from models import User
 from models.base import utcnow
 from models.enums import ROLES
 from services import audit
+from services.directory import CurrentUser  # the one value the window passes around
 from services.errors import NotFound, PermissionDenied, ValidationError
 from services.uow import UnitOfWork
 
@@ -45,13 +46,6 @@ class TooManyAttempts(AuthenticationFailed):
     def __init__(self, message: str, retry_after: timedelta):
         super().__init__(message)
         self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class CurrentUser:
-    key: str
-    name: str
-    role: str
 
 
 @dataclass(frozen=True)
@@ -158,11 +152,6 @@ def disable_user(uow: UnitOfWork, key: str, *, actor_key: str | None = None) -> 
         return _info(user)
 
 
-def list_users(uow: UnitOfWork) -> list[UserInfo]:
-    with uow:
-        return [_info(u) for u in uow.session.scalars(select(User).order_by(User.key))]
-
-
 def authenticate(uow: UnitOfWork, key: str, password: str, *,
                  clock: Callable[[], datetime] = utcnow) -> CurrentUser:
     """The user behind `key` if `password` is theirs and the account may log in; raises AuthenticationFailed.
@@ -207,7 +196,7 @@ def authenticate(uow: UnitOfWork, key: str, password: str, *,
             changed += ["failed_logins", "locked_until"]
         audit.record(s, user.key, "login", "user", user.key, changed, at=now)
         uow.commit()
-        return CurrentUser(user.key, user.name, user.role)
+        return CurrentUser(user.id, user.key, user.name, user.role)
 
 
 def _verify(password_hash: str, password: str) -> bool:

@@ -13,9 +13,10 @@ from sqlalchemy import select
 import main
 from models import User
 from services import audit
+from services.directory import CurrentUser
 from services.errors import NotFound, ValidationError
-from services.users import (FIRST_DELAY, MAX_DELAY, AuthenticationFailed, CurrentUser, TooManyAttempts,
-                            add_user, authenticate, change_password, delay_after, disable_user)
+from services.users import (FIRST_DELAY, MAX_DELAY, AuthenticationFailed, TooManyAttempts, add_user,
+                            authenticate, change_password, delay_after, disable_user)
 
 PASSWORD = "cheval-agrafe-pile"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -120,7 +121,8 @@ def test_hash_with_current_parameters_is_kept_at_login(uow, alice):
 
 def test_right_password_gives_a_frozen_current_user(uow, alice):
     user = authenticate(uow(), alice, PASSWORD)
-    assert user == CurrentUser("alice", "Alice Referente", "referent")
+    assert isinstance(user, CurrentUser)  # the type the window hands to every page and service
+    assert (user.key, user.name, user.role) == ("alice", "Alice Referente", "referent")
     with pytest.raises(AttributeError):
         user.role = "administrator"
 
