@@ -132,8 +132,9 @@ def months_between(first: str, last: str) -> tuple[str, ...]:
 def list_partners(uow: UnitOfWork) -> tuple[PartnerSummary, ...]:
     with uow:
         s = uow.session
-        intervenants = dict(s.execute(select(Intervenant.partner_id, func.count()).group_by(Intervenant.partner_id)).all())
-        conventions = dict(s.execute(select(Convention.partner_id, func.count()).group_by(Convention.partner_id)).all())
+        count = lambda model: dict(s.execute(  # noqa: E731
+            select(model.partner_id, func.count()).group_by(model.partner_id)).all())
+        intervenants, conventions = count(Intervenant), count(Convention)
         return tuple(PartnerSummary(p.key, p.name, intervenants.get(p.id, 0), conventions.get(p.id, 0))
                      for p in s.scalars(select(Partner).order_by(Partner.name, Partner.key)))
 

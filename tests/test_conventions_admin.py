@@ -86,7 +86,8 @@ def test_administrator_creates_a_convention_with_french_amounts(store):
 def test_negative_tariff_is_refused_with_a_message_on_its_cell(store):
     with pytest.raises(InvalidFields) as refused:
         create_convention(store(), ADMIN, new_convention(tariffs={("AES", "home_intervention"): "-3,00"}))
-    assert refused.value.problems == {tariff_field("AES", "home_intervention"): "Le montant ne peut pas être négatif."}
+    assert refused.value.problems == {
+        tariff_field("AES", "home_intervention"): "Le montant ne peut pas être négatif."}
     assert refused.value.field == "tariffs.AES.home_intervention"
     with pytest.raises(InvalidFields):
         create_convention(store(), ADMIN, new_convention(tariffs={("TISF", "launch_meeting"): Decimal("-0.01")}))

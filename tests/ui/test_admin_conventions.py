@@ -1,0 +1,152 @@
+"""The administrator's conventions page, offscreen, on the example dataset (convention ap-2025)."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from services.billing import issue_statement
+from services.conventions_admin import get_convention, list_partners, lock_message
+from tests.programme_fixture import programme  # noqa: F401  (fixture)
+from ui.admin.conventions_page import ConventionsPage
+from ui.admin.table_models import ConventionsModel
+
+HOME_AES = "tariffs.AES.home_intervention"
+
+
+def open_page(qtbot, programme, user=None) -> ConventionsPage:  # noqa: F811
+    page = ConventionsPage(programme.uow, user or programme.administrator)
+    qtbot.addWidget(page)
+    return page
+
+
+def error_dialogs():
+    return [w for w in QApplication.topLevelWidgets() if w.objectName() == "errorDialog" and w.isVisible()]
+
+
+def type_into(qtbot, edit, text: str) -> None:
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key.Key_Delete)
+    qtbot.keyClicks(edit, text)
+
+
+def test_page_lists_the_convention_and_shows_its_tariff_table(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)
+    assert page.conventions_model.index(0, ConventionsModel.KEY).data() == "ap-2025"
+    editor = page.editor
+    assert editor.title.text() == "Convention ap-2025"
+    assert editor.tariff_edits[("TISF", "home_intervention")].text() == "56,13"
+    assert editor.budget_cap_edit.text() == "25\u00a0000,00"
+    assert [c.isChecked() for c in editor.month_checks] == [m in (2, 4, 7, 10, 12) for m in range(1, 13)]
+    assert editor.banner.isHidden() and not editor.is_modified()
+    assert page.tabs.tabText(2) == "Intervenants (2)"
+
+
+def test_negative_tariff_is_rejected_with_a_message_next_to_the_field(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)
+    editor = page.editor
+    type_into(qtbot, editor.tariff_edits[("AES", "home_intervention")], "-5")
+    assert editor.message_for(HOME_AES) == "AES : Le montant ne peut pas être négatif."  # as it is typed
+    saved = []
+    page.convention_saved.connect(saved.append)
+    editor.save_button.click()
+    assert editor.message_for(HOME_AES) == "AES : Le montant ne peut pas être négatif."
+    assert editor.problems() == {HOME_AES: "Le montant ne peut pas être négatif."}
+    assert saved == [] and not error_dialogs()
+    assert get_convention(programme.uow(), "ap-2025").tariff("AES", "home_intervention") == Decimal("30.00")
+    type_into(qtbot, editor.tariff_edits[("AES", "home_intervention")], "31,5")
+    assert editor.message_for(HOME_AES) == ""
+    editor.save_button.click()
+    assert get_convention(programme.uow(), "ap-2025").tariff("AES", "home_intervention") == Decimal("31.50")
+    assert [s.key for s in saved] == ["ap-2025"]
+
+
+def test_end_before_start_is_shown_next_to_the_end_date(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)
+    editor = page.editor
+    editor.end_edit.setDate(editor.start_edit.date().addDays(-1))
+    editor.save_button.click()
+    assert "précède le début" in editor.message_for("end")
+
+
+def test_issued_convention_shows_the_service_message_and_freezes_its_tariffs(qtbot, programme):  # noqa: F811
+    issue_statement(programme.uow(), "ap-2025", "2025-01", issued_by="admin-petit")
+    page = open_page(qtbot, programme)
+    editor = page.editor
+    expected = lock_message(get_convention(programme.uow(), "ap-2025"))
+    assert not editor.banner.isHidden() and expected in editor.banner.text()
+    assert all(edit.isReadOnly() for edit in editor.tariff_edits.values())
+    assert not editor.start_edit.isEnabled() and not any(c.isEnabled() for c in editor.month_checks)
+    type_into(qtbot, editor.max_families_edit, "20")  # still editable
+    editor.save_button.click()
+    assert get_convention(programme.uow(), "ap-2025").max_families == 20
+
+
+def test_editing_tariffs_is_refused_once_a_month_was_issued_meanwhile(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)  # opened before the month is issued: the tariffs look editable
+    editor = page.editor
+    issue_statement(programme.uow(), "ap-2025", "2025-01", issued_by="admin-petit")
+    type_into(qtbot, editor.tariff_edits[("TISF", "weekly_preparation")], "22,00")
+    editor.save_button.click()
+    message = lock_message(get_convention(programme.uow(), "ap-2025"))
+    assert "nouvelle convention ou un avenant avec sa date de début" in message
+    assert not editor.banner.isHidden()
+    qtbot.waitUntil(lambda: bool(error_dialogs()))
+    assert error_dialogs()[0].text() == message
+    error_dialogs()[0].done(0)
+    assert get_convention(programme.uow(), "ap-2025").tariff("TISF", "weekly_preparation") == Decimal("20.07")
+
+
+def test_administrator_creates_a_convention_from_the_editor(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)
+    page.new_convention_button.click()
+    editor = page.editor
+    assert editor.is_new() and editor.key_edit.text() == ""
+    editor.save_button.click()
+    assert set(editor.problems()) >= {"key", "partner", "action"}
+    assert editor.message_for("key") == "La clé est obligatoire (par exemple AP-2026)."
+    qtbot.keyClicks(editor.key_edit, "AS-2026")
+    editor.partner_combo.setCurrentIndex(editor.partner_combo.findData("adom"))
+    editor.action_combo.setCurrentText("Accompagnement scolaire")
+    qtbot.keyClicks(editor.tariff_edits[("AES", "home_intervention")], "28,00")
+    editor.month_checks[5].setChecked(True)
+    with qtbot.waitSignal(page.convention_saved) as saved:
+        editor.save_button.click()
+    assert saved.args[0].key == "AS-2026" and saved.args[0].period_end_months == (6,)
+    assert {page.conventions_model.row_at(r).key for r in range(page.conventions_model.rowCount())} == {
+        "ap-2025", "AS-2026"}
+    assert editor.title.text() == "Convention AS-2026"
+
+
+def test_partner_dialog_shows_errors_in_place_then_saves(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)
+    dialog = page.open_partner_dialog()
+    qtbot.keyClicks(dialog.key_edit, "pep")
+    dialog.accept()
+    assert dialog.isVisible() and dialog.errors["name"].text() == "Ce champ est obligatoire."
+    qtbot.keyClicks(dialog.name_edit, "Les PEP de l'Ain")
+    with qtbot.waitSignal(page.partner_saved):
+        dialog.accept()
+    assert [p.key for p in list_partners(programme.uow())] == ["adom", "pep"]
+    assert page.tabs.tabText(1) == "Partenaires (2)"
+    assert page.editor.partner_combo.findData("pep") >= 0
+
+
+def test_intervenant_dialog_creates_an_intervenant(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)
+    dialog = page.open_intervenant_dialog()
+    qtbot.keyClicks(dialog.key_edit, "i-roux")
+    dialog.name_edit.setText("Inès Roux")  # QTest types ASCII only
+    dialog.qualification_combo.setCurrentIndex(dialog.qualification_combo.findData("TISF"))
+    with qtbot.waitSignal(page.intervenant_saved) as saved:
+        dialog.accept()
+    assert (saved.args[0].qualification, saved.args[0].partner) == ("TISF", "adom")
+    assert page.tabs.tabText(2) == "Intervenants (3)"
+
+
+def test_other_roles_read_but_cannot_change_anything(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme, user=programme.coordinator)
+    assert not page.new_convention_button.isEnabled() and not page.new_partner_button.isEnabled()
+    assert not page.editor.save_button.isVisibleTo(page)
+    assert all(edit.isReadOnly() for edit in page.editor.tariff_edits.values())

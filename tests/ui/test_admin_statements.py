@@ -1,0 +1,159 @@
+"""The administrator's monthly statements page, offscreen, on the example dataset (convention ap-2025)."""
+from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from services.billing import issue_statement, issued_pdf
+from services.formatting import format_money
+from tests.programme_fixture import programme  # noqa: F401  (fixture)
+from ui.admin.statements_page import StatementsPage
+from ui.admin.table_models import FamilyDetailsModel, StatementLinesModel
+
+WAIT = 15_000
+
+
+def open_page(qtbot, programme, user=None) -> StatementsPage:  # noqa: F811
+    page = StatementsPage(programme.uow, user or programme.administrator)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page.statement() is not None, timeout=WAIT)
+    return page
+
+
+def show_month(qtbot, page: StatementsPage, month: str) -> None:
+    with qtbot.waitSignal(page.statement_loaded, timeout=WAIT,
+                          check_params_cb=lambda s: s.month == month):
+        page.select("ap-2025", month)
+
+
+def error_dialogs() -> list[QMessageBox]:
+    return [w for w in QApplication.topLevelWidgets() if w.objectName() == "errorDialog" and w.isVisible()]
+
+
+def close_dialogs() -> None:
+    for box in error_dialogs():
+        box.done(0)
+
+
+def cell(model, row: int, column: int) -> str:
+    return model.index(row, column).data()
+
+
+def test_administrator_previews_the_draft_of_a_month(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)
+    assert page.selected_convention() == "ap-2025" and page.selected_month() == "2025-01"  # next to issue
+    show_month(qtbot, page, "2025-03")
+    assert page.badge.text() == "PROJET"
+    lines = page.lines_model
+    services = {cell(lines, r, StatementLinesModel.SERVICE) for r in range(lines.rowCount())}
+    assert {"Intervention à domicile", "Temps de préparation hebdomadaire", "Réunion de lancement"} <= services
+    statement = page.statement()
+    assert [cell(lines, r, StatementLinesModel.AMOUNT) for r in range(lines.rowCount())] == [
+        format_money(line.amount) for line in statement.lines]
+    assert cell(lines, 0, StatementLinesModel.AMOUNT) == "30,00\u00a0€"  # S2; S1 fell in the winter holidays
+    assert f"{statement.total:.2f}".replace(".", ",") in page.total_label.text()
+    assert "sur un plafond de 25\u00a0000,00\u00a0€" in page.budget_label.text()
+    assert "sur un maximum indicatif de 18" in page.families_label.text()
+    assert page.flags_model.rowCount() == len(statement.flags) > 0
+    assert page.issue_button.isEnabled()
+
+
+def test_family_names_appear_only_on_the_partner_copy(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)
+    show_month(qtbot, page, "2025-03")
+    assert page.families_view.isColumnHidden(FamilyDetailsModel.NAME)
+    page.names_check.setChecked(True)
+    assert not page.families_view.isColumnHidden(FamilyDetailsModel.NAME)
+    names = {cell(page.families_model, r, FamilyDetailsModel.NAME) for r in range(page.families_model.rowCount())}
+    assert names == {"Famille Lefèvre", "Famille Diallo"}
+
+
+def test_issue_is_refused_with_the_service_message_while_an_earlier_month_is_a_draft(qtbot, programme,  # noqa: F811
+                                                                                        monkeypatch):
+    page = open_page(qtbot, programme)
+    show_month(qtbot, page, "2025-03")
+    monkeypatch.setattr(page, "confirm_issue", lambda statement: True)
+    page.issue_button.click()
+    qtbot.waitUntil(lambda: bool(error_dialogs()), timeout=WAIT)
+    assert "L'état de janvier 2025 est encore un projet" in error_dialogs()[0].text()
+    close_dialogs()
+    assert page.statement().status == "draft" and page.issued_model.rowCount() == 0
+
+
+def test_declined_confirmation_issues_nothing(qtbot, programme, monkeypatch):  # noqa: F811
+    page = open_page(qtbot, programme)
+    asked = []
+    monkeypatch.setattr(page, "confirm_issue", lambda statement: asked.append(statement.month) or False)
+    page.issue_button.click()
+    assert asked == ["2025-01"] and page.statement().status == "draft"
+
+
+def test_administrator_issues_a_month_sees_it_listed_and_saves_its_pdf(qtbot, programme, monkeypatch,  # noqa: F811
+                                                                      tmp_path):
+    for month in ("2025-01", "2025-02"):
+        issue_statement(programme.uow(), "ap-2025", month, issued_by="admin-petit")
+    page = open_page(qtbot, programme)
+    assert page.selected_month() == "2025-03"  # the next month to issue
+    monkeypatch.setattr(page, "confirm_issue", lambda statement: statement.month == "2025-03")
+    with qtbot.waitSignal(page.statement_issued, timeout=WAIT) as issued:
+        page.issue_button.click()
+    number = issued.args[0].number
+    assert number == "ap-2025-003"
+    assert page.badge.text().startswith(f"Émis n° {number} le ")
+    assert page.month_combo.currentText() == "Mars 2025 — émis"
+    numbers = [cell(page.issued_model, r, 0) for r in range(page.issued_model.rowCount())]
+    assert numbers == ["ap-2025-001", "ap-2025-002", "ap-2025-003"]
+    sha = cell(page.issued_model, 2, page.issued_model.SHA256)
+    assert issued.args[0].pdf_sha256.startswith(sha.rstrip("…"))
+    assert not page.issue_button.isEnabled()
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "etat-mars"
+    monkeypatch.setattr(page, "choose_pdf_path", lambda suggested: str(target))
+    with qtbot.waitSignal(page.pdf_saved, timeout=WAIT) as saved:
+        page.save_button.click()
+    written = folder / "etat-mars.pdf"
+    assert saved.args == [str(written)]
+    assert written.read_bytes().startswith(b"%PDF")
+    assert written.read_bytes() == issued_pdf(programme.uow(), "ap-2025", "2025-03")  # the stored copy
+    assert [p.name for p in folder.iterdir()] == ["etat-mars.pdf"]  # no temporary file left behind
+
+
+def test_an_issued_month_cannot_be_issued_again(qtbot, programme, monkeypatch):  # noqa: F811
+    issue_statement(programme.uow(), "ap-2025", "2025-01", issued_by="admin-petit")
+    page = open_page(qtbot, programme)
+    show_month(qtbot, page, "2025-01")
+    assert page.statement().status == "issued" and not page.issue_button.isEnabled()
+    monkeypatch.setattr(page, "confirm_issue", lambda statement: True)
+    page.issue()  # even called directly, nothing happens
+    assert page.issued_model.rowCount() == 1 and not error_dialogs()
+
+
+def test_print_hands_the_pdf_to_the_system_viewer(qtbot, programme, monkeypatch):  # noqa: F811
+    page = open_page(qtbot, programme)
+    show_month(qtbot, page, "2025-03")
+    page.names_check.setChecked(True)
+    opened = []
+    monkeypatch.setattr(page, "open_externally", lambda path: opened.append(path) or True)
+    with qtbot.waitSignal(page.pdf_opened, timeout=WAIT):
+        page.print_button.click()
+    assert opened[0].endswith("_exemplaire-partenaire.pdf")
+    with open(opened[0], "rb") as pdf:
+        assert pdf.read(4) == b"%PDF"
+
+
+def test_only_an_administrator_can_issue(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme, user=programme.coordinator)
+    assert page.statement().status == "draft"
+    assert not page.issue_button.isEnabled() and page.save_button.isEnabled()
+
+
+def test_refresh_keeps_the_month_and_shows_what_changed_elsewhere(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)
+    show_month(qtbot, page, "2025-03")
+    issue_statement(programme.uow(), "ap-2025", "2025-01", issued_by="admin-petit")  # from another window
+    with qtbot.waitSignal(page.statement_loaded, timeout=WAIT):
+        page.refresh()
+    assert page.selected_month() == "2025-03"
+    assert page.month_combo.itemText(0) == "Janvier 2025 — émis"
+    assert "février 2025" in page.next_hint.text()

@@ -1,0 +1,1 @@
+"""The administrator's pages: monthly statements (`StatementsPage`) and conventions (`ConventionsPage`)."""

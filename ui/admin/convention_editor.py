@@ -1,0 +1,298 @@
+"""The convention form: key, partner and action, period, follow-up figures, period-end months, tariff table.
+
+Each field has its French message next to it (the service's `InvalidFields.problems`); amounts are checked as
+they are typed, with the service's own rule. When a month of the convention is issued, its billing terms are
+read-only and the banner gives the service's explanation (`lock_message`).
+"""
+from __future__ import annotations
+
+import html
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
+
+from services.conventions_admin import (QUALIFICATIONS, TARIFF_KINDS, ConventionInput, ConventionSummary,
+                                        PartnerSummary, lock_message, parse_amount, tariff_field)
+from services.formatting import MONTHS, NBSP, format_money
+from ui.admin.table_models import kind_label
+from ui.admin.widgets import FieldError
+
+BANNER_STYLE = ("QLabel#lockBanner { background:#fffaeb; color:#7a2e0e; border:1px solid #fec84b; "
+                "border-radius:6px; padding:8px; }")
+
+
+def _amount_text(value) -> str:
+    """30.00 -> '30,00', 45000 -> '45 000,00' (the service reads it back as typed)."""
+    return "" if value is None else format_money(value).removesuffix(f"{NBSP}€")
+
+
+def _qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def _date_edit() -> QDateEdit:
+    edit = QDateEdit()
+    edit.setCalendarPopup(True)
+    edit.setDisplayFormat("dd/MM/yyyy")
+    return edit
+
+
+class ConventionEditor(QWidget):
+    """Shows one convention (or a new one) and gathers what the administrator typed as a ConventionInput."""
+
+    save_requested = Signal()
+    revert_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("conventionEditor")
+        self._summary: ConventionSummary | None = None
+        self._read_only = False
+        self._problems: dict[str, str] = {}
+        self.errors: dict[str, FieldError] = {}
+        self._build()
+
+    # ------------------------------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        self.title = QLabel()
+        self.title.setObjectName("editorTitle")
+        self.title.setStyleSheet("font-size:13pt; font-weight:700;")
+        self.banner = QLabel()
+        self.banner.setObjectName("lockBanner")
+        self.banner.setStyleSheet(BANNER_STYLE)
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+
+        self.key_edit = QLineEdit()
+        self.key_edit.setPlaceholderText("par exemple AP-2026")
+        self.partner_combo = QComboBox()
+        self.action_combo = QComboBox()
+        self.action_combo.setEditable(True)
+        self.action_combo.lineEdit().setPlaceholderText("par exemple Atout Plus")
+        self.start_edit = _date_edit()
+        self.end_edit = _date_edit()
+        self.open_ended = QCheckBox("Sans date de fin")
+        self.open_ended.toggled.connect(lambda on: self.end_edit.setEnabled(not on and not self._locked_terms()))
+        end_row = QHBoxLayout()
+        end_row.setContentsMargins(0, 0, 0, 0)
+        end_row.addWidget(self.end_edit)
+        end_row.addWidget(self.open_ended)
+        end_row.addStretch(1)
+        end_widget = QWidget()
+        end_widget.setLayout(end_row)
+        self.max_families_edit = QLineEdit()
+        self.max_families_edit.setPlaceholderText("sans maximum")
+        self.budget_cap_edit = QLineEdit()
+        self.budget_cap_edit.setPlaceholderText("sans plafond, sinon par exemple 25 000,00")
+        self.imputation_edit = QPlainTextEdit()
+        self.imputation_edit.setPlaceholderText("par exemple Chapitre 65, article 65748")
+        self.imputation_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 12)
+
+        general = QGroupBox("Convention")
+        grid = QGridLayout(general)
+        grid.setColumnMinimumWidth(1, 300)
+        grid.setColumnStretch(2, 1)
+        for row, (name, label, widget) in enumerate((
+                ("key", "Clé", self.key_edit), ("partner", "Partenaire", self.partner_combo),
+                ("action", "Action", self.action_combo), ("start", "Début", self.start_edit),
+                ("end", "Fin", end_widget), ("max_families", "Familles (maximum indicatif)", self.max_families_edit),
+                ("budget_cap", "Plafond budgétaire TTC", self.budget_cap_edit),
+                ("budget_imputation", "Imputation budgétaire", self.imputation_edit))):
+            self._add_row(grid, row, name, label, widget)
+
+        self.month_checks: list[QCheckBox] = []
+        months_box = QGroupBox("Mois de fin de période (réunion de fin de période facturable)")
+        months_layout = QVBoxLayout(months_box)
+        months_grid = QGridLayout()
+        for number, name in enumerate(MONTHS, start=1):
+            check = QCheckBox(name.capitalize())
+            check.setProperty("month", number)
+            self.month_checks.append(check)
+            months_grid.addWidget(check, (number - 1) // 6, (number - 1) % 6)
+        months_layout.addLayout(months_grid)
+        self.errors["period_end_months"] = FieldError()
+        months_layout.addWidget(self.errors["period_end_months"])
+
+        tariffs_box = QGroupBox("Tarifs TTC de la convention (laisser vide : pas de tarif)")
+        tariffs_grid = QGridLayout(tariffs_box)
+        tariffs_grid.setColumnStretch(3, 1)
+        tariffs_grid.addWidget(QLabel("<b>Prestation</b>"), 0, 0)
+        self.tariff_edits: dict[tuple[str, str], QLineEdit] = {}
+        for column, qualification in enumerate(QUALIFICATIONS, start=1):
+            header = QLabel(f"<b>{qualification}</b>")
+            header.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            tariffs_grid.addWidget(header, 0, column)
+        for row, kind in enumerate(TARIFF_KINDS, start=1):
+            tariffs_grid.addWidget(QLabel(kind_label(kind)), row, 0)
+            for column, qualification in enumerate(QUALIFICATIONS, start=1):
+                edit = QLineEdit()
+                edit.setObjectName(f"tariff_{qualification}_{kind}")
+                edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+                edit.setPlaceholderText("—")
+                edit.setMaximumWidth(110)
+                edit.setAccessibleName(f"Tarif {qualification}, {kind_label(kind)}")
+                edit.textEdited.connect(lambda _t, q=qualification, k=kind: self._check_tariff(q, k))
+                self.tariff_edits[(qualification, kind)] = edit
+                tariffs_grid.addWidget(edit, row, column)
+            error = FieldError()  # the message of this row's cells, next to them
+            for qualification in QUALIFICATIONS:
+                self.errors[tariff_field(qualification, kind)] = error
+            tariffs_grid.addWidget(error, row, 3)
+        self.errors["tariffs"] = FieldError()
+        tariffs_grid.addWidget(self.errors["tariffs"], len(TARIFF_KINDS) + 1, 0, 1, 4)
+
+        self.general_error = FieldError()
+        self.save_button = QPushButton("Enregistrer la convention")
+        self.save_button.setObjectName("saveConvention")
+        self.save_button.setDefault(True)
+        self.revert_button = QPushButton("Annuler les modifications")
+        self.save_button.clicked.connect(self.save_requested)
+        self.revert_button.clicked.connect(self.revert_requested)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.save_button)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.banner)
+        layout.addWidget(general)
+        layout.addWidget(months_box)
+        layout.addWidget(tariffs_box)
+        layout.addWidget(self.general_error)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        for widget in (self.key_edit, self.partner_combo, self.action_combo, self.max_families_edit,
+                       self.budget_cap_edit, self.imputation_edit):
+            widget.setMaximumWidth(360)
+        self.budget_cap_edit.textEdited.connect(lambda text: self._recheck({"budget_cap": text}))
+
+    def _add_row(self, grid: QGridLayout, row: int, name: str, label: str, widget: QWidget) -> None:
+        caption = QLabel(label)
+        caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        caption.setContentsMargins(0, 4, 0, 0)
+        grid.addWidget(caption, row, 0)
+        grid.addWidget(widget, row, 1)
+        self.errors[name] = FieldError()
+        grid.addWidget(self.errors[name], row, 2)
+
+    # ------------------------------------------------------------------------------------------ data
+
+    def load(self, convention: ConventionSummary | None, partners: tuple[PartnerSummary, ...],
+             actions: tuple[str, ...], read_only: bool = False) -> None:
+        """Show `convention`, or an empty form for a new one."""
+        self._summary, self._read_only = convention, read_only
+        self.set_choices(partners, actions)
+        c = convention
+        self.title.setText(f"Convention {c.key}" if c else "Nouvelle convention")
+        self.key_edit.setText(c.key if c else "")
+        self.key_edit.setReadOnly(c is not None)
+        self.partner_combo.setCurrentIndex(self.partner_combo.findData(c.partner) if c else -1)
+        self.action_combo.setCurrentText(c.action if c else "")
+        today = date.today()
+        self.start_edit.setDate(_qdate(c.start if c else date(today.year + 1, 1, 1)))
+        self.open_ended.setChecked(c is not None and c.end is None)
+        self.end_edit.setDate(_qdate(c.end if c and c.end else date(today.year + 1, 12, 31)))
+        self.max_families_edit.setText("" if not c or c.max_families is None else str(c.max_families))
+        self.budget_cap_edit.setText(_amount_text(c.budget_cap) if c else "")
+        self.imputation_edit.setPlainText((c.budget_imputation or "") if c else "")
+        for check in self.month_checks:
+            check.setChecked(c is not None and check.property("month") in c.period_end_months)
+        for (qualification, kind), edit in self.tariff_edits.items():
+            edit.setText(_amount_text(c.tariff(qualification, kind)) if c else "")
+        self.show_problems({})
+        self.set_lock_message(lock_message(c) if c else None)
+        self._apply_read_only()
+        self._loaded = self.values()
+
+    def set_choices(self, partners: tuple[PartnerSummary, ...], actions: tuple[str, ...]) -> None:
+        """Refresh the partners and actions offered, keeping what is chosen or typed."""
+        partner, action = self.partner_combo.currentData(), self.action_combo.currentText()
+        self.partner_combo.clear()
+        for p in partners:
+            self.partner_combo.addItem(f"{p.name} ({p.key})", p.key)
+        self.partner_combo.setCurrentIndex(self.partner_combo.findData(partner) if partner else -1)
+        self.action_combo.clear()
+        self.action_combo.addItems(list(actions))
+        self.action_combo.setCurrentText(action)
+
+    def summary(self) -> ConventionSummary | None:
+        return self._summary
+
+    def is_new(self) -> bool:
+        return self._summary is None
+
+    def is_modified(self) -> bool:
+        return not self._read_only and self.values() != getattr(self, "_loaded", None)
+
+    def values(self) -> ConventionInput:
+        return ConventionInput(
+            key=self.key_edit.text().strip(), partner=self.partner_combo.currentData() or "",
+            action=self.action_combo.currentText().strip(), start=self.start_edit.date().toPython(),
+            end=None if self.open_ended.isChecked() else self.end_edit.date().toPython(),
+            max_families=self.max_families_edit.text(), budget_cap=self.budget_cap_edit.text(),
+            budget_imputation=self.imputation_edit.toPlainText(),
+            period_end_months=tuple(c.property("month") for c in self.month_checks if c.isChecked()),
+            tariffs={pair: edit.text() for pair, edit in self.tariff_edits.items()})
+
+    # ------------------------------------------------------------------------------------------ messages
+
+    def show_problems(self, problems: dict[str, str]) -> None:
+        """Put each message next to its field; what has no field goes under the form."""
+        self._problems = dict(problems)
+        for kind in TARIFF_KINDS:  # one label per row of the table, naming the qualification at fault
+            self.errors[tariff_field(QUALIFICATIONS[0], kind)].show_message(" ".join(
+                f"{q} : {problems[tariff_field(q, kind)]}" for q in QUALIFICATIONS
+                if tariff_field(q, kind) in problems) or None)
+        for name, label in self.errors.items():
+            if not name.startswith("tariffs."):
+                label.show_message(problems.get(name))
+        for (qualification, kind), edit in self.tariff_edits.items():
+            bad = tariff_field(qualification, kind) in problems
+            edit.setStyleSheet("border:1px solid #b42318;" if bad else "")
+        leftover = [m for f, m in problems.items() if f not in self.errors]
+        self.general_error.show_message(" ".join(leftover) or None)
+
+    def problems(self) -> dict[str, str]:
+        """The messages on screen, by field."""
+        return dict(self._problems)
+
+    def message_for(self, name: str) -> str:
+        """The text next to a field ('' when it is fine): what the administrator reads there."""
+        label = self.errors[name]
+        return "" if label.isHidden() else label.text()
+
+    def set_lock_message(self, message: str | None) -> None:
+        self.banner.setText(f"<b>Convention figée.</b> {html.escape(message, quote=False)}" if message else "")
+        self.banner.setVisible(bool(message))
+
+    def _recheck(self, fields: dict[str, str]) -> None:
+        """Check amounts as they are typed (field name -> text), keeping the other messages."""
+        found: dict[str, str] = {}
+        for name, text in fields.items():
+            parse_amount(text, name, found)
+        self.show_problems({**{f: m for f, m in self._problems.items() if f not in fields}, **found})
+
+    def _check_tariff(self, qualification: str, kind: str) -> None:
+        self._recheck({tariff_field(qualification, kind): self.tariff_edits[(qualification, kind)].text()})
+
+    # ------------------------------------------------------------------------------------------ locking
+
+    def _locked_terms(self) -> bool:
+        return self._read_only or (self._summary is not None and self._summary.locked)
+
+    def _apply_read_only(self) -> None:
+        locked = self._locked_terms()
+        for widget in (self.partner_combo, self.action_combo, self.start_edit, self.open_ended, *self.month_checks):
+            widget.setEnabled(not locked)
+        self.end_edit.setEnabled(not locked and not self.open_ended.isChecked())
+        for edit in self.tariff_edits.values():
+            edit.setReadOnly(locked)
+        for edit in (self.max_families_edit, self.budget_cap_edit):
+            edit.setReadOnly(self._read_only)
+        self.imputation_edit.setReadOnly(self._read_only)
+        self.save_button.setVisible(not self._read_only)
+        self.revert_button.setVisible(not self._read_only)

@@ -1,0 +1,255 @@
+"""Conventions: the administrator's partners, intervenants and conventions (tariffs, period-end months, cap).
+
+Lists on the left, the selected convention's form on the right. Saves are single short writes and run on the
+GUI thread; every refusal comes back from the service in French and is shown next to its field.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QHBoxLayout, QMessageBox, QPushButton, QScrollArea, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from services.conventions_admin import (ConventionLocked, ConventionSummary, InvalidFields, create_convention,
+                                        create_intervenant, create_partner, list_actions, list_conventions,
+                                        list_intervenants, list_partners, rename_partner, update_convention,
+                                        update_intervenant)
+from services.errors import DomainError
+from ui.admin.convention_editor import ConventionEditor
+from ui.admin.dialogs import IntervenantDialog, PartnerDialog
+from ui.admin.table_models import ConventionsModel, IntervenantsModel, PartnersModel
+from ui.admin.widgets import source_row, table_view
+from ui.errors import show_error
+
+ADMINISTRATOR = "administrator"
+
+
+class ConventionsPage(QWidget):
+    convention_saved = Signal(object)  # ConventionSummary
+    partner_saved = Signal(object)  # PartnerSummary
+    intervenant_saved = Signal(object)  # IntervenantSummary
+
+    def __init__(self, uow_factory, current_user, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("conventionsPage")
+        self._uow = uow_factory
+        self._user_key = getattr(current_user, "key", None)
+        self._is_admin = getattr(current_user, "role", None) == ADMINISTRATOR
+        self._partners = ()
+        self._actions = ()
+        self._build()
+        self.reload()
+
+    # ------------------------------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        self.conventions_model = ConventionsModel(self)
+        self.conventions_view, self.conventions_proxy = table_view(self.conventions_model,
+                                                                   stretch=ConventionsModel.ACTION, parent=self)
+        self.conventions_view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.new_convention_button = QPushButton("Nouvelle convention")
+        self.partners_model = PartnersModel(self)
+        self.partners_view, self.partners_proxy = table_view(self.partners_model, stretch=PartnersModel.NAME,
+                                                             parent=self)
+        self.new_partner_button = QPushButton("Nouveau partenaire…")
+        self.edit_partner_button = QPushButton("Renommer…")
+        self.intervenants_model = IntervenantsModel(self)
+        self.intervenants_view, self.intervenants_proxy = table_view(self.intervenants_model, parent=self)
+        self.new_intervenant_button = QPushButton("Nouvel intervenant…")
+        self.edit_intervenant_button = QPushButton("Modifier…")
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._list_tab(self.conventions_view, self.new_convention_button), "Conventions")
+        self.tabs.addTab(self._list_tab(self.partners_view, self.new_partner_button, self.edit_partner_button),
+                         "Partenaires")
+        self.tabs.addTab(self._list_tab(self.intervenants_view, self.new_intervenant_button,
+                                        self.edit_intervenant_button), "Intervenants")
+
+        self.editor = ConventionEditor()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.editor)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.tabs)
+        splitter.addWidget(scroll)
+        splitter.setChildrenCollapsible(False)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 5)
+        splitter.setSizes([600, 660])
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+        self.conventions_view.selectionModel().currentRowChanged.connect(self._convention_selected)
+        self.new_convention_button.clicked.connect(self.new_convention)
+        self.new_partner_button.clicked.connect(lambda: self.open_partner_dialog())
+        self.edit_partner_button.clicked.connect(self._edit_selected_partner)
+        self.partners_view.doubleClicked.connect(lambda _i: self._edit_selected_partner())
+        self.new_intervenant_button.clicked.connect(lambda: self.open_intervenant_dialog())
+        self.edit_intervenant_button.clicked.connect(self._edit_selected_intervenant)
+        self.intervenants_view.doubleClicked.connect(lambda _i: self._edit_selected_intervenant())
+        self.editor.save_requested.connect(self.save_convention)
+        self.editor.revert_requested.connect(self._revert)
+        for button in (self.new_convention_button, self.new_partner_button, self.edit_partner_button,
+                       self.new_intervenant_button, self.edit_intervenant_button):
+            button.setEnabled(self._is_admin)
+            if not self._is_admin:
+                button.setToolTip("Réservé à l'administrateur ou l'administratrice.")
+
+    @staticmethod
+    def _list_tab(view, *buttons) -> QWidget:
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        row = QHBoxLayout()
+        for button in buttons:
+            row.addWidget(button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addWidget(view)
+        return tab
+
+    # ------------------------------------------------------------------------------------------ data
+
+    def refresh(self) -> None:
+        """Called by the main window each time the page is shown; what is being typed is kept."""
+        self.reload(keep_form=self.editor.is_modified())
+
+    def reload(self, select: str | None = None, keep_form: bool = False) -> None:
+        """Read the lists again and show the convention `select` (by default, the one shown). With `keep_form`
+        the form keeps what is being typed and only its lists of partners and actions are refreshed."""
+        try:
+            self._partners = list_partners(self._uow())
+            self._actions = list_actions(self._uow())
+            conventions = list_conventions(self._uow())
+            intervenants = list_intervenants(self._uow())
+        except Exception as exc:  # noqa: BLE001 - shown calmly, the page stays usable
+            show_error(self, exc)
+            return
+        current = select or (self.editor.summary().key if self.editor.summary() else None)
+        self.partners_model.set_rows(self._partners)
+        self.intervenants_model.set_rows(intervenants)
+        self.conventions_model.set_rows(conventions)
+        for view in (self.conventions_view, self.partners_view, self.intervenants_view):
+            view.resizeColumnsToContents()
+        self.tabs.setTabText(0, f"Conventions ({len(conventions)})")
+        self.tabs.setTabText(1, f"Partenaires ({len(self._partners)})")
+        self.tabs.setTabText(2, f"Intervenants ({len(intervenants)})")
+        if keep_form:
+            self.editor.set_choices(self._partners, self._actions)
+            self.select_convention(current, load=False)
+        elif not self.select_convention(current) and conventions:
+            self.select_convention(self.conventions_model.row_at(0).key)
+        elif not conventions:
+            self.editor.load(None, self._partners, self._actions, read_only=not self._is_admin)
+
+    def select_convention(self, key: str | None, load: bool = True) -> bool:
+        """Select the convention in the list and (unless `load` is False) show it in the form."""
+        for row, c in enumerate(self.conventions_model.rows()):
+            if c.key == key:
+                index = self.conventions_proxy.mapFromSource(self.conventions_model.index(row, 0))
+                self.conventions_view.selectionModel().blockSignals(True)
+                self.conventions_view.setCurrentIndex(index)
+                self.conventions_view.selectRow(index.row())
+                self.conventions_view.selectionModel().blockSignals(False)
+                if load:
+                    self._show_convention(c)
+                return True
+        return False
+
+    def _convention_selected(self, current, _previous) -> None:
+        if not current.isValid():
+            return
+        convention = self.conventions_model.row_at(self.conventions_proxy.mapToSource(current).row())
+        shown = self.editor.summary()
+        if shown is not None and shown.key == convention.key:
+            return
+        if self.editor.is_modified() and not self.confirm_discard():
+            return
+        self._show_convention(convention)
+
+    def _show_convention(self, convention: ConventionSummary | None) -> None:
+        self.editor.load(convention, self._partners, self._actions, read_only=not self._is_admin)
+
+    def confirm_discard(self) -> bool:
+        """Ask before dropping unsaved changes of the form (tests replace this method)."""
+        answer = QMessageBox.question(
+            self, "Modifications non enregistrées",
+            "La convention affichée a des modifications non enregistrées. Les abandonner ?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_convention(self) -> None:
+        if self.editor.is_modified() and not self.confirm_discard():
+            return
+        self.conventions_view.clearSelection()
+        self.editor.load(None, self._partners, self._actions)
+        self.tabs.setCurrentIndex(0)
+        self.editor.key_edit.setFocus()
+
+    def _revert(self) -> None:
+        self._show_convention(self.editor.summary())
+
+    # ------------------------------------------------------------------------------------------ writes
+
+    def save_convention(self) -> ConventionSummary | None:
+        """Save the form; a refusal is shown next to its field (or in the banner when the convention is frozen)."""
+        editor, data = self.editor, self.editor.values()
+        try:
+            if editor.is_new():
+                saved = create_convention(self._uow(), self._user_key, data)
+            else:
+                saved = update_convention(self._uow(), self._user_key, editor.summary().key, data)
+        except InvalidFields as exc:
+            editor.show_problems(exc.problems)
+            return None
+        except ConventionLocked as exc:
+            editor.show_problems({})
+            editor.set_lock_message(exc.message)
+            show_error(self, exc)
+            return None
+        except DomainError as exc:
+            editor.show_problems({exc.field or "": exc.message})
+            show_error(self, exc)
+            return None
+        except Exception as exc:  # noqa: BLE001 - logged and shown calmly
+            show_error(self, exc)
+            return None
+        self.reload(select=saved.key)
+        self.convention_saved.emit(saved)
+        return saved
+
+    def open_partner_dialog(self, partner=None) -> PartnerDialog:
+        dialog = PartnerDialog(lambda key, name: create_partner(self._uow(), self._user_key, key, name),
+                               lambda key, name: rename_partner(self._uow(), self._user_key, key, name),
+                               partner, self)
+        dialog.saved.connect(self._partner_saved)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def open_intervenant_dialog(self, intervenant=None) -> IntervenantDialog:
+        dialog = IntervenantDialog(lambda data: create_intervenant(self._uow(), self._user_key, data),
+                                   lambda key, data: update_intervenant(self._uow(), self._user_key, key, data),
+                                   self._partners, intervenant, self)
+        dialog.saved.connect(self._intervenant_saved)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _edit_selected_partner(self) -> None:
+        row = source_row(self.partners_view, self.partners_proxy)
+        if row is not None and self._is_admin:
+            self.open_partner_dialog(self.partners_model.row_at(row))
+
+    def _edit_selected_intervenant(self) -> None:
+        row = source_row(self.intervenants_view, self.intervenants_proxy)
+        if row is not None and self._is_admin:
+            self.open_intervenant_dialog(self.intervenants_model.row_at(row))
+
+    def _partner_saved(self, partner) -> None:
+        self.reload(keep_form=True)
+        self.partner_saved.emit(partner)
+
+    def _intervenant_saved(self, intervenant) -> None:
+        self.reload(keep_form=True)
+        self.intervenant_saved.emit(intervenant)

@@ -1,0 +1,554 @@
+"""États mensuels: the administrator previews a convention's month, issues it, saves or prints its PDF.
+
+The preview is the statement itself shown as tables (the summary lines, the totals against the cap and the
+maximum of families, the flags, the details per family and per intervenant), not an image of the PDF.
+Computing a statement, rendering a PDF and issuing run on the thread pool (`ui.background`).
+"""
+from __future__ import annotations
+
+import html
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGroupBox, QHBoxLayout, QLabel,
+                               QMessageBox, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
+
+from services.billing import get_statement, issue_statement, issued_pdf, list_issued
+from services.billing.statement import Statement
+from services.conventions_admin import ConventionSummary, list_conventions, require_administrator
+from services.errors import DomainError
+from services.formatting import format_date, format_money, month_in_words
+from ui.admin.table_models import (FamilyDetailsModel, FlagsModel, IntervenantDetailsModel, IssuedStatementsModel,
+                                   StatementLinesModel, issued_on)
+from ui.admin.widgets import WARNING_STYLE, StatusBadge, table_view
+from ui.background import run_in_background
+from ui.errors import show_error
+
+ADMINISTRATOR = "administrator"
+
+
+class PdfNotWritten(DomainError):
+    """The PDF could not be written where the user asked (disk full, no permission…)."""
+
+
+def render_pdf(statement: Statement, with_names: bool = False) -> bytes:
+    from services.billing.pdf import render_statement_pdf  # reportlab is heavy: only when a PDF is made
+
+    return render_statement_pdf(statement, with_names=with_names)
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write next to the target then rename: a reader never sees half a PDF, a failure leaves no debris."""
+    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False)
+    try:
+        with handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+def pdf_file_name(statement: Statement, with_names: bool) -> str:
+    suffix = "_exemplaire-partenaire" if with_names else ""
+    status = statement.number if statement.number else "projet"
+    return f"Etat-mensuel_{statement.convention}_{statement.month}_{status}{suffix}.pdf"
+
+
+def issued_badge_text(statement: Statement) -> str:
+    return f"Émis n° {statement.number} le {issued_on(statement)}"
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    statement: Statement
+    issued: tuple[Statement, ...]
+
+
+class StatementsPage(QWidget):
+    """The administrator's monthly statements: pick a convention and a month, preview, issue, save, print."""
+
+    statement_loaded = Signal(object)  # Statement
+    statement_issued = Signal(object)  # Statement
+    pdf_saved = Signal(str)  # the path written
+    pdf_opened = Signal(str)  # the temporary PDF handed to the system viewer for printing
+
+    def __init__(self, uow_factory, current_user, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("statementsPage")
+        self._uow = uow_factory
+        self._user_key = getattr(current_user, "key", None)
+        self._is_admin = getattr(current_user, "role", None) == ADMINISTRATOR
+        self._conventions: tuple[ConventionSummary, ...] = ()
+        self._statement: Statement | None = None
+        self._load_ticket = 0
+        self._loading = 0  # statements being computed: the buttons wait for the one on screen
+        self._working = 0  # an issue or a PDF under way: the selection stays put
+        self._build()
+        self.reload_conventions()
+
+    # ------------------------------------------------------------------------------------------ layout
+
+    def _build(self) -> None:
+        self.convention_combo = QComboBox()
+        self.convention_combo.setMinimumContentsLength(34)
+        self.convention_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.month_combo = QComboBox()
+        self.month_combo.setMinimumContentsLength(20)
+        self.month_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.badge = StatusBadge()
+        self.names_check = QCheckBox("Noms des familles (exemplaire du partenaire)")
+        self.names_check.setToolTip("Affiche les noms des familles et les imprime sur le PDF. L'exemplaire "
+                                    "conservé par le programme ne porte que les codes.")
+        self.issue_button = QPushButton("Émettre…")
+        self.issue_button.setObjectName("issueButton")
+        self.save_button = QPushButton("Enregistrer le PDF…")
+        self.print_button = QPushButton("Imprimer…")
+        self.print_button.setToolTip("Ouvre le PDF dans le lecteur de PDF de l'ordinateur, pour l'imprimer.")
+        self.next_hint = QLabel()
+        self.next_hint.setObjectName("nextHint")
+        self.loading_label = QLabel("Calcul de l'état…")
+        self.loading_label.hide()
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Convention"))
+        top.addWidget(self.convention_combo)
+        top.addSpacing(12)
+        top.addWidget(QLabel("Mois"))
+        top.addWidget(self.month_combo)
+        top.addSpacing(12)
+        top.addWidget(self.badge)
+        top.addWidget(self.loading_label)
+        top.addStretch(1)
+        top.addWidget(self.names_check)
+
+        actions = QHBoxLayout()
+        actions.addWidget(self.issue_button)
+        actions.addWidget(self.save_button)
+        actions.addWidget(self.print_button)
+        actions.addSpacing(12)
+        actions.addWidget(self.next_hint, 1)
+
+        self.header_label = QLabel()
+        self.header_label.setObjectName("statementHeader")
+        self.header_label.setWordWrap(True)
+        self.header_label.setTextFormat(Qt.TextFormat.RichText)
+
+        # Summary: the lines, then the totals and the follow-up of the convention.
+        self.lines_model = StatementLinesModel(self)
+        self.lines_view, self.lines_proxy = table_view(self.lines_model, stretch=StatementLinesModel.PERIOD,
+                                                       parent=self)
+        self.lines_view.setObjectName("linesView")
+        self.total_label = QLabel()
+        self.total_label.setObjectName("totalLabel")
+        self.total_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        self.budget_label = QLabel()
+        self.budget_label.setObjectName("budgetLabel")
+        self.families_label = QLabel()
+        self.families_label.setObjectName("familiesLabel")
+        self.flags_summary = QLabel()
+        follow = QVBoxLayout()
+        follow.setSpacing(2)
+        for label in (self.budget_label, self.families_label, self.flags_summary):
+            follow.addWidget(label)
+        totals = QHBoxLayout()
+        totals.addLayout(follow, 1)
+        totals.addWidget(self.total_label)
+
+        upper = QGroupBox("Récapitulatif")
+        summary_layout = QVBoxLayout(upper)
+        summary_layout.addWidget(self.lines_view, 1)
+        summary_layout.addLayout(totals)
+
+        # Details: flags, families, intervenants, and the statements already issued.
+        self.flags_model = FlagsModel(self)
+        self.flags_view, self.flags_proxy = table_view(self.flags_model, stretch=FlagsModel.REASON, parent=self)
+        self.families_model = FamilyDetailsModel(self)
+        self.families_view, self.families_proxy = table_view(self.families_model, parent=self)
+        self.intervenants_model = IntervenantDetailsModel(self)
+        self.intervenants_view, self.intervenants_proxy = table_view(self.intervenants_model, parent=self)
+        self.issued_model = IssuedStatementsModel(self)
+        self.issued_view, self.issued_proxy = table_view(self.issued_model, parent=self)
+        self.issued_view.setToolTip("Double-cliquez sur un état pour l'afficher.")
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.flags_view, "Signalements")
+        self.tabs.addTab(self.families_view, "Détail par famille")
+        self.tabs.addTab(self.intervenants_view, "Détail par intervenant")
+        self.tabs.addTab(self.issued_view, "Historique des états émis")
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(upper)
+        splitter.addWidget(self.tabs)
+        splitter.setChildrenCollapsible(False)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+
+        line = QFrame()
+        line.setFrameShape(QFrame.Shape.HLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(actions)
+        layout.addWidget(line)
+        layout.addWidget(self.header_label)
+        layout.addWidget(splitter, 1)
+
+        self.convention_combo.currentIndexChanged.connect(self._convention_changed)
+        self.month_combo.currentIndexChanged.connect(self._month_changed)
+        self.names_check.toggled.connect(self._names_toggled)
+        self.issue_button.clicked.connect(self.issue)
+        self.save_button.clicked.connect(self.save_pdf)
+        self.print_button.clicked.connect(self.print_statement)
+        self.issued_view.doubleClicked.connect(self._issued_double_clicked)
+        if not self._is_admin:
+            self.issue_button.setToolTip("Seul un administrateur ou une administratrice peut émettre un état.")
+        self._names_toggled(False)
+        self._show(None)
+
+    # ------------------------------------------------------------------------------------------ selection
+
+    def refresh(self) -> None:
+        """Called by the main window each time the page is shown: the data may have changed elsewhere."""
+        self.reload_conventions()
+
+    def reload_conventions(self) -> None:
+        """Read the conventions again and recompute the statement shown (same convention and month if they
+        still exist)."""
+        try:
+            conventions = list_conventions(self._uow())
+        except Exception as exc:  # noqa: BLE001 - shown calmly, the page stays usable
+            show_error(self, exc)
+            return
+        current, month = self.selected_convention(), self.selected_month()
+        self._conventions = conventions
+        self.convention_combo.blockSignals(True)
+        self.convention_combo.clear()
+        for c in conventions:
+            self.convention_combo.addItem(f"{c.key} — {c.partner_name} ({c.action})", c.key)
+        index = self.convention_combo.findData(current) if current else -1
+        self.convention_combo.setCurrentIndex(index if index >= 0 else (0 if conventions else -1))
+        self.convention_combo.blockSignals(False)
+        self._fill_months(keep=month if index >= 0 else None)
+        self._month_changed()
+
+    def selected_convention(self) -> str | None:
+        return self.convention_combo.currentData()
+
+    def selected_month(self) -> str | None:
+        return self.month_combo.currentData()
+
+    def select(self, convention: str, month: str | None = None) -> None:
+        """Show a convention (and a month of it); the statement then loads in the background."""
+        index = self.convention_combo.findData(convention)
+        if index < 0:
+            return
+        if index != self.convention_combo.currentIndex():
+            self.convention_combo.setCurrentIndex(index)
+        if month is not None:
+            month_index = self.month_combo.findData(month)
+            if month_index >= 0 and month_index != self.month_combo.currentIndex():
+                self.month_combo.setCurrentIndex(month_index)
+
+    def _summary(self) -> ConventionSummary | None:
+        key = self.selected_convention()
+        return next((c for c in self._conventions if c.key == key), None)
+
+    def _convention_changed(self, *_args) -> None:
+        self._fill_months(keep=None)
+        self._month_changed()
+
+    def _fill_months(self, keep: str | None) -> None:
+        convention = self._summary()
+        self.month_combo.blockSignals(True)
+        self.month_combo.clear()
+        if convention is not None:
+            for month in convention.months(date.today()):
+                issued = " — émis" if month in convention.issued_months else ""
+                self.month_combo.addItem(f"{month_in_words(month).capitalize()}{issued}", month)
+            default = convention.next_to_issue(date.today()) or self.month_combo.itemData(self.month_combo.count() - 1)
+            index = self.month_combo.findData(keep) if keep else -1
+            self.month_combo.setCurrentIndex(index if index >= 0 else max(0, self.month_combo.findData(default)))
+        self.month_combo.blockSignals(False)
+        self._update_hint()
+
+    def _update_hint(self) -> None:
+        convention = self._summary()
+        following = convention.next_to_issue(date.today()) if convention else None
+        if convention is None:
+            text = "Aucune convention : créez-en une dans la page Conventions."
+        elif following is None:
+            text = "Tous les mois de la convention sont émis."
+        else:
+            text = f"Prochain mois à émettre : {month_in_words(following)} (les mois s'émettent dans l'ordre)."
+        self.next_hint.setText(text)
+
+    def _month_changed(self, *_args) -> None:
+        key, month = self.selected_convention(), self.selected_month()
+        if key is None or month is None:
+            self._show(None)
+            return
+        self._load_ticket += 1
+        ticket = self._load_ticket
+        self.loading_label.show()
+        self._loading += 1
+        self._update_buttons()
+
+        def work() -> _Loaded:
+            return _Loaded(get_statement(self._uow(), key, month), list_issued(self._uow(), key))
+
+        def done(result: _Loaded) -> None:
+            self._loading -= 1
+            if ticket == self._load_ticket:
+                self.loading_label.hide()
+                self._show(result.statement, result.issued)
+            self._update_buttons()
+
+        def failed(exc: BaseException) -> None:
+            self._loading -= 1
+            self._update_buttons()
+            if ticket == self._load_ticket:
+                self.loading_label.hide()
+                self._show(None)
+                show_error(self, exc)
+
+        run_in_background(self, work, done, failed)
+
+    def _issued_double_clicked(self, index) -> None:
+        statement = self.issued_model.row_at(self.issued_proxy.mapToSource(index).row())
+        self.select(statement.convention, statement.month)
+
+    def _names_toggled(self, checked: bool) -> None:
+        self.families_view.setColumnHidden(FamilyDetailsModel.NAME, not checked)
+
+    # ------------------------------------------------------------------------------------------ display
+
+    def statement(self) -> Statement | None:
+        """The statement on screen."""
+        return self._statement
+
+    def _show(self, statement: Statement | None, issued: tuple[Statement, ...] | None = None) -> None:
+        self._statement = statement
+        self.lines_model.set_statement(statement)
+        self.flags_model.set_statement(statement)
+        self.families_model.set_rows(statement.families if statement else ())
+        self.intervenants_model.set_rows(statement.intervenants if statement else ())
+        if issued is not None:
+            self.issued_model.set_rows(issued)
+        elif statement is None:
+            self.issued_model.set_rows(())
+        counts = (len(self.flags_model.rows()), len(self.families_model.rows()), len(self.intervenants_model.rows()),
+                  len(self.issued_model.rows()))
+        for tab, (title, count) in enumerate(zip(("Signalements", "Détail par famille", "Détail par intervenant",
+                                                  "Historique des états émis"), counts)):
+            self.tabs.setTabText(tab, f"{title} ({count})")
+        for view in (self.lines_view, self.flags_view, self.families_view, self.intervenants_view, self.issued_view):
+            view.resizeColumnsToContents()
+        if statement is None:
+            self.badge.set_state("none", "—")
+            self.header_label.setText("")
+            self.total_label.setText("")
+            self.budget_label.setText("")
+            self.families_label.setText("")
+            self.flags_summary.setText("")
+        else:
+            self._show_texts(statement)
+        self._update_buttons()
+        if statement is not None:
+            self.statement_loaded.emit(statement)
+
+    def _show_texts(self, s: Statement) -> None:
+        if s.status == "issued":
+            self.badge.set_state("issued", issued_badge_text(s))
+        else:
+            self.badge.set_state("draft", "PROJET")
+        period = f"du {format_date(s.period_start)}" + (f" au {format_date(s.period_end)}" if s.period_end else "")
+        imputation = f"<br>Imputation budgétaire : {_html(s.budget_imputation)}" if s.budget_imputation else ""
+        self.header_label.setText(
+            f"<b>État mensuel de {month_in_words(s.month)}</b> — {_html(s.partner)}, action {_html(s.action)} "
+            f"(convention {_html(s.convention)} {period}){imputation}")
+        regularisations = len(s.regularisation_lines)
+        note = (f"  <span style='color:#93370d'>(dont {regularisations} ligne{'s' if regularisations > 1 else ''} "
+                "de régularisation)</span>") if regularisations else ""
+        self.total_label.setText(f"<span style='font-size:14pt'><b>Total TTC : {format_money(s.total)}</b></span>"
+                                 f"{note}")
+        year = s.month[:4]
+        budget = f"Cumul {year} (états émis et cet état) : <b>{format_money(s.year_to_date)}</b> "
+        if s.budget_cap is None:
+            budget += "(convention sans plafond)"
+        else:
+            share = int(s.year_to_date * 100 / s.budget_cap) if s.budget_cap else 100
+            budget += f"sur un plafond de {format_money(s.budget_cap)} ({share} %)"
+            if s.over_budget:
+                budget += f"<br>⚠ Plafond dépassé de {format_money(s.year_to_date - s.budget_cap)}"
+        self.budget_label.setText(budget)
+        self.budget_label.setStyleSheet(WARNING_STYLE if s.over_budget else "")
+        maximum = f" sur un maximum indicatif de {s.max_families}" if s.max_families is not None else ""
+        families = f"Familles orientées en {year} : <b>{s.families_this_year}</b>{maximum}"
+        if s.over_capacity:
+            families += f"<br>⚠ Maximum dépassé de {s.families_this_year - s.max_families}"
+        self.families_label.setText(families)
+        self.families_label.setStyleSheet(WARNING_STYLE if s.over_capacity else "")
+        left_out = sum(1 for f in s.flags if not f.billed)
+        plural = "s" if len(s.flags) > 1 else ""
+        if not s.flags:
+            flags = "Aucun signalement."
+        elif not left_out:
+            flags = f"{len(s.flags)} signalement{plural}, sans effet sur le montant : voir l'onglet Signalements."
+        else:
+            flags = (f"{len(s.flags)} signalement{plural}, dont {left_out} non facturé{'s' if left_out > 1 else ''}"
+                     " : voir l'onglet Signalements.")
+        self.flags_summary.setText(flags)
+
+    def _set_working(self, delta: int) -> None:
+        self._working += delta
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        s, idle = self._statement, self._working == 0 and self._loading == 0
+        self.issue_button.setEnabled(idle and self._is_admin and s is not None and s.status == "draft")
+        self.save_button.setEnabled(idle and s is not None)
+        self.print_button.setEnabled(idle and s is not None)
+        self.convention_combo.setEnabled(self._working == 0)
+        self.month_combo.setEnabled(self._working == 0)
+
+    # ------------------------------------------------------------------------------------------ issue
+
+    def confirm_issue(self, statement: Statement) -> bool:
+        """Ask before issuing (tests replace this method)."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Émettre l'état mensuel",
+                          f"Émettre l'état de {month_in_words(statement.month)} de la convention "
+                          f"{statement.convention} ({statement.partner}), pour un total de "
+                          f"{format_money(statement.total)} TTC ?", QMessageBox.StandardButton.NoButton, self)
+        box.setInformativeText(
+            "L'émission est définitive : l'état reçoit son numéro, son PDF est conservé, et il ne pourra plus "
+            "être modifié. Une correction ultérieure apparaîtra comme régularisation sur un état suivant.")
+        confirm = box.addButton("Émettre définitivement", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton("Annuler", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(cancel)
+        box.exec()
+        return box.clickedButton() is confirm
+
+    def issue(self) -> None:
+        statement = self._statement
+        if statement is None or statement.status != "draft" or not self._is_admin:
+            return
+        if not self.confirm_issue(statement):
+            return
+        key, month, user = statement.convention, statement.month, self._user_key
+
+        def work() -> _Loaded:
+            require_administrator(self._uow(), user)
+            issued = issue_statement(self._uow(), key, month, issued_by=user, render_pdf=render_pdf)
+            return _Loaded(issued, list_issued(self._uow(), key))
+
+        def done(result: _Loaded) -> None:
+            self._set_working(-1)
+            self._conventions = list_conventions(self._uow())
+            if self.selected_convention() == key:
+                self._fill_months(keep=month)
+                if self.selected_month() == month:
+                    self._show(result.statement, result.issued)
+            self.statement_issued.emit(result.statement)
+
+        def failed(exc: BaseException) -> None:
+            self._set_working(-1)
+            show_error(self, exc)
+
+        self._set_working(+1)
+        run_in_background(self, work, done, failed,
+                          progress_label=f"Émission de l'état de {month_in_words(month)}…")
+
+    # ------------------------------------------------------------------------------------------ PDF
+
+    def choose_pdf_path(self, suggested: str) -> str | None:
+        """Ask where to save the PDF (tests replace this method)."""
+        folder = Path.home() / "Documents"
+        start = str((folder if folder.is_dir() else Path.home()) / suggested)
+        path, _filter = QFileDialog.getSaveFileName(self, "Enregistrer le PDF de l'état", start, "PDF (*.pdf)")
+        return path or None
+
+    def open_externally(self, path: str) -> bool:
+        """Hand a PDF to the system's viewer (tests replace this method)."""
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+    def _pdf_bytes_work(self, statement: Statement, with_names: bool):
+        """The PDF to hand out: the stored one of an issued statement (codes only), else rendered now."""
+        key, month = statement.convention, statement.month
+
+        def pdf() -> bytes:
+            stored = issued_pdf(self._uow(), key, month) if statement.status == "issued" and not with_names else None
+            return stored or render_pdf(statement, with_names=with_names)
+
+        return pdf
+
+    def save_pdf(self) -> None:
+        statement = self._statement
+        if statement is None:
+            return
+        with_names = self.names_check.isChecked()
+        chosen = self.choose_pdf_path(pdf_file_name(statement, with_names))
+        if not chosen:
+            return
+        target = Path(chosen)
+        if target.suffix.lower() != ".pdf":
+            target = target.with_name(target.name + ".pdf")
+        pdf = self._pdf_bytes_work(statement, with_names)
+
+        def work() -> str:
+            data = pdf()
+            try:
+                write_atomically(target, data)
+            except OSError as exc:
+                raise PdfNotWritten(f"Impossible d'enregistrer le PDF dans « {target} » : "
+                                    f"{exc.strerror or exc}. Choisissez un autre dossier.") from exc
+            return str(target)
+
+        self._run_pdf(work, self.pdf_saved.emit, "Création du PDF…")
+
+    def print_statement(self) -> None:
+        """Printing is done from the system's PDF viewer: the printed sheet is exactly the PDF."""
+        statement = self._statement
+        if statement is None:
+            return
+        with_names = self.names_check.isChecked()
+        pdf = self._pdf_bytes_work(statement, with_names)
+        folder = Path(tempfile.gettempdir()) / "parcours-impression"
+
+        def work() -> str:
+            folder.mkdir(mode=0o700, exist_ok=True)
+            target = folder / pdf_file_name(statement, with_names)
+            write_atomically(target, pdf())
+            return str(target)
+
+        def opened(path: str) -> None:
+            if self.open_externally(path):
+                self.pdf_opened.emit(path)
+            else:
+                show_error(self, PdfNotWritten(
+                    f"Aucun lecteur de PDF n'a pu être ouvert. Le PDF est prêt ici : {path} — ouvrez-le et "
+                    "imprimez-le depuis votre lecteur de PDF."))
+
+        self._run_pdf(work, opened, "Préparation de l'impression…")
+
+    def _run_pdf(self, work, on_done, label: str) -> None:
+        def done(result) -> None:
+            self._set_working(-1)
+            on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            self._set_working(-1)
+            show_error(self, exc)
+
+        self._set_working(+1)
+        run_in_background(self, work, done, failed, progress_label=label)
+
+
+def _html(text: str | None) -> str:
+    return html.escape(text or "")
