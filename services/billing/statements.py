@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from collections import Counter, defaultdict
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
 
-from models import Convention, Programme, Statement as StoredStatement, StatementLine as StoredLine, User
+from models import Convention, Family, Programme, Statement as StoredStatement, StatementLine as StoredLine, User
 from services.billing.loading import convention_by_key, families_under_orientation, load_facts
 from services.billing.rules import MonthBilling, bill_month, billing_window, month_bounds
 from services.billing.statement import (KIND_ORDER, FamilyDetail, IntervenantDetail, Statement, StatementFlag,
@@ -36,7 +37,7 @@ def get_statement(uow: UnitOfWork, convention_key: str, month: str) -> Statement
         _check_month(convention, month)
         stored = _stored(uow.session, convention, month)
         if stored is not None:
-            return from_payload(stored.payload, pdf_sha256=stored.pdf_sha256)
+            return _read_stored(uow.session, stored)
         return compute_draft(uow.session, convention, month)
 
 
@@ -52,7 +53,7 @@ def list_issued(uow: UnitOfWork, convention_key: str) -> tuple[Statement, ...]:
         convention = convention_by_key(uow.session, convention_key)
         rows = uow.session.scalars(select(StoredStatement).where(StoredStatement.convention_id == convention.id)
                                    .order_by(StoredStatement.sequence))
-        return tuple(from_payload(r.payload, pdf_sha256=r.pdf_sha256) for r in rows)
+        return tuple(_read_stored(uow.session, r) for r in rows)
 
 
 def recomputed_lines(uow: UnitOfWork, convention_key: str, month: str) -> tuple[StatementLine, ...]:
@@ -92,10 +93,13 @@ def issue_statement(uow: UnitOfWork, convention_key: str, month: str, issued_by:
         pdf = render_pdf(statement)
         digest = hashlib.sha256(pdf).hexdigest()
         statement = from_payload(to_payload(statement), pdf_sha256=digest)
+        # Families are stored by code only: the frozen record must not hold names that the retention job
+        # will later have to erase. Names are looked up when a partner's copy is printed.
+        anonymous = replace(statement, families=tuple(replace(f, name="") for f in statement.families))
         stored = StoredStatement(
             convention_id=convention.id, month=month, sequence=sequence, number=statement.number,
             issued_at=issued_at, issued_by_id=user.id if user else None, total=statement.total,
-            payload=to_payload(statement), pdf=pdf, pdf_sha256=digest)
+            payload=to_payload(anonymous), pdf=pdf, pdf_sha256=digest)
         session.add(stored)
         session.flush()
         session.add_all(StoredLine(statement_id=stored.id, position=i, kind=l.kind, qualification=l.qualification,
@@ -211,6 +215,13 @@ def _intervenant_details(facts, billing: MonthBilling) -> tuple[IntervenantDetai
             c["launch_meeting"] + c["period_end_meeting"], billing.minutes_by_intervenant.get(i, 0),
             amounts[i].quantize(CENT)))
     return tuple(sorted(details, key=lambda d: d.name))
+
+
+def _read_stored(session, stored: StoredStatement) -> Statement:
+    statement = from_payload(stored.payload, pdf_sha256=stored.pdf_sha256)
+    codes = [f.code for f in statement.families]
+    names = dict(session.execute(select(Family.key, Family.name).where(Family.key.in_(codes))).all())
+    return replace(statement, families=tuple(replace(f, name=names.get(f.code, "")) for f in statement.families))
 
 
 def _stored(session, convention, month) -> StoredStatement | None:

@@ -82,3 +82,11 @@ def test_issued_statement_is_stored_with_its_total_and_lines(worked, uow):
         row = u.session.scalars(select(StoredStatement)).one()
         assert row.total == issued.total == Decimal("76.20")
         assert [(l.kind, l.quantity) for l in row.lines] == [("home_intervention", 1), ("weekly_preparation", 1)]
+
+
+def test_stored_statement_holds_family_codes_but_no_names(worked, uow):
+    issue_statement(worked(), "AP", "2025-01")
+    with uow() as u:
+        payload = u.session.scalars(select(StoredStatement.payload)).one()
+    assert '"F2"' in payload and "Famille F2" not in payload
+    assert get_statement(worked(), "AP", "2025-01").families[0].name == "Famille F2"  # looked up when read
