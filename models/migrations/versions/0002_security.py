@@ -53,6 +53,29 @@ TRIGGERS = (
 TRIGGER_NAMES = ("audit_log_no_update", "audit_log_no_delete", "audit_log_no_overwrite",
                  "audit_purge_permit_floor", "audit_purge_permit_no_update")
 
+# The same rules for PostgreSQL (no INSERT OR REPLACE there; TRUNCATE, which skips row triggers, is refused).
+POSTGRES_DDL = (
+    """CREATE FUNCTION audit_log_guard() RETURNS trigger AS $$ BEGIN
+         IF TG_OP = 'DELETE' THEN
+           IF EXISTS (SELECT 1 FROM audit_purge_permit WHERE id = 1 AND OLD.at < cutoff) THEN RETURN OLD; END IF;
+           RAISE EXCEPTION 'journal d''audit : suppression interdite hors purge de conservation';
+         END IF;
+         RAISE EXCEPTION 'journal d''audit : modification interdite';
+       END $$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_guard()",
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_guard()",
+    "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log EXECUTE FUNCTION audit_log_guard()",
+    """CREATE FUNCTION audit_purge_permit_guard() RETURNS trigger AS $$ BEGIN
+         IF TG_OP = 'UPDATE' THEN RAISE EXCEPTION 'journal d''audit : autorisation de purge non modifiable'; END IF;
+         IF NEW.cutoff > now() - interval '180 days' THEN
+           RAISE EXCEPTION 'journal d''audit : conservation minimale de 180 jours';
+         END IF;
+         RETURN NEW;
+       END $$ LANGUAGE plpgsql""",
+    "CREATE TRIGGER audit_purge_permit_floor BEFORE INSERT OR UPDATE ON audit_purge_permit "
+    "FOR EACH ROW EXECUTE FUNCTION audit_purge_permit_guard()",
+)
+
 
 def upgrade() -> None:
     op.add_column('app_user', sa.Column('password_hash', sa.Text(), nullable=True))
@@ -75,15 +98,18 @@ def upgrade() -> None:
     sa.CheckConstraint('id = 1', name=op.f('ck_audit_purge_permit_single_row')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_purge_permit'))
     )
-    if op.get_bind().dialect.name == 'sqlite':
-        for ddl in TRIGGERS:
-            op.execute(ddl)
+    dialect = op.get_bind().dialect.name
+    for ddl in TRIGGERS if dialect == 'sqlite' else POSTGRES_DDL if dialect == 'postgresql' else ():
+        op.execute(ddl)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == 'sqlite':
+    dialect = op.get_bind().dialect.name
+    if dialect == 'sqlite':
         for name in TRIGGER_NAMES:
             op.execute(f'DROP TRIGGER IF EXISTS {name}')
+    elif dialect == 'postgresql':  # dropping the tables drops their triggers
+        op.execute('DROP FUNCTION IF EXISTS audit_log_guard, audit_purge_permit_guard CASCADE')
     op.drop_table('audit_purge_permit')
     op.drop_index(op.f('ix_audit_log_at'), table_name='audit_log')
     op.drop_table('audit_log')
