@@ -16,6 +16,8 @@ def table_view(model, parent: QWidget | None = None, *, sortable: bool = True, m
     view = QTableView(parent)
     view.setModel(model)
     view.setSortingEnabled(sortable)
+    if sortable:  # Qt's default indicator is descending: lists read A to Z unless a page says otherwise
+        view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection if multi
                           else QAbstractItemView.SelectionMode.SingleSelection)
@@ -35,11 +37,18 @@ def table_view(model, parent: QWidget | None = None, *, sortable: bool = True, m
 
 
 def fit_columns(view: QTableView, maximum: int = 320) -> None:
-    """Size columns to their content once data is in, without letting one long note eat the table."""
-    view.resizeColumnsToContents()
-    for column in range(view.model().columnCount()):
-        if view.columnWidth(column) > maximum:
-            view.setColumnWidth(column, maximum)
+    """Size columns to their content once data is in, without letting one long note eat the table. A stretched
+    column (the last one, or the one given to table_view) keeps filling what is left; its text is elided."""
+    header = view.horizontalHeader()
+    count = view.model().columnCount()
+    for column in range(count):
+        stretched = header.sectionResizeMode(column) == QHeaderView.ResizeMode.Stretch or (
+            header.stretchLastSection() and column == count - 1)
+        if stretched or view.isColumnHidden(column):
+            continue
+        view.resizeColumnToContents(column)
+        width = max(view.columnWidth(column), header.sectionSizeHint(column))  # never cut the header's words
+        view.setColumnWidth(column, min(width, max(maximum, header.sectionSizeHint(column))))
 
 
 def search_field(proxy: QSortFilterProxyModel | None, placeholder: str, parent: QWidget | None = None) -> QLineEdit:

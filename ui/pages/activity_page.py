@@ -72,7 +72,7 @@ class ActivityPage(QWidget):
         self.intervenant_view = table_view(sorting_proxy(self.by_intervenant, self), splitter, stretch=0)
         splitter.addWidget(self.view)
         splitter.addWidget(self.intervenant_view)
-        splitter.setSizes([640, 360])
+        splitter.setSizes([620, 440])
         layout.addWidget(splitter, 1)
         self._months_loaded = False
 

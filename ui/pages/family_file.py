@@ -141,7 +141,9 @@ class FamilyFileView(QWidget):
         self._build_hours_tab()
         self.timeline = RowsModel((date_column("Date", lambda e: e.date), text_column("Événement", lambda e: e.label)),
                                   self)
-        self.tabs.addTab(self._table_tab(self.timeline), "Historique")
+        self.tabs.addTab(self._table_tab(self.timeline, attr="timeline_view"), "Historique")
+        for view in (self.sessions_view, self.timeline_view):  # newest first
+            view.sortByColumn(0, Qt.SortOrder.DescendingOrder)
 
     # -- building ---------------------------------------------------------------------------------------------
     def _table_tab(self, model: RowsModel, attr: str | None = None, above: QWidget | None = None) -> QWidget:
@@ -205,8 +207,12 @@ class FamilyFileView(QWidget):
         self.hours_by_month = TotalsModel(Column("Mois", lambda t: month_in_words(t.name), lambda t: t.name), tab)
         grid.addWidget(title_label("Par intervenant·e", tab, size=14), 0, 0)
         grid.addWidget(title_label("Par mois", tab, size=14), 0, 1)
-        grid.addWidget(table_view(sorting_proxy(self.hours_by_intervenant, tab), tab), 1, 0)
-        grid.addWidget(table_view(sorting_proxy(self.hours_by_month, tab), tab), 1, 1)
+        by_intervenant = table_view(sorting_proxy(self.hours_by_intervenant, tab), tab, stretch=0)
+        by_month = table_view(sorting_proxy(self.hours_by_month, tab), tab, stretch=0)
+        by_month.sortByColumn(0, Qt.SortOrder.DescendingOrder)
+        grid.addWidget(by_intervenant, 1, 0)
+        grid.addWidget(by_month, 1, 1)
+        self._views += [by_intervenant, by_month]
         self.tabs.addTab(tab, "Heures")
 
     # -- loading ------------------------------------------------------------------------------------------------

@@ -73,6 +73,8 @@ class QueuePage(QWidget):
         self.orientations_view, tab = self._tab(self.orientations, (
             ("Valider…", self.ask_validate), ("Refuser…", self.ask_reject)),
             "Orientations proposées par l'EPS : validez-les avec la date de décision, ou refusez-les avec un motif.")
+        for column in range(3, self.orientations.columnCount()):  # decision columns: empty while proposed
+            self.orientations_view.hideColumn(column)
         self.tabs.addTab(tab, "")
 
         self.flagged = FlaggedModel(self)

@@ -140,7 +140,7 @@ class SessionsPage(QWidget):
         layout.addWidget(self.search)
         self.view = table_view(self.proxy, self, stretch=LazySessionsModel.NOTES)
         self.view.horizontalHeader().setSortIndicator(LazySessionsModel.DATE, Qt.SortOrder.DescendingOrder)
-        for column, width in ((0, 95), (1, 60), (2, 190), (3, 210), (4, 70), (5, 150), (6, 90), (7, 100)):
+        for column, width in ((0, 95), (1, 60), (2, 165), (3, 195), (4, 65), (5, 145), (6, 85), (7, 95)):
             self.view.setColumnWidth(column, width)
         layout.addWidget(self.view)
         self.model.reset_done.connect(self._counted)
