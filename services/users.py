@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher, Type
@@ -31,8 +32,6 @@ FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=1)  # beyond, the delay would lock the real user out more than it slows a guesser
 
 HASHER = PasswordHasher(time_cost=2, memory_cost=47104, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
-# Verified against when the account does not exist or has no password, so that the answer takes as long.
-_DUMMY_HASH = HASHER.hash("parcours: no such account")
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 _WRONG = "Identifiant ou mot de passe incorrect."
@@ -163,7 +162,7 @@ def authenticate(uow: UnitOfWork, key: str, password: str, *,
         s = uow.session
         user = s.scalars(select(User).where(User.key == key)).one_or_none() if isinstance(key, str) else None
         if user is None or user.password_hash is None:
-            _verify(_DUMMY_HASH, password)
+            _verify(_dummy_hash(), password)
             if user is not None:
                 audit.record(s, None, "login_failed", "user", user.key, (), at=now)
                 uow.commit()
@@ -197,6 +196,12 @@ def authenticate(uow: UnitOfWork, key: str, password: str, *,
         audit.record(s, user.key, "login", "user", user.key, changed, at=now)
         uow.commit()
         return CurrentUser(user.id, user.key, user.name, user.role)
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist or has no password, so that the answer takes as long."""
+    return HASHER.hash("parcours: no such account")
 
 
 def _verify(password_hash: str, password: str) -> bool:
