@@ -335,7 +335,7 @@ def parse_amount(value: Decimal | str | None, field_name: str, problems: dict[st
 def _check_key(key: str, problems: dict[str, str]) -> str:
     key = (key or "").strip()
     if not key:
-        problems["key"] = "La clé est obligatoire (par exemple AP-2026)."
+        problems["key"] = "La clé est obligatoire : un identifiant court, sans espace (par exemple AP-2026)."
     elif not _KEY.match(key):
         problems["key"] = ("La clé ne peut contenir que des lettres sans accent, des chiffres et « - », « _ » ou "
                            "« . » (64 caractères au plus).")

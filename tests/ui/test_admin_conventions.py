@@ -105,7 +105,7 @@ def test_administrator_creates_a_convention_from_the_editor(qtbot, programme):  
     assert editor.is_new() and editor.key_edit.text() == ""
     editor.save_button.click()
     assert set(editor.problems()) >= {"key", "partner", "action"}
-    assert editor.message_for("key") == "La clé est obligatoire (par exemple AP-2026)."
+    assert editor.message_for("key").startswith("La clé est obligatoire")
     qtbot.keyClicks(editor.key_edit, "AS-2026")
     editor.partner_combo.setCurrentIndex(editor.partner_combo.findData("adom"))
     editor.action_combo.setCurrentText("Accompagnement scolaire")

@@ -108,7 +108,7 @@ def test_flags_read_in_french_with_the_intervenant_name():
     flags = filled_models()[1]
     assert flags.index(0, FlagsModel.REASON).data() == "Pendant les vacances scolaires"
     assert flags.index(0, FlagsModel.INTERVENANT).data() == "Nadia Benali"
-    assert flags.index(1, FlagsModel.SUBJECT).data() == "Réunion M2"
+    assert flags.index(1, FlagsModel.SUBJECT).data() == "M2"
     assert [flags.index(r, FlagsModel.BILLED).data() for r in range(3)] == ["Non", "Non", "Oui"]
     assert column_after_sort(flags, FlagsModel.DATE) == ["03/04/2025", "10/04/2025", "23/04/2025"]
 
@@ -129,8 +129,9 @@ def test_issued_list_shows_number_month_total_and_short_hash():
     assert column_after_sort(issued, IssuedStatementsModel.MONTH) == ["mars 2025", "avril 2025"]
 
 
-def test_conventions_list_shows_the_period_and_issued_count():
+def test_conventions_list_shows_the_issued_count_and_the_period_in_its_tooltip():
     conventions = filled_models()[7]
-    assert conventions.index(0, ConventionsModel.PERIOD).data() == "01/01/2025 – 31/12/2025"
-    assert conventions.index(1, ConventionsModel.PERIOD).data() == "depuis le 01/09/2025"
+    tooltip = Qt.ItemDataRole.ToolTipRole
+    assert conventions.index(0, ConventionsModel.KEY).data(tooltip) == "Atout Plus, 01/01/2025 – 31/12/2025"
+    assert conventions.index(1, ConventionsModel.KEY).data(tooltip) == "Accompagnement scolaire, depuis le 01/09/2025"
     assert [conventions.index(r, ConventionsModel.ISSUED).data() for r in range(2)] == ["2", "aucun"]

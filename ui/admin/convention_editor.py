@@ -11,7 +11,7 @@ from datetime import date
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
+                               QLineEdit, QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from services.conventions_admin import (QUALIFICATIONS, TARIFF_KINDS, ConventionInput, ConventionSummary,
                                         PartnerSummary, lock_message, parse_amount, tariff_field)
@@ -48,6 +48,9 @@ class ConventionEditor(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("conventionEditor")
+        # What cannot be typed in must not look as if it could.
+        self.setStyleSheet('QLineEdit[readOnly="true"], QPlainTextEdit[readOnly="true"] '
+                           "{ background: #f2f4f7; color: #344054; }")
         self._summary: ConventionSummary | None = None
         self._read_only = False
         self._problems: dict[str, str] = {}
@@ -76,6 +79,12 @@ class ConventionEditor(QWidget):
         self.end_edit = _date_edit()
         self.open_ended = QCheckBox("Sans date de fin")
         self.open_ended.toggled.connect(lambda on: self.end_edit.setEnabled(not on and not self._locked_terms()))
+        start_row = QHBoxLayout()
+        start_row.setContentsMargins(0, 0, 0, 0)
+        start_row.addWidget(self.start_edit)
+        start_row.addStretch(1)
+        start_widget = QWidget()
+        start_widget.setLayout(start_row)
         end_row = QHBoxLayout()
         end_row.setContentsMargins(0, 0, 0, 0)
         end_row.addWidget(self.end_edit)
@@ -89,19 +98,18 @@ class ConventionEditor(QWidget):
         self.budget_cap_edit.setPlaceholderText("sans plafond, sinon par exemple 25 000,00")
         self.imputation_edit = QPlainTextEdit()
         self.imputation_edit.setPlaceholderText("par exemple Chapitre 65, article 65748")
-        self.imputation_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 3 + 12)
+        self.imputation_edit.setFixedHeight(self.fontMetrics().lineSpacing() * 4 + 12)
 
         general = QGroupBox("Convention")
         grid = QGridLayout(general)
-        grid.setColumnMinimumWidth(1, 300)
-        grid.setColumnStretch(2, 1)
+        grid.setColumnStretch(1, 1)
         for row, (name, label, widget) in enumerate((
                 ("key", "Clé", self.key_edit), ("partner", "Partenaire", self.partner_combo),
-                ("action", "Action", self.action_combo), ("start", "Début", self.start_edit),
+                ("action", "Action", self.action_combo), ("start", "Début", start_widget),
                 ("end", "Fin", end_widget), ("max_families", "Familles (maximum indicatif)", self.max_families_edit),
                 ("budget_cap", "Plafond budgétaire TTC", self.budget_cap_edit),
                 ("budget_imputation", "Imputation budgétaire", self.imputation_edit))):
-            self._add_row(grid, row, name, label, widget)
+            self._add_row(grid, 2 * row, name, label, widget)
 
         self.month_checks: list[QCheckBox] = []
         months_box = QGroupBox("Mois de fin de période (réunion de fin de période facturable)")
@@ -111,14 +119,14 @@ class ConventionEditor(QWidget):
             check = QCheckBox(name.capitalize())
             check.setProperty("month", number)
             self.month_checks.append(check)
-            months_grid.addWidget(check, (number - 1) // 6, (number - 1) % 6)
+            months_grid.addWidget(check, (number - 1) // 4, (number - 1) % 4)
         months_layout.addLayout(months_grid)
         self.errors["period_end_months"] = FieldError()
         months_layout.addWidget(self.errors["period_end_months"])
 
         tariffs_box = QGroupBox("Tarifs TTC de la convention (laisser vide : pas de tarif)")
         tariffs_grid = QGridLayout(tariffs_box)
-        tariffs_grid.setColumnStretch(3, 1)
+        tariffs_grid.setColumnStretch(0, 1)
         tariffs_grid.addWidget(QLabel("<b>Prestation</b>"), 0, 0)
         self.tariff_edits: dict[tuple[str, str], QLineEdit] = {}
         for column, qualification in enumerate(QUALIFICATIONS, start=1):
@@ -126,7 +134,7 @@ class ConventionEditor(QWidget):
             header.setAlignment(Qt.AlignmentFlag.AlignCenter)
             tariffs_grid.addWidget(header, 0, column)
         for row, kind in enumerate(TARIFF_KINDS, start=1):
-            tariffs_grid.addWidget(QLabel(kind_label(kind)), row, 0)
+            tariffs_grid.addWidget(QLabel(kind_label(kind)), 2 * row - 1, 0)
             for column, qualification in enumerate(QUALIFICATIONS, start=1):
                 edit = QLineEdit()
                 edit.setObjectName(f"tariff_{qualification}_{kind}")
@@ -136,38 +144,49 @@ class ConventionEditor(QWidget):
                 edit.setAccessibleName(f"Tarif {qualification}, {kind_label(kind)}")
                 edit.textEdited.connect(lambda _t, q=qualification, k=kind: self._check_tariff(q, k))
                 self.tariff_edits[(qualification, kind)] = edit
-                tariffs_grid.addWidget(edit, row, column)
+                tariffs_grid.addWidget(edit, 2 * row - 1, column)
             error = FieldError()  # the message of this row's cells, next to them
             for qualification in QUALIFICATIONS:
                 self.errors[tariff_field(qualification, kind)] = error
-            tariffs_grid.addWidget(error, row, 3)
+            tariffs_grid.addWidget(error, 2 * row, 0, 1, 3)
         self.errors["tariffs"] = FieldError()
-        tariffs_grid.addWidget(self.errors["tariffs"], len(TARIFF_KINDS) + 1, 0, 1, 4)
+        tariffs_grid.addWidget(self.errors["tariffs"], 2 * len(TARIFF_KINDS) + 1, 0, 1, 3)
 
         self.general_error = FieldError()
-        self.save_button = QPushButton("Enregistrer la convention")
+        self.save_button = QPushButton("Enregistrer")
         self.save_button.setObjectName("saveConvention")
         self.save_button.setDefault(True)
         self.revert_button = QPushButton("Annuler les modifications")
         self.save_button.clicked.connect(self.save_requested)
         self.revert_button.clicked.connect(self.revert_requested)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(self.revert_button)
-        buttons.addWidget(self.save_button)
+        header = QHBoxLayout()  # title and buttons stay in view while the form scrolls
+        header.addWidget(self.title, 1)
+        header.addWidget(self.revert_button)
+        header.addWidget(self.save_button)
+
+        body = QWidget()
+        body.setObjectName("conventionForm")
+        form = QVBoxLayout(body)
+        form.setContentsMargins(0, 0, 6, 0)
+        form.addWidget(self.banner)
+        form.addWidget(general)
+        form.addWidget(months_box)
+        form.addWidget(tariffs_box)
+        form.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(body)
 
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
-        layout.addWidget(self.banner)
-        layout.addWidget(general)
-        layout.addWidget(months_box)
-        layout.addWidget(tariffs_box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(header)
         layout.addWidget(self.general_error)
-        layout.addLayout(buttons)
-        layout.addStretch(1)
+        layout.addWidget(scroll, 1)
         for widget in (self.key_edit, self.partner_combo, self.action_combo, self.max_families_edit,
                        self.budget_cap_edit, self.imputation_edit):
-            widget.setMaximumWidth(360)
+            widget.setMaximumWidth(420)
         self.budget_cap_edit.textEdited.connect(lambda text: self._recheck({"budget_cap": text}))
 
     def _add_row(self, grid: QGridLayout, row: int, name: str, label: str, widget: QWidget) -> None:
@@ -175,9 +194,9 @@ class ConventionEditor(QWidget):
         caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
         caption.setContentsMargins(0, 4, 0, 0)
         grid.addWidget(caption, row, 0)
-        grid.addWidget(widget, row, 1)
+        grid.addWidget(widget, row, 1)  # the message goes right under its field
         self.errors[name] = FieldError()
-        grid.addWidget(self.errors[name], row, 2)
+        grid.addWidget(self.errors[name], row + 1, 1)
 
     # ------------------------------------------------------------------------------------------ data
 

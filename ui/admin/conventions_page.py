@@ -6,7 +6,7 @@ GUI thread; every refusal comes back from the service in French and is shown nex
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QMessageBox, QPushButton, QScrollArea, QSplitter, QTabWidget,
+from PySide6.QtWidgets import (QHBoxLayout, QMessageBox, QPushButton, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from services.conventions_admin import (ConventionLocked, ConventionSummary, InvalidFields, create_convention,
@@ -44,16 +44,18 @@ class ConventionsPage(QWidget):
     def _build(self) -> None:
         self.conventions_model = ConventionsModel(self)
         self.conventions_view, self.conventions_proxy = table_view(self.conventions_model,
-                                                                   stretch=ConventionsModel.ACTION, parent=self)
+                                                                   stretch=ConventionsModel.PARTNER, parent=self)
         self.conventions_view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.new_convention_button = QPushButton("Nouvelle convention")
         self.partners_model = PartnersModel(self)
         self.partners_view, self.partners_proxy = table_view(self.partners_model, stretch=PartnersModel.NAME,
-                                                             parent=self)
+                                                             sort_column=0, parent=self)
         self.new_partner_button = QPushButton("Nouveau partenaire…")
         self.edit_partner_button = QPushButton("Renommer…")
         self.intervenants_model = IntervenantsModel(self)
-        self.intervenants_view, self.intervenants_proxy = table_view(self.intervenants_model, parent=self)
+        self.intervenants_view, self.intervenants_proxy = table_view(self.intervenants_model,
+                                                                     stretch=IntervenantsModel.NAME, sort_column=0,
+                                                                     parent=self)
         self.new_intervenant_button = QPushButton("Nouvel intervenant…")
         self.edit_intervenant_button = QPushButton("Modifier…")
 
@@ -65,18 +67,14 @@ class ConventionsPage(QWidget):
                                         self.edit_intervenant_button), "Intervenants")
 
         self.editor = ConventionEditor()
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.editor)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.tabs)
-        splitter.addWidget(scroll)
+        splitter.addWidget(self.editor)
         splitter.setChildrenCollapsible(False)
-        splitter.setStretchFactor(0, 4)
-        splitter.setStretchFactor(1, 5)
-        splitter.setSizes([600, 660])
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([400, 600])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
 

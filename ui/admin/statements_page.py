@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                                QMessageBox, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from services.billing import get_statement, issue_statement, issued_pdf, list_issued
@@ -98,10 +98,10 @@ class StatementsPage(QWidget):
 
     def _build(self) -> None:
         self.convention_combo = QComboBox()
-        self.convention_combo.setMinimumContentsLength(34)
+        self.convention_combo.setMinimumContentsLength(24)
         self.convention_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.month_combo = QComboBox()
-        self.month_combo.setMinimumContentsLength(20)
+        self.month_combo.setMinimumContentsLength(16)
         self.month_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.badge = StatusBadge()
         self.names_check = QCheckBox("Noms des familles (exemplaire du partenaire)")
@@ -119,22 +119,24 @@ class StatementsPage(QWidget):
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Convention"))
-        top.addWidget(self.convention_combo)
+        top.addWidget(self.convention_combo, 2)
         top.addSpacing(12)
         top.addWidget(QLabel("Mois"))
-        top.addWidget(self.month_combo)
+        top.addWidget(self.month_combo, 1)
         top.addSpacing(12)
         top.addWidget(self.badge)
         top.addWidget(self.loading_label)
         top.addStretch(1)
-        top.addWidget(self.names_check)
 
         actions = QHBoxLayout()
         actions.addWidget(self.issue_button)
         actions.addWidget(self.save_button)
         actions.addWidget(self.print_button)
         actions.addSpacing(12)
+        actions.addWidget(self.names_check)
+        actions.addSpacing(12)
         actions.addWidget(self.next_hint, 1)
+        self.next_hint.setWordWrap(True)
 
         self.header_label = QLabel()
         self.header_label.setObjectName("statementHeader")
@@ -143,8 +145,7 @@ class StatementsPage(QWidget):
 
         # Summary: the lines, then the totals and the follow-up of the convention.
         self.lines_model = StatementLinesModel(self)
-        self.lines_view, self.lines_proxy = table_view(self.lines_model, stretch=StatementLinesModel.PERIOD,
-                                                       parent=self)
+        self.lines_view, self.lines_proxy = table_view(self.lines_model, parent=self)
         self.lines_view.setObjectName("linesView")
         self.total_label = QLabel()
         self.total_label.setObjectName("totalLabel")
@@ -157,12 +158,13 @@ class StatementsPage(QWidget):
         follow = QVBoxLayout()
         follow.setSpacing(2)
         for label in (self.budget_label, self.families_label, self.flags_summary):
+            label.setWordWrap(True)
             follow.addWidget(label)
         totals = QHBoxLayout()
         totals.addLayout(follow, 1)
         totals.addWidget(self.total_label)
 
-        upper = QGroupBox("Récapitulatif")
+        upper = QGroupBox("Récapitulatif (montants TTC)")
         summary_layout = QVBoxLayout(upper)
         summary_layout.addWidget(self.lines_view, 1)
         summary_layout.addLayout(totals)
@@ -170,6 +172,8 @@ class StatementsPage(QWidget):
         # Details: flags, families, intervenants, and the statements already issued.
         self.flags_model = FlagsModel(self)
         self.flags_view, self.flags_proxy = table_view(self.flags_model, stretch=FlagsModel.REASON, parent=self)
+        self.flags_view.setWordWrap(True)  # a reason is a sentence: wrapped, never cut
+        self.flags_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.families_model = FamilyDetailsModel(self)
         self.families_view, self.families_proxy = table_view(self.families_model, parent=self)
         self.intervenants_model = IntervenantDetailsModel(self)
@@ -183,12 +187,13 @@ class StatementsPage(QWidget):
         self.tabs.addTab(self.intervenants_view, "Détail par intervenant")
         self.tabs.addTab(self.issued_view, "Historique des états émis")
 
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(upper)
         splitter.addWidget(self.tabs)
         splitter.setChildrenCollapsible(False)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self._upper = upper
 
         line = QFrame()
         line.setFrameShape(QFrame.Shape.HLine)
@@ -360,8 +365,26 @@ class StatementsPage(QWidget):
         else:
             self._show_texts(statement)
         self._update_buttons()
+        self._fit_summary()
         if statement is not None:
             self.statement_loaded.emit(statement)
+
+    def _fit_summary(self) -> None:
+        """Give the summary the height of all its lines when the details keep a useful height."""
+        total = sum(self.splitter.sizes())
+        if not self.isVisible() or total <= 0:
+            return
+        view = self.lines_view
+        rows = max(self.lines_model.rowCount(), 3)
+        table = (view.horizontalHeader().height() + rows * view.verticalHeader().defaultSectionSize()
+                 + 2 * view.frameWidth() + 4)
+        wanted = self._upper.height() - view.height() + table
+        lower = max(total - wanted, min(220, total // 2))
+        self.splitter.setSizes([total - lower, lower])
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._fit_summary()
 
     def _show_texts(self, s: Statement) -> None:
         if s.status == "issued":

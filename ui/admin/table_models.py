@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFont
 from services.billing.statement import Statement, StatementFlag, StatementLine
 from services.conventions_admin import ConventionSummary
 from services.formatting import format_date, format_money, month_in_words
-from ui.table_model import (CENTER, RIGHT, ROW_ROLE, SORT_ROLE, WARNING, Column, RowsModel, count_column,
+from ui.table_model import (CENTER, RIGHT, ROW_ROLE, SORT_ROLE, WARNING, Column, RowsModel, collate, count_column,
                             hours_column, sorting_proxy, text_column)
 
 __all__ = ["ROW_ROLE", "SORT_ROLE", "RowsModel", "sorting_proxy"]
@@ -84,8 +84,8 @@ class StatementLinesModel(RowsModel):
                    lambda r: f"{int(r[1].month != self._month)} {r[1].month} {r[0]:05d}"),
             text_column("Qualification", lambda r: r[1].qualification),
             count_column("Quantité", lambda r: r[1].quantity),
-            money_column("Prix unitaire TTC", lambda r: r[1].unit_price),
-            money_column("Montant TTC", lambda r: r[1].amount),
+            money_column("Prix unitaire", lambda r: r[1].unit_price),
+            money_column("Montant", lambda r: r[1].amount),
         ), parent, background=self._tint, foreground=self._negative)
         self._month = ""
 
@@ -117,9 +117,7 @@ class StatementLinesModel(RowsModel):
 
 
 def _subject(flag: StatementFlag) -> str:
-    if flag.session:
-        return f"Séance {flag.session}"
-    return f"Réunion {flag.meeting}" if flag.meeting else ""
+    return flag.session or flag.meeting or ""
 
 
 class FlagsModel(RowsModel):
@@ -131,7 +129,7 @@ class FlagsModel(RowsModel):
         super().__init__((
             Column("Date", lambda f: format_date(f.date), lambda f: f.date),
             text_column("Motif", lambda f: flag_reason(f.kind), tooltip=True),
-            text_column("Séance ou réunion", _subject),
+            text_column("Séance / réunion", _subject),
             text_column("Famille", lambda f: f.family),
             text_column("Intervenant", lambda f: self._names.get(f.intervenant or "", f.intervenant)),
             Column("Dérogation", lambda f: "Accordée" if f.approved else "—", lambda f: int(f.approved), CENTER),
@@ -154,7 +152,7 @@ class FamilyDetailsModel(ListModel):
         count_column("Séances facturées", lambda f: f.sessions_billed),
         count_column("Préparations facturées", lambda f: f.preparations_billed),
         hours_column("Heures réalisées", lambda f: f.minutes_delivered),
-        money_column("Montant TTC", lambda f: f.amount),
+        money_column("Montant", lambda f: f.amount),
     )
 
 
@@ -167,7 +165,7 @@ class IntervenantDetailsModel(ListModel):
         count_column("Préparations facturées", lambda i: i.preparations_billed),
         count_column("Réunions facturées", lambda i: i.meetings_billed),
         hours_column("Heures réalisées", lambda i: i.minutes_delivered),
-        money_column("Montant TTC", lambda i: i.amount),
+        money_column("Montant", lambda i: i.amount),
     )
 
 
@@ -192,20 +190,18 @@ class IssuedStatementsModel(ListModel):
 
 
 class PartnersModel(ListModel):
-    NAME, KEY, INTERVENANTS, CONVENTIONS = range(4)
+    NAME, INTERVENANTS, CONVENTIONS = range(3)
     COLUMNS = (
-        text_column("Partenaire", lambda p: p.name),
-        text_column("Clé", lambda p: p.key),
+        Column("Partenaire", lambda p: p.name, lambda p: collate(p.name), tooltip=lambda p: f"Clé : {p.key}"),
         count_column("Intervenants", lambda p: p.intervenants),
         count_column("Conventions", lambda p: p.conventions),
     )
 
 
 class IntervenantsModel(ListModel):
-    NAME, KEY, QUALIFICATION, PARTNER = range(4)
+    NAME, QUALIFICATION, PARTNER = range(3)
     COLUMNS = (
-        text_column("Intervenant", lambda i: i.name),
-        text_column("Clé", lambda i: i.key),
+        Column("Intervenant", lambda i: i.name, lambda i: collate(i.name), tooltip=lambda i: f"Clé : {i.key}"),
         text_column("Qualification", lambda i: i.qualification),
         text_column("Partenaire", lambda i: i.partner_name),
     )
@@ -215,14 +211,17 @@ def convention_period(c: ConventionSummary) -> str:
     return f"{format_date(c.start)} – {format_date(c.end)}" if c.end else f"depuis le {format_date(c.start)}"
 
 
+def convention_tooltip(c: ConventionSummary) -> str:
+    return f"{c.action}, {convention_period(c)}"
+
+
 class ConventionsModel(ListModel):
-    KEY, PARTNER, ACTION, PERIOD, ISSUED = range(5)
+    """Short enough for the side of the editor; the action and the period are in the tooltip and the form."""
+
+    KEY, PARTNER, ISSUED = range(3)
     COLUMNS = (
-        text_column("Convention", lambda c: c.key),
-        text_column("Partenaire", lambda c: c.partner_name),
-        text_column("Action", lambda c: c.action, tooltip=True),
-        Column("Période", convention_period,
-               lambda c: f"{c.start.isoformat()} {c.end.isoformat() if c.end else '9999'}"),
+        Column("Convention", lambda c: c.key, lambda c: collate(c.key), tooltip=convention_tooltip),
+        Column("Partenaire", lambda c: c.partner_name, lambda c: collate(c.partner_name), tooltip=convention_tooltip),
         Column("États émis", lambda c: str(len(c.issued_months)) if c.issued_months else "aucun",
                lambda c: len(c.issued_months), RIGHT),
     )

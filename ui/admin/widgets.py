@@ -16,10 +16,11 @@ ERROR_STYLE = "color:#b42318;"
 WARNING_STYLE = "color:#b42318; font-weight:600;"
 
 
-def table_view(model: RowsModel, stretch: int | None = None, parent: QWidget | None = None
-               ) -> tuple[QTableView, QSortFilterProxyModel]:
+def table_view(model: RowsModel, stretch: int | None = None, parent: QWidget | None = None,
+               sort_column: int = -1) -> tuple[QTableView, QSortFilterProxyModel]:
     """The shared read-only table (`ui.widgets.table_view`) over `model` through a sorting proxy, its columns
-    fitted to their content. The rows keep the model's order (the statement's) until a header is clicked."""
+    fitted to their content. With `sort_column` -1 the rows keep the model's order (the statement's) until a
+    header is clicked."""
     proxy = sorting_proxy(model, parent)
     view = shared_table_view(proxy, parent, stretch=stretch)
     view.setStyleSheet("QTableView::item { padding: 0px 6px; } QHeaderView::section { padding: 3px 6px; }")
@@ -28,8 +29,8 @@ def table_view(model: RowsModel, stretch: int | None = None, parent: QWidget | N
     for column in range(model.columnCount()):
         if column != stretch:
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-    header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-    proxy.sort(-1)
+    header.setSortIndicator(sort_column, Qt.SortOrder.AscendingOrder)
+    proxy.sort(sort_column, Qt.SortOrder.AscendingOrder)
     return view, proxy
 
 
