@@ -19,3 +19,22 @@ def _drain_background_work(qtbot):
     yield
     QThreadPool.globalInstance().waitForDone(5000)
     qtbot.wait(10)
+
+
+@pytest.fixture
+def open_window(qtbot, programme, today, tmp_path):
+    """open_window(user) -> a shown MainWindow on the example programme, with its own settings file."""
+    from PySide6.QtCore import QSettings
+
+    from ui.main_window import MainWindow
+
+    def make(user, today_=today):
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(programme.uow, user, settings=settings, today=today_)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        window.activateWindow()
+        return window
+
+    return make

@@ -36,14 +36,18 @@ class LazySessionsModel(QAbstractTableModel):
         self.total = 0
         self._rows: list = []
         self._loaded = False  # sort() before the first reload() only records the order
+        self._resetting = False
 
     # -- querying ---------------------------------------------------------------------------------------------
     def reload(self) -> None:
         self._loaded = True
+        total = count_sessions(self._uow(), self._user, self.query)  # read first: no query inside the reset
+        rows = list(list_sessions(self._uow(), self._user, self.query, 0, PAGE_SIZE))
+        self._resetting = True
         self.beginResetModel()
-        self.total = count_sessions(self._uow(), self._user, self.query)
-        self._rows = list(list_sessions(self._uow(), self._user, self.query, 0, PAGE_SIZE))
+        self.total, self._rows = total, rows
         self.endResetModel()
+        self._resetting = False
         self.reset_done.emit()
 
     def set_text(self, text: str) -> None:
@@ -60,10 +64,10 @@ class LazySessionsModel(QAbstractTableModel):
             self.reload()
 
     def canFetchMore(self, parent: INDEX = QModelIndex()) -> bool:
-        return not parent.isValid() and len(self._rows) < self.total
+        return not parent.isValid() and not self._resetting and len(self._rows) < self.total
 
     def fetchMore(self, parent: INDEX = QModelIndex()) -> None:
-        if parent.isValid():
+        if parent.isValid() or self._resetting:
             return
         more = list_sessions(self._uow(), self._user, self.query, len(self._rows), PAGE_SIZE)
         if not more:
