@@ -41,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli import admin_commands
 
     admin_commands.add_parsers(sub)  # user, check, backup, restore
+    from cli import rgpd_commands
+
+    rgpd_commands.add_parsers(sub)  # retention, access-export
     return parser
 
 
@@ -76,6 +79,10 @@ def run_command(args, uow) -> int:
         from cli import admin_commands
 
         return admin_commands.run(args, uow, args.db or default_database())
+    if args.command in ("retention", "access-export"):
+        from cli import rgpd_commands
+
+        return rgpd_commands.run(args, uow)
     raise AssertionError(args.command)
 
 
