@@ -32,6 +32,13 @@ def _qdate(day: date) -> QDate:
     return QDate(day.year, day.month, day.day)
 
 
+def _set_read_only(edit: QLineEdit | QPlainTextEdit, read_only: bool) -> None:
+    """setReadOnly, then restyle: the style sheet greys read-only fields by their `readOnly` property."""
+    edit.setReadOnly(read_only)
+    edit.style().unpolish(edit)
+    edit.style().polish(edit)
+
+
 def _date_edit() -> QDateEdit:
     edit = QDateEdit()
     edit.setCalendarPopup(True)
@@ -208,7 +215,7 @@ class ConventionEditor(QWidget):
         c = convention
         self.title.setText(f"Convention {c.key}" if c else "Nouvelle convention")
         self.key_edit.setText(c.key if c else "")
-        self.key_edit.setReadOnly(c is not None)
+        _set_read_only(self.key_edit, c is not None)
         self.partner_combo.setCurrentIndex(self.partner_combo.findData(c.partner) if c else -1)
         self.action_combo.setCurrentText(c.action if c else "")
         today = date.today()
@@ -309,9 +316,9 @@ class ConventionEditor(QWidget):
             widget.setEnabled(not locked)
         self.end_edit.setEnabled(not locked and not self.open_ended.isChecked())
         for edit in self.tariff_edits.values():
-            edit.setReadOnly(locked)
+            _set_read_only(edit, locked)
         for edit in (self.max_families_edit, self.budget_cap_edit):
-            edit.setReadOnly(self._read_only)
-        self.imputation_edit.setReadOnly(self._read_only)
+            _set_read_only(edit, self._read_only)
+        _set_read_only(self.imputation_edit, self._read_only)
         self.save_button.setVisible(not self._read_only)
         self.revert_button.setVisible(not self._read_only)

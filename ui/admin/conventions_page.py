@@ -127,8 +127,6 @@ class ConventionsPage(QWidget):
         self.partners_model.set_rows(self._partners)
         self.intervenants_model.set_rows(intervenants)
         self.conventions_model.set_rows(conventions)
-        for view in (self.conventions_view, self.partners_view, self.intervenants_view):
-            view.resizeColumnsToContents()
         self.tabs.setTabText(0, f"Conventions ({len(conventions)})")
         self.tabs.setTabText(1, f"Partenaires ({len(self._partners)})")
         self.tabs.setTabText(2, f"Intervenants ({len(intervenants)})")

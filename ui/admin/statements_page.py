@@ -145,7 +145,8 @@ class StatementsPage(QWidget):
 
         # Summary: the lines, then the totals and the follow-up of the convention.
         self.lines_model = StatementLinesModel(self)
-        self.lines_view, self.lines_proxy = table_view(self.lines_model, parent=self)
+        self.lines_view, self.lines_proxy = table_view(self.lines_model, stretch=StatementLinesModel.SERVICE,
+                                                       parent=self)
         self.lines_view.setObjectName("linesView")
         self.total_label = QLabel()
         self.total_label.setObjectName("totalLabel")
@@ -353,8 +354,6 @@ class StatementsPage(QWidget):
         for tab, (title, count) in enumerate(zip(("Signalements", "Détail par famille", "Détail par intervenant",
                                                   "Historique des états émis"), counts)):
             self.tabs.setTabText(tab, f"{title} ({count})")
-        for view in (self.lines_view, self.flags_view, self.families_view, self.intervenants_view, self.issued_view):
-            view.resizeColumnsToContents()
         if statement is None:
             self.badge.set_state("none", "—")
             self.header_label.setText("")
