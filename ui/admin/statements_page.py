@@ -306,8 +306,10 @@ class StatementsPage(QWidget):
         self._loading += 1
         self._update_buttons()
 
+        uow = self._uow  # the worker thread touches no attribute of the widget
+
         def work() -> _Loaded:
-            return _Loaded(get_statement(self._uow(), key, month), list_issued(self._uow(), key))
+            return _Loaded(get_statement(uow(), key, month), list_issued(uow(), key))
 
         def done(result: _Loaded) -> None:
             self._loading -= 1
@@ -463,12 +465,12 @@ class StatementsPage(QWidget):
             return
         if not self.confirm_issue(statement):
             return
-        key, month, user = statement.convention, statement.month, self._user_key
+        key, month, user, uow = statement.convention, statement.month, self._user_key, self._uow
 
         def work() -> _Loaded:
-            require_administrator(self._uow(), user)
-            issued = issue_statement(self._uow(), key, month, issued_by=user, render_pdf=render_pdf)
-            return _Loaded(issued, list_issued(self._uow(), key))
+            require_administrator(uow(), user)
+            issued = issue_statement(uow(), key, month, issued_by=user, render_pdf=render_pdf)
+            return _Loaded(issued, list_issued(uow(), key))
 
         def done(result: _Loaded) -> None:
             self._set_working(-1)
@@ -502,10 +504,10 @@ class StatementsPage(QWidget):
 
     def _pdf_bytes_work(self, statement: Statement, with_names: bool):
         """The PDF to hand out: the stored one of an issued statement (codes only), else rendered now."""
-        key, month = statement.convention, statement.month
+        key, month, uow = statement.convention, statement.month, self._uow
 
         def pdf() -> bytes:
-            stored = issued_pdf(self._uow(), key, month) if statement.status == "issued" and not with_names else None
+            stored = issued_pdf(uow(), key, month) if statement.status == "issued" and not with_names else None
             return stored or render_pdf(statement, with_names=with_names)
 
         return pdf
