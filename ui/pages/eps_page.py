@@ -35,6 +35,7 @@ class EpsPage(QWidget):
         self._today = today
         self.detail: EpsMeetingDetail | None = None
         self._select_after_load: str | None = None
+        self._wanted_meeting: str | None = None
         self.dialog: FormDialog | None = None
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -105,9 +106,12 @@ class EpsPage(QWidget):
 
     def load_meeting(self, meeting_id: str) -> None:
         uow = self._uow
+        self._wanted_meeting = meeting_id
         run_in_background(self, lambda: eps_meeting_detail(uow(), meeting_id), self._detail_loaded)
 
     def _detail_loaded(self, detail: EpsMeetingDetail) -> None:
+        if detail.meeting.id != self._wanted_meeting:
+            return  # another meeting was chosen meanwhile
         self.detail = detail
         self.title.setText(f"Séance d'EPS du {format_date(detail.meeting.date)}")
         self.notes.setText(detail.meeting.notes or "")

@@ -40,6 +40,7 @@ class FamiliesPage(QWidget):
         self._uow = uow_factory
         self._user = current_user
         self._today = today
+        self._generation = 0  # only the latest load is shown
         self.stack = QStackedWidget(self)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -77,7 +78,10 @@ class FamiliesPage(QWidget):
     # -- public -----------------------------------------------------------------------------------------------
     def refresh(self) -> None:
         user, today, uow = self._user, self._today(), self._uow
-        run_in_background(self, lambda: list_families(uow(), user, today), self._loaded)
+        self._generation += 1
+        generation = self._generation
+        run_in_background(self, lambda: list_families(uow(), user, today),
+                          lambda rows: generation == self._generation and self._loaded(rows))
         if self.stack.currentWidget() is self.file_view:
             self.file_view.reload()
 

@@ -65,6 +65,7 @@ class QueuePage(QWidget):
         self._user = current_user
         self._today = today
         self.dialog: FormDialog | None = None
+        self._generation = 0
         self.tabs = QTabWidget(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
@@ -135,9 +136,13 @@ class QueuePage(QWidget):
     # -- loading --------------------------------------------------------------------------------------------------
     def refresh(self) -> None:
         uow, user, today = self._uow, self._user, self._today()
-        run_in_background(self, lambda: load_queue(uow, user, today), self._loaded)
+        self._generation += 1
+        generation = self._generation
+        run_in_background(self, lambda: load_queue(uow, user, today), lambda data: self._loaded(generation, data))
 
-    def _loaded(self, data: QueueData) -> None:
+    def _loaded(self, generation: int, data: QueueData) -> None:
+        if generation != self._generation:
+            return  # an older load finishing late: a newer one is on its way
         self.orientations.set_rows(data.orientations)
         self.flagged.set_rows(data.flagged)
         self.capacity.set_rows(data.capacity)

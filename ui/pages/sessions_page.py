@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from services.directory import CurrentUser
 from services.home_sessions import SessionQuery, count_sessions, list_sessions
+from ui.background import run_in_background
 from ui.pages.family_file import sessions_columns
 from ui.table_model import INDEX, ROW_ROLE, SORT_ROLE
 from ui.widgets import search_field, table_view, title_label
@@ -37,12 +38,25 @@ class LazySessionsModel(QAbstractTableModel):
         self._rows: list = []
         self._loaded = False  # sort() before the first reload() only records the order
         self._resetting = False
+        self.background = False
 
     # -- querying ---------------------------------------------------------------------------------------------
+    def _first_page(self, query: SessionQuery):
+        uow, user = self._uow, self._user
+        return lambda: (query, count_sessions(uow(), user, query), list(list_sessions(uow(), user, query, 0, PAGE_SIZE)))
+
     def reload(self) -> None:
+        """Count and first page; off the GUI thread when `background` is set (the page sets it)."""
         self._loaded = True
-        total = count_sessions(self._uow(), self._user, self.query)  # read first: no query inside the reset
-        rows = list(list_sessions(self._uow(), self._user, self.query, 0, PAGE_SIZE))
+        if self.background:
+            run_in_background(self, self._first_page(self.query), self._apply)
+        else:
+            self._apply(self._first_page(self.query)())
+
+    def _apply(self, result: tuple[SessionQuery, int, list]) -> None:
+        query, total, rows = result
+        if query != self.query:
+            return  # the user typed or sorted again meanwhile: a newer page is on its way
         self._resetting = True
         self.beginResetModel()
         self.total, self._rows = total, rows
@@ -126,6 +140,7 @@ class SessionsPage(QWidget):
                  today: Callable[[], date] = date.today):
         super().__init__(parent)
         self.model = LazySessionsModel(uow_factory, current_user, self)
+        self.model.background = True  # counting and sorting 100 000 rows must not freeze the window
         self.proxy = DatabaseSortProxy(self)
         self.proxy.setSourceModel(self.model)
         layout = QVBoxLayout(self)
