@@ -100,8 +100,8 @@ def bill_month(facts: BillingFacts, month: str) -> MonthBilling:
     minutes_family: dict[str, int] = defaultdict(int)
     minutes_intervenant: dict[str, int] = defaultdict(int)
 
-    sessions = _sessions_of_convention(facts, first, last, flags)
-    billed_sessions = _home_interventions(facts, sessions, first, last, units, flags, holiday)
+    sessions, seen_before = _sessions_of_convention(facts, first, last, flags)
+    billed_sessions = _home_interventions(facts, sessions, seen_before, first, last, units, flags, holiday)
     for s in sessions:
         if first <= s.date <= last:
             minutes_family[s.family_id] += s.duration_minutes
@@ -112,20 +112,26 @@ def bill_month(facts: BillingFacts, month: str) -> MonthBilling:
     return MonthBilling(month, tuple(units), tuple(flags), dict(minutes_family), dict(minutes_intervenant))
 
 
-def _sessions_of_convention(facts: BillingFacts, first: date, last: date, flags: list[Flag]) -> list[SessionFact]:
-    """Held sessions that belong to the convention; the others of the month are flagged for correction."""
+def _sessions_of_convention(facts: BillingFacts, first: date, last: date,
+                            flags: list[Flag]) -> tuple[list[SessionFact], set[str]]:
+    """Held sessions of the month's weeks that belong to the convention (the others of the month are flagged
+    for correction), and the families that already had one before those weeks (the référent rule)."""
     terms = facts.terms
     by_family: dict[str, list] = defaultdict(list)
     for o in facts.orientations:
         by_family[o.family_id].append(o)
     window_start, window_end = first - timedelta(days=first.weekday()), last + timedelta(days=6 - last.weekday())
-    belonging = []
+    belonging, seen_before = [], set(facts.families_with_earlier_session)
     for s in facts.sessions:
-        if s.status != "held" or not window_start <= s.date <= window_end:
+        if s.status != "held" or s.date > window_end:
             continue  # cancelled and absent sessions are never billed
         orientations = by_family.get(s.family_id, ())
         in_force = any(o.convention_id == facts.convention_id and
                        orientation_in_force(o.status, o.decided_on, o.end, s.date) for o in orientations)
+        if s.date < window_start:
+            if in_force and terms.covers(s.date):
+                seen_before.add(s.family_id)
+            continue
         if in_force and terms.covers(s.date):
             belonging.append(s)
             continue
@@ -138,13 +144,13 @@ def _sessions_of_convention(facts: BillingFacts, first: date, last: date, flags:
         flags.append(Flag(kind, s.date, session_key=s.key, family_id=s.family_id, intervenant_id=s.intervenant_id,
                           approved=s.approved_exception))
     belonging.sort(key=lambda s: s.order)
-    return belonging
+    return belonging, seen_before
 
 
-def _home_interventions(facts, sessions, first, last, units, flags, holiday) -> list[SessionFact]:
+def _home_interventions(facts, sessions, seen_before, first, last, units, flags, holiday) -> list[SessionFact]:
     """One billed session per family and ISO week, outside school holidays, unless a coordinator approved it."""
     seen_week: set[tuple[str, int]] = set()
-    seen_family: set[str] = set(facts.families_with_earlier_session)
+    seen_family: set[str] = set(seen_before)
     billed = []
     for s in sessions:  # in (date, start time, key) order
         week = (s.family_id, iso_week(s.date))

@@ -90,3 +90,17 @@ def test_stored_statement_holds_family_codes_but_no_names(worked, uow):
         payload = u.session.scalars(select(StoredStatement.payload)).one()
     assert '"F2"' in payload and "Famille F2" not in payload
     assert get_statement(worked(), "AP", "2025-01").families[0].name == "Famille F2"  # looked up when read
+
+
+def test_issuing_earlier_months_does_not_change_the_flags_of_a_later_draft(worked):
+    from tests.billing.builders import session
+    data = {"format": "parcours-dataset/1", "sessions": []}
+    session(data, "F1-march", "F1", "A1", "2025-03-11")  # not F1's first session: no référent needed
+    from services.dataset import import_dataset
+    import_dataset(worked(), data)
+    before = get_statement(worked(), "AP", "2025-03")
+    issue_statement(worked(), "AP", "2025-01")
+    issue_statement(worked(), "AP", "2025-02")
+    after = get_statement(worked(), "AP", "2025-03")
+    assert after.flags == before.flags
+    assert not any(f.kind == "referent_absent_first_session" for f in after.flags)
