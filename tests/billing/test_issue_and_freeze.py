@@ -95,7 +95,7 @@ def test_stored_statement_holds_family_codes_but_no_names(worked, uow):
 def test_issuing_earlier_months_does_not_change_the_flags_of_a_later_draft(worked):
     from tests.billing.builders import session
     data = {"format": "parcours-dataset/1", "sessions": []}
-    session(data, "F1-march", "F1", "A1", "2025-03-11")  # not F1's first session: no référent needed
+XX
     from services.dataset import import_dataset
     import_dataset(worked(), data)
     before = get_statement(worked(), "AP", "2025-03")
