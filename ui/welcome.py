@@ -33,7 +33,7 @@ class WelcomeWindow(QWidget):
             "administratrice.", self))
         layout.addWidget(note_label(
             "Pour travailler sur vos vraies données, importez plutôt votre fichier avec la commande "
-            "« parcours import » (voir le guide d'installation).", self))
+            "«\u00a0parcours import\u00a0» (voir le guide d'installation).", self))
         if db_label:
             layout.addWidget(note_label(f"Base de données : {db_label}", self))
         layout.addStretch()
