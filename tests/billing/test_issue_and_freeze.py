@@ -95,7 +95,7 @@ def test_stored_statement_holds_family_codes_but_no_names(worked, uow):
 def test_issuing_earlier_months_does_not_change_the_flags_of_a_later_draft(worked):
     from tests.billing.builders import session
     data = {"format": "parcours-dataset/1", "sessions": []}
-XX
+    session(data, "F3-march", "F3", "A1", "2025-03-11")  # F3 began on 5 February: no référent needed now
     from services.dataset import import_dataset
     import_dataset(worked(), data)
     before = get_statement(worked(), "AP", "2025-03")
