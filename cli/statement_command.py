@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from services.billing import get_statement, issue_statement, issued_pdf, to_public_json
+from services.billing.labels import KIND_LABELS
 from services.billing.statement import Statement
 from services.errors import DomainError
 from services.formatting import format_money, month_in_words
@@ -51,8 +52,10 @@ def _summary(statement: Statement) -> str:
     status = f"émis, n° {statement.number}" if statement.status == "issued" else "projet"
     lines = [f"État mensuel {statement.convention} — {month_in_words(statement.month)} ({status})"]
     for line in statement.lines:
-        label = line.kind if line.month == statement.month else f"{line.kind} (régularisation {line.month})"
-        lines.append(f"  {label:<45} {line.qualification:<5} {line.quantity:>5} × {format_money(line.unit_price):>12}"
+        label = KIND_LABELS.get(line.kind, line.kind)
+        if line.month != statement.month:
+            label += f" (régul. {month_in_words(line.month)})"
+        lines.append(f"  {label:<55} {line.qualification:<5} {line.quantity:>5} × {format_money(line.unit_price):>12}"
                      f" = {format_money(line.amount):>14}")
     lines.append(f"  Total TTC : {format_money(statement.total)}")
     cap = format_money(statement.budget_cap) if statement.budget_cap is not None else "sans plafond"

@@ -12,7 +12,8 @@ from decimal import Decimal
 import pypdf  # test extra only: reads the text back
 import pytest
 
-from services.billing.pdf import FLAG_REASONS, KIND_LABELS, render_statement_pdf
+from services.billing.labels import FLAG_REASONS, KIND_LABELS
+from services.billing.pdf import render_statement_pdf
 from services.billing.statement import (FamilyDetail, IntervenantDetail, Statement, StatementFlag, StatementLine,
                                         from_payload, to_payload)
 

@@ -25,26 +25,9 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (CondPageBreak, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
                                 TableStyle)
 
+from services.billing.labels import FLAG_REASONS, KIND_LABELS
 from services.billing.statement import Statement, StatementFlag, StatementLine
 from services.formatting import format_date, format_hours, format_money, month_in_words
-
-KIND_LABELS = {
-    "home_intervention": "Intervention à domicile",
-    "weekly_preparation": "Temps de préparation hebdomadaire",
-    "launch_meeting": "Réunion de lancement",
-    "period_end_meeting": "Réunion de fin de période",
-}
-
-FLAG_REASONS = {
-    "no_orientation": "Pas d'orientation validée en vigueur",
-    "outside_convention": "Hors période de la convention",
-    "extra_session_in_week": "Séance supplémentaire dans la semaine",
-    "school_holiday": "Pendant les vacances scolaires",
-    "referent_absent_first_session": "Première séance sans le référent de parcours (avertissement)",
-    "not_a_period_end_month": "Réunion de fin de période hors mois prévu",
-    "duplicate_period_end_meeting": "Réunion de fin de période en double",
-    "missing_tariff": "Tarif absent de la convention",
-}
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 18 * mm, 14 * mm, 17 * mm

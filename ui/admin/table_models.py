@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QFont
 
+from services.billing.labels import FLAG_REASONS, KIND_LABELS
 from services.billing.statement import Statement, StatementFlag, StatementLine
 from services.conventions_admin import ConventionSummary
 from services.formatting import format_date, format_money, month_in_words
@@ -42,15 +43,11 @@ def local_datetime(iso: str | None) -> datetime | None:
 
 
 def kind_label(kind: str) -> str:
-    """'home_intervention' -> 'Intervention à domicile', the PDF's words (imported lazily: reportlab is heavy)."""
-    from services.billing.pdf import KIND_LABELS
-
+    """'home_intervention' -> 'Intervention à domicile', the PDF's words."""
     return KIND_LABELS.get(kind, kind)
 
 
 def flag_reason(kind: str) -> str:
-    from services.billing.pdf import FLAG_REASONS
-
     return FLAG_REASONS.get(kind, kind)
 
 
