@@ -151,6 +151,36 @@ def disable_user(uow: UnitOfWork, key: str, *, actor_key: str | None = None) -> 
         return _info(user)
 
 
+def list_accounts(uow: UnitOfWork) -> tuple[UserInfo, ...]:
+    """Every account, the active ones first, by name: what the accounts dialog and the login screen show."""
+    with uow:
+        users = uow.session.scalars(select(User).order_by(User.active.desc(), User.name, User.key))
+        return tuple(_info(u) for u in users)
+
+
+def _someone_can_log_in(session) -> bool:
+    return session.scalar(select(User.id).where(User.active.is_(True), User.password_hash.is_not(None))
+                          .limit(1)) is not None
+
+
+def needs_first_administrator(uow: UnitOfWork) -> bool:
+    """True while no active account has a password: nobody can log in, so the window asks for a first
+    administrator (an empty store, an imported dataset, the demo programme)."""
+    with uow:
+        return not _someone_can_log_in(uow.session)
+
+
+def create_first_administrator(uow: UnitOfWork, key: str, password: str, *, name: str | None = None) -> UserInfo:
+    """The administrator account of a store where nobody can log in yet; refused as soon as someone can (from
+    then on, accounts are created by an administrator). The check and the creation are two transactions: two
+    people creating the first account at the same second on the same file would both get one."""
+    with uow:
+        if _someone_can_log_in(uow.session):
+            raise PermissionDenied("Un compte avec mot de passe existe déjà : connectez-vous, puis créez les "
+                                   "autres comptes depuis Administration › Utilisateurs.")
+    return add_user(uow, key, "administrator", password, name=name)
+
+
 def authenticate(uow: UnitOfWork, key: str, password: str, *,
                  clock: Callable[[], datetime] = utcnow) -> CurrentUser:
     """The user behind `key` if `password` is theirs and the account may log in; raises AuthenticationFailed.
