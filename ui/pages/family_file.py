@@ -17,7 +17,7 @@ from ui.background import run_in_background
 from ui.form_dialog import Field, FormDialog
 from ui.table_model import (CENTER, Column, RowsModel, count_column, date_column, hours_column, row_of,
                             sorting_proxy, text_column)
-from ui.widgets import fit_columns, note_label, table_view, title_label
+from ui.widgets import WARNING_STYLE, fit_columns, note_label, table_view, title_label
 
 
 def _exception_label(s) -> str:
@@ -128,6 +128,12 @@ class FamilyFileView(QWidget):
         self.summary = QLabel(self)
         self.summary.setStyleSheet("background: #eef4ff; border-radius: 4px; padding: 6px 10px;")
         layout.addWidget(self.summary)
+        self.consent_warning = QLabel(self)  # services.consent: a family without recorded consent
+        self.consent_warning.setObjectName("consentWarning")
+        self.consent_warning.setWordWrap(True)
+        self.consent_warning.setStyleSheet(WARNING_STYLE + " padding: 6px 10px;")
+        self.consent_warning.setVisible(False)
+        layout.addWidget(self.consent_warning)
 
         self.tabs = QTabWidget(self)
         layout.addWidget(self.tabs, 1)
@@ -243,6 +249,11 @@ class FamilyFileView(QWidget):
         h["consent"].setText(f"Donné le {format_date(f.consent_date)}" + (f" ({f.consent_scope})" if f.consent_scope
                                                                           else "") if f.consent_date else "Non recueilli")
         h["notes"].setText(f.notes or "—")
+        missing = not f.consent_date or not (f.consent_scope or "").strip()  # as consent.families_without_consent
+        self.consent_warning.setText("⚠ Consentement parental non recueilli : la date et l'objet de l'accord de la "
+                                     "famille ne sont pas enregistrés. Recueillez-le avant de poursuivre le "
+                                     "parcours." if missing else "")
+        self.consent_warning.setVisible(missing)
         self.guardians.set_rows(f.guardians)
         self.children.set_rows(f.children)
         self.orientations.set_rows(f.orientations)
