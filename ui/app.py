@@ -1,14 +1,27 @@
-"""Start of the window: empty store -> welcome (demo in one click) -> who are you -> main window."""
+"""Start of the window: empty store -> welcome (demo in one click) -> first administrator -> main window;
+otherwise the login dialog. The AppController is the one place where the current user is set (`set_user`).
+
+While a main window is open, the controller also keeps its inactivity lock (ui.lock) and the automatic backups
+(ui.autobackup: every 30 minutes when the data changed, and when a window closes).
+"""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
 
-from PySide6.QtCore import QObject
+import shiboken6
+from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QApplication
 
+from services.backup import sqlite_file
 from services.directory import CurrentUser, store_is_empty
+from services.users import needs_first_administrator
+from ui.autobackup import BACKUP_EVERY_MS, CLOSE_WAIT_MS, AutoBackup
 from ui.errors import install_excepthook
-from ui.identity import IdentityDialog
+from ui.lock import ScreenLock, lock_delay_ms as delay_from_settings
+from ui.login import FirstAdministratorDialog, LoginDialog
 from ui.main_window import MainWindow
 from ui.welcome import WelcomeWindow
 
@@ -21,44 +34,114 @@ QPushButton { padding: 5px 12px; }
 QTabBar::tab { padding: 6px 14px; }
 """
 
+DEMO_ACCOUNTS = ("Les comptes fictifs du programme (référent·es, coordination, administration) n'ont pas de mot "
+                 "de passe : créez d'abord votre compte d'administration ; vous pourrez ensuite leur en donner un "
+                 "depuis Administration › Utilisateurs.")
+
 
 class AppController(QObject):
-    """Holds the top-level window of the moment; the one place where the current user is set."""
+    """Holds the top-level window of the moment; the one place where the current user is set.
 
-    def __init__(self, uow_factory, db_label: str = ""):
+    `settings`, `lock_delay_ms`, `backup_interval_ms`, `backups_dir` and `today` are there for tests; by default
+    the lock delay comes from the settings (ui.lock), backups go to the user's data folder."""
+
+    def __init__(self, uow_factory, db_label: str = "", *, settings: QSettings | None = None,
+                 lock_delay_ms: int | None = None, backup_interval_ms: int = BACKUP_EVERY_MS,
+                 backups_dir: Path | None = None, today: Callable[[], date] = date.today):
         super().__init__()
         self._uow = uow_factory
         self._db_label = db_label
+        self._settings = settings
+        self._today = today
         self.window = None
-        self.identity: IdentityDialog | None = None
         self.user: CurrentUser | None = None
+        self.screen_lock: ScreenLock | None = None
+        self.lock_delay_ms = (lock_delay_ms if lock_delay_ms is not None
+                              else delay_from_settings(settings if settings is not None else QSettings()))
+        database = sqlite_file(db_label) if db_label else None
+        self.autobackup: AutoBackup | None = None
+        if database is not None and database.is_file():
+            self.autobackup = AutoBackup(database, backups_dir=backups_dir, interval_ms=backup_interval_ms,
+                                         parent=self)
+            self.autobackup.failed.connect(self._backup_failed)
+            self.autobackup.backed_up.connect(self._backup_done)
+        self._backup_message = ""
 
+    # -- getting in ---------------------------------------------------------------------------------------------
     def start(self) -> None:
         if store_is_empty(self._uow()):
             welcome = WelcomeWindow(self._uow, self._db_label)
             welcome.demo_loaded.connect(self._demo_loaded)
+            welcome.start_requested.connect(lambda: self.ask_first_administrator())
             self._replace(welcome)
+        elif needs_first_administrator(self._uow()):
+            self.ask_first_administrator()
         else:
-            self.ask_identity()
+            self.ask_login()
 
     def _demo_loaded(self, summary: str) -> None:
-        self.ask_identity(summary)
+        self.ask_first_administrator(f"{summary}\n\n{DEMO_ACCOUNTS}")
 
-    def ask_identity(self, message: str = "") -> None:
-        self.identity = IdentityDialog(self._uow, None, self._db_label)
-        if message:
-            self.identity.setToolTip(message)
-        self.identity.identity_chosen.connect(self.set_user)
-        self._replace(self.identity)
+    def ask_first_administrator(self, message: str = "") -> FirstAdministratorDialog:
+        dialog = FirstAdministratorDialog(self._uow, None, self._db_label, message)
+        dialog.logged_in.connect(self.set_user)
+        self._replace(dialog)
+        return dialog
 
-    def set_user(self, user: CurrentUser) -> None:
+    def ask_login(self, message: str = "") -> LoginDialog:
+        self.user = None
+        dialog = LoginDialog(self._uow, None, self._db_label, message)
+        dialog.logged_in.connect(self.set_user)
+        self._replace(dialog)
+        return dialog
+
+    def set_user(self, user: CurrentUser) -> MainWindow:
+        """The one place where the current user (and so the role) is set: the window is built for them."""
         self.user = user
-        window = MainWindow(self._uow, user, db_label=self._db_label)
-        window.switch_user_requested.connect(self.ask_identity)
+        window = MainWindow(self._uow, user, db_label=self._db_label, settings=self._settings, today=self._today)
+        window.switch_user_requested.connect(self.ask_login)
+        window.closed.connect(self._window_closed)
+        self.screen_lock = ScreenLock(window, self._uow, user, self.lock_delay_ms)
+        self.screen_lock.switch_user_requested.connect(self.ask_login)
+        window.lock_requested.connect(self.screen_lock.lock)
         self._replace(window)
+        return window
+
+    # -- while working ------------------------------------------------------------------------------------------
+    def _window_closed(self) -> None:
+        if self.autobackup is not None:
+            self.autobackup.backup_if_changed()
+
+    def _working_window(self) -> MainWindow | None:
+        """The main window if it is open and not locked (its status bar is where backups report)."""
+        window = self.window
+        if isinstance(window, MainWindow) and shiboken6.isValid(window) and window.isVisible() and not window.covered:
+            return window
+        return None
+
+    def _backup_failed(self, message: str) -> None:
+        window = self._working_window()
+        if window is not None:  # else it is in the log only: the window is closed or locked
+            self._backup_message = message
+            window.statusBar().showMessage(message, 60_000)
+
+    def _backup_done(self, _report) -> None:
+        window = self._working_window()
+        if window is not None and self._backup_message and window.statusBar().currentMessage() == self._backup_message:
+            window.statusBar().clearMessage()  # the failure it announced is behind us
+        self._backup_message = ""
+
+    def shutdown(self, timeout_ms: int = CLOSE_WAIT_MS) -> None:
+        """After the last window closed: let a running backup finish, for a bounded time."""
+        if self.autobackup is not None:
+            self.autobackup.stop()
+            self.autobackup.wait(timeout_ms)
 
     def _replace(self, widget) -> None:
         previous, self.window = self.window, widget
+        if isinstance(previous, MainWindow) and self.screen_lock is not None:
+            self.screen_lock.stop()
+            self.screen_lock = None
         widget.show()
         if previous is not None and previous is not widget:
             previous.close()
@@ -77,4 +160,5 @@ def run_app(uow_factory, db_label: str = "") -> int:
     try:
         return app.exec()
     finally:
+        controller.shutdown()
         restore()

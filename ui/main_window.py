@@ -1,5 +1,7 @@
 """The main window: a navigation list with the pages the user's role may use, Ctrl+N for a new session from
-anywhere, and the window's size and last page remembered between runs (QSettings).
+anywhere, and the window's size and last page remembered between runs (QSettings). Ctrl+L locks it (ui.lock):
+cover() puts the lock screen in place of the pages, uncover() brings them back untouched. The administration
+has an Administration › Utilisateurs menu (ui.users_dialog).
 
 Page constructor convention (every page, including ui/admin): `Page(uow_factory, current_user, parent=None)`;
 ours also take `today=` (a zero-argument callable) and offer `refresh()`, called each time the page is shown.
@@ -12,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+import shiboken6
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
-                               QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
+                               QMessageBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from services.directory import CurrentUser
 from services.formatting import format_date
@@ -43,6 +46,7 @@ PAGES = (
              ("referent", "coordinator", "administrator")),
     PageSpec("activity", "Activité du mois", "ui.pages.activity_page:ActivityPage",
              ("referent", "coordinator", "administrator")),
+    PageSpec("audit", "Journal d'audit", "ui.pages.audit_page:AuditPage", ("coordinator",)),
     PageSpec("statements", "États mensuels", "ui.admin.statements_page:StatementsPage", ("administrator",), False),
     PageSpec("conventions", "Conventions", "ui.admin.conventions_page:ConventionsPage", ("administrator",), False),
 )
@@ -63,6 +67,8 @@ def placeholder(text: str, parent: QWidget | None = None) -> QWidget:
 
 class MainWindow(QMainWindow):
     switch_user_requested = Signal()
+    lock_requested = Signal()
+    closed = Signal()
     page_shown = Signal(str)  # page key
     session_saved = Signal(object)
 
@@ -77,6 +83,8 @@ class MainWindow(QMainWindow):
         self.specs = pages_for(current_user)
         self.pages: dict[str, QWidget] = {}
         self.session_form: SessionForm | None = None
+        self.users_dialog = None
+        self._covered: dict | None = None  # what cover() took out of the window, for uncover()
         self.setWindowTitle(f"Parcours — {current_user.name} ({current_user.role_label})")
         self.setObjectName("mainWindow")
 
@@ -116,6 +124,10 @@ class MainWindow(QMainWindow):
         self.new_session_action.setEnabled(self.user.role in ("referent", "coordinator"))
         menu.addAction(self.new_session_action)
         self.addAction(self.new_session_action)
+        lock = QAction("&Verrouiller", self)
+        lock.setShortcut(QKeySequence("Ctrl+L"))
+        lock.triggered.connect(self.lock_requested)
+        menu.addAction(lock)
         switch = QAction("&Changer d'utilisateur…", self)
         switch.triggered.connect(self.switch_user_requested)
         menu.addAction(switch)
@@ -124,6 +136,11 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         menu.addAction(quit_action)
+        if self.user.is_administrator:
+            admin_menu = self.menuBar().addMenu("A&dministration")
+            users = QAction("&Utilisateurs…", self)
+            users.triggered.connect(self.open_users_dialog)
+            admin_menu.addAction(users)
         help_menu = self.menuBar().addMenu("&Aide")
         about = QAction("À &propos de Parcours", self)
         about.triggered.connect(lambda: QMessageBox.about(
@@ -209,6 +226,54 @@ class MainWindow(QMainWindow):
             current.refresh()
         self.session_saved.emit(row)
 
+    def open_users_dialog(self):
+        from ui.users_dialog import UsersDialog  # administrators only: loaded when asked for
+
+        self.users_dialog = UsersDialog(self._uow, self.user, self)
+        self.users_dialog.open()
+        return self.users_dialog
+
+    # -- lock -------------------------------------------------------------------------------------------------
+    @property
+    def covered(self) -> bool:
+        return self._covered is not None
+
+    def cover(self, screen: QWidget) -> None:
+        """Show `screen` instead of the pages; hide the menus, the status bar and its messages, and every action
+        (Ctrl+N…). The pages are taken out whole, not closed: uncover() brings them back as they were."""
+        if self._covered is not None:
+            return
+        focus = QApplication.focusWidget()
+        self._covered = {
+            "title": self.windowTitle(),
+            "focus": focus if focus is not None and self.isAncestorOf(focus) else None,
+            "actions": {action: action.isEnabled() for action in self.findChildren(QAction)},
+            "content": self.takeCentralWidget(),  # no parent any more: hidden, out of the window's tree
+        }
+        for action in self._covered["actions"]:
+            action.setEnabled(False)
+        self.menuBar().setVisible(False)
+        self.statusBar().clearMessage()
+        self.statusBar().setVisible(False)
+        self.setCentralWidget(screen)
+        self.setWindowTitle("Parcours — verrouillé")
+
+    def uncover(self) -> None:
+        if self._covered is None:
+            return
+        covered, self._covered = self._covered, None
+        screen = self.takeCentralWidget()
+        if screen is not None:
+            screen.deleteLater()
+        self.setCentralWidget(covered["content"])
+        for action, enabled in covered["actions"].items():
+            action.setEnabled(enabled)
+        self.menuBar().setVisible(True)
+        self.statusBar().setVisible(True)
+        self.setWindowTitle(covered["title"])
+        if covered["focus"] is not None and shiboken6.isValid(covered["focus"]):
+            covered["focus"].setFocus()
+
     # -- settings -----------------------------------------------------------------------------------------------
     def _restore(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -223,3 +288,4 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.sync()
         super().closeEvent(event)
+        self.closed.emit()

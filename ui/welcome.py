@@ -1,4 +1,5 @@
-"""The first start, on an empty store: offer to load the demonstration programme in one click."""
+"""The first start, on an empty store: load the demonstration programme in one click, or start with the
+administrator account (either way, the first administrator is created next)."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
@@ -16,6 +17,7 @@ def _load_demo(uow_factory) -> str:
 
 class WelcomeWindow(QWidget):
     demo_loaded = Signal(str)  # the summary
+    start_requested = Signal()  # no demo: go on to the first administrator account
 
     def __init__(self, uow_factory, db_label: str = "", parent: QWidget | None = None):
         super().__init__(parent)
@@ -29,8 +31,8 @@ class WelcomeWindow(QWidget):
         layout.addWidget(note_label(
             "Cette base de données est vide. Pour découvrir l'application, chargez le programme de démonstration : "
             "une trentaine de familles fictives, leurs parcours, les séances d'EPS, les orientations et une année "
-            "de séances à domicile. Vous pourrez ensuite vous présenter comme référent·e, coordinatrice ou "
-            "administratrice.", self))
+            "de séances à domicile. Vous créerez ensuite votre compte d'administration, protégé par un mot de passe.",
+            self))
         layout.addWidget(note_label(
             "Pour travailler sur vos vraies données, importez plutôt votre fichier avec la commande "
             "«\u00a0parcours import\u00a0» (voir le guide d'installation).", self))
@@ -41,10 +43,13 @@ class WelcomeWindow(QWidget):
         row.addStretch()
         self.quit_button = QPushButton("Quitter", self)
         self.quit_button.clicked.connect(self.close)
+        self.start_button = QPushButton("Commencer sans la démonstration", self)
+        self.start_button.clicked.connect(self.start_requested)
         self.demo_button = QPushButton("Charger le programme de démonstration", self)
         self.demo_button.setDefault(True)
         self.demo_button.clicked.connect(self.load_demo)
         row.addWidget(self.quit_button)
+        row.addWidget(self.start_button)
         row.addWidget(self.demo_button)
         layout.addLayout(row)
         self.demo_button.setFocus()

@@ -1,8 +1,9 @@
 """The shell: pages by role, remembered size and page, the welcome that loads the demo in one click."""
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QLabel
 
 from ui.app import AppController
-from ui.identity import IdentityDialog
+from ui.login import FirstAdministratorDialog
 from ui.main_window import MainWindow
 from ui.welcome import WelcomeWindow
 
@@ -46,17 +47,16 @@ def test_window_remembers_size_and_last_page(qtbot, programme, tmp_path, today):
     assert second.height() == 500  # not the default 760
 
 
-def test_empty_store_offers_the_demo_then_asks_who_you_are(qtbot, uow):
-    controller = AppController(uow, "test.sqlite")
+def test_empty_store_offers_the_demo_then_asks_for_the_first_administrator(qtbot, uow, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    controller = AppController(uow, "test.sqlite", settings=settings)
     controller.start()
     welcome = controller.window
     assert isinstance(welcome, WelcomeWindow)
     qtbot.addWidget(welcome)
     with qtbot.waitSignal(welcome.demo_loaded, timeout=20000):
         welcome.demo_button.click()
-    identity = controller.window
-    assert isinstance(identity, IdentityDialog) and identity.users.count() == 5
-    identity.choose_key("coord-rousseau")
-    identity.choose()
-    assert isinstance(controller.window, MainWindow) and controller.user.role == "coordinator"
-    qtbot.addWidget(controller.window)
+    first = controller.window
+    assert isinstance(first, FirstAdministratorDialog) and controller.user is None
+    qtbot.addWidget(first)
+    assert any("n'ont pas de mot de passe" in label.text() for label in first.findChildren(QLabel))

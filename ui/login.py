@@ -1,0 +1,235 @@
+"""Getting in: the login dialog, and the first administrator of a store where nobody can log in yet.
+
+Both emit `logged_in(CurrentUser)` once services.users.authenticate accepted the password; the AppController,
+the one place where the current user is set, takes it from there. The password is checked off the GUI thread
+(argon2 takes a moment, and the growing delay after failures is the service's business); every refusal is the
+service's French message, written under the form, and the dialog stays open.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from services.directory import CurrentUser
+from services.errors import DomainError, ValidationError
+from services.users import authenticate, check_password_policy, create_first_administrator, list_accounts
+from ui.background import run_in_background
+from ui.widgets import ERROR_STYLE, message_label, note_label, show_messages, title_label
+
+ACCOUNTS_HELP = ("un administrateur doit d'abord leur en donner un (menu Administration › Utilisateurs, "
+                 "ou « parcours user passwd IDENTIFIANT »).")
+LISTED_AT_MOST = 6
+
+
+def password_field(parent: QWidget, placeholder: str = "") -> QLineEdit:
+    field = QLineEdit(parent)
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setPlaceholderText(placeholder)
+    return field
+
+
+def field_column(widget: QWidget, message: QLabel) -> QVBoxLayout:
+    column = QVBoxLayout()
+    column.setSpacing(2)
+    column.addWidget(widget)
+    column.addWidget(message)
+    return column
+
+
+def accounts_without_password_note(uow_factory) -> str:
+    """'Comptes sans mot de passe : …' for the active accounts nobody can use yet (the demo's, an import's)."""
+    waiting = [a for a in list_accounts(uow_factory()) if a.active and not a.has_password]
+    if not waiting:
+        return ""
+    names = ", ".join(f"{a.name} ({a.key})" for a in waiting[:LISTED_AT_MOST])
+    more = len(waiting) - LISTED_AT_MOST
+    if more > 0:
+        names += f" et {more} autre{'s' if more > 1 else ''}"
+    return f"Comptes sans mot de passe : {names} — {ACCOUNTS_HELP}"
+
+
+class LoginDialog(QDialog):
+    logged_in = Signal(object)  # CurrentUser
+
+    def __init__(self, uow_factory, parent: QWidget | None = None, db_label: str = "", message: str = ""):
+        super().__init__(parent)
+        self._uow = uow_factory
+        self.setWindowTitle("Parcours — connexion")
+        self.setObjectName("loginDialog")
+        self.setMinimumWidth(460)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 16)
+        layout.addWidget(title_label("Connexion à Parcours", self, size=18))
+        if message:
+            layout.addWidget(note_label(message, self))
+        form = QFormLayout()
+        self.key = QLineEdit(self)
+        self.key.setObjectName("key")
+        self.key.setPlaceholderText("votre identifiant, ex. c.martin")
+        self.password = password_field(self)
+        self.password.setObjectName("password")
+        form.addRow("Identifiant", self.key)
+        form.addRow("Mot de passe", self.password)
+        layout.addLayout(form)
+        self.message = message_label(self)
+        self.message.setObjectName("loginMessage")
+        layout.addWidget(self.message)
+        self.accounts_note = note_label(accounts_without_password_note(uow_factory), self)
+        self.accounts_note.setObjectName("accountsNote")
+        self.accounts_note.setVisible(bool(self.accounts_note.text()))
+        layout.addWidget(self.accounts_note)
+        if db_label:
+            layout.addWidget(note_label(f"Base de données : {db_label}", self))
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.login_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.login_button.setText("Se connecter")
+        self.login_button.setDefault(True)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quitter")
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self.key.setFocus()
+
+    def submit(self) -> None:
+        key, password = self.key.text().strip(), self.password.text()
+        if not key:
+            self._refused("Indiquez votre identifiant.", self.key)
+            return
+        self.message.setVisible(False)
+        self.buttons.setEnabled(False)
+        uow = self._uow
+        run_in_background(self, lambda: authenticate(uow(), key, password), self._accepted, self._failed)
+
+    def _accepted(self, user: CurrentUser) -> None:
+        self.password.clear()
+        self.logged_in.emit(user)  # before closing: the next window is up when this one goes
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.buttons.setEnabled(True)
+        self.password.clear()
+        text = exc.message if isinstance(exc, DomainError) else (
+            "La connexion n'a pas pu être vérifiée (le détail est dans le journal). Réessayez.")
+        self._refused(text, self.password if self.key.text().strip() else self.key)
+
+    def _refused(self, text: str, focus: QWidget) -> None:
+        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.setText(text)
+        self.message.setVisible(True)
+        focus.setFocus()
+
+
+class FirstAdministratorDialog(QDialog):
+    """Nobody can log in yet: create the administrator account, then enter with it."""
+
+    logged_in = Signal(object)  # CurrentUser
+
+    def __init__(self, uow_factory, parent: QWidget | None = None, db_label: str = "", message: str = ""):
+        super().__init__(parent)
+        self._uow = uow_factory
+        self.setWindowTitle("Parcours — premier compte")
+        self.setObjectName("firstAdministratorDialog")
+        self.setMinimumWidth(540)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 20, 24, 16)
+        layout.addWidget(title_label("Créer le compte d'administration", self, size=18))
+        if message:
+            layout.addWidget(note_label(message, self))
+        layout.addWidget(note_label(
+            "Ce compte gère les autres comptes (référent·es, coordination) et leurs mots de passe. Choisissez un "
+            "mot de passe d'au moins 12 caractères, par exemple quatre mots sans rapport entre eux.", self))
+        self.inputs: dict[str, QLineEdit] = {}
+        self.messages: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for name, label, placeholder, secret in (
+                ("name", "Nom affiché", "ex. Agnès Fabre", False),
+                ("key", "Identifiant", "ex. a.fabre (lettres sans accent, chiffres, . - _ @)", False),
+                ("password", "Mot de passe", "12 caractères au moins", True),
+                ("confirm", "Confirmation", "le même mot de passe", True)):
+            edit = password_field(self, placeholder) if secret else QLineEdit(self)
+            if not secret:
+                edit.setPlaceholderText(placeholder)
+            edit.setObjectName(name)
+            self.inputs[name] = edit
+            self.messages[name] = message_label(self)
+            self.messages[name].setObjectName(f"{name}_message")
+            form.addRow(label, field_column(edit, self.messages[name]))
+            edit.textEdited.connect(self._check)
+        layout.addLayout(form)
+        self.general_message = message_label(self)
+        layout.addWidget(self.general_message)
+        if db_label:
+            layout.addWidget(note_label(f"Base de données : {db_label}", self))
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.create_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.create_button.setText("Créer le compte et entrer")
+        self.create_button.setDefault(True)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quitter")
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+        self._touched: set[str] = set()
+        self.inputs["name"].setFocus()
+
+    def problems(self) -> dict[str, str]:
+        """What is wrong with the form as typed, by field, in French (the service checks the rest)."""
+        v = {name: edit.text() for name, edit in self.inputs.items()}
+        found = {}
+        if not v["name"].strip():
+            found["name"] = "Indiquez le nom à afficher (prénom et nom)."
+        if not v["key"].strip():
+            found["key"] = "Choisissez un identifiant de connexion."
+        try:
+            check_password_policy(v["password"], v["key"].strip() or None)
+        except ValidationError as exc:
+            found["password"] = exc.message
+        if v["confirm"] != v["password"]:
+            found["confirm"] = "Les deux mots de passe diffèrent."
+        return found
+
+    def _check(self) -> None:
+        """Inline: a field's message appears once it has been typed in (or on « Créer »)."""
+        sender = self.sender()
+        if isinstance(sender, QLineEdit):
+            self._touched.add(sender.objectName())
+        problems = self.problems()
+        for name, label in self.messages.items():
+            shown = problems.get(name) if name in self._touched else None
+            show_messages(label, [shown] if shown else [], [])
+
+    def submit(self) -> None:
+        self._touched = set(self.inputs)
+        self._check()
+        self.general_message.setVisible(False)
+        problems = self.problems()
+        if problems:
+            self.inputs[next(n for n in self.inputs if n in problems)].setFocus()
+            return
+        self.buttons.setEnabled(False)
+        uow = self._uow
+        key, name, password = (self.inputs["key"].text().strip(), self.inputs["name"].text().strip(),
+                               self.inputs["password"].text())
+
+        def create_and_log_in() -> CurrentUser:
+            create_first_administrator(uow(), key, password, name=name)
+            return authenticate(uow(), key, password)
+
+        run_in_background(self, create_and_log_in, self._accepted, self._failed)
+
+    def _accepted(self, user: CurrentUser) -> None:
+        for name in ("password", "confirm"):
+            self.inputs[name].clear()
+        self.logged_in.emit(user)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.buttons.setEnabled(True)
+        if not isinstance(exc, DomainError):
+            show_messages(self.general_message, ["Le compte n'a pas pu être créé (le détail est dans le journal). "
+                                                 "Réessayez."], [])
+            return
+        label = self.messages.get(exc.field or "", self.general_message)
+        show_messages(label, [exc.message], [])
+        if exc.field in self.inputs:
+            self.inputs[exc.field].setFocus()

@@ -1,0 +1,174 @@
+"""Coordination › Journal d'audit: who did what to which record, when — filtered by period, user, action and kind
+of record (services.audit.list_entries does the filtering), then sorted and searched in the list.
+
+The log holds record keys (a family's code, a login) and the NAMES of the fields that changed, never their values:
+nothing here shows a family's data.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from services.audit import AuditRecord, list_entries
+from services.directory import CurrentUser, list_users
+from services.formatting import format_date
+from ui.background import run_in_background
+from ui.table_model import Column, RowsModel, sorting_proxy, text_column
+from ui.widgets import date_edit, fit_columns, from_qdate, note_label, search_field, table_view, title_label
+
+LIMIT = 1000
+DEFAULT_DAYS = 30
+SYSTEM = "Système ou ligne de commande"
+
+ACTION_LABELS = {
+    "login": "Connexion",
+    "login_failed": "Connexion refusée (mot de passe)",
+    "login_refused": "Connexion refusée (compte désactivé)",
+    "create": "Création",
+    "change_password": "Mot de passe changé",
+    "disable": "Désactivation",
+    "record_consent": "Consentement enregistré",
+    "access_export": "Export du droit d'accès",
+    "anonymise": "Anonymisation",
+    "purge": "Purge du journal",
+}
+RECORD_TYPE_LABELS = {"user": "Compte utilisateur", "family": "Famille", "audit_log": "Journal d'audit"}
+
+
+def local_time(moment: datetime) -> datetime:
+    return moment.astimezone()  # stored in UTC, read in the computer's time zone
+
+
+def day_start(day: date) -> datetime:
+    """Local midnight of `day`, as an aware datetime (list_entries compares in UTC)."""
+    return datetime.combine(day, time.min).astimezone()
+
+
+class AuditModel(RowsModel):
+    AT, USER, ACTION, RECORD_TYPE, RECORD_KEY, FIELDS = range(6)
+
+    def __init__(self, parent=None):
+        self.user_names: dict[str, str] = {}
+        super().__init__((
+            Column("Date et heure",
+                   lambda e: f"{format_date(local_time(e.at).date())} {local_time(e.at):%H:%M:%S}",
+                   lambda e: e.at.isoformat()),
+            text_column("Utilisateur", self.user_label),
+            text_column("Action", lambda e: ACTION_LABELS.get(e.action, e.action)),
+            text_column("Objet", lambda e: RECORD_TYPE_LABELS.get(e.record_type, e.record_type)),
+            text_column("Référence", lambda e: e.record_key),
+            text_column("Champs modifiés", lambda e: ", ".join(e.changed_fields), tooltip=True),
+        ), parent)
+
+    def user_label(self, entry: AuditRecord) -> str:
+        if entry.actor_key is None:
+            return SYSTEM
+        name = self.user_names.get(entry.actor_key)
+        return f"{name} ({entry.actor_key})" if name else entry.actor_key
+
+
+class AuditPage(QWidget):
+    entries_loaded = Signal()
+
+    def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
+                 today: Callable[[], date] = date.today):
+        super().__init__(parent)
+        self._uow = uow_factory
+        self._user = current_user
+        self._today = today
+        self._generation = 0
+        self._users_loaded = False
+        layout = QVBoxLayout(self)
+        heading = QHBoxLayout()
+        heading.addWidget(title_label("Journal d'audit", self))
+        heading.addStretch()
+        self.count_label = QLabel(self)
+        heading.addWidget(self.count_label)
+        layout.addLayout(heading)
+        layout.addWidget(note_label(
+            "Qui a fait quoi, et quand : connexions, comptes, consentements, exports et anonymisations. Le journal "
+            "garde le nom des champs modifiés, jamais leur contenu.", self))
+
+        filters = QGridLayout()
+        first = today()
+        self.since = date_edit(first - timedelta(days=DEFAULT_DAYS), self)
+        self.until = date_edit(first, self)
+        self.user_filter = self._combo("Tous les utilisateurs")
+        self.action_filter = self._combo("Toutes les actions", ACTION_LABELS)
+        self.type_filter = self._combo("Tous les objets", RECORD_TYPE_LABELS)
+        period = QHBoxLayout()
+        period.addWidget(self.since)
+        period.addWidget(QLabel("au", self))
+        period.addWidget(self.until)
+        period.addStretch()
+        filters.addWidget(QLabel("Du", self), 0, 0)
+        filters.addLayout(period, 0, 1)
+        filters.addWidget(QLabel("Utilisateur", self), 0, 2)
+        filters.addWidget(self.user_filter, 0, 3)
+        filters.addWidget(QLabel("Action", self), 1, 0)
+        filters.addWidget(self.action_filter, 1, 1)
+        filters.addWidget(QLabel("Objet", self), 1, 2)
+        filters.addWidget(self.type_filter, 1, 3)
+        filters.setColumnStretch(1, 1)
+        filters.setColumnStretch(3, 1)
+        layout.addLayout(filters)
+
+        self.model = AuditModel(self)
+        self.proxy = sorting_proxy(self.model, self)
+        self.search = search_field(self.proxy, "Rechercher dans la liste (identifiant, code de famille, champ…)",
+                                   self)
+        layout.addWidget(self.search)
+        self.view = table_view(self.proxy, self, stretch=AuditModel.FIELDS)
+        self.view.sortByColumn(AuditModel.AT, Qt.SortOrder.DescendingOrder)  # newest first
+        layout.addWidget(self.view, 1)
+        for edit in (self.since, self.until):
+            edit.dateChanged.connect(self.refresh)
+        for combo in (self.user_filter, self.action_filter, self.type_filter):
+            combo.currentIndexChanged.connect(self.refresh)
+
+    def _combo(self, everything: str, labels: dict[str, str] | None = None) -> QComboBox:
+        combo = QComboBox(self)
+        combo.addItem(everything, None)
+        for value, label in (labels or {}).items():
+            combo.addItem(label, value)
+        combo.setMinimumWidth(220)
+        return combo
+
+    # -- loading ------------------------------------------------------------------------------------------------
+    def filters(self) -> dict:
+        since, until = from_qdate(self.since.date()), from_qdate(self.until.date())
+        return {"actor_key": self.user_filter.currentData(), "action": self.action_filter.currentData(),
+                "record_type": self.type_filter.currentData(),
+                "since": day_start(since) if since else None,
+                "until": day_start(until + timedelta(days=1)) if until else None}
+
+    def refresh(self) -> None:
+        self._generation += 1
+        generation, uow, filters, with_users = self._generation, self._uow, self.filters(), not self._users_loaded
+
+        def load():
+            users = list_users(uow(), active_only=False) if with_users else None
+            return generation, users, list_entries(uow(), limit=LIMIT, **filters)
+
+        run_in_background(self, load, self._loaded)
+
+    def _loaded(self, result) -> None:
+        generation, users, entries = result
+        if users is not None and not self._users_loaded:
+            self._users_loaded = True
+            self.model.user_names = {u.key: u.name for u in users}
+            self.user_filter.blockSignals(True)
+            for u in users:
+                self.user_filter.addItem(f"{u.name} ({u.key})", u.key)
+            self.user_filter.blockSignals(False)
+        if generation != self._generation:
+            return  # the filters changed meanwhile: a newer list is on its way
+        self.model.set_rows(entries)
+        fit_columns(self.view)
+        n = len(entries)
+        text = f"{n} entrée{'s' if n > 1 else ''}"
+        self.count_label.setText(f"les {LIMIT} plus récentes — affinez les filtres" if n >= LIMIT else text)
+        self.entries_loaded.emit()
