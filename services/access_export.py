@@ -28,6 +28,7 @@ from sqlalchemy.orm import selectinload
 from models import (AuditEntry, Child, EpsSituation, Family, HomeSession, Orientation, Parcours,
                     Statement as StoredStatement)
 from services import audit
+from services.billing.labels import FLAG_REASONS
 from services.billing.pdf import _drawable  # what Helvetica (WinAnsi) can draw; shared with the statement PDF
 from services.billing.statement import from_payload
 from services.formatting import format_date, format_hours, format_money, month_in_words
@@ -295,7 +296,8 @@ def render_family_pdf(data: dict) -> bytes:
             lines.append(f"{f['sessions_billed']} séance(s) et {f['preparations_billed']} temps de préparation "
                          f"facturés ; {format_hours(f['minutes_delivered'])} d'intervention ; "
                          f"{format_money(Decimal(f['amount']))}")
-        lines += [f"Signalement : {_text(flag['kind'])} le {_date(flag['date'])}" for flag in st["flags"]]
+        lines += [f"Signalé le {_date(flag['date'])} : {_text(FLAG_REASONS.get(flag['kind'], flag['kind']))}"
+                  f" ({'facturé' if flag['billed'] else 'non facturé'})" for flag in st["flags"]]
         story.append(KeepTogether([_p(line, "note") for line in lines]))
 
     story.append(_p("Journal des opérations sur ces données", "h2"))
