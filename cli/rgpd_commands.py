@@ -70,7 +70,7 @@ def run_retention(args, uow) -> int:
     print(f"  encore suivies ou actives depuis : {report.kept}")
     if report.to_review:
         print(f"  à vérifier (parcours clos sans date de fin, ou aucune date) : {len(report.to_review)}")
-    if report.anonymised_count and not report.dry_run and not report.storage_compacted:
+    if report.storage_compacted is False:
         print("Attention : la base n'a pas pu être compactée (fichier occupé). Des fragments des données effacées "
               "peuvent y subsister : relancez la commande quand Parcours est fermé.", file=sys.stderr)
     return EXIT_OK

@@ -123,7 +123,9 @@ def _statements(s, code: str) -> list[dict]:
     """What each issued statement says about the family: its detail line and the flags naming its code."""
     found = []
     rows = s.scalars(select(StoredStatement).options(selectinload(StoredStatement.convention))
-                     .where(StoredStatement.payload.contains(code, autoescape=True))  # cheap; exact match below
+                     # a cheap filter on the code as the payload's JSON writes it; the exact match is below
+                     .where(StoredStatement.payload.contains(json.dumps(code, ensure_ascii=False)[1:-1],
+                                                             autoescape=True))
                      .order_by(StoredStatement.month, StoredStatement.number))
     for row in rows:
         statement = from_payload(row.payload)

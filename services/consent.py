@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, literal, or_, select
 
 from models import Family, User
 from services import audit
@@ -40,8 +40,9 @@ def families_without_consent(uow: UnitOfWork, user: CurrentUser | None = None) -
     """Families whose consent date or scope is missing, by name; a référent sees only the families they follow."""
     query = (select(Family.id, Family.key, Family.name, User.name)
              .outerjoin(User, User.id == Family.referent_id)
-             .where(or_(Family.consent_date.is_(None), Family.consent_scope.is_(None), Family.consent_scope == ""),
-                    Family.name.not_like(f"{ANONYMISED_NAME_PREFIX}%"))
+             .where(or_(Family.consent_date.is_(None), Family.consent_scope.is_(None),
+                        func.trim(Family.consent_scope) == ""),
+                    Family.name != literal(ANONYMISED_NAME_PREFIX) + Family.key)
              .order_by(Family.name, Family.key))
     if user is not None and user.is_referent:
         query = query.where(Family.referent_id == user.id)

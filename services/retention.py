@@ -59,7 +59,9 @@ class RetentionReport:
     already_anonymised: int  # eligible, but nothing left to erase
     kept: int  # still followed, or active since the cutoff
     to_review: tuple[str, ...]  # family codes with no usable date (see the module's docstring)
-    storage_compacted: bool = False  # SQLite file rebuilt and log truncated after the commit
+    # SQLite only, after anonymising: True once the file is rebuilt and its log truncated, False if the base was busy
+    # (erased text may linger in free pages: run again later); None when there was nothing to compact.
+    storage_compacted: bool | None = None
 
     @property
     def anonymised_count(self) -> int:
@@ -118,9 +120,9 @@ def anonymise_expired_families(uow: UnitOfWork, years: int = DEFAULT_YEARS, toda
         bind = session.get_bind()
         if not dry_run:
             uow.commit()
-    compacted = False
+    compacted = None
     if anonymised and not dry_run and bind.dialect.name == "sqlite":
-        compacted = _compact_sqlite(bind)
+        compacted = _compact_sqlite(getattr(bind, "engine", bind))  # a session may be bound to a Connection
     return RetentionReport(cutoff, dry_run, tuple(anonymised), already, kept, tuple(sorted(to_review)), compacted)
 
 
@@ -202,8 +204,9 @@ def _anonymise(session, family: Family) -> list[str]:
 def _compact_sqlite(engine: Engine) -> bool:
     """Rebuild the file and truncate the write-ahead log, so erased text survives neither in free pages nor in old
     log frames. Outside any transaction (VACUUM refuses to run inside one); best effort: False if the base is busy."""
-    raw = engine.raw_connection()
+    raw = None
     try:
+        raw = engine.raw_connection()
         cursor = raw.cursor()
         cursor.execute("VACUUM")
         busy, *_ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
@@ -213,4 +216,5 @@ def _compact_sqlite(engine: Engine) -> bool:
         log.warning("retention: VACUUM or WAL checkpoint failed; erased text may remain in free pages", exc_info=True)
         return False
     finally:
-        raw.close()
+        if raw is not None:
+            raw.close()

@@ -92,6 +92,17 @@ def test_export_holds_what_issued_statements_say_about_the_family_by_code(two_fa
     assert [(f["kind"], f["session"]) for f in statement["flags"]] == [("no_orientation", "ALPHA-early")]
 
 
+def test_statements_are_found_whatever_characters_the_code_holds(uow):
+    data = dataset()
+    code = 'Dupont "Ré" \\ 100%_'  # characters that JSON escapes and that LIKE would take as wildcards
+    add_family(data, code, "Famille Dupont", decided_on="2025-01-10")
+    session(data, "Q-1", code, "A1", "2025-01-14")
+    import_dataset(uow(), data)
+    issue_statement(uow(), "AP", "2025-01", render_pdf=lambda s: b"%PDF-1.4 test")
+    [statement] = export_family(uow(), code)["statements"]
+    assert statement["family"]["sessions_billed"] == 1
+
+
 def test_export_holds_nothing_of_another_family(two_families):
     text = json.dumps(export_family(two_families(), "ALPHA"), ensure_ascii=False)
     assert [t for t in BETA_TEXT if t in text] == []

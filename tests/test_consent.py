@@ -6,7 +6,7 @@ from datetime import date, datetime
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from models import Family
 from services import audit
@@ -58,6 +58,13 @@ def test_families_without_consent_date_or_scope_are_listed_with_code_name_and_re
         ("OTHER", "Famille Autre", "Bruno Petit"), ("GONE", "Famille Partie", "Claire Martin"),
         ("NODATE", "Famille Sans Date", "Claire Martin"), ("NOSCOPE", "Famille Sans Objet", "Claire Martin"),
         ("NONE", "Famille Zéro", "Claire Martin")]
+
+
+def test_a_scope_of_blanks_counts_as_missing(families):
+    with families() as u:
+        u.session.execute(text("UPDATE family SET consent_scope = '   ' WHERE key = 'WITH'"))
+        u.commit()
+    assert "WITH" in {r.key for r in families_without_consent(families())}
 
 
 def test_a_referent_sees_only_the_families_they_follow(families):

@@ -403,7 +403,7 @@ def test_dry_run_writes_nothing_and_reports_what_would_be_done(store):
     before = dump(path)
     dry = anonymise(uow, dry_run=True)
     assert dump(path) == before
-    assert dry.dry_run and not dry.storage_compacted
+    assert dry.dry_run and dry.storage_compacted is None
     real = anonymise(uow)
     assert (dry.anonymised, dry.kept, dry.to_review) == (real.anonymised, real.kept, real.to_review)
 
@@ -475,3 +475,12 @@ def test_cli_refuses_a_bad_number_of_years_in_french_with_exit_code_2(cli, years
     assert code == 2 and "--years attend un nombre entier d'années de 1 à 100" in err
     assert "Traceback" not in err and out == ""
     assert dump(path) == before
+
+
+def test_cli_warns_when_the_file_could_not_be_compacted(cli, monkeypatch):
+    run, _, _ = cli
+    from services import retention
+    monkeypatch.setattr(retention, "_compact_sqlite", lambda engine: False)  # another program held the base busy
+    code, out, err = run("--years", "1")
+    assert code == 0 and "familles anonymisées : 2" in out
+    assert "la base n'a pas pu être compactée" in err and "relancez la commande quand Parcours est fermé" in err
