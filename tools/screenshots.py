@@ -11,7 +11,7 @@ import os
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -40,6 +40,21 @@ def save(app: QApplication, widget: QWidget, out: Path, name: str) -> None:
     print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
+PASSWORD = "cheval-agrafe-pile"
+
+
+def _audit_trail(uow, day: date, authenticate, refused) -> None:
+    """Logins of the demo's people during the days before `day`, at office hours, one of them mistyped."""
+    for back, hour, key, password in ((9, 8, "coord-rousseau", PASSWORD), (6, 9, "ref-benhamou", PASSWORD),
+                                      (6, 9, "ref-benhamou", "erreur"), (3, 14, "admin-fabre", PASSWORD),
+                                      (1, 10, "coord-rousseau", PASSWORD), (0, 8, "ref-benhamou", PASSWORD)):
+        moment = datetime.combine(day - timedelta(days=back), datetime.min.time()).replace(hour=hour).astimezone()
+        try:
+            authenticate(uow(), key, password, clock=lambda m=moment: m)
+        except refused:
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
@@ -51,10 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     today = lambda: day  # noqa: E731
 
     from main import open_store
-    from services.demo import load_demo
+    from services.demo import NO_CONSENT, load_demo
     from services.directory import list_users
+    from services.errors import DomainError
+    from services.users import authenticate, change_password, create_first_administrator
     from ui.app import STYLE
-    from ui.identity import IdentityDialog
+    from ui.lock import ScreenLock
+    from ui.login import FirstAdministratorDialog, LoginDialog
     from ui.main_window import MainWindow
     from ui.welcome import WelcomeWindow
 
@@ -63,13 +81,33 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         _engine, uow = open_store(str(Path(tmp) / "demo.sqlite"))
         welcome = WelcomeWindow(uow, "~/.local/share/Parcours/parcours.sqlite")
-        welcome.resize(640, 360)
+        welcome.resize(740, 360)
         welcome.show()
         save(app, welcome, out, "00-bienvenue")
-        load_demo(uow())
-        identity = IdentityDialog(uow)
-        identity.show()
-        save(app, identity, out, "01-qui-etes-vous")
+        summary = load_demo(uow())
+        first = FirstAdministratorDialog(uow, None, "~/.local/share/Parcours/parcours.sqlite",
+                                         f"{summary}\n\nLes comptes fictifs du programme n'ont pas de mot de passe : "
+                                         "créez d'abord votre compte d'administration.")
+        for name, text in (("name", "Agnès Fabre"), ("key", "a.fabre"), ("password", "cheval-agrafe"),
+                           ("confirm", "cheval")):
+            first.inputs[name].setText(text)
+            first.inputs[name].textEdited.emit(text)
+        first.show()
+        save(app, first, out, "01-premier-administrateur")
+        first.close()
+        create_first_administrator(uow(), "a.fabre", PASSWORD, name="Agnès Fabre")
+        for key in ("ref-benhamou", "coord-rousseau", "admin-fabre"):  # the accounts shown below get a password
+            change_password(uow(), key, PASSWORD, actor_key="a.fabre")
+        _audit_trail(uow, day, authenticate, DomainError)
+        login = LoginDialog(uow, None, "~/.local/share/Parcours/parcours.sqlite")
+        login.key.setText("ref-benhamou")
+        login.password.setText("secret")
+        login.message.setText("Identifiant ou mot de passe incorrect.")
+        login.message.setStyleSheet("color: #b42318;")
+        login.message.setVisible(True)
+        login.show()
+        save(app, login, out, "02-connexion")
+        login.close()
         users = {u.key: u for u in list_users(uow())}
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
 
@@ -103,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         save(app, referent, out, "18-referent-activite")
         referent.show_page("sessions")
         save(app, referent, out, "19-referent-seances")
+        lock = ScreenLock(referent, uow, users["ref-benhamou"], 15 * 60_000)
+        lock.lock()
+        save(app, referent, out, "03-verrouillage")
+        lock.stop()
         referent.close()
 
         coordinator = window("coord-rousseau")
@@ -111,14 +153,24 @@ def main(argv: list[str] | None = None) -> int:
         for index in (1, 2, 3):
             queue.tabs.setCurrentIndex(index)
             save(app, coordinator, out, f"2{index}-coordination-a-valider-{index}")
+        families = coordinator.show_page("families")
+        settle(app)
+        without_consent = next(f for f in families.model.rows() if f.key in NO_CONSENT)
+        families.open_family(without_consent.id)
+        save(app, coordinator, out, "24-coordination-famille-sans-consentement")
         coordinator.show_page("eps")
         save(app, coordinator, out, "25-coordination-eps")
+        coordinator.show_page("audit")
+        save(app, coordinator, out, "26-coordination-journal-audit")
         coordinator.close()
 
         administrator = window("admin-fabre")
         for key in ("statements", "conventions"):
             administrator.show_page(key)
             save(app, administrator, out, f"30-administration-{key}")
+        users_dialog = administrator.open_users_dialog()
+        save(app, users_dialog, out, "31-administration-utilisateurs")
+        users_dialog.close()
         administrator.close()
         settle(app)
     return 0

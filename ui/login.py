@@ -17,7 +17,7 @@ from ui.background import run_in_background
 from ui.widgets import ERROR_STYLE, message_label, note_label, show_messages, title_label
 
 ACCOUNTS_HELP = ("un administrateur doit d'abord leur en donner un (menu Administration › Utilisateurs, "
-                 "ou « parcours user passwd IDENTIFIANT »).")
+                 "ou\u00a0«\u00a0parcours user passwd IDENTIFIANT\u00a0»).")
 LISTED_AT_MOST = 6
 
 

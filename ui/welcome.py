@@ -24,7 +24,7 @@ class WelcomeWindow(QWidget):
         self._uow = uow_factory
         self.setWindowTitle("Parcours")
         self.setObjectName("welcomeWindow")
-        self.setMinimumSize(560, 320)
+        self.setMinimumHeight(320)  # the width follows the buttons, never cut
         layout = QVBoxLayout(self)
         layout.setContentsMargins(32, 28, 32, 28)
         layout.addWidget(title_label("Bienvenue dans Parcours", self, size=22))
