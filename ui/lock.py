@@ -217,6 +217,10 @@ class ScreenLock(QObject):
     def _unlock(self, user: CurrentUser) -> None:
         if user.key != self._user.key:  # cannot happen: the screen asks for this user's password only
             return
+        if user.role != self._user.role:  # changed by an administrator meanwhile: the pages no longer fit
+            log.info("role changed while locked: back to the login")
+            self.switch_user_requested.emit()
+            return
         self.screen = None
         self._window.uncover()
         for widget in self._hidden:
