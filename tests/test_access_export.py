@@ -15,14 +15,12 @@ import pytest
 from pypdf import PdfReader
 
 import main
-from services import audit
 from services.access_export import export_family, render_family_pdf
-from services.billing import issue_statement, list_issued
 from services.dataset import import_dataset
 from services.errors import NotFound
 from services.retention import anonymise_expired_families
 from tests.billing.builders import dataset, session
-from tests.test_retention import add_family, add_parcours, add_sessions
+from tests.test_retention import add_family, add_parcours, add_sessions, audit_entries, issue, issued, stub_pdf
 
 ALPHA_NAME = "Famille <b>& Cie"
 BETA_TEXT = ["Bêta-Zorglub", "Kassandra", "9 allée Zorglub", "Note Zorglub", "Séance Zorglub", "Objectif Zorglub",
@@ -54,7 +52,7 @@ def two_families(uow):
         {"family": "ALPHA", "recommendation": "Recommandation Alpha"},
         {"family": "BETA", "recommendation": "Recommandation Zorglub"}]}]
     import_dataset(uow(), data)
-    issue_statement(uow(), "AP", "2025-01", render_pdf=lambda s: b"%PDF-1.4 test")
+    issue(uow, "2025-01", render_pdf=stub_pdf)
     return uow
 
 
@@ -84,8 +82,8 @@ def test_export_holds_every_child_parcours_session_and_situation_of_the_family(t
 
 def test_export_holds_what_issued_statements_say_about_the_family_by_code(two_families):
     [statement] = export_family(two_families(), "ALPHA")["statements"]
-    [issued] = list_issued(two_families(), "AP")
-    detail = next(f for f in issued.families if f.code == "ALPHA")
+    [statement_read] = issued(two_families)
+    detail = next(f for f in statement_read.families if f.code == "ALPHA")
     assert (statement["number"], statement["month"]) == ("AP-001", "2025-01")
     assert statement["family"] == {"sessions_billed": 3, "preparations_billed": detail.preparations_billed,
                                    "minutes_delivered": detail.minutes_delivered, "amount": f"{detail.amount:.2f}"}
@@ -98,7 +96,7 @@ def test_statements_are_found_whatever_characters_the_code_holds(uow):
     add_family(data, code, "Famille Dupont", decided_on="2025-01-10")
     session(data, "Q-1", code, "A1", "2025-01-14")
     import_dataset(uow(), data)
-    issue_statement(uow(), "AP", "2025-01", render_pdf=lambda s: b"%PDF-1.4 test")
+    issue(uow, "2025-01", render_pdf=stub_pdf)
     [statement] = export_family(uow(), code)["statements"]
     assert statement["family"]["sessions_billed"] == 1
 
@@ -111,7 +109,7 @@ def test_export_holds_nothing_of_another_family(two_families):
 
 def test_export_is_audited_and_lists_the_operations_on_the_family(two_families):
     export_family(two_families(), "ALPHA", actor_key="admin")
-    [entry] = audit.list_entries(two_families(), action="access_export")
+    [entry] = audit_entries(two_families, "access_export")
     assert (entry.record_type, entry.record_key, entry.actor_key) == ("family", "ALPHA", "admin")
     again = export_family(two_families(), "ALPHA")
     assert [(a["action"], a["record_key"]) for a in again["audit"]] == [("access_export", "ALPHA")]

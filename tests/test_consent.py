@@ -9,14 +9,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from models import Family
-from services import audit
 from services.consent import MAX_SCOPE_LENGTH, families_without_consent, record_consent
 from services.dataset import import_dataset
 from services.directory import CurrentUser
 from services.errors import NotFound, ValidationError
 from services.retention import anonymise_expired_families
 from tests.billing.builders import dataset
-from tests.test_retention import add_family
+from tests.test_retention import add_family, audit_entries
 
 TODAY = date(2025, 6, 15)
 LATER = date(2028, 1, 1)  # GONE, whose orientation ended in February 2025, is then past its retention period
@@ -85,7 +84,7 @@ def test_consent_is_recorded_trimmed_and_audited_by_field_name(families):
     assert (record.family_key, record.consent_date, record.consent_scope) == (
         "NONE", date(2025, 6, 1), "Atout Plus ; échanges en EPS")
     assert stored(families, "NONE") == (date(2025, 6, 1), "Atout Plus ; échanges en EPS")
-    [entry] = audit.list_entries(families(), action="record_consent")
+    [entry] = audit_entries(families, "record_consent")
     assert (entry.record_key, entry.actor_key, entry.changed_fields) == (
         "NONE", "coord", ("consent_date", "consent_scope"))
     assert "NONE" not in {r.key for r in families_without_consent(families())}

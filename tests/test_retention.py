@@ -10,11 +10,13 @@ is 15 March 2026.
 from __future__ import annotations
 
 import io
+import json
 import shutil
 import sqlite3
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import given, settings
@@ -25,7 +27,6 @@ from sqlalchemy import func, select, text
 import main
 from models import AuditEntry, Statement as StoredStatement
 from models.db import make_engine, migrate
-from services import audit
 from services.billing import get_statement, issue_statement, list_issued, recomputed_lines
 from services.dataset import export_dataset, import_dataset
 from services.errors import ValidationError
@@ -146,6 +147,37 @@ def programme_data() -> dict:
     return data
 
 
+# The billing and audit services as these tests call them, in one place (their signatures are changing).
+def issue(uow, month: str, render_pdf=None):
+    return issue_statement(uow(), "AP", month, render_pdf=render_pdf)
+
+
+def issued(uow):
+    return list_issued(uow(), "AP")
+
+
+def recomputed(uow, month: str):
+    return recomputed_lines(uow(), "AP", month)
+
+
+def draft(uow, month: str):
+    return get_statement(uow(), "AP", month)
+
+
+def audit_entries(uow, action: str, record_key: str | None = None) -> list[SimpleNamespace]:
+    """Entries of the audit log, newest first, read straight from the table."""
+    query = select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.at.desc())
+    if record_key is not None:
+        query = query.where(AuditEntry.record_key == record_key)
+    with uow() as u:
+        return [SimpleNamespace(record_type=e.record_type, record_key=e.record_key, actor_key=e.actor_key,
+                                changed_fields=tuple(json.loads(e.changed_fields))) for e in u.session.scalars(query)]
+
+
+def stub_pdf(statement) -> bytes:
+    return b"%PDF-1.4 test"
+
+
 @pytest.fixture(scope="module")
 def template(template_db, tmp_path_factory) -> Path:  # noqa: F811
     """The programme imported and January to June 2025 issued (February regularises a late January session)."""
@@ -154,12 +186,12 @@ def template(template_db, tmp_path_factory) -> Path:  # noqa: F811
     engine = make_engine(str(path))
     uow = unit_of_work_factory(engine)
     import_dataset(uow(), programme_data())
-    issue_statement(uow(), "AP", "2025-01")
+    issue(uow, "2025-01")
     late = dataset()
     session(late, "OLD-late", "OLD", "T1", "2025-01-29")
     import_dataset(uow(), {"format": late["format"], "sessions": late["sessions"]})
     for month in MONTHS[1:]:
-        issue_statement(uow(), "AP", month)
+        issue(uow, month)
     engine.dispose()  # the last connection checkpoints the log into the file
     return path
 
@@ -196,9 +228,8 @@ def without_names(statement):
 
 
 def billing_snapshot(uow):
-    issued = tuple(without_names(s) for s in list_issued(uow(), "AP"))
-    recomputed = {m: recomputed_lines(uow(), "AP", m) for m in (*MONTHS, "2025-07")}
-    return issued, recomputed, without_names(get_statement(uow(), "AP", "2025-07"))
+    return (tuple(without_names(s) for s in issued(uow)), {m: recomputed(uow, m) for m in (*MONTHS, "2025-07")},
+            without_names(draft(uow, "2025-07")))
 
 
 # ---------------------------------------------------------------------------------------------- which families
@@ -334,7 +365,7 @@ def test_issued_statements_and_recomputed_months_are_identical_after_anonymisati
     with uow() as u:
         assert u.session.execute(select(StoredStatement.number, StoredStatement.total, StoredStatement.payload,
                                         StoredStatement.pdf_sha256)).all() == stored_before
-    names = {f.code: f.name for f in list_issued(uow(), "AP")[0].families}
+    names = {f.code: f.name for f in issued(uow)[0].families}
     assert names["OLD"] == "Famille anonymisée OLD" and names["OPEN"] == "Famille Ouvrard"
 
 
@@ -376,10 +407,8 @@ def test_anonymisation_never_changes_billing(template_db, tmp_path_factory, gene
             data["sessions"][-1]["notes"] = s["note"].strip() or None
         import_dataset(uow(), data)
         for month in ("2025-01", "2025-02"):
-            issue_statement(uow(), "AP", month, render_pdf=lambda statement: b"%PDF-1.4 test")
-        recomputed = lambda: {m: recomputed_lines(uow(), "AP", m) for m in ("2025-01", "2025-02", "2025-03")}  # noqa: E731
-        issued, lines, draft = ([without_names(s) for s in list_issued(uow(), "AP")], recomputed(),
-                                without_names(get_statement(uow(), "AP", "2025-03")))
+            issue(uow, month, render_pdf=stub_pdf)
+        before = billing_snapshot(uow)
 
         report = anonymise_expired_families(uow(), today=TODAY)
 
@@ -389,9 +418,7 @@ def test_anonymisation_never_changes_billing(template_db, tmp_path_factory, gene
         dated |= {s["family"] for s in generated["sessions"]}
         assert report.anonymised == tuple(k for k in FAMILIES if k not in running and k in dated)
         assert report.to_review == tuple(k for k in FAMILIES if k not in running and k not in dated)
-        assert [without_names(s) for s in list_issued(uow(), "AP")] == issued
-        assert recomputed() == lines
-        assert without_names(get_statement(uow(), "AP", "2025-03")) == draft
+        assert billing_snapshot(uow) == before
     finally:
         engine.dispose()
 
@@ -411,7 +438,7 @@ def test_dry_run_writes_nothing_and_reports_what_would_be_done(store):
 def test_each_anonymisation_is_audited_with_field_names_only(store):
     _, uow = store
     anonymise(uow, actor_key="admin")
-    entries = {e.record_key: e for e in audit.list_entries(uow(), action="anonymise")}
+    entries = {e.record_key: e for e in audit_entries(uow, "anonymise")}
     assert set(entries) == set(EXPIRED)
     assert all(e.record_type == "family" and e.actor_key == "admin" for e in entries.values())
     assert entries["OLD"].changed_fields == (
@@ -435,7 +462,7 @@ def test_already_anonymised_families_are_skipped_and_text_typed_later_is_erased(
         u.commit()
     third = anonymise(uow)
     assert (third.anonymised, third.already_anonymised) == (("OLD",), 1)
-    assert audit.list_entries(uow(), action="anonymise", record_key="OLD")[0].changed_fields == ("home_session_notes",)
+    assert audit_entries(uow, "anonymise", "OLD")[0].changed_fields == ("home_session_notes",)
 
 
 # ---------------------------------------------------------------------------------------------- command line
