@@ -26,6 +26,7 @@ from models import (Action, Convention, Family, HomeSession, Intervenant, Orient
                     Programme, Tariff)
 from models.db import make_engine, migrate  # noqa: E402
 from services.billing import get_statement  # noqa: E402
+from services.permissions import SYSTEM  # noqa: E402  (a benchmark runs like the command line)
 from services.uow import unit_of_work_factory  # noqa: E402
 
 TARIFFS = {("AES", "home_intervention"): 3000, ("AES", "weekly_preparation"): 1500, ("AES", "launch_meeting"): 3000,
@@ -119,10 +120,11 @@ def main() -> None:
         print(f"Données : {args.families} familles, {sessions} séances sur {args.years} ans "
               f"(construites en {time.perf_counter() - t0:.1f} s)")
         uow = unit_of_work_factory(engine)
-        statement = get_statement(uow(), "AP", "2025-03")
-        month_median, month_best = timed(lambda: get_statement(uow(), "AP", "2025-03"), args.repeat)
-        year_median, year_best = timed(lambda: [get_statement(uow(), "AP", f"2025-{m:02d}") for m in range(1, 13)],
-                                       max(2, args.repeat // 3))
+        statement = get_statement(uow(), SYSTEM, "AP", "2025-03")
+        month_median, month_best = timed(lambda: get_statement(uow(), SYSTEM, "AP", "2025-03"), args.repeat)
+        year_median, year_best = timed(
+            lambda: [get_statement(uow(), SYSTEM, "AP", f"2025-{m:02d}") for m in range(1, 13)],
+            max(2, args.repeat // 3))
 
         def aggregate():
             with engine.connect() as conn:

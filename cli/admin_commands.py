@@ -58,15 +58,17 @@ def read_password(from_stdin: bool) -> str:
 def run_user(args, uow) -> int:
     from services import users
     from services.directory import ROLE_LABELS
+    from services.permissions import SYSTEM  # the command line: the operator of the machine
 
     if args.user_command == "add":
-        info = users.add_user(uow(), args.name, args.role, read_password(args.password_stdin), name=args.full_name)
+        info = users.add_user(uow(), SYSTEM, args.name, args.role, read_password(args.password_stdin),
+                              name=args.full_name)
         print(f"Compte « {info.key} » créé (rôle : {ROLE_LABELS.get(info.role, info.role)}).")
     elif args.user_command == "passwd":
-        info = users.change_password(uow(), args.name, read_password(args.password_stdin))
+        info = users.change_password(uow(), SYSTEM, args.name, read_password(args.password_stdin))
         print(f"Mot de passe de « {info.key} » changé.")
     else:
-        info = users.disable_user(uow(), args.name)
+        info = users.disable_user(uow(), SYSTEM, args.name)
         print(f"Compte « {info.key} » désactivé : il ne peut plus se connecter.")
     return EXIT_OK
 

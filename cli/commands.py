@@ -1,4 +1,7 @@
-"""Command-line verbs over the services: demo, import, export, statement."""
+"""Command-line verbs over the services: demo, import, export, statement.
+
+The command line works on the database file without logging in: it acts as services.permissions.SYSTEM, the
+operator of the machine, who may run only the operations the command line offers."""
 from __future__ import annotations
 
 import json
@@ -8,6 +11,7 @@ from typing import Callable
 
 from services.dataset import export_dataset, import_dataset, parse_json
 from services.errors import DomainError
+from services.permissions import SYSTEM
 from services.uow import UnitOfWork
 
 EXIT_OK, EXIT_REFUSED = 0, 2
@@ -20,7 +24,7 @@ def run_import(uow: Callable[[], UnitOfWork], path: str) -> int:
         print(f"Impossible de lire le fichier « {path} » : {exc.strerror}.", file=sys.stderr)
         return EXIT_REFUSED
     try:
-        report = import_dataset(uow(), parse_json(raw))
+        report = import_dataset(uow(), parse_json(raw), SYSTEM)
     except DomainError as exc:
         print(f"Import refusé, rien n'a été enregistré.\n{exc.message}", file=sys.stderr)
         return EXIT_REFUSED
@@ -43,7 +47,11 @@ def run_import(uow: Callable[[], UnitOfWork], path: str) -> int:
 
 
 def run_export(uow: Callable[[], UnitOfWork], path: str) -> int:
-    data = export_dataset(uow())
+    try:
+        data = export_dataset(uow(), SYSTEM)
+    except DomainError as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_REFUSED
     text = json.dumps(data, ensure_ascii=False, indent=2)
     try:
         target = Path(path)

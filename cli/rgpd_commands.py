@@ -56,10 +56,11 @@ def _years(text: str | None) -> int:
 
 def run_retention(args, uow) -> int:
     from services.formatting import format_date
+    from services.permissions import SYSTEM  # the command line: the operator of the machine
     from services.retention import anonymise_expired_families
 
     years = _years(args.years)
-    report = anonymise_expired_families(uow(), years=years, dry_run=args.dry_run)
+    report = anonymise_expired_families(uow(), SYSTEM, years=years, dry_run=args.dry_run)
     verb = "seraient anonymisées" if report.dry_run else "anonymisées"
     if report.dry_run:
         print("Simulation : rien n'a été modifié.")
@@ -78,12 +79,13 @@ def run_retention(args, uow) -> int:
 
 def run_access_export(args, uow) -> int:
     from services.access_export import export_family, render_family_pdf
+    from services.permissions import SYSTEM  # the command line: the operator of the machine
 
     if not args.family_key or not args.family_key.strip():
         raise DomainError("Indiquez le code de la famille : access-export CODE --json SORTIE.json [--pdf SORTIE.pdf].")
     if not args.json:
         raise DomainError("Indiquez le fichier à écrire avec --json SORTIE.json.")
-    data = export_family(uow(), args.family_key.strip())
+    data = export_family(uow(), SYSTEM, args.family_key.strip())
     outputs = [(Path(args.json), (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))]
     if args.pdf:
         outputs.append((Path(args.pdf), render_family_pdf(data)))

@@ -9,6 +9,7 @@ from services.billing import get_statement, issue_statement, issued_pdf, to_publ
 from services.billing.labels import KIND_LABELS
 from services.billing.statement import Statement
 from services.errors import DomainError
+from services.permissions import SYSTEM  # the command line: the operator of the machine
 from services.formatting import format_money, month_in_words
 
 EXIT_OK, EXIT_REFUSED = 0, 2
@@ -23,11 +24,11 @@ def _render(statement: Statement, with_names: bool = False) -> bytes:
 def run(uow, args) -> int:
     try:
         if args.issue:
-            statement = issue_statement(uow(), args.convention, args.month)
+            statement = issue_statement(uow(), SYSTEM, args.convention, args.month)
         else:
-            statement = get_statement(uow(), args.convention, args.month)
+            statement = get_statement(uow(), SYSTEM, args.convention, args.month)
         if args.pdf:
-            stored = issued_pdf(uow(), args.convention, args.month) if not args.with_names else None
+            stored = issued_pdf(uow(), SYSTEM, args.convention, args.month) if not args.with_names else None
             _write_atomically(Path(args.pdf), stored or _render(statement, with_names=args.with_names))
     except DomainError as exc:
         print(exc.message, file=sys.stderr)

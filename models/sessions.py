@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from sqlalchemy import Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String, Table, Text, Time
+from sqlalchemy import (Boolean, CheckConstraint, Column, Date, ForeignKey, Index, Integer, String, Table, Text, Time,
+                        false)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Keyed
@@ -35,10 +36,15 @@ class HomeSession(Base, Keyed):
     approved_exception: Mapped[bool] = mapped_column(Boolean, default=False)
     approved_by_id: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
     notes: Mapped[str | None] = mapped_column(Text)
+    # A coordinator's refusal of the dérogation (migration 0003): the session stays unpaid and leaves the queue.
+    exception_refused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    exception_decided_by_id: Mapped[str | None] = mapped_column(ForeignKey("app_user.id"))
+    exception_reason: Mapped[str | None] = mapped_column(Text)
 
     family: Mapped[Family] = relationship()
     intervenant: Mapped[Intervenant] = relationship()
-    approved_by: Mapped[User | None] = relationship()
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+    exception_decided_by: Mapped[User | None] = relationship(foreign_keys=[exception_decided_by_id])
 
 
 meeting_attendance = Table(

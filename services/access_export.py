@@ -32,6 +32,7 @@ from services.billing.labels import FLAG_REASONS
 from services.billing.pdf import _drawable  # what Helvetica (WinAnsi) can draw; shared with the statement PDF
 from services.billing.statement import from_payload
 from services.formatting import format_date, format_hours, format_money, month_in_words
+from services.permissions import CurrentUser, require
 from services.retention import family_by_key
 from services.uow import UnitOfWork
 
@@ -51,10 +52,10 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def export_family(uow: UnitOfWork, family_key: str, *, today: date | None = None,
-                  actor_key: str | None = None) -> dict:
+def export_family(uow: UnitOfWork, user: CurrentUser, family_key: str, *, today: date | None = None) -> dict:
     """Everything held on the family of code `family_key`; raises NotFound for an unknown code."""
     with uow:
+        require(user, "access_export.run", session=uow.session)
         s = uow.session
         family = family_by_key(s, family_key)
         children = s.scalars(select(Child).where(Child.family_id == family.id).order_by(Child.birth_date, Child.key)
@@ -92,7 +93,7 @@ def export_family(uow: UnitOfWork, family_key: str, *, today: date | None = None
                    *(("parcours", p.key) for p in parcours), *(("orientation", o.key) for o in orientations),
                    *(("home_session", x.key) for x in sessions)}
         data["audit"] = _audit(s, records)
-        audit.record(s, actor_key, "access_export", "family", family.key, ())
+        audit.record(s, user.key, "access_export", "family", family.key, ())
         uow.commit()
         return data
 
@@ -116,7 +117,8 @@ def _session(x: HomeSession) -> dict:
     return {"key": x.key, "date": _iso(x.date), "start_time": x.start_time.strftime("%H:%M") if x.start_time else None,
             "duration_minutes": x.duration_minutes, "status": x.status, "intervenant": x.intervenant.name,
             "qualification": x.intervenant.qualification, "referent_present": x.referent_present,
-            "children_present": x.children_present, "approved_exception": x.approved_exception, "notes": x.notes}
+            "children_present": x.children_present, "approved_exception": x.approved_exception,
+            "exception_refused": x.exception_refused, "exception_reason": x.exception_reason, "notes": x.notes}
 
 
 def _statements(s, code: str) -> list[dict]:
@@ -281,10 +283,15 @@ def render_family_pdf(data: dict) -> bytes:
               SESSION_LABELS.get(x["status"], x["status"]), f"{_text(x['intervenant'])} ({_text(x['qualification'])})",
               _yes_no(x["referent_present"]), _text(x["children_present"])] for x in data["sessions"]],
             [width * w for w in (0.13, 0.08, 0.08, 0.16, 0.29, 0.13, 0.13)]))
-        noted = [x for x in data["sessions"] if x["notes"]]
+        noted = [x for x in data["sessions"] if x["notes"] or x.get("exception_reason")]
         if noted:
             story.append(_p("Notes des séances", "h3"))
-            story += [_p(f"<b>{_date(x['date'])}</b> : {_text(x['notes'])}", "note") for x in noted]
+            for x in noted:
+                if x["notes"]:
+                    story.append(_p(f"<b>{_date(x['date'])}</b> : {_text(x['notes'])}", "note"))
+                if x.get("exception_reason"):
+                    story.append(_p(f"<b>{_date(x['date'])}</b> : dérogation refusée — "
+                                    f"{_text(x['exception_reason'])}", "note"))
     else:
         story.append(_p("Aucune."))
 

@@ -16,10 +16,10 @@ from sqlalchemy import func, select
 
 from models import Family, HomeSession, Intervenant
 from services.billing.rules import month_bounds
-from services.directory import CurrentUser
 from services.errors import ValidationError
 from services.formatting import month_in_words
 from services.home_sessions import scope_to_user
+from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
 
 
@@ -89,16 +89,17 @@ def _totals(lines, key, name) -> tuple[Total, ...]:
 
 
 def monthly_activity(uow: UnitOfWork, user: CurrentUser, month: str) -> ActivityReport:
-    first, last = month_bounds(_check_month(month))
-    query = scope_to_user(
-        select(Family.id, Family.key, Family.name, Intervenant.id, Intervenant.name,
-               Intervenant.qualification, func.count(HomeSession.id), func.sum(HomeSession.duration_minutes))
-        .select_from(HomeSession).join(Family, Family.id == HomeSession.family_id)
-        .join(Intervenant, Intervenant.id == HomeSession.intervenant_id)
-        .where(HomeSession.status == "held", HomeSession.date.between(first, last))
-        .group_by(Family.id, Family.key, Family.name, Intervenant.id, Intervenant.name, Intervenant.qualification)
-        .order_by(Family.name, Intervenant.name), user)
     with uow:
+        require(user, "activity.read", session=uow.session)
+        first, last = month_bounds(_check_month(month))
+        query = scope_to_user(
+            select(Family.id, Family.key, Family.name, Intervenant.id, Intervenant.name,
+                   Intervenant.qualification, func.count(HomeSession.id), func.sum(HomeSession.duration_minutes))
+            .select_from(HomeSession).join(Family, Family.id == HomeSession.family_id)
+            .join(Intervenant, Intervenant.id == HomeSession.intervenant_id)
+            .where(HomeSession.status == "held", HomeSession.date.between(first, last))
+            .group_by(Family.id, Family.key, Family.name, Intervenant.id, Intervenant.name, Intervenant.qualification)
+            .order_by(Family.name, Intervenant.name), user)
         lines = [HoursLine(month, *row) for row in uow.session.execute(query)]
     by_family = sorted(_totals(lines, lambda l: l.family_id, lambda l: l.family_name), key=lambda t: t.name)
     by_intervenant = sorted(_totals(lines, lambda l: l.intervenant_id, lambda l: l.intervenant_name),
@@ -108,9 +109,10 @@ def monthly_activity(uow: UnitOfWork, user: CurrentUser, month: str) -> Activity
 
 def months_with_activity(uow: UnitOfWork, user: CurrentUser) -> tuple[str, ...]:
     """Every month that has a held session, newest first."""
-    query = scope_to_user(select(HomeSession.date).distinct().join(Family, Family.id == HomeSession.family_id)
-                          .where(HomeSession.status == "held"), user)
     with uow:
+        require(user, "activity.read", session=uow.session)
+        query = scope_to_user(select(HomeSession.date).distinct().join(Family, Family.id == HomeSession.family_id)
+                              .where(HomeSession.status == "held"), user)
         days = uow.session.scalars(query).all()
     return tuple(sorted({d.strftime("%Y-%m") for d in days}, reverse=True))
 
@@ -121,8 +123,10 @@ def default_month(months: tuple[str, ...], today: date) -> str:
     return next((m for m in months if m <= current), current)
 
 
-def family_hours(uow: UnitOfWork, family_id: str) -> FamilyHours:
+def family_hours(uow: UnitOfWork, user: CurrentUser, family_id: str) -> FamilyHours:
     with uow:
+        require(user, "family.read", session=uow.session)
+        require(user, "family.read", family_id=family_id, session=uow.session)
         return family_hours_in(uow, family_id)
 
 

@@ -1,6 +1,7 @@
 """The audit log: append an entry in the caller's transaction, list entries, purge those past retention.
 
-An entry says who (`actor_key`, None for the command line or the system) did what (`action`) to which record
+An entry says who (`actor_key`: the user's key, "system" for the command line, None for what happens before
+anyone is logged in: failed logins, the first start) did what (`action`) to which record
 (`record_type`, `record_key`) and which fields changed — their names only, never their values, so that the log
 never becomes a second copy of the families' data. The database refuses any UPDATE or DELETE of an entry
 (triggers of migration 0002); only `purge_older_than` can delete, through a permit valid inside its own
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from models import AuditEntry, AuditPurgePermit
 from models.base import utcnow
 from services.errors import ValidationError
+from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
 
 # The database refuses a purge permit younger than this (trigger audit_purge_permit_floor): CNIL recommends
@@ -70,41 +72,43 @@ def _to_record(entry: AuditEntry) -> AuditRecord:
                        changed_fields=tuple(json.loads(entry.changed_fields)))
 
 
-def list_entries(uow: UnitOfWork, *, actor_key: str | None = None, action: str | None = None,
+def list_entries(uow: UnitOfWork, user: CurrentUser, *, actor_key: str | None = None, action: str | None = None,
                  record_type: str | None = None, record_key: str | None = None, since: datetime | None = None,
                  until: datetime | None = None, limit: int = 1000) -> list[AuditRecord]:
     """Entries matching every filter given, newest first; `since` included, `until` excluded."""
-    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id).limit(limit)
-    for column, value in ((AuditEntry.actor_key, actor_key), (AuditEntry.action, action),
-                          (AuditEntry.record_type, record_type), (AuditEntry.record_key, record_key)):
-        if value is not None:
-            query = query.where(column == value)
-    if since is not None:
-        query = query.where(AuditEntry.at >= as_utc(since))
-    if until is not None:
-        query = query.where(AuditEntry.at < as_utc(until))
     with uow:
+        require(user, "audit.read", session=uow.session)
+        query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id).limit(limit)
+        for column, value in ((AuditEntry.actor_key, actor_key), (AuditEntry.action, action),
+                              (AuditEntry.record_type, record_type), (AuditEntry.record_key, record_key)):
+            if value is not None:
+                query = query.where(column == value)
+        if since is not None:
+            query = query.where(AuditEntry.at >= as_utc(since))
+        if until is not None:
+            query = query.where(AuditEntry.at < as_utc(until))
         return [_to_record(entry) for entry in uow.session.scalars(query)]
 
 
-def purge_older_than(uow: UnitOfWork, days: int = DEFAULT_RETENTION_DAYS, actor_key: str | None = None, *,
+def purge_older_than(uow: UnitOfWork, user: CurrentUser, days: int = DEFAULT_RETENTION_DAYS, *,
                      clock: Callable[[], datetime] = utcnow) -> int:
     """Delete the entries older than `days` days and record the purge itself; returns how many were deleted.
 
     The permit row exists only inside this transaction (inserted, used, deleted before the commit), so no
     other connection ever sees it and a failure anywhere rolls back the purge and the permit together."""
-    if days < MIN_RETENTION_DAYS:
-        raise ValidationError(f"Le journal d'audit doit être conservé au moins {MIN_RETENTION_DAYS} jours.",
-                              field="days")
-    now = as_utc(clock())
-    cutoff = now - timedelta(days=days)
     with uow:
+        require(user, "audit.purge", session=uow.session)
+        if days < MIN_RETENTION_DAYS:
+            raise ValidationError(f"Le journal d'audit doit être conservé au moins {MIN_RETENTION_DAYS} jours.",
+                                  field="days")
+        now = as_utc(clock())
+        cutoff = now - timedelta(days=days)
         s = uow.session
         s.add(AuditPurgePermit(id=1, cutoff=cutoff))
         s.flush()
         deleted = s.execute(delete(AuditEntry).where(AuditEntry.at < cutoff)).rowcount
         s.execute(delete(AuditPurgePermit))
         # The cutoff, not a person, is what this entry is about: "entries before this moment were removed".
-        record(s, actor_key, "purge", "audit_log", cutoff.strftime("%Y-%m-%dT%H:%M:%SZ"), (), at=now)
+        record(s, user.key, "purge", "audit_log", cutoff.strftime("%Y-%m-%dT%H:%M:%SZ"), (), at=now)
         uow.commit()
     return deleted

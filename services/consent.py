@@ -12,9 +12,9 @@ from sqlalchemy import func, literal, or_, select
 
 from models import Family, User
 from services import audit
-from services.directory import CurrentUser
 from services.errors import ValidationError
 from services.formatting import format_date
+from services.permissions import CurrentUser, require, scope_families
 from services.retention import ANONYMISED_NAME_PREFIX, family_by_key, is_anonymised
 from services.uow import UnitOfWork
 
@@ -36,17 +36,17 @@ class ConsentRecord:
     consent_scope: str
 
 
-def families_without_consent(uow: UnitOfWork, user: CurrentUser | None = None) -> tuple[FamilyWithoutConsent, ...]:
+def families_without_consent(uow: UnitOfWork, user: CurrentUser) -> tuple[FamilyWithoutConsent, ...]:
     """Families whose consent date or scope is missing, by name; a référent sees only the families they follow."""
-    query = (select(Family.id, Family.key, Family.name, User.name)
-             .outerjoin(User, User.id == Family.referent_id)
-             .where(or_(Family.consent_date.is_(None), Family.consent_scope.is_(None),
-                        func.trim(Family.consent_scope) == ""),
-                    Family.name != literal(ANONYMISED_NAME_PREFIX) + Family.key)
-             .order_by(Family.name, Family.key))
-    if user is not None and user.is_referent:
-        query = query.where(Family.referent_id == user.id)
     with uow:
+        require(user, "family.list", session=uow.session)
+        query = scope_families(
+            select(Family.id, Family.key, Family.name, User.name)
+            .outerjoin(User, User.id == Family.referent_id)
+            .where(or_(Family.consent_date.is_(None), Family.consent_scope.is_(None),
+                       func.trim(Family.consent_scope) == ""),
+                   Family.name != literal(ANONYMISED_NAME_PREFIX) + Family.key)
+            .order_by(Family.name, Family.key), user)
         return tuple(FamilyWithoutConsent(*row) for row in uow.session.execute(query))
 
 
@@ -87,13 +87,15 @@ def _storable(text: str) -> bool:
     return True
 
 
-def record_consent(uow: UnitOfWork, family_key: str, consent_date: date, scope: str, *, today: date | None = None,
-                   actor_key: str | None = None) -> ConsentRecord:
+def record_consent(uow: UnitOfWork, user: CurrentUser, family_key: str, consent_date: date, scope: str, *,
+                   today: date | None = None) -> ConsentRecord:
     """Record (or replace) the family's consent: date not in the future, scope of 1 to 300 characters."""
-    consent_date, scope = check_consent(consent_date, scope, today or date.today())
     with uow:
+        require(user, "consent.record", session=uow.session)
+        consent_date, scope = check_consent(consent_date, scope, today or date.today())
         s = uow.session
         family = family_by_key(s, family_key)
+        require(user, "consent.record", family_id=family.id, session=s)
         if is_anonymised(family.key, family.name):
             raise ValidationError("Cette famille a été anonymisée : son dossier est clos, aucun consentement ne peut "
                                   "y être enregistré.", field="family")
@@ -101,6 +103,6 @@ def record_consent(uow: UnitOfWork, family_key: str, consent_date: date, scope: 
                    if getattr(family, name) != value]
         family.consent_date, family.consent_scope = consent_date, scope
         if changed:
-            audit.record(s, actor_key, "record_consent", "family", family.key, changed)
+            audit.record(s, user.key, "record_consent", "family", family.key, changed)
         uow.commit()
         return ConsentRecord(family.key, consent_date, scope)

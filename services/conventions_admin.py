@@ -1,6 +1,7 @@
 """Partners, intervenants and conventions as the administrator manages them.
 
-Reading is open to every role; writing is reserved to the administrator (`PermissionDenied` otherwise).
+Reading is open to every role; writing is reserved to the administrator (`PermissionDenied` otherwise, see
+services.permissions) and leaves one audit entry naming the fields that changed.
 Amounts are Decimal with at most two decimals, never negative; a text amount may use the French comma
 ("56,13") or the dot. Every write validates all the fields at once: `InvalidFields.problems` maps each field
 at fault to its French message (`tariffs.<QUALIFICATION>.<kind>` for a cell of the tariff table).
@@ -21,20 +22,25 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
 
-from models import Action, Convention, Intervenant, Partner, Statement as StoredStatement, Tariff, User
+from models import Action, Convention, Intervenant, Partner, Statement as StoredStatement, Tariff
 from models.enums import QUALIFICATIONS, TARIFF_KINDS
+from services import audit
 from services.billing.loading import convention_by_key
-from services.errors import DomainError, NotFound, PermissionDenied, ValidationError
+from services.errors import DomainError, NotFound, ValidationError
 from services.formatting import format_date, month_in_words
+from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
 
-ADMINISTRATOR = "administrator"
 MAX_NAME, MAX_AMOUNT_DIGITS = 200, 9
 _KEY = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 _AMOUNT = re.compile(r"\A[0-9]{1,%d}([.,][0-9]{1,2})?\Z" % MAX_AMOUNT_DIGITS)
 _INTEGER = re.compile(r"\A[0-9]{1,6}\Z")
 # The terms the issued statements were computed with; they cannot move once a month is issued.
 LOCKED_FIELDS = ("partner", "action", "start", "end", "period_end_months", "tariffs")
+# Field names written in the audit log (names only, never values).
+INTERVENANT_FIELDS = ("name", "qualification", "partner_id")
+SUMMARY_FIELDS = ("partner", "action", "start", "end", "max_families", "budget_cap", "budget_imputation",
+                  "period_end_months", "tariffs")
 
 
 class ConventionLocked(DomainError):
@@ -129,8 +135,9 @@ def months_between(first: str, last: str) -> tuple[str, ...]:
     return tuple(months)
 
 
-def list_partners(uow: UnitOfWork) -> tuple[PartnerSummary, ...]:
+def list_partners(uow: UnitOfWork, user: CurrentUser) -> tuple[PartnerSummary, ...]:
     with uow:
+        require(user, "convention.read", session=uow.session)
         s = uow.session
         count = lambda model: dict(s.execute(  # noqa: E731
             select(model.partner_id, func.count()).group_by(model.partner_id)).all())
@@ -139,8 +146,9 @@ def list_partners(uow: UnitOfWork) -> tuple[PartnerSummary, ...]:
                      for p in s.scalars(select(Partner).order_by(Partner.name, Partner.key)))
 
 
-def list_intervenants(uow: UnitOfWork, partner: str | None = None) -> tuple[IntervenantSummary, ...]:
+def list_intervenants(uow: UnitOfWork, user: CurrentUser, partner: str | None = None) -> tuple[IntervenantSummary, ...]:
     with uow:
+        require(user, "convention.read", session=uow.session)
         query = select(Intervenant, Partner).join(Partner, Partner.id == Intervenant.partner_id)
         if partner is not None:
             query = query.where(Partner.key == partner)
@@ -148,23 +156,26 @@ def list_intervenants(uow: UnitOfWork, partner: str | None = None) -> tuple[Inte
         return tuple(_intervenant_summary(i, p) for i, p in rows)
 
 
-def list_conventions(uow: UnitOfWork) -> tuple[ConventionSummary, ...]:
+def list_conventions(uow: UnitOfWork, user: CurrentUser) -> tuple[ConventionSummary, ...]:
     with uow:
+        require(user, "convention.read", session=uow.session)
         s = uow.session
         issued = _issued_months(s)
         return tuple(_convention_summary(c, issued.get(c.id, ()))
                      for c in s.scalars(select(Convention).order_by(Convention.start_date.desc(), Convention.key)))
 
 
-def get_convention(uow: UnitOfWork, key: str) -> ConventionSummary:
+def get_convention(uow: UnitOfWork, user: CurrentUser, key: str) -> ConventionSummary:
     with uow:
+        require(user, "convention.read", session=uow.session)
         convention = convention_by_key(uow.session, key)
         return _convention_summary(convention, _issued_months(uow.session, convention.id).get(convention.id, ()))
 
 
-def list_actions(uow: UnitOfWork) -> tuple[str, ...]:
+def list_actions(uow: UnitOfWork, user: CurrentUser) -> tuple[str, ...]:
     """The names of the catalogue's actions, for the convention editor."""
     with uow:
+        require(user, "convention.read", session=uow.session)
         return tuple(uow.session.scalars(select(Action.name).order_by(Action.name)))
 
 
@@ -208,67 +219,69 @@ class ConventionInput:
     tariffs: Mapping[tuple[str, str], Decimal | str | None] = field(default_factory=dict)
 
 
-def require_administrator(uow: UnitOfWork, user: str | None) -> None:
-    """Raise PermissionDenied unless `user` (a user key) is an active administrator."""
+def create_partner(uow: UnitOfWork, user: CurrentUser, key: str, name: str) -> PartnerSummary:
     with uow:
-        _require_administrator(uow.session, user)
-
-
-def create_partner(uow: UnitOfWork, user: str | None, key: str, name: str) -> PartnerSummary:
-    with uow:
+        require(user, "convention.manage", session=uow.session)
         s = uow.session
-        _require_administrator(s, user)
         problems = {}
         key = _new_key(s, Partner, key, "Un partenaire", problems)
         name = _check_name(name, "name", problems)
         _raise_if(problems)
         s.add(Partner(key=key, name=name))
+        audit.record(s, user.key, "create", "partner", key, ["name"])
         uow.commit()
         return PartnerSummary(key, name, 0, 0)
 
 
-def rename_partner(uow: UnitOfWork, user: str | None, key: str, name: str) -> PartnerSummary:
+def rename_partner(uow: UnitOfWork, user: CurrentUser, key: str, name: str) -> PartnerSummary:
     with uow:
+        require(user, "convention.manage", session=uow.session)
         s = uow.session
-        _require_administrator(s, user)
         partner = _partner(s, key)
         problems = {}
-        partner.name = _check_name(name, "name", problems)
+        name = _check_name(name, "name", problems)
         _raise_if(problems)
+        audit.record(s, user.key, "update", "partner", key, ["name"] if name != partner.name else [])
+        partner.name = name
         uow.commit()
-    return next(p for p in list_partners(uow) if p.key == key)
+    return next(p for p in list_partners(uow, user) if p.key == key)
 
 
-def create_intervenant(uow: UnitOfWork, user: str | None, data: IntervenantInput) -> IntervenantSummary:
+def create_intervenant(uow: UnitOfWork, user: CurrentUser, data: IntervenantInput) -> IntervenantSummary:
     with uow:
+        require(user, "convention.manage", session=uow.session)
         s = uow.session
-        _require_administrator(s, user)
         problems = {}
         key = _new_key(s, Intervenant, data.key, "Un intervenant", problems)
         intervenant = Intervenant(key=key)
         _fill_intervenant(s, intervenant, data, problems)
         s.add(intervenant)
+        audit.record(s, user.key, "create", "intervenant", key, INTERVENANT_FIELDS)
         uow.commit()
         return _intervenant_summary(intervenant, intervenant.partner)
 
 
-def update_intervenant(uow: UnitOfWork, user: str | None, key: str, data: IntervenantInput) -> IntervenantSummary:
+def update_intervenant(uow: UnitOfWork, user: CurrentUser, key: str, data: IntervenantInput) -> IntervenantSummary:
     """Change the name, qualification or partner of an intervenant; the key stays."""
     with uow:
+        require(user, "convention.manage", session=uow.session)
         s = uow.session
-        _require_administrator(s, user)
         intervenant = s.scalars(select(Intervenant).where(Intervenant.key == key)).first()
         if intervenant is None:
             raise NotFound(f"Aucun intervenant de clé « {key} ».", field="key")
+        before = {name: getattr(intervenant, name) for name in INTERVENANT_FIELDS}
         _fill_intervenant(s, intervenant, data, {})
+        s.flush()
+        audit.record(s, user.key, "update", "intervenant", key,
+                     [name for name in INTERVENANT_FIELDS if getattr(intervenant, name) != before[name]])
         uow.commit()
         return _intervenant_summary(intervenant, intervenant.partner)
 
 
-def create_convention(uow: UnitOfWork, user: str | None, data: ConventionInput) -> ConventionSummary:
+def create_convention(uow: UnitOfWork, user: CurrentUser, data: ConventionInput) -> ConventionSummary:
     with uow:
+        require(user, "convention.manage", session=uow.session)
         s = uow.session
-        _require_administrator(s, user)
         problems = {}
         key = _new_key(s, Convention, data.key, "Une convention", problems)
         terms = _check_terms(s, data, problems)
@@ -276,30 +289,38 @@ def create_convention(uow: UnitOfWork, user: str | None, data: ConventionInput) 
         convention = Convention(key=key)
         _apply_terms(s, convention, terms)
         s.add(convention)
+        s.flush()
+        summary = _convention_summary(convention, ())
+        audit.record(s, user.key, "create", "convention", key,
+                     [name for name in SUMMARY_FIELDS if getattr(summary, name) not in (None, ())])
         uow.commit()
-    return get_convention(uow, key)
+    return get_convention(uow, user, key)
 
 
-def update_convention(uow: UnitOfWork, user: str | None, key: str, data: ConventionInput) -> ConventionSummary:
+def update_convention(uow: UnitOfWork, user: CurrentUser, key: str, data: ConventionInput) -> ConventionSummary:
     """Replace the convention's terms with `data` (its key stays). Refused with ConventionLocked when a month is
     issued and a billing term (partner, action, period, period-end months, tariffs) differs."""
     with uow:
+        require(user, "convention.manage", session=uow.session)
         s = uow.session
-        _require_administrator(s, user)
         convention = convention_by_key(s, key)
         problems = {}
         terms = _check_terms(s, data, problems)
         _raise_if(problems)
         issued = _issued_months(s, convention.id).get(convention.id, ())
+        current = _convention_summary(convention, issued)
         if issued:
-            current = _convention_summary(convention, issued)
             wanted = {**terms, "partner": terms["partner"].key}
             changed = [name for name in LOCKED_FIELDS if wanted[name] != _locked_value(current, name)]
             if changed:
                 raise ConventionLocked(lock_message(current), field=changed[0])
         _apply_terms(s, convention, terms)
+        s.flush()
+        updated = _convention_summary(convention, issued)
+        audit.record(s, user.key, "update", "convention", key,
+                     [name for name in SUMMARY_FIELDS if getattr(updated, name) != getattr(current, name)])
         uow.commit()
-    return get_convention(uow, key)
+    return get_convention(uow, user, key)
 
 
 # ---------------------------------------------------------------------------------------------- validation
@@ -415,13 +436,6 @@ def _raise_if(problems: dict[str, str]) -> None:
 
 
 # -------------------------------------------------------------------------------------------------- helpers
-
-def _require_administrator(s, user: str | None) -> None:
-    row = s.scalars(select(User).where(User.key == user)).first() if user else None
-    if row is None or row.role != ADMINISTRATOR or not row.active:
-        raise PermissionDenied("Seul un administrateur ou une administratrice peut modifier les partenaires, "
-                               "les intervenants et les conventions, ou émettre un état mensuel.")
-
 
 def _partner(s, key: str) -> Partner:
     partner = s.scalars(select(Partner).where(Partner.key == key)).first()

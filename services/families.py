@@ -7,13 +7,14 @@ from datetime import date
 from sqlalchemy import case, func, or_, select
 
 from models import Child, EpsSituation, Family, HomeSession, Orientation, Parcours, User
+from services import audit
 from services.activity import FamilyHours, family_hours_in
 from services.billing.rules import month_bounds
-from services.directory import CurrentUser
-from services.errors import NotFound, PermissionDenied
+from services.errors import NotFound
 from services.home_sessions import SessionQuery, SessionRow, list_sessions_in, usual_intervenant_in
 from services.orientations import ORIENTATION_LABELS, OrientationRow, list_orientations_in
 from services.parcours import ParcoursRow, parcours_row
+from services.permissions import CurrentUser, notes_visible, require, scope_families
 from services.rules import age_on
 from services.uow import UnitOfWork
 
@@ -95,11 +96,13 @@ class FamilyChoice:
     commune: str
 
 
-def _scoped(query, user: CurrentUser):
-    return query.where(Family.referent_id == user.id) if user.is_referent else query
-
-
 def list_families(uow: UnitOfWork, user: CurrentUser, today: date) -> tuple[FamilyRow, ...]:
+    with uow:
+        require(user, "family.list", session=uow.session)
+        return tuple(FamilyRow(*row) for row in uow.session.execute(_families_query(user, today)))
+
+
+def _families_query(user: CurrentUser, today: date):
     first, last = month_bounds(today.strftime("%Y-%m"))
     children = select(Child.family_id, func.count(Child.id).label("n")).group_by(Child.family_id).subquery()
     in_force = (select(Orientation.family_id, func.count(Orientation.id).label("n"))
@@ -110,7 +113,7 @@ def list_families(uow: UnitOfWork, user: CurrentUser, today: date) -> tuple[Fami
     sessions = (select(HomeSession.family_id, func.max(HomeSession.date).label("last"),
                        func.sum(case((HomeSession.date.between(first, last), 1), else_=0)).label("month"))
                 .where(held).group_by(HomeSession.family_id).subquery())
-    query = _scoped(
+    query = scope_families(
         select(Family.id, Family.key, Family.name, Family.commune, User.name, func.coalesce(children.c.n, 0),
                func.coalesce(in_force.c.n, 0), sessions.c.last, func.coalesce(sessions.c.month, 0))
         .outerjoin(User, User.id == Family.referent_id)
@@ -118,24 +121,25 @@ def list_families(uow: UnitOfWork, user: CurrentUser, today: date) -> tuple[Fami
         .outerjoin(in_force, in_force.c.family_id == Family.id)
         .outerjoin(sessions, sessions.c.family_id == Family.id)
         .order_by(Family.name), user)
-    with uow:
-        return tuple(FamilyRow(*row) for row in uow.session.execute(query))
+    return query
 
 
 def family_choices(uow: UnitOfWork, user: CurrentUser) -> tuple[FamilyChoice, ...]:
     with uow:
-        rows = uow.session.execute(_scoped(select(Family.id, Family.key, Family.name, Family.commune)
+        require(user, "family.list", session=uow.session)
+        rows = uow.session.execute(scope_families(select(Family.id, Family.key, Family.name, Family.commune)
                                            .order_by(Family.name), user))
         return tuple(FamilyChoice(*r) for r in rows)
 
 
 def family_file(uow: UnitOfWork, user: CurrentUser, family_id: str, today: date) -> FamilyFile:
+    """The whole file of one family; each opening is written in the audit log."""
     with uow:
+        require(user, "family.read", session=uow.session)
         family = uow.session.get(Family, family_id) if family_id else None
         if family is None:
             raise NotFound("Cette famille n'existe plus : actualisez la liste.")
-        if user.is_referent and family.referent_id != user.id:
-            raise PermissionDenied("Cette famille n'est pas suivie par vous : son dossier ne vous est pas ouvert.")
+        require(user, "family.read", family_id=family.id, session=uow.session)
         parcours = uow.session.scalars(select(Parcours).join(Child).where(Child.family_id == family.id)
                                        .order_by(Parcours.start_date, Parcours.key)).all()
         children = tuple(
@@ -146,15 +150,18 @@ def family_file(uow: UnitOfWork, user: CurrentUser, family_id: str, today: date)
                for s in uow.session.scalars(select(EpsSituation).where(EpsSituation.family_id == family.id))]
         orientations = list_orientations_in(uow, family_id=family.id)
         sessions = list_sessions_in(uow, user, SessionQuery(family_id=family.id), limit=100_000)
-        return FamilyFile(
+        audit.record(uow.session, user.key, "open", "family", family.key)
+        result = FamilyFile(
             id=family.id, key=family.key, name=family.name, address=family.address, commune=family.commune,
             priority_neighbourhood=family.priority_neighbourhood,
             referent_name=family.referent.name if family.referent else None, consent_date=family.consent_date,
-            consent_scope=family.consent_scope, notes=family.notes,
+            consent_scope=family.consent_scope, notes=family.notes if notes_visible(user) else None,
             guardians=tuple(GuardianRow(g.name, g.relationship_to_child, g.phone) for g in family.guardians),
             children=children, orientations=orientations, sessions=sessions,
             timeline=_timeline(children, orientations, eps, sessions), hours=family_hours_in(uow, family.id),
             usual_intervenant_id=usual_intervenant_in(uow, family.id))
+        uow.commit()
+        return result
 
 
 def _timeline(children, orientations, eps, sessions) -> tuple[TimelineEvent, ...]:

@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
 from models import Family, HomeSession, Intervenant, Orientation, Programme
+from services import audit
 from services.billing.rules import is_school_holiday
-from services.directory import CurrentUser, require_role
-from services.errors import NotFound, PermissionDenied, StatementError, ValidationError
+from services.errors import NotFound, StatementError, ValidationError
 from services.formatting import format_date
+from services.permissions import CurrentUser, notes_visible, require, scope_families
 from services.rules import iso_week, orientation_in_force
 from services.uow import UnitOfWork
 
@@ -79,7 +80,9 @@ class SessionRow:
     referent_present: bool
     children_present: int | None
     approved_exception: bool
-    notes: str | None
+    notes: str | None  # None unless the reader may see notes (services.permissions.notes_visible)
+    exception_refused: bool = False
+    exception_reason: str | None = None
 
     @property
     def status_label(self) -> str:
@@ -143,8 +146,13 @@ def school_holiday(day: date, zone: str | None) -> bool:
         return False
 
 
-def check_session(uow: UnitOfWork, draft: SessionDraft, today: date, exclude_id: str | None = None) -> SessionCheck:
+def check_session(uow: UnitOfWork, user: CurrentUser, draft: SessionDraft, today: date,
+                  exclude_id: str | None = None) -> SessionCheck:
+    """The form's errors and warnings; they speak of the family's other sessions, so only for whoever may record."""
     with uow:
+        require(user, "session.record", session=uow.session)
+        if draft.family_id:
+            require(user, "session.record", family_id=draft.family_id, session=uow.session)
         return _check(uow, draft, today, exclude_id)
 
 
@@ -212,11 +220,10 @@ def _exception_warnings(uow: UnitOfWork, family: Family, draft: SessionDraft, ex
 
 
 def record_session(uow: UnitOfWork, user: CurrentUser, draft: SessionDraft, today: date) -> SessionRow:
-    require_role(user, "referent", "coordinator", doing="saisir une séance")
     with uow:
-        family = uow.session.get(Family, draft.family_id) if draft.family_id else None
-        if family is not None and user.is_referent and family.referent_id != user.id:
-            raise PermissionDenied("Cette famille n'est pas suivie par vous : demandez à son ou sa référent·e.")
+        require(user, "session.record", session=uow.session)
+        if draft.family_id:
+            require(user, "session.record", family_id=draft.family_id, session=uow.session)
         check = _check(uow, draft, today, None)
         if check.errors:
             first = check.errors[0]
@@ -228,14 +235,22 @@ def record_session(uow: UnitOfWork, user: CurrentUser, draft: SessionDraft, toda
             notes=(draft.notes or "").strip() or None, approved_exception=False)
         uow.session.add(session)
         uow.session.flush()
-        row = fetch_rows(uow, select_rows().where(HomeSession.id == session.id))[0]
+        audit.record(uow.session, user.key, "create", "home_session", session.key,
+                     [name for name in RECORDED_FIELDS if getattr(session, name) is not None])
+        row = fetch_rows(uow, select_rows().where(HomeSession.id == session.id), user)[0]
         uow.commit()
         return row
 
 
-def usual_intervenant(uow: UnitOfWork, family_id: str) -> str | None:
+RECORDED_FIELDS = ("family_id", "intervenant_id", "date", "start_time", "duration_minutes", "status",
+                   "referent_present", "children_present", "notes")
+
+
+def usual_intervenant(uow: UnitOfWork, user: CurrentUser, family_id: str) -> str | None:
     """The intervenant of the family's latest held session: the one the form proposes."""
     with uow:
+        require(user, "session.record", session=uow.session)
+        require(user, "session.record", family_id=family_id, session=uow.session)
         return usual_intervenant_in(uow, family_id)
 
 
@@ -261,17 +276,21 @@ def select_rows():
     return (select(HomeSession.id, HomeSession.key, HomeSession.family_id, Family.name, HomeSession.intervenant_id,
                    _I.name, _I.qualification, HomeSession.date, HomeSession.start_time,
                    HomeSession.duration_minutes, HomeSession.status, HomeSession.referent_present,
-                   HomeSession.children_present, HomeSession.approved_exception, HomeSession.notes)
+                   HomeSession.children_present, HomeSession.approved_exception, HomeSession.notes,
+                   HomeSession.exception_refused, HomeSession.exception_reason)
             .join(Family, Family.id == HomeSession.family_id).join(_I, _I.id == HomeSession.intervenant_id))
 
 
-def fetch_rows(uow: UnitOfWork, query) -> list[SessionRow]:
-    return [SessionRow(*r) for r in uow.session.execute(query)]
+def fetch_rows(uow: UnitOfWork, query, user: CurrentUser) -> list[SessionRow]:
+    """The rows of `query` (built on select_rows()); notes blanked for a reader who may not see them."""
+    rows = [SessionRow(*r) for r in uow.session.execute(query)]
+    return rows if notes_visible(user) else [replace(r, notes=None) for r in rows]
 
 
 def scope_to_user(query, user: CurrentUser):
-    """A référent sees the sessions of the families they follow; coordination and administration see all."""
-    return query.where(Family.referent_id == user.id) if user.is_referent else query
+    """A référent sees the sessions of the families they follow; coordination and administration see all.
+    The query must join Family."""
+    return scope_families(query, user)
 
 
 def _filtered(query, user: CurrentUser, q: SessionQuery):
@@ -286,6 +305,7 @@ def _filtered(query, user: CurrentUser, q: SessionQuery):
 
 def count_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQuery()) -> int:
     with uow:
+        require(user, "session.read", session=uow.session)
         base = select(func.count(HomeSession.id)).select_from(HomeSession).join(
             Family, Family.id == HomeSession.family_id).join(_I, _I.id == HomeSession.intervenant_id)
         return uow.session.scalar(_filtered(base, user, q))
@@ -294,6 +314,7 @@ def count_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = Session
 def list_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQuery(), offset: int = 0,
                   limit: int = 500) -> tuple[SessionRow, ...]:
     with uow:
+        require(user, "session.read", session=uow.session)
         return list_sessions_in(uow, user, q, offset, limit)
 
 
@@ -301,16 +322,17 @@ def list_sessions_in(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, offset
                      limit: int = 500) -> tuple[SessionRow, ...]:
     columns = SORTABLE.get(q.sort, SORTABLE["date"])
     order = [c.desc() if q.descending else c.asc() for c in columns] + [HomeSession.id]
-    return tuple(fetch_rows(uow, _filtered(select_rows(), user, q).order_by(*order).offset(offset).limit(limit)))
+    return tuple(fetch_rows(uow, _filtered(select_rows(), user, q).order_by(*order).offset(offset).limit(limit), user))
 
 
 def week_sessions(uow: UnitOfWork, user: CurrentUser, day: date) -> Week:
-    monday = day - timedelta(days=day.weekday())
-    sunday = monday + timedelta(days=6)
     with uow:
+        require(user, "session.read", session=uow.session)
+        monday = day - timedelta(days=day.weekday())
+        sunday = monday + timedelta(days=6)
         zone = holiday_zone(uow)
         query = scope_to_user(select_rows(), user).where(HomeSession.date.between(monday, sunday))
-        rows = fetch_rows(uow, query.order_by(HomeSession.date, HomeSession.start_time, Family.name))
+        rows = fetch_rows(uow, query.order_by(HomeSession.date, HomeSession.start_time, Family.name), user)
     days = tuple(WeekDay(monday + timedelta(days=i), school_holiday(monday + timedelta(days=i), zone))
                  for i in range(7))
     return Week(monday, days, tuple(rows))
@@ -319,15 +341,18 @@ def week_sessions(uow: UnitOfWork, user: CurrentUser, day: date) -> Week:
 def latest_session_date(uow: UnitOfWork, user: CurrentUser, not_after: date) -> date | None:
     """The last day with a session on or before `not_after` (the week view offers to jump there)."""
     with uow:
+        require(user, "session.read", session=uow.session)
         query = scope_to_user(select(func.max(HomeSession.date)).select_from(HomeSession).join(
             Family, Family.id == HomeSession.family_id), user).where(HomeSession.date <= not_after)
         return uow.session.scalar(query)
 
 
-def get_session(uow: UnitOfWork, session_id: str) -> SessionRow:
+def get_session(uow: UnitOfWork, user: CurrentUser, session_id: str) -> SessionRow:
     with uow:
-        rows = fetch_rows(uow, select_rows().where(HomeSession.id == session_id))
+        require(user, "session.read", session=uow.session)
+        rows = fetch_rows(uow, select_rows().where(HomeSession.id == session_id), user)
         if not rows:
             raise NotFound("Cette séance n'existe plus.")
+        require(user, "session.read", family_id=rows[0].family_id, session=uow.session)
         return rows[0]
 

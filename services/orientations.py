@@ -1,6 +1,6 @@
 """EPS meetings, the situations they study, and the orientations they propose, validate or reject.
 
-Only the coordination runs the EPS and decides: every writing verb checks the role.
+Only the coordination runs the EPS and decides (services.permissions); every writing verb leaves an audit entry.
 """
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from datetime import date
 from sqlalchemy import func, select
 
 from models import Convention, EpsMeeting, EpsSituation, Family, Orientation, User
-from services.directory import CurrentUser, require_role
+from services import audit
 from services.errors import NotFound, ValidationError
 from services.formatting import format_date
+from services.permissions import CurrentUser, require
 from services.rules import orientation_in_force
 from services.uow import UnitOfWork
 
@@ -99,8 +100,9 @@ def _get(uow: UnitOfWork, model, record_id: str, what: str):
 
 # -- EPS meetings ------------------------------------------------------------------------------------------
 
-def list_eps_meetings(uow: UnitOfWork) -> tuple[EpsMeetingRow, ...]:
+def list_eps_meetings(uow: UnitOfWork, user: CurrentUser) -> tuple[EpsMeetingRow, ...]:
     with uow:
+        require(user, "eps.read", session=uow.session)
         counts = (select(EpsSituation.eps_meeting_id, func.count(EpsSituation.id).label("n"))
                   .group_by(EpsSituation.eps_meeting_id).subquery())
         rows = uow.session.execute(
@@ -110,22 +112,25 @@ def list_eps_meetings(uow: UnitOfWork) -> tuple[EpsMeetingRow, ...]:
 
 
 def create_eps_meeting(uow: UnitOfWork, user: CurrentUser, day: date | None, notes: str | None = None) -> EpsMeetingRow:
-    require_role(user, "coordinator", doing="créer une séance d'EPS")
-    if day is None:
-        raise ValidationError("Indiquez la date de la séance d'EPS.", field="date")
     with uow:
+        require(user, "eps.manage", session=uow.session)
+        if day is None:
+            raise ValidationError("Indiquez la date de la séance d'EPS.", field="date")
         key, n = f"EPS-{day.isoformat()}", 1
         while uow.session.scalar(select(EpsMeeting.id).where(EpsMeeting.key == key)):
             n += 1
             key = f"EPS-{day.isoformat()}-{n}"
         meeting = EpsMeeting(key=key, date=day, notes=(notes or "").strip() or None)
         uow.session.add(meeting)
+        audit.record(uow.session, user.key, "create", "eps_meeting", key,
+                     ["date"] + (["notes"] if meeting.notes else []))
         uow.commit()
         return EpsMeetingRow(meeting.id, meeting.key, meeting.date, meeting.notes, 0)
 
 
-def eps_meeting_detail(uow: UnitOfWork, meeting_id: str) -> EpsMeetingDetail:
+def eps_meeting_detail(uow: UnitOfWork, user: CurrentUser, meeting_id: str) -> EpsMeetingDetail:
     with uow:
+        require(user, "eps.read", session=uow.session)
         m = _get(uow, EpsMeeting, meeting_id, "Cette séance d'EPS")
         orientations = uow.session.scalars(select(Orientation).where(
             Orientation.eps_date == m.date,
@@ -139,8 +144,8 @@ def eps_meeting_detail(uow: UnitOfWork, meeting_id: str) -> EpsMeetingDetail:
 
 def add_situation(uow: UnitOfWork, user: CurrentUser, meeting_id: str, family_id: str,
                   recommendation: str | None = None) -> SituationRow:
-    require_role(user, "coordinator", doing="ajouter une situation à l'EPS")
     with uow:
+        require(user, "eps.manage", session=uow.session)
         meeting = _get(uow, EpsMeeting, meeting_id, "Cette séance d'EPS")
         family = _get(uow, Family, family_id, "Cette famille")
         if any(s.family_id == family.id for s in meeting.situations):
@@ -148,15 +153,21 @@ def add_situation(uow: UnitOfWork, user: CurrentUser, meeting_id: str, family_id
                                   field="family")
         situation = EpsSituation(meeting=meeting, family=family, recommendation=(recommendation or "").strip() or None)
         uow.session.add(situation)
+        uow.session.flush()
+        audit.record(uow.session, user.key, "create", "eps_situation", situation.id,
+                     ["eps_meeting_id", "family_id"] + (["recommendation"] if situation.recommendation else []))
         uow.commit()
         return SituationRow(situation.id, family.id, family.name, situation.recommendation, ())
 
 
 def record_recommendation(uow: UnitOfWork, user: CurrentUser, situation_id: str, recommendation: str) -> None:
-    require_role(user, "coordinator", doing="noter la préconisation de l'EPS")
     with uow:
+        require(user, "eps.manage", session=uow.session)
         situation = _get(uow, EpsSituation, situation_id, "Cette situation")
-        situation.recommendation = (recommendation or "").strip() or None
+        new = (recommendation or "").strip() or None
+        changed = ["recommendation"] if new != situation.recommendation else []
+        situation.recommendation = new
+        audit.record(uow.session, user.key, "update", "eps_situation", situation.id, changed)
         uow.commit()
 
 
@@ -164,8 +175,8 @@ def record_recommendation(uow: UnitOfWork, user: CurrentUser, situation_id: str,
 
 def propose_orientation(uow: UnitOfWork, user: CurrentUser, situation_id: str, convention_id: str) -> OrientationRow:
     """The EPS proposes that the family enter the convention's action; a coordinator decides later."""
-    require_role(user, "coordinator", doing="proposer une orientation")
     with uow:
+        require(user, "eps.manage", session=uow.session)
         situation = _get(uow, EpsSituation, situation_id, "Cette situation")
         convention = _get(uow, Convention, convention_id, "Cette convention")
         open_ones = uow.session.scalars(select(Orientation).where(
@@ -180,14 +191,17 @@ def propose_orientation(uow: UnitOfWork, user: CurrentUser, situation_id: str, c
                                   convention=convention, eps_date=situation.meeting.date, status="proposed")
         uow.session.add(orientation)
         uow.session.flush()
+        audit.record(uow.session, user.key, "propose", "orientation", orientation.key,
+                     ["family_id", "convention_id", "eps_date", "status"])
         row = _orientation_row(orientation)
         uow.commit()
         return row
 
 
-def list_orientations(uow: UnitOfWork, status: str | None = None, family_id: str | None = None
+def list_orientations(uow: UnitOfWork, user: CurrentUser, status: str | None = None, family_id: str | None = None
                       ) -> tuple[OrientationRow, ...]:
     with uow:
+        require(user, "orientation.read", session=uow.session)
         return list_orientations_in(uow, status, family_id)
 
 
@@ -220,13 +234,15 @@ def _decision_day(orientation: Orientation, decided_on: date | None) -> date:
 
 def validate_orientation(uow: UnitOfWork, user: CurrentUser, orientation_id: str,
                          decided_on: date | None) -> OrientationRow:
-    require_role(user, "coordinator", doing="valider une orientation")
     with uow:
+        require(user, "orientation.validate", session=uow.session)
         orientation = _pending(uow, orientation_id)
         orientation.decided_on = _decision_day(orientation, decided_on)
         orientation.status = "validated"
         orientation.decided_by = uow.session.get(User, user.id)
         uow.session.flush()
+        audit.record(uow.session, user.key, "validate", "orientation", orientation.key,
+                     ["status", "decided_on", "decided_by_id"])
         row = _orientation_row(orientation)
         uow.commit()
         return row
@@ -234,25 +250,28 @@ def validate_orientation(uow: UnitOfWork, user: CurrentUser, orientation_id: str
 
 def reject_orientation(uow: UnitOfWork, user: CurrentUser, orientation_id: str, reason: str,
                        decided_on: date | None) -> OrientationRow:
-    require_role(user, "coordinator", doing="refuser une orientation")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("Indiquez le motif du refus.", field="reason")
     with uow:
+        require(user, "orientation.validate", session=uow.session)
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError("Indiquez le motif du refus.", field="reason")
         orientation = _pending(uow, orientation_id)
         orientation.decided_on = _decision_day(orientation, decided_on)
         orientation.status = "rejected"
         orientation.reason = reason
         orientation.decided_by = uow.session.get(User, user.id)
         uow.session.flush()
+        audit.record(uow.session, user.key, "reject", "orientation", orientation.key,
+                     ["status", "decided_on", "decided_by_id", "reason"])
         row = _orientation_row(orientation)
         uow.commit()
         return row
 
 
-def convention_capacity(uow: UnitOfWork, today: date) -> tuple[ConventionLoad, ...]:
+def convention_capacity(uow: UnitOfWork, user: CurrentUser, today: date) -> tuple[ConventionLoad, ...]:
     """Families with an orientation in force today, against each convention's indicative maximum."""
     with uow:
+        require(user, "convention.read", session=uow.session)
         conventions = uow.session.scalars(select(Convention).where(Convention.max_families.is_not(None))
                                           .order_by(Convention.key)).all()
         loads = []

@@ -11,9 +11,10 @@ from datetime import date
 from sqlalchemy import select
 
 from models import Child, Family, Parcours
-from services.directory import CurrentUser, require_role
+from services import audit
 from services.errors import NotFound, ValidationError
 from services.formatting import format_date
+from services.permissions import CurrentUser, require
 from services.rules import MAX_AGE, age_on
 from services.uow import UnitOfWork
 
@@ -61,8 +62,9 @@ def _parcours(uow: UnitOfWork, parcours_id: str) -> Parcours:
     return p
 
 
-def _save(uow: UnitOfWork, p: Parcours) -> ParcoursRow:
+def _save(uow: UnitOfWork, p: Parcours, user: CurrentUser, action: str, changed: list[str]) -> ParcoursRow:
     uow.session.flush()
+    audit.record(uow.session, user.key, action, "parcours", p.key, changed)
     row = parcours_row(p)
     uow.commit()
     return row
@@ -71,10 +73,10 @@ def _save(uow: UnitOfWork, p: Parcours) -> ParcoursRow:
 def open_parcours(uow: UnitOfWork, user: CurrentUser, child_id: str, start: date | None,
                   objectives: str | None = None) -> ParcoursRow:
     """A new parcours for the child, followed by the family's référent; refused if one is already running."""
-    require_role(user, "coordinator", doing="ouvrir un parcours")
-    if start is None:
-        raise ValidationError("Indiquez la date de début du parcours.", field="start")
     with uow:
+        require(user, "parcours.change", session=uow.session)
+        if start is None:
+            raise ValidationError("Indiquez la date de début du parcours.", field="start")
         child = uow.session.get(Child, child_id) if child_id else None
         if child is None:
             raise NotFound("Cet enfant n'existe plus : actualisez la fiche.")
@@ -91,43 +93,46 @@ def open_parcours(uow: UnitOfWork, user: CurrentUser, child_id: str, start: date
         p = Parcours(key="P-" + uuid.uuid4().hex[:10], child=child, referent_id=family.referent_id, status="open",
                      start_date=start, objectives=(objectives or "").strip() or None)
         uow.session.add(p)
-        return _save(uow, p)
+        return _save(uow, p, user, "open", ["child_id", "referent_id", "status", "start_date"]
+                     + (["objectives"] if p.objectives else []))
 
 
 def resume_parcours(uow: UnitOfWork, user: CurrentUser, parcours_id: str, start: date | None = None) -> ParcoursRow:
     """A proposed parcours starts, or a suspended one resumes."""
-    require_role(user, "coordinator", doing="ouvrir un parcours")
     with uow:
+        require(user, "parcours.change", session=uow.session)
         p = _parcours(uow, parcours_id)
         if p.status not in ("proposed", "suspended"):
             raise ValidationError(f"Ce parcours est {PARCOURS_LABELS[p.status].lower()} : il ne peut pas être rouvert.")
+        changed = ["status"]
         if p.start_date is None:
             if start is None:
                 raise ValidationError("Indiquez la date de début du parcours.", field="start")
             p.start_date = start
+            changed.append("start_date")
         p.status = "open"
-        return _save(uow, p)
+        return _save(uow, p, user, "resume", changed)
 
 
 def suspend_parcours(uow: UnitOfWork, user: CurrentUser, parcours_id: str) -> ParcoursRow:
-    require_role(user, "coordinator", doing="suspendre un parcours")
     with uow:
+        require(user, "parcours.change", session=uow.session)
         p = _parcours(uow, parcours_id)
         if p.status != "open":
             raise ValidationError("Seul un parcours en cours peut être suspendu.")
         p.status = "suspended"
-        return _save(uow, p)
+        return _save(uow, p, user, "suspend", ["status"])
 
 
 def close_parcours(uow: UnitOfWork, user: CurrentUser, parcours_id: str, end: date | None,
                    exit_reason: str) -> ParcoursRow:
-    require_role(user, "coordinator", doing="clore un parcours")
-    exit_reason = (exit_reason or "").strip()
-    if not exit_reason:
-        raise ValidationError("Indiquez le motif de sortie du parcours.", field="exit_reason")
-    if end is None:
-        raise ValidationError("Indiquez la date de fin du parcours.", field="end")
     with uow:
+        require(user, "parcours.change", session=uow.session)
+        exit_reason = (exit_reason or "").strip()
+        if not exit_reason:
+            raise ValidationError("Indiquez le motif de sortie du parcours.", field="exit_reason")
+        if end is None:
+            raise ValidationError("Indiquez la date de fin du parcours.", field="end")
         p = _parcours(uow, parcours_id)
         if p.status == "closed":
             raise ValidationError("Ce parcours est déjà clos.")
@@ -135,7 +140,7 @@ def close_parcours(uow: UnitOfWork, user: CurrentUser, parcours_id: str, end: da
             raise ValidationError(f"La fin ne peut pas précéder le début du parcours ({format_date(p.start_date)}).",
                                   field="end")
         p.status, p.end_date, p.exit_reason = "closed", end, exit_reason
-        return _save(uow, p)
+        return _save(uow, p, user, "close", ["status", "end_date", "exit_reason"])
 
 
 def seventeenth_birthday(birth_date: date) -> date:
@@ -156,11 +161,13 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError(day)
 
 
-def children_turning_17(uow: UnitOfWork, today: date, within_months: int = 3) -> tuple[ChildLeaving, ...]:
+def children_turning_17(uow: UnitOfWork, user: CurrentUser, today: date,
+                        within_months: int = 3) -> tuple[ChildLeaving, ...]:
     """Children whose 17th birthday falls between today and `within_months` from now: their parcours ends."""
-    horizon = add_months(today, within_months)
-    oldest = date(today.year - EXIT_AGE - 1, 1, 1)
     with uow:
+        require(user, "parcours.read", session=uow.session)
+        horizon = add_months(today, within_months)
+        oldest = date(today.year - EXIT_AGE - 1, 1, 1)
         children = uow.session.scalars(select(Child).where(Child.birth_date >= oldest)).all()
         statuses: dict[str, str] = {}
         for p in uow.session.scalars(select(Parcours).order_by(Parcours.start_date)):

@@ -19,7 +19,8 @@ Billing reads none of what is erased, so every issued statement reads the same a
 
 What is erased. Family name (becomes « Famille anonymisée <code> »), address, consent scope and notes; guardians
 (rows deleted); children's first and last names (« Anonyme »), school and class; parcours objectives and exit
-reasons; home-session notes; EPS situation recommendations; orientation reasons.
+reasons; home-session notes and the reasons given for refused dérogations; EPS situation recommendations;
+orientation reasons.
 
 A family is « already anonymised » when running the anonymisation again would change nothing: it is skipped
 (no write, no audit entry). Text typed into an anonymised family afterwards is erased by the next run.
@@ -35,12 +36,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from models import Child, EpsMeeting, EpsSituation, Family, HomeSession, Orientation, Parcours
 from services import audit
 from services.errors import NotFound, ValidationError
+from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -93,17 +95,18 @@ def retention_cutoff(today: date, years: int) -> date:
         return today.replace(year=today.year - years, day=28)
 
 
-def anonymise_expired_families(uow: UnitOfWork, years: int = DEFAULT_YEARS, today: date | None = None,
-                               actor_key: str | None = None, *, dry_run: bool = False) -> RetentionReport:
+def anonymise_expired_families(uow: UnitOfWork, user: CurrentUser, years: int = DEFAULT_YEARS,
+                               today: date | None = None, *, dry_run: bool = False) -> RetentionReport:
     """Anonymise every family whose retention period is over (see the module's docstring for the rule), in one
     transaction, with one audit entry per family naming the erased fields. `dry_run` computes the same report and
     writes nothing."""
-    if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= MAX_YEARS:
-        raise ValidationError(f"La durée de conservation doit être un nombre entier d'années, de 1 à {MAX_YEARS}.",
-                              field="years")
-    today = today or date.today()
-    cutoff = retention_cutoff(today, years)
     with uow:
+        require(user, "retention.run", session=uow.session)
+        if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= MAX_YEARS:
+            raise ValidationError(f"La durée de conservation doit être un nombre entier d'années, de 1 à {MAX_YEARS}.",
+                                  field="years")
+        today = today or date.today()
+        cutoff = retention_cutoff(today, years)
         session = uow.session
         eligible, kept, to_review = _classify(session, cutoff)
         anonymised, already = [], 0
@@ -115,7 +118,7 @@ def anonymise_expired_families(uow: UnitOfWork, years: int = DEFAULT_YEARS, toda
                 already += 1
                 continue
             anonymised.append(family.key)
-            audit.record(session, actor_key, "anonymise", "family", family.key, changed)
+            audit.record(session, user.key, "anonymise", "family", family.key, changed)
         session.flush()
         bind = session.get_bind()
         if not dry_run:
@@ -191,9 +194,10 @@ def _anonymise(session, family: Family) -> list[str]:
     if child_ids:
         for parcours in session.scalars(select(Parcours).where(Parcours.child_id.in_(child_ids))):
             _erase(parcours, changed, "parcours_", objectives=None, exit_reason=None)
-    for home_session in session.scalars(select(HomeSession).where(HomeSession.family_id == family.id,
-                                                                  HomeSession.notes.is_not(None))):
-        _erase(home_session, changed, "home_session_", notes=None)
+    for home_session in session.scalars(select(HomeSession).where(
+            HomeSession.family_id == family.id,
+            or_(HomeSession.notes.is_not(None), HomeSession.exception_reason.is_not(None)))):
+        _erase(home_session, changed, "home_session_", notes=None, exception_reason=None)
     for situation in session.scalars(select(EpsSituation).where(EpsSituation.family_id == family.id)):
         _erase(situation, changed, "eps_situation_", recommendation=None)
     for orientation in session.scalars(select(Orientation).where(Orientation.family_id == family.id)):

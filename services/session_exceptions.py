@@ -3,7 +3,9 @@
 A held session is flagged when it falls in the school holidays of the programme's zone, or when it is not
 the first held session of its family in its ISO week (order: date, start time, key — as billing reads it).
 It waits in the queue until a coordinator approves it (approved_exception = True, approved_by = them: the
-statement will pay it) or refuses it (it stays unpaid; the refusal is written in the session's notes).
+statement will pay it) or refuses it (exception_refused = True, with who decided and why: it stays unpaid).
+Either decision takes the session out of the queue; a later approval replaces a refusal. Each decision writes
+one audit entry per session.
 """
 from __future__ import annotations
 
@@ -13,15 +15,16 @@ from datetime import date, time
 from sqlalchemy import select
 
 from models import Family, HomeSession, User
-from services.directory import CurrentUser, require_role
+from services import audit
 from services.errors import NotFound, ValidationError
 from services.formatting import format_date
 from services.home_sessions import SessionRow, fetch_rows, holiday_zone, school_holiday, scope_to_user, select_rows
+from services.permissions import CurrentUser, require
 from services.rules import iso_week
 from services.uow import UnitOfWork
 
 REASON_LABELS = {"school_holiday": "Vacances scolaires", "extra_session_in_week": "2e séance de la semaine"}
-REFUSAL_MARK = "Dérogation refusée"
+MAX_REASON_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -34,23 +37,20 @@ class FlaggedSession:
         return ", ".join(REASON_LABELS[r] for r in self.reasons)
 
 
-def _refused(notes: str | None) -> bool:
-    return bool(notes) and REFUSAL_MARK in notes
-
-
 def flagged_sessions(uow: UnitOfWork, user: CurrentUser) -> tuple[FlaggedSession, ...]:
     """Held sessions outside the rules, not yet approved nor refused, oldest first."""
     with uow:
+        require(user, "exception.read", session=uow.session)
         zone = holiday_zone(uow)
         query = scope_to_user(
             select(HomeSession.id, HomeSession.family_id, HomeSession.date, HomeSession.start_time, HomeSession.key,
-                   HomeSession.approved_exception, HomeSession.notes)
+                   HomeSession.approved_exception, HomeSession.exception_refused)
             .join(Family, Family.id == HomeSession.family_id).where(HomeSession.status == "held"), user)
         facts = uow.session.execute(query).all()
         seen_week: set[tuple[str, tuple[int, int]]] = set()
         holidays: dict[date, bool] = {}
         pending: dict[str, tuple[str, ...]] = {}
-        for sid, family_id, day, start, key, approved, notes in sorted(
+        for sid, family_id, day, start, key, approved, refused in sorted(
                 facts, key=lambda f: (f.date, f.start_time or time(0, 0), f.key)):
             reasons = []
             week = (family_id, iso_week(day))
@@ -61,14 +61,14 @@ def flagged_sessions(uow: UnitOfWork, user: CurrentUser) -> tuple[FlaggedSession
                 holidays[day] = school_holiday(day, zone)
             if holidays[day]:
                 reasons.append("school_holiday")
-            if reasons and not approved and not _refused(notes):
+            if reasons and not approved and not refused:
                 pending[sid] = tuple(reasons)
         if not pending:
             return ()
         rows = []
         ids = list(pending)
         for chunk in range(0, len(ids), 500):
-            rows += fetch_rows(uow, select_rows().where(HomeSession.id.in_(ids[chunk:chunk + 500])))
+            rows += fetch_rows(uow, select_rows().where(HomeSession.id.in_(ids[chunk:chunk + 500])), user)
     rows.sort(key=lambda r: (r.date, r.start_time or time(0, 0), r.key))
     return tuple(FlaggedSession(r, pending[r.id]) for r in rows)
 
@@ -83,32 +83,43 @@ def _sessions(uow: UnitOfWork, session_ids: list[str]) -> list[HomeSession]:
 
 
 def approve_exceptions(uow: UnitOfWork, user: CurrentUser, session_ids: list[str]) -> int:
-    """The coordinator makes these sessions billable; returns how many were approved."""
-    require_role(user, "coordinator", doing="approuver une dérogation")
+    """The coordinator makes these sessions billable (replacing any refusal); returns how many were approved."""
     with uow:
+        require(user, "exception.approve", session=uow.session)
         coordinator = uow.session.get(User, user.id)
         for s in _sessions(uow, session_ids):
             if s.status != "held":
                 raise ValidationError(f"La séance du {format_date(s.date)} n'a pas été réalisée : "
                                       "il n'y a rien à approuver.")
-            s.approved_exception = True
-            s.approved_by = coordinator
+            changed = _decide(s, approved_exception=True, approved_by_id=coordinator.id, exception_refused=False,
+                              exception_decided_by_id=None, exception_reason=None)
+            audit.record(uow.session, user.key, "approve_exception", "home_session", s.key, changed)
         uow.commit()
         return len(session_ids)
 
 
 def refuse_exceptions(uow: UnitOfWork, user: CurrentUser, session_ids: list[str], reason: str, today: date) -> int:
-    """The sessions stay unpaid; the refusal, its date, its author and its reason go into the session's notes."""
-    require_role(user, "coordinator", doing="refuser une dérogation")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("Indiquez le motif du refus.", field="reason")
+    """The sessions stay unpaid and leave the queue; the refusal records who decided and why (the date is the
+    audit entry's; `today` is kept for the window's call)."""
     with uow:
+        require(user, "exception.approve", session=uow.session)
+        reason = (reason or "").strip()
+        if not reason:
+            raise ValidationError("Indiquez le motif du refus.", field="reason")
+        if len(reason) > MAX_REASON_LENGTH:
+            raise ValidationError(f"Le motif ne peut pas dépasser {MAX_REASON_LENGTH} caractères.", field="reason")
         for s in _sessions(uow, session_ids):
-            line = f"{REFUSAL_MARK} le {format_date(today)} par {user.name} : {reason}"
-            s.notes = f"{s.notes}\n{line}" if s.notes else line
-            s.approved_exception = False
-            s.approved_by_id = None
+            changed = _decide(s, approved_exception=False, approved_by_id=None, exception_refused=True,
+                              exception_decided_by_id=user.id, exception_reason=reason)
+            audit.record(uow.session, user.key, "refuse_exception", "home_session", s.key, changed)
         uow.commit()
         return len(session_ids)
+
+
+def _decide(s: HomeSession, **values) -> list[str]:
+    """Set the decision's columns; returns the names of those that changed."""
+    changed = [name for name, value in values.items() if getattr(s, name) != value]
+    for name, value in values.items():
+        setattr(s, name, value)
+    return changed
 

@@ -21,8 +21,8 @@ from models import User
 from models.base import utcnow
 from models.enums import ROLES
 from services import audit
-from services.directory import CurrentUser  # the one value the window passes around
 from services.errors import NotFound, PermissionDenied, ValidationError
+from services.permissions import SYSTEM, CurrentUser, require, someone_can_log_in
 from services.uow import UnitOfWork
 
 MIN_PASSWORD_LENGTH = 12
@@ -94,61 +94,71 @@ def _get(session, key: str) -> User:
     return user
 
 
-def add_user(uow: UnitOfWork, key: str, role: str, password: str, *, name: str | None = None,
-             actor_key: str | None = None) -> UserInfo:
+def add_user(uow: UnitOfWork, user: CurrentUser, key: str, role: str, password: str, *,
+             name: str | None = None) -> UserInfo:
+    """A new account, created by an administrator or at the command line."""
+    with uow:
+        require(user, "user.manage", session=uow.session)
+        account = _create_account(uow.session, user.key, key, role, password, name)
+        uow.commit()
+        return _info(account)
+
+
+def _create_account(s, actor_key: str | None, key: str, role: str, password: str, name: str | None) -> User:
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise ValidationError("L'identifiant doit faire de 1 à 64 caractères : lettres sans accent, chiffres, "
                               "point, tiret, arobase ou souligné, en commençant par une lettre ou un chiffre.",
                               field="key")
+    if key.lower() == SYSTEM.key:
+        raise ValidationError(f"L'identifiant « {key} » est réservé à la ligne de commande.", field="key")
     if role not in ROLES:
         raise ValidationError(f"Rôle inconnu « {role} » : choisissez parmi {', '.join(ROLES)}.", field="role")
     name = (name or key).strip()
     if not name or len(name) > 200:
         raise ValidationError("Le nom doit faire de 1 à 200 caractères.", field="name")
     check_password_policy(password, key)
+    if s.scalars(select(User.id).where(func.lower(User.key) == key.lower())).first() is not None:
+        raise ValidationError(f"Un utilisateur « {key} » existe déjà.", field="key")
+    account = User(key=key, name=name, role=role, active=True, password_hash=HASHER.hash(password), failed_logins=0)
+    s.add(account)
+    audit.record(s, actor_key, "create", "user", key, ("name", "role", "active", "password_hash"))
+    return account
+
+
+def change_password(uow: UnitOfWork, user: CurrentUser, key: str, new_password: str) -> UserInfo:
+    """Set a new password (one's own, or anyone's for the administration); also lifts the login delay, since
+    whoever sets it knows the new one."""
     with uow:
+        require(user, "user.self" if key == getattr(user, "key", None) else "user.manage", session=uow.session)
+        check_password_policy(new_password, key)
         s = uow.session
-        if s.scalars(select(User.id).where(func.lower(User.key) == key.lower())).first() is not None:
-            raise ValidationError(f"Un utilisateur « {key} » existe déjà.", field="key")
-        user = User(key=key, name=name, role=role, active=True, password_hash=HASHER.hash(password),
-                    failed_logins=0)
-        s.add(user)
-        audit.record(s, actor_key, "create", "user", key, ("name", "role", "active", "password_hash"))
+        account = _get(s, key)
+        account.password_hash = HASHER.hash(new_password)
+        account.failed_logins, account.locked_until = 0, None
+        audit.record(s, user.key, "change_password", "user", key, ("password_hash", "failed_logins",
+                                                                   "locked_until"))
         uow.commit()
-        return _info(user)
+        return _info(account)
 
 
-def change_password(uow: UnitOfWork, key: str, new_password: str, *, actor_key: str | None = None) -> UserInfo:
-    """Set a new password; also lifts the login delay, since whoever sets it knows the new one."""
-    check_password_policy(new_password, key)
+def disable_user(uow: UnitOfWork, user: CurrentUser, key: str) -> UserInfo:
     with uow:
+        require(user, "user.manage", session=uow.session)
         s = uow.session
-        user = _get(s, key)
-        user.password_hash = HASHER.hash(new_password)
-        user.failed_logins, user.locked_until = 0, None
-        audit.record(s, actor_key, "change_password", "user", key, ("password_hash", "failed_logins",
-                                                                    "locked_until"))
-        uow.commit()
-        return _info(user)
-
-
-def disable_user(uow: UnitOfWork, key: str, *, actor_key: str | None = None) -> UserInfo:
-    with uow:
-        s = uow.session
-        user = _get(s, key)
-        if not user.active:
-            return _info(user)
-        if user.role == "administrator":
+        account = _get(s, key)
+        if not account.active:
+            return _info(account)
+        if account.role == "administrator":
             others = s.scalar(select(func.count()).select_from(User).where(
-                User.role == "administrator", User.active.is_(True), User.id != user.id,
+                User.role == "administrator", User.active.is_(True), User.id != account.id,
                 User.password_hash.is_not(None)))
             if not others:
                 raise ValidationError("Impossible de désactiver le dernier administrateur actif : "
                                       "créez d'abord un autre compte administrateur.", field="key")
-        user.active = False
-        audit.record(s, actor_key, "disable", "user", key, ("active",))
+        account.active = False
+        audit.record(s, user.key, "disable", "user", key, ("active",))
         uow.commit()
-        return _info(user)
+        return _info(account)
 
 
 def list_accounts(uow: UnitOfWork) -> tuple[UserInfo, ...]:
@@ -158,27 +168,21 @@ def list_accounts(uow: UnitOfWork) -> tuple[UserInfo, ...]:
         return tuple(_info(u) for u in users)
 
 
-def _someone_can_log_in(session) -> bool:
-    return session.scalar(select(User.id).where(User.active.is_(True), User.password_hash.is_not(None))
-                          .limit(1)) is not None
-
-
 def needs_first_administrator(uow: UnitOfWork) -> bool:
     """True while no active account has a password: nobody can log in, so the window asks for a first
     administrator (an empty store, an imported dataset, the demo programme)."""
     with uow:
-        return not _someone_can_log_in(uow.session)
+        return not someone_can_log_in(uow.session)
 
 
 def create_first_administrator(uow: UnitOfWork, key: str, password: str, *, name: str | None = None) -> UserInfo:
     """The administrator account of a store where nobody can log in yet; refused as soon as someone can (from
-    then on, accounts are created by an administrator). The check and the creation are two transactions: two
-    people creating the first account at the same second on the same file would both get one."""
+    then on, accounts are created by an administrator). The check and the creation are one transaction."""
     with uow:
-        if _someone_can_log_in(uow.session):
-            raise PermissionDenied("Un compte avec mot de passe existe déjà : connectez-vous, puis créez les "
-                                   "autres comptes depuis Administration › Utilisateurs.")
-    return add_user(uow, key, "administrator", password, name=name)
+        require(None, "user.first_administrator", session=uow.session)
+        account = _create_account(uow.session, None, key, "administrator", password, name)
+        uow.commit()
+        return _info(account)
 
 
 def authenticate(uow: UnitOfWork, key: str, password: str, *,

@@ -18,6 +18,7 @@ import main
 from services.access_export import export_family, render_family_pdf
 from services.dataset import import_dataset
 from services.errors import NotFound
+from services.permissions import SYSTEM
 from services.retention import anonymise_expired_families
 from tests.billing.builders import dataset, session
 from tests.test_retention import add_family, add_parcours, add_sessions, audit_entries, issue, issued, stub_pdf
@@ -61,7 +62,7 @@ def pdf_text(pdf: bytes) -> str:
 
 
 def test_export_holds_every_child_parcours_session_and_situation_of_the_family(two_families):
-    data = export_family(two_families(), "ALPHA", today=date(2026, 1, 5))
+    data = export_family(two_families(), SYSTEM, "ALPHA", today=date(2026, 1, 5))
     assert data["format"] == "parcours-access-export/1" and data["generated_on"] == "2026-01-05"
     assert data["family"]["name"] == ALPHA_NAME and data["family"]["address"] == "1 rue <Alpha> & fils"
     assert data["family"]["referent"] == "Claire Martin" and data["family"]["consent_scope"] == "Atout Plus"
@@ -81,7 +82,7 @@ def test_export_holds_every_child_parcours_session_and_situation_of_the_family(t
 
 
 def test_export_holds_what_issued_statements_say_about_the_family_by_code(two_families):
-    [statement] = export_family(two_families(), "ALPHA")["statements"]
+    [statement] = export_family(two_families(), SYSTEM, "ALPHA")["statements"]
     [statement_read] = issued(two_families)
     detail = next(f for f in statement_read.families if f.code == "ALPHA")
     assert (statement["number"], statement["month"]) == ("AP-001", "2025-01")
@@ -97,27 +98,27 @@ def test_statements_are_found_whatever_characters_the_code_holds(uow):
     session(data, "Q-1", code, "A1", "2025-01-14")
     import_dataset(uow(), data)
     issue(uow, "2025-01", render_pdf=stub_pdf)
-    [statement] = export_family(uow(), code)["statements"]
+    [statement] = export_family(uow(), SYSTEM, code)["statements"]
     assert statement["family"]["sessions_billed"] == 1
 
 
 def test_export_holds_nothing_of_another_family(two_families):
-    text = json.dumps(export_family(two_families(), "ALPHA"), ensure_ascii=False)
+    text = json.dumps(export_family(two_families(), SYSTEM, "ALPHA"), ensure_ascii=False)
     assert [t for t in BETA_TEXT if t in text] == []
     assert "BETA" not in text and "Ordre du jour commun" not in text  # nor the meeting's shared notes
 
 
 def test_export_is_audited_and_lists_the_operations_on_the_family(two_families):
-    export_family(two_families(), "ALPHA", actor_key="admin")
+    export_family(two_families(), SYSTEM, "ALPHA")
     [entry] = audit_entries(two_families, "access_export")
-    assert (entry.record_type, entry.record_key, entry.actor_key) == ("family", "ALPHA", "admin")
-    again = export_family(two_families(), "ALPHA")
+    assert (entry.record_type, entry.record_key, entry.actor_key) == ("family", "ALPHA", "system")
+    again = export_family(two_families(), SYSTEM, "ALPHA")
     assert [(a["action"], a["record_key"]) for a in again["audit"]] == [("access_export", "ALPHA")]
 
 
 def test_unknown_family_is_refused_in_french(two_families):
     with pytest.raises(NotFound, match="Aucune famille de code « GAMMA »"):
-        export_family(two_families(), "GAMMA")
+        export_family(two_families(), SYSTEM, "GAMMA")
 
 
 def test_export_of_an_anonymised_family_holds_no_identity(two_families):
@@ -126,8 +127,8 @@ def test_export_of_an_anonymised_family_holds_no_identity(two_families):
         u.session.execute(text("UPDATE parcours SET status = 'closed', end_date = '2025-02-28' WHERE key = 'P-ALPHA-0'"))
         u.session.execute(text("UPDATE orientation SET status = 'ended', end_date = '2025-02-28' WHERE key = 'O-ALPHA'"))
         u.commit()
-    assert anonymise_expired_families(two_families(), today=date(2028, 1, 1)).anonymised == ("ALPHA",)
-    data = export_family(two_families(), "ALPHA")
+    assert anonymise_expired_families(two_families(), SYSTEM, today=date(2028, 1, 1)).anonymised == ("ALPHA",)
+    data = export_family(two_families(), SYSTEM, "ALPHA")
     assert data["family"]["name"] == "Famille anonymisée ALPHA" and data["guardians"] == []
     assert len(data["sessions"]) == 5 and all(s["notes"] is None for s in data["sessions"])
     assert {c["first_name"] for c in data["children"]} == {"Anonyme"}
@@ -136,7 +137,7 @@ def test_export_of_an_anonymised_family_holds_no_identity(two_families):
 # ---------------------------------------------------------------------------------------------- PDF
 
 def test_pdf_is_french_a4_and_shows_markup_in_names_as_typed(two_families):
-    pdf = render_family_pdf(export_family(two_families(), "ALPHA", today=date(2026, 1, 5)))
+    pdf = render_family_pdf(export_family(two_families(), SYSTEM, "ALPHA", today=date(2026, 1, 5)))
     reader = PdfReader(io.BytesIO(pdf))
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (595, 842)  # A4 in points

@@ -12,6 +12,7 @@ from sqlalchemy import exc, text
 from models.db import MIGRATIONS_DIR, current_revision, make_engine, migrate
 from services import audit
 from services.errors import ValidationError
+from services.permissions import SYSTEM
 from services.users import AuthenticationFailed, add_user, authenticate, change_password
 
 PASSWORD = "cheval-agrafe-pile"
@@ -28,7 +29,7 @@ def add_entry(uow, days_ago, key="F1", action="update"):
 @pytest.fixture
 def entry(uow):
     add_entry(uow, days_ago=0)
-    return audit.list_entries(uow())[0]
+    return audit.list_entries(uow(), SYSTEM)[0]
 
 
 def raw(engine, sql, **params):
@@ -54,7 +55,7 @@ def test_audit_entry_cannot_be_deleted_even_with_raw_sql(engine, uow, entry, db_
     with pytest.raises(sqlite3.IntegrityError, match="suppression interdite"):
         conn.execute("DELETE FROM audit_log")
     conn.close()
-    assert [e.id for e in audit.list_entries(uow())] == [entry.id]
+    assert [e.id for e in audit.list_entries(uow(), SYSTEM)] == [entry.id]
 
 
 def test_audit_entry_cannot_be_overwritten_by_insert_or_replace(engine, entry):
@@ -78,7 +79,7 @@ def test_purge_permit_cannot_open_recent_entries_to_deletion(engine, entry):
 def test_audit_entry_written_in_a_unit_of_work_that_is_not_committed_disappears_with_it(uow):
     with uow() as u:
         audit.record(u.session, None, "create", "family", "F9", ["address"])
-    assert audit.list_entries(uow()) == []
+    assert audit.list_entries(uow(), SYSTEM) == []
 
 
 # -- purge ---------------------------------------------------------------------------------------------------
@@ -86,18 +87,18 @@ def test_audit_entry_written_in_a_unit_of_work_that_is_not_committed_disappears_
 def test_purge_deletes_entries_older_than_a_year_and_records_itself(uow, engine):
     for days_ago in (800, 400, 366, 364, 10):
         add_entry(uow, days_ago, key=f"F{days_ago}")
-    assert audit.purge_older_than(uow(), days=365, actor_key="admin-petit") == 3
-    entries = audit.list_entries(uow())
+    assert audit.purge_older_than(uow(), SYSTEM, days=365) == 3
+    entries = audit.list_entries(uow(), SYSTEM)
     assert [e.record_key for e in entries if e.action == "update"] == ["F10", "F364"]
     [purge] = [e for e in entries if e.action == "purge"]
-    assert (purge.actor_key, purge.record_type, purge.changed_fields) == ("admin-petit", "audit_log", ())
+    assert (purge.actor_key, purge.record_type, purge.changed_fields) == ("system", "audit_log", ())
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM audit_purge_permit")).scalar_one() == 0
 
 
 def test_after_a_purge_the_remaining_entries_are_protected_again(uow, engine):
     add_entry(uow, days_ago=800)
-    audit.purge_older_than(uow(), days=365)
+    audit.purge_older_than(uow(), SYSTEM, days=365)
     add_entry(uow, days_ago=900)  # e.g. imported late: no permit any more, so it stays
     with pytest.raises(exc.IntegrityError, match="suppression interdite"):
         raw(engine, "DELETE FROM audit_log")
@@ -106,17 +107,17 @@ def test_after_a_purge_the_remaining_entries_are_protected_again(uow, engine):
 def test_purge_keeping_less_than_180_days_is_refused(uow):
     add_entry(uow, days_ago=100)
     with pytest.raises(ValidationError, match="au moins 180 jours"):
-        audit.purge_older_than(uow(), days=30)
-    assert len(audit.list_entries(uow())) == 1
+        audit.purge_older_than(uow(), SYSTEM, days=30)
+    assert len(audit.list_entries(uow(), SYSTEM)) == 1
 
 
 # -- names, never values ------------------------------------------------------------------------------------
 
 def test_changed_fields_hold_field_names_and_no_value_reaches_the_log(uow, engine):
-    add_user(uow(), "alice", "referent", PASSWORD, name="Alice Referente")
-    change_password(uow(), "alice", "nouveau-mot-de-passe")
+    add_user(uow(), SYSTEM, "alice", "referent", PASSWORD, name="Alice Referente")
+    change_password(uow(), SYSTEM, "alice", "nouveau-mot-de-passe")
     authenticate(uow(), "alice", "nouveau-mot-de-passe")
-    changed = audit.list_entries(uow(), action="change_password")[0].changed_fields
+    changed = audit.list_entries(uow(), SYSTEM, action="change_password")[0].changed_fields
     assert changed == ("failed_logins", "locked_until", "password_hash")
     with engine.connect() as conn:
         stored = json.dumps([list(row) for row in conn.execute(text("SELECT * FROM audit_log"))], default=str)
@@ -133,27 +134,27 @@ def test_recording_something_that_is_not_a_field_name_is_refused(uow, field):
 def test_failed_login_for_an_unknown_login_is_not_recorded(uow):
     with pytest.raises(AuthenticationFailed):
         authenticate(uow(), "cheval-agrafe-pile", "x")  # a password typed in the login field
-    assert audit.list_entries(uow()) == []
+    assert audit.list_entries(uow(), SYSTEM) == []
 
 
 def test_list_entries_filters_and_returns_newest_first(uow):
     add_entry(uow, 20, key="F1")
     add_entry(uow, 10, key="F2")
     add_entry(uow, 5, key="F1", action="create")
-    assert [e.record_key for e in audit.list_entries(uow())] == ["F1", "F2", "F1"]
-    assert [e.action for e in audit.list_entries(uow(), record_key="F1")] == ["create", "update"]
-    recent = audit.list_entries(uow(), since=NOW - timedelta(days=15))
+    assert [e.record_key for e in audit.list_entries(uow(), SYSTEM)] == ["F1", "F2", "F1"]
+    assert [e.action for e in audit.list_entries(uow(), SYSTEM, record_key="F1")] == ["create", "update"]
+    recent = audit.list_entries(uow(), SYSTEM, since=NOW - timedelta(days=15))
     assert [e.record_key for e in recent] == ["F1", "F2"]
     assert recent[0].at.tzinfo is not None
 
 
 # -- migration ----------------------------------------------------------------------------------------------
 
-def test_fresh_database_is_migrated_to_0002(engine):
-    assert current_revision(engine) == "0002"
+def test_fresh_database_is_migrated_to_the_head_which_includes_0002(engine):
+    assert current_revision(engine) == "0003"
 
 
-def test_database_at_0001_is_upgraded_to_0002_keeping_its_users(tmp_path):
+def test_database_at_0001_is_upgraded_through_0002_keeping_its_users(tmp_path):
     engine = make_engine(str(tmp_path / "old.sqlite"))
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -162,7 +163,7 @@ def test_database_at_0001_is_upgraded_to_0002_keeping_its_users(tmp_path):
         command.upgrade(config, "0001")
         conn.execute(text("INSERT INTO app_user (id, created_at, updated_at, key, name, role, active) VALUES "
                           "('u1', '2025-01-01 00:00:00', '2025-01-01 00:00:00', 'ref', 'Réf', 'referent', 1)"))
-    assert migrate(engine) == "0002"
+    assert migrate(engine) == "0003"
     with engine.connect() as conn:
         row = conn.execute(text("SELECT key, password_hash, failed_logins, locked_until FROM app_user")).one()
         triggers = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())

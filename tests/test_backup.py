@@ -15,6 +15,7 @@ from models.db import make_engine
 from services import backup
 from services.backup import StorageError, backup_database, backups_to_keep, check_local_filesystem, restore_database
 from services.dataset import export_dataset, import_dataset
+from services.permissions import SYSTEM
 from services.uow import unit_of_work_factory
 from services.users import add_user
 
@@ -38,7 +39,7 @@ def backups(tmp_path):
 def export_of(path):
     engine = make_engine(str(path))
     try:
-        return export_dataset(unit_of_work_factory(engine)())
+        return export_dataset(unit_of_work_factory(engine)(), SYSTEM)
     finally:
         engine.dispose()
 
@@ -130,18 +131,18 @@ def test_thinning_keeps_the_3_newest_backups_at_most_34_and_removes_nothing_more
 # -- restore --------------------------------------------------------------------------------------------------
 
 def test_backup_then_restore_gives_back_exactly_the_same_export(stored, uow, backups):
-    before = export_dataset(uow())
+    before = export_dataset(uow(), SYSTEM)
     done = backup_database(stored, backups_dir=backups)
-    add_user(uow(), "nouvelle", "referent", "cheval-agrafe-pile")
-    assert export_dataset(uow()) != before
+    add_user(uow(), SYSTEM, "nouvelle", "referent", "cheval-agrafe-pile")
+    assert export_dataset(uow(), SYSTEM) != before
     restore_database(stored, done.path, backups_dir=backups)
-    assert export_dataset(uow()) == before  # seen by the engine that was open all along
+    assert export_dataset(uow(), SYSTEM) == before  # seen by the engine that was open all along
 
 
 def test_restore_first_keeps_a_copy_of_the_current_database(stored, uow, backups):
     done = backup_database(stored, backups_dir=backups)
-    add_user(uow(), "nouvelle", "referent", "cheval-agrafe-pile")
-    current = export_dataset(uow())
+    add_user(uow(), SYSTEM, "nouvelle", "referent", "cheval-agrafe-pile")
+    current = export_dataset(uow(), SYSTEM)
     report = restore_database(stored, done.path, backups_dir=backups)
     assert report.safety_copy.name.startswith("parcours-avant-restauration-")
     assert export_of(report.safety_copy) == current
@@ -157,11 +158,11 @@ def test_restore_replaces_a_database_that_sqlite_cannot_read_and_keeps_its_bytes
 
 
 def refused_restore(stored, uow, candidate, backups, match):
-    before = export_dataset(uow())
+    before = export_dataset(uow(), SYSTEM)
     with pytest.raises(StorageError, match=match) as refused:
         restore_database(stored, candidate, backups_dir=backups)
     assert "n'a pas été modifiée" in refused.value.message
-    assert export_dataset(uow()) == before
+    assert export_dataset(uow(), SYSTEM) == before
     assert not backups.exists() or not any(backups.glob("parcours-avant-restauration-*"))
 
 
@@ -208,7 +209,7 @@ def cli(stored, monkeypatch, tmp_path):
 
 def test_check_prints_ok_and_the_schema_revision(cli, capsys):
     assert cli("check") == 0
-    assert capsys.readouterr().out.split() == ["ok", "schéma", ":", "0002"]
+    assert capsys.readouterr().out.split() == ["ok", "schéma", ":", "0003"]
 
 
 def test_check_of_a_damaged_database_lists_the_problems_and_exits_2(stored, tmp_path, monkeypatch, capsys):
@@ -220,14 +221,14 @@ def test_check_of_a_damaged_database_lists_the_problems_and_exits_2(stored, tmp_
 
 
 def test_cli_backup_to_the_data_folder_then_restore(cli, capsys, tmp_path, uow):
-    before = export_dataset(uow())
+    before = export_dataset(uow(), SYSTEM)
     assert cli("backup") == 0
     [copy] = (tmp_path / "data" / "Parcours" / "backups").glob("parcours-*.sqlite")
     assert str(copy) in capsys.readouterr().out
-    add_user(uow(), "nouvelle", "referent", "cheval-agrafe-pile")
+    add_user(uow(), SYSTEM, "nouvelle", "referent", "cheval-agrafe-pile")
     assert cli("restore", str(copy)) == 0
     assert "Base restaurée" in capsys.readouterr().out
-    assert export_dataset(uow()) == before
+    assert export_dataset(uow(), SYSTEM) == before
 
 
 def test_cli_restore_of_garbage_exits_2_with_a_french_message(cli, capsys, tmp_path):

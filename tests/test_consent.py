@@ -13,6 +13,7 @@ from services.consent import MAX_SCOPE_LENGTH, families_without_consent, record_
 from services.dataset import import_dataset
 from services.directory import CurrentUser
 from services.errors import NotFound, ValidationError
+from services.permissions import SYSTEM
 from services.retention import anonymise_expired_families
 from tests.billing.builders import dataset
 from tests.test_retention import add_family, audit_entries
@@ -43,6 +44,10 @@ def user(uow, key: str) -> CurrentUser:
         return CurrentUser(found.id, found.key, found.name, found.role)
 
 
+def coordinator(uow) -> CurrentUser:
+    return user(uow, "coord")
+
+
 def stored(uow, key: str) -> tuple:
     with uow() as u:
         family = u.session.scalars(select(Family).where(Family.key == key)).one()
@@ -52,7 +57,7 @@ def stored(uow, key: str) -> tuple:
 # ---------------------------------------------------------------------------------------------- the warning list
 
 def test_families_without_consent_date_or_scope_are_listed_with_code_name_and_referent(families):
-    rows = families_without_consent(families())
+    rows = families_without_consent(families(), coordinator(families))
     assert [(r.key, r.name, r.referent_name) for r in rows] == [
         ("OTHER", "Famille Autre", "Bruno Petit"), ("GONE", "Famille Partie", "Claire Martin"),
         ("NODATE", "Famille Sans Date", "Claire Martin"), ("NOSCOPE", "Famille Sans Objet", "Claire Martin"),
@@ -63,36 +68,37 @@ def test_a_scope_of_blanks_counts_as_missing(families):
     with families() as u:
         u.session.execute(text("UPDATE family SET consent_scope = '   ' WHERE key = 'WITH'"))
         u.commit()
-    assert "WITH" in {r.key for r in families_without_consent(families())}
+    assert "WITH" in {r.key for r in families_without_consent(families(), coordinator(families))}
 
 
 def test_a_referent_sees_only_the_families_they_follow(families):
     assert [r.key for r in families_without_consent(families(), user(families, "ref2"))] == ["OTHER"]
-    assert len(families_without_consent(families(), user(families, "coord"))) == 5
+    assert len(families_without_consent(families(), coordinator(families))) == 5
 
 
 def test_anonymised_families_are_no_longer_listed(families):
-    assert anonymise_expired_families(families(), today=LATER).anonymised == ("GONE",)
-    assert "GONE" not in {r.key for r in families_without_consent(families())}
+    assert anonymise_expired_families(families(), SYSTEM, today=LATER).anonymised == ("GONE",)
+    assert "GONE" not in {r.key for r in families_without_consent(families(), coordinator(families))}
 
 
 # ---------------------------------------------------------------------------------------------- recording
 
 def test_consent_is_recorded_trimmed_and_audited_by_field_name(families):
-    record = record_consent(families(), "NONE", date(2025, 6, 1), "  Atout Plus ; échanges en EPS  ",
-                            today=TODAY, actor_key="coord")
+    record = record_consent(families(), coordinator(families), "NONE", date(2025, 6, 1),
+                            "  Atout Plus ; échanges en EPS  ", today=TODAY)
     assert (record.family_key, record.consent_date, record.consent_scope) == (
         "NONE", date(2025, 6, 1), "Atout Plus ; échanges en EPS")
     assert stored(families, "NONE") == (date(2025, 6, 1), "Atout Plus ; échanges en EPS")
     [entry] = audit_entries(families, "record_consent")
     assert (entry.record_key, entry.actor_key, entry.changed_fields) == (
         "NONE", "coord", ("consent_date", "consent_scope"))
-    assert "NONE" not in {r.key for r in families_without_consent(families())}
+    assert "NONE" not in {r.key for r in families_without_consent(families(), coordinator(families))}
 
 
 def test_today_is_accepted_and_a_timestamp_counts_as_its_day(families):
-    assert record_consent(families(), "NONE", TODAY, "Atout Plus", today=TODAY).consent_date == TODAY
-    assert record_consent(families(), "NONE", datetime(2025, 6, 2, 10, 30), "Atout Plus",
+    recorded = record_consent(families(), coordinator(families), "NONE", TODAY, "Atout Plus", today=TODAY)
+    assert recorded.consent_date == TODAY
+    assert record_consent(families(), coordinator(families), "NONE", datetime(2025, 6, 2, 10, 30), "Atout Plus",
                           today=TODAY).consent_date == date(2025, 6, 2)
 
 
@@ -114,21 +120,22 @@ def test_today_is_accepted_and_a_timestamp_counts_as_its_day(families):
 ])
 def test_invalid_consent_is_refused_with_a_french_message_on_its_field(families, day, scope, field, message):
     with pytest.raises(ValidationError) as refused:
-        record_consent(families(), "NOSCOPE", day, scope, today=TODAY)
+        record_consent(families(), coordinator(families), "NOSCOPE", day, scope, today=TODAY)
     assert (refused.value.message, refused.value.field) == (message, field)
     assert stored(families, "NOSCOPE") == (date(2025, 1, 5), None)  # nothing written
 
 
 def test_a_scope_of_exactly_300_characters_is_accepted(families):
-    assert len(record_consent(families(), "NONE", TODAY, "é" * MAX_SCOPE_LENGTH, today=TODAY).consent_scope) == 300
+    longest = record_consent(families(), coordinator(families), "NONE", TODAY, "é" * MAX_SCOPE_LENGTH, today=TODAY)
+    assert len(longest.consent_scope) == 300
 
 
 def test_unknown_or_anonymised_family_is_refused(families):
     with pytest.raises(NotFound, match="Aucune famille de code « NOPE »"):
-        record_consent(families(), "NOPE", TODAY, "Atout Plus", today=TODAY)
-    anonymise_expired_families(families(), today=LATER)
+        record_consent(families(), coordinator(families), "NOPE", TODAY, "Atout Plus", today=TODAY)
+    anonymise_expired_families(families(), SYSTEM, today=LATER)
     with pytest.raises(ValidationError, match="Cette famille a été anonymisée"):
-        record_consent(families(), "GONE", TODAY, "Atout Plus", today=TODAY)
+        record_consent(families(), coordinator(families), "GONE", TODAY, "Atout Plus", today=TODAY)
 
 
 scopes = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=MAX_SCOPE_LENGTH)
@@ -141,7 +148,7 @@ def test_any_printable_scope_up_to_300_characters_is_stored_as_typed_without_sur
     day = date.fromordinal(TODAY.toordinal() - days_ago)
     if not scope.strip():
         with pytest.raises(ValidationError):
-            record_consent(families(), "NONE", day, scope, today=TODAY)
+            record_consent(families(), coordinator(families), "NONE", day, scope, today=TODAY)
         return
-    record_consent(families(), "NONE", day, scope, today=TODAY)
+    record_consent(families(), coordinator(families), "NONE", day, scope, today=TODAY)
     assert stored(families, "NONE") == (day, scope.strip())

@@ -8,6 +8,7 @@ import pytest
 from crash_worker import CrashHarness, inspect_file, prepare_database
 from models.db import make_engine
 from services.dataset import export_dataset
+from services.permissions import SYSTEM
 from services.uow import unit_of_work_factory
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork() and SIGKILL (POSIX)")
@@ -39,6 +40,6 @@ def test_sigkill_at_random_moments_keeps_the_file_intact_every_acknowledged_batc
     assert acknowledged, "no kill landed after a commit: the test would prove nothing"
 
     engine = make_engine(db)  # the application still reads the file as a whole
-    exported = export_dataset(unit_of_work_factory(engine)())
+    exported = export_dataset(unit_of_work_factory(engine)(), SYSTEM)
     engine.dispose()
     assert len(exported["sessions"]) == 4 + BATCH * len(state.batches)

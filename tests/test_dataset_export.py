@@ -11,6 +11,7 @@ import main
 from models.db import make_engine, migrate
 from models.enums import SESSION_STATUSES
 from services.dataset import export_dataset, import_dataset
+from services.permissions import SYSTEM
 from services.uow import unit_of_work_factory
 
 from conftest import DATA
@@ -113,7 +114,7 @@ def test_optional_fields_may_be_null_or_absent_and_export_as_null(uow):
     del data["sessions"][1]["start_time"]
 
     import_dataset(uow(), data)
-    exported = export_dataset(uow())
+    exported = export_dataset(uow(), SYSTEM)
 
     assert (exported["conventions"][0]["budget_cap"], exported["conventions"][0]["end"]) == (None, None)
     assert [o["decided_on"] for o in exported["orientations"]] == [None, None]
@@ -126,7 +127,7 @@ def test_money_is_exported_as_text_with_two_decimals(uow):
     data["conventions"][0]["budget_cap"] = "25000"
     data["conventions"][0]["tariffs"]["AES"]["home_intervention"] = "30.5"
     import_dataset(uow(), data)
-    convention = export_dataset(uow())["conventions"][0]
+    convention = export_dataset(uow(), SYSTEM)["conventions"][0]
     assert convention["budget_cap"] == "25000.00"
     assert convention["tariffs"]["AES"]["home_intervention"] == "30.50"
     assert convention["tariffs"]["TISF"] == {"home_intervention": "56.13", "weekly_preparation": "20.07",
@@ -182,6 +183,6 @@ def test_generated_sessions_export_with_the_same_fields_as_imported(property_sto
     report = import_dataset(uow(), {"format": "parcours-dataset/1", "sessions": in_file})
 
     assert report.created == {"sessions": len(sessions)}
-    exported = {s["key"]: s for s in export_dataset(uow())["sessions"]}
+    exported = {s["key"]: s for s in export_dataset(uow(), SYSTEM)["sessions"]}
     for session in sessions:
         assert exported[session["key"]] == session

@@ -13,6 +13,7 @@ import main
 from models.db import make_engine, migrate
 from services.dataset import export_dataset, import_dataset
 from services.errors import ImportRejected
+from services.permissions import SYSTEM
 from services.uow import unit_of_work_factory
 
 from conftest import DATA
@@ -351,5 +352,5 @@ def test_fuzzed_session_fields_either_import_or_raise_import_rejected_never_half
         after = _row_counts(engine)
         assert after["app_user"] == before["app_user"] + 1
         assert after["home_session"] - before["home_session"] == report.created.get("sessions", 0)
-        exported = {s["key"]: s for s in export_dataset(uow())["sessions"]}
+        exported = {s["key"]: s for s in export_dataset(uow(), SYSTEM)["sessions"]}
         assert session["key"] in exported

@@ -6,6 +6,7 @@ from collections import Counter
 
 from services.dataset import export_dataset, import_dataset
 from services.demo import build_demo_dataset, load_demo
+from services.permissions import SYSTEM
 
 AP_2025_TARIFFS = {
     "AES": {"home_intervention": "30.00", "weekly_preparation": "15.00",
@@ -32,7 +33,7 @@ def test_loading_the_demo_fills_a_realistic_programme(uow):
     assert summary.startswith("Programme de démonstration chargé : 32 familles, 48 enfants")
     assert summary.endswith("séances.")
 
-    data = export_dataset(uow())
+    data = export_dataset(uow(), SYSTEM)
     assert data["programme"] == {
         "name": "Dispositif de Réussite Éducative de Bourg-en-Bresse", "holiday_zone": "A",
         "eligible_communes": ["Bourg-en-Bresse"], "city": "Bourg-en-Bresse",
@@ -80,14 +81,14 @@ def test_loading_the_demo_fills_a_realistic_programme(uow):
 
 def test_loading_twice_creates_nothing(uow):
     load_demo(uow())
-    before = export_dataset(uow())
+    before = export_dataset(uow(), SYSTEM)
 
     again = import_dataset(uow(), build_demo_dataset())
     assert again.created_total == 0
     assert again.unchanged["sessions"] == len(before["sessions"])
     summary = load_demo(uow())
     assert "rien n'a été ajouté" in summary
-    assert export_dataset(uow()) == before
+    assert export_dataset(uow(), SYSTEM) == before
 
 
 def test_first_session_of_each_family_has_the_referent_but_one():

@@ -2,6 +2,7 @@
 import pytest
 
 from services.errors import PermissionDenied, ValidationError
+from services.permissions import SYSTEM
 from services.users import (add_user, authenticate, create_first_administrator, disable_user, list_accounts,
                             needs_first_administrator)
 from tests.programme_fixture import load_example
@@ -18,7 +19,7 @@ def test_an_empty_store_needs_a_first_administrator_who_can_then_log_in(uow):
 
 
 def test_the_first_administrator_is_refused_once_someone_can_log_in(uow):
-    add_user(uow(), "claire", "referent", PASSWORD)
+    add_user(uow(), SYSTEM, "claire", "referent", PASSWORD)
     with pytest.raises(PermissionDenied):
         create_first_administrator(uow(), "intrus", PASSWORD)
     assert [a.key for a in list_accounts(uow())] == ["claire"]
@@ -44,10 +45,10 @@ def test_imported_accounts_without_password_still_need_a_first_administrator(uow
 
 
 def test_a_disabled_account_lets_nobody_in_and_is_listed_last(uow):
-    add_user(uow(), "bruno", "referent", PASSWORD, name="Bruno")
-    add_user(uow(), "anne", "coordinator", PASSWORD, name="Anne")
-    disable_user(uow(), "anne")
+    add_user(uow(), SYSTEM, "bruno", "referent", PASSWORD, name="Bruno")
+    add_user(uow(), SYSTEM, "anne", "coordinator", PASSWORD, name="Anne")
+    disable_user(uow(), SYSTEM, "anne")
     assert not needs_first_administrator(uow())
     assert [(a.key, a.active) for a in list_accounts(uow())] == [("bruno", True), ("anne", False)]
-    disable_user(uow(), "bruno")
+    disable_user(uow(), SYSTEM, "bruno")
     assert needs_first_administrator(uow())

@@ -30,6 +30,7 @@ from models.db import make_engine, migrate
 from services.billing import get_statement, issue_statement, list_issued, recomputed_lines
 from services.dataset import export_dataset, import_dataset
 from services.errors import ValidationError
+from services.permissions import SYSTEM
 from services.retention import anonymise_expired_families, retention_cutoff
 from services.uow import unit_of_work_factory
 from tests.billing.builders import dataset, family, meeting, session
@@ -149,19 +150,19 @@ def programme_data() -> dict:
 
 # The billing and audit services as these tests call them, in one place (their signatures are changing).
 def issue(uow, month: str, render_pdf=None):
-    return issue_statement(uow(), "AP", month, render_pdf=render_pdf)
+    return issue_statement(uow(), SYSTEM, "AP", month, render_pdf=render_pdf)
 
 
 def issued(uow):
-    return list_issued(uow(), "AP")
+    return list_issued(uow(), SYSTEM, "AP")
 
 
 def recomputed(uow, month: str):
-    return recomputed_lines(uow(), "AP", month)
+    return recomputed_lines(uow(), SYSTEM, "AP", month)
 
 
 def draft(uow, month: str):
-    return get_statement(uow(), "AP", month)
+    return get_statement(uow(), SYSTEM, "AP", month)
 
 
 def audit_entries(uow, action: str, record_key: str | None = None) -> list[SimpleNamespace]:
@@ -220,7 +221,7 @@ def raw_bytes(path: Path) -> bytes:
 
 
 def anonymise(uow, **kw):
-    return anonymise_expired_families(uow(), today=TODAY, **kw)
+    return anonymise_expired_families(uow(), SYSTEM, today=TODAY, **kw)
 
 
 def without_names(statement):
@@ -241,15 +242,15 @@ def test_only_families_past_their_retention_period_are_anonymised(store):
     assert report.anonymised == EXPIRED
     assert (report.kept, report.already_anonymised) == (4, 0)
     assert report.to_review == ("NODATE", "UNDATED")
-    names = {f["key"]: f["name"] for f in export_dataset(uow())["families"]}
+    names = {f["key"]: f["name"] for f in export_dataset(uow(), SYSTEM)["families"]}
     assert names["OLD"] == "Famille anonymisée OLD" and names["NOPARC"] == "Famille anonymisée NOPARC"
 
 
 def test_families_still_followed_or_recently_active_are_untouched(store):
     _, uow = store
-    before = export_dataset(uow())
+    before = export_dataset(uow(), SYSTEM)
     anonymise(uow)
-    after = export_dataset(uow())
+    after = export_dataset(uow(), SYSTEM)
 
     def kept(data):
         child_family = {c["key"]: f["key"] for f in data["families"] for c in f["children"]}
@@ -266,9 +267,9 @@ def test_families_still_followed_or_recently_active_are_untouched(store):
 def test_cutoff_is_exclusive_a_family_last_active_exactly_years_ago_is_kept(store):
     _, uow = store
     # NOPARC's last activity is the end of its orientation, 31 May 2025; OLD's is 30 June 2025.
-    assert anonymise_expired_families(uow(), today=date(2027, 5, 31)).anonymised == ()
-    assert anonymise_expired_families(uow(), today=date(2027, 6, 1), dry_run=True).anonymised == ("NOPARC",)
-    assert anonymise_expired_families(uow(), years=1, today=date(2026, 7, 1)).anonymised == EXPIRED
+    assert anonymise_expired_families(uow(), SYSTEM, today=date(2027, 5, 31)).anonymised == ()
+    assert anonymise_expired_families(uow(), SYSTEM, today=date(2027, 6, 1), dry_run=True).anonymised == ("NOPARC",)
+    assert anonymise_expired_families(uow(), SYSTEM, years=1, today=date(2026, 7, 1)).anonymised == EXPIRED
 
 
 def test_cutoff_of_29_february_falls_on_28_february():
@@ -309,9 +310,9 @@ def test_no_name_address_note_or_birth_date_of_an_anonymised_family_is_left_anyw
 
 def test_amounts_dates_durations_statuses_and_counts_are_kept(store):
     _, uow = store
-    before = export_dataset(uow())
+    before = export_dataset(uow(), SYSTEM)
     anonymise(uow)
-    after = export_dataset(uow())
+    after = export_dataset(uow(), SYSTEM)
 
     def mine(records, field="family"):
         return [r for r in records if r[field] in EXPIRED]
@@ -410,7 +411,7 @@ def test_anonymisation_never_changes_billing(template_db, tmp_path_factory, gene
             issue(uow, month, render_pdf=stub_pdf)
         before = billing_snapshot(uow)
 
-        report = anonymise_expired_families(uow(), today=TODAY)
+        report = anonymise_expired_families(uow(), SYSTEM, today=TODAY)
 
         running = {k for k, f in zip(FAMILIES, generated["families"])
                    if f["parcours"] == "open" or (f["decided"] and not f["ended"])}
@@ -437,10 +438,10 @@ def test_dry_run_writes_nothing_and_reports_what_would_be_done(store):
 
 def test_each_anonymisation_is_audited_with_field_names_only(store):
     _, uow = store
-    anonymise(uow, actor_key="admin")
+    anonymise(uow)
     entries = {e.record_key: e for e in audit_entries(uow, "anonymise")}
     assert set(entries) == set(EXPIRED)
-    assert all(e.record_type == "family" and e.actor_key == "admin" for e in entries.values())
+    assert all(e.record_type == "family" and e.actor_key == "system" for e in entries.values())
     assert entries["OLD"].changed_fields == (
         "address", "child_birth_date", "child_first_name", "child_last_name", "child_school", "child_school_class",
         "consent_scope", "eps_situation_recommendation", "guardians", "home_session_notes", "name", "notes",
@@ -482,7 +483,7 @@ def cli(store, monkeypatch, tmp_path, capsys):
 
 def test_cli_prints_counts_never_names(cli):
     run, path, uow = cli
-    expected = anonymise_expired_families(uow(), years=1, dry_run=True)  # the CLI's today is the real one
+    expected = anonymise_expired_families(uow(), SYSTEM, years=1, dry_run=True)  # the CLI's today is the real one
     before = dump(path)
     code, out, err = run("--years", "1", "--dry-run")
     assert (code, err) == (0, "")

@@ -39,47 +39,50 @@ def test_parse_duration_refuses_unreadable_text_on_the_duration_field(text):
 
 
 def test_a_future_date_is_an_error_on_the_date_field(programme):
-    check = check_session(programme.uow(), draft(programme, date=date(2025, 3, 21)), TODAY)
+    check = check_session(programme.uow(), programme.referent, draft(programme, date=date(2025, 3, 21)), TODAY)
     assert [(i.field, "futur" in i.message) for i in check.errors] == [("date", True)]
 
 
 @pytest.mark.parametrize("minutes, words", [(0, "supérieure à zéro"), (481, "au plus 8 h"), (None, "Indiquez")])
 def test_duration_must_be_between_one_minute_and_eight_hours(programme, minutes, words):
-    check = check_session(programme.uow(), draft(programme, duration_minutes=minutes), TODAY)
+    check = check_session(programme.uow(), programme.referent, draft(programme, duration_minutes=minutes), TODAY)
     assert [i.field for i in check.errors] == ["duration"]
     assert words in check.errors[0].message
 
 
 def test_eight_hours_exactly_is_accepted(programme):
-    assert check_session(programme.uow(), draft(programme, duration_minutes=480), TODAY).ok
+    assert check_session(programme.uow(), programme.referent, draft(programme, duration_minutes=480), TODAY).ok
 
 
 def test_no_validated_orientation_on_the_day_is_an_error(programme):
-    check = check_session(programme.uow(), draft(programme, date=date(2025, 1, 15)), TODAY)
+    check = check_session(programme.uow(), programme.referent, draft(programme, date=date(2025, 1, 15)), TODAY)
     assert [i.field for i in check.errors] == ["family"]
     assert "Aucune orientation validée" in check.errors[0].message
 
 
 def test_school_holidays_warn_that_approval_is_needed(programme):
-    check = check_session(programme.uow(), draft(programme, date=date(2025, 2, 25)), TODAY)
+    check = check_session(programme.uow(), programme.referent, draft(programme, date=date(2025, 2, 25)), TODAY)
     assert check.ok
     assert any("Vacances scolaires" in w.message and "coordination" in w.message for w in check.warnings)
 
 
 def test_second_session_in_the_week_warns(programme):
-    check = check_session(programme.uow(), draft(programme, date=date(2025, 3, 13)), TODAY)  # S2 on 11/03
+    check = check_session(programme.uow(), programme.referent, draft(programme, date=date(2025, 3, 13)),
+                          TODAY)  # S2 on 11/03
     assert check.ok
     assert any("Deuxième séance de la semaine" in w.message and "11/03/2025" in w.message for w in check.warnings)
 
 
 def test_cancelled_sessions_raise_no_exception_warning(programme):
-    check = check_session(programme.uow(), draft(programme, date=date(2025, 3, 13), status="cancelled"), TODAY)
+    cancelled = draft(programme, date=date(2025, 3, 13), status="cancelled")
+    check = check_session(programme.uow(), programme.referent, cancelled, TODAY)
     assert check.ok and check.warnings == ()
 
 
 def test_first_session_without_referent_warns(programme):
     family_f2 = dict(family_id=programme.family["F2"], intervenant_id=programme.intervenant["i-tisf"])
-    check = check_session(programme.uow(), draft(programme, date=date(2025, 2, 18), **family_f2), TODAY)
+    check = check_session(programme.uow(), programme.referent, draft(programme, date=date(2025, 2, 18), **family_f2),
+                          TODAY)
     assert [w.field for w in check.warnings] == ["referent_present"]
 
 
@@ -125,7 +128,8 @@ def test_list_sessions_sorts_filters_and_pages_in_the_database(programme):
 
 
 def test_usual_intervenant_is_the_one_of_the_latest_held_session(programme):
-    assert usual_intervenant(programme.uow(), programme.family["F2"]) == programme.intervenant["i-tisf"]
+    usual = usual_intervenant(programme.uow(), programme.referent, programme.family["F2"])
+    assert usual == programme.intervenant["i-tisf"]
 
 
 def test_week_view_shades_school_holidays(programme):

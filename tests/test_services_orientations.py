@@ -23,14 +23,14 @@ def _proposed(p, key="F9") -> tuple[str, str]:
 
 def test_a_meeting_records_situations_recommendations_and_proposals(programme):
     meeting_id, orientation_id = _proposed(programme)
-    detail = eps_meeting_detail(programme.uow(), meeting_id)
+    detail = eps_meeting_detail(programme.uow(), programme.coordinator, meeting_id)
     assert detail.meeting.key == "EPS-2025-04-08" and detail.meeting.situation_count == 1
     situation = detail.situations[0]
     record_recommendation(programme.uow(), programme.coordinator, situation.id, "Atout Plus, TISF")
-    situation = eps_meeting_detail(programme.uow(), meeting_id).situations[0]
+    situation = eps_meeting_detail(programme.uow(), programme.coordinator, meeting_id).situations[0]
     assert situation.recommendation == "Atout Plus, TISF"
     assert [(o.id, o.status, o.eps_date) for o in situation.orientations] == [(orientation_id, "proposed", EPS_DAY)]
-    assert list_eps_meetings(programme.uow())[0].situation_count == 1
+    assert list_eps_meetings(programme.uow(), programme.coordinator)[0].situation_count == 1
 
 
 def test_two_meetings_on_one_day_get_distinct_keys(programme):
@@ -55,7 +55,7 @@ def test_validating_writes_decision_day_and_coordinator(programme):
     assert (row.status, row.decided_on, row.decided_by_name) == ("validated", date(2025, 4, 10), "Sophie Durand")
     with programme.uow() as w:
         assert w.session.get(Orientation, orientation_id).decided_by_id == programme.coordinator.id
-    assert list_orientations(programme.uow(), status="proposed") == ()
+    assert list_orientations(programme.uow(), programme.coordinator, status="proposed") == ()
 
 
 def test_decision_cannot_precede_the_eps(programme):
@@ -87,9 +87,9 @@ def test_only_the_coordination_decides(programme):
 
 
 def test_capacity_counts_families_with_an_orientation_in_force(programme):
-    [load] = convention_capacity(programme.uow(), date(2025, 3, 1))
+    [load] = convention_capacity(programme.uow(), programme.coordinator, date(2025, 3, 1))
     assert (load.max_families, load.families, load.level) == (18, 2, "ok")
-    assert convention_capacity(programme.uow(), date(2025, 1, 1))[0].families == 0  # decided on 20/01
+    assert convention_capacity(programme.uow(), programme.coordinator, date(2025, 1, 1))[0].families == 0  # decided on 20/01
 
 
 @pytest.mark.parametrize("families, level", [(17, "ok"), (18, "near"), (20, "near"), (21, "over")])

@@ -52,11 +52,11 @@ def test_only_the_coordination_changes_a_parcours(programme):
 
 def test_children_turning_17_within_three_months(programme):
     # Lucas Lefèvre, born 02/04/2016, turns 17 on 02/04/2033
-    leaving = children_turning_17(programme.uow(), date(2033, 1, 3))
+    leaving = children_turning_17(programme.uow(), programme.coordinator, date(2033, 1, 3))
     assert [(c.child_name, c.leaves_on, c.parcours_status) for c in leaving] == [
         ("Lucas Lefèvre", date(2033, 4, 2), "open")]
-    assert children_turning_17(programme.uow(), date(2032, 12, 1)) == ()
-    assert children_turning_17(programme.uow(), date(2033, 4, 3)) == ()
+    assert children_turning_17(programme.uow(), programme.coordinator, date(2032, 12, 1)) == ()
+    assert children_turning_17(programme.uow(), programme.coordinator, date(2033, 4, 3)) == ()
 
 
 def test_add_months_clamps_to_the_end_of_the_month():

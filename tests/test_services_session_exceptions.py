@@ -3,11 +3,17 @@ from datetime import date
 
 import pytest
 
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import select, text
+
 from models import HomeSession
+from models.db import MIGRATIONS_DIR, make_engine, migrate
 from services.errors import PermissionDenied, ValidationError
 from services.home_sessions import SessionDraft, record_session
 from services.session_exceptions import approve_exceptions, flagged_sessions, refuse_exceptions
-from tests.programme_fixture import programme  # noqa: F401 - fixture
+from services.uow import unit_of_work_factory
+from tests.programme_fixture import load_example, programme  # noqa: F401 - fixture
 
 TODAY = date(2025, 3, 31)
 
@@ -49,7 +55,7 @@ def test_only_a_coordinator_approves(programme):
             refuse_exceptions(programme.uow(), user, [second], "non", TODAY)
 
 
-def test_refusing_needs_a_reason_and_writes_it_in_the_notes(programme):
+def test_refusing_needs_a_reason_and_records_the_decision_on_the_session_not_in_its_notes(programme):
     second = _second_in_week(programme)
     with pytest.raises(ValidationError) as err:
         refuse_exceptions(programme.uow(), programme.coordinator, [second], "  ", TODAY)
@@ -58,8 +64,56 @@ def test_refusing_needs_a_reason_and_writes_it_in_the_notes(programme):
     with programme.uow() as w:
         session = w.session.get(HomeSession, second)
         assert session.approved_exception is False and session.approved_by_id is None
-        assert "Dérogation refusée le 31/03/2025 par Sophie Durand : Pas de raison impérieuse" in session.notes
+        assert session.exception_refused is True and session.exception_decided_by_id == programme.coordinator.id
+        assert session.exception_reason == "Pas de raison impérieuse"
+        assert session.notes is None
     assert [f.session.key for f in flagged_sessions(programme.uow(), programme.coordinator)] == ["S1"]
+
+
+def test_approving_a_refused_session_clears_the_refusal(programme):
+    second = _second_in_week(programme)
+    refuse_exceptions(programme.uow(), programme.coordinator, [second], "Pas de raison impérieuse", TODAY)
+    approve_exceptions(programme.uow(), programme.coordinator, [second])
+    with programme.uow() as w:
+        session = w.session.get(HomeSession, second)
+        assert (session.approved_exception, session.approved_by_id) == (True, programme.coordinator.id)
+        assert (session.exception_refused, session.exception_decided_by_id, session.exception_reason) == (
+            False, None, None)
+
+
+def test_upgrade_to_0003_marks_the_sessions_refused_the_old_way(tmp_path):
+    """Before 0003 a refusal was a line of the notes: after the upgrade those sessions are refused, still out of the
+    queue; a session refused then approved stays approved; the downgrade writes new refusals back into the notes."""
+    engine = make_engine(str(tmp_path / "old.sqlite"))
+    migrate(engine)
+    old = unit_of_work_factory(engine)
+    p = load_example(old)
+    second = _second_in_week(p)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0002")  # nothing refused yet: the notes are left as they are
+        conn.execute(text("UPDATE home_session SET notes = 'RAS\nDérogation refusée le 31/03/2025 par Sophie "
+                          "Durand : non' WHERE id = :id"), {"id": second})
+        conn.execute(text("UPDATE home_session SET notes = 'Dérogation refusée le 31/03/2025 par Sophie Durand : "
+                          "non', approved_exception = 1, approved_by_id = :c WHERE key = 'S1'"),
+                     {"c": p.coordinator.id})  # refused, then approved
+    assert migrate(engine) == "0003"
+    with old() as w:
+        refused = {s.key: s.exception_refused for s in w.session.scalars(select(HomeSession))}
+        second_key = w.session.get(HomeSession, second).key
+    assert refused == {"S1": False, "S2": False, "S3": False, "S4": False, second_key: True}
+    assert flagged_sessions(old(), p.coordinator) == ()
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE home_session SET exception_refused = 1, exception_reason = 'hors cadre' "
+                          "WHERE key = 'S3'"))
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0002")
+        notes = dict(conn.execute(text("SELECT key, notes FROM home_session")).all())
+    assert notes["S3"] == "Dérogation refusée : hors cadre"
+    assert notes[second_key].count("Dérogation refusée") == 1
+    engine.dispose()
 
 
 def test_empty_selection_is_refused(programme):

@@ -15,6 +15,7 @@ from models import User
 from services import audit
 from services.directory import CurrentUser
 from services.errors import NotFound, ValidationError
+from services.permissions import SYSTEM
 from services.users import (FIRST_DELAY, MAX_DELAY, AuthenticationFailed, TooManyAttempts, add_user,
                             authenticate, change_password, delay_after, disable_user)
 
@@ -35,7 +36,7 @@ class Clock:
 
 @pytest.fixture
 def alice(uow):
-    add_user(uow(), "alice", "referent", PASSWORD, name="Alice Referente")
+    add_user(uow(), SYSTEM, "alice", "referent", PASSWORD, name="Alice Referente")
     return "alice"
 
 
@@ -55,33 +56,33 @@ def argon2_parameters(encoded):
 @pytest.mark.parametrize("password", ["", "court", "onze-chars!"])
 def test_password_shorter_than_12_characters_is_refused_in_french(uow, password):
     with pytest.raises(ValidationError, match="au moins 12 caractères") as refused:
-        add_user(uow(), "bob", "referent", password)
+        add_user(uow(), SYSTEM, "bob", "referent", password)
     assert refused.value.field == "password"
     with uow() as u:
         assert u.session.scalars(select(User)).all() == []
 
 
 def test_password_of_exactly_12_characters_is_accepted(uow):
-    add_user(uow(), "bob", "referent", "douze-caract")
+    add_user(uow(), SYSTEM, "bob", "referent", "douze-caract")
     assert authenticate(uow(), "bob", "douze-caract").key == "bob"
 
 
 def test_password_equal_to_the_login_is_refused(uow):
     with pytest.raises(ValidationError, match="identifiant"):
-        add_user(uow(), "benedicte.martin", "referent", "Benedicte.Martin")
+        add_user(uow(), SYSTEM, "benedicte.martin", "referent", "Benedicte.Martin")
 
 
 def test_new_password_shorter_than_12_characters_is_refused_and_the_old_one_still_works(uow, alice):
     with pytest.raises(ValidationError, match="au moins 12 caractères"):
-        change_password(uow(), alice, "trop-court")
+        change_password(uow(), SYSTEM, alice, "trop-court")
     assert authenticate(uow(), alice, PASSWORD).key == alice
 
 
 def test_unknown_role_and_duplicate_login_are_refused(uow, alice):
     with pytest.raises(ValidationError, match="Rôle inconnu"):
-        add_user(uow(), "carole", "chef", PASSWORD)
+        add_user(uow(), SYSTEM, "carole", "chef", PASSWORD)
     with pytest.raises(ValidationError, match="existe déjà"):
-        add_user(uow(), "ALICE", "referent", PASSWORD)
+        add_user(uow(), SYSTEM, "ALICE", "referent", PASSWORD)
 
 
 # -- hashing ----------------------------------------------------------------------------------------------
@@ -94,7 +95,7 @@ def test_password_is_stored_as_argon2id_with_at_least_19_mib_and_2_passes(uow, a
 
 
 def test_two_accounts_with_the_same_password_get_different_hashes(uow, alice):
-    add_user(uow(), "bob", "referent", PASSWORD)
+    add_user(uow(), SYSTEM, "bob", "referent", PASSWORD)
     assert stored_hash(uow, "bob") != stored_hash(uow, alice)
 
 
@@ -108,7 +109,7 @@ def test_hash_with_outdated_parameters_is_replaced_at_the_next_login(uow, alice)
     assert renewed != weak
     assert argon2_parameters(renewed)["m"] >= 19456 and argon2_parameters(renewed)["t"] >= 2
     assert authenticate(uow(), alice, PASSWORD).key == alice
-    assert "password_hash" in audit.list_entries(uow(), action="login")[1].changed_fields
+    assert "password_hash" in audit.list_entries(uow(), SYSTEM, action="login")[1].changed_fields
 
 
 def test_hash_with_current_parameters_is_kept_at_login(uow, alice):
@@ -144,24 +145,24 @@ def test_account_without_password_cannot_log_in(uow):
 
 
 def test_disabled_account_cannot_log_in_even_with_the_right_password(uow, alice):
-    disable_user(uow(), alice)
+    disable_user(uow(), SYSTEM, alice)
     with pytest.raises(AuthenticationFailed, match="désactivé"):
         authenticate(uow(), alice, PASSWORD)
 
 
 def test_last_active_administrator_cannot_be_disabled_but_one_of_two_can(uow):
-    add_user(uow(), "admin1", "administrator", PASSWORD)
+    add_user(uow(), SYSTEM, "admin1", "administrator", PASSWORD)
     with pytest.raises(ValidationError, match="dernier administrateur"):
-        disable_user(uow(), "admin1")
-    add_user(uow(), "admin2", "administrator", PASSWORD + "2")
-    assert disable_user(uow(), "admin1").active is False
+        disable_user(uow(), SYSTEM, "admin1")
+    add_user(uow(), SYSTEM, "admin2", "administrator", PASSWORD + "2")
+    assert disable_user(uow(), SYSTEM, "admin1").active is False
 
 
 def test_disabling_or_changing_the_password_of_an_unknown_login_is_refused(uow):
     with pytest.raises(NotFound):
-        disable_user(uow(), "personne")
+        disable_user(uow(), SYSTEM, "personne")
     with pytest.raises(NotFound):
-        change_password(uow(), "personne", PASSWORD)
+        change_password(uow(), SYSTEM, "personne", PASSWORD)
 
 
 # -- growing delay ----------------------------------------------------------------------------------------
@@ -220,7 +221,7 @@ def test_a_new_password_lifts_the_delay(uow, alice):
     for _ in range(7):
         clock.advance(hours=1)
         fail(uow, alice, clock)
-    change_password(uow(), alice, "nouveau-mot-de-passe")
+    change_password(uow(), SYSTEM, alice, "nouveau-mot-de-passe")
     assert authenticate(uow(), alice, "nouveau-mot-de-passe", clock=clock).key == alice
 
 

@@ -151,7 +151,7 @@ class SessionForm(QDialog):
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.family.setCompleter(completer)
         self.intervenant.addItem("", None)
-        for i in list_intervenants(self._uow()):
+        for i in list_intervenants(self._uow(), self._user):
             self.intervenant.addItem(f"{i.name} ({i.qualification}, {i.partner_name})", i.id)
         if family_id:
             self.family.setCurrentIndex(max(0, self.family.findData(family_id)))
@@ -170,7 +170,7 @@ class SessionForm(QDialog):
     def _family_changed(self) -> None:
         family_id = self.family.currentData()
         if family_id:
-            usual = usual_intervenant(self._uow(), family_id)
+            usual = usual_intervenant(self._uow(), self._user, family_id)
             if usual:
                 self.intervenant.setCurrentIndex(max(0, self.intervenant.findData(usual)))
         self._schedule_check()
@@ -206,8 +206,8 @@ class SessionForm(QDialog):
     def _run_check(self) -> None:
         draft, local = self._draft()
         self._generation += 1
-        generation, today, uow = self._generation, self._today(), self._uow
-        run_in_background(self, lambda: check_session(uow(), draft, today),
+        generation, today, uow, user = self._generation, self._today(), self._uow, self._user
+        run_in_background(self, lambda: check_session(uow(), user, draft, today),
                           lambda check: self._show_check(generation, check, local),
                           lambda exc: self._check_failed(generation, exc))
 

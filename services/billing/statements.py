@@ -20,8 +20,10 @@ from services.billing.loading import convention_by_key, families_under_orientati
 from services.billing.rules import MonthBilling, bill_month, billing_window, month_bounds
 from services.billing.statement import (KIND_ORDER, FamilyDetail, IntervenantDetail, Statement, StatementFlag,
                                         StatementLine, from_payload, to_payload)
+from services import audit
 from services.errors import StatementError
 from services.formatting import month_in_words
+from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
 
 CENT = Decimal("0.01")
@@ -30,9 +32,10 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 LineKey = tuple[str, str, Decimal]  # (kind, qualification, unit price)
 
 
-def get_statement(uow: UnitOfWork, convention_key: str, month: str) -> Statement:
+def get_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, month: str) -> Statement:
     """The stored statement of an issued month, or the draft computed now."""
     with uow:
+        require(user, "statement.read", session=uow.session)
         convention = convention_by_key(uow.session, convention_key)
         _check_month(convention, month)
         stored = _stored(uow.session, convention, month)
@@ -41,36 +44,42 @@ def get_statement(uow: UnitOfWork, convention_key: str, month: str) -> Statement
         return compute_draft(uow.session, convention, month)
 
 
-def issued_pdf(uow: UnitOfWork, convention_key: str, month: str) -> bytes | None:
+def issued_pdf(uow: UnitOfWork, user: CurrentUser, convention_key: str, month: str) -> bytes | None:
     with uow:
+        require(user, "statement.read", session=uow.session)
         convention = convention_by_key(uow.session, convention_key)
         stored = _stored(uow.session, convention, month)
         return stored.pdf if stored is not None else None
 
 
-def list_issued(uow: UnitOfWork, convention_key: str) -> tuple[Statement, ...]:
+def list_issued(uow: UnitOfWork, user: CurrentUser, convention_key: str) -> tuple[Statement, ...]:
     with uow:
+        require(user, "statement.read", session=uow.session)
         convention = convention_by_key(uow.session, convention_key)
         rows = uow.session.scalars(select(StoredStatement).where(StoredStatement.convention_id == convention.id)
                                    .order_by(StoredStatement.sequence))
         return tuple(_read_stored(uow.session, r) for r in rows)
 
 
-def recomputed_lines(uow: UnitOfWork, convention_key: str, month: str) -> tuple[StatementLine, ...]:
+def recomputed_lines(uow: UnitOfWork, user: CurrentUser, convention_key: str, month: str
+                     ) -> tuple[StatementLine, ...]:
     """What the month would bill today from the current data, whether or not it was issued."""
     with uow:
+        require(user, "statement.read", session=uow.session)
         convention = convention_by_key(uow.session, convention_key)
         _check_month(convention, month)
         window_start, window_end = billing_window(month)
         return tuple(_lines(bill_month(load_facts(uow.session, convention, window_start, window_end), month), month))
 
 
-def issue_statement(uow: UnitOfWork, convention_key: str, month: str, issued_by: str | None = None,
+def issue_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, month: str,
                     render_pdf=None) -> Statement:
-    """Number, store and freeze the month, with its PDF (`render_pdf(statement) -> bytes`, reportlab by default)."""
-    if render_pdf is None:
-        from services.billing.pdf import render_statement_pdf as render_pdf
+    """Number, store and freeze the month, with its PDF (`render_pdf(statement) -> bytes`, reportlab by default).
+    The statement names `user` as its issuer (nobody for the command line's SYSTEM operator, who has no account)."""
     with uow:
+        require(user, "statement.issue", session=uow.session)
+        if render_pdf is None:
+            from services.billing.pdf import render_statement_pdf as render_pdf
         session = uow.session
         convention = convention_by_key(session, convention_key)
         _check_month(convention, month)
@@ -81,9 +90,7 @@ def issue_statement(uow: UnitOfWork, convention_key: str, month: str, issued_by:
                 raise StatementError(
                     f"L'état de {month_in_words(earlier)} est encore un projet : les mois s'émettent dans l'ordre. "
                     f"Émettez d'abord {month_in_words(earlier)}.")
-        user = None
-        if issued_by is not None:
-            user = session.scalars(select(User).where(User.key == issued_by)).first()
+        issuer = session.get(User, user.id)  # None for SYSTEM, which has no account
         sequence = (session.scalar(select(func.count()).select_from(StoredStatement)
                                    .where(StoredStatement.convention_id == convention.id)) or 0) + 1
         draft = compute_draft(session, convention, month)
@@ -98,13 +105,16 @@ def issue_statement(uow: UnitOfWork, convention_key: str, month: str, issued_by:
         anonymous = replace(statement, families=tuple(replace(f, name="") for f in statement.families))
         stored = StoredStatement(
             convention_id=convention.id, month=month, sequence=sequence, number=statement.number,
-            issued_at=issued_at, issued_by_id=user.id if user else None, total=statement.total,
+            issued_at=issued_at, issued_by_id=issuer.id if issuer else None, total=statement.total,
             payload=to_payload(anonymous), pdf=pdf, pdf_sha256=digest)
         session.add(stored)
         session.flush()
         session.add_all(StoredLine(statement_id=stored.id, position=i, kind=l.kind, qualification=l.qualification,
                                    quantity=l.quantity, unit_price=l.unit_price, amount=l.amount, month=l.month)
                         for i, l in enumerate(statement.lines))
+        number = statement.number if len(statement.number) <= 64 else stored.id  # the audit key holds 64
+        audit.record(session, user.key, "issue", "statement", number,
+                     ["convention_id", "month", "sequence", "number", "total", "payload", "pdf"])
         uow.commit()
         return statement
 

@@ -89,10 +89,18 @@ def orientation(o: Orientation) -> dict:
 
 
 def session(s: HomeSession) -> dict:
-    return {"key": s.key, "family": s.family.key, "intervenant": s.intervenant.key, "date": iso(s.date),
+    data = {"key": s.key, "family": s.family.key, "intervenant": s.intervenant.key, "date": iso(s.date),
             "start_time": hhmm(s.start_time), "duration_minutes": s.duration_minutes, "status": s.status,
             "referent_present": s.referent_present, "children_present": s.children_present,
             "approved_exception": s.approved_exception, "approved_by": key_of(s.approved_by), "notes": s.notes}
+    # A refused dérogation (optional fields, written only when set: older files and readers do without them).
+    if s.exception_refused:
+        data["exception_refused"] = True
+    if s.exception_decided_by is not None:
+        data["exception_decided_by"] = s.exception_decided_by.key
+    if s.exception_reason is not None:
+        data["exception_reason"] = s.exception_reason
+    return data
 
 
 def meeting(m: Meeting) -> dict:

@@ -6,12 +6,16 @@ from sqlalchemy.orm import selectinload
 
 from models import (Convention, EpsMeeting, Family, HomeSession, Intervenant, Meeting, Orientation, Parcours,
                     Partner, Programme, User)
+from services import audit
 from services.dataset import canonical
+from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
 
 
-def export_dataset(uow: UnitOfWork) -> dict:
+def export_dataset(uow: UnitOfWork, user: CurrentUser) -> dict:
+    """Every record, notes included: for the coordination and the command line; the export is audited."""
     with uow:
+        require(user, "dataset.export", session=uow.session)
         s = uow.session
         programme = s.scalars(select(Programme)).first()
         # Load the records referred to first: later sections then resolve their references from the identity map.
@@ -41,4 +45,6 @@ def export_dataset(uow: UnitOfWork) -> dict:
         }
         if data["programme"] is None:
             del data["programme"]
+        audit.record(s, user.key, "export", "dataset", None)
+        uow.commit()
         return data

@@ -16,10 +16,12 @@ from models import (Action, Child, Convention, EpsMeeting, EpsSituation, Family,
                     Meeting, Orientation, Parcours, Partner, Programme, Tariff, User)
 from models.enums import (HOLIDAY_ZONES, MEETING_KINDS, ORIENTATION_STATUSES, PARCOURS_STATUSES, QUALIFICATIONS,
                           ROLES, SESSION_STATUSES, SEXES, TARIFF_KINDS)
+from services import audit
 from services.dataset import canonical
 from services.dataset.fields import RECORD_LABELS, RecordReader, _describe, parse_money, printable
 from services.dataset.rules import programme_rule_warnings
 from services.errors import ImportRejected
+from services.permissions import SYSTEM, CurrentUser, require
 from services.uow import UnitOfWork
 
 SECTION_MODELS = {
@@ -57,20 +59,24 @@ def parse_json(text: str | bytes) -> Any:
         raise ImportRejected("Le fichier n'est pas un JSON utilisable : nombre démesuré ou imbrication trop profonde.") from None
 
 
-def import_dataset(uow: UnitOfWork, data: Any) -> ImportReport:
-    if not isinstance(data, dict):
-        raise ImportRejected("Le fichier doit contenir un objet JSON {…} au format « parcours-dataset/1 ».")
-    if data.get("format") != canonical.FORMAT:
-        raise ImportRejected(
-            f"Format non reconnu : {_describe(data.get('format'))}. Ce fichier doit déclarer \"format\": \"{canonical.FORMAT}\"."
-        )
-    unknown = sorted(set(data) - KNOWN_TOP_LEVEL)
-    if unknown:
-        raise ImportRejected(printable(f"Rubrique inconnue dans le fichier : {', '.join(unknown)}."))
+def import_dataset(uow: UnitOfWork, data: Any, user: CurrentUser | None = None) -> ImportReport:
+    """Import `data` in one transaction. Without `user`, only into a store that holds no account yet (first start:
+    the demo programme); otherwise `user` must be allowed "dataset.import" (services.permissions)."""
     with uow:
+        require(user, "dataset.import", session=uow.session)
+        if not isinstance(data, dict):
+            raise ImportRejected("Le fichier doit contenir un objet JSON {…} au format « parcours-dataset/1 ».")
+        if data.get("format") != canonical.FORMAT:
+            raise ImportRejected(f"Format non reconnu : {_describe(data.get('format'))}. "
+                                 f"Ce fichier doit déclarer \"format\": \"{canonical.FORMAT}\".")
+        unknown = sorted(set(data) - KNOWN_TOP_LEVEL)
+        if unknown:
+            raise ImportRejected(printable(f"Rubrique inconnue dans le fichier : {', '.join(unknown)}."))
         importer = _Importer(uow.session)
         importer.run(data)
         warnings = programme_rule_warnings(uow.session, importer.touched_families)
+        if importer.created:  # a file whose records are all stored already writes nothing, not even an entry
+            audit.record(uow.session, user.key if user else None, "import", "dataset", None, importer.created)
         uow.commit()
         return ImportReport(dict(importer.created), dict(importer.unchanged), tuple(warnings))
 
@@ -180,6 +186,8 @@ class _Importer:
             self.unchanged["programme"] = 1
 
     def build_users(self, r: RecordReader):
+        if r.key.strip().lower() == SYSTEM.key:
+            raise r.fail("key", f"l'identifiant « {SYSTEM.key} » est réservé à la ligne de commande")
         spec = {"key": r.key, "name": r.text("name"), "role": r.choice("role", ROLES),
                 "active": r.boolean("active", default=True)}
         return spec, lambda: User(**spec)
@@ -375,6 +383,9 @@ class _Importer:
         intervenant = self.ref(r, "intervenant", "intervenants")
         approved_by = self.ref(r, "approved_by", "users", required=False)
         self.check_role(r, "approved_by", approved_by, ("coordinator",))
+        decided_by = self.ref(r, "exception_decided_by", "users", required=False)
+        self.check_role(r, "exception_decided_by", decided_by, ("coordinator",))
+        refused = r.boolean("exception_refused")
         day, start = r.date("date"), r.time("start_time")
         spec = {
             "key": r.key, "family": family.key, "intervenant": intervenant.key, "date": canonical.iso(day),
@@ -383,15 +394,24 @@ class _Importer:
             "children_present": r.integer("children_present", required=False, minimum=0, maximum=30),
             "approved_exception": r.boolean("approved_exception"), "approved_by": canonical.key_of(approved_by),
             "notes": r.text("notes", required=False),
+            # optional, written only when a dérogation was refused (None stands for false: absent compares equal)
+            "exception_refused": True if refused else None, "exception_decided_by": canonical.key_of(decided_by),
+            "exception_reason": r.text("exception_reason", required=False, max_length=2000),
         }
         if approved_by is not None and not spec["approved_exception"]:
             raise r.fail("approved_by", "une personne a approuvé une dérogation qui n'est pas marquée approuvée")
+        if refused and spec["approved_exception"]:
+            raise r.fail("exception_refused", "une dérogation ne peut pas être à la fois approuvée et refusée")
+        for name in ("exception_decided_by", "exception_reason"):
+            if spec[name] is not None and not refused:
+                raise r.fail(name, "décision de refus sur une dérogation qui n'est pas marquée refusée")
         self.touched_families.add(family.key)
         return spec, lambda: HomeSession(
             key=r.key, family=family, intervenant=intervenant, date=day, start_time=start,
             duration_minutes=spec["duration_minutes"], status=spec["status"],
             referent_present=spec["referent_present"], children_present=spec["children_present"],
-            approved_exception=spec["approved_exception"], approved_by=approved_by, notes=spec["notes"])
+            approved_exception=spec["approved_exception"], approved_by=approved_by, notes=spec["notes"],
+            exception_refused=refused, exception_decided_by=decided_by, exception_reason=spec["exception_reason"])
 
     def build_meetings(self, r: RecordReader):
         convention = self.ref(r, "convention", "conventions")

@@ -15,6 +15,7 @@ from models import Child, Family, HomeSession
 from models.db import make_engine, migrate
 from services.billing import get_statement, issue_statement, list_issued, recomputed_lines
 from services.dataset import import_dataset
+from services.permissions import SYSTEM
 from services.uow import unit_of_work_factory
 from tests.billing.builders import dataset, family, meeting, session
 
@@ -87,7 +88,7 @@ def money(statement):
 @SETTINGS
 @given(generated=programme_strategy, month=st.sampled_from(("2025-01", "2025-02", "2025-03", "2025-04")))
 def test_total_is_the_sum_of_the_lines_and_each_line_is_quantity_times_price(store, generated, month):
-    statement = get_statement(store.new(generated)(), "AP", month)
+    statement = get_statement(store.new(generated)(), SYSTEM, "AP", month)
     assert statement.total == sum((l.amount for l in statement.lines), Decimal("0.00"))
     for line in statement.lines:
         assert line.amount == line.unit_price * line.quantity
@@ -99,19 +100,19 @@ def test_total_is_the_sum_of_the_lines_and_each_line_is_quantity_times_price(sto
 @given(generated=programme_strategy, month=st.sampled_from(("2025-01", "2025-02", "2025-03")))
 def test_adding_a_child_to_a_family_changes_nothing(store, generated, month):
     uow = store.new(generated)
-    before = get_statement(uow(), "AP", month)
+    before = get_statement(uow(), SYSTEM, "AP", month)
     with uow() as u:
         f1 = u.session.scalars(select(Family).where(Family.key == "F1")).one()
         u.session.add(Child(key="new-child", family=f1, first_name="Léa", last_name="F1", birth_date=date(2019, 1, 1)))
         u.commit()
-    assert get_statement(uow(), "AP", month) == before
+    assert get_statement(uow(), SYSTEM, "AP", month) == before
 
 
 @SETTINGS
 @given(generated=programme_strategy, month=st.sampled_from(("2025-01", "2025-02", "2025-03")), pick=st.integers(0, 99))
 def test_removing_an_unbilled_session_changes_no_amount(store, generated, month, pick):
     uow = store.new(generated)
-    before = get_statement(uow(), "AP", month)
+    before = get_statement(uow(), SYSTEM, "AP", month)
     unbilled = sorted({f.session for f in before.flags if f.session and not f.billed} | {
         f"S{i:03d}" for i, s in enumerate(generated["sessions"]) if s["status"] != "held"})
     if not unbilled:
@@ -120,7 +121,7 @@ def test_removing_an_unbilled_session_changes_no_amount(store, generated, month,
     with uow() as u:
         u.session.delete(u.session.scalars(select(HomeSession).where(HomeSession.key == victim)).one())
         u.commit()
-    assert money(get_statement(uow(), "AP", month)) == money(before)
+    assert money(get_statement(uow(), SYSTEM, "AP", month)) == money(before)
 
 
 change_strategy = st.one_of(
@@ -140,10 +141,10 @@ def test_issued_totals_plus_regularisations_equal_the_recomputation_of_every_mon
     months = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
     added = 0
     for change in changes:
-        issued = len(list_issued(uow(), "AP"))
+        issued = len(list_issued(uow(), SYSTEM, "AP"))
         if change[0] == "issue":
             if issued < len(months) - 1:
-                issue_statement(uow(), "AP", months[issued])
+                issue_statement(uow(), SYSTEM, "AP", months[issued])
             continue
         with uow() as u:
             sessions = u.session.scalars(select(HomeSession).order_by(HomeSession.key)).all()
@@ -167,12 +168,12 @@ def test_issued_totals_plus_regularisations_equal_the_recomputation_of_every_mon
                     target.status = change[2]
             u.commit()
 
-    issued = list_issued(uow(), "AP")
-    draft = get_statement(uow(), "AP", months[len(issued)])
+    issued = list_issued(uow(), SYSTEM, "AP")
+    draft = get_statement(uow(), SYSTEM, "AP", months[len(issued)])
     carried = defaultdict(Decimal)
     for statement in (*issued, draft):
         for line in statement.lines:
             carried[line.month] += line.amount
     for statement in issued:
-        recomputed = sum((l.amount for l in recomputed_lines(uow(), "AP", statement.month)), Decimal("0.00"))
+        recomputed = sum((l.amount for l in recomputed_lines(uow(), SYSTEM, "AP", statement.month)), Decimal("0.00"))
         assert carried[statement.month] == recomputed, statement.month

@@ -14,6 +14,7 @@ import pytest
 
 from services.billing import get_statement
 from services.dataset import import_dataset
+from services.permissions import SYSTEM
 from tests.billing.builders import dataset, family, meeting, session
 
 
@@ -55,7 +56,7 @@ def flags_of(statement):
 
 
 def test_february_lines_and_total_match_the_hand_computation(worked):
-    statement = get_statement(worked(), "AP", "2025-02")
+    statement = get_statement(worked(), SYSTEM, "AP", "2025-02")
     assert lines_of(statement) == [
         ("home_intervention", "AES", 5, "30.00", "150.00"),       # F1 a, b (approved), c, e + F3 b
         ("home_intervention", "TISF", 2, "56.13", "112.26"),      # F2 b (approved), c
@@ -69,7 +70,7 @@ def test_february_lines_and_total_match_the_hand_computation(worked):
 
 
 def test_february_flags_name_each_exception_and_whether_it_was_billed(worked):
-    statement = get_statement(worked(), "AP", "2025-02")
+    statement = get_statement(worked(), SYSTEM, "AP", "2025-02")
     assert flags_of(statement) == sorted([
         ("extra_session_in_week", "F1-b", True),
         ("extra_session_in_week", "F1-d", False),
@@ -82,7 +83,7 @@ def test_february_flags_name_each_exception_and_whether_it_was_billed(worked):
 
 
 def test_january_bills_the_week_straddling_into_february_once(worked):
-    statement = get_statement(worked(), "AP", "2025-01")
+    statement = get_statement(worked(), SYSTEM, "AP", "2025-01")
     assert lines_of(statement) == [
         ("home_intervention", "TISF", 1, "56.13", "56.13"),
         ("weekly_preparation", "TISF", 1, "20.07", "20.07"),
@@ -92,13 +93,13 @@ def test_january_bills_the_week_straddling_into_february_once(worked):
 
 
 def test_period_end_meeting_outside_the_period_end_months_is_flagged_not_billed(worked):
-    statement = get_statement(worked(), "AP", "2025-03")
+    statement = get_statement(worked(), SYSTEM, "AP", "2025-03")
     assert ("not_a_period_end_month", "M-end-3", False) in flags_of(statement)
     assert not any(l.kind == "period_end_meeting" for l in statement.lines)
 
 
 def test_family_detail_counts_sessions_and_hours_whatever_the_number_of_children(worked):
-    statement = get_statement(worked(), "AP", "2025-02")
+    statement = get_statement(worked(), SYSTEM, "AP", "2025-02")
     f1 = next(f for f in statement.families if f.code == "F1")
     assert (f1.sessions_billed, f1.preparations_billed, f1.amount) == (4, 3, Decimal("165.00"))
     assert f1.minutes_delivered == 6 * 60  # every held session counts in hours, billed or not
@@ -106,8 +107,8 @@ def test_family_detail_counts_sessions_and_hours_whatever_the_number_of_children
 
 def test_year_to_date_adds_the_issued_months_and_counts_families(worked):
     from services.billing import issue_statement
-    issue_statement(worked(), "AP", "2025-01")
-    statement = get_statement(worked(), "AP", "2025-02")
+    issue_statement(worked(), SYSTEM, "AP", "2025-01")
+    statement = get_statement(worked(), SYSTEM, "AP", "2025-02")
     assert statement.year_to_date == Decimal("76.20") + Decimal("458.46")
     assert statement.budget_cap == Decimal("25000.00")
     assert statement.families_this_year == 3 and statement.max_families == 18

@@ -54,11 +54,11 @@ def test_negative_tariff_is_rejected_with_a_message_next_to_the_field(qtbot, pro
     assert editor.message_for(HOME_AES) == "AES : Le montant ne peut pas être négatif."
     assert editor.problems() == {HOME_AES: "Le montant ne peut pas être négatif."}
     assert saved == [] and not error_dialogs()
-    assert get_convention(programme.uow(), "ap-2025").tariff("AES", "home_intervention") == Decimal("30.00")
+    assert get_convention(programme.uow(), programme.administrator, "ap-2025").tariff("AES", "home_intervention") == Decimal("30.00")
     type_into(qtbot, editor.tariff_edits[("AES", "home_intervention")], "31,5")
     assert editor.message_for(HOME_AES) == ""
     editor.save_button.click()
-    assert get_convention(programme.uow(), "ap-2025").tariff("AES", "home_intervention") == Decimal("31.50")
+    assert get_convention(programme.uow(), programme.administrator, "ap-2025").tariff("AES", "home_intervention") == Decimal("31.50")
     assert [s.key for s in saved] == ["ap-2025"]
 
 
@@ -71,31 +71,31 @@ def test_end_before_start_is_shown_next_to_the_end_date(qtbot, programme):  # no
 
 
 def test_issued_convention_shows_the_service_message_and_freezes_its_tariffs(qtbot, programme):  # noqa: F811
-    issue_statement(programme.uow(), "ap-2025", "2025-01", issued_by="admin-petit")
+    issue_statement(programme.uow(), programme.administrator, "ap-2025", "2025-01")
     page = open_page(qtbot, programme)
     editor = page.editor
-    expected = lock_message(get_convention(programme.uow(), "ap-2025"))
+    expected = lock_message(get_convention(programme.uow(), programme.administrator, "ap-2025"))
     assert not editor.banner.isHidden() and expected in editor.banner.text()
     assert all(edit.isReadOnly() for edit in editor.tariff_edits.values())
     assert not editor.start_edit.isEnabled() and not any(c.isEnabled() for c in editor.month_checks)
     type_into(qtbot, editor.max_families_edit, "20")  # still editable
     editor.save_button.click()
-    assert get_convention(programme.uow(), "ap-2025").max_families == 20
+    assert get_convention(programme.uow(), programme.administrator, "ap-2025").max_families == 20
 
 
 def test_editing_tariffs_is_refused_once_a_month_was_issued_meanwhile(qtbot, programme):  # noqa: F811
     page = open_page(qtbot, programme)  # opened before the month is issued: the tariffs look editable
     editor = page.editor
-    issue_statement(programme.uow(), "ap-2025", "2025-01", issued_by="admin-petit")
+    issue_statement(programme.uow(), programme.administrator, "ap-2025", "2025-01")
     type_into(qtbot, editor.tariff_edits[("TISF", "weekly_preparation")], "22,00")
     editor.save_button.click()
-    message = lock_message(get_convention(programme.uow(), "ap-2025"))
+    message = lock_message(get_convention(programme.uow(), programme.administrator, "ap-2025"))
     assert "nouvelle convention ou un avenant avec sa date de début" in message
     assert not editor.banner.isHidden()
     qtbot.waitUntil(lambda: bool(error_dialogs()))
     assert error_dialogs()[0].text() == message
     error_dialogs()[0].done(0)
-    assert get_convention(programme.uow(), "ap-2025").tariff("TISF", "weekly_preparation") == Decimal("20.07")
+    assert get_convention(programme.uow(), programme.administrator, "ap-2025").tariff("TISF", "weekly_preparation") == Decimal("20.07")
 
 
 def test_administrator_creates_a_convention_from_the_editor(qtbot, programme):  # noqa: F811
@@ -128,7 +128,7 @@ def test_partner_dialog_shows_errors_in_place_then_saves(qtbot, programme):  # n
     qtbot.keyClicks(dialog.name_edit, "Les PEP de l'Ain")
     with qtbot.waitSignal(page.partner_saved):
         dialog.accept()
-    assert [p.key for p in list_partners(programme.uow())] == ["adom", "pep"]
+    assert [p.key for p in list_partners(programme.uow(), programme.administrator)] == ["adom", "pep"]
     assert page.tabs.tabText(1) == "Partenaires (2)"
     assert page.editor.partner_combo.findData("pep") >= 0
 

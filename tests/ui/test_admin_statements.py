@@ -90,7 +90,7 @@ def test_declined_confirmation_issues_nothing(qtbot, programme, monkeypatch):  #
 def test_administrator_issues_a_month_sees_it_listed_and_saves_its_pdf(qtbot, programme, monkeypatch,  # noqa: F811
                                                                       tmp_path):
     for month in ("2025-01", "2025-02"):
-        issue_statement(programme.uow(), "ap-2025", month, issued_by="admin-petit")
+        issue_statement(programme.uow(), programme.administrator, "ap-2025", month)
     page = open_page(qtbot, programme)
     assert page.selected_month() == "2025-03"  # the next month to issue
     monkeypatch.setattr(page, "confirm_issue", lambda statement: statement.month == "2025-03")
@@ -115,12 +115,12 @@ def test_administrator_issues_a_month_sees_it_listed_and_saves_its_pdf(qtbot, pr
     written = folder / "etat-mars.pdf"
     assert saved.args == [str(written)]
     assert written.read_bytes().startswith(b"%PDF")
-    assert written.read_bytes() == issued_pdf(programme.uow(), "ap-2025", "2025-03")  # the stored copy
+    assert written.read_bytes() == issued_pdf(programme.uow(), programme.administrator, "ap-2025", "2025-03")  # the stored copy
     assert [p.name for p in folder.iterdir()] == ["etat-mars.pdf"]  # no temporary file left behind
 
 
 def test_an_issued_month_cannot_be_issued_again(qtbot, programme, monkeypatch):  # noqa: F811
-    issue_statement(programme.uow(), "ap-2025", "2025-01", issued_by="admin-petit")
+    issue_statement(programme.uow(), programme.administrator, "ap-2025", "2025-01")
     page = open_page(qtbot, programme)
     show_month(qtbot, page, "2025-01")
     assert page.statement().status == "issued" and not page.issue_button.isEnabled()
@@ -151,7 +151,7 @@ def test_only_an_administrator_can_issue(qtbot, programme):  # noqa: F811
 def test_refresh_keeps_the_month_and_shows_what_changed_elsewhere(qtbot, programme):  # noqa: F811
     page = open_page(qtbot, programme)
     show_month(qtbot, page, "2025-03")
-    issue_statement(programme.uow(), "ap-2025", "2025-01", issued_by="admin-petit")  # from another window
+    issue_statement(programme.uow(), programme.administrator, "ap-2025", "2025-01")  # from another window
     with qtbot.waitSignal(page.statement_loaded, timeout=WAIT):
         page.refresh()
     assert page.selected_month() == "2025-03"

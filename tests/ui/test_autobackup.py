@@ -35,7 +35,7 @@ def make_app(qtbot, programme, db_path, tmp_path):
 
 
 def _change(programme):
-    record_consent(programme.uow(), "F2", date(2025, 3, 1), "Accompagnement PRE", actor_key="coord-durand")
+    record_consent(programme.uow(), programme.coordinator, "F2", date(2025, 3, 1), "Accompagnement PRE")
 
 
 def _copies(folder):

@@ -23,7 +23,7 @@ def test_a_family_without_consent_shows_the_warning_and_one_with_consent_does_no
 def test_recording_the_consent_removes_the_warning(qtbot, programme, open_window, today):
     window = open_window(programme.coordinator)
     view = _open(qtbot, window, programme.family["F2"])
-    record_consent(programme.uow(), "F2", today(), "Parcours de réussite éducative", actor_key="coord-durand")
+    record_consent(programme.uow(), programme.coordinator, "F2", today(), "Parcours de réussite éducative")
     with qtbot.waitSignal(view.file_loaded, timeout=5000):
         view.reload()
     assert not view.consent_warning.isVisible()

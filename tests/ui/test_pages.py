@@ -67,7 +67,7 @@ def test_eps_page_creates_a_meeting_adds_a_situation_and_proposes(qtbot, program
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()  # F2 already has Atout Plus: refused
     qtbot.waitUntil(lambda: dialog.messages["convention"].isVisible(), timeout=5000)
     assert "déjà une orientation validée" in dialog.messages["convention"].text()
-    assert list_orientations(programme.uow(), status="proposed") == ()
+    assert list_orientations(programme.uow(), programme.coordinator, status="proposed") == ()
 
 
 def test_sessions_page_searches_and_sorts_in_the_database(qtbot, programme, today):

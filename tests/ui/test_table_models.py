@@ -31,10 +31,10 @@ def test_family_file_models(qtmodeltester, programme):
     children.set_rows(file.children)
     qtmodeltester.check(children)
     orientations = OrientationsModel(with_family=True)
-    orientations.set_rows(list_orientations(programme.uow()))
+    orientations.set_rows(list_orientations(programme.uow(), programme.coordinator))
     qtmodeltester.check(orientations)
     totals = TotalsModel(text_column("Intervenant·e", lambda t: t.name))
-    totals.set_rows(family_hours(programme.uow(), programme.family["F1"]).by_intervenant)
+    totals.set_rows(family_hours(programme.uow(), programme.coordinator, programme.family["F1"]).by_intervenant)
     qtmodeltester.check(totals)
     assert totals.index(0, 0).data(ROW_ROLE).minutes == 120
 

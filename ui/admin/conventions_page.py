@@ -32,7 +32,7 @@ class ConventionsPage(QWidget):
         super().__init__(parent)
         self.setObjectName("conventionsPage")
         self._uow = uow_factory
-        self._user_key = getattr(current_user, "key", None)
+        self._user = current_user
         self._is_admin = getattr(current_user, "role", None) == ADMINISTRATOR
         self._partners = ()
         self._actions = ()
@@ -116,10 +116,10 @@ class ConventionsPage(QWidget):
         """Read the lists again and show the convention `select` (by default, the one shown). With `keep_form`
         the form keeps what is being typed and only its lists of partners and actions are refreshed."""
         try:
-            self._partners = list_partners(self._uow())
-            self._actions = list_actions(self._uow())
-            conventions = list_conventions(self._uow())
-            intervenants = list_intervenants(self._uow())
+            self._partners = list_partners(self._uow(), self._user)
+            self._actions = list_actions(self._uow(), self._user)
+            conventions = list_conventions(self._uow(), self._user)
+            intervenants = list_intervenants(self._uow(), self._user)
         except Exception as exc:  # noqa: BLE001 - shown calmly, the page stays usable
             show_error(self, exc)
             return
@@ -192,9 +192,9 @@ class ConventionsPage(QWidget):
         editor, data = self.editor, self.editor.values()
         try:
             if editor.is_new():
-                saved = create_convention(self._uow(), self._user_key, data)
+                saved = create_convention(self._uow(), self._user, data)
             else:
-                saved = update_convention(self._uow(), self._user_key, editor.summary().key, data)
+                saved = update_convention(self._uow(), self._user, editor.summary().key, data)
         except InvalidFields as exc:
             editor.show_problems(exc.problems)
             return None
@@ -215,8 +215,8 @@ class ConventionsPage(QWidget):
         return saved
 
     def open_partner_dialog(self, partner=None) -> PartnerDialog:
-        dialog = PartnerDialog(lambda key, name: create_partner(self._uow(), self._user_key, key, name),
-                               lambda key, name: rename_partner(self._uow(), self._user_key, key, name),
+        dialog = PartnerDialog(lambda key, name: create_partner(self._uow(), self._user, key, name),
+                               lambda key, name: rename_partner(self._uow(), self._user, key, name),
                                partner, self)
         dialog.saved.connect(self._partner_saved)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -224,8 +224,8 @@ class ConventionsPage(QWidget):
         return dialog
 
     def open_intervenant_dialog(self, intervenant=None) -> IntervenantDialog:
-        dialog = IntervenantDialog(lambda data: create_intervenant(self._uow(), self._user_key, data),
-                                   lambda key, data: update_intervenant(self._uow(), self._user_key, key, data),
+        dialog = IntervenantDialog(lambda data: create_intervenant(self._uow(), self._user, data),
+                                   lambda key, data: update_intervenant(self._uow(), self._user, key, data),
                                    self._partners, intervenant, self)
         dialog.saved.connect(self._intervenant_saved)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

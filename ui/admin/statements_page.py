@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGroup
 
 from services.billing import get_statement, issue_statement, issued_pdf, list_issued
 from services.billing.statement import Statement
-from services.conventions_admin import ConventionSummary, list_conventions, require_administrator
+from services.conventions_admin import ConventionSummary, list_conventions
 from services.errors import DomainError
 from services.formatting import format_date, format_money, month_in_words
 from ui.admin.table_models import (FamilyDetailsModel, FlagsModel, IntervenantDetailsModel, IssuedStatementsModel,
@@ -84,7 +84,7 @@ class StatementsPage(QWidget):
         super().__init__(parent)
         self.setObjectName("statementsPage")
         self._uow = uow_factory
-        self._user_key = getattr(current_user, "key", None)
+        self._user = current_user
         self._is_admin = getattr(current_user, "role", None) == ADMINISTRATOR
         self._conventions: tuple[ConventionSummary, ...] = ()
         self._statement: Statement | None = None
@@ -228,7 +228,7 @@ class StatementsPage(QWidget):
         """Read the conventions again and recompute the statement shown (same convention and month if they
         still exist)."""
         try:
-            conventions = list_conventions(self._uow())
+            conventions = list_conventions(self._uow(), self._user)
         except Exception as exc:  # noqa: BLE001 - shown calmly, the page stays usable
             show_error(self, exc)
             return
@@ -306,10 +306,10 @@ class StatementsPage(QWidget):
         self._loading += 1
         self._update_buttons()
 
-        uow = self._uow  # the worker thread touches no attribute of the widget
+        uow, user = self._uow, self._user  # the worker thread touches no attribute of the widget
 
         def work() -> _Loaded:
-            return _Loaded(get_statement(uow(), key, month), list_issued(uow(), key))
+            return _Loaded(get_statement(uow(), user, key, month), list_issued(uow(), user, key))
 
         def done(result: _Loaded) -> None:
             self._loading -= 1
@@ -465,16 +465,15 @@ class StatementsPage(QWidget):
             return
         if not self.confirm_issue(statement):
             return
-        key, month, user, uow = statement.convention, statement.month, self._user_key, self._uow
+        key, month, user, uow = statement.convention, statement.month, self._user, self._uow
 
         def work() -> _Loaded:
-            require_administrator(uow(), user)
-            issued = issue_statement(uow(), key, month, issued_by=user, render_pdf=render_pdf)
-            return _Loaded(issued, list_issued(uow(), key))
+            issued = issue_statement(uow(), user, key, month, render_pdf=render_pdf)
+            return _Loaded(issued, list_issued(uow(), user, key))
 
         def done(result: _Loaded) -> None:
             self._set_working(-1)
-            self._conventions = list_conventions(self._uow())
+            self._conventions = list_conventions(self._uow(), self._user)
             if self.selected_convention() == key:
                 self._fill_months(keep=month)
                 if self.selected_month() == month:
@@ -504,10 +503,10 @@ class StatementsPage(QWidget):
 
     def _pdf_bytes_work(self, statement: Statement, with_names: bool):
         """The PDF to hand out: the stored one of an issued statement (codes only), else rendered now."""
-        key, month, uow = statement.convention, statement.month, self._uow
+        key, month, uow, user = statement.convention, statement.month, self._uow, self._user
 
         def pdf() -> bytes:
-            stored = issued_pdf(uow(), key, month) if statement.status == "issued" and not with_names else None
+            stored = issued_pdf(uow(), user, key, month) if statement.status == "issued" and not with_names else None
             return stored or render_pdf(statement, with_names=with_names)
 
         return pdf

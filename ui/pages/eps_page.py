@@ -85,8 +85,8 @@ class EpsPage(QWidget):
 
     # -- loading --------------------------------------------------------------------------------------------------
     def refresh(self) -> None:
-        uow = self._uow
-        run_in_background(self, lambda: list_eps_meetings(uow()), self._meetings_loaded)
+        uow, user = self._uow, self._user
+        run_in_background(self, lambda: list_eps_meetings(uow(), user), self._meetings_loaded)
 
     def _meetings_loaded(self, rows: tuple[EpsMeetingRow, ...]) -> None:
         wanted = self._select_after_load or (self.detail.meeting.id if self.detail else None)
@@ -105,9 +105,9 @@ class EpsPage(QWidget):
             self.load_meeting(meeting.id)
 
     def load_meeting(self, meeting_id: str) -> None:
-        uow = self._uow
+        uow, user = self._uow, self._user
         self._wanted_meeting = meeting_id
-        run_in_background(self, lambda: eps_meeting_detail(uow(), meeting_id), self._detail_loaded)
+        run_in_background(self, lambda: eps_meeting_detail(uow(), user, meeting_id), self._detail_loaded)
 
     def _detail_loaded(self, detail: EpsMeetingDetail) -> None:
         if detail.meeting.id != self._wanted_meeting:
@@ -174,7 +174,7 @@ class EpsPage(QWidget):
         if situation is None:
             return None
         uow, user = self._uow, self._user
-        conventions = tuple((c.label, c.id) for c in list_conventions(uow()))
+        conventions = tuple((c.label, c.id) for c in list_conventions(uow(), user))
         return self._open(f"Proposer une orientation — {situation.family_name}",
                           [Field("convention", "Action / convention", "choice", choices=conventions)],
                           lambda v: propose_orientation(uow(), user, situation.id, v["convention"]),

@@ -12,7 +12,6 @@ from services.directory import CurrentUser
 from services.families import FamilyFile, family_file
 from services.formatting import format_date, format_hours, month_in_words
 from services.parcours import close_parcours, open_parcours, resume_parcours, suspend_parcours
-from services.session_exceptions import REFUSAL_MARK
 from ui.background import run_in_background
 from ui.form_dialog import Field, FormDialog
 from ui.table_model import (CENTER, Column, RowsModel, count_column, date_column, hours_column, row_of,
@@ -23,7 +22,9 @@ from ui.widgets import WARNING_STYLE, fit_columns, note_label, table_view, title
 def _exception_label(s) -> str:
     if s.approved_exception:
         return "Approuvée"
-    return "Refusée" if s.notes and REFUSAL_MARK in s.notes else ""
+    if s.exception_refused:
+        return f"Refusée : {s.exception_reason}" if s.exception_reason else "Refusée"
+    return ""
 
 
 def sessions_columns(with_family: bool) -> list[Column]:
@@ -40,7 +41,7 @@ def sessions_columns(with_family: bool) -> list[Column]:
         text_column("Statut", lambda s: s.status_label),
         Column("Référent·e", lambda s: "présent·e" if s.referent_present else "", lambda s: int(s.referent_present),
                CENTER),
-        text_column("Dérogation", _exception_label),
+        text_column("Dérogation", _exception_label, tooltip=True),
         text_column("Notes", lambda s: (s.notes or "").replace("\n", " · "), tooltip=True),
     ]
     return columns

@@ -36,8 +36,8 @@ class QueueData:
 
 
 def load_queue(uow_factory, user: CurrentUser, today: date) -> QueueData:
-    return QueueData(list_orientations(uow_factory(), status="proposed"), flagged_sessions(uow_factory(), user),
-                     convention_capacity(uow_factory(), today), children_turning_17(uow_factory(), today))
+    return QueueData(list_orientations(uow_factory(), user, status="proposed"), flagged_sessions(uow_factory(), user),
+                     convention_capacity(uow_factory(), user, today), children_turning_17(uow_factory(), user, today))
 
 
 class FlaggedModel(RowsModel):
@@ -205,4 +205,4 @@ class QueuePage(QWidget):
         n = len(ids)
         return self._open(f"Refuser {n} dérogation{'s' if n > 1 else ''}", [Field("reason", "Motif", "multiline")],
                           lambda v: refuse_exceptions(uow(), user, ids, v["reason"], today),
-                          "Les séances resteront non payées ; le motif est ajouté à leurs notes.", "Refuser")
+                          "Les séances resteront non payées ; le motif est enregistré avec la décision.", "Refuser")
