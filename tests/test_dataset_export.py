@@ -153,8 +153,9 @@ notes = st.text(alphabet=st.characters(exclude_characters="\x00", exclude_catego
 
 @st.composite
 def session_fields(draw):
-    exception = draw(st.booleans())
-    return {
+    decision = draw(st.sampled_from(("none", "approved", "refused")))
+    exception = decision == "approved"
+    fields = {
         "family": draw(st.sampled_from(["F1", "F2"])),
         "intervenant": draw(st.sampled_from(["i-aes", "i-tisf"])),
         "date": draw(st.dates()).isoformat(),
@@ -167,6 +168,12 @@ def session_fields(draw):
         "approved_by": draw(st.none() | st.just("coord-durand")) if exception else None,
         "notes": draw(st.none() | notes),
     }
+    if decision == "refused":  # optional fields, written only when set
+        fields["exception_refused"] = True
+        refusal = {"exception_decided_by": draw(st.none() | st.just("coord-durand")),
+                   "exception_reason": draw(st.none() | notes)}
+        fields.update({k: v for k, v in refusal.items() if v is not None})
+    return fields
 
 
 _serial = itertools.count()

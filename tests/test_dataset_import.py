@@ -207,6 +207,18 @@ def _decision_before_eps(data):
                                  "status": "validated", "decided_on": "2025-01-10"})
 
 
+def _refused_and_approved(data):
+    _session(data).update(approved_exception=True, exception_refused=True)
+
+
+def _refusal_reason_without_refusal(data):
+    _session(data)["exception_reason"] = "Hors cadre"
+
+
+def _reserved_user_key(data):
+    data["users"].append({"key": "system", "name": "Système", "role": "administrator"})
+
+
 BAD_INPUTS = {
     "malformed_json": (_malformed, ["n'est pas un JSON valide", "ligne 1"]),
     "wrong_format": (_wrong_format, ["Format non reconnu", "parcours-dataset/2"]),
@@ -228,6 +240,11 @@ BAD_INPUTS = {
     "unknown_field": (_unknown_field, ["Séance à domicile « S9 »", "champ « referent_presnt »", "champ inconnu"]),
     "contradictory_dates": (_decision_before_eps, ["Orientation « O9 »", "champ « decided_on »",
                                                    "la décision précède la séance d'EPS"]),
+    "refused_and_approved": (_refused_and_approved, ["Séance à domicile « S9 »", "champ « exception_refused »",
+                                                     "à la fois approuvée et refusée"]),
+    "reason_without_refusal": (_refusal_reason_without_refusal, ["Séance à domicile « S9 »",
+                                                                 "champ « exception_reason »", "pas marquée refusée"]),
+    "reserved_user_key": (_reserved_user_key, ["Utilisateur « system »", "champ « key »", "réservé"]),
 }
 
 

@@ -7,10 +7,13 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import select, text
 
-from models import HomeSession
+from models import HomeSession, Orientation
 from models.db import MIGRATIONS_DIR, make_engine, migrate
+from services.access_export import export_family
 from services.errors import PermissionDenied, ValidationError
-from services.home_sessions import SessionDraft, record_session
+from services.home_sessions import SessionDraft, list_sessions, record_session
+from services.permissions import SYSTEM
+from services.retention import anonymise_expired_families
 from services.session_exceptions import approve_exceptions, flagged_sessions, refuse_exceptions
 from services.uow import unit_of_work_factory
 from tests.programme_fixture import load_example, programme  # noqa: F401 - fixture
@@ -119,3 +122,21 @@ def test_upgrade_to_0003_marks_the_sessions_refused_the_old_way(tmp_path):
 def test_empty_selection_is_refused(programme):
     with pytest.raises(ValidationError):
         approve_exceptions(programme.uow(), programme.coordinator, [])
+
+
+def test_the_refusal_reason_is_in_the_access_export_and_erased_by_retention(programme):
+    """The reason is free text about a family: the right of access shows it, the anonymisation erases it."""
+    s4 = next(s.id for s in list_sessions(programme.uow(), programme.coordinator) if s.key == "S4")
+    refuse_exceptions(programme.uow(), programme.coordinator, [s4], "Famille partie en vacances", TODAY)
+    exported = {x["key"]: x for x in export_family(programme.uow(), programme.coordinator, "F2")["sessions"]}
+    assert (exported["S4"]["exception_refused"], exported["S4"]["exception_reason"]) == (
+        True, "Famille partie en vacances")
+    with programme.uow() as w:  # F2's orientation ends: the family is no longer followed
+        o2 = w.session.scalars(select(Orientation).where(Orientation.key == "O2")).one()
+        o2.status, o2.end_date = "ended", date(2025, 3, 31)
+        w.commit()
+    report = anonymise_expired_families(programme.uow(), SYSTEM, years=1, today=date(2030, 1, 1))
+    assert "F2" in report.anonymised
+    with programme.uow() as w:
+        session = w.session.get(HomeSession, s4)
+        assert (session.exception_refused, session.exception_reason) == (True, None)
