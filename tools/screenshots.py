@@ -45,10 +45,12 @@ PASSWORD = "cheval-agrafe-pile"
 
 def _audit_trail(uow, day: date, authenticate, refused) -> None:
     """Logins of the demo's people during the days before `day`, at office hours, one of them mistyped."""
-    for back, hour, key, password in ((9, 8, "coord-rousseau", PASSWORD), (6, 9, "ref-benhamou", PASSWORD),
-                                      (6, 9, "ref-benhamou", "erreur"), (3, 14, "admin-fabre", PASSWORD),
-                                      (1, 10, "coord-rousseau", PASSWORD), (0, 8, "ref-benhamou", PASSWORD)):
-        moment = datetime.combine(day - timedelta(days=back), datetime.min.time()).replace(hour=hour).astimezone()
+    for back, hour, minute, key, password in (
+            (9, 8, 2, "coord-rousseau", PASSWORD), (6, 9, 0, "ref-benhamou", "erreur"),
+            (6, 9, 1, "ref-benhamou", PASSWORD), (3, 14, 30, "admin-fabre", PASSWORD),
+            (1, 10, 5, "coord-rousseau", PASSWORD), (0, 8, 45, "ref-benhamou", PASSWORD)):
+        moment = datetime.combine(day - timedelta(days=back), datetime.min.time()).replace(
+            hour=hour, minute=minute).astimezone()
         try:
             authenticate(uow(), key, password, clock=lambda m=moment: m)
         except refused:
@@ -96,8 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         save(app, first, out, "01-premier-administrateur")
         first.close()
         create_first_administrator(uow(), "a.fabre", PASSWORD, name="Agnès Fabre")
+        administrator = authenticate(uow(), "a.fabre", PASSWORD)
         for key in ("ref-benhamou", "coord-rousseau", "admin-fabre"):  # the accounts shown below get a password
-            change_password(uow(), key, PASSWORD, actor_key="a.fabre")
+            change_password(uow(), administrator, key, PASSWORD)
         _audit_trail(uow, day, authenticate, DomainError)
         login = LoginDialog(uow, None, "~/.local/share/Parcours/parcours.sqlite")
         login.key.setText("ref-benhamou")

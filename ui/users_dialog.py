@@ -117,14 +117,14 @@ class UsersDialog(QDialog):
 
     # -- actions ------------------------------------------------------------------------------------------------
     def ask_add(self) -> FormDialog:
-        uow, actor = self._uow, self._user.key
+        uow, actor = self._uow, self._user
         dialog = _hide_passwords(FormDialog("Nouveau compte", [
             Field("name", "Nom affiché"),
             Field("key", "Identifiant"),
             Field("role", "Rôle", "choice", "referent", tuple((label, role) for role, label in ROLE_LABELS.items())),
             Field("password", "Mot de passe"),
             Field("confirm", "Confirmation"),
-        ], lambda v: add_user(uow(), v["key"].strip(), v["role"], _confirmed(v), name=v["name"], actor_key=actor),
+        ], lambda v: add_user(uow(), actor, v["key"].strip(), v["role"], _confirmed(v), name=v["name"]),
             self, intro=f"Mot de passe : {PASSWORD_RULE}.", ok_label="Créer le compte"))
         dialog.submitted.connect(self._changed)
         dialog.open()
@@ -134,11 +134,11 @@ class UsersDialog(QDialog):
         account = self.selected()
         if account is None:
             return None
-        uow, actor, key = self._uow, self._user.key, account.key
+        uow, actor, key = self._uow, self._user, account.key
         dialog = _hide_passwords(FormDialog(f"Mot de passe — {account.name}", [
             Field("password", "Nouveau mot de passe"),
             Field("confirm", "Confirmation"),
-        ], lambda v: change_password(uow(), key, _confirmed(v), actor_key=actor), self,
+        ], lambda v: change_password(uow(), actor, key, _confirmed(v)), self,
             intro=f"Compte « {key} ». Mot de passe : {PASSWORD_RULE}. Le délai imposé après des essais manqués "
                   "est levé.", ok_label="Définir"))
         dialog.submitted.connect(self._changed)
@@ -163,5 +163,5 @@ class UsersDialog(QDialog):
         return box
 
     def disable(self, key: str) -> None:
-        uow, actor = self._uow, self._user.key
-        run_in_background(self, lambda: disable_user(uow(), key, actor_key=actor), self._changed)
+        uow, actor = self._uow, self._user
+        run_in_background(self, lambda: disable_user(uow(), actor, key), self._changed)

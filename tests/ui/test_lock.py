@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QApplication,
                                QPlainTextEdit, QTabBar, QWidget)
 
 from services.errors import ValidationError
+from services.permissions import SYSTEM
 from services.users import change_password
 from tests.programme_fixture import EXAMPLE
 from ui.app import AppController
@@ -82,7 +83,7 @@ def leaked(names: set[str]) -> set[str]:
 
 @pytest.fixture
 def referent_app(qtbot, programme, tmp_path, today):
-    change_password(programme.uow(), "ref-martin", PASSWORD)
+    change_password(programme.uow(), SYSTEM, "ref-martin", PASSWORD)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     app = AppController(programme.uow, "", settings=settings, lock_delay_ms=HOUR, today=today)
     window = app.set_user(programme.referent)

@@ -4,6 +4,7 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 
+from services.permissions import SYSTEM
 from services.users import change_password, disable_user
 from ui.app import AppController
 from ui.login import FirstAdministratorDialog, LoginDialog
@@ -94,7 +95,7 @@ def test_a_login_taken_by_the_service_rules_is_shown_next_to_the_field(qtbot, uo
 
 
 def test_wrong_password_shows_the_french_message_and_stays(qtbot, programme, controller):
-    change_password(programme.uow(), "coord-durand", PASSWORD)
+    change_password(programme.uow(), SYSTEM, "coord-durand", PASSWORD)
     app = controller(programme.uow)
     app.start()
     login = _shown(qtbot, app, LoginDialog)
@@ -107,7 +108,7 @@ def test_wrong_password_shows_the_french_message_and_stays(qtbot, programme, con
 
 
 def test_repeated_failures_impose_a_growing_delay_said_in_french(qtbot, programme, controller):
-    change_password(programme.uow(), "ref-martin", PASSWORD)
+    change_password(programme.uow(), SYSTEM, "ref-martin", PASSWORD)
     app = controller(programme.uow)
     app.start()
     login = _shown(qtbot, app, LoginDialog)
@@ -119,9 +120,9 @@ def test_repeated_failures_impose_a_growing_delay_said_in_french(qtbot, programm
 
 
 def test_a_disabled_account_is_refused_with_its_reason(qtbot, programme, controller):
-    change_password(programme.uow(), "ref-martin", PASSWORD)
-    change_password(programme.uow(), "coord-durand", PASSWORD)
-    disable_user(programme.uow(), "ref-martin")
+    change_password(programme.uow(), SYSTEM, "ref-martin", PASSWORD)
+    change_password(programme.uow(), SYSTEM, "coord-durand", PASSWORD)
+    disable_user(programme.uow(), SYSTEM, "ref-martin")
     app = controller(programme.uow)
     app.start()
     login = _shown(qtbot, app, LoginDialog)

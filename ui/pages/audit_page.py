@@ -15,27 +15,56 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBox
 from services.audit import AuditRecord, list_entries
 from services.directory import CurrentUser, list_users
 from services.formatting import format_date
+from services.permissions import SYSTEM
 from ui.background import run_in_background
 from ui.table_model import Column, RowsModel, sorting_proxy, text_column
 from ui.widgets import date_edit, fit_columns, from_qdate, note_label, search_field, table_view, title_label
 
 LIMIT = 1000
 DEFAULT_DAYS = 30
-SYSTEM = "Système ou ligne de commande"
+BEFORE_LOGIN = "Avant connexion"  # actor None: a failed login, the first start
+COMMAND_LINE = "Ligne de commande"
 
 ACTION_LABELS = {
     "login": "Connexion",
     "login_failed": "Connexion refusée (mot de passe)",
     "login_refused": "Connexion refusée (compte désactivé)",
-    "create": "Création",
     "change_password": "Mot de passe changé",
     "disable": "Désactivation",
+    "create": "Création",
+    "update": "Modification",
     "record_consent": "Consentement enregistré",
+    "open": "Ouverture",
+    "suspend": "Suspension",
+    "resume": "Reprise",
+    "close": "Clôture",
+    "propose": "Proposition",
+    "validate": "Validation",
+    "reject": "Refus",
+    "approve_exception": "Dérogation approuvée",
+    "refuse_exception": "Dérogation refusée",
+    "issue": "Émission",
+    "import": "Import de données",
+    "export": "Export de données",
     "access_export": "Export du droit d'accès",
     "anonymise": "Anonymisation",
     "purge": "Purge du journal",
 }
-RECORD_TYPE_LABELS = {"user": "Compte utilisateur", "family": "Famille", "audit_log": "Journal d'audit"}
+RECORD_TYPE_LABELS = {
+    "user": "Compte utilisateur",
+    "family": "Famille",
+    "parcours": "Parcours",
+    "home_session": "Séance à domicile",
+    "eps_meeting": "Séance d'EPS",
+    "eps_situation": "Situation en EPS",
+    "orientation": "Orientation",
+    "convention": "Convention",
+    "partner": "Partenaire",
+    "intervenant": "Intervenant·e",
+    "statement": "État mensuel",
+    "dataset": "Données du programme",
+    "audit_log": "Journal d'audit",
+}
 
 
 def local_time(moment: datetime) -> datetime:
@@ -65,7 +94,9 @@ class AuditModel(RowsModel):
 
     def user_label(self, entry: AuditRecord) -> str:
         if entry.actor_key is None:
-            return SYSTEM
+            return BEFORE_LOGIN
+        if entry.actor_key == SYSTEM.key:
+            return COMMAND_LINE
         name = self.user_names.get(entry.actor_key)
         return f"{name} ({entry.actor_key})" if name else entry.actor_key
 
@@ -89,8 +120,8 @@ class AuditPage(QWidget):
         heading.addWidget(self.count_label)
         layout.addLayout(heading)
         layout.addWidget(note_label(
-            "Qui a fait quoi, et quand : connexions, comptes, consentements, exports et anonymisations. Le journal "
-            "garde le nom des champs modifiés, jamais leur contenu.", self))
+            "Qui a fait quoi, et quand : connexions, comptes, saisies et décisions, consentements, exports, "
+            "anonymisations. Le journal garde le nom des champs modifiés, jamais leur contenu.", self))
 
         filters = QGridLayout()
         first = today()
@@ -147,11 +178,12 @@ class AuditPage(QWidget):
 
     def refresh(self) -> None:
         self._generation += 1
-        generation, uow, filters, with_users = self._generation, self._uow, self.filters(), not self._users_loaded
+        generation, uow, user, filters = self._generation, self._uow, self._user, self.filters()
+        with_users = not self._users_loaded
 
         def load():
             users = list_users(uow(), active_only=False) if with_users else None
-            return generation, users, list_entries(uow(), limit=LIMIT, **filters)
+            return generation, users, list_entries(uow(), user, limit=LIMIT, **filters)
 
         run_in_background(self, load, self._loaded)
 
