@@ -251,9 +251,8 @@ class FamilyFileView(QWidget):
                                                                           else "") if f.consent_date else "Non recueilli")
         h["notes"].setText(f.notes or "—")
         missing = not f.consent_date or not (f.consent_scope or "").strip()  # as consent.families_without_consent
-        self.consent_warning.setText("⚠ Consentement parental non recueilli : la date et l'objet de l'accord de la "
-                                     "famille ne sont pas enregistrés. Recueillez-le avant de poursuivre le "
-                                     "parcours." if missing else "")
+        self.consent_warning.setText("⚠ Consentement parental non recueilli : la date de l'accord de la famille ou "
+                                     "son objet n'est pas enregistré." if missing else "")
         self.consent_warning.setVisible(missing)
         self.guardians.set_rows(f.guardians)
         self.children.set_rows(f.children)
