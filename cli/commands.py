@@ -69,7 +69,7 @@ def run_demo(uow: Callable[[], UnitOfWork]) -> int:
     from services.demo import load_demo
 
     try:
-        summary = load_demo(uow())
+        summary = load_demo(uow(), SYSTEM)
     except DomainError as exc:
         print(exc.message, file=sys.stderr)
         return EXIT_REFUSED

@@ -673,12 +673,13 @@ def _summary(data: dict) -> str:
             f"{len(data['conventions'])} conventions, {len(data['sessions'])} séances")
 
 
-def load_demo(uow) -> str:
-    """Import the demo programme in one transaction; harmless if the store already holds it."""
+def load_demo(uow, user=None) -> str:
+    """Import the demo programme in one transaction; harmless if the store already holds it. Without `user`
+    (the window's first start) only into a store where nobody can log in yet."""
     from services.dataset import import_dataset
 
     data = build_demo_dataset()
-    report = import_dataset(uow, data)
+    report = import_dataset(uow, data, user)
     if report.created_total == 0:
         return f"Programme de démonstration déjà présent, rien n'a été ajouté ({_summary(data)})."
     return f"Programme de démonstration chargé : {_summary(data)}."
