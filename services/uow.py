@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
+
+from services.errors import ValidationError
 
 
 class UnitOfWork:
@@ -35,6 +37,30 @@ class UnitOfWork:
         self.session.rollback()
 
 
+def unstorable(text: str) -> bool:
+    """A NUL or a lone surrogate (a half of a UTF-16 pair) cannot be stored as UTF-8 text."""
+    if "\x00" in text:
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _refuse_unstorable_text(session: Session, _context, _instances) -> None:
+    """Last line of defence for every service: a text the database cannot store is refused with a French
+    message before anything is written, instead of failing inside the driver halfway through a commit."""
+    for record in (*session.new, *session.dirty):
+        for attribute in inspect(record).mapper.column_attrs:
+            value = getattr(record, attribute.key, None)
+            if isinstance(value, str) and unstorable(value):
+                raise ValidationError(
+                    f"Le texte saisi ({attribute.key}) contient un caractère invalide (caractère nul ou isolé) : "
+                    "retirez-le avant d'enregistrer.", field=attribute.key)
+
+
 def unit_of_work_factory(engine: Engine) -> Callable[[], UnitOfWork]:
     factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    event.listen(factory, "before_flush", _refuse_unstorable_text)
     return lambda: UnitOfWork(factory)

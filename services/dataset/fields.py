@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.errors import ImportRejected
+from services.uow import unstorable
 
 RECORD_LABELS = {
     "programme": "Programme",
@@ -169,15 +170,7 @@ def parse_money(value: Any, fail) -> Decimal:
         raise fail(f"montant illisible {_describe(value)}") from None
 
 
-def _unstorable(text: str) -> bool:
-    """A NUL or a lone surrogate (valid JSON escapes, e.g. "\\ud800") cannot be stored as UTF-8 text."""
-    if "\x00" in text:
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+_unstorable = unstorable  # the same rule as the unit of work's last line of defence
 
 
 def printable(text: str) -> str:
