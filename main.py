@@ -75,7 +75,7 @@ def run_command(args, uow) -> int:
         return commands.run_demo(uow)
     if args.command == "statement":
         return commands.run_statement(uow, args)
-    if args.command in ("user", "check", "backup", "restore"):
+    if args.command in ("user", "check", "backup", "restore", "audit-purge"):
         from cli import admin_commands
 
         return admin_commands.run(args, uow, args.db or default_database())
@@ -100,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         # check, backup and restore work on the file itself: they must run even when it cannot be opened.
         engine, uow = (None, None) if args.command in FILE_COMMANDS else open_store(db)
         if args.command is None:
+            from cli.admin_commands import purge_audit_on_start
             from ui.app import run_app
+
+            purge_audit_on_start(uow)
             return run_app(uow, db_label=db)
         return run_command(args, uow)
     except DomainError as exc:

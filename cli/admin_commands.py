@@ -35,12 +35,41 @@ def add_parsers(sub) -> None:
     p.add_argument("--to", metavar="CHEMIN", help="dossier ou fichier de destination")
     p = sub.add_parser("restore", help="remplace la base par une sauvegarde vérifiée")
     p.add_argument("path", help="fichier de sauvegarde")
+    p = sub.add_parser("audit-purge", help="efface du journal d'audit les entrées plus anciennes que --days jours")
+    p.add_argument("--days", type=int, default=365, help="durée de conservation en jours (défaut : 365)")
 
 
 def run(args, uow, db: str) -> int:
     if args.command == "user":
         return run_user(args, uow)
+    if args.command == "audit-purge":
+        return run_audit_purge(uow, args.days)
     return run_file_command(args, db)
+
+
+def run_audit_purge(uow, days: int) -> int:
+    """The dated, audited purge job: also run by the window at each start (see purge_audit_on_start)."""
+    from services.audit import purge_older_than
+    from services.permissions import SYSTEM
+
+    deleted = purge_older_than(uow(), SYSTEM, days)
+    print(f"Journal d'audit : {deleted} entrée(s) de plus de {days} jours effacée(s) ; la purge est elle-même "
+          "journalisée.")
+    return 0
+
+
+def purge_audit_on_start(uow, days: int = 365) -> None:
+    """Run the purge when the window starts; a failure is logged (never personal data) and never blocks."""
+    import logging
+
+    from services.audit import purge_older_than
+    from services.permissions import SYSTEM
+
+    try:
+        deleted = purge_older_than(uow(), SYSTEM, days)
+        logging.getLogger("parcours.audit").info("audit purge at start: %d entries older than %d days", deleted, days)
+    except Exception:
+        logging.getLogger("parcours.audit").exception("audit purge at start failed")
 
 
 def read_password(from_stdin: bool) -> str:

@@ -39,7 +39,8 @@ def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
 
 def make_engine(db: str) -> Engine:
     url = database_url(db)
-    engine = create_engine(url)
+    # hide_parameters: an error written to the log must never carry a child's name or a note.
+    engine = create_engine(url, hide_parameters=True)
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine, "connect", _set_sqlite_pragmas)
         # pysqlite's implicit transactions would defer BEGIN; make it explicit so each unit of work is atomic.
