@@ -62,28 +62,18 @@ def hours_column(title: str, get: Callable[[Any], int]) -> Column:
     return Column(title, lambda r: format_hours(get(r)), get, RIGHT)
 
 
-class RowsModel(QAbstractTableModel):
-    """A read-only table over frozen rows; `columns` in the order of the page's column constants."""
+class ColumnsModel(QAbstractTableModel):
+    """The Qt side shared by every list of frozen rows described by `Column`s: subclasses own how `_rows` fills
+    (all at once in `RowsModel`, by pages in the sessions list), the display, sort and tooltip roles stay one."""
 
     def __init__(self, columns: Sequence[Column], parent: QObject | None = None,
                  background: Callable[[Any, int], QColor | None] | None = None,
                  foreground: Callable[[Any, int], QColor | None] | None = None):
         super().__init__(parent)
         self.columns = tuple(columns)
-        self._rows: tuple = ()
+        self._rows: Sequence = ()
         self._background = background
         self._foreground = foreground
-
-    def set_rows(self, rows: Sequence) -> None:
-        self.beginResetModel()
-        self._rows = tuple(rows)
-        self.endResetModel()
-
-    def rows(self) -> tuple:
-        return self._rows
-
-    def row_at(self, row: int):
-        return self._rows[row]
 
     def rowCount(self, parent: INDEX = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
@@ -126,6 +116,21 @@ class RowsModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+class RowsModel(ColumnsModel):
+    """A read-only table over frozen rows; `columns` in the order of the page's column constants."""
+
+    def set_rows(self, rows: Sequence) -> None:
+        self.beginResetModel()
+        self._rows = tuple(rows)
+        self.endResetModel()
+
+    def rows(self) -> tuple:
+        return self._rows
+
+    def row_at(self, row: int):
+        return self._rows[row]
 
 
 def sorting_proxy(model: QAbstractTableModel, parent: QObject | None = None) -> QSortFilterProxyModel:

@@ -5,22 +5,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from services.directory import CurrentUser
 from services.home_sessions import SessionQuery, count_sessions, list_sessions
 from ui.background import run_in_background
 from ui.pages.family_file import sessions_columns
-from ui.table_model import INDEX, ROW_ROLE, SORT_ROLE
+from ui.table_model import INDEX, ColumnsModel
 from ui.widgets import search_field, table_view, title_label
 
 PAGE_SIZE = 500
 
 
-class LazySessionsModel(QAbstractTableModel):
+class LazySessionsModel(ColumnsModel):
     """Rows arrive by pages through canFetchMore/fetchMore; sort() and set_text() re-query the database."""
 
     DATE, TIME, FAMILY, INTERVENANT, DURATION, STATUS, REFERENT, EXCEPTION, NOTES = range(9)
@@ -29,10 +28,9 @@ class LazySessionsModel(QAbstractTableModel):
     reset_done = Signal()
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QObject | None = None):
-        super().__init__(parent)
+        super().__init__(sessions_columns(with_family=True), parent)
         self._uow = uow_factory
         self._user = current_user
-        self.columns = tuple(sessions_columns(with_family=True))
         self.query = SessionQuery()
         self.total = 0
         self._rows: list = []
@@ -90,40 +88,6 @@ class LazySessionsModel(QAbstractTableModel):
         self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(more) - 1)
         self._rows.extend(more)
         self.endInsertRows()
-
-    # -- Qt -----------------------------------------------------------------------------------------------------
-    def rowCount(self, parent: INDEX = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: INDEX = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.columns)
-
-    def data(self, index: INDEX, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows) and 0 <= index.column() < len(self.columns)):
-            return None
-        row, column = self._rows[index.row()], self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.text(row)
-        if role == SORT_ROLE:
-            return column.sort(row)
-        if role == ROW_ROLE:
-            return row
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return int(column.align.value)
-        if role == Qt.ItemDataRole.ToolTipRole and column.tooltip:
-            return column.tooltip(row)
-        return None
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(self.columns):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return self.columns[section].title
-            if role == Qt.ItemDataRole.TextAlignmentRole:
-                return int(self.columns[section].align.value)
-        return None
-
-    def flags(self, index: INDEX) -> Qt.ItemFlag:
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable if index.isValid() else Qt.ItemFlag.NoItemFlags
 
 
 class DatabaseSortProxy(QSortFilterProxyModel):
