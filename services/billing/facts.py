@@ -74,7 +74,7 @@ class Person:
 class BillingFacts:
     convention_id: str
     terms: ConventionTerms
-    sessions: tuple[SessionFact, ...]  # held or not, by the partner's intervenants, within the loaded window
+    sessions: tuple[SessionFact, ...]  # held ones, by the partner's intervenants, within the loaded window
     orientations: tuple[OrientationFact, ...]  # of every convention of the partner
     other_convention_ids: frozenset[str]  # the partner's other conventions
     meetings: tuple[MeetingFact, ...]

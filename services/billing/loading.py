@@ -45,7 +45,8 @@ def load_facts(session, convention: Convention, window_start: date, window_end: 
     rows = session.execute(
         select(s.key, s.family_id, s.intervenant_id, type_coerce(s.date, String), type_coerce(s.start_time, String),
                s.duration_minutes, s.status, s.referent_present, s.approved_exception)
-        .where(s.date.between(window_start, window_end), s.intervenant_id.in_(partner_intervenants)))
+        .where(s.date.between(window_start, window_end), s.status == "held",  # only held sessions are billed
+               s.intervenant_id.in_(partner_intervenants)))
     sessions = tuple(
         SessionFact(key, family, intervenant, date.fromisoformat(day), time.fromisoformat(start) if start else None,
                     minutes, status, bool(referent), bool(approved))
