@@ -15,6 +15,7 @@ from services.directory import CurrentUser
 from services.formatting import format_hours, month_in_words
 from ui.background import run_in_background
 from ui.pages.family_file import TotalsModel
+from ui.pages.page import Page
 from ui.table_model import RowsModel, count_column, hours_column, sorting_proxy, text_column
 from ui.widgets import fit_columns, note_label, table_view, title_label
 
@@ -32,16 +33,13 @@ class ActivityModel(RowsModel):
         ), parent)
 
 
-class ActivityPage(QWidget):
+class ActivityPage(Page):
     activity_loaded = Signal()
     exported = Signal(str)  # path
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
                  today: Callable[[], date] = date.today):
-        super().__init__(parent)
-        self._uow = uow_factory
-        self._user = current_user
-        self._today = today
+        super().__init__(uow_factory, current_user, parent, today=today)
         self.report: ActivityReport | None = None
         layout = QVBoxLayout(self)
         heading = QHBoxLayout()

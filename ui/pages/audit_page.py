@@ -17,6 +17,7 @@ from services.directory import CurrentUser, list_users
 from services.formatting import format_date
 from services.permissions import SYSTEM
 from ui.background import run_in_background
+from ui.pages.page import Page
 from ui.table_model import Column, RowsModel, sorting_proxy, text_column
 from ui.widgets import date_edit, fit_columns, from_qdate, note_label, search_field, table_view, title_label
 
@@ -101,15 +102,12 @@ class AuditModel(RowsModel):
         return f"{name} ({entry.actor_key})" if name else entry.actor_key
 
 
-class AuditPage(QWidget):
+class AuditPage(Page):
     entries_loaded = Signal()
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
                  today: Callable[[], date] = date.today):
-        super().__init__(parent)
-        self._uow = uow_factory
-        self._user = current_user
-        self._today = today
+        super().__init__(uow_factory, current_user, parent, today=today)
         self._generation = 0
         self._users_loaded = False
         layout = QVBoxLayout(self)

@@ -15,6 +15,7 @@ from services.orientations import (EpsMeetingDetail, EpsMeetingRow, add_situatio
                                    eps_meeting_detail, list_eps_meetings, propose_orientation, record_recommendation)
 from ui.background import run_in_background
 from ui.form_dialog import Field, FormDialog
+from ui.pages.page import Page
 from ui.table_model import RowsModel, count_column, date_column, row_of, sorting_proxy, text_column
 from ui.widgets import fit_columns, note_label, table_view, title_label
 
@@ -23,16 +24,13 @@ def _orientations_text(situation) -> str:
     return ", ".join(f"{o.convention_label} ({o.status_label.lower()})" for o in situation.orientations)
 
 
-class EpsPage(QWidget):
+class EpsPage(Page):
     meetings_loaded = Signal()
     meeting_loaded = Signal(str)
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
                  today: Callable[[], date] = date.today):
-        super().__init__(parent)
-        self._uow = uow_factory
-        self._user = current_user
-        self._today = today
+        super().__init__(uow_factory, current_user, parent, today=today)
         self.detail: EpsMeetingDetail | None = None
         self._select_after_load: str | None = None
         self._wanted_meeting: str | None = None

@@ -11,6 +11,7 @@ from services.directory import CurrentUser
 from services.families import FamilyRow, list_families
 from ui.background import run_in_background
 from ui.pages.family_file import FamilyFileView
+from ui.pages.page import Page
 from ui.table_model import RowsModel, count_column, date_column, row_of, sorting_proxy, text_column
 from ui.widgets import fit_columns, note_label, search_field, table_view, title_label
 
@@ -30,16 +31,13 @@ class FamiliesModel(RowsModel):
         ), parent)
 
 
-class FamiliesPage(QWidget):
+class FamiliesPage(Page):
     families_loaded = Signal()
     family_opened = Signal(str)  # family id, once its file is shown
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
                  today: Callable[[], date] = date.today):
-        super().__init__(parent)
-        self._uow = uow_factory
-        self._user = current_user
-        self._today = today
+        super().__init__(uow_factory, current_user, parent, today=today)
         self._generation = 0  # only the latest load is shown
         self.stack = QStackedWidget(self)
         outer = QVBoxLayout(self)

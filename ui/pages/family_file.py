@@ -14,6 +14,7 @@ from services.formatting import format_date, format_hours, month_in_words
 from services.parcours import close_parcours, open_parcours, resume_parcours, suspend_parcours
 from ui.background import run_in_background
 from ui.form_dialog import Field, FormDialog
+from ui.pages.page import Page
 from ui.table_model import (CENTER, Column, RowsModel, count_column, date_column, hours_column, row_of,
                             sorting_proxy, text_column)
 from ui.widgets import WARNING_STYLE, fit_columns, note_label, table_view, title_label
@@ -95,7 +96,7 @@ class TotalsModel(RowsModel):
                           hours_column("Heures", lambda t: t.minutes)), parent)
 
 
-class FamilyFileView(QWidget):
+class FamilyFileView(Page):
     back_requested = Signal()
     file_loaded = Signal(str)  # family id
     new_session_requested = Signal(str)  # family id
@@ -103,10 +104,7 @@ class FamilyFileView(QWidget):
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
                  today: Callable[[], date] = date.today):
-        super().__init__(parent)
-        self._uow = uow_factory
-        self._user = current_user
-        self._today = today
+        super().__init__(uow_factory, current_user, parent, today=today)
         self.family_id: str | None = None
         self.file: FamilyFile | None = None
         self._views = []  # every table of the file, sized to content once loaded

@@ -19,6 +19,7 @@ from services.session_exceptions import FlaggedSession, approve_exceptions, flag
 from ui.background import run_in_background
 from ui.form_dialog import Field, FormDialog
 from ui.pages.family_file import OrientationsModel
+from ui.pages.page import Page
 from ui.table_model import (Column, RowsModel, count_column, date_column, hours_column, row_of, sorting_proxy,
                             text_column)
 from ui.widgets import fit_columns, note_label, table_view
@@ -54,16 +55,13 @@ class FlaggedModel(RowsModel):
         ), parent)
 
 
-class QueuePage(QWidget):
+class QueuePage(Page):
     queue_loaded = Signal()
     decided = Signal()  # after any decision was saved
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
                  today: Callable[[], date] = date.today):
-        super().__init__(parent)
-        self._uow = uow_factory
-        self._user = current_user
-        self._today = today
+        super().__init__(uow_factory, current_user, parent, today=today)
         self.dialog: FormDialog | None = None
         self._generation = 0
         self.tabs = QTabWidget(self)

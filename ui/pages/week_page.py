@@ -13,6 +13,7 @@ from services.directory import CurrentUser
 from services.formatting import format_date, format_hours
 from services.home_sessions import SessionRow, Week, latest_session_date, week_sessions
 from ui.background import run_in_background
+from ui.pages.page import Page
 from ui.table_model import HOLIDAY, INDEX, ROW_ROLE, SORT_ROLE, collate, row_of, sorting_proxy
 from ui.widgets import note_label, table_view, title_label
 
@@ -103,16 +104,13 @@ class WeekModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable if index.isValid() else Qt.ItemFlag.NoItemFlags
 
 
-class WeekPage(QWidget):
+class WeekPage(Page):
     week_loaded = Signal()
     family_activated = Signal(str)
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
                  today: Callable[[], date] = date.today):
-        super().__init__(parent)
-        self._uow = uow_factory
-        self._user = current_user
-        self._today = today
+        super().__init__(uow_factory, current_user, parent, today=today)
         self.day = today()
         self._latest: date | None = None
         layout = QVBoxLayout(self)
