@@ -29,19 +29,23 @@ from models import (AuditEntry, Child, EpsSituation, Family, HomeSession, Orient
                     Statement as StoredStatement)
 from services import audit
 from services.billing.labels import FLAG_REASONS
-from services.billing.pdf import _drawable  # what Helvetica (WinAnsi) can draw; shared with the statement PDF
 from services.billing.statement import from_payload
+from services.families import family_by_key
 from services.formatting import format_date, format_hours, format_money, month_in_words
+from services.home_sessions import STATUS_LABELS
+from services.orientations import ORIENTATION_LABELS as SCREEN_ORIENTATION_LABELS
+from services.parcours import PARCOURS_LABELS as SCREEN_PARCOURS_LABELS
+from services.pdf_text import drawable
 from services.permissions import CurrentUser, require
-from services.retention import family_by_key
 from services.uow import UnitOfWork
 
 FORMAT = "parcours-access-export/1"
 
 SEX_LABELS = {"F": "fille", "M": "garçon"}
-PARCOURS_LABELS = {"proposed": "proposé", "open": "en cours", "suspended": "suspendu", "closed": "clos"}
-ORIENTATION_LABELS = {"proposed": "proposée", "validated": "validée", "rejected": "refusée", "ended": "terminée"}
-SESSION_LABELS = {"held": "réalisée", "cancelled": "annulée", "family_absent": "absence de la famille"}
+# The screens' words, in lower case: they stand inside sentences of the export.
+PARCOURS_LABELS = {k: v.lower() for k, v in SCREEN_PARCOURS_LABELS.items()}
+ORIENTATION_LABELS = {k: v.lower() for k, v in SCREEN_ORIENTATION_LABELS.items()}
+SESSION_LABELS = {k: v.lower() for k, v in STATUS_LABELS.items()}
 
 
 def _iso(value: date | None) -> str | None:
@@ -183,7 +187,7 @@ def _text(value) -> str:
     """User text made safe for Paragraph markup; line breaks kept."""
     if value is None or value == "":
         return "—"
-    return escape(_drawable(str(value))).replace("\n", "<br/>")
+    return escape(drawable(str(value))).replace("\n", "<br/>")
 
 
 def _p(markup: str, style: str = "body") -> Paragraph:
@@ -216,7 +220,7 @@ def _date(value: str | None) -> str:
 def render_family_pdf(data: dict) -> bytes:
     """The right-of-access document for `export_family`'s data: A4 portrait, French, real (extractable) text."""
     family = data["family"]
-    code = _drawable(family["code"])
+    code = drawable(family["code"])
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=15 * mm,
                             bottomMargin=17 * mm, invariant=1, creator="Parcours",

@@ -13,9 +13,10 @@ from sqlalchemy import func, literal, or_, select
 from models import Family, User
 from services import audit
 from services.errors import ValidationError
+from services.families import family_by_key
 from services.formatting import format_date
 from services.permissions import CurrentUser, require, scope_families
-from services.retention import ANONYMISED_NAME_PREFIX, family_by_key, is_anonymised
+from services.retention import ANONYMISED_NAME_PREFIX, is_anonymised
 from services.uow import UnitOfWork
 
 MAX_SCOPE_LENGTH = 300  # models.Family.consent_scope

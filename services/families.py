@@ -19,6 +19,15 @@ from services.rules import age_on
 from services.uow import UnitOfWork
 
 
+def family_by_key(session, family_key: str) -> Family:
+    """The family of code `family_key`, or NotFound with a French message."""
+    family = session.scalars(select(Family).where(Family.key == family_key)).first() \
+        if isinstance(family_key, str) and family_key else None
+    if family is None:
+        raise NotFound(f"Aucune famille de code « {family_key} ».", field="family")
+    return family
+
+
 @dataclass(frozen=True)
 class FamilyRow:
     id: str

@@ -41,7 +41,7 @@ from sqlalchemy.orm import selectinload
 
 from models import Child, EpsMeeting, EpsSituation, Family, HomeSession, Orientation, Parcours
 from services import audit
-from services.errors import NotFound, ValidationError
+from services.errors import ValidationError
 from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
 
@@ -76,15 +76,6 @@ def anonymised_name(family_key: str) -> str:
 
 def is_anonymised(family_key: str, family_name: str) -> bool:
     return family_name == anonymised_name(family_key)
-
-
-def family_by_key(session, family_key: str) -> Family:
-    """The family of code `family_key`, or NotFound with a French message."""
-    family = session.scalars(select(Family).where(Family.key == family_key)).first() \
-        if isinstance(family_key, str) and family_key else None
-    if family is None:
-        raise NotFound(f"Aucune famille de code « {family_key} ».", field="family")
-    return family
 
 
 def retention_cutoff(today: date, years: int) -> date:

@@ -11,7 +11,6 @@ statement, same bytes), so the stored SHA-256 can be checked by rendering again.
 from __future__ import annotations
 
 import io
-import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
@@ -28,6 +27,7 @@ from reportlab.platypus import (CondPageBreak, KeepTogether, Paragraph, SimpleDo
 from services.billing.labels import FLAG_REASONS, KIND_LABELS
 from services.billing.statement import Statement, StatementFlag, StatementLine
 from services.formatting import format_date, format_hours, format_money, month_in_words
+from services.pdf_text import drawable
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 18 * mm, 14 * mm, 17 * mm
@@ -43,39 +43,13 @@ SECTION_BG = colors.HexColor("#f5f7fa")
 WARNING = colors.HexColor("#b42318")
 WATERMARK = colors.Color(0.55, 0.55, 0.55, alpha=0.22)
 
-# Characters with no WinAnsi glyph and no Unicode decomposition to a plain letter.
-_FALLBACKS = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŀ": "L", "ŀ": "l",
-              "\u202f": "\u00a0", "\u2009": " ", "’": "'", "‘": "'", "\u2212": "-"}
-
-
 # ---------------------------------------------------------------------------------------------- text helpers
-
-def _drawable(text: str) -> str:
-    """Keep what Helvetica (WinAnsi) can draw; 'Şahin' -> 'Sahin' rather than a black box."""
-    out = []
-    for ch in text:
-        if ch in _FALLBACKS:
-            ch = _FALLBACKS[ch]
-        try:
-            ch.encode("cp1252")
-            out.append(ch)
-            continue
-        except UnicodeEncodeError:
-            pass
-        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
-        try:
-            base.encode("cp1252")
-            out.append(base or "?")
-        except UnicodeEncodeError:
-            out.append("?")
-    return "".join(out)
-
 
 def _text(value) -> str:
     """User text, safe for Paragraph markup."""
     if value is None:
         return ""
-    return escape(_drawable(str(value)))
+    return escape(drawable(str(value)))
 
 
 def _quantity(value: int) -> str:
@@ -388,7 +362,7 @@ def _numbered_canvas(statement: Statement):
     """A canvas that knows the page count when it draws the footers ("Page n / N")."""
     draft = statement.status == "draft"
     label = f"État mensuel {statement.convention} — {month_in_words(statement.month)}"
-    label = _drawable(label + (" — PROJET" if draft else f" — N° {statement.number or ''}"))
+    label = drawable(label + (" — PROJET" if draft else f" — N° {statement.number or ''}"))
 
     class NumberedCanvas(Canvas):
         def __init__(self, *args, **kwargs):
@@ -442,9 +416,9 @@ def render_statement_pdf(statement: Statement, with_names: bool = False) -> byte
     doc = SimpleDocTemplate(
         buffer, pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
         bottomMargin=MARGIN_BOTTOM, invariant=1,
-        title=_drawable(f"État mensuel — {month} — {statement.convention}"
+        title=drawable(f"État mensuel — {month} — {statement.convention}"
                         + (" (projet)" if statement.status == "draft" else f" — N° {statement.number}")),
-        author=_drawable(statement.programme), subject=_drawable(f"{statement.action} — {statement.partner}"),
+        author=drawable(statement.programme), subject=drawable(f"{statement.action} — {statement.partner}"),
         creator="Parcours")
     story = [*_header(statement, with_names), *_summary(statement), *_budget(statement),
              *_families(statement, with_names), *_intervenants(statement), *_signature(statement),

@@ -1,0 +1,33 @@
+"""Text for the PDFs drawn with reportlab's built-in Helvetica (the monthly statement, the family's access export).
+
+Helvetica only has WinAnsi (cp1252) glyphs: anything else would print as a black box, so both documents pass user
+text through `drawable()` first.
+"""
+from __future__ import annotations
+
+import unicodedata
+
+# Characters with no WinAnsi glyph and no Unicode decomposition to a plain letter.
+_FALLBACKS = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŀ": "L", "ŀ": "l",
+              "\u202f": "\u00a0", "\u2009": " ", "’": "'", "‘": "'", "\u2212": "-"}
+
+
+def drawable(text: str) -> str:
+    """Keep what Helvetica (WinAnsi) can draw; 'Şahin' -> 'Sahin' rather than a black box."""
+    out = []
+    for ch in text:
+        if ch in _FALLBACKS:
+            ch = _FALLBACKS[ch]
+        try:
+            ch.encode("cp1252")
+            out.append(ch)
+            continue
+        except UnicodeEncodeError:
+            pass
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+        try:
+            base.encode("cp1252")
+            out.append(base or "?")
+        except UnicodeEncodeError:
+            out.append("?")
+    return "".join(out)
