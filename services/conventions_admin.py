@@ -266,14 +266,13 @@ def update_intervenant(uow: UnitOfWork, user: CurrentUser, key: str, data: Inter
     with uow:
         require(user, "convention.manage", session=uow.session)
         s = uow.session
-        intervenant = s.scalars(select(Intervenant).where(Intervenant.key == key)).first()
+        intervenant = _by_key(s, Intervenant, key)
         if intervenant is None:
             raise NotFound(f"Aucun intervenant de clé « {key} ».", field="key")
         before = {name: getattr(intervenant, name) for name in INTERVENANT_FIELDS}
         _fill_intervenant(s, intervenant, data, {})
         s.flush()
-        audit.record(s, user.key, "update", "intervenant", key,
-                     [name for name in INTERVENANT_FIELDS if getattr(intervenant, name) != before[name]])
+        audit.record(s, user.key, "update", "intervenant", key, _changed(before, intervenant, INTERVENANT_FIELDS))
         uow.commit()
         return _intervenant_summary(intervenant, intervenant.partner)
 
@@ -316,9 +315,9 @@ def update_convention(uow: UnitOfWork, user: CurrentUser, key: str, data: Conven
                 raise ConventionLocked(lock_message(current), field=changed[0])
         _apply_terms(s, convention, terms)
         s.flush()
-        updated = _convention_summary(convention, issued)
+        before = {name: getattr(current, name) for name in SUMMARY_FIELDS}
         audit.record(s, user.key, "update", "convention", key,
-                     [name for name in SUMMARY_FIELDS if getattr(updated, name) != getattr(current, name)])
+                     _changed(before, _convention_summary(convention, issued), SUMMARY_FIELDS))
         uow.commit()
     return get_convention(uow, user, key)
 
@@ -381,7 +380,7 @@ def _check_name(name: str | None, field_name: str, problems: dict[str, str]) -> 
 
 
 def _check_terms(s, data: ConventionInput, problems: dict[str, str]) -> dict:
-    partner = s.scalars(select(Partner).where(Partner.key == (data.partner or ""))).first()
+    partner = _by_key(s, Partner, data.partner or "")
     if partner is None:
         problems["partner"] = "Choisissez le partenaire." if not data.partner else (
             f"Aucun partenaire de clé « {data.partner} ».")
@@ -437,8 +436,18 @@ def _raise_if(problems: dict[str, str]) -> None:
 
 # -------------------------------------------------------------------------------------------------- helpers
 
+def _by_key(s, model, key: str):
+    """The record of `model` whose key is `key`, or None: callers word the refusal for their field."""
+    return s.scalars(select(model).where(model.key == key)).first()
+
+
+def _changed(before: dict, after, names) -> list[str]:
+    """The audited field names whose value differs from `before` (the audit keeps names, never values)."""
+    return [name for name in names if getattr(after, name) != before[name]]
+
+
 def _partner(s, key: str) -> Partner:
-    partner = s.scalars(select(Partner).where(Partner.key == key)).first()
+    partner = _by_key(s, Partner, key)
     if partner is None:
         raise NotFound(f"Aucun partenaire de clé « {key} ».", field="partner")
     return partner
@@ -459,7 +468,7 @@ def _fill_intervenant(s, intervenant: Intervenant, data: IntervenantInput, probl
     if data.qualification not in QUALIFICATIONS:
         problems["qualification"] = f"Qualification attendue : {' ou '.join(QUALIFICATIONS)}."
     intervenant.qualification = data.qualification
-    partner = s.scalars(select(Partner).where(Partner.key == (data.partner or ""))).first()
+    partner = _by_key(s, Partner, data.partner or "")
     if partner is None:
         problems["partner"] = "Choisissez le partenaire."
     _raise_if(problems)
