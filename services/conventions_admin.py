@@ -26,7 +26,7 @@ from models import Action, Convention, Intervenant, Partner, Statement as Stored
 from models.enums import QUALIFICATIONS, TARIFF_KINDS
 from services import audit
 from services.billing.loading import convention_by_key
-from services.errors import DomainError, NotFound, ValidationError
+from services.errors import DomainError, InvalidFields, NotFound  # noqa: F401 - callers import InvalidFields from here
 from services.formatting import format_date, month_in_words
 from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
@@ -46,16 +46,6 @@ SUMMARY_FIELDS = ("partner", "action", "start", "end", "max_families", "budget_c
 class ConventionLocked(DomainError):
     """The convention has issued statements: its billing terms can no longer change."""
 
-
-class InvalidFields(ValidationError):
-    """Several fields may be wrong at once; `problems` maps each field to its French message."""
-
-    def __init__(self, problems: Mapping[str, str]):
-        first_field, first_message = next(iter(problems.items()))
-        message = first_message if len(problems) == 1 else (
-            f"{len(problems)} champs sont à corriger. Premier : {first_message}")
-        super().__init__(message, field=first_field)
-        self.problems = dict(problems)
 
 
 def tariff_field(qualification: str, kind: str) -> str:

@@ -1,12 +1,16 @@
-"""A small form in a dialog (EPS meeting, situation, decision, refusal, parcours…).
+"""Small forms in dialogs.
 
-The dialog is window-modal and opened with `open()`, never `exec()`. On « Enregistrer » it runs `submit(values)`
-off the GUI thread; a refusal (DomainError) is written next to its field — or at the top — and the dialog stays
-open with everything typed; success emits `submitted(result)` and closes it.
+`FieldsDialog` is what every form dialog shares: « Enregistrer » / « Annuler », a message line under each field and
+one for what names no field. A refusal shows every field's message at once (`InvalidFields` names several), keeps
+the dialog open with everything typed, and an unexpected error goes to the calm French dialog.
+
+`FormDialog` (EPS meeting, situation, decision, refusal, parcours…) builds its fields from `Field`s. It is
+window-modal and opened with `open()`, never `exec()`. On « Enregistrer » it runs `submit(values)` off the GUI
+thread; success emits `submitted(result)` and closes it.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -15,10 +19,50 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit,
                                QVBoxLayout, QWidget)
 
-from services.errors import DomainError
+from services.errors import DomainError, InvalidFields
 from ui.background import run_in_background
 from ui.errors import show_unexpected_error
 from ui.widgets import date_edit, from_qdate, message_label, note_label, show_messages
+
+
+class FieldsDialog(QDialog):
+    """The buttons and the messages of a form; subclasses lay out the fields (`add_message`) and the messages."""
+
+    def __init__(self, title: str, parent: QWidget | None = None, *, minimum_width: int,
+                 ok_label: str = "Enregistrer"):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setMinimumWidth(minimum_width)
+        self.messages: dict[str, QLabel] = {}
+        self.general_message = message_label(self)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_label)
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Annuler")
+        self.buttons.rejected.connect(self.reject)
+
+    def add_message(self, name: str) -> QLabel:
+        """The (hidden) line under field `name` where its refusal is written."""
+        self.messages[name] = message_label(self)
+        return self.messages[name]
+
+    def show_problems(self, problems: Mapping[str, str]) -> None:
+        """Each message under its field, all at once; what names no field of the form goes to the general line."""
+        for name, label in self.messages.items():
+            show_messages(label, [problems[name]] if name in problems else [], [])
+        leftover = [m for f, m in problems.items() if f not in self.messages]
+        show_messages(self.general_message, [" ".join(leftover)] if leftover else [], [])
+
+    def show_refusal(self, exc: BaseException, *, logged: bool) -> bool:
+        """Write a service's refusal in place; False (after the calm dialog) when it was no refusal but a failure.
+        `logged`: the background helper has already written the failure to the log."""
+        if isinstance(exc, InvalidFields):
+            self.show_problems(exc.problems)
+        elif isinstance(exc, DomainError):
+            self.show_problems({exc.field or "": exc.message})
+        else:
+            show_unexpected_error(self, None if logged else exc)
+            return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -30,41 +74,32 @@ class Field:
     choices: tuple[tuple[str, Any], ...] = field(default_factory=tuple)  # (label, value)
 
 
-class FormDialog(QDialog):
+class FormDialog(FieldsDialog):
     submitted = Signal(object)
 
     def __init__(self, title: str, fields: list[Field], submit: Callable[[dict], Any], parent: QWidget | None = None,
                  intro: str | None = None, ok_label: str = "Enregistrer"):
-        super().__init__(parent)
-        self.setWindowTitle(title)
+        super().__init__(title, parent, minimum_width=460, ok_label=ok_label)
         self.setObjectName("formDialog")
-        self.setMinimumWidth(460)
         self._submit = submit
         self._fields = fields
         self.inputs: dict[str, QWidget] = {}
-        self.messages: dict[str, QLabel] = {}
         layout = QVBoxLayout(self)
         if intro:
             layout.addWidget(note_label(intro, self))
-        self.general_message = message_label(self)
         layout.addWidget(self.general_message)
         form = QFormLayout()
         for f in fields:
             widget = self._input(f)
             widget.setObjectName(f.name)
             self.inputs[f.name] = widget
-            self.messages[f.name] = message_label(self)
             column = QVBoxLayout()
             column.setSpacing(2)
             column.addWidget(widget)
-            column.addWidget(self.messages[f.name])
+            column.addWidget(self.add_message(f.name))
             form.addRow(f.label, column)
         layout.addLayout(form)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(ok_label)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Annuler")
         self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
 
     def _input(self, f: Field) -> QWidget:
@@ -115,11 +150,7 @@ class FormDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.buttons.setEnabled(True)
-        if not isinstance(exc, DomainError):
-            show_unexpected_error(self)  # already logged by the background helper
-            return
-        label = self.messages.get(exc.field or "", self.general_message)
-        show_messages(label, [exc.message], [])
-        target = self.inputs.get(exc.field or "")
-        if target is not None:
-            target.setFocus()
+        if self.show_refusal(exc, logged=True):
+            target = self.inputs.get(exc.field or "")
+            if target is not None:
+                target.setFocus()

@@ -5,40 +5,31 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QGridLayout, QLabel, QLineEdit, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from services.conventions_admin import (IntervenantInput, IntervenantSummary, InvalidFields, PartnerSummary)
-from services.errors import DomainError
-from ui.admin.widgets import FieldError
-from ui.errors import show_error
+from services.conventions_admin import IntervenantInput, IntervenantSummary, PartnerSummary
+from ui.form_dialog import FieldsDialog
 
 QUALIFICATION_LABELS = {"AES": "AES — accompagnant éducatif et social",
                         "TISF": "TISF — technicien de l'intervention sociale et familiale"}
 
 
-class RecordDialog(QDialog):
-    """A form whose "Enregistrer" calls `save()`; a refusal keeps the dialog open with the messages in place."""
+class RecordDialog(FieldsDialog):
+    """A form whose "Enregistrer" calls `save()` at once (a few rows, no need to leave the GUI thread); a refusal
+    keeps the dialog open with every field's message in place."""
 
     saved = Signal(object)  # what the service returned
 
     def __init__(self, title: str, save: Callable[[], Any], parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        self.setMinimumWidth(560)
+        super().__init__(title, parent, minimum_width=560)
         self._save = save
-        self.errors: dict[str, FieldError] = {}
+        self.errors = self.messages  # the admin pages' name for the messages under the fields
         self._grid = QGridLayout()
         self._grid.setColumnStretch(1, 1)
-        self.general_error = FieldError()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText("Enregistrer")
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Annuler")
         self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(self._grid)
-        layout.addWidget(self.general_error)
+        layout.addWidget(self.general_message)
         layout.addStretch(1)
         layout.addWidget(self.buttons)
 
@@ -48,26 +39,13 @@ class RecordDialog(QDialog):
         caption.setBuddy(widget)
         self._grid.addWidget(caption, row, 0)
         self._grid.addWidget(widget, row, 1)
-        self.errors[name] = FieldError()
-        self._grid.addWidget(self.errors[name], row + 1, 1)
-
-    def show_problems(self, problems: dict[str, str]) -> None:
-        leftover = [m for f, m in problems.items() if f not in self.errors]
-        for name, label in self.errors.items():
-            label.show_message(problems.get(name))
-        self.general_error.show_message(" ".join(leftover) or None)
+        self._grid.addWidget(self.add_message(name), row + 1, 1)
 
     def accept(self) -> None:
         try:
             result = self._save()
-        except InvalidFields as exc:
-            self.show_problems(exc.problems)
-            return
-        except DomainError as exc:
-            self.show_problems({exc.field or "": exc.message})
-            return
-        except Exception as exc:  # noqa: BLE001 - logged and shown calmly by ui.errors
-            show_error(self, exc)
+        except Exception as exc:  # noqa: BLE001 - a refusal is shown in place, anything else logged and calmly said
+            self.show_refusal(exc, logged=False)
             return
         self.show_problems({})
         self.saved.emit(result)
