@@ -1,7 +1,10 @@
 """États mensuels: the administrator previews a convention's month, issues it, saves or prints its PDF.
 
-The preview is the statement itself shown as tables (the summary lines, the totals against the cap and the
-maximum of families, the flags, the details per family and per intervenant), not an image of the PDF.
+The statement is shown as tables (the summary lines, the totals against the cap and the maximum of families,
+the flags, the details per family and per intervenant) and, in the "Aperçu PDF" tab, as the PDF itself
+(QtPdf, `ui.admin.pdf_preview`): the stored PDF of an issued statement, else the PDF rendered now; with the
+names checkbox, the partner's copy. "Imprimer…" prints that same PDF through the print dialog; without QtPdf
+(PySide6-Essentials only) the tab shows a note and printing goes through the system's PDF viewer.
 Computing a statement, rendering a PDF and issuing run on the thread pool (`ui.background`).
 """
 from __future__ import annotations
@@ -23,6 +26,7 @@ from services.billing.statement import Statement
 from services.conventions_admin import ConventionSummary, list_conventions
 from services.errors import DomainError
 from services.formatting import format_date, format_money, month_in_words
+from ui.admin.pdf_preview import LoadedPdf, PdfNotReadable, PdfPreview, pdf_support, print_pdf
 from ui.admin.table_models import (FamilyDetailsModel, FlagsModel, IntervenantDetailsModel, IssuedStatementsModel,
                                    StatementLinesModel, issued_on)
 from ui.admin.widgets import WARNING_STYLE, StatusBadge, table_view
@@ -34,6 +38,10 @@ ADMINISTRATOR = "administrator"
 
 class PdfNotWritten(DomainError):
     """The PDF could not be written where the user asked (disk full, no permission…)."""
+
+
+class NotPrinted(DomainError):
+    """The printer refused the job or the PDF could not be read for printing."""
 
 
 def render_pdf(statement: Statement, with_names: bool = False) -> bytes:
@@ -78,7 +86,9 @@ class StatementsPage(QWidget):
     statement_loaded = Signal(object)  # Statement
     statement_issued = Signal(object)  # Statement
     pdf_saved = Signal(str)  # the path written
-    pdf_opened = Signal(str)  # the temporary PDF handed to the system viewer for printing
+    pdf_opened = Signal(str)  # the temporary PDF handed to the system viewer for printing (no QtPdf)
+    preview_loaded = Signal(int)  # the "Aperçu PDF" tab shows a document of that many pages
+    statement_printed = Signal(int)  # the number of pages sent to the printer
 
     def __init__(self, uow_factory, current_user, parent: QWidget | None = None):
         super().__init__(parent)
@@ -91,6 +101,9 @@ class StatementsPage(QWidget):
         self._load_ticket = 0
         self._loading = 0  # statements being computed: the buttons wait for the one on screen
         self._working = 0  # an issue or a PDF under way: the selection stays put
+        self._preview_for: tuple[Statement, bool] | None = None  # shown, or being rendered, in the preview
+        self._preview_ticket = 0
+        self._print_pages = 0  # pages of the PDF about to be printed (the print dialog's page range)
         self._build()
         self.reload_conventions()
 
@@ -111,7 +124,10 @@ class StatementsPage(QWidget):
         self.issue_button.setObjectName("issueButton")
         self.save_button = QPushButton("Enregistrer le PDF…")
         self.print_button = QPushButton("Imprimer…")
-        self.print_button.setToolTip("Ouvre le PDF dans le lecteur de PDF de l'ordinateur, pour l'imprimer.")
+        if pdf_support() is not None:
+            self.print_button.setToolTip("Choisit l'imprimante et imprime le PDF de l'état (celui de l'aperçu).")
+        else:
+            self.print_button.setToolTip("Ouvre le PDF dans le lecteur de PDF de l'ordinateur, pour l'imprimer.")
         self.next_hint = QLabel()
         self.next_hint.setObjectName("nextHint")
         self.loading_label = QLabel("Calcul de l'état…")
@@ -187,6 +203,9 @@ class StatementsPage(QWidget):
         self.tabs.addTab(self.families_view, "Détail par famille")
         self.tabs.addTab(self.intervenants_view, "Détail par intervenant")
         self.tabs.addTab(self.issued_view, "Historique des états émis")
+        self.preview = PdfPreview(self)
+        self.preview_tab = self.tabs.addTab(self.preview, "Aperçu PDF")
+        self.tabs.currentChanged.connect(self._tab_changed)
 
         self.splitter = splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(upper)
@@ -334,6 +353,11 @@ class StatementsPage(QWidget):
 
     def _names_toggled(self, checked: bool) -> None:
         self.families_view.setColumnHidden(FamilyDetailsModel.NAME, not checked)
+        self._refresh_preview()
+
+    def _tab_changed(self, _index: int) -> None:
+        self._fit_summary()
+        self._refresh_preview()
 
     # ------------------------------------------------------------------------------------------ display
 
@@ -367,6 +391,7 @@ class StatementsPage(QWidget):
             self._show_texts(statement)
         self._update_buttons()
         self._fit_summary()
+        self._refresh_preview()
         if statement is not None:
             self.statement_loaded.emit(statement)
 
@@ -380,6 +405,8 @@ class StatementsPage(QWidget):
         table = (view.horizontalHeader().height() + rows * view.verticalHeader().defaultSectionSize()
                  + 2 * view.frameWidth() + 4)
         wanted = self._upper.height() - view.height() + table
+        if self.tabs.currentIndex() == self.preview_tab:  # a page of PDF needs height: the summary gives some
+            wanted = min(wanted, max(total // 3, self._upper.minimumSizeHint().height()))
         lower = max(total - wanted, min(220, total // 2))
         self.splitter.setSizes([total - lower, lower])
 
@@ -536,10 +563,46 @@ class StatementsPage(QWidget):
         self._run_pdf(work, self.pdf_saved.emit, "Création du PDF…")
 
     def print_statement(self) -> None:
-        """Printing is done from the system's PDF viewer: the printed sheet is exactly the PDF."""
+        """Print the PDF of the statement (the one of the preview) through the print dialog."""
         statement = self._statement
         if statement is None:
             return
+        if pdf_support() is None:
+            self._print_with_system_viewer()
+            return
+        with_names = self.names_check.isChecked()
+        if self._preview_for is not None and self._preview_for[0] is statement \
+                and self._preview_for[1] == with_names and self.preview.pdf_bytes() is not None:
+            self._print(self.preview.pdf_bytes())
+            return
+        self._run_pdf(self._pdf_bytes_work(statement, with_names), self._print, "Préparation de l'impression…")
+
+    def _print(self, data: bytes) -> None:
+        try:
+            loaded = LoadedPdf(data)
+        except PdfNotReadable:
+            show_error(self, NotPrinted("Le PDF de l'état n'a pas pu être lu pour l'impression. Enregistrez-le "
+                                        "et imprimez-le depuis votre lecteur de PDF."))
+            return
+        self._print_pages = loaded.page_count()
+        loaded.close()
+        printer = self.choose_printer()
+        if printer is None:
+            return
+        self._set_working(+1)
+        try:
+            pages = print_pdf(data, printer)
+        except (OSError, PdfNotReadable) as exc:
+            show_error(self, NotPrinted(f"L'impression n'a pas pu être lancée : {exc}. Vérifiez l'imprimante, "
+                                        "ou enregistrez le PDF et imprimez-le depuis votre lecteur de PDF."))
+            return
+        finally:
+            self._set_working(-1)
+        self.statement_printed.emit(pages)
+
+    def _print_with_system_viewer(self) -> None:
+        """Without QtPdf, printing is done from the system's PDF viewer: the printed sheet is exactly the PDF."""
+        statement = self._statement
         with_names = self.names_check.isChecked()
         pdf = self._pdf_bytes_work(statement, with_names)
         folder = Path(tempfile.gettempdir()) / "parcours-impression"
@@ -559,6 +622,75 @@ class StatementsPage(QWidget):
                     "imprimez-le depuis votre lecteur de PDF."))
 
         self._run_pdf(work, opened, "Préparation de l'impression…")
+
+    # ------------------------------------------------------------------------------------------ preview
+
+    def show_preview(self) -> None:
+        """Select the "Aperçu PDF" tab (its document then renders in the background)."""
+        self.tabs.setCurrentIndex(self.preview_tab)
+
+    def _refresh_preview(self) -> None:
+        """Render the PDF of the statement on screen, only while the preview tab is the one shown."""
+        if not hasattr(self, "preview"):
+            return  # still building the page
+        statement, with_names = self._statement, self.names_check.isChecked()
+        wanted = (statement, with_names) if statement is not None else None
+        if self._preview_for is not None and wanted is not None and self._preview_for[0] is statement \
+                and self._preview_for[1] == with_names:
+            return  # already shown or under way
+        self._preview_ticket += 1
+        self._preview_for = None
+        if statement is None:
+            self.preview.show_note("Aucun état à afficher.")
+            return
+        if self.tabs.currentIndex() != self.preview_tab or not self.preview.available:
+            self.preview.show_note("")  # rendered when the tab is opened
+            return
+        ticket = self._preview_ticket
+        self._preview_for = wanted
+        copy = "exemplaire du partenaire, avec les noms" if with_names else "exemplaire du programme"
+        self.preview.show_note(f"Préparation de l'aperçu du PDF ({copy})…")
+        pdf = self._pdf_bytes_work(statement, with_names)
+
+        def done(data: bytes) -> None:
+            if ticket != self._preview_ticket:
+                return
+            try:
+                pages = self.preview.set_pdf(data)
+            except PdfNotReadable:
+                self._preview_for = None
+                self.preview.show_note("L'aperçu du PDF n'a pas pu être affiché. « Enregistrer le PDF… » "
+                                       "permet de l'ouvrir dans le lecteur de PDF de l'ordinateur.")
+                return
+            self.preview_loaded.emit(pages)
+
+        def failed(exc: BaseException) -> None:
+            if ticket != self._preview_ticket:
+                return
+            self._preview_for = None
+            reason = exc.message if isinstance(exc, DomainError) else "erreur inattendue, notée dans le journal"
+            self.preview.show_note(f"L'aperçu du PDF n'a pas pu être préparé : {reason}")
+
+        run_in_background(self, pdf, done, failed)
+
+    # ------------------------------------------------------------------------------------------ print
+
+    def choose_printer(self):
+        """Ask which printer, how many copies, which pages (tests replace this method). None: cancelled."""
+        from PySide6.QtGui import QPageSize
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+        if self._statement is not None:
+            printer.setDocName(pdf_file_name(self._statement, self.names_check.isChecked())[:-4])
+        dialog = QPrintDialog(printer, self)
+        dialog.setWindowTitle("Imprimer l'état mensuel")
+        if self._print_pages > 0:
+            dialog.setMinMax(1, self._print_pages)
+        dialog.setOption(QPrintDialog.PrintDialogOption.PrintPageRange, True)
+        dialog.setOption(QPrintDialog.PrintDialogOption.PrintToFile, True)
+        return printer if dialog.exec() == QPrintDialog.DialogCode.Accepted else None
 
     def _run_pdf(self, work, on_done, label: str) -> None:
         def done(result) -> None:
