@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -32,6 +33,9 @@ from ui.admin.table_models import (FamilyDetailsModel, FlagsModel, IntervenantDe
 from ui.admin.widgets import WARNING_STYLE, StatusBadge, table_view
 from ui.background import run_in_background
 from ui.errors import show_error
+
+if TYPE_CHECKING:
+    from PySide6.QtPrintSupport import QPrinter
 
 ADMINISTRATOR = "administrator"
 
@@ -596,6 +600,9 @@ class StatementsPage(QWidget):
             show_error(self, NotPrinted(f"L'impression n'a pas pu être lancée : {exc}. Vérifiez l'imprimante, "
                                         "ou enregistrez le PDF et imprimez-le depuis votre lecteur de PDF."))
             return
+        except Exception as exc:  # noqa: BLE001 - logged, and a calm dialog; the page stays usable
+            show_error(self, exc)
+            return
         finally:
             self._set_working(-1)
         self.statement_printed.emit(pages)
@@ -675,10 +682,10 @@ class StatementsPage(QWidget):
 
     # ------------------------------------------------------------------------------------------ print
 
-    def choose_printer(self):
+    def choose_printer(self) -> QPrinter | None:
         """Ask which printer, how many copies, which pages (tests replace this method). None: cancelled."""
         from PySide6.QtGui import QPageSize
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter  # noqa: F811 - at run time, when printing
 
         printer = QPrinter(QPrinter.PrinterMode.HighResolution)
         printer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
