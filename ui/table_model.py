@@ -133,6 +133,15 @@ class RowsModel(ColumnsModel):
         return self._rows[row]
 
 
+class ListModel(RowsModel):
+    """A model whose columns are declared on the class (`COLUMNS`, in the order of its constants)."""
+
+    COLUMNS: tuple[Column, ...] = ()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(self.COLUMNS, parent)
+
+
 def sorting_proxy(model: QAbstractTableModel, parent: QObject | None = None) -> QSortFilterProxyModel:
     proxy = QSortFilterProxyModel(parent)
     proxy.setSourceModel(model)

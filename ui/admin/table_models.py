@@ -17,8 +17,8 @@ from services.billing.labels import FLAG_REASONS, KIND_LABELS
 from services.billing.statement import Statement, StatementFlag, StatementLine
 from services.conventions_admin import ConventionSummary
 from services.formatting import format_date, format_money, month_in_words
-from ui.table_model import (CENTER, RIGHT, ROW_ROLE, SORT_ROLE, WARNING, Column, RowsModel, collate, count_column,
-                            hours_column, sorting_proxy, text_column)
+from ui.table_model import (CENTER, RIGHT, ROW_ROLE, SORT_ROLE, WARNING, Column, ListModel, RowsModel, collate,
+                            count_column, hours_column, sorting_proxy, text_column)
 
 __all__ = ["ROW_ROLE", "SORT_ROLE", "RowsModel", "sorting_proxy"]
 
@@ -49,15 +49,6 @@ def kind_label(kind: str) -> str:
 
 def flag_reason(kind: str) -> str:
     return FLAG_REASONS.get(kind, kind)
-
-
-class ListModel(RowsModel):
-    """A model whose columns are declared on the class (`COLUMNS`, in the order of its constants)."""
-
-    COLUMNS: tuple[Column, ...] = ()
-
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(self.COLUMNS, parent)
 
 
 # --------------------------------------------------------------------------------------------- statement

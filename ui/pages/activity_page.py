@@ -16,21 +16,19 @@ from services.formatting import format_hours, month_in_words
 from ui.background import run_in_background
 from ui.pages.family_file import TotalsModel
 from ui.pages.page import Page
-from ui.table_model import RowsModel, count_column, hours_column, sorting_proxy, text_column
+from ui.table_model import ListModel, count_column, hours_column, sorting_proxy, text_column
 from ui.widgets import fit_columns, note_label, table_view, title_label
 
 
-class ActivityModel(RowsModel):
+class ActivityModel(ListModel):
     FAMILY, INTERVENANT, QUALIFICATION, SESSIONS, HOURS = range(5)
-
-    def __init__(self, parent=None):
-        super().__init__((
-            text_column("Famille", lambda l: l.family_name),
-            text_column("Intervenant·e", lambda l: l.intervenant_name),
-            text_column("Qualification", lambda l: l.qualification),
-            count_column("Séances réalisées", lambda l: l.sessions),
-            hours_column("Heures", lambda l: l.minutes),
-        ), parent)
+    COLUMNS = (
+        text_column("Famille", lambda l: l.family_name),
+        text_column("Intervenant·e", lambda l: l.intervenant_name),
+        text_column("Qualification", lambda l: l.qualification),
+        count_column("Séances réalisées", lambda l: l.sessions),
+        hours_column("Heures", lambda l: l.minutes),
+    )
 
 
 class ActivityPage(Page):

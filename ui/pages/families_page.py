@@ -12,23 +12,21 @@ from services.families import FamilyRow, list_families
 from ui.background import run_in_background
 from ui.pages.family_file import FamilyFileView
 from ui.pages.page import Page
-from ui.table_model import RowsModel, count_column, date_column, row_of, sorting_proxy, text_column
+from ui.table_model import ListModel, count_column, date_column, row_of, sorting_proxy, text_column
 from ui.widgets import fit_columns, note_label, search_field, table_view, title_label
 
 
-class FamiliesModel(RowsModel):
+class FamiliesModel(ListModel):
     NAME, COMMUNE, REFERENT, CHILDREN, ORIENTATIONS, LAST_SESSION, THIS_MONTH = range(7)
-
-    def __init__(self, parent=None):
-        super().__init__((
-            text_column("Famille", lambda r: r.name),
-            text_column("Commune", lambda r: r.commune),
-            text_column("Référent·e", lambda r: r.referent_name),
-            count_column("Enfants", lambda r: r.children),
-            count_column("Orientations actives", lambda r: r.active_orientations),
-            date_column("Dernière séance", lambda r: r.last_session),
-            count_column("Séances ce mois", lambda r: r.sessions_this_month),
-        ), parent)
+    COLUMNS = (
+        text_column("Famille", lambda r: r.name),
+        text_column("Commune", lambda r: r.commune),
+        text_column("Référent·e", lambda r: r.referent_name),
+        count_column("Enfants", lambda r: r.children),
+        count_column("Orientations actives", lambda r: r.active_orientations),
+        date_column("Dernière séance", lambda r: r.last_session),
+        count_column("Séances ce mois", lambda r: r.sessions_this_month),
+    )
 
 
 class FamiliesPage(Page):

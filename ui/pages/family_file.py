@@ -15,7 +15,7 @@ from services.parcours import close_parcours, open_parcours, resume_parcours, su
 from ui.background import run_in_background
 from ui.form_dialog import Field, FormDialog
 from ui.pages.page import Page
-from ui.table_model import (CENTER, Column, RowsModel, count_column, date_column, hours_column, row_of,
+from ui.table_model import (CENTER, Column, ListModel, RowsModel, count_column, date_column, hours_column, row_of,
                             sorting_proxy, text_column)
 from ui.widgets import WARNING_STYLE, fit_columns, note_label, table_view, title_label
 
@@ -48,21 +48,18 @@ def sessions_columns(with_family: bool) -> list[Column]:
     return columns
 
 
-class ChildrenModel(RowsModel):
+class ChildrenModel(ListModel):
     NAME, AGE, BIRTH, SCHOOL, CLASS, PARCOURS, START, OBJECTIVES = range(8)
-
-    def __init__(self, parent=None):
-        current = lambda c: c.current_parcours  # noqa: E731
-        super().__init__((
-            text_column("Enfant", lambda c: c.name),
-            count_column("Âge", lambda c: c.age),
-            date_column("Naissance", lambda c: c.birth_date),
-            text_column("École", lambda c: c.school),
-            text_column("Classe", lambda c: c.school_class),
-            text_column("Parcours", lambda c: current(c).status_label if current(c) else "Aucun"),
-            date_column("Début", lambda c: current(c).start_date if current(c) else None),
-            text_column("Objectifs / motif de sortie", lambda c: _objectives(current(c)), tooltip=True),
-        ), parent)
+    COLUMNS = (
+        text_column("Enfant", lambda c: c.name),
+        count_column("Âge", lambda c: c.age),
+        date_column("Naissance", lambda c: c.birth_date),
+        text_column("École", lambda c: c.school),
+        text_column("Classe", lambda c: c.school_class),
+        text_column("Parcours", lambda c: c.current_parcours.status_label if c.current_parcours else "Aucun"),
+        date_column("Début", lambda c: c.current_parcours.start_date if c.current_parcours else None),
+        text_column("Objectifs / motif de sortie", lambda c: _objectives(c.current_parcours), tooltip=True),
+    )
 
 
 def _objectives(p) -> str:

@@ -20,8 +20,8 @@ from ui.background import run_in_background
 from ui.form_dialog import Field, FormDialog
 from ui.pages.family_file import OrientationsModel
 from ui.pages.page import Page
-from ui.table_model import (Column, RowsModel, count_column, date_column, hours_column, row_of, sorting_proxy,
-                            text_column)
+from ui.table_model import (Column, ListModel, RowsModel, count_column, date_column, hours_column, row_of,
+                            sorting_proxy, text_column)
 from ui.widgets import fit_columns, note_label, table_view
 
 LEVELS = {"ok": ("Marge disponible", None), "near": ("Presque complète", QColor("#b54708")),
@@ -41,18 +41,16 @@ def load_queue(uow_factory, user: CurrentUser, today: date) -> QueueData:
                      convention_capacity(uow_factory(), user, today), children_turning_17(uow_factory(), user, today))
 
 
-class FlaggedModel(RowsModel):
+class FlaggedModel(ListModel):
     DATE, FAMILY, INTERVENANT, DURATION, REASONS, NOTES = range(6)
-
-    def __init__(self, parent=None):
-        super().__init__((
-            date_column("Date", lambda f: f.session.date),
-            text_column("Famille", lambda f: f.session.family_name),
-            text_column("Intervenant·e", lambda f: f"{f.session.intervenant_name} ({f.session.qualification})"),
-            hours_column("Durée", lambda f: f.session.duration_minutes),
-            text_column("Motif", lambda f: f.reasons_label),
-            text_column("Notes", lambda f: f.session.notes, tooltip=True),
-        ), parent)
+    COLUMNS = (
+        date_column("Date", lambda f: f.session.date),
+        text_column("Famille", lambda f: f.session.family_name),
+        text_column("Intervenant·e", lambda f: f"{f.session.intervenant_name} ({f.session.qualification})"),
+        hours_column("Durée", lambda f: f.session.duration_minutes),
+        text_column("Motif", lambda f: f.reasons_label),
+        text_column("Notes", lambda f: f.session.notes, tooltip=True),
+    )
 
 
 class QueuePage(Page):
