@@ -154,3 +154,12 @@ class FormDialog(FieldsDialog):
             target = self.inputs.get(exc.field or "")
             if target is not None:
                 target.setFocus()
+
+
+def open_form(parent: QWidget, title: str, fields: list[Field], submit: Callable[[dict], Any],
+              then: Callable[[Any], None], *, intro: str | None = None, ok_label: str = "Enregistrer") -> FormDialog:
+    """Open a FormDialog (window-modal, never `exec()`) whose success calls `then(result)`; returned for tests."""
+    dialog = FormDialog(title, fields, submit, parent, intro=intro, ok_label=ok_label)
+    dialog.submitted.connect(then)
+    dialog.open()
+    return dialog

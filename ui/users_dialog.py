@@ -11,7 +11,7 @@ from services.directory import ROLE_LABELS, CurrentUser
 from services.errors import ValidationError
 from services.users import UserInfo, add_user, change_password, disable_user, list_accounts
 from ui.background import run_in_background
-from ui.form_dialog import Field, FormDialog
+from ui.form_dialog import Field, FormDialog, open_form
 from ui.table_model import MUTED, Column, RowsModel, row_of, sorting_proxy, text_column
 from ui.widgets import fit_columns, note_label, table_view, title_label
 
@@ -118,32 +118,26 @@ class UsersDialog(QDialog):
     # -- actions ------------------------------------------------------------------------------------------------
     def ask_add(self) -> FormDialog:
         uow, actor = self._uow, self._user
-        dialog = _hide_passwords(FormDialog("Nouveau compte", [
+        return _hide_passwords(open_form(self, "Nouveau compte", [
             Field("name", "Nom affiché"),
             Field("key", "Identifiant"),
             Field("role", "Rôle", "choice", "referent", tuple((label, role) for role, label in ROLE_LABELS.items())),
             Field("password", "Mot de passe"),
             Field("confirm", "Confirmation"),
         ], lambda v: add_user(uow(), actor, v["key"].strip(), v["role"], _confirmed(v), name=v["name"]),
-            self, intro=f"Mot de passe : {PASSWORD_RULE}.", ok_label="Créer le compte"))
-        dialog.submitted.connect(self._changed)
-        dialog.open()
-        return dialog
+            self._changed, intro=f"Mot de passe : {PASSWORD_RULE}.", ok_label="Créer le compte"))
 
     def ask_password(self) -> FormDialog | None:
         account = self.selected()
         if account is None:
             return None
         uow, actor, key = self._uow, self._user, account.key
-        dialog = _hide_passwords(FormDialog(f"Mot de passe — {account.name}", [
+        return _hide_passwords(open_form(self, f"Mot de passe — {account.name}", [
             Field("password", "Nouveau mot de passe"),
             Field("confirm", "Confirmation"),
-        ], lambda v: change_password(uow(), actor, key, _confirmed(v)), self,
+        ], lambda v: change_password(uow(), actor, key, _confirmed(v)), self._changed,
             intro=f"Compte « {key} ». Mot de passe : {PASSWORD_RULE}. Le délai imposé après des essais manqués "
                   "est levé.", ok_label="Définir"))
-        dialog.submitted.connect(self._changed)
-        dialog.open()
-        return dialog
 
     def ask_disable(self) -> QMessageBox | None:
         account = self.selected()

@@ -14,7 +14,7 @@ from services.formatting import format_date
 from services.orientations import (EpsMeetingDetail, EpsMeetingRow, add_situation, create_eps_meeting,
                                    eps_meeting_detail, list_eps_meetings, propose_orientation, record_recommendation)
 from ui.background import run_in_background
-from ui.form_dialog import Field, FormDialog
+from ui.form_dialog import Field, FormDialog, open_form
 from ui.pages.page import Page
 from ui.table_model import RowsModel, count_column, date_column, row_of, sorting_proxy, text_column
 from ui.widgets import fit_columns, note_label, table_view, title_label
@@ -128,9 +128,7 @@ class EpsPage(Page):
 
     # -- dialogs --------------------------------------------------------------------------------------------------
     def _open(self, title: str, fields: list[Field], submit, after) -> FormDialog:
-        self.dialog = FormDialog(title, fields, submit, self)
-        self.dialog.submitted.connect(after)
-        self.dialog.open()
+        self.dialog = open_form(self, title, fields, submit, after)
         return self.dialog
 
     def _reload_meeting(self, _result=None) -> None:

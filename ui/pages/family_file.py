@@ -13,7 +13,7 @@ from services.families import FamilyFile, family_file
 from services.formatting import format_date, format_hours, month_in_words
 from services.parcours import close_parcours, open_parcours, resume_parcours, suspend_parcours
 from ui.background import run_in_background
-from ui.form_dialog import Field, FormDialog
+from ui.form_dialog import Field, FormDialog, open_form
 from ui.pages.page import Page
 from ui.table_model import (CENTER, Column, ListModel, RowsModel, count_column, date_column, hours_column, row_of,
                             sorting_proxy, text_column)
@@ -288,25 +288,20 @@ class FamilyFileView(Page):
         if child is None:
             return None
         uow, user = self._uow, self._user
-        dialog = FormDialog(f"Ouvrir un parcours — {child.name}",
-                            [Field("start", "Début", "date", self._today()), Field("objectives", "Objectifs", "multiline")],
-                            lambda v: open_parcours(uow(), user, child.id, v["start"], v["objectives"]), self)
-        dialog.submitted.connect(self._after)
-        dialog.open()
-        return dialog
+        return open_form(self, f"Ouvrir un parcours — {child.name}",
+                         [Field("start", "Début", "date", self._today()),
+                          Field("objectives", "Objectifs", "multiline")],
+                         lambda v: open_parcours(uow(), user, child.id, v["start"], v["objectives"]), self._after)
 
     def ask_close_parcours(self) -> FormDialog | None:
         child = self.selected_child()
         if child is None or child.current_parcours is None:
             return None
         uow, user, parcours_id = self._uow, self._user, child.current_parcours.id
-        dialog = FormDialog(f"Clore le parcours — {child.name}",
-                            [Field("end", "Fin", "date", self._today()),
-                             Field("exit_reason", "Motif de sortie", "multiline")],
-                            lambda v: close_parcours(uow(), user, parcours_id, v["end"], v["exit_reason"]), self)
-        dialog.submitted.connect(self._after)
-        dialog.open()
-        return dialog
+        return open_form(self, f"Clore le parcours — {child.name}",
+                         [Field("end", "Fin", "date", self._today()),
+                          Field("exit_reason", "Motif de sortie", "multiline")],
+                         lambda v: close_parcours(uow(), user, parcours_id, v["end"], v["exit_reason"]), self._after)
 
     def suspend_selected(self) -> None:
         self._change(suspend_parcours)

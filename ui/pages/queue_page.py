@@ -17,7 +17,7 @@ from services.orientations import (ConventionLoad, OrientationRow, convention_ca
 from services.parcours import PARCOURS_LABELS, ChildLeaving, children_turning_17
 from services.session_exceptions import FlaggedSession, approve_exceptions, flagged_sessions, refuse_exceptions
 from ui.background import run_in_background
-from ui.form_dialog import Field, FormDialog
+from ui.form_dialog import Field, FormDialog, open_form
 from ui.pages.family_file import OrientationsModel
 from ui.pages.page import Page
 from ui.table_model import (Column, ListModel, RowsModel, count_column, date_column, hours_column, row_of,
@@ -175,9 +175,7 @@ class QueuePage(Page):
                           f"{o.convention_label}, proposée par l'EPS du {format_date(o.eps_date)}.", "Refuser")
 
     def _open(self, title, fields, submit, intro, ok_label) -> FormDialog:
-        self.dialog = FormDialog(title, fields, submit, self, intro=intro, ok_label=ok_label)
-        self.dialog.submitted.connect(self._done)
-        self.dialog.open()
+        self.dialog = open_form(self, title, fields, submit, self._done, intro=intro, ok_label=ok_label)
         return self.dialog
 
     # -- sessions -------------------------------------------------------------------------------------------------
