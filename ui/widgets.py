@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import QDate, QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QDateEdit, QHeaderView, QLabel, QLineEdit, QSizePolicy, QTableView,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QDateEdit, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QSizePolicy, QTableView, QWidget)
 
 ERROR_STYLE = "color: #b42318;"
 WARNING_STYLE = "color: #93370d; background: #fef0c7; border-radius: 3px; padding: 2px 4px;"
@@ -64,6 +64,15 @@ def title_label(text: str, parent: QWidget | None = None, size: int = 16) -> QLa
     label = QLabel(text, parent)
     label.setStyleSheet(f"font-size: {size}px; font-weight: 600;")
     return label
+
+
+def heading_row(layout: QBoxLayout, title: str, parent: QWidget | None = None) -> QHBoxLayout:
+    """A page's title on the left of a row added to `layout`; the page puts its count or controls on the right."""
+    row = QHBoxLayout()
+    row.addWidget(title_label(title, parent))
+    row.addStretch()
+    layout.addLayout(row)
+    return row
 
 
 def note_label(text: str = "", parent: QWidget | None = None) -> QLabel:

@@ -6,8 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from services.activity import (ActivityReport, default_month, export_csv, export_xlsx, monthly_activity,
                                months_with_activity)
@@ -17,7 +16,7 @@ from ui.background import run_in_background
 from ui.pages.family_file import TotalsModel
 from ui.pages.page import Page
 from ui.table_model import ListModel, count_column, hours_column, sorting_proxy, text_column
-from ui.widgets import fit_columns, note_label, table_view, title_label
+from ui.widgets import fit_columns, heading_row, note_label, table_view
 
 
 class ActivityModel(ListModel):
@@ -40,9 +39,7 @@ class ActivityPage(Page):
         super().__init__(uow_factory, current_user, parent, today=today)
         self.report: ActivityReport | None = None
         layout = QVBoxLayout(self)
-        heading = QHBoxLayout()
-        heading.addWidget(title_label("Activité du mois", self))
-        heading.addStretch()
+        heading = heading_row(layout, "Activité du mois", self)
         heading.addWidget(QLabel("Mois :", self))
         self.month = QComboBox(self)
         self.month.setMinimumWidth(160)
@@ -54,7 +51,6 @@ class ActivityPage(Page):
         self.xlsx_button.clicked.connect(lambda: self.ask_export("xlsx"))
         heading.addWidget(self.csv_button)
         heading.addWidget(self.xlsx_button)
-        layout.addLayout(heading)
         layout.addWidget(note_label("Heures réalisées = durée des séances à domicile réalisées (les séances annulées "
                                     "et les absences de la famille ne comptent pas).", self))
         self.total = QLabel(self)

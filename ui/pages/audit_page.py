@@ -19,7 +19,7 @@ from services.permissions import SYSTEM
 from ui.background import run_in_background
 from ui.pages.page import Page
 from ui.table_model import Column, RowsModel, sorting_proxy, text_column
-from ui.widgets import date_edit, fit_columns, from_qdate, note_label, search_field, table_view, title_label
+from ui.widgets import date_edit, fit_columns, from_qdate, heading_row, note_label, search_field, table_view
 
 LIMIT = 1000
 DEFAULT_DAYS = 30
@@ -111,12 +111,8 @@ class AuditPage(Page):
         self._generation = 0
         self._users_loaded = False
         layout = QVBoxLayout(self)
-        heading = QHBoxLayout()
-        heading.addWidget(title_label("Journal d'audit", self))
-        heading.addStretch()
         self.count_label = QLabel(self)
-        heading.addWidget(self.count_label)
-        layout.addLayout(heading)
+        heading_row(layout, "Journal d'audit", self).addWidget(self.count_label)
         layout.addWidget(note_label(
             "Qui a fait quoi, et quand : connexions, comptes, saisies et décisions, consentements, exports, "
             "anonymisations. Le journal garde le nom des champs modifiés, jamais leur contenu.", self))

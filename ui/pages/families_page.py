@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from services.directory import CurrentUser
 from services.families import FamilyRow, list_families
@@ -13,7 +13,7 @@ from ui.background import run_in_background
 from ui.pages.family_file import FamilyFileView
 from ui.pages.page import Page
 from ui.table_model import ListModel, count_column, date_column, row_of, sorting_proxy, text_column
-from ui.widgets import fit_columns, note_label, search_field, table_view, title_label
+from ui.widgets import fit_columns, heading_row, note_label, search_field, table_view
 
 
 class FamiliesModel(ListModel):
@@ -44,12 +44,8 @@ class FamiliesPage(Page):
 
         self.list_panel = QWidget(self)
         layout = QVBoxLayout(self.list_panel)
-        heading = QHBoxLayout()
-        heading.addWidget(title_label("Mes familles" if current_user.is_referent else "Familles", self))
-        heading.addStretch()
         self.count_label = QLabel(self)
-        heading.addWidget(self.count_label)
-        layout.addLayout(heading)
+        heading_row(layout, "Mes familles" if current_user.is_referent else "Familles", self).addWidget(self.count_label)
         self.model = FamiliesModel(self)
         self.proxy = sorting_proxy(self.model, self)
         self.search = search_field(self.proxy, "Rechercher une famille, une commune…", self)

@@ -7,14 +7,14 @@ from dataclasses import replace
 from datetime import date
 
 from PySide6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from services.directory import CurrentUser
 from services.home_sessions import SessionQuery, count_sessions, list_sessions
 from ui.background import run_in_background
 from ui.pages.family_file import sessions_columns
 from ui.table_model import INDEX, ColumnsModel
-from ui.widgets import search_field, table_view, title_label
+from ui.widgets import heading_row, search_field, table_view
 
 PAGE_SIZE = 500
 
@@ -108,12 +108,8 @@ class SessionsPage(QWidget):
         self.proxy = DatabaseSortProxy(self)
         self.proxy.setSourceModel(self.model)
         layout = QVBoxLayout(self)
-        heading = QHBoxLayout()
-        heading.addWidget(title_label("Séances à domicile", self))
-        heading.addStretch()
         self.count_label = QLabel(self)
-        heading.addWidget(self.count_label)
-        layout.addLayout(heading)
+        heading_row(layout, "Séances à domicile", self).addWidget(self.count_label)
         self.search = search_field(None, "Rechercher une famille, un·e intervenant·e, une clé de séance…", self)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
