@@ -17,7 +17,6 @@ from datetime import date
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -35,7 +34,7 @@ from services.formatting import format_date, format_hours, format_money, month_i
 from services.home_sessions import STATUS_LABELS
 from services.orientations import ORIENTATION_LABELS as SCREEN_ORIENTATION_LABELS
 from services.parcours import PARCOURS_LABELS as SCREEN_PARCOURS_LABELS
-from services.pdf_text import drawable
+from services.pdf_style import HEAD_BG, INK, MUTED, RULE, drawable
 from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
 
@@ -163,10 +162,6 @@ def _audit(s, records: set[tuple[str, str]]) -> list[dict]:
 
 # ---------------------------------------------------------------------------------------------- PDF
 
-INK = colors.HexColor("#1f2933")
-MUTED = colors.HexColor("#52606d")
-RULE = colors.HexColor("#9aa5b1")
-HEAD_BG = colors.HexColor("#e4e7eb")
 MARGIN = 18 * mm
 
 _BASE = dict(fontName="Helvetica", fontSize=9, leading=11.5, textColor=INK, splitLongWords=1)

@@ -27,7 +27,7 @@ from reportlab.platypus import (CondPageBreak, KeepTogether, Paragraph, SimpleDo
 from services.billing.labels import FLAG_REASONS, KIND_LABELS
 from services.billing.statement import Statement, StatementFlag, StatementLine
 from services.formatting import format_date, format_hours, format_money, month_in_words
-from services.pdf_text import drawable
+from services.pdf_style import HEAD_BG, INK, MUTED, RULE, drawable
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN_X, MARGIN_TOP, MARGIN_BOTTOM = 18 * mm, 14 * mm, 17 * mm
@@ -35,10 +35,6 @@ FRAME_PADDING = 6  # reportlab's default frame padding, in points, on each side
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN_X - 2 * FRAME_PADDING  # about 170 mm
 
 FONT, BOLD, ITALIC = "Helvetica", "Helvetica-Bold", "Helvetica-Oblique"
-INK = colors.HexColor("#1f2933")
-MUTED = colors.HexColor("#52606d")
-RULE = colors.HexColor("#9aa5b1")
-HEAD_BG = colors.HexColor("#e4e7eb")
 SECTION_BG = colors.HexColor("#f5f7fa")
 WARNING = colors.HexColor("#b42318")
 WATERMARK = colors.Color(0.55, 0.55, 0.55, alpha=0.22)

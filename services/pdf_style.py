@@ -1,11 +1,18 @@
-"""Text for the PDFs drawn with reportlab's built-in Helvetica (the monthly statement, the family's access export).
+"""What the PDFs Parcours prints share (the monthly statement, the family's access export), so they read alike.
 
-Helvetica only has WinAnsi (cp1252) glyphs: anything else would print as a black box, so both documents pass user
-text through `drawable()` first.
+They use reportlab's built-in Helvetica, which only has WinAnsi (cp1252) glyphs: anything else would print as a
+black box, so both documents pass user text through `drawable()` first.
 """
 from __future__ import annotations
 
 import unicodedata
+
+from reportlab.lib import colors
+
+INK = colors.HexColor("#1f2933")
+MUTED = colors.HexColor("#52606d")
+RULE = colors.HexColor("#9aa5b1")
+HEAD_BG = colors.HexColor("#e4e7eb")
 
 # Characters with no WinAnsi glyph and no Unicode decomposition to a plain letter.
 _FALLBACKS = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", "ı": "i", "Ŀ": "L", "ŀ": "l",
