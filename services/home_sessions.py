@@ -246,6 +246,57 @@ RECORDED_FIELDS = ("family_id", "intervenant_id", "date", "start_time", "duratio
                    "referent_present", "children_present", "notes")
 
 
+def _editable(uow: UnitOfWork, session_id: str) -> HomeSession:
+    session = uow.session.get(HomeSession, session_id) if session_id else None
+    if session is None:
+        raise NotFound("Cette séance n'existe plus : actualisez la liste.")
+    return session
+
+
+def update_session(uow: UnitOfWork, user: CurrentUser, session_id: str, draft: SessionDraft,
+                   today: date) -> SessionRow:
+    """Correct a session (the family's référent or the coordination), with the form's rules; the session keeps its
+    key. A month already on an issued statement may be corrected: billing shows the difference as a
+    regularisation. A coordinator's approval of the dérogation is withdrawn unless only the notes changed."""
+    with uow:
+        require(user, "session.update", session=uow.session)
+        session = _editable(uow, session_id)
+        require(user, "session.update", family_id=session.family_id, session=uow.session)
+        if draft.family_id and draft.family_id != session.family_id:
+            require(user, "session.update", family_id=draft.family_id, session=uow.session)
+        check = _check(uow, draft, today, session.id)
+        if check.errors:
+            first = check.errors[0]
+            raise ValidationError(first.message, field=first.field)
+        values = {"family_id": draft.family_id, "intervenant_id": draft.intervenant_id, "date": draft.date,
+                  "start_time": draft.start_time, "duration_minutes": draft.duration_minutes,
+                  "status": draft.status, "referent_present": draft.referent_present,
+                  "children_present": draft.children_present, "notes": (draft.notes or "").strip() or None}
+        changed = [name for name in RECORDED_FIELDS if getattr(session, name) != values[name]]
+        for name in changed:
+            setattr(session, name, values[name])
+        if session.approved_exception and set(changed) - {"notes"}:
+            session.approved_exception = False  # approved on other facts: the coordination decides again
+            session.approved_by_id = None
+            changed += ["approved_exception", "approved_by_id"]
+        uow.session.flush()
+        audit.record(uow.session, user.key, "update", "home_session", session.key, changed)
+        row = fetch_rows(uow, select_rows().where(HomeSession.id == session.id), user)[0]
+        uow.commit()
+        return row
+
+
+def delete_session(uow: UnitOfWork, user: CurrentUser, session_id: str) -> None:
+    """Remove a session entered by mistake (the coordination only: a référent marks it cancelled instead)."""
+    with uow:
+        require(user, "session.delete", session=uow.session)
+        session = _editable(uow, session_id)
+        audit.record(uow.session, user.key, "delete", "home_session", session.key,
+                     [name for name in RECORDED_FIELDS if getattr(session, name) is not None])
+        uow.session.delete(session)
+        uow.commit()
+
+
 def usual_intervenant(uow: UnitOfWork, user: CurrentUser, family_id: str) -> str | None:
     """The intervenant of the family's latest held session: the one the form proposes."""
     with uow:

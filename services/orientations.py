@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from models import Convention, EpsMeeting, EpsSituation, Family, Orientation, User
 from services import audit
-from services.errors import NotFound, ValidationError
+from services.errors import InvalidFields, NotFound, ValidationError
 from services.formatting import format_date
 from services.permissions import CurrentUser, require
 from services.rules import orientation_in_force
@@ -263,6 +263,35 @@ def reject_orientation(uow: UnitOfWork, user: CurrentUser, orientation_id: str, 
         uow.session.flush()
         audit.record(uow.session, user.key, "reject", "orientation", orientation.key,
                      ["status", "decided_on", "decided_by_id", "reason"])
+        row = _orientation_row(orientation)
+        uow.commit()
+        return row
+
+
+def end_orientation(uow: UnitOfWork, user: CurrentUser, orientation_id: str, end: date | None,
+                    reason: str) -> OrientationRow:
+    """End a validated orientation: it still covers the days up to `end` (services.rules.orientation_in_force)."""
+    with uow:
+        require(user, "orientation.end", session=uow.session)
+        orientation = _get(uow, Orientation, orientation_id, "Cette orientation")
+        if orientation.status != "validated":
+            raise ValidationError(f"Seule une orientation validée peut être terminée : celle-ci est "
+                                  f"{ORIENTATION_LABELS[orientation.status].lower()}.")
+        reason = (reason or "").strip()
+        problems = {}
+        if end is None:
+            problems["end"] = "Indiquez la date de fin."
+        elif orientation.decided_on is not None and end < orientation.decided_on:
+            problems["end"] = (f"La fin ne peut pas précéder la décision du {format_date(orientation.decided_on)}.")
+        if not reason:
+            problems["reason"] = "Indiquez le motif de la fin de l'orientation."
+        if problems:
+            raise InvalidFields(problems)
+        orientation.status = "ended"
+        orientation.end_date = end
+        orientation.reason = reason
+        uow.session.flush()
+        audit.record(uow.session, user.key, "end", "orientation", orientation.key, ["status", "end_date", "reason"])
         row = _orientation_row(orientation)
         uow.commit()
         return row

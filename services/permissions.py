@@ -88,6 +88,8 @@ PERMISSIONS: Mapping[str, Rule] = {
     "session.read": _rule((R, C, A), "consulter les séances", followed=True),
     "session.read_notes": _rule((R, C), "lire les notes des séances", followed=True),
     "session.record": _rule((R, C), "saisir une séance", followed=True),
+    "session.update": _rule((R, C), "corriger une séance", followed=True),
+    "session.delete": _rule((C,), "supprimer une séance"),
     "exception.read": _rule((R, C), "consulter les séances à valider", followed=True),
     "exception.approve": _rule((C,), "approuver ou refuser une dérogation"),
     # EPS, orientations, parcours
@@ -95,6 +97,7 @@ PERMISSIONS: Mapping[str, Rule] = {
     "eps.manage": _rule((C,), "préparer une séance d'EPS ou proposer une orientation"),
     "orientation.read": _rule((C,), "consulter les orientations à décider"),
     "orientation.validate": _rule((C,), "valider ou refuser une orientation"),
+    "orientation.end": _rule((C,), "terminer une orientation"),
     "parcours.read": _rule((C,), "consulter les enfants qui quittent le programme"),
     "parcours.change": _rule((C,), "ouvrir, suspendre ou clore un parcours"),
     # hours, conventions, statements

@@ -1,13 +1,17 @@
-"""Recording home sessions: the form's rules, the key, the scope of each role, the lists."""
+"""Recording home sessions: the form's rules, the key, the scope of each role, the lists, corrections."""
+import json
 from datetime import date, time
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import select
 
-from services.errors import PermissionDenied, ValidationError
-from services.home_sessions import (SessionDraft, SessionQuery, check_session, count_sessions, list_sessions,
-                                    parse_duration, record_session, usual_intervenant, week_sessions)
+from models import AuditEntry, Family, HomeSession
+from services.errors import NotFound, PermissionDenied, ValidationError
+from services.home_sessions import (SessionDraft, SessionQuery, check_session, count_sessions, delete_session,
+                                    get_session, list_sessions, parse_duration, record_session, update_session,
+                                    usual_intervenant, week_sessions)
 from tests.programme_fixture import add_family, programme  # noqa: F401 - fixture
 
 TODAY = date(2025, 3, 20)
@@ -138,3 +142,101 @@ def test_week_view_shades_school_holidays(programme):
     term = week_sessions(programme.uow(), programme.referent, date(2025, 3, 12))
     assert not any(d.school_holiday for d in term.days)
     assert [s.key for s in term.sessions] == ["S2", "S4"]
+
+
+# -- correcting and deleting a session ---------------------------------------------------------------------
+
+def _session_id(p, key: str) -> str:
+    with p.uow() as w:
+        return w.session.scalar(select(HomeSession.id).where(HomeSession.key == key))
+
+
+def _audit(p, action: str) -> list[tuple[str, str, str, list[str]]]:
+    with p.uow() as w:
+        return [(e.actor_key, e.record_type, e.record_key, json.loads(e.changed_fields))
+                for e in w.session.scalars(select(AuditEntry).where(AuditEntry.action == action))]
+
+
+def _approve(p, key: str) -> None:
+    with p.uow() as w:
+        session = w.session.scalar(select(HomeSession).where(HomeSession.key == key))
+        session.approved_exception, session.approved_by_id = True, p.coordinator.id
+        w.commit()
+
+
+def test_update_session_keeps_the_key_and_audits_the_changed_field_names(programme):
+    s2 = _session_id(programme, "S2")  # F1, 11/03/2025, 60 min, referent absent
+    row = update_session(programme.uow(), programme.referent, s2,
+                         draft(programme, date=date(2025, 3, 11), start_time=time(14, 0), duration_minutes=90,
+                               notes="Devoirs"), TODAY)
+    assert (row.id, row.key, row.duration_minutes, row.notes) == (s2, "S2", 90, "Devoirs")
+    assert count_sessions(programme.uow(), programme.referent) == 4
+    assert _audit(programme, "update") == [("ref-martin", "home_session", "S2", ["duration_minutes", "notes"])]
+
+
+def test_update_session_applies_the_form_rules_in_french(programme):
+    s2 = _session_id(programme, "S2")
+    with pytest.raises(ValidationError) as err:
+        update_session(programme.uow(), programme.referent, s2, draft(programme, date=date(2025, 3, 21)), TODAY)
+    assert err.value.field == "date" and "futur" in err.value.message
+    with pytest.raises(ValidationError) as err:
+        update_session(programme.uow(), programme.referent, s2, draft(programme, duration_minutes=0), TODAY)
+    assert err.value.field == "duration" and "supérieure à zéro" in err.value.message
+    assert _audit(programme, "update") == []
+
+
+def test_update_session_does_not_count_the_session_itself_in_its_week(programme):
+    s2 = _session_id(programme, "S2")  # alone in its week: moving it within the week is no second session
+    check = check_session(programme.uow(), programme.referent, draft(programme, date=date(2025, 3, 12)), TODAY,
+                          exclude_id=s2)
+    assert not any("Deuxième séance" in w.message for w in check.warnings)
+    row = update_session(programme.uow(), programme.referent, s2, draft(programme, date=date(2025, 3, 12)), TODAY)
+    assert row.date == date(2025, 3, 12)
+
+
+def test_a_referent_cannot_correct_a_session_of_a_family_they_do_not_follow(programme):
+    other = add_family(programme, "F9", "Famille Autre")
+    s3 = _session_id(programme, "S3")  # F2 (followed)
+    with pytest.raises(PermissionDenied):  # moving it to a family not followed
+        update_session(programme.uow(), programme.referent, s3, draft(programme, family_id=other), TODAY)
+    with programme.uow() as w:
+        w.session.get(Family, programme.family["F2"]).referent_id = None  # F2 no longer followed
+        w.commit()
+    with pytest.raises(PermissionDenied):
+        update_session(programme.uow(), programme.referent, s3,
+                       draft(programme, family_id=programme.family["F2"], intervenant_id=programme.intervenant["i-tisf"]),
+                       TODAY)
+    with pytest.raises(PermissionDenied):
+        update_session(programme.uow(), programme.administrator, s3, draft(programme), TODAY)
+    assert _audit(programme, "update") == []
+    assert get_session(programme.uow(), programme.coordinator, s3).duration_minutes == 90
+
+
+def test_changing_an_approved_session_withdraws_the_approval_but_a_note_does_not(programme):
+    s2 = _session_id(programme, "S2")
+    _approve(programme, "S2")
+    same = dict(date=date(2025, 3, 11), start_time=time(14, 0))
+    row = update_session(programme.uow(), programme.coordinator, s2, draft(programme, notes="Vu", **same), TODAY)
+    assert row.approved_exception
+    row = update_session(programme.uow(), programme.coordinator, s2,
+                         draft(programme, notes="Vu", duration_minutes=45, **same), TODAY)
+    assert not row.approved_exception
+    with programme.uow() as w:
+        assert w.session.get(HomeSession, s2).approved_by_id is None
+    assert [a[3] for a in _audit(programme, "update")] == [
+        ["notes"], ["approved_by_id", "approved_exception", "duration_minutes"]]
+
+
+def test_only_the_coordination_deletes_a_session_and_it_is_audited(programme):
+    s2 = _session_id(programme, "S2")
+    with pytest.raises(PermissionDenied):
+        delete_session(programme.uow(), programme.referent, s2)
+    with pytest.raises(PermissionDenied):
+        delete_session(programme.uow(), programme.administrator, s2)
+    assert count_sessions(programme.uow(), programme.coordinator) == 4 and _audit(programme, "delete") == []
+    delete_session(programme.uow(), programme.coordinator, s2)
+    assert count_sessions(programme.uow(), programme.coordinator) == 3
+    [(actor, kind, key, _fields)] = _audit(programme, "delete")
+    assert (actor, kind, key) == ("coord-durand", "home_session", "S2")
+    with pytest.raises(NotFound):
+        delete_session(programme.uow(), programme.coordinator, s2)

@@ -3,10 +3,12 @@ from datetime import date
 
 import pytest
 
-from models import Orientation
+from sqlalchemy import select
+
+from models import AuditEntry, Orientation
 from services.errors import PermissionDenied, ValidationError
 from services.orientations import (ConventionLoad, add_situation, convention_capacity, create_eps_meeting,
-                                   eps_meeting_detail, list_eps_meetings, list_orientations, propose_orientation,
+                                   end_orientation, eps_meeting_detail, list_eps_meetings, list_orientations, propose_orientation,
                                    record_recommendation, reject_orientation, validate_orientation)
 from tests.programme_fixture import add_family, programme  # noqa: F401 - fixture
 
@@ -95,3 +97,59 @@ def test_capacity_counts_families_with_an_orientation_in_force(programme):
 @pytest.mark.parametrize("families, level", [(17, "ok"), (18, "near"), (20, "near"), (21, "over")])
 def test_capacity_levels(families, level):
     assert ConventionLoad("c", "AP", 20, families).level == level
+
+
+def _o1(p) -> str:
+    with p.uow() as w:
+        return w.session.scalar(select(Orientation.id).where(Orientation.key == "O1"))  # F1, decided 20/01/2025
+
+
+def _end_entries(p) -> list[tuple[str, str, str]]:
+    with p.uow() as w:
+        return [(e.actor_key, e.record_key, e.changed_fields)
+                for e in w.session.scalars(select(AuditEntry).where(AuditEntry.action == "end"))]
+
+
+def test_ending_a_validated_orientation_writes_end_reason_and_audit(programme):
+    row = end_orientation(programme.uow(), programme.coordinator, _o1(programme), date(2025, 3, 31),
+                          "  Objectifs atteints  ")
+    assert (row.status, row.end_date, row.reason, row.status_label) == (
+        "ended", date(2025, 3, 31), "Objectifs atteints", "Terminée")
+    assert _end_entries(programme) == [("coord-durand", "O1", '["end_date", "reason", "status"]')]
+    # it still covers the days up to its end, not after
+    assert convention_capacity(programme.uow(), programme.coordinator, date(2025, 3, 31))[0].families == 2
+    assert convention_capacity(programme.uow(), programme.coordinator, date(2025, 4, 1))[0].families == 1
+
+
+def test_ending_requires_a_date_not_before_the_decision_and_a_reason(programme):
+    o1 = _o1(programme)
+    with pytest.raises(ValidationError) as err:
+        end_orientation(programme.uow(), programme.coordinator, o1, date(2025, 1, 19), "")
+    assert err.value.problems == {"end": "La fin ne peut pas précéder la décision du 20/01/2025.",
+                                  "reason": "Indiquez le motif de la fin de l'orientation."}
+    with pytest.raises(ValidationError) as err:
+        end_orientation(programme.uow(), programme.coordinator, o1, None, "Déménagement")
+    assert err.value.field == "end"
+    assert end_orientation(programme.uow(), programme.coordinator, o1, date(2025, 1, 20), "Déménagement").status == (
+        "ended")
+    with pytest.raises(ValidationError) as err:  # already ended
+        end_orientation(programme.uow(), programme.coordinator, o1, date(2025, 3, 1), "Encore")
+    assert "Seule une orientation validée" in err.value.message
+    assert len(_end_entries(programme)) == 1
+
+
+def test_only_a_validated_orientation_can_be_ended(programme):
+    _, proposed = _proposed(programme)
+    with pytest.raises(ValidationError, match="proposée"):
+        end_orientation(programme.uow(), programme.coordinator, proposed, date(2025, 4, 10), "Sans objet")
+    assert _end_entries(programme) == []
+
+
+def test_only_the_coordination_ends_an_orientation(programme):
+    o1 = _o1(programme)
+    for user in (programme.referent, programme.administrator):
+        with pytest.raises(PermissionDenied):
+            end_orientation(programme.uow(), user, o1, date(2025, 3, 1), "Fin")
+    with programme.uow() as w:
+        assert w.session.get(Orientation, o1).status == "validated"
+    assert _end_entries(programme) == []
