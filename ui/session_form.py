@@ -3,6 +3,10 @@
 Reachable from anywhere with Ctrl+N. Defaults: today, the family being looked at, the family's usual
 intervenant. Errors block the save; warnings (school holidays, second session in the week, first session without
 the référent) only say that a coordinator will have to approve. A failed save keeps everything typed.
+
+Given a `session` (a SessionRow: Entrée or double-clic on a session in the family file or the sessions list), the same
+form is « Modifier la séance »: pre-filled, checked without counting the session itself, saved through
+update_session; the coordination also gets « Supprimer », after a confirmation.
 """
 from __future__ import annotations
 
@@ -13,14 +17,15 @@ from datetime import date, time
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIntValidator, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QDialog, QDialogButtonBox, QFormLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget)
+                               QLineEdit, QMessageBox, QPlainTextEdit, QVBoxLayout, QWidget)
 
 from services.directory import CurrentUser, list_intervenants
 from services.errors import DomainError, ValidationError
 from services.families import family_choices
 from services.formatting import format_date
-from services.home_sessions import (STATUS_LABELS, SessionCheck, SessionDraft, check_session, parse_duration,
-                                    record_session, usual_intervenant)
+from services.home_sessions import (STATUS_LABELS, SessionCheck, SessionDraft, SessionRow, check_session,
+                                    delete_session, parse_duration, record_session, update_session, usual_intervenant)
+from services.permissions import allowed
 from ui.background import run_in_background
 from ui.errors import show_error, show_unexpected_error
 from ui.table_model import collate
@@ -53,24 +58,35 @@ def parse_time(text: str) -> time | None:
     raise ValidationError("Heure illisible : écrivez par exemple 14:30 ou 14h30.", field="start_time")
 
 
+def duration_text(minutes: int) -> str:
+    """90 -> '1h30', as parse_duration reads it back."""
+    return f"{minutes // 60}h{minutes % 60:02d}"
+
+
 class SessionForm(QDialog):
     session_saved = Signal(object)  # SessionRow
+    session_deleted = Signal(object)  # the SessionRow that was deleted
     checked = Signal(object)  # SessionCheck, after each live check
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
-                 family_id: str | None = None, today: Callable[[], date] = date.today):
+                 family_id: str | None = None, today: Callable[[], date] = date.today,
+                 session: SessionRow | None = None):
         super().__init__(parent)
         self._uow = uow_factory
         self._user = current_user
         self._today = today
         self._generation = 0
         self._saving = False
-        self.setWindowTitle("Nouvelle séance à domicile")
+        self.session = session  # the session being corrected, None for a new one
+        title = "Modifier la séance" if session else "Nouvelle séance à domicile"
+        self.setWindowTitle(title)
         self.setObjectName("sessionForm")
         self.setMinimumWidth(520)
+        if session is not None:
+            family_id = session.family_id
 
         layout = QVBoxLayout(self)
-        layout.addWidget(title_label("Nouvelle séance à domicile", self))
+        layout.addWidget(title_label(title, self))
         layout.addWidget(note_label("Tab pour passer d'un champ à l'autre, Entrée pour enregistrer.", self))
         self.general_message = message_label(self)
         layout.addWidget(self.general_message)
@@ -122,6 +138,11 @@ class SessionForm(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Annuler")
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
+        self.delete_button = None
+        if session is not None and allowed(current_user, "session.delete"):
+            self.delete_button = self.buttons.addButton("Supprimer…", QDialogButtonBox.ButtonRole.DestructiveRole)
+            self.delete_button.setAutoDefault(False)
+            self.delete_button.clicked.connect(self.delete)
         layout.addWidget(self.buttons)
         QShortcut(QKeySequence("Ctrl+Return"), self, self.save)
 
@@ -131,6 +152,8 @@ class SessionForm(QDialog):
         self._check_timer.timeout.connect(self._run_check)
 
         self._fill_choices(family_id)
+        if session is not None:
+            self._fill_from(session)
         for signal in (self.date.textChanged, self.duration.textChanged, self.start_time.textChanged,
                        self.children_present.textChanged, self.intervenant.currentIndexChanged,
                        self.status.currentIndexChanged, self.referent_present.toggled):
@@ -156,6 +179,17 @@ class SessionForm(QDialog):
         if family_id:
             self.family.setCurrentIndex(max(0, self.family.findData(family_id)))
             self._family_changed()
+
+    def _fill_from(self, s: SessionRow) -> None:
+        """The session's values, as typed when it was recorded (the family is already chosen)."""
+        self.intervenant.setCurrentIndex(max(0, self.intervenant.findData(s.intervenant_id)))
+        self.date.setText(format_date(s.date))
+        self.duration.setText(duration_text(s.duration_minutes))
+        self.status.setCurrentIndex(max(0, self.status.findData(s.status)))
+        self.start_time.setText(s.start_time.strftime("%H:%M") if s.start_time else "")
+        self.referent_present.setChecked(s.referent_present)
+        self.children_present.setText("" if s.children_present is None else str(s.children_present))
+        self.notes.setPlainText(s.notes or "")
 
     def _resolve_typed_family(self) -> None:
         """Typed text -> the one family whose label contains it (accents and case ignored)."""
@@ -207,7 +241,8 @@ class SessionForm(QDialog):
         draft, local = self._draft()
         self._generation += 1
         generation, today, uow, user = self._generation, self._today(), self._uow, self._user
-        run_in_background(self, lambda: check_session(uow(), user, draft, today),
+        exclude = self.session.id if self.session else None
+        run_in_background(self, lambda: check_session(uow(), user, draft, today, exclude),
                           lambda check: self._show_check(generation, check, local),
                           lambda exc: self._check_failed(generation, exc))
 
@@ -244,8 +279,12 @@ class SessionForm(QDialog):
         self._saving = True
         self.save_button.setEnabled(False)
         user, today, uow = self._user, self._today(), self._uow
-        run_in_background(self, lambda: record_session(uow(), user, draft, today), self._saved, self._save_failed,
-                          progress_label="Enregistrement de la séance…")
+        if self.session is None:
+            work = lambda: record_session(uow(), user, draft, today)  # noqa: E731
+        else:
+            session_id = self.session.id
+            work = lambda: update_session(uow(), user, session_id, draft, today)  # noqa: E731
+        run_in_background(self, work, self._saved, self._save_failed, progress_label="Enregistrement de la séance…")
 
     def _saved(self, row) -> None:
         self._saving = False
@@ -266,3 +305,33 @@ class SessionForm(QDialog):
             return
         show_messages(label, [exc.message], [])
         getattr(self, exc.field).setFocus()
+
+    # -- deleting (coordination) ----------------------------------------------------------------------------------
+    def confirm_delete(self) -> bool:
+        """Ask before deleting (tests replace this method)."""
+        s = self.session
+        box = QMessageBox(QMessageBox.Icon.Warning, "Supprimer la séance",
+                          f"Supprimer la séance du {format_date(s.date)} de {s.family_name} "
+                          f"({s.intervenant_name}) ?", QMessageBox.StandardButton.NoButton, self)
+        box.setInformativeText("La suppression est définitive. Pour une séance qui n'a pas eu lieu, choisissez "
+                               "plutôt le statut « Annulée ».")
+        confirm = box.addButton("Supprimer définitivement", QMessageBox.ButtonRole.AcceptRole)
+        cancel = box.addButton("Annuler", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(cancel)
+        box.exec()
+        return box.clickedButton() is confirm
+
+    def delete(self) -> None:
+        if self._saving or self.session is None or not self.confirm_delete():
+            return
+        self._saving = True
+        self.save_button.setEnabled(False)
+        row, user, uow = self.session, self._user, self._uow
+        run_in_background(self, lambda: delete_session(uow(), user, row.id), lambda _: self._deleted(row),
+                          self._save_failed, progress_label="Suppression de la séance…")
+
+    def _deleted(self, row: SessionRow) -> None:
+        self._saving = False
+        self.save_button.setEnabled(True)
+        self.session_deleted.emit(row)
+        self.accept()

@@ -1,4 +1,7 @@
-"""A family's file: household and guardians, children and their parcours, orientations, sessions, hours, history."""
+"""A family's file: household and guardians, children and their parcours, orientations, sessions, hours, history.
+
+Séances: Entrée or double-clic opens the session in the session form (« Modifier la séance »). Orientations: the
+coordination ends a validated orientation (« Terminer… »: date and reason)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,10 +14,13 @@ from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QP
 from services.directory import CurrentUser
 from services.families import FamilyFile, family_file
 from services.formatting import format_date, format_hours, month_in_words
+from services.orientations import end_orientation
 from services.parcours import close_parcours, open_parcours, resume_parcours, suspend_parcours
+from services.permissions import allowed
 from ui.background import run_in_background
 from ui.form_dialog import Field, FormDialog, open_form
 from ui.pages.page import Page
+from ui.session_form import SessionForm
 from ui.table_model import (CENTER, Column, ListModel, RowsModel, count_column, date_column, hours_column, row_of,
                             sorting_proxy, text_column)
 from ui.widgets import WARNING_STYLE, fit_columns, note_label, table_view, title_label
@@ -135,11 +141,16 @@ class FamilyFileView(Page):
         layout.addWidget(self.tabs, 1)
         self._build_household_tab()
         self._build_children_tab()
-        self.orientations = OrientationsModel(self)
-        self.tabs.addTab(self._table_tab(self.orientations), "Orientations")
+        self._build_orientations_tab()
         self.sessions = RowsModel(sessions_columns(with_family=False), self)
         self.sessions_view = None
-        self.tabs.addTab(self._table_tab(self.sessions, attr="sessions_view"), "Séances")
+        self.session_form: SessionForm | None = None
+        sessions_tab = self._table_tab(self.sessions, attr="sessions_view")
+        self.sessions_view.activated.connect(self.open_session)
+        self.sessions_view.doubleClicked.connect(self.open_session)
+        if allowed(current_user, "session.update"):
+            sessions_tab.layout().addWidget(note_label("Entrée ou double-clic : modifier la séance.", sessions_tab))
+        self.tabs.addTab(sessions_tab, "Séances")
         self._build_hours_tab()
         self.timeline = RowsModel((date_column("Date", lambda e: e.date), text_column("Événement", lambda e: e.label)),
                                   self)
@@ -201,6 +212,21 @@ class FamilyFileView(Page):
         tab.layout().addWidget(actions)
         self.children_view.selectionModel().currentRowChanged.connect(self._update_parcours_buttons)
         self.tabs.addTab(tab, "Enfants et parcours")
+
+    def _build_orientations_tab(self) -> None:
+        self.orientations = OrientationsModel(self)
+        tab = self._table_tab(self.orientations, attr="orientations_view")
+        self.end_orientation_button = QPushButton("Terminer…", tab)
+        self.end_orientation_button.setToolTip("Terminer l'orientation validée sélectionnée (date de fin et motif)")
+        self.end_orientation_button.clicked.connect(self.ask_end_orientation)
+        self.end_orientation_button.setVisible(self._user.is_coordinator)
+        row = QHBoxLayout()
+        row.addWidget(self.end_orientation_button)
+        row.addStretch()
+        tab.layout().addLayout(row)
+        self.orientations_view.selectionModel().currentRowChanged.connect(self._update_orientation_button)
+        self._update_orientation_button()
+        self.tabs.addTab(tab, "Orientations")
 
     def _build_hours_tab(self) -> None:
         tab = QWidget(self)
@@ -265,6 +291,7 @@ class FamilyFileView(Page):
                              f"   ·   ce mois-ci : {format_hours(month_minutes) if month_minutes else '0 h'}"
                              f"   ·   {len(f.sessions)} séance(s) saisie(s)   ·   intervenant·e habituel·le : {usual}")
         self._update_parcours_buttons()
+        self._update_orientation_button()
         self.file_loaded.emit(f.id)
 
     # -- parcours (coordination) --------------------------------------------------------------------------------
@@ -315,3 +342,34 @@ class FamilyFileView(Page):
             return
         uow, user, parcours_id = self._uow, self._user, child.current_parcours.id
         run_in_background(self, lambda: verb(uow(), user, parcours_id), self._after)
+
+    # -- sessions: correcting one -------------------------------------------------------------------------------
+    def open_session(self, index) -> SessionForm | None:
+        row = row_of(index)
+        if row is None or not allowed(self._user, "session.update"):
+            return None
+        self.session_form = SessionForm(self._uow, self._user, self, session=row, today=self._today)
+        self.session_form.session_saved.connect(lambda _row: self.reload())
+        self.session_form.session_deleted.connect(lambda _row: self.reload())
+        self.session_form.open()
+        return self.session_form
+
+    # -- orientations (coordination) ----------------------------------------------------------------------------
+    def selected_orientation(self):
+        return row_of(self.orientations_view.currentIndex())
+
+    def _update_orientation_button(self, *_args) -> None:
+        o = self.selected_orientation()
+        self.end_orientation_button.setEnabled(o is not None and o.status == "validated")
+
+    def ask_end_orientation(self) -> FormDialog | None:
+        o = self.selected_orientation()
+        if o is None or o.status != "validated":
+            return None
+        uow, user, orientation_id = self._uow, self._user, o.id
+        return open_form(self, f"Terminer l'orientation — {o.convention_label}",
+                         [Field("end", "Fin", "date", self._today()), Field("reason", "Motif", "multiline")],
+                         lambda v: end_orientation(uow(), user, orientation_id, v["end"], v["reason"]),
+                         lambda _row: self.reload(),
+                         intro=f"Orientation validée le {format_date(o.decided_on)}. Les séances restent "
+                               "couvertes jusqu'à la date de fin incluse.", ok_label="Terminer")

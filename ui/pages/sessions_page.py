@@ -1,5 +1,6 @@
 """Every session the user may see, newest first: fetched a page at a time, sorted and searched by the database,
-so the list opens at once even with 100 000 sessions."""
+so the list opens at once even with 100 000 sessions. Entrée or double-clic opens a session in the session form
+(« Modifier la séance ») for the référent of its family and the coordination."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,10 +12,12 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from services.directory import CurrentUser
 from services.home_sessions import SessionQuery, count_sessions, list_sessions
+from services.permissions import allowed
 from ui.background import run_in_background
 from ui.pages.family_file import sessions_columns
-from ui.table_model import INDEX, ColumnsModel
-from ui.widgets import heading_row, search_field, table_view
+from ui.session_form import SessionForm
+from ui.table_model import INDEX, ColumnsModel, row_of
+from ui.widgets import heading_row, note_label, search_field, table_view
 
 PAGE_SIZE = 500
 
@@ -103,6 +106,8 @@ class SessionsPage(QWidget):
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
                  today: Callable[[], date] = date.today):
         super().__init__(parent)
+        self._uow, self._user, self._today = uow_factory, current_user, today
+        self.session_form: SessionForm | None = None
         self.model = LazySessionsModel(uow_factory, current_user, self)
         self.model.background = True  # counting and sorting 100 000 rows must not freeze the window
         self.proxy = DatabaseSortProxy(self)
@@ -122,11 +127,25 @@ class SessionsPage(QWidget):
         for column, width in ((0, 95), (1, 60), (2, 165), (3, 195), (4, 65), (5, 145), (6, 85), (7, 95)):
             self.view.setColumnWidth(column, width)
         layout.addWidget(self.view)
+        self.view.activated.connect(self.open_session)
+        self.view.doubleClicked.connect(self.open_session)
+        if allowed(current_user, "session.update"):
+            layout.addWidget(note_label("Entrée ou double-clic : modifier la séance.", self))
         self.model.reset_done.connect(self._counted)
         self.setFocusProxy(self.search)
 
     def refresh(self) -> None:
         self.model.reload()
+
+    def open_session(self, index) -> SessionForm | None:
+        row = row_of(index)
+        if row is None or not allowed(self._user, "session.update"):
+            return None
+        self.session_form = SessionForm(self._uow, self._user, self, session=row, today=self._today)
+        self.session_form.session_saved.connect(lambda _row: self.refresh())
+        self.session_form.session_deleted.connect(lambda _row: self.refresh())
+        self.session_form.open()
+        return self.session_form
 
     def _counted(self) -> None:
         n = self.model.total
