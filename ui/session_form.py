@@ -63,6 +63,19 @@ def duration_text(minutes: int) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}"
 
 
+def open_session_editor(parent: QWidget, uow_factory, user: CurrentUser, session: SessionRow | None,
+                        today: Callable[[], date], then: Callable[[], None]) -> SessionForm | None:
+    """« Modifier la séance » on `session` for whoever may correct it (None otherwise); `then()` after a save or a
+    deletion. Opened with open(), never exec()."""
+    if session is None or not allowed(user, "session.update"):
+        return None
+    form = SessionForm(uow_factory, user, parent, session=session, today=today)
+    form.session_saved.connect(lambda _row: then())
+    form.session_deleted.connect(lambda _row: then())
+    form.open()
+    return form
+
+
 class SessionForm(QDialog):
     session_saved = Signal(object)  # SessionRow
     session_deleted = Signal(object)  # the SessionRow that was deleted

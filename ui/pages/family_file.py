@@ -20,7 +20,7 @@ from services.permissions import allowed
 from ui.background import run_in_background
 from ui.form_dialog import Field, FormDialog, open_form
 from ui.pages.page import Page
-from ui.session_form import SessionForm
+from ui.session_form import SessionForm, open_session_editor
 from ui.table_model import (CENTER, Column, ListModel, RowsModel, count_column, date_column, hours_column, row_of,
                             sorting_proxy, text_column)
 from ui.widgets import WARNING_STYLE, fit_columns, note_label, table_view, title_label
@@ -345,14 +345,9 @@ class FamilyFileView(Page):
 
     # -- sessions: correcting one -------------------------------------------------------------------------------
     def open_session(self, index) -> SessionForm | None:
-        row = row_of(index)
-        if row is None or not allowed(self._user, "session.update"):
-            return None
-        self.session_form = SessionForm(self._uow, self._user, self, session=row, today=self._today)
-        self.session_form.session_saved.connect(lambda _row: self.reload())
-        self.session_form.session_deleted.connect(lambda _row: self.reload())
-        self.session_form.open()
-        return self.session_form
+        form = open_session_editor(self, self._uow, self._user, row_of(index), self._today, self.reload)
+        self.session_form = form or self.session_form
+        return form
 
     # -- orientations (coordination) ----------------------------------------------------------------------------
     def selected_orientation(self):

@@ -15,7 +15,7 @@ from services.home_sessions import SessionQuery, count_sessions, list_sessions
 from services.permissions import allowed
 from ui.background import run_in_background
 from ui.pages.family_file import sessions_columns
-from ui.session_form import SessionForm
+from ui.session_form import SessionForm, open_session_editor
 from ui.table_model import INDEX, ColumnsModel, row_of
 from ui.widgets import heading_row, note_label, search_field, table_view
 
@@ -138,14 +138,9 @@ class SessionsPage(QWidget):
         self.model.reload()
 
     def open_session(self, index) -> SessionForm | None:
-        row = row_of(index)
-        if row is None or not allowed(self._user, "session.update"):
-            return None
-        self.session_form = SessionForm(self._uow, self._user, self, session=row, today=self._today)
-        self.session_form.session_saved.connect(lambda _row: self.refresh())
-        self.session_form.session_deleted.connect(lambda _row: self.refresh())
-        self.session_form.open()
-        return self.session_form
+        form = open_session_editor(self, self._uow, self._user, row_of(index), self._today, self.refresh)
+        self.session_form = form or self.session_form
+        return form
 
     def _counted(self) -> None:
         n = self.model.total
