@@ -83,23 +83,24 @@ def issue_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, mon
         session = uow.session
         convention = convention_by_key(session, convention_key)
         _check_month(convention, month)
-        if _stored(session, convention, month) is not None:
+        issued = set(session.scalars(select(StoredStatement.month)
+                                     .where(StoredStatement.convention_id == convention.id)))
+        if month in issued:
             raise StatementError(f"L'état de {month_in_words(month)} est déjà émis ; il ne peut plus changer.")
         for earlier in _months_between(_month_of(convention.start_date), month)[:-1]:
-            if _stored(session, convention, earlier) is None:
+            if earlier not in issued:
                 raise StatementError(
                     f"L'état de {month_in_words(earlier)} est encore un projet : les mois s'émettent dans l'ordre. "
                     f"Émettez d'abord {month_in_words(earlier)}.")
         issuer = session.get(User, user.id)  # None for SYSTEM, which has no account
-        sequence = (session.scalar(select(func.count()).select_from(StoredStatement)
-                                   .where(StoredStatement.convention_id == convention.id)) or 0) + 1
+        sequence = len(issued) + 1
         draft = compute_draft(session, convention, month)
         issued_at = datetime.now(timezone.utc).replace(microsecond=0)
-        statement = from_payload(to_payload(draft), status="issued", number=f"{convention.key}-{sequence:03d}",
-                                 issued_at=issued_at.isoformat())
+        statement = replace(draft, status="issued", number=f"{convention.key}-{sequence:03d}",
+                            issued_at=issued_at.isoformat())
         pdf = render_pdf(statement)
         digest = hashlib.sha256(pdf).hexdigest()
-        statement = from_payload(to_payload(statement), pdf_sha256=digest)
+        statement = replace(statement, pdf_sha256=digest)
         # Families are stored by code only: the frozen record must not hold names that the retention job
         # will later have to erase. Names are looked up when a partner's copy is printed.
         anonymous = replace(statement, families=tuple(replace(f, name="") for f in statement.families))
