@@ -7,6 +7,8 @@ created. The programme's rules are reported as warnings: history is taken as it 
 from __future__ import annotations
 
 import json
+from datetime import date
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -223,7 +225,7 @@ class _Importer:
                 period_end_months=spec["period_end_months"], budget_imputation=spec["budget_imputation"],
             )
             convention.tariffs = [
-                Tariff(qualification=q, kind=k, unit_price=parse_money(v, None))
+                Tariff(qualification=q, kind=k, unit_price=Decimal(v))  # already checked by _read_tariffs
                 for q, kinds in tariffs.items() for k, v in kinds.items()
             ]
             return convention
@@ -433,8 +435,7 @@ _CANONICAL = {
 }
 
 
-def _date(value: str | None):
-    from datetime import date
+def _date(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
