@@ -46,3 +46,7 @@ class PermissionDenied(DomainError):
 
 class DatabaseVersionError(DomainError):
     pass
+
+
+class StaleEdit(DomainError):
+    """The record changed after the form read it: saving would silently undo someone's newer edit."""
