@@ -24,6 +24,6 @@ def ensure_current(record, based_on: datetime | None, what: str) -> None:
     if based_on is None:
         return
     if not same_version(record.updated_at, based_on):
-        raise StaleEdit(f"{what[0].upper()}{what[1:]} a été modifiée entre-temps (sur cet ordinateur ou un autre) : "
+        raise StaleEdit(f"Quelqu'un a modifié {what} entre-temps (sur cet ordinateur ou un autre) : "
                         "votre saisie n'a pas été enregistrée pour ne pas effacer la version plus récente. "
                         "Fermez ce formulaire, rouvrez la fiche et refaites la correction.")
