@@ -64,9 +64,15 @@ def duration_text(minutes: int) -> str:
 
 
 def open_session_editor(parent: QWidget, uow_factory, user: CurrentUser, session: SessionRow | None,
-                        today: Callable[[], date], then: Callable[[], None]) -> SessionForm | None:
+                        today: Callable[[], date], then: Callable[[], None],
+                        already_open: SessionForm | None = None) -> SessionForm | None:
     """« Modifier la séance » on `session` for whoever may correct it (None otherwise); `then()` after a save or a
-    deletion. Opened with open(), never exec()."""
+    deletion. Opened with open(), never exec(). While `already_open` is still on screen it is brought forward
+    instead: a second dialog on the same list would hold an older read of the session."""
+    if already_open is not None and already_open.isVisible():
+        already_open.raise_()
+        already_open.activateWindow()
+        return already_open
     if session is None or not allowed(user, "session.update"):
         return None
     form = SessionForm(uow_factory, user, parent, session=session, today=today)

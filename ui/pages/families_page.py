@@ -55,7 +55,6 @@ class FamiliesPage(Page):
             self.view.hideColumn(FamiliesModel.REFERENT)
         self.view.sortByColumn(FamiliesModel.NAME, Qt.SortOrder.AscendingOrder)
         self.view.activated.connect(self._open_index)
-        self.view.doubleClicked.connect(self._open_index)
         layout.addWidget(self.view)
         layout.addWidget(note_label("Entrée ou double-clic : ouvrir le dossier de la famille. "
                                     "Ctrl+N : nouvelle séance.", self))

@@ -147,7 +147,6 @@ class FamilyFileView(Page):
         self.session_form: SessionForm | None = None
         sessions_tab = self._table_tab(self.sessions, attr="sessions_view")
         self.sessions_view.activated.connect(self.open_session)
-        self.sessions_view.doubleClicked.connect(self.open_session)
         if allowed(current_user, "session.update"):
             sessions_tab.layout().addWidget(note_label("Entrée ou double-clic : modifier la séance.", sessions_tab))
         self.tabs.addTab(sessions_tab, "Séances")
@@ -345,7 +344,8 @@ class FamilyFileView(Page):
 
     # -- sessions: correcting one -------------------------------------------------------------------------------
     def open_session(self, index) -> SessionForm | None:
-        form = open_session_editor(self, self._uow, self._user, row_of(index), self._today, self.reload)
+        form = open_session_editor(self, self._uow, self._user, row_of(index), self._today, self.reload,
+                                   already_open=self.session_form)
         self.session_form = form or self.session_form
         return form
 

@@ -128,7 +128,6 @@ class SessionsPage(QWidget):
             self.view.setColumnWidth(column, width)
         layout.addWidget(self.view)
         self.view.activated.connect(self.open_session)
-        self.view.doubleClicked.connect(self.open_session)
         if allowed(current_user, "session.update"):
             layout.addWidget(note_label("Entrée ou double-clic : modifier la séance.", self))
         self.model.reset_done.connect(self._counted)
@@ -138,7 +137,8 @@ class SessionsPage(QWidget):
         self.model.reload()
 
     def open_session(self, index) -> SessionForm | None:
-        form = open_session_editor(self, self._uow, self._user, row_of(index), self._today, self.refresh)
+        form = open_session_editor(self, self._uow, self._user, row_of(index), self._today, self.refresh,
+                                   already_open=self.session_form)
         self.session_form = form or self.session_form
         return form
 

@@ -141,7 +141,6 @@ class WeekPage(Page):
         self.view.setColumnWidth(0, 170)
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
-        self.view.doubleClicked.connect(self._activated)
         self.view.activated.connect(self._activated)
         layout.addWidget(self.view, 1)
         self.empty = QWidget(self)
