@@ -22,6 +22,9 @@ class Family(Base, Keyed):
     consent_date: Mapped[date | None] = mapped_column(Date)
     consent_scope: Mapped[str | None] = mapped_column(String(300))
     notes: Mapped[str | None] = mapped_column(Text)
+    # A closed file is no longer followed (services.family_records.close_family); retention anonymises it later.
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    closed_reason: Mapped[str | None] = mapped_column(Text)
 
     referent: Mapped[User | None] = relationship()
     guardians: Mapped[list["Guardian"]] = relationship(
@@ -72,6 +75,7 @@ class Parcours(Base, Keyed):
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     objectives: Mapped[str | None] = mapped_column(Text)
+    actions: Mapped[str | None] = mapped_column(Text)  # what is planned to reach the objectives
     exit_reason: Mapped[str | None] = mapped_column(Text)
 
     child: Mapped[Child] = relationship()
