@@ -105,10 +105,15 @@ class FamilyChoice:
     commune: str
 
 
-def list_families(uow: UnitOfWork, user: CurrentUser, today: date) -> tuple[FamilyRow, ...]:
+def list_families(uow: UnitOfWork, user: CurrentUser, today: date,
+                  include_closed: bool | None = None) -> tuple[FamilyRow, ...]:
+    """`include_closed`: by default a référent's list leaves out the closed files, the coordination's keeps them."""
     with uow:
         require(user, "family.list", session=uow.session)
-        return tuple(FamilyRow(*row) for row in uow.session.execute(_families_query(user, today)))
+        query = _families_query(user, today)
+        if not (user.is_coordinator if include_closed is None else include_closed):
+            query = query.where(Family.closed_on.is_(None))
+        return tuple(FamilyRow(*row) for row in uow.session.execute(query))
 
 
 def _families_query(user: CurrentUser, today: date):

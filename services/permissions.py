@@ -84,6 +84,10 @@ PERMISSIONS: Mapping[str, Rule] = {
     "family.list": _rule((R, C), "consulter la liste des familles", followed=True),
     "family.read": _rule((R, C), "ouvrir le dossier d'une famille", followed=True),
     "consent.record": _rule((R, C), "enregistrer le consentement d'une famille", followed=True),
+    "family.create": _rule((R, C), "créer le dossier d'une famille"),
+    "family.edit": _rule((R, C), "modifier le dossier d'une famille", followed=True),
+    "family.close": _rule((R, C), "clore le dossier d'une famille", followed=True),
+    "family.remove": _rule((C,), "supprimer le dossier d'une famille"),
     # home sessions
     "session.read": _rule((R, C, A), "consulter les séances", followed=True),
     "session.read_notes": _rule((R, C), "lire les notes des séances", followed=True),
@@ -100,6 +104,7 @@ PERMISSIONS: Mapping[str, Rule] = {
     "orientation.end": _rule((C,), "terminer une orientation"),
     "parcours.read": _rule((C,), "consulter les enfants qui quittent le programme"),
     "parcours.change": _rule((C,), "ouvrir, suspendre ou clore un parcours"),
+    "parcours.edit": _rule((R, C), "modifier les objectifs et les actions d'un parcours", followed=True),
     # hours, conventions, statements
     "activity.read": _rule((R, C, A), "consulter les heures réalisées", followed=True),
     "convention.read": _rule((R, C, A), "consulter les conventions et les intervenants"),

@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from models import (Child, Convention, EpsMeeting, EpsSituation, Family, HomeSession, Intervenant, Orientation,
-                    Parcours)
+from models import (Child, Convention, EpsMeeting, EpsSituation, Family, Guardian, HomeSession, Intervenant,
+                    Orientation, Parcours)
 from models.db import make_engine, migrate
-from services import (access_export, activity, audit, consent, conventions_admin, directory, families,
-                      home_sessions, orientations, parcours, retention, session_exceptions, users)
+from services import (access_export, activity, audit, consent, conventions_admin, directory, family_records,
+                      families, home_sessions, orientations, parcours, retention, session_exceptions, users)
 from services.billing import statements
 from services.dataset import exporter, import_dataset, importer
 from services.directory import CurrentUser, list_users
@@ -211,6 +211,15 @@ def _convention_input(env: Env) -> conventions_admin.ConventionInput:
         tariffs={(t.qualification, t.kind): t.unit_price for t in current.tariffs})
 
 
+def _guardian(env: Env, family: str = "F1") -> str:
+    with env.uow() as w:
+        return w.session.scalar(select(Guardian.id).where(Guardian.family_id == env.id("family", family)))
+
+
+NEW_HOUSEHOLD = family_records.HouseholdInput("Famille Nouvelle", "Bourg-en-Bresse", "3 rue Neuve")
+LUCAS = family_records.ChildInput("Lucas", "Lefèvre", date(2016, 4, 2), "M", "École Charles Robin", "CM2")
+
+
 def _fake_pdf(_statement) -> bytes:
     return b"%PDF-1.4 test"
 
@@ -233,6 +242,48 @@ CASES: tuple[Case, ...] = (
     Case(families.family_choices, "family.list", lambda e, u: families.family_choices(e.uow(), u)),
     Case(families.family_file, "family.read",
          lambda e, u: families.family_file(e.uow(), u, e.id("family", "F1"), TODAY), audit=("open", "family", "F1")),
+    # entering and editing a family's records
+    Case(family_records.family_record, "family.read",
+         lambda e, u: family_records.family_record(e.uow(), u, e.id("family", "F1"))),
+    Case(family_records.create_family, "family.create",
+         lambda e, u: family_records.create_family(e.uow(), u, NEW_HOUSEHOLD), audit=("create", "family", None)),
+    Case(family_records.update_family, "family.edit",
+         lambda e, u: family_records.update_family(
+             e.uow(), u, e.id("family", "F1"),
+             family_records.HouseholdInput("Famille Lefèvre-Roux", "Bourg-en-Bresse", "12 rue des Lilas", True,
+                                           referent_id=e.users["ref-martin"].id), None),
+         audit=("update", "family", "F1")),
+    Case(family_records.close_family, "family.close",
+         lambda e, u: family_records.close_family(e.uow(), u, e.id("family", "F1"), TODAY, "Déménagement", None,
+                                                  today=TODAY),
+         audit=("close", "family", "F1")),
+    Case(family_records.delete_family, "family.remove",
+         lambda e, u: family_records.delete_family(e.uow(), u, e.id("family", "F5"), None),
+         audit=("delete", "family", "F5")),
+    Case(family_records.add_guardian, "family.edit",
+         lambda e, u: family_records.add_guardian(e.uow(), u, e.id("family", "F1"),
+                                                  family_records.GuardianInput("Karim Lefèvre", "père")),
+         audit=("create", "guardian", "F1")),
+    Case(family_records.update_guardian, "family.edit",
+         lambda e, u: family_records.update_guardian(
+             e.uow(), u, _guardian(e), family_records.GuardianInput("Aurélie Lefèvre", "mère", "06 00 00 00 02"),
+             None),
+         audit=("update", "guardian", "F1")),
+    Case(family_records.remove_guardian, "family.edit",
+         lambda e, u: family_records.remove_guardian(e.uow(), u, _guardian(e), None),
+         audit=("delete", "guardian", "F1")),
+    Case(family_records.add_child, "family.edit",
+         lambda e, u: family_records.add_child(e.uow(), u, e.id("family", "F1"),
+                                               family_records.ChildInput("Léo", "Lefèvre", date(2021, 5, 1)),
+                                               today=TODAY),
+         audit=("create", "child", None)),
+    Case(family_records.update_child, "family.edit",
+         lambda e, u: family_records.update_child(e.uow(), u, e.id("child", "C1"), LUCAS, None, today=TODAY),
+         audit=("update", "child", "C1")),
+    Case(family_records.update_parcours_plan, "parcours.edit",
+         lambda e, u: family_records.update_parcours_plan(e.uow(), u, e.id("parcours", "P1"), "Confiance en soi",
+                                                          "Aide aux devoirs le mardi", None),
+         audit=("update", "parcours", "P1")),
     # home sessions
     Case(home_sessions.check_session, "session.record",
          lambda e, u: home_sessions.check_session(e.uow(), u, _draft(e), TODAY)),
