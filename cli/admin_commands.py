@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from getpass import getpass
+from pathlib import Path
 
 from services.errors import DomainError
 
@@ -21,22 +22,24 @@ def add_parsers(sub) -> None:
     p = sub.add_parser("user", help="comptes des utilisateurs")
     verbs = p.add_subparsers(dest="user_command", required=True, metavar="{add,passwd,disable}")
     p = verbs.add_parser("add", help="crée un compte")
-    p.add_argument("name", help="identifiant de connexion")
-    p.add_argument("--role", required=True, help="referent, coordinator ou administrator")
-    p.add_argument("--full-name", help="nom affiché (défaut : l'identifiant)")
+    p.add_argument("name", metavar="IDENTIFIANT", help="identifiant de connexion")
+    p.add_argument("--role", required=True, metavar="RÔLE", help="referent, coordinator ou administrator")
+    p.add_argument("--full-name", metavar="NOM", help="nom affiché (défaut : l'identifiant)")
     p.add_argument("--password-stdin", action="store_true", help="lit le mot de passe sur l'entrée standard")
     p = verbs.add_parser("passwd", help="change le mot de passe d'un compte")
-    p.add_argument("name")
+    p.add_argument("name", metavar="IDENTIFIANT")
     p.add_argument("--password-stdin", action="store_true", help="lit le mot de passe sur l'entrée standard")
     p = verbs.add_parser("disable", help="désactive un compte (il ne peut plus se connecter)")
-    p.add_argument("name")
+    p.add_argument("name", metavar="IDENTIFIANT")
     sub.add_parser("check", help="vérifie l'intégrité de la base et affiche la version du schéma")
     p = sub.add_parser("backup", help="copie la base (sauvegardes datées, les plus anciennes éclaircies)")
-    p.add_argument("--to", metavar="CHEMIN", help="dossier ou fichier de destination")
+    p.add_argument("--to", metavar="CHEMIN",
+                   help="dossier ou fichier de destination (défaut : dossier NOM-sauvegardes à côté de la base)")
+    p.add_argument("--list", action="store_true", help="liste les sauvegardes de cette base, sans rien copier")
     p = sub.add_parser("restore", help="remplace la base par une sauvegarde vérifiée")
-    p.add_argument("path", help="fichier de sauvegarde")
+    p.add_argument("path", metavar="FICHIER", help="fichier de sauvegarde")
     p = sub.add_parser("audit-purge", help="efface du journal d'audit les entrées plus anciennes que --days jours")
-    p.add_argument("--days", type=int, default=365, help="durée de conservation en jours (défaut : 365)")
+    p.add_argument("--days", type=int, default=365, metavar="JOURS", help="durée de conservation en jours (défaut : 365)")
 
 
 def run(args, uow, db: str) -> int:
@@ -116,6 +119,8 @@ def run_file_command(args, db: str) -> int:
         print("ok")
         print(f"schéma : {report.revision}")
         return EXIT_OK
+    if args.command == "backup" and args.list:
+        return print_backups(backup.list_backups(db, backups_dir=args.to and Path(args.to)))
     if args.command == "backup":
         done = backup.backup_database(db, args.to)
         print(f"Sauvegarde écrite et vérifiée : {done.path}")
@@ -130,3 +135,16 @@ def run_file_command(args, db: str) -> int:
             print(f"La base précédente est conservée dans « {done.safety_copy} ».")
         return EXIT_OK
     raise AssertionError(args.command)
+
+
+def print_backups(found) -> int:
+    """The database's own copies, then those of the folder older versions shared between every database, whose
+    origin is unknown (they are never thinned; `restore` takes any of them)."""
+    print(f"Sauvegardes de cette base dans « {found.folder} » : {len(found.own)}")
+    for path in found.own:
+        print(f"  {path}")
+    if found.unattributed:
+        print(f"Anciennes sauvegardes du dossier commun (base d'origine inconnue) : {len(found.unattributed)}")
+        for path in found.unattributed:
+            print(f"  {path}")
+    return EXIT_OK

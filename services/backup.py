@@ -11,9 +11,26 @@ its own locks, with the `-wal`/`-shm` files kept consistent, and a crash half-wa
 Renaming over a WAL database could pair the new file with the old `-wal`/`-shm` and corrupt it. Only when the
 current file is not a database at all (nothing to lose, nothing SQLite could write into) is it swapped by an
 atomic rename, after its stale `-wal`/`-shm` are set aside.
+
+Where backups go (backups_folder): each database keeps its own, so that `--db` really keeps its data apart.
+A SQLite file `…/NAME.sqlite` has them beside it, in `…/NAME-sauvegardes/`. Beside rather than in the user's
+data folder because they then follow the choice the operator made for the database (its disk, its permissions,
+its folder when it is moved or archived), two databases in two folders can never mix, and that folder is
+writable anyway (SQLite creates its `-wal` there). A database that is not a file (a PostgreSQL URL…) has a folder
+in the data folder keyed by a hash of its URL without the password (changing the password keeps the folder, and
+no secret can be read back from a folder name).
+
+Every name also carries the database's identity, `NAME-<hash of its absolute path or URL>-`: thinning considers
+only the files of that database, so that even in a folder shared through `backup --to` it never removes another
+database's copies, nor anything else it did not write. The price: a database moved elsewhere no longer
+recognises its older copies, which are then kept, never thinned. The backups of the versions before this one,
+all in one shared `backups` folder of the data folder, cannot be attributed: they are left where they are, never
+thinned, and `list_backups` shows them apart.
 """
 from __future__ import annotations
 
+import errno
+import hashlib
 import os
 import platform
 import re
@@ -39,7 +56,12 @@ KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 12, 10, 9
 KEEP_LAST = 3
 # Tables every Parcours database has had since the first revision: how we recognise one.
 PARCOURS_TABLES = frozenset({"alembic_version", "programme", "app_user", "family", "home_session", "convention"})
-_BACKUP_NAME = re.compile(r"parcours-(\d{8}-\d{6})(?:-(\d{1,3}))?\.sqlite")
+_STAMP = r"(\d{8}-\d{6})(?:-(\d{1,3}))?\.sqlite"
+_LEGACY_NAME = re.compile(rf"parcours-(?:avant-restauration-)?{_STAMP}")  # the shared folder of older versions
+FOLDER_SUFFIX = "-sauvegardes"
+# SQLite's primary result codes that mean the copy could not be written (the target's fault, not the source's).
+_WRITE_CODES = frozenset(getattr(sqlite3, name) for name in (
+    "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM"))
 _NETWORK_FS = ("nfs", "cifs", "smb", "sshfs", "fuse.sshfs")  # nfs4, smb3, smbfs… start with one of these
 MOUNTS_FILE = Path("/proc/mounts")  # Linux's table of mounted file systems
 
@@ -65,13 +87,49 @@ class BackupReport:
 
 
 @dataclass(frozen=True)
+class BackupList:
+    folder: Path
+    own: tuple[Path, ...]  # by name: the dated copies oldest first, then the copies kept before a restore
+    unattributed: tuple[Path, ...]  # copies from the shared folder of older versions: whose, nobody knows
+
+
+@dataclass(frozen=True)
 class RestoreReport:
     safety_copy: Path | None
     revision: str
 
 
-def default_backups_dir() -> Path:
+def legacy_backups_dir() -> Path:
+    """The folder that every database shared before backups were kept apart: read, never written or thinned."""
     return Path(platformdirs.user_data_dir(APP_NAME)) / "backups"
+
+
+def _identity(db: str | os.PathLike) -> tuple[str, str]:
+    """A readable name and a short hash that tell this database apart from any other on this machine."""
+    path = sqlite_file(db)
+    if path is not None:
+        name, key = path.stem, os.path.normcase(os.path.realpath(path))
+    else:
+        url = make_url(os.fspath(db))
+        name = Path(url.database or "").stem or url.get_backend_name()
+        key = url._replace(password=None).render_as_string(hide_password=False)  # a new password: same base
+    name = re.sub(r"[^\w.-]+", "_", name).strip("._") or "base"
+    return name, hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+
+
+def backup_prefix(db: str | os.PathLike) -> str:
+    """The start of every backup file name of this database: `NAME-<hash>-`."""
+    name, key = _identity(db)
+    return f"{name}-{key}-"
+
+
+def backups_folder(db: str | os.PathLike) -> Path:
+    """Where the backups of `db` go by default: `NAME-sauvegardes/` beside a SQLite file, otherwise a folder of
+    the data folder keyed by the URL (see the module's docstring for why)."""
+    path = sqlite_file(db)
+    if path is not None:
+        return path.absolute().with_name(path.stem + FOLDER_SUFFIX)
+    return Path(platformdirs.user_data_dir(APP_NAME)) / "sauvegardes" / backup_prefix(db).rstrip("-")
 
 
 def sqlite_file(db: str | os.PathLike) -> Path | None:
@@ -197,13 +255,52 @@ def _private_file(path: Path) -> None:
     os.chmod(path, 0o600)  # whatever the umask
 
 
+class _WriteFailed(Exception):
+    """The copy could not be written (the target's folder or disk), as opposed to the source being unreadable."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _write_reason(exc: BaseException) -> str:
+    """Why writing failed, in French words a user can act on."""
+    if isinstance(exc, sqlite3.Error):
+        code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        if code == sqlite3.SQLITE_FULL:
+            return "le disque est plein"
+        if code == sqlite3.SQLITE_IOERR:
+            return "l'écriture a échoué (disque plein, trop petit ou défectueux ?)"
+        return "impossible d'y écrire (droits insuffisants ou disque en lecture seule)"
+    number = getattr(exc, "errno", None)
+    if number in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return "le disque est plein"
+    if number in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "impossible d'y écrire (droits insuffisants ou disque en lecture seule)"
+    if number in (errno.EEXIST, errno.ENOTDIR):
+        return "un fichier porte déjà ce nom, ce n'est pas un dossier"
+    return f"erreur d'écriture ({getattr(exc, 'strerror', None) or exc})"
+
+
 def _copy(source: Path, target: Path) -> None:
-    """A consistent snapshot of `source` into the new file `target` (mode 0600), as one self-contained file."""
-    _private_file(target)
+    """A consistent snapshot of `source` into the new file `target` (mode 0600), as one self-contained file.
+    A failure to write raises _WriteFailed; a source SQLite cannot read raises sqlite3.DatabaseError."""
     try:
-        with closing(_read_only(source)) as src, closing(sqlite3.connect(target)) as dst:
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode=DELETE")  # no -wal to carry around with the copy
+        _private_file(target)
+    except OSError as exc:
+        raise _WriteFailed(_write_reason(exc)) from None
+    try:
+        # The source is opened and read first, so that what fails afterwards is the writing of the copy.
+        with closing(_read_only(source)) as src:
+            src.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            try:
+                with closing(sqlite3.connect(target)) as dst:
+                    src.backup(dst)
+                    dst.execute("PRAGMA journal_mode=DELETE")  # no -wal to carry around with the copy
+            except sqlite3.DatabaseError as exc:
+                if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF not in _WRITE_CODES:
+                    raise
+                raise _WriteFailed(_write_reason(exc)) from None
     except BaseException:
         target.unlink(missing_ok=True)
         raise
@@ -218,6 +315,18 @@ def _fsync_dir(folder: Path) -> None:
             os.close(fd)
 
 
+def _writable_folder(folder: Path) -> None:
+    """Create the backups folder (owner only) or say in French why it cannot be."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(_cannot_write(folder, _write_reason(exc))) from None
+
+
+def _cannot_write(folder: Path, reason: str, what: str = "Sauvegarde impossible") -> str:
+    return f"{what} dans le dossier « {folder} » : {reason}. Libérez de la place ou corrigez les droits de ce dossier."
+
+
 def _free_name(folder: Path, stem: str) -> Path:
     for n in range(1000):
         candidate = folder / (f"{stem}.sqlite" if n == 0 else f"{stem}-{n}.sqlite")
@@ -228,18 +337,19 @@ def _free_name(folder: Path, stem: str) -> Path:
 
 def backup_database(db: str | os.PathLike, to: str | os.PathLike | None = None, *,
                     backups_dir: Path | None = None, clock: Callable[[], datetime] = datetime.now) -> BackupReport:
-    """Copy the database with SQLite's online backup API, check the copy, then thin the backup folder.
+    """Copy the database with SQLite's online backup API, check the copy, then thin this database's backups.
 
-    `to` may be a folder (a dated file is written there, and that folder is thinned) or a file name (written
-    as is, nothing thinned). Without `to`, the folder is `backups_dir` or the user's data folder."""
+    `to` may be a folder (a dated file is written there, and this database's copies in it are thinned) or a
+    file name (written as is, nothing thinned). Without `to`, the folder is `backups_dir` or, by default, the
+    database's own (backups_folder)."""
     source = _required_file(db)
     if not source.is_file():
         raise StorageError(f"La base « {source} » n'existe pas : rien à sauvegarder.")
     folder, target = None, None
     if to is None or Path(to).is_dir() or os.fspath(to).endswith(("/", os.sep)):
-        folder = Path(to) if to is not None else (backups_dir or default_backups_dir())
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        target = _free_name(folder, f"parcours-{clock():%Y%m%d-%H%M%S}")
+        folder = Path(to) if to is not None else (backups_dir or backups_folder(db))
+        _writable_folder(folder)
+        target = _free_name(folder, f"{backup_prefix(db)}{clock():%Y%m%d-%H%M%S}")
     else:
         target = Path(to)
         if target.exists():
@@ -250,10 +360,14 @@ def backup_database(db: str | os.PathLike, to: str | os.PathLike | None = None, 
     partial.unlink(missing_ok=True)
     try:
         _copy(source, partial)
+    except _WriteFailed as exc:
+        raise StorageError(_cannot_write(target.parent, exc.reason)) from None
     except sqlite3.DatabaseError as exc:
+        if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _WRITE_CODES:
+            # Reading a WAL database also writes its -shm beside it: a full or read-only disk there, not damage.
+            raise StorageError(f"Sauvegarde impossible : la base « {source} » n'a pas pu être lue ({exc}) ; le "
+                               "disque qui la contient est peut-être plein ou en lecture seule.") from None
         raise StorageError(f"Sauvegarde impossible, la base est illisible ({exc}). Lancez « check ».") from None
-    except OSError as exc:
-        raise StorageError(f"Sauvegarde impossible dans « {target.parent} » : {exc.strerror}.") from None
     problems = inspect_database(partial).problems
     if problems:
         partial.unlink(missing_ok=True)
@@ -261,7 +375,7 @@ def backup_database(db: str | os.PathLike, to: str | os.PathLike | None = None, 
                            + "\n".join(problems))
     os.replace(partial, target)
     _fsync_dir(target.parent)
-    removed = thin_backups(folder) if folder is not None else ()
+    removed = thin_backups(folder, db) if folder is not None else ()
     return BackupReport(target, tuple(removed))
 
 
@@ -286,18 +400,26 @@ def backups_to_keep(stamps: Iterable[datetime], daily: int = KEEP_DAILY, weekly:
     return keep
 
 
-def _stamp(name: str) -> datetime | None:
-    match = _BACKUP_NAME.fullmatch(name)
+def _dated_name(db: str | os.PathLike) -> re.Pattern:
+    """The names backup_database gives this database's dated copies, and no other database's."""
+    return re.compile(re.escape(backup_prefix(db)) + _STAMP)
+
+
+def _stamp(name: str, pattern: re.Pattern) -> datetime | None:
+    match = pattern.fullmatch(name)
     if not match:
         return None
     # Same-second copies (-1, -2…) sort after the first one.
     return datetime.strptime(match[1], "%Y%m%d-%H%M%S") + timedelta(microseconds=int(match[2] or 0))
 
 
-def thin_backups(folder: Path) -> list[Path]:
-    """Delete the dated backups of `folder` that the last 3 / 12 daily / 10 weekly / 9 monthly rule does not keep.
-    Other files (copies kept before a restore, anything else) are never touched."""
-    dated = {path: stamp for path in folder.iterdir() if (stamp := _stamp(path.name)) is not None}
+def thin_backups(folder: Path, db: str | os.PathLike) -> list[Path]:
+    """Delete the dated backups of `db` in `folder` that the last 3 / 12 daily / 10 weekly / 9 monthly rule does
+    not keep. Only files named as backup_database names this database's copies are considered: another
+    database's copies, copies kept before a restore, older versions' copies and anything else are never touched."""
+    pattern = _dated_name(db)
+    dated = {path: stamp for path in folder.iterdir()
+             if (stamp := _stamp(path.name, pattern)) is not None and path.is_file()}
     keep = backups_to_keep(dated.values())
     removed = sorted(path for path, stamp in dated.items() if stamp not in keep)
     for path in removed:
@@ -305,12 +427,29 @@ def thin_backups(folder: Path) -> list[Path]:
     return removed
 
 
+def list_backups(db: str | os.PathLike, *, backups_dir: Path | None = None) -> BackupList:
+    """This database's copies in its folder (dated ones and those kept before a restore), and the copies of the
+    shared folder of older versions, which may be this database's or another's."""
+    folder = backups_dir or backups_folder(db)
+    prefix = backup_prefix(db)
+    own = [p for p in _files(folder) if p.name.startswith(prefix) and p.suffix == ".sqlite"]
+    legacy = [p for p in _files(legacy_backups_dir()) if _LEGACY_NAME.fullmatch(p.name)]
+    return BackupList(folder, tuple(sorted(own)), tuple(sorted(legacy)))
+
+
+def _files(folder: Path) -> list[Path]:
+    try:
+        return [p for p in folder.iterdir() if p.is_file()]
+    except OSError:  # no such folder yet, or unreadable: nothing to list
+        return []
+
+
 # -- restore --------------------------------------------------------------------------------------------
 
 def restore_database(db: str | os.PathLike, candidate: str | os.PathLike, *, backups_dir: Path | None = None,
                      clock: Callable[[], datetime] = datetime.now) -> RestoreReport:
     """Replace the database by the copy `candidate`, after checking that it is an intact Parcours database
-    that this version can open; the current database is first copied into the backups folder."""
+    that this version can open; the current database is first copied into its backups folder."""
     target = _required_file(db)
     check_local_filesystem(target)
     candidate = Path(candidate)
@@ -326,12 +465,17 @@ def restore_database(db: str | os.PathLike, candidate: str | os.PathLike, *, bac
     try:
         try:
             _copy(candidate, staged)
+        except _WriteFailed as exc:
+            raise StorageError(f"{refused}\n" + _cannot_write(staged.parent, exc.reason, "Copie impossible")) from None
         except (OSError, sqlite3.DatabaseError) as exc:
             raise StorageError(f"{refused}\nCopie impossible : {exc}.") from None
         report = inspect_database(staged)
         if not report.ok:
             raise StorageError("\n".join((refused, *report.problems)))
-        safety = _safety_copy(target, backups_dir or default_backups_dir(), clock) if target.exists() else None
+        if target.exists():
+            safety = _safety_copy(target, backups_dir or backups_folder(db), backup_prefix(db), clock)
+        else:
+            safety = None
         _replace(staged, target)
     finally:
         staged.unlink(missing_ok=True)
@@ -345,17 +489,23 @@ def restore_database(db: str | os.PathLike, candidate: str | os.PathLike, *, bac
     return RestoreReport(safety, after.revision)
 
 
-def _safety_copy(current: Path, folder: Path, clock: Callable[[], datetime]) -> Path:
-    """Keep the current database before overwriting it, even if SQLite can no longer read it."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    target = _free_name(folder, f"parcours-avant-restauration-{clock():%Y%m%d-%H%M%S}")
+def _safety_copy(current: Path, folder: Path, prefix: str, clock: Callable[[], datetime]) -> Path:
+    """Keep the current database before overwriting it, even if SQLite can no longer read it. Its name is not a
+    dated backup's: thinning never removes it."""
+    _writable_folder(folder)
+    target = _free_name(folder, f"{prefix}avant-restauration-{clock():%Y%m%d-%H%M%S}")
     try:
-        _copy(current, target)
-    except sqlite3.DatabaseError:  # unreadable: keep its bytes as they are, with its -wal
-        for suffix in ("", "-wal"):
-            if Path(f"{current}{suffix}").exists():
-                _private_file(Path(f"{target}{suffix}"))
-                shutil.copyfile(f"{current}{suffix}", f"{target}{suffix}")
+        try:
+            _copy(current, target)
+        except sqlite3.DatabaseError:  # unreadable: keep its bytes as they are, with its -wal
+            for suffix in ("", "-wal"):
+                if Path(f"{current}{suffix}").exists():
+                    _private_file(Path(f"{target}{suffix}"))
+                    shutil.copyfile(f"{current}{suffix}", f"{target}{suffix}")
+    except (_WriteFailed, OSError) as exc:
+        reason = exc.reason if isinstance(exc, _WriteFailed) else _write_reason(exc)
+        raise StorageError("Restauration refusée ; la base actuelle n'a pas été modifiée.\n"
+                           + _cannot_write(folder, reason, "Copie de la base actuelle impossible")) from None
     _fsync_dir(folder)
     return target
 

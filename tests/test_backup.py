@@ -3,6 +3,8 @@ shares."""
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -57,7 +59,8 @@ def damaged_copy(source, target):
 
 def test_backup_is_a_checked_self_contained_copy_named_by_date(stored, backups):
     done = backup_database(stored, backups_dir=backups, clock=CLOCK)
-    assert done.path == backups / "parcours-20260331-183005.sqlite"
+    assert backup.backup_prefix(stored).startswith("parcours-")
+    assert done.path == backups / f"{backup.backup_prefix(stored)}20260331-183005.sqlite"
     assert backup.inspect_database(done.path).ok
     assert sorted(p.name for p in backups.iterdir()) == [done.path.name]  # no -wal, no leftover partial file
     assert export_of(done.path) == export_of(stored)
@@ -97,9 +100,10 @@ def test_backup_to_an_existing_file_is_refused(stored, tmp_path):
 
 def test_backup_thins_old_dated_backups_and_touches_nothing_else(stored, backups):
     backups.mkdir()
+    prefix = backup.backup_prefix(stored)
     for n in range(1, 60):
-        (backups / f"parcours-{date(2026, 3, 31) - timedelta(days=n):%Y%m%d}-120000.sqlite").write_bytes(b"")
-    others = ["parcours-avant-restauration-20250101-120000.sqlite", "notes.txt"]
+        (backups / f"{prefix}{date(2026, 3, 31) - timedelta(days=n):%Y%m%d}-120000.sqlite").write_bytes(b"")
+    others = [f"{prefix}avant-restauration-20250101-120000.sqlite", "notes.txt"]
     for name in others:
         (backups / name).write_bytes(b"")
     done = backup_database(stored, backups_dir=backups, clock=CLOCK)
@@ -128,6 +132,117 @@ def test_thinning_keeps_the_3_newest_backups_at_most_34_and_removes_nothing_more
     assert backups_to_keep(kept) == kept
 
 
+# -- each database its own backups -----------------------------------------------------------------------------
+
+def copy_of(stored, target):
+    """Another Parcours database, at `target` (its folder created)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return backup_database(stored, target).path
+
+
+def test_two_databases_in_two_folders_have_their_backups_in_their_own_place(stored, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    a = copy_of(stored, tmp_path / "a" / "parcours.sqlite")
+    b = copy_of(stored, tmp_path / "b" / "parcours.sqlite")  # the same name, another folder
+    made_a = backup_database(a, clock=CLOCK).path
+    made_b = backup_database(b, clock=CLOCK).path
+    assert made_a.parent == tmp_path / "a" / "parcours-sauvegardes"
+    assert made_b.parent == tmp_path / "b" / "parcours-sauvegardes"
+    assert made_a.name != made_b.name  # even copied into one folder, they could not be taken for each other
+    assert not (tmp_path / "data").exists()
+    assert backup.list_backups(a).own == (made_a,) and backup.list_backups(b).own == (made_b,)
+
+
+def test_thinning_one_database_never_removes_another_ones_files_in_the_same_folder(stored, tmp_path):
+    shared = tmp_path / "partage"
+    a = copy_of(stored, tmp_path / "a" / "parcours.sqlite")
+    others = [copy_of(stored, tmp_path / "b" / "parcours.sqlite"), copy_of(stored, tmp_path / "parcours-a.sqlite")]
+    shared.mkdir()
+    real = backup_database(others[0], shared, clock=lambda: datetime(2026, 1, 5, 9)).path  # one made for real
+    day = lambda n: f"{date(2026, 3, 31) - timedelta(days=n):%Y%m%d}-120000"  # noqa: E731
+    for n in range(1, 60):
+        (shared / f"{backup.backup_prefix(a)}{day(n)}.sqlite").write_bytes(b"")
+    theirs = {f"{backup.backup_prefix(other)}{day(n)}{same}.sqlite"
+              for other in others for n in range(1, 60) for same in ("", "-1")}
+    # …and names as older versions gave them, whose database nobody can tell.
+    theirs |= {f"parcours-{day(n)}.sqlite" for n in range(1, 60)} | {f"parcours-a-{day(3)}.sqlite"}
+    for name in theirs:
+        (shared / name).write_bytes(b"")
+    done = backup_database(a, shared, clock=CLOCK)
+    left = {p.name for p in shared.iterdir()}
+    assert len(done.removed) == 59 + 1 - len(backups_to_keep(
+        [datetime(2026, 3, 31, 12) - timedelta(days=n) for n in range(1, 60)] + [CLOCK()]))
+    assert theirs | {real.name, done.path.name} <= left
+    assert all(p.name.startswith(backup.backup_prefix(a)) for p in done.removed)
+
+
+def test_a_url_database_has_a_folder_of_the_data_folder_keyed_by_its_url_without_the_password(tmp_path,
+                                                                                               monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    folder = backup.backups_folder("postgresql://pre:secret@serveur/parcours")
+    assert folder.parent == tmp_path / "data" / "Parcours" / "sauvegardes"
+    assert "secret" not in str(folder) and folder.name.startswith("parcours-")
+    assert backup.backups_folder("postgresql://pre:autre@serveur/parcours") == folder
+    assert backup.backups_folder("postgresql://pre:secret@serveur2/parcours") != folder
+    assert backup.backups_folder(f"sqlite:///{tmp_path}/x.sqlite") == tmp_path / "x-sauvegardes"
+
+
+def test_backups_of_older_versions_in_the_shared_folder_are_left_there_and_listed_apart(cli, stored, tmp_path,
+                                                                                        capsys):
+    legacy = tmp_path / "data" / "Parcours" / "backups"
+    legacy.mkdir(parents=True)
+    names = [f"parcours-202501{d:02}-120000.sqlite" for d in range(1, 29)]
+    for name in names:
+        (legacy / name).write_bytes(b"")
+    assert cli("backup") == 0
+    assert cli("backup") == 0
+    assert sorted(p.name for p in legacy.iterdir()) == names
+    capsys.readouterr()
+    assert cli("backup", "--list") == 0
+    out = capsys.readouterr().out
+    assert f"Sauvegardes de cette base dans « {tmp_path / 'parcours-sauvegardes'} » : 2" in out
+    assert "base d'origine inconnue) : 28" in out and str(legacy / names[0]) in out
+
+
+def test_cli_backup_into_a_folder_that_cannot_be_created_names_it_in_french(cli, capsys, tmp_path):
+    in_the_way = tmp_path / "parcours-sauvegardes"
+    in_the_way.write_text("un fichier, pas un dossier")
+    assert cli("backup") == 2
+    err = capsys.readouterr().err
+    assert f"Sauvegarde impossible dans le dossier « {in_the_way} »" in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="POSIX modes, which root ignores")
+def test_backup_into_a_read_only_folder_names_it_in_french(stored, tmp_path):
+    folder = tmp_path / "lecture-seule"
+    folder.mkdir(mode=0o500)
+    try:
+        with pytest.raises(StorageError, match=f"« {folder} ».*droits insuffisants"):
+            backup_database(stored, folder)
+    finally:
+        folder.chmod(0o700)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file size limit (RLIMIT_FSIZE)")
+def test_cli_backup_on_a_full_disk_names_the_folder_in_french(stored, tmp_path):
+    """A real full disk, as the process sees it: writes past 8 KiB fail (as on a full or too small disk)."""
+    script = ("import resource, signal, sys\n"
+              "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+              "resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))\n"
+              "import main\n"
+              f"sys.exit(main.main(['--db', {str(stored)!r}, 'backup']))\n")
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_DATA_HOME": str(tmp_path / "data"),
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=Path(main.__file__).parent, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    folder = tmp_path / "parcours-sauvegardes"
+    assert f"Sauvegarde impossible dans le dossier « {folder} »" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(folder.iterdir()) == []  # no partial copy left behind
+    assert backup.inspect_database(stored).ok
+
+
 # -- restore --------------------------------------------------------------------------------------------------
 
 def test_backup_then_restore_gives_back_exactly_the_same_export(stored, uow, backups):
@@ -144,7 +259,7 @@ def test_restore_first_keeps_a_copy_of_the_current_database(stored, uow, backups
     add_user(uow(), SYSTEM, "nouvelle", "referent", "cheval-agrafe-pile")
     current = export_dataset(uow(), SYSTEM)
     report = restore_database(stored, done.path, backups_dir=backups)
-    assert report.safety_copy.name.startswith("parcours-avant-restauration-")
+    assert report.safety_copy.name.startswith(f"{backup.backup_prefix(stored)}avant-restauration-")
     assert export_of(report.safety_copy) == current
 
 
@@ -163,7 +278,7 @@ def refused_restore(stored, uow, candidate, backups, match):
         restore_database(stored, candidate, backups_dir=backups)
     assert "n'a pas été modifiée" in refused.value.message
     assert export_dataset(uow(), SYSTEM) == before
-    assert not backups.exists() or not any(backups.glob("parcours-avant-restauration-*"))
+    assert not backups.exists() or not any(backups.glob("*avant-restauration*"))
 
 
 def test_restore_refuses_garbage_bytes_and_leaves_the_current_database_untouched(stored, uow, backups, tmp_path):
@@ -220,10 +335,11 @@ def test_check_of_a_damaged_database_lists_the_problems_and_exits_2(stored, tmp_
     assert "a des problèmes" in err and "Traceback" not in err
 
 
-def test_cli_backup_to_the_data_folder_then_restore(cli, capsys, tmp_path, uow):
+def test_cli_backup_without_to_writes_beside_the_database_then_restore(cli, capsys, tmp_path, uow):
     before = export_dataset(uow(), SYSTEM)
     assert cli("backup") == 0
-    [copy] = (tmp_path / "data" / "Parcours" / "backups").glob("parcours-*.sqlite")
+    [copy] = (tmp_path / "parcours-sauvegardes").glob("parcours-*.sqlite")
+    assert not (tmp_path / "data").exists()  # nothing in the folder every database used to share
     assert str(copy) in capsys.readouterr().out
     add_user(uow(), SYSTEM, "nouvelle", "referent", "cheval-agrafe-pile")
     assert cli("restore", str(copy)) == 0

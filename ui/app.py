@@ -43,7 +43,8 @@ class AppController(QObject):
     """Holds the top-level window of the moment; the one place where the current user is set.
 
     `settings`, `lock_delay_ms`, `backup_interval_ms`, `backups_dir` and `today` are there for tests; by default
-    the lock delay comes from the settings (ui.lock), backups go to the user's data folder."""
+    the lock delay comes from the settings (ui.lock), backups go beside the database
+    (services.backup.backups_folder)."""
 
     def __init__(self, uow_factory, db_label: str = "", *, settings: QSettings | None = None,
                  lock_delay_ms: int | None = None, backup_interval_ms: int = BACKUP_EVERY_MS,
@@ -83,14 +84,14 @@ class AppController(QObject):
         self.ask_first_administrator(f"{summary}\n\n{DEMO_ACCOUNTS}")
 
     def ask_first_administrator(self, message: str = "") -> FirstAdministratorDialog:
-        dialog = FirstAdministratorDialog(self._uow, None, self._db_label, message)
+        dialog = FirstAdministratorDialog(self._uow, None, self._db_label, message, settings=self._settings)
         dialog.logged_in.connect(self.set_user)
         self._replace(dialog)
         return dialog
 
     def ask_login(self, message: str = "") -> LoginDialog:
         self.user = None
-        dialog = LoginDialog(self._uow, None, self._db_label, message)
+        dialog = LoginDialog(self._uow, None, self._db_label, message, settings=self._settings)
         dialog.logged_in.connect(self.set_user)
         self._replace(dialog)
         return dialog

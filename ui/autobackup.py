@@ -6,7 +6,9 @@ window closes.
 touches them, and neither does a backup, which only reads the file.
 
 The copy is services.backup.backup_database (SQLite's online backup API into a 0600 file, integrity-checked
-before it takes its dated name, then the folder thinned), run off the GUI thread. A failure is logged and
+before it takes its dated name, then this database's copies thinned), run off the GUI thread. The copies go to
+the window's own database's folder (services.backup.backups_folder: `NOM-sauvegardes/` beside the file), never
+to a folder shared with other databases, so that thinning one never removes another's. A failure is logged and
 reported through `failed(message)`, which the window shows in its status bar; nothing ever blocks. On quitting,
 `wait()` gives a running copy a bounded time to finish.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 
-from services.backup import BackupReport, backup_database
+from services.backup import BackupReport, backup_database, backups_folder
 from services.errors import DomainError
 from ui.background import BackgroundTask, run_in_background
 
@@ -49,7 +51,7 @@ class AutoBackup(QObject):
                  interval_ms: int = BACKUP_EVERY_MS, parent: QObject | None = None):
         super().__init__(parent)
         self.database = Path(database)
-        self.backups_dir = backups_dir
+        self.backups_dir = backups_dir or backups_folder(self.database)
         self._saved = fingerprint(self.database)  # the state of the last copy; at start, what we found
         self.task: BackgroundTask | None = None
         self._again = False

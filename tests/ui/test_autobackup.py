@@ -4,6 +4,7 @@ import sqlite3
 import stat
 from contextlib import closing
 from datetime import date
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -86,6 +87,19 @@ def test_a_failed_backup_is_said_calmly_in_the_status_bar(qtbot, make_app, progr
     _change(programme)
     with qtbot.waitSignal(app.autobackup.failed, timeout=10_000):
         app.autobackup.backup_if_changed()
-    assert window.statusBar().currentMessage().startswith("La sauvegarde automatique n'a pas pu être faite")
+    message = window.statusBar().currentMessage()
+    assert message.startswith("La sauvegarde automatique n'a pas pu être faite")
+    assert f"« {not_a_folder} »" in message  # the folder to fix is named, not "see the log"
     assert not any(isinstance(w, QMessageBox) and w.isVisible() for w in QApplication.topLevelWidgets())
     assert app.autobackup.changed()  # still to do: the next round tries again
+
+
+def test_the_window_backs_up_beside_its_own_database(qtbot, make_app, programme, db_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    app = make_app(None)
+    _change(programme)
+    app.window.close()
+    qtbot.waitUntil(lambda: app.autobackup.task is not None and app.autobackup.task.done, timeout=10_000)
+    [copy] = _copies(Path(db_path).parent / "parcours-sauvegardes")
+    assert inspect_database(copy).ok
+    assert not (tmp_path / "data").exists()  # nothing in the folder every database used to share
