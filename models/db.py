@@ -9,6 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -33,8 +34,25 @@ def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     # FULL: a session acknowledged to the user survives a power cut on a laptop.
     cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # A second writer (a background load, the autobackup, another window) waits its turn instead of failing.
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
+
+
+BUSY_TIMEOUT_MS = 15_000
+
+
+def _begin_sqlite(conn) -> None:
+    """BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that reads, then writes (opening a file
+    writes its audit row) fails at once with « database is locked » when another connection wrote in between —
+    SQLite's busy handler cannot wait there — while an immediate one simply waits for the lock. A read-only file
+    cannot take that lock: it is still read, in a plain transaction."""
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except OperationalError as exc:
+        if "readonly" not in str(exc.orig) and "read-only" not in str(exc.orig):
+            raise
+        conn.exec_driver_sql("BEGIN")
 
 
 def make_engine(db: str) -> Engine:
@@ -45,7 +63,7 @@ def make_engine(db: str) -> Engine:
         event.listen(engine, "connect", _set_sqlite_pragmas)
         # pysqlite's implicit transactions would defer BEGIN; make it explicit so each unit of work is atomic.
         event.listen(engine, "connect", lambda conn, _r: setattr(conn, "isolation_level", None))
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+        event.listen(engine, "begin", _begin_sqlite)
     return engine
 
 

@@ -2,27 +2,33 @@
 
 The form's rules, in the words the référent reads next to the field:
   * errors (the session cannot be saved): no family or intervenant, a date after today, a duration of 0 or
-    more than 8 h, no validated orientation covering the day with the intervenant's partner;
-  * warnings (saved, but a coordinator must approve it before it is paid): school holidays, a second held
-    session in the family's ISO week, a first session without the référent.
+    more than 8 h, an intervenant of another partner than the one the family's orientation names;
+  * warnings (saved as the référent says it happened): no validated orientation covering the day (the session is
+    not paid, billing flags it `no_orientation` for the coordination); school holidays or a second held session
+    in the family's ISO week (a coordinator must approve it before it is paid — the message names the session that
+    will need it); a first session without the référent; a month already on an issued statement (the difference
+    comes as a régularisation on the next statement).
 """
 from __future__ import annotations
 
 import re
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
-from models import Family, HomeSession, Intervenant, Orientation, Programme
+from models import Family, HomeSession, Intervenant, Orientation, Programme, Statement
 from services import audit
 from services.billing.rules import is_school_holiday
 from services.errors import NotFound, StatementError, ValidationError
-from services.formatting import format_date
+from services.exception_rules import DECISION_LABELS, HeldFact, decision_state, exception_reasons, week_order
+from services.formatting import format_date, month_in_words
+from services.month import Month
 from services.permissions import CurrentUser, notes_visible, require, scope_families
-from services.rules import iso_week, orientation_in_force
+from services.rules import orientation_in_force
+from services.versions import ensure_current
 from services.uow import UnitOfWork
 
 STATUS_LABELS = {"held": "Réalisée", "cancelled": "Annulée", "family_absent": "Absence de la famille"}
@@ -83,10 +89,19 @@ class SessionRow:
     notes: str | None  # None unless the reader may see notes (services.permissions.notes_visible)
     exception_refused: bool = False
     exception_reason: str | None = None
+    updated_at: datetime | None = None  # the version a form read: a save based on an older one is refused
+    decision: str | None = None  # awaiting | approved | refused (services.exception_rules), None: none needed
 
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def decision_label(self) -> str:
+        """« À décider », « Approuvée », « Refusée : motif », or "" for a session that needs no decision."""
+        if self.decision == "refused" and self.exception_reason:
+            return f"Refusée : {self.exception_reason}"
+        return DECISION_LABELS.get(self.decision, "")
 
 
 @dataclass(frozen=True)
@@ -95,6 +110,9 @@ class SessionQuery:
 
     text: str = ""
     family_id: str | None = None
+    month: str | None = None  # "YYYY-MM"
+    status: str | None = None  # a key of STATUS_LABELS
+    decision: str | None = None  # awaiting | approved | refused
     sort: str = "date"  # one of SORTABLE
     descending: bool = True
 
@@ -187,15 +205,33 @@ def _check(uow: UnitOfWork, draft: SessionDraft, today: date, exclude_id: str | 
     orientations = s.scalars(select(Orientation).where(Orientation.family_id == family.id)).all()
     in_force = [o for o in orientations if orientation_in_force(o.status, o.decided_on, o.end_date, draft.date)]
     if not in_force:
-        errors.append(Issue("family", f"Aucune orientation validée ne couvre le {format_date(draft.date)} pour "
-                                      "cette famille : la séance ne pourrait pas être payée."))
+        if draft.status == "held":
+            warnings.append(Issue("family", f"Aucune orientation validée ne couvre le {format_date(draft.date)} "
+                                            "pour cette famille : la séance sera enregistrée mais pas payée, et "
+                                            "la coordination la verra signalée sur l'état du mois."))
     elif intervenant is not None and not any(o.convention.partner_id == intervenant.partner_id for o in in_force):
         partners = ", ".join(sorted({o.convention.partner.name for o in in_force}))
         errors.append(Issue("intervenant", f"L'orientation de cette famille est confiée à {partners}, "
                                            f"pas à {intervenant.partner.name}."))
     if draft.status == "held":
         warnings.extend(_exception_warnings(uow, family, draft, exclude_id))
+    warnings.extend(_issued_month_warnings(uow, draft, exclude_id))
     return SessionCheck(tuple(errors), tuple(warnings))
+
+
+def _issued_month_warnings(uow: UnitOfWork, draft: SessionDraft, exclude_id: str | None) -> list[Issue]:
+    """A session entered or corrected in a month already issued: the statement stays as issued and the difference
+    comes as a régularisation on the next one. Both months of a moved session count."""
+    months = {draft.date.strftime("%Y-%m")}
+    if exclude_id:
+        before = uow.session.get(HomeSession, exclude_id)
+        if before is not None:
+            months.add(before.date.strftime("%Y-%m"))
+    issued = uow.session.execute(select(Statement.month, Statement.number).where(Statement.month.in_(months))
+                                 .order_by(Statement.month, Statement.number)).all()
+    return [Issue("date", f"{month_in_words(month).capitalize()} est déjà sur un état émis ({number}) : "
+                          "la correction apparaîtra en régularisation sur le prochain état.")
+            for month, number in issued]
 
 
 def _exception_warnings(uow: UnitOfWork, family: Family, draft: SessionDraft, exclude_id: str | None) -> list[Issue]:
@@ -204,19 +240,33 @@ def _exception_warnings(uow: UnitOfWork, family: Family, draft: SessionDraft, ex
         warnings.append(Issue("date", "Vacances scolaires : la séance devra être approuvée par la coordination "
                                       "pour être payée."))
     monday = draft.date - timedelta(days=draft.date.weekday())
-    held = select(HomeSession.date).where(HomeSession.family_id == family.id, HomeSession.status == "held")
+    held = select(HomeSession).where(HomeSession.family_id == family.id, HomeSession.status == "held")
     if exclude_id:
         held = held.where(HomeSession.id != exclude_id)
     same_week = uow.session.scalars(held.where(HomeSession.date.between(monday, monday + timedelta(days=6)))).all()
     if same_week:
-        warnings.append(Issue("date", f"Deuxième séance de la semaine pour cette famille (déjà une le "
-                                      f"{format_date(min(same_week))}) : elle devra être approuvée par la "
-                                      "coordination."))
+        warnings.append(Issue("date", _extra_in_week_message(draft, exclude_id, same_week)))
     earlier = uow.session.scalar(held.where(HomeSession.date <= draft.date).limit(1))
     if earlier is None and not draft.referent_present:
         warnings.append(Issue("referent_present", "Première séance de la famille : la présence du ou de la "
                                                   "référent·e est attendue."))
     return warnings
+
+
+def _extra_in_week_message(draft: SessionDraft, exclude_id: str | None, same_week) -> str:
+    """Name the session that billing will treat as the extra one: every held session of the week but the first
+    (date, start time, key) needs approval, so a session entered before the others moves the need onto them."""
+    first = min(same_week, key=week_order)
+    own_key = None
+    if exclude_id:
+        own_key = next((s.key for s in same_week if s.id == exclude_id), None)
+    this = (draft.date, draft.start_time or time(0, 0), own_key or "\uffff")  # a new session's key sorts last
+    if this < week_order(first):
+        others = ", ".join(format_date(s.date) for s in sorted(same_week, key=week_order))
+        return (f"Deuxième séance de la semaine pour cette famille : celle-ci devient la première, c'est donc la "
+                f"séance du {others} qui devra être approuvée par la coordination.")
+    return (f"Deuxième séance de la semaine pour cette famille (déjà une le {format_date(first.date)}) : celle-ci "
+            "devra être approuvée par la coordination.")
 
 
 def record_session(uow: UnitOfWork, user: CurrentUser, draft: SessionDraft, today: date) -> SessionRow:
@@ -254,7 +304,7 @@ def _editable(uow: UnitOfWork, session_id: str) -> HomeSession:
 
 
 def update_session(uow: UnitOfWork, user: CurrentUser, session_id: str, draft: SessionDraft,
-                   today: date) -> SessionRow:
+                   today: date, *, based_on: datetime | None = None) -> SessionRow:
     """Correct a session (the family's référent or the coordination), with the form's rules; the session keeps its
     key. A month already on an issued statement may be corrected: billing shows the difference as a
     regularisation. A coordinator's approval of the dérogation is withdrawn unless only the notes changed."""
@@ -262,6 +312,7 @@ def update_session(uow: UnitOfWork, user: CurrentUser, session_id: str, draft: S
         require(user, "session.update", session=uow.session)
         session = _editable(uow, session_id)
         require(user, "session.update", family_id=session.family_id, session=uow.session)
+        ensure_current(session, based_on, "cette séance")
         if draft.family_id and draft.family_id != session.family_id:
             require(user, "session.update", family_id=draft.family_id, session=uow.session)
         check = _check(uow, draft, today, session.id)
@@ -286,11 +337,13 @@ def update_session(uow: UnitOfWork, user: CurrentUser, session_id: str, draft: S
         return row
 
 
-def delete_session(uow: UnitOfWork, user: CurrentUser, session_id: str) -> None:
+def delete_session(uow: UnitOfWork, user: CurrentUser, session_id: str, *,
+                   based_on: datetime | None = None) -> None:
     """Remove a session entered by mistake (the coordination only: a référent marks it cancelled instead)."""
     with uow:
         require(user, "session.delete", session=uow.session)
         session = _editable(uow, session_id)
+        ensure_current(session, based_on, "cette séance")
         audit.record(uow.session, user.key, "delete", "home_session", session.key,
                      [name for name in RECORDED_FIELDS if getattr(session, name) is not None])
         uow.session.delete(session)
@@ -328,14 +381,36 @@ def select_rows():
                    _I.name, _I.qualification, HomeSession.date, HomeSession.start_time,
                    HomeSession.duration_minutes, HomeSession.status, HomeSession.referent_present,
                    HomeSession.children_present, HomeSession.approved_exception, HomeSession.notes,
-                   HomeSession.exception_refused, HomeSession.exception_reason)
+                   HomeSession.exception_refused, HomeSession.exception_reason, HomeSession.updated_at)
             .join(Family, Family.id == HomeSession.family_id).join(_I, _I.id == HomeSession.intervenant_id))
 
 
 def fetch_rows(uow: UnitOfWork, query, user: CurrentUser) -> list[SessionRow]:
     """The rows of `query` (built on select_rows()); notes blanked for a reader who may not see them."""
-    rows = [SessionRow(*r) for r in uow.session.execute(query)]
+    rows = _with_decisions(uow, [SessionRow(*r) for r in uow.session.execute(query)])
     return rows if notes_visible(user) else [replace(r, notes=None) for r in rows]
+
+
+def _with_decisions(uow: UnitOfWork, rows: list[SessionRow]) -> list[SessionRow]:
+    """Each held row's dérogation state. Whether a session is the extra one of its week depends on its family's
+    other held sessions of that week, so those are read too (whatever the query's filter)."""
+    held = [r for r in rows if r.status == "held"]
+    if not held:
+        return rows
+    first = min(r.date for r in held)
+    last = max(r.date for r in held)
+    families = sorted({r.family_id for r in held})
+    facts: list[HeldFact] = []
+    for chunk in range(0, len(families), 500):
+        facts += [HeldFact(*f) for f in uow.session.execute(
+            select(HomeSession.id, HomeSession.family_id, HomeSession.date, HomeSession.start_time, HomeSession.key)
+            .where(HomeSession.status == "held", HomeSession.family_id.in_(families[chunk:chunk + 500]),
+                   HomeSession.date.between(first - timedelta(days=first.weekday()),
+                                            last + timedelta(days=6 - last.weekday()))))]
+    zone = holiday_zone(uow)
+    reasons = exception_reasons(facts, lambda day: school_holiday(day, zone))
+    return [replace(r, decision=decision_state(r.id in reasons, r.approved_exception, r.exception_refused))
+            if r.status == "held" else r for r in rows]
 
 
 def scope_to_user(query, user: CurrentUser):
@@ -344,14 +419,42 @@ def scope_to_user(query, user: CurrentUser):
     return scope_families(query, user)
 
 
-def _filtered(query, user: CurrentUser, q: SessionQuery):
+def _filtered(uow: UnitOfWork, query, user: CurrentUser, q: SessionQuery):
     query = scope_to_user(query, user)
     if q.family_id:
         query = query.where(HomeSession.family_id == q.family_id)
     if q.text.strip():
         like = f"%{q.text.strip()}%"
         query = query.where(or_(Family.name.ilike(like), _I.name.ilike(like), HomeSession.key.ilike(like)))
+    if q.month:
+        first, last = Month.parse(q.month).bounds
+        query = query.where(HomeSession.date.between(first, last))
+    if q.status:
+        query = query.where(HomeSession.status == q.status)
+    if q.decision == "approved":
+        query = query.where(HomeSession.approved_exception.is_(True))
+    elif q.decision == "refused":
+        query = query.where(HomeSession.exception_refused.is_(True), HomeSession.approved_exception.is_(False))
+    elif q.decision == "awaiting":
+        query = query.where(HomeSession.id.in_(awaiting_decision_ids(uow, user, q.month)))
     return query
+
+
+def awaiting_decision_ids(uow: UnitOfWork, user: CurrentUser, month: str | None = None) -> list[str]:
+    """The held sessions (of the user's families, of `month` if given) that wait for a coordinator's decision."""
+    query = scope_to_user(select(HomeSession.id, HomeSession.family_id, HomeSession.date, HomeSession.start_time,
+                                 HomeSession.key, HomeSession.approved_exception, HomeSession.exception_refused)
+                          .join(Family, Family.id == HomeSession.family_id).where(HomeSession.status == "held"), user)
+    if month:
+        first, last = Month.parse(month).bounds
+        # the whole ISO weeks around the month: a session's rank in its week depends on the days before it
+        query = query.where(HomeSession.date.between(first - timedelta(days=first.weekday()), last))
+    facts = uow.session.execute(query).all()
+    zone = holiday_zone(uow)
+    reasons = exception_reasons((HeldFact(*f[:5]) for f in facts), lambda day: school_holiday(day, zone))
+    first_day = Month.parse(month).bounds[0] if month else date.min
+    return [f.id for f in facts if f.id in reasons and not f.approved_exception and not f.exception_refused
+            and f.date >= first_day]
 
 
 def count_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQuery()) -> int:
@@ -359,7 +462,7 @@ def count_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = Session
         require(user, "session.read", session=uow.session)
         base = select(func.count(HomeSession.id)).select_from(HomeSession).join(
             Family, Family.id == HomeSession.family_id).join(_I, _I.id == HomeSession.intervenant_id)
-        return uow.session.scalar(_filtered(base, user, q))
+        return uow.session.scalar(_filtered(uow, base, user, q))
 
 
 def list_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQuery(), offset: int = 0,
@@ -373,7 +476,7 @@ def list_sessions_in(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, offset
                      limit: int = 500) -> tuple[SessionRow, ...]:
     columns = SORTABLE.get(q.sort, SORTABLE["date"])
     order = [c.desc() if q.descending else c.asc() for c in columns] + [HomeSession.id]
-    return tuple(fetch_rows(uow, _filtered(select_rows(), user, q).order_by(*order).offset(offset).limit(limit), user))
+    return tuple(fetch_rows(uow, _filtered(uow, select_rows(), user, q).order_by(*order).offset(offset).limit(limit), user))
 
 
 def week_sessions(uow: UnitOfWork, user: CurrentUser, day: date) -> Week:

@@ -20,10 +20,9 @@ from services.errors import NotFound, ValidationError
 from services.formatting import format_date
 from services.home_sessions import SessionRow, fetch_rows, holiday_zone, school_holiday, scope_to_user, select_rows
 from services.permissions import CurrentUser, require
-from services.rules import iso_week
+from services.exception_rules import REASON_LABELS, HeldFact, exception_reasons
 from services.uow import UnitOfWork
 
-REASON_LABELS = {"school_holiday": "Vacances scolaires", "extra_session_in_week": "2e séance de la semaine"}
 MAX_REASON_LENGTH = 2000
 
 
@@ -47,22 +46,10 @@ def flagged_sessions(uow: UnitOfWork, user: CurrentUser) -> tuple[FlaggedSession
                    HomeSession.approved_exception, HomeSession.exception_refused)
             .join(Family, Family.id == HomeSession.family_id).where(HomeSession.status == "held"), user)
         facts = uow.session.execute(query).all()
-        seen_week: set[tuple[str, tuple[int, int]]] = set()
-        holidays: dict[date, bool] = {}
-        pending: dict[str, tuple[str, ...]] = {}
-        for sid, family_id, day, start, key, approved, refused in sorted(
-                facts, key=lambda f: (f.date, f.start_time or time(0, 0), f.key)):
-            reasons = []
-            week = (family_id, iso_week(day))
-            if week in seen_week:
-                reasons.append("extra_session_in_week")
-            seen_week.add(week)
-            if day not in holidays:
-                holidays[day] = school_holiday(day, zone)
-            if holidays[day]:
-                reasons.append("school_holiday")
-            if reasons and not approved and not refused:
-                pending[sid] = tuple(reasons)
+        decided = {f.id for f in facts if f.approved_exception or f.exception_refused}
+        reasons = exception_reasons((HeldFact(f.id, f.family_id, f.date, f.start_time, f.key) for f in facts),
+                                    lambda day: school_holiday(day, zone))
+        pending = {sid: r for sid, r in reasons.items() if sid not in decided}
         if not pending:
             return ()
         rows = []

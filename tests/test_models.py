@@ -119,13 +119,17 @@ def test_orientation_decision_before_eps_and_convention_end_before_start_fail_at
 def test_sqlite_pragmas_are_set_on_every_connection(engine):
     seen = []
     for _ in range(2):
-        with engine.connect() as first, engine.connect() as second:  # two distinct DBAPI connections at once
-            for conn in (first, second):
-                seen.append((conn.exec_driver_sql("PRAGMA foreign_keys").scalar(),
-                             conn.exec_driver_sql("PRAGMA journal_mode").scalar(),
-                             conn.exec_driver_sql("PRAGMA synchronous").scalar()))
+        # two distinct DBAPI connections at once, read outside any transaction (a second BEGIN IMMEDIATE in the
+        # same thread would wait for the first one's lock)
+        first, second = engine.raw_connection(), engine.raw_connection()
+        for conn in (first, second):
+            cursor = conn.cursor()
+            seen.append(tuple(cursor.execute(f"PRAGMA {name}").fetchone()[0]
+                              for name in ("foreign_keys", "journal_mode", "synchronous", "busy_timeout")))
+        first.close()
+        second.close()
         engine.dispose()  # the next round opens brand-new connections
-    assert seen == [(1, "wal", 2)] * 4
+    assert seen == [(1, "wal", 2, 15_000)] * 4
 
 
 # -- money ---------------------------------------------------------------------------------------------

@@ -58,10 +58,55 @@ def test_eight_hours_exactly_is_accepted(programme):
     assert check_session(programme.uow(), programme.referent, draft(programme, duration_minutes=480), TODAY).ok
 
 
-def test_no_validated_orientation_on_the_day_is_an_error(programme):
-    check = check_session(programme.uow(), programme.referent, draft(programme, date=date(2025, 1, 15)), TODAY)
-    assert [i.field for i in check.errors] == ["family"]
-    assert "Aucune orientation validée" in check.errors[0].message
+def test_no_validated_orientation_on_the_day_warns_and_the_held_session_is_recorded(programme):
+    without = draft(programme, date=date(2025, 1, 15))
+    check = check_session(programme.uow(), programme.referent, without, TODAY)
+    assert check.ok
+    assert [w.field for w in check.warnings if "Aucune orientation validée" in w.message] == ["family"]
+    assert "pas payée" in next(w.message for w in check.warnings if w.field == "family")
+    row = record_session(programme.uow(), programme.referent, without, TODAY)
+    assert get_session(programme.uow(), programme.referent, row.id).date == date(2025, 1, 15)
+
+
+def test_a_stale_correction_is_refused_and_keeps_the_newer_edit(programme):
+    from services.errors import StaleEdit
+
+    row = record_session(programme.uow(), programme.referent, draft(programme), TODAY)
+    newer = update_session(programme.uow(), programme.referent, row.id, draft(programme, duration_minutes=90), TODAY,
+                           based_on=row.updated_at)
+    with pytest.raises(StaleEdit) as err:
+        update_session(programme.uow(), programme.referent, row.id, draft(programme, duration_minutes=30), TODAY,
+                       based_on=row.updated_at)
+    assert "entre-temps" in err.value.message
+    assert get_session(programme.uow(), programme.referent, row.id).duration_minutes == 90
+    with pytest.raises(StaleEdit):
+        delete_session(programme.uow(), programme.coordinator, row.id, based_on=row.updated_at)
+    delete_session(programme.uow(), programme.coordinator, row.id, based_on=newer.updated_at)
+
+
+def test_an_earlier_session_in_the_week_names_the_later_one_as_the_extra(programme):
+    record_session(programme.uow(), programme.referent, draft(programme, date=date(2025, 3, 19)), TODAY)
+    check = check_session(programme.uow(), programme.referent, draft(programme, date=date(2025, 3, 17)), TODAY)
+    [message] = [w.message for w in check.warnings if "Deuxième séance" in w.message]
+    assert "séance du 19/03/2025 qui devra être approuvée" in message
+    later = check_session(programme.uow(), programme.referent, draft(programme, date=date(2025, 3, 20)), TODAY)
+    [message] = [w.message for w in later.warnings if "Deuxième séance" in w.message]
+    assert "déjà une le 19/03/2025" in message and "celle-ci devra être approuvée" in message
+
+
+def test_rows_say_which_sessions_await_a_decision_and_the_filter_finds_them(programme):
+    first = record_session(programme.uow(), programme.referent, draft(programme, date=date(2025, 3, 17)), TODAY)
+    second = record_session(programme.uow(), programme.referent, draft(programme, date=date(2025, 3, 19)), TODAY)
+    rows = {r.id: r for r in list_sessions(programme.uow(), programme.referent)}
+    assert rows[first.id].decision is None and rows[second.id].decision == "awaiting"
+    assert rows[second.id].decision_label == "À décider"
+    awaiting = list_sessions(programme.uow(), programme.referent, SessionQuery(decision="awaiting"))
+    assert second.id in {r.id for r in awaiting} and first.id not in {r.id for r in awaiting}
+    assert all(r.decision == "awaiting" for r in awaiting)
+    in_march = list_sessions(programme.uow(), programme.referent, SessionQuery(month="2025-03"))
+    assert in_march and all(r.date.month == 3 for r in in_march)
+    absent = list_sessions(programme.uow(), programme.coordinator, SessionQuery(status="family_absent"))
+    assert absent and all(r.status == "family_absent" for r in absent)
 
 
 def test_school_holidays_warn_that_approval_is_needed(programme):

@@ -27,25 +27,13 @@ from services.home_sessions import (STATUS_LABELS, SessionCheck, SessionDraft, S
                                     delete_session, parse_duration, record_session, update_session, usual_intervenant)
 from services.permissions import allowed
 from ui.background import run_in_background
+from ui.date_field import DateField
 from ui.errors import show_error, show_unexpected_error
 from ui.table_model import collate
 from ui.widgets import message_label, note_label, show_messages, title_label
 
 FIELDS = ("family", "date", "intervenant", "duration", "status", "start_time", "referent_present",
           "children_present", "notes")
-
-
-def parse_day(text: str) -> date:
-    """'12/03/2025', '12/3/25', '12032025' -> date; raises ValidationError(field='date')."""
-    raw = text.strip()
-    m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})", raw) or re.fullmatch(r"(\d{2})(\d{2})(\d{4})", raw)
-    if m:
-        year = int(m[3]) + (2000 if len(m[3]) == 2 else 0)
-        try:
-            return date(year, int(m[2]), int(m[1]))
-        except ValueError:
-            pass
-    raise ValidationError("Date illisible : écrivez-la jj/mm/aaaa (par exemple 14/03/2025).", field="date")
 
 
 def parse_time(text: str) -> time | None:
@@ -114,8 +102,7 @@ class SessionForm(QDialog):
         self.family.setEditable(True)
         self.family.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.family.lineEdit().setPlaceholderText("Tapez une partie du nom…")
-        self.date = QLineEdit(format_date(today()), self)
-        self.date.setPlaceholderText("jj/mm/aaaa")
+        self.date = DateField(today(), self)
         self.intervenant = QComboBox(self)
         self.duration = QLineEdit(self)
         self.duration.setPlaceholderText("ex. 1h30 ou 90")
@@ -239,7 +226,7 @@ class SessionForm(QDialog):
                 local[field] = exc.message
                 return None
 
-        day = read(parse_day, self.date.text(), "date")
+        day = read(self.date.parse, self.date.text(), "date")
         minutes = read(parse_duration, self.duration.text(), "duration") if self.duration.text().strip() else None
         start = read(parse_time, self.start_time.text(), "start_time")
         children = int(self.children_present.text()) if self.children_present.text().strip() else None
@@ -301,8 +288,8 @@ class SessionForm(QDialog):
         if self.session is None:
             work = lambda: record_session(uow(), user, draft, today)  # noqa: E731
         else:
-            session_id = self.session.id
-            work = lambda: update_session(uow(), user, session_id, draft, today)  # noqa: E731
+            session_id, based_on = self.session.id, self.session.updated_at
+            work = lambda: update_session(uow(), user, session_id, draft, today, based_on=based_on)  # noqa: E731
         run_in_background(self, work, self._saved, self._save_failed, progress_label="Enregistrement de la séance…")
 
     def _saved(self, row) -> None:
@@ -346,7 +333,8 @@ class SessionForm(QDialog):
         self._saving = True
         self.save_button.setEnabled(False)
         row, user, uow = self.session, self._user, self._uow
-        run_in_background(self, lambda: delete_session(uow(), user, row.id), lambda _: self._deleted(row),
+        run_in_background(self, lambda: delete_session(uow(), user, row.id, based_on=row.updated_at),
+                          lambda _: self._deleted(row),
                           self._save_failed, progress_label="Suppression de la séance…")
 
     def _deleted(self, row: SessionRow) -> None:
