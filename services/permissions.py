@@ -129,7 +129,6 @@ PRE_LOGIN = {
     "services.directory.store_is_empty": "first start: decides whether to offer the demo, before any account",
     "services.directory.list_users": "names and roles of the staff, for the identity picker before anyone is "
                                      "logged in and for putting names on audit entries",
-    "services.users.list_accounts": "the login screen lists the accounts before anyone is logged in",
     "services.users.needs_first_administrator": "first start: whether the window asks for a first administrator",
     "services.users.authenticate": "the login itself",
     "services.demo.load_demo": "delegates to dataset.import_dataset, which runs the check",
@@ -138,7 +137,7 @@ PRE_LOGIN = {
 INSIDE_CHECKED_WORK = {
     "services.activity.family_hours_in", "services.home_sessions.fetch_rows", "services.home_sessions.holiday_zone",
     "services.home_sessions.list_sessions_in", "services.home_sessions.usual_intervenant_in",
-    "services.orientations.list_orientations_in",
+    "services.orientations.list_orientations_in", "services.home_sessions.awaiting_decision_ids",
 }
 
 
