@@ -27,11 +27,7 @@ from ui.widgets import WARNING_STYLE, fit_columns, note_label, table_view, title
 
 
 def _exception_label(s) -> str:
-    if s.approved_exception:
-        return "Approuvée"
-    if s.exception_refused:
-        return f"Refusée : {s.exception_reason}" if s.exception_reason else "Refusée"
-    return ""
+    return s.decision_label  # « À décider », « Approuvée », « Refusée : motif »
 
 
 def sessions_columns(with_family: bool) -> list[Column]:

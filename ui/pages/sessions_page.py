@@ -8,10 +8,12 @@ from dataclasses import replace
 from datetime import date
 
 from PySide6.QtCore import QModelIndex, QObject, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from services.directory import CurrentUser
-from services.home_sessions import SessionQuery, count_sessions, list_sessions
+from services.formatting import month_in_words
+from services.home_sessions import STATUS_LABELS, SessionQuery, count_sessions, list_sessions
+from services.month import Month
 from services.permissions import allowed
 from ui.background import run_in_background
 from ui.pages.family_file import sessions_columns
@@ -20,6 +22,13 @@ from ui.table_model import INDEX, ColumnsModel, row_of
 from ui.widgets import heading_row, note_label, search_field, table_view
 
 PAGE_SIZE = 500
+
+
+def _recent_months(current: Month, count: int) -> list[Month]:
+    months = [current]
+    while len(months) < count:
+        months.append(months[-1].previous())
+    return months
 
 
 class LazySessionsModel(ColumnsModel):
@@ -66,7 +75,11 @@ class LazySessionsModel(ColumnsModel):
         self.reset_done.emit()
 
     def set_text(self, text: str) -> None:
-        self.query = replace(self.query, text=text)
+        self.set_filter(text=text)
+
+    def set_filter(self, **changes) -> None:
+        """Search text, month ("YYYY-MM"), status or decision (None: all); the database filters, then reloads."""
+        self.query = replace(self.query, **changes)
         if self._loaded:
             self.reload()
 
@@ -121,7 +134,18 @@ class SessionsPage(QWidget):
         self._search_timer.setInterval(250)
         self._search_timer.timeout.connect(lambda: self.model.set_text(self.search.text()))
         self.search.textChanged.connect(self._search_timer.start)
-        layout.addWidget(self.search)
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 1)
+        self.month_filter = self._filter_combo("month_filter", "Tous les mois", [
+            (month_in_words(str(m)).capitalize(), str(m)) for m in _recent_months(Month.of(today()), 24)])
+        self.status_filter = self._filter_combo("status_filter", "Tous les statuts", [
+            (label, key) for key, label in STATUS_LABELS.items()])
+        self.decision_filter = self._filter_combo("decision_filter", "Toutes les séances", [
+            ("Dérogation à décider", "awaiting"), ("Dérogation approuvée", "approved"),
+            ("Dérogation refusée", "refused")])
+        for combo in (self.month_filter, self.status_filter, self.decision_filter):
+            filters.addWidget(combo)
+        layout.addLayout(filters)
         self.view = table_view(self.proxy, self, stretch=LazySessionsModel.NOTES)
         self.view.horizontalHeader().setSortIndicator(LazySessionsModel.DATE, Qt.SortOrder.DescendingOrder)
         for column, width in ((0, 95), (1, 60), (2, 165), (3, 195), (4, 65), (5, 145), (6, 85), (7, 95)):
@@ -132,6 +156,21 @@ class SessionsPage(QWidget):
             layout.addWidget(note_label("Entrée ou double-clic : modifier la séance.", self))
         self.model.reset_done.connect(self._counted)
         self.setFocusProxy(self.search)
+
+    def _filter_combo(self, name: str, everything: str, choices: list[tuple[str, str]]) -> QComboBox:
+        combo = QComboBox(self)
+        combo.setObjectName(name)
+        combo.addItem(everything, None)
+        for label, value in choices:
+            combo.addItem(label, value)
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # sized once, on its longest item
+        field = {"month_filter": "month", "status_filter": "status", "decision_filter": "decision"}[name]
+        combo.currentIndexChanged.connect(lambda _i: self.model.set_filter(**{field: combo.currentData()}))
+        return combo
+
+    def show_awaiting(self) -> None:
+        """The sessions that wait for a coordinator's decision (the référent follows them from here)."""
+        self.decision_filter.setCurrentIndex(self.decision_filter.findData("awaiting"))
 
     def refresh(self) -> None:
         self.model.reload()

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QHeaderView, QLabel, QPushButton, QVB
 
 from services.directory import CurrentUser
 from services.formatting import format_date, format_hours
+from services.exception_rules import DECISION_LABELS
 from services.home_sessions import SessionRow, Week, latest_session_date, week_sessions
 from ui.background import run_in_background
 from ui.pages.page import Page
@@ -31,6 +32,8 @@ def cell_line(s: SessionRow) -> str:
     parts += [short_name(s.intervenant_name), format_hours(s.duration_minutes)]
     if s.status != "held":
         parts.append(f"({s.status_label.lower()})")
+    if s.decision:
+        parts.append(DECISION_LABELS[s.decision].lower())  # which sessions wait for the coordination
     return " · ".join(parts)
 
 
