@@ -1,13 +1,22 @@
 """A realistic, entirely fictional programme for demonstrations and manual testing.
 
-`build_demo_dataset` is pure and deterministic: the same seed always gives the same `parcours-dataset/1`
-dictionary (no date.today(), one `random.Random(seed)`), so loading the demo into a store that already holds
-it is harmless — the importer finds every record identical and creates nothing.
+`build_demo_dataset` is pure and deterministic: the same (seed, today) always gives the same
+`parcours-dataset/1` dictionary (one `random.Random(seed)`, `today` is a parameter), so loading the demo into a
+store that already holds it is harmless — the importer finds every record identical and creates nothing.
 
-The year told by the data is 2025 in Bourg-en-Bresse (zone A): families followed by the DRE, the Atout Plus
-convention with Adom 01 (tariffs of the CCAS deliberation of 19 December 2024), a second convention
+The data tells the twelve months up to `today` in Bourg-en-Bresse (zone A): families followed by the DRE, the
+Atout Plus convention with Adom 01 (tariffs of the CCAS deliberation of 19 December 2024), a second convention
 (accompagnement scolaire à domicile with Les PEP de l'Ain), monthly EPS meetings, orientations, weekly home
-sessions outside school holidays, and the meetings billed under each convention. A few records deliberately
+sessions outside school holidays, and the meetings billed under each convention.
+
+The story is written once, on the dates of 2025 (`STORY_YEAR`; the EPS of December 2024 opens it), and
+`_Calendar` places it on the real calendar: story month k (0 = January 2025) becomes the k-th of the twelve
+months ending with today's month, a story date keeps its weekday and its rank in the month (« 2nd Tuesday »),
+dates that follow another one keep their distance to it, and nothing is dated after today. School holidays
+and public holidays are the real ones of the period, so the holiday sessions are placed in real holidays, the
+period-end meetings in the convention's period-end months, and each convention covers the civil years of the
+period (key AP-2026, or AP-2026-2027 when the twelve months straddle two years). With today in December 2025
+the demo is the historical one: the year 2025. A few records deliberately
 break the rules (second session in a week, session during the holidays, session before the orientation is
 validated, first session without the référent, family outside the eligible communes) so that statements and
 import warnings have something to show.
@@ -17,10 +26,12 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import NamedTuple
 
-YEAR = 2025
-FIRST_DAY, LAST_DAY = date(YEAR, 1, 1), date(YEAR, 12, 31)
+STORY_YEAR = 2025  # the year the story tables below are written in
 ZONE = "A"
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre")
 
 PROGRAMME = {
     "name": "Dispositif de Réussite Éducative de Bourg-en-Bresse",
@@ -47,11 +58,11 @@ PARTNERS = [
 
 IMPUTATION = ("Chapitre 65 « Autres charges de gestion courante », "
               "article 65748 « Autres personnes de droit privé »")
-AP, AS = "AP-2025", "AS-2025"
+AP, AS = "AP", "AS"  # story tokens; the keys (AP-2026…) depend on the period, see _Calendar.key
 ACTION_AP, ACTION_AS = "Atout Plus", "Accompagnement scolaire à domicile"
 CONVENTIONS = [
     {
-        "key": AP, "partner": "adom", "action": ACTION_AP, "start": "2025-01-01", "end": "2025-12-31",
+        "key": AP, "partner": "adom", "action": ACTION_AP,
         "max_families": 18, "budget_cap": "45000.00", "period_end_months": [2, 4, 7, 10, 12],
         "budget_imputation": IMPUTATION,
         "tariffs": {
@@ -62,7 +73,7 @@ CONVENTIONS = [
         },
     },
     {
-        "key": AS, "partner": "pep01", "action": ACTION_AS, "start": "2025-01-01", "end": "2025-12-31",
+        "key": AS, "partner": "pep01", "action": ACTION_AS,
         "max_families": 12, "budget_cap": "20000.00", "period_end_months": [6, 12],
         "budget_imputation": IMPUTATION,
         "tariffs": {
@@ -87,11 +98,6 @@ INTERVENANTS = [
 ]
 PARTNER_INTERVENANTS = {p["key"]: [i["key"] for i in INTERVENANTS if i["partner"] == p["key"]] for p in PARTNERS}
 
-# French public holidays of 2025, and the Friday after Ascension (no school anywhere in France).
-NO_SCHOOL_2025 = frozenset(date.fromisoformat(d) for d in (
-    "2025-01-01", "2025-04-21", "2025-05-01", "2025-05-08", "2025-05-29", "2025-05-30", "2025-06-09",
-    "2025-07-14", "2025-08-15", "2025-11-01", "2025-11-11", "2025-12-25",
-))
 
 # -- the households -------------------------------------------------------------------------------------------
 # (key, family name, commune, priority neighbourhood, guardians [(name, relationship)],
@@ -150,7 +156,7 @@ FAMILIES = [
      [("Oumar", "M", 2016, None)], None),
     ("F025", "Ahmadi", BOURG, False, [("Fereshta Ahmadi", "mère")],
      [("Mahdi", "M", 2013, None), ("Zahra", "F", 2017, None)],
-     "Famille arrivée en France en 2023 (protection internationale)."),
+     "Famille arrivée en France en {two_years_before} (protection internationale)."),
     ("F026", "Rodrigues", BOURG, False, [("Sónia Rodrigues", "mère")],
      [("Tiago", "M", 2012, None)], None),
     ("F027", "Fontaine", BOURG, False, [("Virginie Fontaine", "mère"), ("David Fontaine", "père")],
@@ -162,7 +168,7 @@ FAMILIES = [
     ("F030", "Popescu", BOURG, False, [("Ioana Popescu", "mère"), ("Andrei Popescu", "père")],
      [("Daria", "F", 2014, None)], None),
     ("F031", "Laurent", "Viriat", False, [("Nathalie Laurent", "mère")],
-     [("Théo", "M", 2013, None)], "Famille domiciliée à Viriat depuis décembre 2024."),
+     [("Théo", "M", 2013, None)], "Famille domiciliée à Viriat depuis {month_before}."),
     ("F032", "Boukhari", "Péronnas", False, [("Farida Boukhari", "mère")],
      [("Ilyes", "M", 2011, None)], None),
 ]
@@ -180,7 +186,7 @@ SECTORS = [
     ("École maternelle Pierre Perret", "École élémentaire Jules Ferry", "Collège Louis Aragon"),
 ]
 LYCEE = "Lycée professionnel Gustave Eiffel"
-CLASS_BY_BIRTH_YEAR = {  # school year 2024-2025
+CLASS_BY_BIRTH_YEAR = {  # story birth years, school year 2024-2025 (moved with the period)
     2021: "PS", 2020: "MS", 2019: "GS", 2018: "CP", 2017: "CE1", 2016: "CE2", 2015: "CM1", 2014: "CM2",
     2013: "6e", 2012: "5e", 2011: "4e", 2010: "3e", 2009: "CAP 1re année",
 }
@@ -294,47 +300,203 @@ SLOTS = [(0, ("16:45", "17:00", "17:15")), (1, ("16:45", "17:00", "17:30")), (2,
          (2, ("16:30",)), (3, ("16:45", "17:00", "17:15")), (4, ("16:45", "17:00"))]
 LONG_SESSIONS = {"F002": 90, "F011": 90, "F013": 45}
 FIRST_WITHOUT_REFERENT = "F006"
-EARLY_START = {"F010": "2025-03-12"}  # the intervenant began before the coordinator's decision
-SICK_LEAVE = ("i-haddad", date(2025, 11, 17), date(2025, 11, 28), "i-perrin")  # who, from, to, replaced by (2nd week)
+EARLY_START = {"F010": "2025-03-12"}  # the intervenant began before the coordinator's decision (story date)
+# Who falls ill on which story Monday (two weeks off: the first one cancelled, the second replaced), replaced by.
+SICK_LEAVE = ("i-haddad", "2025-11-17", "i-perrin")
+
+# Convention meetings. Launches: (convention, story date, intervenants present or None for all the partner's,
+# note). Period-end meetings: one in each period-end month of the convention, on its third Thursday unless
+# PERIOD_END_RANK tells another rank (0-based); plus one held outside the convention's calendar.
+LAUNCHES = [
+    (AP, "2025-01-23", None, "Présentation des familles entrées dans l'action en {month0}."),
+    (AP, "2025-09-25", None, "Présentation des familles orientées par l'EPS de {month8}."),
+    (AS, "2025-01-30", ["i-belkacem", "i-roux"], None),
+]
+PERIOD_END_RANK = {(AP, 7): 0, (AS, 6): 3, (AS, 12): 1}
+THURSDAY, WEDNESDAY = 3, 2
+
+# Sessions during the school holidays, in the holiday periods of the twelve months: (family, approved, note).
+HOLIDAY_SESSIONS = [
+    ("F009", True, "Séance pendant les vacances : dérogation accordée (situation familiale tendue)."),
+    ("F005", False, "Séance pendant les vacances, à la demande de la mère."),
+    ("F012", False, "Rattrapage de la séance annulée avant les vacances."),
+]
+
+
+# -- the calendar ---------------------------------------------------------------------------------------------
+def _month_index(day: date) -> int:
+    return day.year * 12 + day.month - 1
+
+
+def _month_start(index: int) -> date:
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _easter(year: int) -> date:
+    """Easter Sunday (anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l_ = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 19 * l_) // 433
+    month = (h + l_ - 7 * m + 90) // 25
+    return date(year, month, (h + l_ - 7 * m + 33 * month + 19) % 32)
+
+
+@lru_cache(maxsize=16)
+def _public_holidays(year: int) -> frozenset[date]:
+    """French public holidays, and the Friday after Ascension (no school anywhere in France)."""
+    easter = _easter(year)
+    fixed = {date(year, m, d) for m, d in ((1, 1), (5, 1), (5, 8), (7, 14), (8, 15), (11, 1), (11, 11), (12, 25))}
+    return frozenset(fixed | {easter + timedelta(days=n) for n in (1, 39, 40, 50)})
 
 
 @lru_cache(maxsize=1)
-def _holidays() -> frozenset[date]:
+def _holiday_calendar():
     from vacances_scolaires_france import SchoolHolidayDates
 
-    calendar = SchoolHolidayDates()
-    days = (FIRST_DAY + timedelta(days=n) for n in range((LAST_DAY - FIRST_DAY).days + 1))
-    return frozenset(d for d in days if calendar.is_holiday_for_zone(d, ZONE))
+    return SchoolHolidayDates()  # bundled data: works offline
+
+
+@lru_cache(maxsize=4096)
+def _school_holiday(day: date) -> bool:
+    try:
+        return _holiday_calendar().is_holiday_for_zone(day, ZONE)
+    except Exception:  # a year the bundled calendar does not know: no holidays rather than no demo
+        return False
 
 
 def _school_day(day: date) -> bool:
-    return day.weekday() < 5 and day not in _holidays() and day not in NO_SCHOOL_2025
+    return day.weekday() < 5 and not _school_holiday(day) and day not in _public_holidays(day.year)
+
+
+class _Orientation(NamedTuple):
+    family: str
+    convention: str  # story token AP or AS
+    eps: str  # story key of the EPS meeting
+    status: str
+    decided: date | None
+    end: date | None
+    reason: str | None
+    intervenant: str | None
+    story_decided: str | None
+
+
+class _Calendar:
+    """The story, written on the dates of 2025, placed on the twelve months ending with `today`'s month."""
+
+    def __init__(self, today: date):
+        self.today = today
+        self.first_index = _month_index(today) - 11  # story month 0 (January 2025)
+        self.first_day = _month_start(self.first_index)
+        self.shift = self.first_day.year - STORY_YEAR  # years added to birth dates and dated texts
+        first_year, last_year = self.first_day.year, today.year
+        suffix = str(first_year) if first_year == last_year else f"{first_year}-{last_year}"
+        self.key = {AP: f"AP-{suffix}", AS: f"AS-{suffix}"}
+        self.convention_start, self.convention_end = date(first_year, 1, 1), date(last_year, 12, 31)
+        before = _month_start(self.first_index - 1)
+        self.words = {"month_before": f"{MONTHS_FR[before.month - 1]} {before.year}",
+                      "two_years_before": str(first_year - 2), "month0": self.month_name(0),
+                      "month8": self.month_name(8)}
+        # The EPS meetings held by today (a later one is not planned in the demo), their orientations, and the
+        # other situations they studied.
+        self.eps = {key: self.on(day) for key, day in EPS_DATES.items() if self.on(day) <= today}
+        self.orientations = [o for o in map(self._orientation, ORIENTATIONS) if o is not None]
+        self.situations = [s for s in OTHER_SITUATIONS if s[0] in self.eps]
+        self.sick_leave = self._sick_leave()
+
+    def month_name(self, k: int) -> str:
+        return MONTHS_FR[_month_start(self.first_index + k).month - 1]
+
+    def on(self, story: str) -> date:
+        """The story date's weekday, of the same rank, in the matching month (the last one if the month lacks it)."""
+        day = date.fromisoformat(story)
+        return self.nth_weekday(_month_index(day) - STORY_YEAR * 12, day.weekday(), (day.day - 1) // 7)
+
+    def nth_weekday(self, k: int, weekday: int, rank: int) -> date:
+        start = _month_start(self.first_index + k)
+        day = start + timedelta(days=(weekday - start.weekday()) % 7 + 7 * rank)
+        while day.month != start.month:
+            day -= timedelta(days=7)
+        return day
+
+    def eps_key(self, story_key: str) -> str:
+        return f"EPS-{self.eps[story_key]:%Y-%m}"
+
+    def _orientation(self, row) -> _Orientation | None:
+        family, convention, eps, status, decided, end, reason, intervenant = row
+        if eps not in self.eps:
+            return None
+        # A decision keeps its distance to the EPS meeting; an end is a date of the calendar of its own.
+        decided_on = (self.eps[eps] + (date.fromisoformat(decided) - date.fromisoformat(EPS_DATES[eps]))
+                      if decided else None)
+        end_on = self.on(end) if end else None
+        if decided_on is not None and decided_on > self.today:
+            status, decided_on, end_on, reason, decided = "proposed", None, None, None, None
+        elif end_on is not None and end_on > self.today:
+            status, end_on, reason = "validated", None, None
+        return _Orientation(family, convention, eps, status, decided_on, end_on, reason, intervenant, decided)
+
+    def _sick_leave(self) -> tuple[str, date, date, str]:
+        who, story_day, replacement = SICK_LEAVE
+        first = self.on(story_day)
+        for _attempt in range(20):  # two whole weeks of school, over by today
+            weekdays = [first + timedelta(days=n) for n in range(12) if n % 7 < 5]
+            if first + timedelta(days=11) < self.today and not any(map(_school_holiday, weekdays)):
+                break
+            first -= timedelta(days=7)
+        return who, first, first + timedelta(days=11), replacement
+
+    def first_eps_date(self, family_key: str) -> date | None:
+        dates = [self.eps[o.eps] for o in self.orientations if o.family == family_key]
+        dates += [self.eps[s[0]] for s in self.situations if s[1] == family_key]
+        return min(dates) if dates else None
+
+    def holiday_wednesdays(self) -> list[date]:
+        """The first Wednesday of each school-holiday period (not the summer) begun in the twelve months."""
+        found, day = [], self.first_day
+        while day <= self.today:
+            if _school_holiday(day) and not _school_holiday(day - timedelta(days=1)):
+                run = day
+                while _school_holiday(run + timedelta(days=1)) and (run - day).days < 40:
+                    run += timedelta(days=1)
+                wednesday = day + timedelta(days=(WEDNESDAY - day.weekday()) % 7)
+                if (run - day).days < 21 and wednesday <= min(run, self.today) \
+                        and wednesday not in _public_holidays(wednesday.year):
+                    found.append(wednesday)
+                day = run
+            day += timedelta(days=1)
+        return found
 
 
 def _minutes(hhmm: str) -> int:
     return int(hhmm[:2]) * 60 + int(hhmm[3:])
 
 
-def _age_group(birth: date) -> str:
-    age = YEAR - birth.year
+def _age_group(story_birth_year: int) -> str:
+    age = STORY_YEAR - story_birth_year
     return "small" if age <= 5 else "middle" if age <= 11 else "teen"
 
 
-def build_demo_dataset(seed: int = 2025) -> dict:
-    """The demo programme as a `parcours-dataset/1` dictionary; same seed, same dictionary."""
+def build_demo_dataset(seed: int = 2025, today: date | None = None) -> dict:
+    """The demo programme as a `parcours-dataset/1` dictionary for the twelve months up to `today` (the
+    clock's date when not given); same (seed, today), same dictionary."""
+    calendar = _Calendar(today or date.today())
     rng = random.Random(seed)
-    families, children_of, referent_of = _families(rng)
-    parcours = _parcours(rng, families, children_of, referent_of)
-    orientations = _orientations()
-    eps_meetings = _eps_meetings()
-    sessions = _Sessions(rng, children_of).build()
-    meetings = _meetings()
+    families, children_of, referent_of = _families(rng, calendar)
+    parcours = _parcours(rng, calendar, families, children_of, referent_of)
+    orientations = _orientations(calendar)
+    eps_meetings = _eps_meetings(calendar)
+    sessions = _Sessions(rng, calendar, children_of).build()
+    meetings = _meetings(calendar)
     return {
         "format": "parcours-dataset/1",
         "programme": dict(PROGRAMME, eligible_communes=list(PROGRAMME["eligible_communes"])),
         "users": [dict(u) for u in USERS],
         "partners": [dict(p) for p in PARTNERS],
-        "conventions": [_copy_convention(c) for c in CONVENTIONS],
+        "conventions": [_copy_convention(c, calendar) for c in CONVENTIONS],
         "intervenants": [dict(i) for i in INTERVENANTS],
         "families": families,
         "parcours": parcours,
@@ -345,18 +507,13 @@ def build_demo_dataset(seed: int = 2025) -> dict:
     }
 
 
-def _copy_convention(c: dict) -> dict:
-    return {**c, "period_end_months": list(c["period_end_months"]),
+def _copy_convention(c: dict, calendar: _Calendar) -> dict:
+    return {**c, "key": calendar.key[c["key"]], "start": calendar.convention_start.isoformat(),
+            "end": calendar.convention_end.isoformat(), "period_end_months": list(c["period_end_months"]),
             "tariffs": {q: dict(kinds) for q, kinds in c["tariffs"].items()}}
 
 
-def _first_eps_date(family_key: str) -> date | None:
-    dates = [EPS_DATES[o[2]] for o in ORIENTATIONS if o[0] == family_key]
-    dates += [EPS_DATES[s[0]] for s in OTHER_SITUATIONS if s[1] == family_key]
-    return date.fromisoformat(min(dates)) if dates else None
-
-
-def _families(rng: random.Random):
+def _families(rng: random.Random, calendar: _Calendar):
     families, children_of, referent_of = [], {}, {}
     child_number = 0
     for index, (key, surname, commune, qpv, guardians, children, notes) in enumerate(FAMILIES):
@@ -367,19 +524,21 @@ def _families(rng: random.Random):
         for first_name, sex, born, last_name in children:
             child_number += 1
             if isinstance(born, str):
-                birth = date.fromisoformat(born)
+                story_birth = date.fromisoformat(born)
             else:
-                birth = date(born, 1, 1) + timedelta(days=rng.randrange(365))
-            school_class = CLASS_BY_BIRTH_YEAR.get(birth.year)
+                story_birth = date(born, 1, 1) + timedelta(days=rng.randrange(365))
+            story_year = story_birth.year  # the school and class are those of the story
+            birth = story_birth.replace(year=story_year + calendar.shift)
+            school_class = CLASS_BY_BIRTH_YEAR.get(story_year)
             if school_class is None:
                 school = None
             elif commune != BOURG:
-                school = f"École de {commune}" if birth.year >= 2014 else f"Collège de {commune}"
-            elif birth.year >= 2019:
+                school = f"École de {commune}" if story_year >= 2014 else f"Collège de {commune}"
+            elif story_year >= 2019:
                 school = maternelle
-            elif birth.year >= 2014:
+            elif story_year >= 2014:
                 school = elementaire
-            elif birth.year >= 2010:
+            elif story_year >= 2010:
                 school = college
             else:
                 school = LYCEE
@@ -388,12 +547,12 @@ def _families(rng: random.Random):
             kids.append({"key": f"C{child_number:03d}", "first_name": first_name, "last_name": last_name or surname,
                          "birth_date": birth.isoformat(), "sex": sex, "school": school, "class": school_class})
         children_of[key] = kids
-        first_eps = _first_eps_date(key) or date(2025, 3, 1)
+        first_eps = calendar.first_eps_date(key) or calendar.on("2025-03-01")
         if key in NO_CONSENT:
             consent_date = consent_scope = None
         else:
             consent_date = (first_eps - timedelta(days=rng.randint(7, 40))).isoformat()
-            actions = sorted({o[1] for o in ORIENTATIONS if o[0] == key})
+            actions = sorted({o.convention for o in calendar.orientations if o.family == key})
             consent_scope = " ; ".join(["Parcours de réussite éducative", "échange d'informations en EPS"]
                                        + [CONVENTION_ACTION[c] for c in actions])
         number = rng.randint(1, 48)
@@ -403,7 +562,7 @@ def _families(rng: random.Random):
         families.append({
             "key": key, "name": f"Famille {surname}", "address": address, "commune": commune,
             "priority_neighbourhood": qpv, "referent": referent, "consent_date": consent_date,
-            "consent_scope": consent_scope, "notes": notes,
+            "consent_scope": consent_scope, "notes": notes.format(**calendar.words) if notes else notes,
             "guardians": [{"name": name, "relationship": relationship,
                            "phone": f"06 39 98 {rng.randint(0, 99):02d} {rng.randint(0, 99):02d}"}
                           for name, relationship in guardians],
@@ -412,8 +571,9 @@ def _families(rng: random.Random):
     return families, children_of, referent_of
 
 
-def _parcours(rng: random.Random, families: list[dict], children_of: dict, referent_of: dict) -> list[dict]:
-    ended = {o[0]: o for o in ORIENTATIONS if o[3] == "ended" and o[1] == AP}
+def _parcours(rng: random.Random, calendar: _Calendar, families: list[dict], children_of: dict,
+              referent_of: dict) -> list[dict]:
+    ended = {o.family: o for o in calendar.orientations if o.status == "ended" and o.convention == AP}
     closed_reasons = {"F003": "Objectifs atteints : relais par le centre social du quartier.",
                       "F007": "Déménagement hors de la commune."}
     suspended = {"F028"}  # Abdoul Ouédraogo: waiting for the CMP, see the EPS of June
@@ -422,78 +582,101 @@ def _parcours(rng: random.Random, families: list[dict], children_of: dict, refer
     for family in families:
         key = family["key"]
         for position, child in enumerate(children_of[key]):
-            birth = date.fromisoformat(child["birth_date"])
-            if birth.year >= 2021 and position > 0:
+            story_year = date.fromisoformat(child["birth_date"]).year - calendar.shift
+            if story_year >= 2021 and position > 0:
                 continue  # the toddler of a sibling group is not followed individually
-            group = _age_group(birth)
+            group = _age_group(story_year)
             objectives = " ; ".join(rng.sample(OBJECTIVES[group], 2 if group != "small" else 1))
-            start = family["consent_date"] or (_first_eps_date(key) or date(2025, 3, 3)).isoformat()
+            start = family["consent_date"] or (calendar.first_eps_date(key) or calendar.on("2025-03-03")).isoformat()
             record = {"key": f"P-{child['key']}", "child": child["key"], "referent": referent_of[key],
                       "status": "open", "start": start, "end": None, "objectives": objectives, "exit_reason": None}
             if key in ended:
-                record.update(status="closed", end=ended[key][5], exit_reason=closed_reasons[key])
+                record.update(status="closed", end=ended[key].end.isoformat(), exit_reason=closed_reasons[key])
             elif key in suspended:
                 record.update(status="suspended", exit_reason=None,
                               objectives=f"{objectives} ; parcours suspendu dans l'attente du CMP")
             elif key in proposed_families:
                 record.update(status="proposed", start=None)
             elif key == "F031":
-                record.update(status="closed", end="2025-05-16",
+                record.update(status="closed", end=calendar.on("2025-05-16").isoformat(),
                               exit_reason="Famille domiciliée hors de Bourg-en-Bresse (Viriat).")
             parcours.append(record)
     return parcours
 
 
-def _orientations() -> list[dict]:
-    ordered = sorted(ORIENTATIONS, key=lambda o: (EPS_DATES[o[2]], o[0]))
-    return [{"key": f"OR-{n:03d}", "family": family, "convention": convention, "eps_date": EPS_DATES[eps],
-             "status": status, "decided_on": decided, "decided_by": COORDINATOR if decided else None,
-             "end": end, "reason": reason}
-            for n, (family, convention, eps, status, decided, end, reason, _i) in enumerate(ordered, start=1)]
+def _orientations(calendar: _Calendar) -> list[dict]:
+    ordered = sorted(calendar.orientations, key=lambda o: (calendar.eps[o.eps], o.family))
+    return [{"key": f"OR-{n:03d}", "family": o.family, "convention": calendar.key[o.convention],
+             "eps_date": calendar.eps[o.eps].isoformat(), "status": o.status,
+             "decided_on": o.decided.isoformat() if o.decided else None,
+             "decided_by": COORDINATOR if o.decided else None,
+             "end": o.end.isoformat() if o.end else None, "reason": o.reason}
+            for n, o in enumerate(ordered, start=1)]
 
 
-def _eps_meetings() -> list[dict]:
+def _eps_meetings(calendar: _Calendar) -> list[dict]:
     meetings = []
-    for key, day in EPS_DATES.items():
-        situations = [{"family": o[0], "recommendation": CONVENTION_ACTION[o[1]]} for o in ORIENTATIONS if o[2] == key]
-        situations += [{"family": s[1], "recommendation": s[2]} for s in OTHER_SITUATIONS if s[0] == key]
+    for key, day in calendar.eps.items():
+        situations = [{"family": o.family, "recommendation": CONVENTION_ACTION[o.convention]}
+                      for o in calendar.orientations if o.eps == key]
+        situations += [{"family": s[1], "recommendation": s[2]} for s in calendar.situations if s[0] == key]
         situations.sort(key=lambda s: (s["family"], s["recommendation"]))
-        notes = ("Renouvellements Atout Plus pour 2025." if key == "EPS-2024-12"
-                 else f"Séance mensuelle : {len(situations)} situation(s) étudiée(s).")
-        meetings.append({"key": key, "date": day, "notes": notes, "situations": situations})
+        if key != "EPS-2024-12":
+            notes = f"Séance mensuelle : {len(situations)} situation(s) étudiée(s)."
+        elif calendar.first_day.month == 1:
+            notes = f"Renouvellements Atout Plus pour {calendar.first_day.year}."
+        else:
+            notes = f"Renouvellements Atout Plus à partir de {calendar.month_name(0)} {calendar.first_day.year}."
+        meetings.append({"key": calendar.eps_key(key), "date": day.isoformat(), "notes": notes,
+                         "situations": situations})
     return meetings
 
 
-def _meetings() -> list[dict]:
-    adom, pep = PARTNER_INTERVENANTS["adom"], PARTNER_INTERVENANTS["pep01"]
-    plan = [
-        (AP, "launch", "2025-01-23", adom, "Présentation des familles entrées dans l'action en janvier."),
-        (AP, "period_end", "2025-02-20", adom, None),
-        (AP, "period_end", "2025-03-27", ["i-haddad", "i-sow"],
-         "Réunion complémentaire de fin de période, tenue en mars (hors calendrier de la convention)."),
-        (AP, "period_end", "2025-04-17", ["i-haddad", "i-perrin", "i-sow"], "Élodie Chevalier excusée."),
-        (AP, "period_end", "2025-07-03", adom, None),
-        (AP, "launch", "2025-09-25", adom, "Présentation des familles orientées par l'EPS de septembre."),
-        (AP, "period_end", "2025-10-16", adom, None),
-        (AP, "period_end", "2025-12-18", adom, "Bilan de l'année et perspectives 2026."),
-        (AS, "launch", "2025-01-30", ["i-belkacem", "i-roux"], None),
-        (AS, "period_end", "2025-06-26", pep, None),
-        (AS, "period_end", "2025-12-11", pep, None),
-    ]
+def _meetings(calendar: _Calendar) -> list[dict]:
+    plan = [(convention, "launch", calendar.on(day), present or PARTNER_INTERVENANTS[CONVENTION_PARTNER[convention]],
+             note.format(**calendar.words) if note else None)
+            for convention, day, present, note in LAUNCHES]
+    period_ends = 0
+    for k in range(12):
+        month_start = _month_start(calendar.first_index + k)
+        for c in CONVENTIONS:
+            if month_start.month not in c["period_end_months"]:
+                continue
+            day = calendar.nth_weekday(k, THURSDAY, PERIOD_END_RANK.get((c["key"], month_start.month), 2))
+            present, note = PARTNER_INTERVENANTS[c["partner"]], None
+            if c["key"] == AP:
+                period_ends += 1
+                if period_ends == 2:
+                    present, note = ["i-haddad", "i-perrin", "i-sow"], "Élodie Chevalier excusée."
+                elif month_start.month == 12:
+                    note = f"Bilan de l'année et perspectives {month_start.year + 1}."
+            plan.append((c["key"], "period_end", day, present, note))
+    for k in (2, 3, 1, 5, 4):  # a further period-end meeting, held in a month outside the convention's calendar
+        month_start = _month_start(calendar.first_index + k)
+        if month_start.month not in CONVENTIONS[0]["period_end_months"]:
+            plan.append((AP, "period_end", calendar.nth_weekday(k, THURSDAY, 3), ["i-haddad", "i-sow"],
+                         f"Réunion complémentaire de fin de période, tenue en {MONTHS_FR[month_start.month - 1]} "
+                         "(hors calendrier de la convention)."))
+            break
     counters: dict[str, int] = {}
     meetings = []
     for convention, kind, day, present, notes in sorted(plan, key=lambda m: (m[0], m[2])):
-        counters[convention] = counters.get(convention, 0) + 1
-        meetings.append({"key": f"M-{convention}-{counters[convention]:02d}", "convention": convention, "kind": kind,
-                         "date": day, "intervenants": sorted(present), "notes": notes})
+        if day > calendar.today:
+            continue  # only the meetings held by today
+        key = calendar.key[convention]
+        counters[key] = counters.get(key, 0) + 1
+        meetings.append({"key": f"M-{key}-{counters[key]:02d}", "convention": key, "kind": kind,
+                         "date": day.isoformat(), "intervenants": sorted(present), "notes": notes})
     return meetings
 
 
 class _Sessions:
-    """Weekly home sessions for each validated orientation, plus the deliberate irregularities."""
+    """Weekly home sessions for each validated orientation, plus the deliberate irregularities; none after today."""
 
-    def __init__(self, rng: random.Random, children_of: dict):
+    def __init__(self, rng: random.Random, calendar: _Calendar, children_of: dict):
         self.rng = rng
+        self.calendar = calendar
+        self.today = calendar.today
         self.children_of = children_of
         self.by_family: dict[str, list[dict]] = {}
         self.busy: dict[tuple[str, date], list[tuple[int, int]]] = {}
@@ -508,6 +691,7 @@ class _Sessions:
 
     def _add(self, family: str, intervenant: str, day: date, start: str, duration: int, status: str = "held",
              referent_present: bool = False, notes: str | None = None, approved: bool = False) -> dict:
+        assert day <= self.today, "a home session is recorded once held"
         begin = _minutes(start)
         self.busy.setdefault((intervenant, day), []).append((begin, begin + duration))
         n_children = len(self.children_of[family])
@@ -529,32 +713,44 @@ class _Sessions:
                 return start
         return None
 
-    # -- the year ---------------------------------------------------------------------------------------------
+    def _school_day_from(self, day: date) -> date | None:
+        """The day, or the same weekday of a following week when it is no school day; None if after today."""
+        for _attempt in range(4):
+            if _school_day(day):
+                return day if day <= self.today else None
+            day += timedelta(days=7)
+        return None
+
+    # -- the twelve months -----------------------------------------------------------------------------------
     def build(self) -> list[dict]:
-        rng = self.rng
-        for family, convention, _eps, status, decided, end, _reason, intervenant in ORIENTATIONS:
-            if status not in ("validated", "ended"):
+        rng, calendar = self.rng, self.calendar
+        for o in calendar.orientations:
+            if o.status not in ("validated", "ended"):
                 continue
+            family, intervenant = o.family, o.intervenant
             slot_index = self.free_slots[intervenant].pop(rng.randrange(len(self.free_slots[intervenant])))
             weekday, times = SLOTS[slot_index]
             start_time = rng.choice(times)
             duration = LONG_SESSIONS.get(family, 60)
             self.usual[family] = (weekday, start_time, duration, intervenant)
-            decided_on = date.fromisoformat(decided)
-            first = date.fromisoformat(EARLY_START[family]) if family in EARLY_START else \
-                decided_on + timedelta(days=0 if decided == "2025-01-06" else rng.randint(2, 8))
-            last = min(date.fromisoformat(end) if end else LAST_DAY, date(YEAR, 12, 19))
+            if family in EARLY_START:  # as many days after the EPS meeting as in the story
+                first = calendar.eps[o.eps] + (date.fromisoformat(EARLY_START[family])
+                                               - date.fromisoformat(EPS_DATES[o.eps]))
+            else:
+                first = o.decided + timedelta(days=0 if o.story_decided == "2025-01-06" else rng.randint(2, 8))
+            last = min(o.end or self.today, self.today)
             day = first + timedelta(days=(weekday - first.weekday()) % 7)
             count = 0
             while day <= last:
                 if _school_day(day):
-                    self._regular(family, convention, intervenant, day, start_time, duration, count)
+                    self._regular(family, o.convention, intervenant, day, start_time, duration, count)
                     count += 1
                 day += timedelta(days=7)
         self._replace_sick_intervenant()
         self._extra_in_week()
         self._holiday_sessions()
         self._without_orientation()
+        self._this_week()
         sessions = []
         for family in sorted(self.by_family):
             ordered = sorted(self.by_family[family], key=lambda s: (s["date"], s["start_time"]))
@@ -564,7 +760,7 @@ class _Sessions:
 
     def _regular(self, family, convention, intervenant, day, start_time, duration, count) -> None:
         rng = self.rng
-        who, sick_from, sick_to, replacement = SICK_LEAVE
+        who, sick_from, sick_to, replacement = self.calendar.sick_leave
         if intervenant == who and sick_from <= day <= sick_to:
             if day >= sick_from + timedelta(days=7):
                 # Replaced by a colleague, once every regular session of the colleague is known.
@@ -600,7 +796,7 @@ class _Sessions:
             self._add(family, intervenant, day, start_time, length, referent_present=referent, notes=note)
 
     def _replace_sick_intervenant(self) -> None:
-        who, _from, _to, replacement = SICK_LEAVE
+        who, _from, _to, replacement = self.calendar.sick_leave
         for family, day, start_time, duration in self.replacements:
             start = self._free_time(replacement, day, duration)
             if start is None:
@@ -620,13 +816,15 @@ class _Sessions:
         for family in candidates:
             if added == 6:
                 break
+            if family not in self.usual:
+                continue
             weekday, start_time, duration, intervenant = self.usual[family]
-            held = [s for s in self.by_family[family][1:-1]
+            held = [s for s in self.by_family.get(family, [])[1:-1]
                     if s["status"] == "held" and s["intervenant"] == intervenant]
             for s in self.rng.sample(held, len(held)):
                 day = date.fromisoformat(s["date"])
                 other = [day - timedelta(days=day.weekday()) + timedelta(days=d) for d in range(5) if d != weekday]
-                other = [d for d in other if _school_day(d)]
+                other = [d for d in other if _school_day(d) and d <= self.today]
                 placed = False
                 for extra_day in other:
                     start = self._free_time(intervenant, extra_day, duration)
@@ -643,27 +841,66 @@ class _Sessions:
                     break
 
     def _holiday_sessions(self) -> None:
-        plan = [("F009", "2025-02-26", True,
-                 "Séance pendant les vacances : dérogation accordée (situation familiale tendue)."),
-                ("F005", "2025-04-23", False, "Séance pendant les vacances, à la demande de la mère."),
-                ("F012", "2025-10-22", False, "Rattrapage de la séance annulée avant les vacances.")]
-        for family, day, approved, note in plan:
+        """One session in each of three holiday periods, each while its family is followed."""
+        wednesdays = self.calendar.holiday_wednesdays()
+        used: set[date] = set()
+        for family, approved, note in HOLIDAY_SESSIONS:
+            if family not in self.usual or not self.by_family.get(family):
+                continue
+            days = [date.fromisoformat(s["date"]) for s in self.by_family[family]]
+            followed = [d for d in wednesdays if min(days) < d < max(days)]
+            choice = next((d for d in followed if d not in used), followed[0] if followed else None)
+            if choice is None:
+                continue
+            used.add(choice)
             _w, _t, duration, intervenant = self.usual[family]
-            the_day = date.fromisoformat(day)
-            start = self._free_time(intervenant, the_day, duration) or "10:00"
-            self._add(family, intervenant, the_day, start, duration, notes=note, approved=approved)
+            start = self._free_time(intervenant, choice, duration) or "10:00"
+            self._add(family, intervenant, choice, start, duration, notes=note, approved=approved)
 
     def _without_orientation(self) -> None:
+        calendar = self.calendar
         # F023: the EPS proposed Atout Plus in October; the intervenant began before the coordinator decided.
-        for n, day in enumerate(("2025-11-13", "2025-11-20")):
-            the_day = date.fromisoformat(day)
+        proposed = any(o.family == "F023" and o.status == "proposed" for o in calendar.orientations)
+        first = self._school_day_from(calendar.on("2025-11-13")) if proposed else None
+        days = [first, self._school_day_from(first + timedelta(days=7))] if first else []
+        for n, the_day in enumerate(d for d in days if d is not None):
             start = self._free_time("i-perrin", the_day, 60) or "18:45"
             self._add("F023", "i-perrin", the_day, start, 60, referent_present=n == 0,
                       notes="Orientation proposée, en attente de validation par la coordination.")
         # F028: a discovery visit asked by the référente, with no orientation at all.
-        the_day = date(2025, 6, 4)
-        self._add("F028", "i-sow", the_day, self._free_time("i-sow", the_day, 60) or "11:00", 60, referent_present=True,
-                  notes="Visite de découverte à la demande de la référente (sans orientation).")
+        the_day = self._school_day_from(calendar.on("2025-06-04"))
+        if the_day is not None:
+            self._add("F028", "i-sow", the_day, self._free_time("i-sow", the_day, 60) or "11:00", 60,
+                      referent_present=True,
+                      notes="Visite de découverte à la demande de la référente (sans orientation).")
+
+    def _this_week(self) -> None:
+        """The window opens on « Semaine » and « ce mois-ci »: when no session was held yet in today's week (today
+        is a Monday, or the regular sessions fall later in the week), one is brought forward to a day already
+        gone — during the holidays it is a holiday session."""
+        monday = self.today - timedelta(days=self.today.weekday())
+        held = [s for sessions in self.by_family.values() for s in sessions
+                if s["status"] == "held" and monday.isoformat() <= s["date"] <= self.today.isoformat()]
+        days = [d for d in (monday + timedelta(days=n) for n in range(5))
+                if d <= self.today and d not in _public_holidays(d.year)]
+        if held or not days:
+            return
+        school_days = [d for d in days if _school_day(d)]
+        day = (school_days or days)[-1]
+        followed = [o for o in self.calendar.orientations if o.status == "validated" and o.family in self.usual
+                    and any(s["date"] < day.isoformat() for s in self.by_family.get(o.family, []))]
+        later_this_week = [o for o in followed if self.usual[o.family][0] > day.weekday()]
+        for o in later_this_week + followed:
+            _w, _t, duration, intervenant = self.usual[o.family]
+            start = self._free_time(intervenant, day, duration)
+            if start is None:
+                continue
+            if school_days:
+                note = "Séance avancée dans la semaine à la demande de la famille."
+            else:
+                note = "Séance pendant les vacances, à la demande de la famille."
+            self._add(o.family, intervenant, day, start, duration, notes=note)
+            return
 
 
 def _summary(data: dict) -> str:
@@ -673,12 +910,13 @@ def _summary(data: dict) -> str:
             f"{len(data['conventions'])} conventions, {len(data['sessions'])} séances")
 
 
-def load_demo(uow, user=None) -> str:
-    """Import the demo programme in one transaction; harmless if the store already holds it. Without `user`
-    (the window's first start) only into a store where nobody can log in yet."""
+def load_demo(uow, user=None, today: date | None = None) -> str:
+    """Import the demo programme (the twelve months up to `today`, the clock's date when not given) in one
+    transaction; harmless if the store already holds it. Without `user` (the window's first start) only into a
+    store where nobody can log in yet."""
     from services.dataset import import_dataset
 
-    data = build_demo_dataset()
+    data = build_demo_dataset(today=today)
     report = import_dataset(uow, data, user)
     if report.created_total == 0:
         return f"Programme de démonstration déjà présent, rien n'a été ajouté ({_summary(data)})."

@@ -2,7 +2,7 @@
 
     .venv/bin/python tools/screenshots.py [--out docs/screenshots] [--day 2025-12-17]
 
-The demo tells the year 2025; `--day` sets the application's « today » so the screens show a living week.
+The demo tells the twelve months up to `--day` (2025 by default), which is also the application's « today ».
 """
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         welcome.resize(740, 360)
         welcome.show()
         save(app, welcome, out, "00-bienvenue")
-        summary = load_demo(uow())
+        summary = load_demo(uow(), today=day)  # the demo of the twelve months up to `--day`
         first = FirstAdministratorDialog(uow, None, "~/.local/share/Parcours/parcours.sqlite",
                                          f"{summary}\n\nLes comptes fictifs du programme n'ont pas de mot de passe : "
                                          "créez d'abord votre compte d'administration.")
