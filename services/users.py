@@ -161,9 +161,11 @@ def disable_user(uow: UnitOfWork, user: CurrentUser, key: str) -> UserInfo:
         return _info(account)
 
 
-def list_accounts(uow: UnitOfWork) -> tuple[UserInfo, ...]:
-    """Every account, the active ones first, by name: what the accounts dialog and the login screen show."""
+def list_accounts(uow: UnitOfWork, user: CurrentUser) -> tuple[UserInfo, ...]:
+    """Every account, the active ones first, by name: what the accounts dialog shows (the administration's; nothing
+    lists the accounts before the login)."""
     with uow:
+        require(user, "user.manage", session=uow.session)
         users = uow.session.scalars(select(User).order_by(User.active.desc(), User.name, User.key))
         return tuple(_info(u) for u in users)
 

@@ -404,6 +404,10 @@ CASES: tuple[Case, ...] = (
     Case(statements.list_issued, "statement.read", lambda e, u: statements.list_issued(e.uow(), u, "ap-2025")),
     Case(statements.recomputed_lines, "statement.read",
          lambda e, u: statements.recomputed_lines(e.uow(), u, "ap-2025", "2025-03")),
+    Case(statements.issued_month_changes, "statement.read",
+         lambda e, u: statements.issued_month_changes(e.uow(), u, "ap-2025", "2025-03")),
+    Case(statements.undecided_exceptions, "statement.read",
+         lambda e, u: statements.undecided_exceptions(e.uow(), u, "ap-2025", "2025-03")),
     Case(statements.issue_statement, "statement.issue",
          lambda e, u: statements.issue_statement(e.uow(), u, "ap-2025", "2025-01", render_pdf=_fake_pdf),
          audit=("issue", "statement", "ap-2025-001")),
@@ -426,6 +430,7 @@ CASES: tuple[Case, ...] = (
          audit=("change_password", "user", "<own>"), label="own"),
     Case(users.disable_user, "user.manage", lambda e, u: users.disable_user(e.uow(), u, "ref-other"),
          audit=("disable", "user", "ref-other")),
+    Case(users.list_accounts, "user.manage", lambda e, u: users.list_accounts(e.uow(), u)),
     # RGPD
     Case(consent.families_without_consent, "family.list",
          lambda e, u: consent.families_without_consent(e.uow(), u)),

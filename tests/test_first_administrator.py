@@ -22,7 +22,7 @@ def test_the_first_administrator_is_refused_once_someone_can_log_in(uow):
     add_user(uow(), SYSTEM, "claire", "referent", PASSWORD)
     with pytest.raises(PermissionDenied):
         create_first_administrator(uow(), "intrus", PASSWORD)
-    assert [a.key for a in list_accounts(uow())] == ["claire"]
+    assert [a.key for a in list_accounts(uow(), SYSTEM)] == ["claire"]
 
 
 def test_the_policy_applies_to_the_first_administrator(uow):
@@ -37,11 +37,11 @@ def test_the_policy_applies_to_the_first_administrator(uow):
 
 def test_imported_accounts_without_password_still_need_a_first_administrator(uow):
     load_example(uow)  # its accounts have no password
-    accounts = list_accounts(uow())
+    accounts = list_accounts(uow(), SYSTEM)
     assert accounts and not any(a.has_password for a in accounts)
     assert needs_first_administrator(uow())
     create_first_administrator(uow(), "admin", PASSWORD)
-    assert {a.key: a.has_password for a in list_accounts(uow())}["admin"]
+    assert {a.key: a.has_password for a in list_accounts(uow(), SYSTEM)}["admin"]
 
 
 def test_a_disabled_account_lets_nobody_in_and_is_listed_last(uow):
@@ -49,6 +49,6 @@ def test_a_disabled_account_lets_nobody_in_and_is_listed_last(uow):
     add_user(uow(), SYSTEM, "anne", "coordinator", PASSWORD, name="Anne")
     disable_user(uow(), SYSTEM, "anne")
     assert not needs_first_administrator(uow())
-    assert [(a.key, a.active) for a in list_accounts(uow())] == [("bruno", True), ("anne", False)]
+    assert [(a.key, a.active) for a in list_accounts(uow(), SYSTEM)] == [("bruno", True), ("anne", False)]
     disable_user(uow(), SYSTEM, "bruno")
     assert needs_first_administrator(uow())

@@ -4,21 +4,38 @@ Both emit `logged_in(CurrentUser)` once services.users.authenticate accepted the
 the one place where the current user is set, takes it from there. The password is checked off the GUI thread
 (argon2 takes a moment, and the growing delay after failures is the service's business); every refusal is the
 service's French message, written under the form, and the dialog stays open.
+
+Nothing about the accounts is shown before the login: the identifier is typed, never picked from a list, and an
+unknown identifier gets the same answer as a wrong password. The identifier of the last person who logged in on
+this computer is remembered (QSettings `login/last_key`) and filled in, the cursor then in the password field.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSizePolicy, QVBoxLayout,
+                               QWidget)
 
 from services.directory import CurrentUser
 from services.errors import DomainError, ValidationError
-from services.users import authenticate, check_password_policy, create_first_administrator, list_accounts
+from services.users import authenticate, check_password_policy, create_first_administrator
 from ui.background import run_in_background
 from ui.widgets import ERROR_STYLE, message_label, note_label, show_messages, title_label
 
-ACCOUNTS_HELP = ("un administrateur doit d'abord leur en donner un (menu Administration › Utilisateurs, "
-                 "ou\u00a0«\u00a0parcours user passwd IDENTIFIANT\u00a0»).")
-LISTED_AT_MOST = 6
+LAST_KEY = "login/last_key"
+
+
+def app_settings(settings: QSettings | None) -> QSettings:
+    return settings if settings is not None else QSettings("Parcours", "Parcours")
+
+
+def remember_user(settings: QSettings, user: CurrentUser) -> None:
+    """This computer's last login, for the next login dialog (the identifier only, never a password)."""
+    settings.setValue(LAST_KEY, user.key)
+
+
+def remembered_key(settings: QSettings) -> str:
+    value = settings.value(LAST_KEY, "")
+    return value if isinstance(value, str) else ""
 
 
 def password_field(parent: QWidget, placeholder: str = "") -> QLineEdit:
@@ -36,24 +53,14 @@ def field_column(widget: QWidget, message: QLabel) -> QVBoxLayout:
     return column
 
 
-def accounts_without_password_note(uow_factory) -> str:
-    """'Comptes sans mot de passe : …' for the active accounts nobody can use yet (the demo's, an import's)."""
-    waiting = [a for a in list_accounts(uow_factory()) if a.active and not a.has_password]
-    if not waiting:
-        return ""
-    names = ", ".join(f"{a.name} ({a.key})" for a in waiting[:LISTED_AT_MOST])
-    more = len(waiting) - LISTED_AT_MOST
-    if more > 0:
-        names += f" et {more} autre{'s' if more > 1 else ''}"
-    return f"Comptes sans mot de passe : {names} — {ACCOUNTS_HELP}"
-
-
 class LoginDialog(QDialog):
     logged_in = Signal(object)  # CurrentUser
 
-    def __init__(self, uow_factory, parent: QWidget | None = None, db_label: str = "", message: str = ""):
+    def __init__(self, uow_factory, parent: QWidget | None = None, db_label: str = "", message: str = "", *,
+                 settings: QSettings | None = None):
         super().__init__(parent)
         self._uow = uow_factory
+        self._settings = app_settings(settings)
         self.setWindowTitle("Parcours — connexion")
         self.setObjectName("loginDialog")
         self.setMinimumWidth(460)
@@ -74,10 +81,6 @@ class LoginDialog(QDialog):
         self.message = message_label(self)
         self.message.setObjectName("loginMessage")
         layout.addWidget(self.message)
-        self.accounts_note = note_label(accounts_without_password_note(uow_factory), self)
-        self.accounts_note.setObjectName("accountsNote")
-        self.accounts_note.setVisible(bool(self.accounts_note.text()))
-        layout.addWidget(self.accounts_note)
         if db_label:
             layout.addWidget(note_label(f"Base de données : {db_label}", self))
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -88,7 +91,8 @@ class LoginDialog(QDialog):
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
-        self.key.setFocus()
+        self.key.setText(remembered_key(self._settings))
+        (self.password if self.key.text() else self.key).setFocus()
 
     def submit(self) -> None:
         key, password = self.key.text().strip(), self.password.text()
@@ -102,6 +106,7 @@ class LoginDialog(QDialog):
 
     def _accepted(self, user: CurrentUser) -> None:
         self.password.clear()
+        remember_user(self._settings, user)
         self.logged_in.emit(user)  # before closing: the next window is up when this one goes
         self.accept()
 
@@ -124,9 +129,11 @@ class FirstAdministratorDialog(QDialog):
 
     logged_in = Signal(object)  # CurrentUser
 
-    def __init__(self, uow_factory, parent: QWidget | None = None, db_label: str = "", message: str = ""):
+    def __init__(self, uow_factory, parent: QWidget | None = None, db_label: str = "", message: str = "", *,
+                 settings: QSettings | None = None):
         super().__init__(parent)
         self._uow = uow_factory
+        self._settings = app_settings(settings)
         self.setWindowTitle("Parcours — premier compte")
         self.setObjectName("firstAdministratorDialog")
         self.setMinimumWidth(540)
@@ -220,6 +227,7 @@ class FirstAdministratorDialog(QDialog):
     def _accepted(self, user: CurrentUser) -> None:
         for name in ("password", "confirm"):
             self.inputs[name].clear()
+        remember_user(self._settings, user)
         self.logged_in.emit(user)
         self.accept()
 

@@ -85,8 +85,8 @@ class UsersDialog(QDialog):
         self.refresh()
 
     def refresh(self) -> None:
-        uow = self._uow
-        run_in_background(self, lambda: list_accounts(uow()), self._loaded)
+        uow, user = self._uow, self._user
+        run_in_background(self, lambda: list_accounts(uow(), user), self._loaded)
 
     def _loaded(self, accounts: tuple[UserInfo, ...]) -> None:
         selected = self.selected()

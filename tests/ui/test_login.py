@@ -1,10 +1,13 @@
-"""Getting in: the first administrator of an empty store, the login with its French refusals, the demo's
-accounts that wait for a password, and the accounts dialog that gives them one."""
+"""Getting in: the first administrator of an empty store, the login with its French refusals (the same for an
+unknown identifier and a wrong password), no account listed before the login, the last identifier remembered,
+and the accounts dialog that gives the demo's accounts a password."""
 import pytest
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialogButtonBox, QLabel, QLineEdit, QMessageBox,
+                               QWidget)
 
 from services.permissions import SYSTEM
+from services.directory import list_users
 from services.users import change_password, disable_user
 from ui.app import AppController
 from ui.login import FirstAdministratorDialog, LoginDialog
@@ -58,6 +61,21 @@ def _refused(qtbot, dialog: LoginDialog, key: str, password: str) -> str:
     dialog.login_button.click()
     qtbot.waitUntil(lambda: not dialog.message.isHidden() and dialog.buttons.isEnabled(), timeout=10_000)
     return dialog.message.text()
+
+
+def _demo_entered(qtbot, uow, controller):
+    """The demo loaded from the welcome window, then its first administrator (a.fabre) created: in its window."""
+    app = controller(uow)
+    app.start()
+    welcome = _shown(qtbot, app, WelcomeWindow)
+    with qtbot.waitSignal(welcome.demo_loaded, timeout=20_000):
+        welcome.demo_button.click()
+    first = _shown(qtbot, app, FirstAdministratorDialog)
+    _fill(first, name="Agnès Fabre", key="a.fabre", password=PASSWORD, confirm=PASSWORD)
+    with qtbot.waitSignal(first.logged_in, timeout=10_000):
+        first.create_button.click()
+    window = _shown(qtbot, app, MainWindow)
+    return app, window
 
 
 def test_first_start_creates_the_administrator_then_logs_in(qtbot, uow, controller):
@@ -131,16 +149,7 @@ def test_a_disabled_account_is_refused_with_its_reason(qtbot, programme, control
 
 
 def test_the_demo_lets_its_new_administrator_in_who_gives_a_demo_account_a_password(qtbot, uow, controller):
-    app = controller(uow)
-    app.start()
-    welcome = _shown(qtbot, app, WelcomeWindow)
-    with qtbot.waitSignal(welcome.demo_loaded, timeout=20_000):
-        welcome.demo_button.click()
-    first = _shown(qtbot, app, FirstAdministratorDialog)
-    _fill(first, name="Agnès Fabre", key="a.fabre", password=PASSWORD, confirm=PASSWORD)
-    with qtbot.waitSignal(first.logged_in, timeout=10_000):
-        first.create_button.click()
-    window = _shown(qtbot, app, MainWindow)
+    app, window = _demo_entered(qtbot, uow, controller)
 
     users = window.open_users_dialog()
     qtbot.waitUntil(lambda: users.model.rowCount() > 1, timeout=5000)
@@ -163,9 +172,6 @@ def test_the_demo_lets_its_new_administrator_in_who_gives_a_demo_account_a_passw
     window.switch_user_requested.emit()
     login = _shown(qtbot, app, LoginDialog)
     assert app.user is None
-    note = login.accounts_note.text()
-    assert note.startswith("Comptes sans mot de passe :") and "parcours user passwd" in note
-    assert demo.key not in note and waiting[-1].key in note
     assert _log_in(qtbot, login, demo.key, PASSWORD).role == "referent"
     assert _shown(qtbot, app, MainWindow).user.key == demo.key
 
@@ -192,3 +198,52 @@ def test_the_accounts_dialog_adds_and_disables_an_account(qtbot, qtmodeltester, 
     with qtbot.waitSignal(users.accounts_loaded, timeout=5000):
         box.button(QMessageBox.StandardButton.Yes).click()
     assert not next(a for a in users.model.rows() if a.key == "b.nouveau").active
+
+
+def _texts(widget: QWidget) -> str:
+    """Every text the dialog shows or holds: labels, fields (placeholders too), tooltips."""
+    parts = [widget.windowTitle()]
+    for child in widget.findChildren(QWidget):
+        parts.append(child.toolTip())
+        if isinstance(child, QLabel):
+            parts.append(child.text())
+        elif isinstance(child, QLineEdit):
+            parts += [child.text(), child.placeholderText()]
+    return "\n".join(parts)
+
+
+def test_no_account_is_listed_before_the_login_not_even_those_without_a_password(qtbot, uow, controller):
+    app, window = _demo_entered(qtbot, uow, controller)
+    window.switch_user_requested.emit()
+    login = _shown(qtbot, app, LoginDialog)
+
+    accounts = [u for u in list_users(uow(), active_only=False) if u.key != "a.fabre"]
+    assert len(accounts) > 3  # the demo's, all without a password
+    shown = _texts(login)
+    assert not [u.key for u in accounts if u.key in shown]
+    assert not [u.name for u in accounts if u.name in shown]
+    assert not login.findChildren(QComboBox) and not login.findChildren(QAbstractItemView)
+    assert "Comptes sans mot de passe" not in shown
+
+
+def test_the_last_identifier_is_remembered_and_the_cursor_waits_in_the_password(qtbot, programme, controller):
+    change_password(programme.uow(), SYSTEM, "coord-durand", PASSWORD)
+    app = controller(programme.uow)
+    app.start()
+    login = _shown(qtbot, app, LoginDialog)
+    assert login.key.text() == "" and login.focusWidget() is login.key  # nobody logged in here yet
+    _log_in(qtbot, login, "coord-durand", PASSWORD)
+    _shown(qtbot, app, MainWindow).switch_user_requested.emit()
+
+    again = _shown(qtbot, app, LoginDialog)
+    assert again.key.text() == "coord-durand"
+    assert again.focusWidget() is again.password
+
+
+def test_a_failed_login_remembers_nothing(qtbot, programme, controller, tmp_path):
+    change_password(programme.uow(), SYSTEM, "coord-durand", PASSWORD)
+    app = controller(programme.uow)
+    app.start()
+    login = _shown(qtbot, app, LoginDialog)
+    assert _refused(qtbot, login, "personne", PASSWORD) == "Identifiant ou mot de passe incorrect."
+    assert QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat).value("login/last_key") is None
