@@ -6,7 +6,8 @@ the dialog open with everything typed, and an unexpected error goes to the calm 
 
 `FormDialog` (EPS meeting, situation, decision, refusal, parcours…) builds its fields from `Field`s. It is
 window-modal and opened with `open()`, never `exec()`. On « Enregistrer » it runs `submit(values)` off the GUI
-thread; success emits `submitted(result)` and closes it.
+thread; success emits `submitted(result)` and closes it. A date it cannot read (ui.date_field) is said under its
+field, and `submit` is not called.
 """
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit,
                                QVBoxLayout, QWidget)
 
-from services.errors import DomainError, InvalidFields
+from services.errors import DomainError, InvalidFields, ValidationError
 from ui.background import run_in_background
 from ui.errors import show_unexpected_error
-from ui.widgets import date_edit, from_qdate, message_label, note_label, show_messages
+from ui.date_field import DateField
+from ui.widgets import message_label, note_label, show_messages
 
 
 class FieldsDialog(QDialog):
@@ -104,7 +106,7 @@ class FormDialog(FieldsDialog):
 
     def _input(self, f: Field) -> QWidget:
         if f.kind == "date":
-            return date_edit(f.default or date.today(), self)
+            return DateField(f.default or date.today(), self)
         if f.kind == "choice":
             combo = QComboBox(self)
             for label, value in f.choices:
@@ -123,24 +125,35 @@ class FormDialog(FieldsDialog):
         return edit
 
     def values(self) -> dict[str, Any]:
-        out = {}
+        """What is typed, by field; raises InvalidFields for the dates that cannot be read."""
+        out, unreadable = {}, {}
         for f in self._fields:
             w = self.inputs[f.name]
             if f.kind == "date":
-                out[f.name] = from_qdate(w.date())
+                try:
+                    out[f.name] = w.parse(w.text())
+                except ValidationError as exc:
+                    unreadable[f.name] = exc.message
             elif f.kind == "choice":
                 out[f.name] = w.currentData()
             elif f.kind == "multiline":
                 out[f.name] = w.toPlainText()
             else:
                 out[f.name] = w.text()
+        if unreadable:
+            raise InvalidFields(unreadable)
         return out
 
     def save(self) -> None:
         for label in [*self.messages.values(), self.general_message]:
             label.setVisible(False)
+        try:
+            values = self.values()
+        except InvalidFields as exc:
+            self.show_problems(exc.problems)
+            self.inputs[exc.field].setFocus()
+            return
         self.buttons.setEnabled(False)
-        values = self.values()
         run_in_background(self, lambda: self._submit(values), self._succeeded, self._failed)
 
     def _succeeded(self, result) -> None:

@@ -1,10 +1,10 @@
-"""Small widgets shared by the pages: tables, French date fields, titles, inline field messages."""
+"""Small widgets shared by the pages: tables, titles, inline field messages (date fields: ui.date_field)."""
 from __future__ import annotations
 
 from datetime import date
 
 from PySide6.QtCore import QDate, QSortFilterProxyModel, Qt
-from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QDateEdit, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+from PySide6.QtWidgets import (QAbstractItemView, QBoxLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QSizePolicy, QTableView, QWidget)
 
 ERROR_STYLE = "color: #b42318;"
@@ -101,20 +101,8 @@ def show_messages(label: QLabel, errors: list[str], warnings: list[str]) -> None
     label.setVisible(bool(errors or warnings))
 
 
-def date_edit(value: date, parent: QWidget | None = None) -> QDateEdit:
-    edit = QDateEdit(parent)
-    edit.setDisplayFormat("dd/MM/yyyy")
-    edit.setCalendarPopup(True)
-    edit.setDate(to_qdate(value))
-    return edit
-
-
 def to_qdate(value: date) -> QDate:
     return QDate(value.year, value.month, value.day)
-
-
-def from_qdate(value: QDate) -> date | None:
-    return date(value.year(), value.month(), value.day()) if value.isValid() else None
 
 
 def align_right(label: QLabel) -> QLabel:

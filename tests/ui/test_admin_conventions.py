@@ -1,6 +1,7 @@
 """The administrator's conventions page, offscreen, on the example dataset (convention ap-2025)."""
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from PySide6.QtCore import Qt
@@ -65,7 +66,7 @@ def test_negative_tariff_is_rejected_with_a_message_next_to_the_field(qtbot, pro
 def test_end_before_start_is_shown_next_to_the_end_date(qtbot, programme):  # noqa: F811
     page = open_page(qtbot, programme)
     editor = page.editor
-    editor.end_edit.setDate(editor.start_edit.date().addDays(-1))
+    editor.end_edit.setDate(editor.start_edit.date() - timedelta(days=1))
     editor.save_button.click()
     assert "précède le début" in editor.message_for("end")
 

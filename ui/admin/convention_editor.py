@@ -9,15 +9,17 @@ from __future__ import annotations
 import html
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from services.conventions_admin import (QUALIFICATIONS, TARIFF_KINDS, ConventionInput, ConventionSummary,
                                         PartnerSummary, lock_message, parse_amount, tariff_field)
+from services.errors import InvalidFields
 from services.formatting import MONTHS, NBSP, format_money
 from ui.admin.table_models import kind_label
 from ui.admin.widgets import FieldError
+from ui.date_field import DateField
 
 BANNER_STYLE = ("QLabel#lockBanner { background:#fffaeb; color:#7a2e0e; border:1px solid #fec84b; "
                 "border-radius:6px; padding:8px; }")
@@ -28,22 +30,11 @@ def _amount_text(value) -> str:
     return "" if value is None else format_money(value).removesuffix(f"{NBSP}€")
 
 
-def _qdate(day: date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
 def _set_read_only(edit: QLineEdit | QPlainTextEdit, read_only: bool) -> None:
     """setReadOnly, then restyle: the style sheet greys read-only fields by their `readOnly` property."""
     edit.setReadOnly(read_only)
     edit.style().unpolish(edit)
     edit.style().polish(edit)
-
-
-def _date_edit() -> QDateEdit:
-    edit = QDateEdit()
-    edit.setCalendarPopup(True)
-    edit.setDisplayFormat("dd/MM/yyyy")
-    return edit
 
 
 class ConventionEditor(QWidget):
@@ -82,8 +73,10 @@ class ConventionEditor(QWidget):
         self.action_combo = QComboBox()
         self.action_combo.setEditable(True)
         self.action_combo.lineEdit().setPlaceholderText("par exemple Atout Plus")
-        self.start_edit = _date_edit()
-        self.end_edit = _date_edit()
+        self.start_edit = DateField()
+        self.end_edit = DateField()
+        for name, edit in (("start", self.start_edit), ("end", self.end_edit)):
+            edit.editingFinished.connect(lambda name=name: self._check_date(name))
         self.open_ended = QCheckBox("Sans date de fin")
         self.open_ended.toggled.connect(lambda on: self.end_edit.setEnabled(not on and not self._locked_terms()))
         start_row = QHBoxLayout()
@@ -219,9 +212,9 @@ class ConventionEditor(QWidget):
         self.partner_combo.setCurrentIndex(self.partner_combo.findData(c.partner) if c else -1)
         self.action_combo.setCurrentText(c.action if c else "")
         today = date.today()
-        self.start_edit.setDate(_qdate(c.start if c else date(today.year + 1, 1, 1)))
+        self.start_edit.setDate(c.start if c else date(today.year + 1, 1, 1))
         self.open_ended.setChecked(c is not None and c.end is None)
-        self.end_edit.setDate(_qdate(c.end if c and c.end else date(today.year + 1, 12, 31)))
+        self.end_edit.setDate(c.end if c and c.end else date(today.year + 1, 12, 31))
         self.max_families_edit.setText("" if not c or c.max_families is None else str(c.max_families))
         self.budget_cap_edit.setText(_amount_text(c.budget_cap) if c else "")
         self.imputation_edit.setPlainText((c.budget_imputation or "") if c else "")
@@ -252,13 +245,32 @@ class ConventionEditor(QWidget):
         return self._summary is None
 
     def is_modified(self) -> bool:
-        return not self._read_only and self.values() != getattr(self, "_loaded", None)
+        if self._read_only:
+            return False
+        try:
+            return self.values() != getattr(self, "_loaded", None)
+        except InvalidFields:  # a date typed over and unreadable: changed all the same
+            return True
+
+    def _dates(self) -> dict[str, str]:
+        """The French reason of each date field that cannot be read (the end only when there is one)."""
+        edits = {"start": self.start_edit} | ({} if self.open_ended.isChecked() else {"end": self.end_edit})
+        return {name: edit.error() for name, edit in edits.items() if edit.error()}
+
+    def _check_date(self, name: str) -> None:
+        """Typing finished in a date field: its message appears or goes, the others stay."""
+        found = {f: m for f, m in self._dates().items() if f == name}
+        self.show_problems({**{f: m for f, m in self._problems.items() if f != name}, **found})
 
     def values(self) -> ConventionInput:
+        """What is typed; raises InvalidFields when a date cannot be read."""
+        unreadable = self._dates()
+        if unreadable:
+            raise InvalidFields(unreadable)
         return ConventionInput(
             key=self.key_edit.text().strip(), partner=self.partner_combo.currentData() or "",
-            action=self.action_combo.currentText().strip(), start=self.start_edit.date().toPython(),
-            end=None if self.open_ended.isChecked() else self.end_edit.date().toPython(),
+            action=self.action_combo.currentText().strip(), start=self.start_edit.date(),
+            end=None if self.open_ended.isChecked() else self.end_edit.date(),
             max_families=self.max_families_edit.text(), budget_cap=self.budget_cap_edit.text(),
             budget_imputation=self.imputation_edit.toPlainText(),
             period_end_months=tuple(c.property("month") for c in self.month_checks if c.isChecked()),

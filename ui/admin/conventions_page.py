@@ -189,8 +189,9 @@ class ConventionsPage(QWidget):
 
     def save_convention(self) -> ConventionSummary | None:
         """Save the form; a refusal is shown next to its field (or in the banner when the convention is frozen)."""
-        editor, data = self.editor, self.editor.values()
+        editor = self.editor
         try:
+            data = editor.values()  # an unreadable date is refused here, next to its field
             if editor.is_new():
                 saved = create_convention(self._uow(), self._user, data)
             else:

@@ -19,7 +19,9 @@ from services.permissions import SYSTEM
 from ui.background import run_in_background
 from ui.pages.page import Page
 from ui.table_model import Column, RowsModel, sorting_proxy, text_column
-from ui.widgets import date_edit, fit_columns, from_qdate, heading_row, note_label, search_field, table_view
+from ui.date_field import DateField
+from ui.widgets import (fit_columns, heading_row, message_label, note_label, search_field, show_messages,
+                        table_view)
 
 LIMIT = 1000
 DEFAULT_DAYS = 30
@@ -119,8 +121,9 @@ class AuditPage(Page):
 
         filters = QGridLayout()
         first = today()
-        self.since = date_edit(first - timedelta(days=DEFAULT_DAYS), self)
-        self.until = date_edit(first, self)
+        self.since = DateField(first - timedelta(days=DEFAULT_DAYS), self)
+        self.until = DateField(first, self)
+        self.period_message = message_label(self)
         self.user_filter = self._combo("Tous les utilisateurs")
         self.action_filter = self._combo("Toutes les actions", ACTION_LABELS)
         self.type_filter = self._combo("Tous les objets", RECORD_TYPE_LABELS)
@@ -131,6 +134,7 @@ class AuditPage(Page):
         period.addStretch()
         filters.addWidget(QLabel("Du", self), 0, 0)
         filters.addLayout(period, 0, 1)
+        filters.addWidget(self.period_message, 2, 1, 1, 3)
         filters.addWidget(QLabel("Utilisateur", self), 0, 2)
         filters.addWidget(self.user_filter, 0, 3)
         filters.addWidget(QLabel("Action", self), 1, 0)
@@ -150,7 +154,8 @@ class AuditPage(Page):
         self.view.sortByColumn(AuditModel.AT, Qt.SortOrder.DescendingOrder)  # newest first
         layout.addWidget(self.view, 1)
         for edit in (self.since, self.until):
-            edit.dateChanged.connect(self.refresh)
+            edit.date_changed.connect(self.refresh)
+            edit.editingFinished.connect(self._check_period)
         for combo in (self.user_filter, self.action_filter, self.type_filter):
             combo.currentIndexChanged.connect(self.refresh)
 
@@ -163,8 +168,15 @@ class AuditPage(Page):
         return combo
 
     # -- loading ------------------------------------------------------------------------------------------------
+    def _check_period(self) -> None:
+        """An unreadable date of the period is said under it (the list keeps the last period it could read)."""
+        problems = [f"{label} : {edit.error()}" for label, edit in (("Du", self.since), ("Au", self.until))
+                    if edit.error()]
+        show_messages(self.period_message, problems, [])
+
     def filters(self) -> dict:
-        since, until = from_qdate(self.since.date()), from_qdate(self.until.date())
+        self._check_period()
+        since, until = self.since.last_date(), self.until.last_date()
         return {"actor_key": self.user_filter.currentData(), "action": self.action_filter.currentData(),
                 "record_type": self.type_filter.currentData(),
                 "since": day_start(since) if since else None,
