@@ -23,20 +23,23 @@ def log_file() -> Path:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="parcours", description="Parcours — Programme de Réussite Éducative")
-    parser.add_argument("--db", default=None, help="fichier SQLite ou URL SQLAlchemy (défaut : dossier de données)")
-    sub = parser.add_subparsers(dest="command")
+    from cli.french_argparse import FrenchArgumentParser  # usage, help and errors in French
+
+    parser = FrenchArgumentParser(prog="parcours", description="Parcours — Programme de Réussite Éducative")
+    parser.add_argument("--db", default=None, metavar="BASE",
+                        help="fichier SQLite ou URL SQLAlchemy (défaut : dossier de données)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMANDE", title="commandes")
     sub.add_parser("demo", help="remplit la base avec un programme fictif réaliste")
     p = sub.add_parser("import", help="importe un fichier parcours-dataset/1")
-    p.add_argument("file")
+    p.add_argument("file", metavar="FICHIER")
     p = sub.add_parser("export", help="exporte toute la base au format parcours-dataset/1")
-    p.add_argument("file")
+    p.add_argument("file", metavar="FICHIER")
     p = sub.add_parser("statement", help="état mensuel d'une convention")
-    p.add_argument("--convention", required=True)
-    p.add_argument("--month", required=True, help="AAAA-MM")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--pdf", metavar="OUT.pdf")
-    p.add_argument("--issue", action="store_true")
+    p.add_argument("--convention", required=True, metavar="CODE", help="code de la convention")
+    p.add_argument("--month", required=True, metavar="AAAA-MM", help="mois de l'état")
+    p.add_argument("--json", action="store_true", help="affiche l'état au format JSON")
+    p.add_argument("--pdf", metavar="SORTIE.pdf", help="écrit le PDF de l'état dans ce fichier")
+    p.add_argument("--issue", action="store_true", help="émet l'état (numéro définitif)")
     p.add_argument("--with-names", action="store_true", help="noms des familles sur l'exemplaire du partenaire")
     from cli import admin_commands
 
@@ -111,10 +114,27 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:  # output piped into `head`: not an error
         return 0
-    except Exception:
+    except Exception as exc:
         logging.exception("unexpected error")
+        named = _named_fault(exc, db)
+        if named:  # a locked, full, read-only or damaged database, a missing file…: said as such
+            print(named, file=sys.stderr)
+            return 1
         print(f"Une erreur inattendue est survenue. Le détail a été enregistré dans {log_file()}.", file=sys.stderr)
         return 1
+
+
+def _named_fault(exc: Exception, db: str) -> str | None:
+    """The French sentence for a fault that can be named (database or file), else None."""
+    from services.file_faults import describe_os_error
+    from services.store_faults import describe_store_fault
+
+    named = describe_store_fault(exc)
+    if named:
+        return f"{named}\n(base : {db})"
+    if isinstance(exc, OSError):
+        return describe_os_error(exc)
+    return None
 
 
 if __name__ == "__main__":

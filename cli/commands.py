@@ -11,6 +11,7 @@ from typing import Callable
 
 from services.dataset import export_dataset, import_dataset, parse_json
 from services.errors import DomainError
+from services.file_faults import READ, describe_os_error, write_atomically
 from services.permissions import SYSTEM
 from services.uow import UnitOfWork
 
@@ -21,7 +22,7 @@ def run_import(uow: Callable[[], UnitOfWork], path: str) -> int:
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
-        print(f"Impossible de lire le fichier « {path} » : {exc.strerror}.", file=sys.stderr)
+        print(describe_os_error(exc, path, READ), file=sys.stderr)
         return EXIT_REFUSED
     try:
         report = import_dataset(uow(), parse_json(raw), SYSTEM)
@@ -49,17 +50,10 @@ def run_import(uow: Callable[[], UnitOfWork], path: str) -> int:
 def run_export(uow: Callable[[], UnitOfWork], path: str) -> int:
     try:
         data = export_dataset(uow(), SYSTEM)
+        # through a temporary file: never a half-written export; a failure names the file, in French
+        write_atomically(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
     except DomainError as exc:
         print(exc.message, file=sys.stderr)
-        return EXIT_REFUSED
-    text = json.dumps(data, ensure_ascii=False, indent=2)
-    try:
-        target = Path(path)
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)  # never leave a half-written export behind
-    except OSError as exc:
-        print(f"Impossible d'écrire « {path} » : {exc.strerror}.", file=sys.stderr)
         return EXIT_REFUSED
     print(f"Export écrit dans {path}.")
     return EXIT_OK

@@ -2,7 +2,7 @@
 
   retention [--years N] [--dry-run]                     anonymise the families past their retention period;
                                                         prints counts only, never a name
-  access-export FAMILY_KEY --json OUT.json [--pdf OUT.pdf]   right of access: everything held on one family
+  access-export CODE_FAMILLE --json SORTIE.json [--pdf SORTIE.pdf]   right of access: everything held on one family
 
 Bad input ends with exit code 2 and a French message, never a traceback: the arguments argparse would refuse in
 English (a missing key, a non-numeric --years) are taken as text and checked here. The files written hold a
@@ -11,11 +11,11 @@ family's personal data: they are created readable by their owner only.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
 from services.errors import DomainError
+from services.file_faults import write_atomically
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 COMMANDS = frozenset({"retention", "access-export"})
@@ -28,9 +28,9 @@ def add_parsers(sub) -> None:
                    help="durée de conservation en années après la dernière activité (défaut : 2)")
     p.add_argument("--dry-run", action="store_true", help="compte seulement, sans rien modifier")
     p = sub.add_parser("access-export", help="droit d'accès : toutes les données détenues sur une famille")
-    p.add_argument("family_key", nargs="?", metavar="FAMILY_KEY", help="code de la famille")
-    p.add_argument("--json", metavar="OUT.json", help="fichier JSON à écrire (obligatoire)")
-    p.add_argument("--pdf", metavar="OUT.pdf", help="fichier PDF à écrire en plus")
+    p.add_argument("family_key", nargs="?", metavar="CODE_FAMILLE", help="code de la famille")
+    p.add_argument("--json", metavar="SORTIE.json", help="fichier JSON à écrire (obligatoire)")
+    p.add_argument("--pdf", metavar="SORTIE.pdf", help="fichier PDF à écrire en plus")
 
 
 def run(args, uow) -> int:
@@ -89,25 +89,9 @@ def run_access_export(args, uow) -> int:
     outputs = [(Path(args.json), (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))]
     if args.pdf:
         outputs.append((Path(args.pdf), render_family_pdf(data)))
-    for target, content in outputs:
-        try:
-            _write_private(target, content)
-        except OSError as exc:
-            raise DomainError(f"Impossible d'écrire « {target} » : {exc.strerror or exc}.") from None
+    for target, content in outputs:  # readable by their owner only; a failure is a FileFault naming the file
+        write_atomically(target, content)
     written = " et ".join(f"« {target} »" for target, _ in outputs)
     print(f"Données de la famille {data['family']['code']} écrites dans {written}.")
     return EXIT_OK
 
-
-def _write_private(target: Path, content: bytes) -> None:
-    """Write through a temporary file readable by the owner only, then rename: never a half-written export."""
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.unlink(missing_ok=True)  # an old leftover would keep its permissions
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(content)
-        tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

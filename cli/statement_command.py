@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from services.billing import get_statement, issue_statement, issued_pdf, to_public_json
 from services.billing.labels import KIND_LABELS
 from services.billing.statement import Statement
 from services.errors import DomainError
+from services.file_faults import write_atomically
 from services.permissions import SYSTEM  # the command line: the operator of the machine
 from services.formatting import format_money, month_in_words
 
@@ -29,24 +29,15 @@ def run(uow, args) -> int:
             statement = get_statement(uow(), SYSTEM, args.convention, args.month)
         if args.pdf:
             stored = issued_pdf(uow(), SYSTEM, args.convention, args.month) if not args.with_names else None
-            _write_atomically(Path(args.pdf), stored or _render(statement, with_names=args.with_names))
-    except DomainError as exc:
+            write_atomically(args.pdf, stored or _render(statement, with_names=args.with_names))
+    except DomainError as exc:  # FileFault too: the PDF could not be written, said in French
         print(exc.message, file=sys.stderr)
-        return EXIT_REFUSED
-    except OSError as exc:
-        print(f"Impossible d'écrire le PDF « {args.pdf} » : {exc.strerror}.", file=sys.stderr)
         return EXIT_REFUSED
     if args.json:
         print(json.dumps(to_public_json(statement), ensure_ascii=False, indent=2))
     else:
         print(_summary(statement))
     return EXIT_OK
-
-
-def _write_atomically(target: Path, data: bytes) -> None:
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(target)
 
 
 def _summary(statement: Statement) -> str:

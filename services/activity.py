@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from models import Family, HomeSession, Intervenant
 from services.billing.rules import month_bounds
 from services.errors import ValidationError
+from services.file_faults import write_atomically  # FileFault (field "path") naming the file, in French
 from services.formatting import month_in_words
 from services.home_sessions import scope_to_user
 from services.permissions import CurrentUser, require
@@ -177,18 +178,8 @@ def activity_csv(report: ActivityReport) -> str:
     return out.getvalue()
 
 
-def _write_atomically(path: str | Path, data: bytes) -> None:
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(target)
-    except OSError as exc:
-        raise ValidationError(f"Impossible d'écrire « {target} » : {exc.strerror or exc}.", field="path") from None
-
-
 def export_csv(report: ActivityReport, path: str | Path) -> None:
-    _write_atomically(path, ("\ufeff" + activity_csv(report)).encode("utf-8"))
+    write_atomically(path, ("\ufeff" + activity_csv(report)).encode("utf-8"))
 
 
 def export_xlsx(report: ActivityReport, path: str | Path) -> None:
@@ -227,4 +218,4 @@ def export_xlsx(report: ActivityReport, path: str | Path) -> None:
             extra.column_dimensions[column].width = 17
     buffer = io.BytesIO()
     book.save(buffer)
-    _write_atomically(path, buffer.getvalue())
+    write_atomically(path, buffer.getvalue())

@@ -198,7 +198,7 @@ def test_cli_writes_json_and_pdf_readable_by_their_owner_only(cli, tmp_path):
     (["GAMMA", "--json", "x.json"], "Aucune famille de code « GAMMA »"),
     (["ALPHA"], "Indiquez le fichier à écrire avec --json"),
     ([], "Indiquez le code de la famille"),
-    (["ALPHA", "--json", "/nonexistent-folder/x.json"], "Impossible d'écrire « /nonexistent-folder/x.json »"),
+    (["ALPHA", "--json", "/nonexistent-folder/x.json"], "Le dossier « /nonexistent-folder » est introuvable"),
 ])
 def test_cli_refuses_bad_input_in_french_with_exit_code_2(cli, args, message):
     code, out, err = cli(*args)

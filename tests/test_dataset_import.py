@@ -289,7 +289,7 @@ def test_rejection_carries_the_field_at_fault(case, field, uow):
 
 def test_missing_file_is_refused_with_exit_2(db_path, tmp_path, capsys):
     assert cli_import(db_path, str(tmp_path / "absent.json")) == 2
-    assert "Impossible de lire le fichier" in capsys.readouterr().err
+    assert f"Le fichier « {tmp_path / 'absent.json'} » est introuvable." in capsys.readouterr().err
 
 
 PATHOLOGICAL_JSON = {

@@ -23,6 +23,7 @@ from ui.errors import install_excepthook
 from ui.lock import ScreenLock, lock_delay_ms as delay_from_settings
 from ui.login import FirstAdministratorDialog, LoginDialog
 from ui.main_window import MainWindow
+from ui.translations import install_french
 from ui.welcome import WelcomeWindow
 
 STYLE = """
@@ -151,6 +152,7 @@ class AppController(QObject):
 
 def run_app(uow_factory, db_label: str = "") -> int:
     app = QApplication.instance() or QApplication(sys.argv)
+    install_french(app)  # Qt's own dialogs, buttons and menus in French
     app.setOrganizationName("Parcours")
     app.setApplicationName("Parcours")
     app.setApplicationDisplayName("Parcours")

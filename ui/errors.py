@@ -3,7 +3,12 @@ dialog for the unexpected (the detail goes to the log file, never a traceback on
 
 Public API (used by every page, including ui/admin):
     show_domain_error(parent, error, title=...)   -> QMessageBox   a DomainError's French message
-    show_unexpected_error(parent, exc=None)       -> QMessageBox   logs exc with its traceback, calm dialog
+    show_unexpected_error(parent, exc=None, logged=False)
+                                                  -> QMessageBox   logs exc with its traceback (unless `logged`),
+                                                                   then a calm dialog: a fault that can be named
+                                                                   (database locked, full, read-only or damaged;
+                                                                   file missing, forbidden, disk full…) is said in
+                                                                   French, anything else is « inattendue »
     show_error(parent, exc)                       -> QMessageBox   dispatches on the exception's type
     install_excepthook()                          -> callable      sys.excepthook that never crashes; returns
                                                                    a function restoring the previous hook
@@ -21,10 +26,13 @@ from PySide6.QtCore import Qt, QThread
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from services.errors import DomainError
+from services.file_faults import describe_os_error
+from services.store_faults import describe_store_fault
 
 log = logging.getLogger("parcours.ui")
 
 UNEXPECTED_TITLE = "Une erreur inattendue est survenue"
+FAULT_TITLE = "L'opération n'a pas pu aboutir"
 REFUSED_TITLE = "Action impossible"
 
 
@@ -61,13 +69,28 @@ def show_domain_error(parent: QWidget | None, error: DomainError, title: str = R
     return _open_box(parent, QMessageBox.Icon.Warning, title, error.message)
 
 
-def show_unexpected_error(parent: QWidget | None, exc: BaseException | None = None) -> QMessageBox:
-    """Log the exception with its traceback, then show a calm French dialog that says where the detail is."""
-    if exc is not None:
+def named_fault(exc: BaseException | None) -> str | None:
+    """The French sentence for a fault that can be named (the database or a file), else None."""
+    if exc is None:
+        return None
+    named = describe_store_fault(exc)
+    if named is None and isinstance(exc, OSError):
+        named = describe_os_error(exc)
+    return named
+
+
+def show_unexpected_error(parent: QWidget | None, exc: BaseException | None = None, *,
+                          logged: bool = False) -> QMessageBox:
+    """Log the exception with its traceback (unless `logged`: the caller already did), then show a calm French
+    dialog that says where the detail is — and what happened, when the fault can be named."""
+    if exc is not None and not logged:
         log.error("unexpected error", exc_info=(type(exc), exc, exc.__traceback__))
     where = log_location()
     detail = (f"Le détail a été enregistré dans le journal :\n{where}" if where
               else "Le détail a été enregistré dans le journal de l'application.")
+    named = named_fault(exc)
+    if named is not None:
+        return _open_box(parent, QMessageBox.Icon.Warning, FAULT_TITLE, named, detail)
     return _open_box(parent, QMessageBox.Icon.Critical, UNEXPECTED_TITLE,
                      "L'opération n'a pas pu aboutir. Vos données déjà enregistrées ne sont pas touchées ; "
                      "vous pouvez réessayer ou continuer votre travail.", detail)
@@ -95,7 +118,7 @@ def install_excepthook() -> Callable[[], None]:
             if isinstance(exc, DomainError):
                 show_domain_error(None, exc)
             else:
-                show_unexpected_error(None)  # already logged above
+                show_unexpected_error(None, exc, logged=True)  # a named fault is said as such
         except Exception:  # the dialog itself failed: the log is all we can do
             log.exception("could not show the error dialog")
 

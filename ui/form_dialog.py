@@ -62,7 +62,7 @@ class FieldsDialog(QDialog):
         elif isinstance(exc, DomainError):
             self.show_problems({exc.field or "": exc.message})
         else:
-            show_unexpected_error(self, None if logged else exc)
+            show_unexpected_error(self, exc, logged=logged)
             return False
         return True
 

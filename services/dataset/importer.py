@@ -23,6 +23,7 @@ from services.dataset import canonical
 from services.dataset.fields import RECORD_LABELS, RecordReader, _describe, parse_money, printable
 from services.dataset.rules import programme_rule_warnings
 from services.errors import ImportRejected
+from services.file_faults import describe_json_error
 from services.permissions import SYSTEM, CurrentUser, require
 from services.uow import UnitOfWork
 
@@ -54,9 +55,7 @@ def parse_json(text: str | bytes) -> Any:
     except UnicodeDecodeError:
         raise ImportRejected("Le fichier n'est pas un texte UTF-8 lisible.") from None
     except json.JSONDecodeError as exc:
-        raise ImportRejected(
-            f"Le fichier n'est pas un JSON valide (ligne {exc.lineno}, colonne {exc.colno}) : {exc.msg}."
-        ) from None
+        raise ImportRejected(describe_json_error(exc)) from None  # in French, never json's English words
     except (ValueError, RecursionError):  # a number of more than 4300 digits, or thousands of nested brackets
         raise ImportRejected("Le fichier n'est pas un JSON utilisable : nombre démesuré ou imbrication trop profonde.") from None
 

@@ -13,6 +13,14 @@ def today():
     return lambda: TODAY
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _french_qt(qapp):
+    """Qt's own words in French, as run_app installs them: the tests see what the user sees."""
+    from ui.translations import install_french
+
+    assert install_french(qapp)
+
+
 @pytest.fixture(autouse=True)
 def _drain_background_work(qtbot):
     """Let no background job outlive its test (its database is about to be deleted)."""

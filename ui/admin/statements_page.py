@@ -26,6 +26,7 @@ from services.billing import get_statement, issue_statement, issued_pdf, list_is
 from services.billing.statement import Statement
 from services.conventions_admin import ConventionSummary, list_conventions
 from services.errors import DomainError
+from services.file_faults import WRITE, describe_os_error
 from services.formatting import format_date, format_money, month_in_words
 from ui.admin.pdf_preview import LoadedPdf, PdfNotReadable, PdfPreview, pdf_support, print_pdf
 from ui.admin.table_models import (FamilyDetailsModel, FlagsModel, IntervenantDetailsModel, IssuedStatementsModel,
@@ -560,8 +561,7 @@ class StatementsPage(QWidget):
             try:
                 write_atomically(target, data)
             except OSError as exc:
-                raise PdfNotWritten(f"Impossible d'enregistrer le PDF dans « {target} » : "
-                                    f"{exc.strerror or exc}. Choisissez un autre dossier.") from exc
+                raise PdfNotWritten(describe_os_error(exc, target, WRITE)) from exc
             return str(target)
 
         self._run_pdf(work, self.pdf_saved.emit, "Création du PDF…")
