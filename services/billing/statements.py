@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
 
-from models import Convention, Family, Programme, Statement as StoredStatement, StatementLine as StoredLine, User
+from models import Convention, Family, HomeSession, Programme, Statement as StoredStatement, StatementLine as StoredLine, User
 from services.billing.loading import convention_by_key, families_under_orientation, load_facts
 from services.billing.rules import MonthBilling, bill_month, billing_window, month_bounds
 from services.billing.statement import (KIND_ORDER, FamilyDetail, IntervenantDetail, Statement, StatementFlag,
@@ -70,6 +70,42 @@ def recomputed_lines(uow: UnitOfWork, user: CurrentUser, convention_key: str, mo
         _check_month(convention, month)
         window_start, window_end = billing_window(month)
         return tuple(_lines(bill_month(load_facts(uow.session, convention, window_start, window_end), month), month))
+
+
+def issued_month_changes(uow: UnitOfWork, user: CurrentUser, convention_key: str, month: str
+                         ) -> tuple[StatementLine, ...]:
+    """For an issued month: what its data bills today beyond what was issued for it (on its statement and as later
+    régularisations) — the lines the next draft will carry for it. Empty when nothing changed."""
+    with uow:
+        require(user, "statement.read", session=uow.session)
+        convention = convention_by_key(uow.session, convention_key)
+        _check_month(convention, month)
+        if _stored(uow.session, convention, month) is None:
+            return ()
+        window_start, window_end = billing_window(month)
+        facts = load_facts(uow.session, convention, window_start, window_end)
+        return tuple(_regularisations(uow.session, convention, facts, [month]))
+
+
+EXCEPTION_FLAGS = ("extra_session_in_week", "school_holiday")
+
+
+def undecided_exceptions(uow: UnitOfWork, user: CurrentUser, convention_key: str, month: str) -> tuple[str, ...]:
+    """Keys of the month's sessions that wait for a coordinator's decision: issuing now leaves them unpaid (an
+    approval after the issue comes as a régularisation)."""
+    with uow:
+        require(user, "statement.read", session=uow.session)
+        convention = convention_by_key(uow.session, convention_key)
+        _check_month(convention, month)
+        window_start, window_end = billing_window(month)
+        billing = bill_month(load_facts(uow.session, convention, window_start, window_end), month)
+        flagged = sorted({f.session_key for f in billing.flags
+                          if f.kind in EXCEPTION_FLAGS and not f.approved and f.session_key})
+        if not flagged:
+            return ()
+        refused = set(uow.session.scalars(select(HomeSession.key).where(HomeSession.key.in_(flagged),
+                                                                        HomeSession.exception_refused.is_(True))))
+        return tuple(k for k in flagged if k not in refused)
 
 
 def issue_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, month: str,

@@ -54,7 +54,7 @@ def test_administrator_previews_the_draft_of_a_month(qtbot, programme):  # noqa:
     assert "sur un plafond de 25\u00a0000,00\u00a0€" in page.budget_label.text()
     assert "sur un maximum indicatif de 18" in page.families_label.text()
     assert page.flags_model.rowCount() == len(statement.flags) > 0
-    assert page.issue_button.isEnabled()
+    assert not page.issue_button.isEnabled()  # January comes first
 
 
 def test_family_names_appear_only_on_the_partner_copy(qtbot, programme):  # noqa: F811
@@ -67,16 +67,52 @@ def test_family_names_appear_only_on_the_partner_copy(qtbot, programme):  # noqa
     assert names == {"Famille Lefèvre", "Famille Diallo"}
 
 
-def test_issue_is_refused_with_the_service_message_while_an_earlier_month_is_a_draft(qtbot, programme,  # noqa: F811
-                                                                                        monkeypatch):
+def test_issue_is_offered_only_for_the_next_month_in_order(qtbot, programme):  # noqa: F811
     page = open_page(qtbot, programme)
+    assert page.selected_month() == "2025-01" and page.issue_button.isEnabled()
     show_month(qtbot, page, "2025-03")
-    monkeypatch.setattr(page, "confirm_issue", lambda statement: True)
-    page.issue_button.click()
-    qtbot.waitUntil(lambda: bool(error_dialogs()), timeout=WAIT)
-    assert "L'état de janvier 2025 est encore un projet" in error_dialogs()[0].text()
-    close_dialogs()
+    assert not page.issue_button.isEnabled()
+    assert "émettez d'abord janvier 2025" in page.issue_button.toolTip()
     assert page.statement().status == "draft" and page.issued_model.rowCount() == 0
+
+
+def test_the_confirmation_warns_of_the_months_undecided_exceptions(qtbot, programme):  # noqa: F811
+    from services.session_exceptions import flagged_sessions
+
+    for month in ("2025-01", "2025-02"):
+        issue_statement(programme.uow(), programme.administrator, "ap-2025", month)
+    page = open_page(qtbot, programme)
+    assert page.selected_month() == "2025-03"  # S1, 4 March, in the winter holidays, waits for a decision
+    undecided = sorted(f.session.key for f in flagged_sessions(programme.uow(), programme.coordinator)
+                       if f.session.date.strftime("%Y-%m") == "2025-03")
+    assert undecided == ["S1"] and list(page._undecided) == undecided
+    shown = []
+    real_exec = QMessageBox.exec
+    QMessageBox.exec = lambda box: shown.append(box.informativeText()) or 0
+    try:
+        page.confirm_issue(page.statement())
+    finally:
+        QMessageBox.exec = real_exec
+    assert "attend" in shown[0] and undecided[0] in shown[0] and "dérogation" in shown[0]
+
+
+def test_a_correction_after_issue_is_marked_on_the_issued_month(qtbot, programme):  # noqa: F811
+    from datetime import date
+
+    from services.home_sessions import SessionDraft, record_session
+
+    issue_statement(programme.uow(), programme.administrator, "ap-2025", "2025-01")
+    issue_statement(programme.uow(), programme.administrator, "ap-2025", "2025-02")
+    page = open_page(qtbot, programme)
+    show_month(qtbot, page, "2025-02")
+    assert "ont changé depuis l'émission" not in page.total_label.text()
+    record_session(programme.uow(), programme.referent, SessionDraft(
+        family_id=programme.family["F1"], intervenant_id=programme.intervenant["i-aes"], date=date(2025, 2, 11),
+        duration_minutes=60), date(2025, 3, 20))
+    with qtbot.waitSignal(page.statement_loaded, timeout=WAIT):
+        page.refresh()
+    assert "ont changé depuis l'émission" in page.total_label.text()
+    assert "+" in page.total_label.text()
 
 
 def test_declined_confirmation_issues_nothing(qtbot, programme, monkeypatch):  # noqa: F811
@@ -98,6 +134,7 @@ def test_administrator_issues_a_month_sees_it_listed_and_saves_its_pdf(qtbot, pr
         page.issue_button.click()
     number = issued.args[0].number
     assert number == "ap-2025-003"
+    assert page.done_label.text().startswith("✓ État n° ap-2025-003 émis (mars 2025")
     assert page.badge.text().startswith(f"Émis n° {number} le ")
     assert page.month_combo.currentText() == "Mars 2025 — émis"
     numbers = [cell(page.issued_model, r, 0) for r in range(page.issued_model.rowCount())]
@@ -114,6 +151,7 @@ def test_administrator_issues_a_month_sees_it_listed_and_saves_its_pdf(qtbot, pr
         page.save_button.click()
     written = folder / "etat-mars.pdf"
     assert saved.args == [str(written)]
+    assert page.done_label.text() == f"✓ PDF enregistré : {written}"
     assert written.read_bytes().startswith(b"%PDF")
     assert written.read_bytes() == issued_pdf(programme.uow(), programme.administrator, "ap-2025", "2025-03")  # the stored copy
     assert [p.name for p in folder.iterdir()] == ["etat-mars.pdf"]  # no temporary file left behind

@@ -14,6 +14,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGroup
                                QMessageBox, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from services.billing import get_statement, issue_statement, issued_pdf, list_issued
+from services.billing.rules import month_bounds
+from services.billing.statements import issued_month_changes, undecided_exceptions
 from services.billing.statement import Statement
 from services.conventions_admin import ConventionSummary, list_conventions
 from services.errors import DomainError
@@ -34,6 +37,7 @@ from ui.admin.table_models import (FamilyDetailsModel, FlagsModel, IntervenantDe
 from ui.admin.widgets import WARNING_STYLE, StatusBadge, table_view
 from ui.background import run_in_background
 from ui.errors import show_error
+from ui.widgets import steady_width
 
 if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrinter
@@ -83,6 +87,8 @@ def issued_badge_text(statement: Statement) -> str:
 class _Loaded:
     statement: Statement
     issued: tuple[Statement, ...]
+    changes: tuple = ()  # issued month: the lines its data now bills beyond what was issued for it
+    undecided: tuple[str, ...] = ()  # draft: keys of the month's sessions still waiting for a dérogation decision
 
 
 class StatementsPage(QWidget):
@@ -103,6 +109,8 @@ class StatementsPage(QWidget):
         self._is_admin = getattr(current_user, "role", None) == ADMINISTRATOR
         self._conventions: tuple[ConventionSummary, ...] = ()
         self._statement: Statement | None = None
+        self._changes: tuple = ()
+        self._undecided: tuple[str, ...] = ()
         self._load_ticket = 0
         self._loading = 0  # statements being computed: the buttons wait for the one on screen
         self._working = 0  # an issue or a PDF under way: the selection stays put
@@ -119,8 +127,7 @@ class StatementsPage(QWidget):
         self.convention_combo.setMinimumContentsLength(24)
         self.convention_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.month_combo = QComboBox()
-        self.month_combo.setMinimumContentsLength(16)
-        self.month_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        steady_width(self.month_combo, [f"{month_in_words(f'2000-{m:02d}').capitalize()} — émis" for m in range(1, 13)])
         self.badge = StatusBadge()
         self.names_check = QCheckBox("Noms des familles (exemplaire du partenaire)")
         self.names_check.setToolTip("Affiche les noms des familles et les imprime sur le PDF. L'exemplaire "
@@ -158,6 +165,18 @@ class StatementsPage(QWidget):
         actions.addSpacing(12)
         actions.addWidget(self.next_hint, 1)
         self.next_hint.setWordWrap(True)
+        # what the last gesture did: a save, a print or an issue is confirmed where the administrator looks
+        self.done_label = QLabel()
+        self.done_label.setObjectName("doneLabel")
+        self.done_label.setWordWrap(True)
+        self.done_label.setStyleSheet("color: #067647;")
+        self.pdf_saved.connect(lambda path: self.done_label.setText(f"✓ PDF enregistré : {path}"))
+        self.statement_printed.connect(lambda pages: self.done_label.setText(
+            f"✓ {pages} page{'s' if pages > 1 else ''} envoyée{'s' if pages > 1 else ''} à l'imprimante."))
+        self.statement_issued.connect(lambda s: self.done_label.setText(
+            f"✓ État n° {s.number} émis ({month_in_words(s.month)}, {format_money(s.total)} TTC)."))
+        self.pdf_opened.connect(lambda _path: self.done_label.setText(
+            "✓ PDF ouvert dans le lecteur de l'ordinateur : imprimez-le depuis ce lecteur."))
 
         self.header_label = QLabel()
         self.header_label.setObjectName("statementHeader")
@@ -226,7 +245,7 @@ class StatementsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(actions)
-        layout.addWidget(line)
+        layout.addWidget(self.done_label)
         layout.addWidget(self.header_label)
         layout.addWidget(splitter, 1)
 
@@ -333,12 +352,18 @@ class StatementsPage(QWidget):
         uow, user = self._uow, self._user  # the worker thread touches no attribute of the widget
 
         def work() -> _Loaded:
-            return _Loaded(get_statement(uow(), user, key, month), list_issued(uow(), user, key))
+            statement = get_statement(uow(), user, key, month)
+            if statement.status == "issued":
+                return _Loaded(statement, list_issued(uow(), user, key),
+                               changes=issued_month_changes(uow(), user, key, month))
+            return _Loaded(statement, list_issued(uow(), user, key),
+                           undecided=undecided_exceptions(uow(), user, key, month))
 
         def done(result: _Loaded) -> None:
             self._loading -= 1
             if ticket == self._load_ticket:
                 self.loading_label.hide()
+                self._changes, self._undecided = result.changes, result.undecided
                 self._show(result.statement, result.issued)
             self._update_buttons()
 
@@ -432,8 +457,14 @@ class StatementsPage(QWidget):
         regularisations = len(s.regularisation_lines)
         note = (f"  <span style='color:#93370d'>(dont {regularisations} ligne{'s' if regularisations > 1 else ''} "
                 "de régularisation)</span>") if regularisations else ""
+        changed = ""
+        if s.status == "issued" and self._changes:
+            difference = sum((line.amount for line in self._changes), Decimal("0.00"))
+            changed = ("<br><span style='color:#93370d'>⚠ Les séances de ce mois ont changé depuis l'émission : "
+                       f"{'+' if difference > 0 else ''}{format_money(difference)} viendront en régularisation sur "
+                       "le prochain état.</span>")
         self.total_label.setText(f"<span style='font-size:14pt'><b>Total TTC : {format_money(s.total)}</b></span>"
-                                 f"{note}")
+                                 f"{note}{changed}")
         year = s.month[:4]
         budget = f"Cumul {year} (états émis et cet état) : <b>{format_money(s.year_to_date)}</b> "
         if s.budget_cap is None:
@@ -468,7 +499,14 @@ class StatementsPage(QWidget):
 
     def _update_buttons(self) -> None:
         s, idle = self._statement, self._working == 0 and self._loading == 0
-        self.issue_button.setEnabled(idle and self._is_admin and s is not None and s.status == "draft")
+        convention = self._summary()
+        following = convention.next_to_issue(date.today()) if convention else None
+        in_turn = s is not None and s.status == "draft" and s.month == following
+        self.issue_button.setEnabled(idle and self._is_admin and in_turn)
+        if self._is_admin:
+            self.issue_button.setToolTip(
+                "" if in_turn or s is None or s.status != "draft" or following is None else
+                f"Les mois s'émettent dans l'ordre : émettez d'abord {month_in_words(following)}.")
         self.save_button.setEnabled(idle and s is not None)
         self.print_button.setEnabled(idle and s is not None)
         self.convention_combo.setEnabled(self._working == 0)
@@ -482,9 +520,19 @@ class StatementsPage(QWidget):
                           f"Émettre l'état de {month_in_words(statement.month)} de la convention "
                           f"{statement.convention} ({statement.partner}), pour un total de "
                           f"{format_money(statement.total)} TTC ?", QMessageBox.StandardButton.NoButton, self)
-        box.setInformativeText(
+        cautions = []
+        if self._undecided:
+            n = len(self._undecided)
+            cautions.append(f"⚠ {n} séance{'s' if n > 1 else ''} du mois attend{'ent' if n > 1 else ''} encore la "
+                            f"décision de la coordination sur une dérogation ({', '.join(self._undecided[:5])}"
+                            f"{'…' if n > 5 else ''}) : émis maintenant, l'état ne les paie pas ; une approbation "
+                            "ultérieure viendra en régularisation.")
+        if month_bounds(statement.month)[1] >= date.today():
+            cautions.append("⚠ Le mois n'est pas encore terminé : les séances saisies après l'émission viendront en "
+                            "régularisation.")
+        box.setInformativeText("\n\n".join(cautions + [
             "L'émission est définitive : l'état reçoit son numéro, son PDF est conservé, et il ne pourra plus "
-            "être modifié. Une correction ultérieure apparaîtra comme régularisation sur un état suivant.")
+            "être modifié. Une correction ultérieure apparaîtra comme régularisation sur un état suivant."]))
         confirm = box.addButton("Émettre définitivement", QMessageBox.ButtonRole.AcceptRole)
         cancel = box.addButton("Annuler", QMessageBox.ButtonRole.RejectRole)
         box.setDefaultButton(cancel)
