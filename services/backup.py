@@ -48,6 +48,7 @@ from sqlalchemy.engine import make_url
 
 from models.db import MIGRATIONS_DIR
 from services.errors import DomainError
+from services.file_faults import os_reason
 
 APP_NAME = "Parcours"
 KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 12, 10, 9
@@ -279,7 +280,7 @@ def _write_reason(exc: BaseException) -> str:
         return "impossible d'y écrire (droits insuffisants ou disque en lecture seule)"
     if number in (errno.EEXIST, errno.ENOTDIR):
         return "un fichier porte déjà ce nom, ce n'est pas un dossier"
-    return f"erreur d'écriture ({getattr(exc, 'strerror', None) or exc})"
+    return f"erreur d'écriture ({os_reason(exc) if isinstance(exc, OSError) else 'cause inconnue, voir le journal'})"
 
 
 def _copy(source: Path, target: Path) -> None:

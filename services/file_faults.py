@@ -62,7 +62,8 @@ def _verb(action: str | None) -> tuple[str, str]:
     return "utiliser", "utilisé"
 
 
-def _reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
+    """The French reason of an OS error (never the system's English text)."""
     if exc.errno in _REASONS:
         return _REASONS[exc.errno]
     if exc.errno is not None:
@@ -92,7 +93,7 @@ def describe_os_error(exc: OSError, path: str | os.PathLike | None = None, actio
         return f"{name[0].upper()}{name[1:]} est un dossier, pas un fichier : indiquez un nom de fichier."
     if code == errno.ENOTDIR:
         return f"Le chemin {name} passe par un fichier là où un dossier est attendu."
-    return f"Le fichier {name} n'a pas pu être {participle} ({_reason(exc)})."
+    return f"Le fichier {name} n'a pas pu être {participle} ({os_reason(exc)})."
 
 
 # The messages of Python's json decoder, in French (json.JSONDecodeError.msg).

@@ -268,7 +268,7 @@ class SessionForm(QDialog):
 
     def _check_failed(self, generation: int, exc: BaseException) -> None:
         if generation == self._generation and not isinstance(exc, DomainError):
-            show_unexpected_error(self)
+            show_unexpected_error(self, exc, logged=True)
 
     # -- saving ---------------------------------------------------------------------------------------------------
     def save(self) -> None:
