@@ -34,8 +34,13 @@ class WelcomeWindow(QWidget):
             "de séances à domicile. Vous créerez ensuite votre compte d'administration, protégé par un mot de passe.",
             self))
         layout.addWidget(note_label(
-            "Pour travailler sur vos vraies données, importez plutôt votre fichier avec la commande "
-            "«\u00a0parcours import\u00a0» (voir le guide d'installation).", self))
+            "Pour travailler sur vos vraies données, commencez sans la démonstration. Avec le compte "
+            "d'administration, créez les comptes de la coordination et des référent·es. Connecté·e avec l'un "
+            "d'eux, ouvrez la page «\u00a0Familles\u00a0» et cliquez sur «\u00a0Nouvelle famille…\u00a0» "
+            "(Ctrl+Maj+N) pour saisir votre première famille ; dans son dossier, ajoutez ses responsables légaux "
+            "et ses enfants, enregistrez le consentement des parents, puis ouvrez le parcours de chaque enfant. "
+            "Des données déjà au format Parcours se chargent d'un coup avec la commande "
+            "«\u00a0parcours import\u00a0».", self))
         if db_label:
             layout.addWidget(note_label(f"Base de données : {db_label}", self))
         layout.addStretch()

@@ -5,11 +5,15 @@ from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from services.directory import CurrentUser
 from services.families import FamilyRow, list_families
+from services.permissions import allowed
 from ui.background import run_in_background
+from ui.family_forms import ask_new_family, referent_choices
+from ui.form_dialog import FormDialog
 from ui.pages.family_file import FamilyFileView
 from ui.pages.page import Page
 from ui.table_model import ListModel, count_column, date_column, row_of, sorting_proxy, text_column
@@ -32,6 +36,7 @@ class FamiliesModel(ListModel):
 class FamiliesPage(Page):
     families_loaded = Signal()
     family_opened = Signal(str)  # family id, once its file is shown
+    family_created = Signal(object)  # services.family_records.FamilyRecord
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
                  today: Callable[[], date] = date.today):
@@ -45,7 +50,21 @@ class FamiliesPage(Page):
         self.list_panel = QWidget(self)
         layout = QVBoxLayout(self.list_panel)
         self.count_label = QLabel(self)
-        heading_row(layout, "Mes familles" if current_user.is_referent else "Familles", self).addWidget(self.count_label)
+        heading = heading_row(layout, "Mes familles" if current_user.is_referent else "Familles", self)
+        heading.addWidget(self.count_label)
+        self.show_closed = QCheckBox("Afficher les dossiers clos", self)  # the coordination sees them anyway
+        self.show_closed.setVisible(current_user.is_referent)
+        self.show_closed.toggled.connect(lambda _shown: self._reload_list())
+        heading.addWidget(self.show_closed)
+        self.new_family_button = QPushButton("Nouvelle famille… (Ctrl+Maj+N)", self)
+        self.new_family_button.clicked.connect(self.ask_new_family)
+        self.new_family_button.setVisible(allowed(current_user, "family.create"))
+        heading.addWidget(self.new_family_button)
+        self.new_family_shortcut = QShortcut(QKeySequence("Ctrl+Shift+N"), self)
+        self.new_family_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.new_family_shortcut.activated.connect(self.ask_new_family)
+        self.family_dialog: FormDialog | None = None
+        self._referents: tuple = ()
         self.model = FamiliesModel(self)
         self.proxy = sorting_proxy(self.model, self)
         self.search = search_field(self.proxy, "Rechercher une famille, une commune…", self)
@@ -57,24 +76,32 @@ class FamiliesPage(Page):
         self.view.activated.connect(self._open_index)
         layout.addWidget(self.view)
         layout.addWidget(note_label("Entrée ou double-clic : ouvrir le dossier de la famille. "
-                                    "Ctrl+N : nouvelle séance.", self))
+                                    "Ctrl+N : nouvelle séance. Ctrl+Maj+N : nouvelle famille.", self))
         self.stack.addWidget(self.list_panel)
 
         self.file_view = FamilyFileView(uow_factory, current_user, self, today=today)
         self.file_view.back_requested.connect(self.show_list)
         self.file_view.file_loaded.connect(self.family_opened)
+        self.file_view.family_saved.connect(lambda _record: self._reload_list())
+        self.file_view.family_deleted.connect(self._family_deleted)
         self.stack.addWidget(self.file_view)
         self.setFocusProxy(self.search)
 
     # -- public -----------------------------------------------------------------------------------------------
     def refresh(self) -> None:
+        self._reload_list()
+        if self.stack.currentWidget() is self.file_view:
+            self.file_view.reload()
+
+    def _reload_list(self) -> None:
         user, today, uow = self._user, self._today(), self._uow
         self._generation += 1
         generation = self._generation
-        run_in_background(self, lambda: list_families(uow(), user, today),
+        include_closed = True if self.show_closed.isChecked() else None
+        run_in_background(self, lambda: list_families(uow(), user, today, include_closed),
                           lambda rows: generation == self._generation and self._loaded(rows))
-        if self.stack.currentWidget() is self.file_view:
-            self.file_view.reload()
+        if user.is_coordinator:
+            run_in_background(self, lambda: referent_choices(uow), self._referents_loaded)
 
     def open_family(self, family_id: str) -> None:
         self.stack.setCurrentWidget(self.file_view)
@@ -91,7 +118,31 @@ class FamiliesPage(Page):
         row = row_of(self.view.currentIndex())
         return row.id if row else None
 
+    def ask_new_family(self) -> FormDialog | None:
+        """« Nouvelle famille… »: once created, the list reloads and the new family's file opens."""
+        if not allowed(self._user, "family.create"):
+            return None
+        if self.family_dialog is not None and self.family_dialog.isVisible():
+            self.family_dialog.raise_()
+            self.family_dialog.activateWindow()
+            return self.family_dialog
+        self.family_dialog = ask_new_family(self, self._uow, self._user, self._referents, self._family_created)
+        return self.family_dialog
+
     # -- internals ----------------------------------------------------------------------------------------------
+    def _referents_loaded(self, choices: tuple) -> None:
+        self._referents = self.file_view.referents = choices
+
+    def _family_deleted(self, _key: str) -> None:
+        self.file_view.family_id = None
+        self.show_list()
+        self._reload_list()
+
+    def _family_created(self, record) -> None:
+        self.family_created.emit(record)
+        self._reload_list()
+        self.open_family(record.id)
+
     def _loaded(self, rows: tuple[FamilyRow, ...]) -> None:
         self.model.set_rows(rows)
         fit_columns(self.view)

@@ -1,28 +1,36 @@
 """A family's file: household and guardians, children and their parcours, orientations, sessions, hours, history.
 
 Séances: Entrée or double-clic opens the session in the session form (« Modifier la séance »). Orientations: the
-coordination ends a validated orientation (« Terminer… »: date and reason)."""
+coordination ends a validated orientation (« Terminer… »: date and reason).
+
+Foyer and Enfants: the family's référent and the coordination edit the household, add guardians and children, edit
+a child and a parcours's objectives and actions, record the consent and close the file (ui.family_forms); the
+coordination alone deletes a file without sessions. Each dialog is based on the record read with the file: a save
+after a newer edit is refused (services.versions)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QMessageBox, QPushButton, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from services.directory import CurrentUser
 from services.families import FamilyFile, family_file
+from services.family_records import FamilyRecord, delete_family, family_record
 from services.formatting import format_date, format_hours, month_in_words
 from services.orientations import end_orientation
 from services.parcours import close_parcours, open_parcours, resume_parcours, suspend_parcours
 from services.permissions import allowed
 from ui.background import run_in_background
+from ui.family_forms import (ask_add_child, ask_add_guardian, ask_close_family, ask_consent, ask_edit_child,
+                             ask_edit_household, ask_edit_parcours, closed_banner)
 from ui.form_dialog import Field, FormDialog, open_form
 from ui.pages.page import Page
 from ui.session_form import SessionForm, open_session_editor
-from ui.table_model import (CENTER, Column, ListModel, RowsModel, count_column, date_column, hours_column, row_of,
-                            sorting_proxy, text_column)
+from ui.table_model import (CENTER, Column, ListModel, RowsModel, collate, count_column, date_column, hours_column,
+                            row_of, sorting_proxy, text_column)
 from ui.widgets import WARNING_STYLE, fit_columns, note_label, table_view, title_label
 
 
@@ -44,7 +52,9 @@ def sessions_columns(with_family: bool) -> list[Column]:
         text_column("Statut", lambda s: s.status_label),
         Column("Référent·e", lambda s: "présent·e" if s.referent_present else "", lambda s: int(s.referent_present),
                CENTER),
-        text_column("Dérogation", _exception_label, tooltip=True),
+        # the state in the column, its reason (« Refusée : motif ») in the tooltip: the column stays narrow
+        Column("Dérogation", lambda s: _exception_label(s).partition(" : ")[0], lambda s: collate(_exception_label(s)),
+               tooltip=lambda s: _exception_label(s) or None),
         text_column("Notes", lambda s: (s.notes or "").replace("\n", " · "), tooltip=True),
     ]
     return columns
@@ -100,12 +110,17 @@ class FamilyFileView(Page):
     file_loaded = Signal(str)  # family id
     new_session_requested = Signal(str)  # family id
     parcours_changed = Signal()
+    family_saved = Signal(object)  # what a dialog of ui.family_forms saved
+    family_deleted = Signal(str)  # family code
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
                  today: Callable[[], date] = date.today):
         super().__init__(uow_factory, current_user, parent, today=today)
         self.family_id: str | None = None
         self.file: FamilyFile | None = None
+        self.record: FamilyRecord | None = None  # what the edit dialogs are based on (read with the file)
+        self.referents: tuple = ()  # (label, user id) for the coordination's household dialog (set by the page)
+        self.dialog: FormDialog | None = None  # the last edit dialog opened
         self._views = []  # every table of the file, sized to content once loaded
 
         layout = QVBoxLayout(self)
@@ -132,6 +147,12 @@ class FamilyFileView(Page):
         self.consent_warning.setStyleSheet(WARNING_STYLE + " padding: 6px 10px;")
         self.consent_warning.setVisible(False)
         layout.addWidget(self.consent_warning)
+        self.closed_label = QLabel(self)
+        self.closed_label.setObjectName("closedFamily")
+        self.closed_label.setWordWrap(True)
+        self.closed_label.setStyleSheet(WARNING_STYLE + " padding: 6px 10px;")
+        self.closed_label.setVisible(False)
+        layout.addWidget(self.closed_label)
 
         self.tabs = QTabWidget(self)
         layout.addWidget(self.tabs, 1)
@@ -185,7 +206,27 @@ class FamilyFileView(Page):
         guardians_view = table_view(sorting_proxy(self.guardians, tab), tab)
         self._views.append(guardians_view)
         layout.addWidget(guardians_view, 1)
+        self.household_buttons = self._buttons(tab, layout, (
+            ("edit", "Modifier le foyer…", self.ask_edit_household, "family.edit"),
+            ("guardian", "Ajouter un responsable…", self.ask_add_guardian, "family.edit"),
+            ("consent", "Consentement…", self.ask_consent, "consent.record"),
+            ("close", "Clore le dossier…", self.ask_close_family, "family.close"),
+            ("delete", "Supprimer le dossier…", self.delete_family, "family.remove")))
         self.tabs.addTab(tab, "Foyer")
+
+    def _buttons(self, parent: QWidget, layout, specs) -> dict[str, QPushButton]:
+        """A row of buttons, each shown only to the roles allowed its operation."""
+        row = QHBoxLayout()
+        buttons = {}
+        for key, text, slot, operation in specs:
+            button = QPushButton(text, parent)
+            button.clicked.connect(slot)
+            button.setVisible(allowed(self._user, operation))
+            buttons[key] = button
+            row.addWidget(button)
+        row.addStretch()
+        layout.addLayout(row)
+        return buttons
 
     def _build_children_tab(self) -> None:
         self.children = ChildrenModel(self)
@@ -204,6 +245,10 @@ class FamilyFileView(Page):
         row.addStretch()
         actions.setVisible(self._user.is_coordinator)
         tab = self._table_tab(self.children, attr="children_view")
+        self.child_buttons = self._buttons(tab, tab.layout(), (
+            ("add", "Ajouter un enfant…", self.ask_add_child, "family.edit"),
+            ("edit", "Modifier l'enfant…", self.ask_edit_child, "family.edit"),
+            ("plan", "Modifier le parcours…", self.ask_edit_parcours, "parcours.edit")))
         tab.layout().addWidget(actions)
         self.children_view.selectionModel().currentRowChanged.connect(self._update_parcours_buttons)
         self.tabs.addTab(tab, "Enfants et parcours")
@@ -249,12 +294,18 @@ class FamilyFileView(Page):
         if not self.family_id:
             return
         family_id, user, today, uow = self.family_id, self._user, self._today(), self._uow
-        run_in_background(self, lambda: family_file(uow(), user, family_id, today), self._loaded)
+        run_in_background(self, lambda: (family_file(uow(), user, family_id, today),
+                                         family_record(uow(), user, family_id)), lambda both: self._loaded(*both))
 
-    def _loaded(self, f: FamilyFile) -> None:
+    def _loaded(self, f: FamilyFile, record: FamilyRecord | None = None) -> None:
         if f.id != self.family_id:
             return
         self.file = f
+        self.record = record
+        self.closed_label.setText(closed_banner(record))
+        self.closed_label.setVisible(bool(closed_banner(record)))
+        self.household_buttons["close"].setEnabled(record is not None and not record.closed)
+        self.household_buttons["delete"].setEnabled(record is not None and not record.has_sessions)
         self.title.setText(f.name)
         self.subtitle.setText(f"{f.commune} · dossier {f.key}" + (" · quartier prioritaire" if f.priority_neighbourhood
                                                                   else ""))
@@ -300,6 +351,8 @@ class FamilyFileView(Page):
         self.parcours_buttons["suspend"].setEnabled(status == "open")
         self.parcours_buttons["resume"].setEnabled(status in ("proposed", "suspended"))
         self.parcours_buttons["close"].setEnabled(status in ("proposed", "open", "suspended"))
+        self.child_buttons["edit"].setEnabled(child is not None)
+        self.child_buttons["plan"].setEnabled(status in ("proposed", "open", "suspended"))
 
     def _after(self, _result=None) -> None:
         self.parcours_changed.emit()
@@ -337,6 +390,77 @@ class FamilyFileView(Page):
             return
         uow, user, parcours_id = self._uow, self._user, child.current_parcours.id
         run_in_background(self, lambda: verb(uow(), user, parcours_id), self._after)
+
+    # -- the family's records (ui.family_forms) ----------------------------------------------------------------
+    def _saved(self, result=None) -> None:
+        self.family_saved.emit(result)
+        self.reload()
+
+    def _opened(self, dialog: FormDialog | None) -> FormDialog | None:
+        self.dialog = dialog or self.dialog
+        return dialog
+
+    def ask_edit_household(self) -> FormDialog | None:
+        if self.record is None:
+            return None
+        return self._opened(ask_edit_household(self, self._uow, self._user, self.record, self.referents, self._saved))
+
+    def ask_add_guardian(self) -> FormDialog | None:
+        if self.record is None:
+            return None
+        return self._opened(ask_add_guardian(self, self._uow, self._user, self.record, self._saved))
+
+    def ask_consent(self) -> FormDialog | None:
+        f = self.file
+        if f is None:
+            return None
+        return self._opened(ask_consent(self, self._uow, self._user, f.key, f.name, f.consent_date, f.consent_scope,
+                                        self._today, self._saved))
+
+    def ask_close_family(self) -> FormDialog | None:
+        if self.record is None or self.record.closed:
+            return None
+        return self._opened(ask_close_family(self, self._uow, self._user, self.record, self._today, self._saved))
+
+    def ask_add_child(self) -> FormDialog | None:
+        if self.record is None:
+            return None
+        return self._opened(ask_add_child(self, self._uow, self._user, self.record, self._today, self._saved))
+
+    def _selected_child_record(self):
+        child = self.selected_child()
+        if child is None or self.record is None:
+            return None
+        return next((c for c in self.record.children if c.id == child.id), None)
+
+    def ask_edit_child(self) -> FormDialog | None:
+        child = self._selected_child_record()
+        if child is None:
+            return None
+        return self._opened(ask_edit_child(self, self._uow, self._user, child, self._today, self._saved))
+
+    def ask_edit_parcours(self) -> FormDialog | None:
+        child = self._selected_child_record()
+        plan = self.record.current_parcours(child.id) if child is not None else None
+        if plan is None or plan.status == "closed":
+            return None
+        return self._opened(ask_edit_parcours(self, self._uow, self._user, child.name, plan, self._saved))
+
+    def confirm_delete(self) -> bool:
+        """Ask before deleting (tests replace this method)."""
+        answer = QMessageBox.question(
+            self, "Supprimer le dossier",
+            f"Supprimer définitivement le dossier de la {self.record.name} ({self.record.key}), ses responsables, "
+            "ses enfants et leurs parcours ? Cette suppression ne peut pas être annulée.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def delete_family(self) -> None:
+        if self.record is None or not self.confirm_delete():
+            return
+        uow, user, family_id, based_on = self._uow, self._user, self.record.id, self.record.updated_at
+        run_in_background(self, lambda: delete_family(uow(), user, family_id, based_on),
+                          lambda deleted: self.family_deleted.emit(deleted.key))
 
     # -- sessions: correcting one -------------------------------------------------------------------------------
     def open_session(self, index) -> SessionForm | None:
