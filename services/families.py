@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, literal, null, or_, select
 
 from models import Child, EpsSituation, Family, HomeSession, Orientation, Parcours, User
 from services import audit
@@ -13,7 +13,7 @@ from services.billing.rules import month_bounds
 from services.errors import NotFound
 from services.home_sessions import SessionQuery, SessionRow, list_sessions_in, usual_intervenant_in
 from services.orientations import ORIENTATION_LABELS, OrientationRow, list_orientations_in
-from services.parcours import ParcoursRow, parcours_row
+from services.parcours import PARCOURS_LABELS, ParcoursRow, parcours_row
 from services.permissions import CurrentUser, notes_visible, require, scope_families
 from services.rules import age_on
 from services.uow import UnitOfWork
@@ -39,6 +39,17 @@ class FamilyRow:
     active_orientations: int
     last_session: date | None
     sessions_this_month: int
+    parcours_status: str | None = None  # the most active of its children's parcours (PARCOURS_SUMMARY), None: none
+    notes: str | None = None  # None unless the reader may see notes (services.permissions.notes_visible)
+
+    @property
+    def parcours_label(self) -> str:
+        """« En cours », « Suspendu », « Proposé », « Clos » or « Sans parcours »: what the list shows and searches."""
+        return PARCOURS_LABELS.get(self.parcours_status, "Sans parcours")
+
+
+# A family's parcours in one word: a running parcours (one child at most each) outranks a closed one.
+PARCOURS_SUMMARY = ("open", "suspended", "proposed", "closed")
 
 
 @dataclass(frozen=True)
@@ -127,13 +138,21 @@ def _families_query(user: CurrentUser, today: date):
     sessions = (select(HomeSession.family_id, func.max(HomeSession.date).label("last"),
                        func.sum(case((HomeSession.date.between(first, last), 1), else_=0)).label("month"))
                 .where(held).group_by(HomeSession.family_id).subquery())
+    rank = case(*((Parcours.status == status, len(PARCOURS_SUMMARY) - i) for i, status in enumerate(PARCOURS_SUMMARY)),
+                else_=0)
+    parcours = (select(Child.family_id, func.max(rank).label("rank")).join(Parcours, Parcours.child_id == Child.id)
+                .group_by(Child.family_id).subquery())
+    summary = case(*((parcours.c.rank == len(PARCOURS_SUMMARY) - i, literal(status))
+                     for i, status in enumerate(PARCOURS_SUMMARY)), else_=null())
+    notes = Family.notes if notes_visible(user) else null()
     query = scope_families(
         select(Family.id, Family.key, Family.name, Family.commune, User.name, func.coalesce(children.c.n, 0),
-               func.coalesce(in_force.c.n, 0), sessions.c.last, func.coalesce(sessions.c.month, 0))
+               func.coalesce(in_force.c.n, 0), sessions.c.last, func.coalesce(sessions.c.month, 0), summary, notes)
         .outerjoin(User, User.id == Family.referent_id)
         .outerjoin(children, children.c.family_id == Family.id)
         .outerjoin(in_force, in_force.c.family_id == Family.id)
         .outerjoin(sessions, sessions.c.family_id == Family.id)
+        .outerjoin(parcours, parcours.c.family_id == Family.id)
         .order_by(Family.name), user)
     return query
 

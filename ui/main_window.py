@@ -3,6 +3,11 @@ anywhere, and the window's size and last page remembered between runs (QSettings
 cover() puts the lock screen in place of the pages, uncover() brings them back untouched. The administration
 has an Administration › Utilisateurs menu (ui.users_dialog).
 
+Keyboard: the window opens with the focus in the page's main field (`focus_main_field()`, else the page itself);
+Ctrl+F goes to the page's search field (`focus_search()`), Échap or Alt+Gauche back (`can_go_back()`/`go_back()`:
+from a family file to the list), F5 refreshes the page. Aide › Raccourcis clavier lists the window's shortcuts
+from its actions (ui.help_dialogs), so the list says what the keys do.
+
 Page constructor convention (every page, including ui/admin): `Page(uow_factory, current_user, parent=None)`;
 ours also take `today=` (a zero-argument callable) and offer `refresh()`, called each time the page is shown.
 """
@@ -15,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import shiboken6
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow,
                                QMessageBox, QStackedWidget, QVBoxLayout, QWidget)
@@ -112,6 +117,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(who)
 
         self.nav.currentRowChanged.connect(self._nav_changed)
+        self.nav.itemClicked.connect(self._nav_clicked)
+        self._focused = False  # the first show puts the focus in the page, not in the navigation
         self._restore()
 
     # -- building ---------------------------------------------------------------------------------------------
@@ -122,6 +129,7 @@ class MainWindow(QMainWindow):
         self.new_session_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         self.new_session_action.triggered.connect(self.open_session_form)
         self.new_session_action.setEnabled(self.user.role in ("referent", "coordinator"))
+        self.new_session_action.setProperty("not_for_role", not self.new_session_action.isEnabled())
         menu.addAction(self.new_session_action)
         self.addAction(self.new_session_action)
         lock = QAction("&Verrouiller", self)
@@ -136,18 +144,51 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("Affic&hage")
+        self.find_action = self._action(view_menu, "&Rechercher", self.focus_search, QKeySequence.StandardKey.Find)
+        self.back_action = self._action(view_menu, "Re&tour", self.go_back, QKeySequence("Escape"),
+                                        QKeySequence("Alt+Left"))
+        self.back_action.setToolTip("Revenir en arrière (du dossier d'une famille à la liste)")
+        self.refresh_action = self._action(view_menu, "&Actualiser", self.refresh_page, QKeySequence("F5"))
         if self.user.is_administrator:
             admin_menu = self.menuBar().addMenu("A&dministration")
             users = QAction("&Utilisateurs…", self)
             users.triggered.connect(self.open_users_dialog)
             admin_menu.addAction(users)
         help_menu = self.menuBar().addMenu("&Aide")
-        about = QAction("À &propos de Parcours", self)
+        self.shortcuts_action = self._action(help_menu, "&Raccourcis clavier…", self.open_shortcuts)
+        self.first_steps_action = self._action(help_menu, "Premiers &pas…", self.open_first_steps)
+        help_menu.addSeparator()
+        about = QAction("À p&ropos de Parcours", self)
         about.triggered.connect(lambda: QMessageBox.about(
             self, "À propos de Parcours",
             "Parcours — l'application des équipes de Réussite Éducative.\n"
             "Les données restent sur cet ordinateur."))
         help_menu.addAction(about)
+
+    def _action(self, menu, text: str, slot, *keys) -> QAction:
+        action = QAction(text, self)
+        if keys:
+            action.setShortcuts([QKeySequence(k) if isinstance(k, QKeySequence.StandardKey) else k for k in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)  # a dialog's Échap stays the dialog's
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)
+        return action
+
+    def open_shortcuts(self):
+        from ui.help_dialogs import ShortcutsDialog
+
+        self.help_dialog = ShortcutsDialog(self)
+        self.help_dialog.open()
+        return self.help_dialog
+
+    def open_first_steps(self):
+        from ui.help_dialogs import FirstStepsDialog
+
+        self.help_dialog = FirstStepsDialog(self)
+        self.help_dialog.open()
+        return self.help_dialog
 
     def page(self, key: str) -> QWidget:
         """The page, built the first time it is asked for (startup stays fast)."""
@@ -175,6 +216,7 @@ class MainWindow(QMainWindow):
     def _connect(self, key: str, page: QWidget) -> None:
         if key == "families":
             page.file_view.new_session_requested.connect(self.open_session_form)
+            page.panel_switched.connect(self._update_actions)
         if key == "week":
             page.family_activated.connect(self.show_family)
 
@@ -198,7 +240,67 @@ class MainWindow(QMainWindow):
         if hasattr(page, "refresh"):
             page.refresh()
         self.settings.setValue(f"window/last_page/{self.user.role}", key)
+        self._update_actions()
         self.page_shown.emit(key)
+
+    def _nav_clicked(self, item: QListWidgetItem) -> None:
+        """« Mes familles » clicked while a family file is shown: back to the list."""
+        if item.data(Qt.ItemDataRole.UserRole) == "families":
+            page = self.pages.get("families")
+            if page is not None and hasattr(page, "go_back") and self.stack.currentWidget() is page:
+                page.go_back()
+
+    def current_page(self) -> QWidget | None:
+        return self.stack.currentWidget()
+
+    def focus_page(self) -> None:
+        """The keyboard into the page on screen: its main field (the families' search), else the page."""
+        page = self.current_page()
+        if page is None:
+            return
+        if hasattr(page, "focus_main_field"):
+            page.focus_main_field()
+        else:
+            page.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def focus_search(self) -> None:
+        page = self.current_page()
+        if hasattr(page, "focus_search"):
+            page.focus_search()
+        elif isinstance(getattr(page, "search", None), QWidget) and page.search.isVisibleTo(page):
+            page.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            page.search.selectAll()
+
+    def go_back(self) -> None:
+        page = self.current_page()
+        if hasattr(page, "can_go_back") and page.can_go_back():
+            page.go_back()
+
+    def refresh_page(self) -> None:
+        page = self.current_page()
+        if hasattr(page, "refresh"):
+            page.refresh()
+            self.statusBar().showMessage("Page actualisée.", 3000)
+
+    def _update_actions(self) -> None:
+        """Ctrl+F, Échap and F5 are on only where they do something: elsewhere the keys stay the widgets'."""
+        page = self.current_page()
+        states = {
+            self.find_action: hasattr(page, "focus_search") or isinstance(getattr(page, "search", None), QWidget),
+            self.back_action: bool(hasattr(page, "can_go_back") and page.can_go_back()),
+            self.refresh_action: hasattr(page, "refresh"),
+        }
+        for action, enabled in states.items():
+            if self._covered is not None:  # locked: uncover() brings back these states
+                self._covered["actions"][action] = enabled
+            else:
+                action.setEnabled(enabled)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._focused:
+            self._focused = True
+            QTimer.singleShot(0, self, self.focus_page)
 
     def show_family(self, family_id: str) -> None:
         page = self.show_page("families") if any(s.key == "families" for s in self.specs) else None

@@ -3,7 +3,9 @@
 `RowsModel` is a read-only `QAbstractTableModel` over a tuple of frozen service rows, described by `Column`s
 (French header, display text, native sort value, alignment). Put it behind `sorting_proxy()`: the proxy sorts on
 `SORT_ROLE` (dates as dates, durations as minutes, names without accents) and filters on every column.
-`ROW_ROLE` hands the page the row's dataclass.
+`ROW_ROLE` hands the page the row's dataclass. A model given `search=` (a row -> extra text) lets `SearchProxy`
+also find rows by what no column shows (a family's notes); `SearchProxy.set_condition` adds a filter of the page's
+own (a status chosen in a combo box).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from services.formatting import format_date, format_hours
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
+SEARCH_ROLE = Qt.ItemDataRole.UserRole + 3  # column 0 only: text the search matches besides the columns' own
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 CENTER = Qt.AlignmentFlag.AlignCenter
@@ -68,12 +71,14 @@ class ColumnsModel(QAbstractTableModel):
 
     def __init__(self, columns: Sequence[Column], parent: QObject | None = None,
                  background: Callable[[Any, int], QColor | None] | None = None,
-                 foreground: Callable[[Any, int], QColor | None] | None = None):
+                 foreground: Callable[[Any, int], QColor | None] | None = None,
+                 search: Callable[[Any], str | None] | None = None):
         super().__init__(parent)
         self.columns = tuple(columns)
         self._rows: Sequence = ()
         self._background = background
         self._foreground = foreground
+        self._search = search
 
     def rowCount(self, parent: INDEX = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
@@ -91,6 +96,8 @@ class ColumnsModel(QAbstractTableModel):
             return column.sort(row)
         if role == ROW_ROLE:
             return row
+        if role == SEARCH_ROLE:
+            return (self._search(row) or "") if self._search and index.column() == 0 else None
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int(column.align.value)
         if role == Qt.ItemDataRole.ToolTipRole and column.tooltip:
@@ -137,9 +144,10 @@ class ListModel(RowsModel):
     """A model whose columns are declared on the class (`COLUMNS`, in the order of its constants)."""
 
     COLUMNS: tuple[Column, ...] = ()
+    SEARCH: Callable[[Any], str | None] | None = None  # extra searched text of a row (see SEARCH_ROLE)
 
     def __init__(self, parent: QObject | None = None):
-        super().__init__(self.COLUMNS, parent)
+        super().__init__(self.COLUMNS, parent, search=type(self).SEARCH)
 
 
 def sorting_proxy(model: QAbstractTableModel, parent: QObject | None = None) -> QSortFilterProxyModel:
@@ -148,6 +156,51 @@ def sorting_proxy(model: QAbstractTableModel, parent: QObject | None = None) -> 
     proxy.setSortRole(SORT_ROLE)
     proxy.setFilterKeyColumn(-1)
     proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+    return proxy
+
+
+class SearchProxy(QSortFilterProxyModel):
+    """Sorting as `sorting_proxy`; the search keeps the rows where the text typed is found, case and accents
+    ignored, in a column's text or in the row's SEARCH_ROLE text; `set_condition` keeps only the rows it accepts."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self._text = ""
+        self._condition: Callable[[Any], bool] | None = None
+
+    def set_search(self, text: str) -> None:
+        wanted = " ".join(collate(text).split())
+        if wanted != self._text:
+            self._change(lambda: setattr(self, "_text", wanted))
+
+    def set_condition(self, condition: Callable[[Any], bool] | None) -> None:
+        self._change(lambda: setattr(self, "_condition", condition))
+
+    def _change(self, apply: Callable[[], None]) -> None:
+        self.beginFilterChange()
+        apply()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: INDEX) -> bool:
+        model = self.sourceModel()
+        if model is None:
+            return True
+        first = model.index(source_row, 0, source_parent)
+        if self._condition is not None:
+            row = first.data(ROW_ROLE)
+            if row is not None and not self._condition(row):
+                return False
+        if not self._text:
+            return True
+        texts = [model.index(source_row, c, source_parent).data() for c in range(model.columnCount(source_parent))]
+        texts.append(first.data(SEARCH_ROLE))
+        return any(self._text in " ".join(collate(str(t)).split()) for t in texts if t)
+
+
+def search_proxy(model: QAbstractTableModel, parent: QObject | None = None) -> SearchProxy:
+    proxy = SearchProxy(parent)
+    proxy.setSourceModel(model)
     return proxy
 
 

@@ -55,7 +55,7 @@ def test_week_model_shades_holidays(qtmodeltester, programme):
     assert model.rowCount() == 2
     from PySide6.QtCore import Qt
     lefevre = next(r for r in range(2) if model.index(r, 0).data() == "Famille Lefèvre")
-    assert model.index(lefevre, 2).data() == "14:00 · N. Benali · 1\u00a0h"  # Tuesday 04/03
+    assert model.index(lefevre, 2).data().startswith("14:00 · N.\u00a0Benali · 1\u00a0h")  # Tuesday 04/03
     assert model.index(lefevre, 2).data(Qt.ItemDataRole.BackgroundRole) is not None
     assert "vacances" in model.headerData(2, Qt.Orientation.Horizontal)
 

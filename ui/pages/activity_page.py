@@ -16,7 +16,7 @@ from ui.background import run_in_background
 from ui.pages.family_file import TotalsModel
 from ui.pages.page import Page
 from ui.table_model import ListModel, count_column, hours_column, sorting_proxy, text_column
-from ui.widgets import fit_columns, heading_row, note_label, table_view
+from ui.widgets import fit_columns, heading_row, note_label, steady_width, table_view
 
 
 class ActivityModel(ListModel):
@@ -42,7 +42,7 @@ class ActivityPage(Page):
         heading = heading_row(layout, "Activité du mois", self)
         heading.addWidget(QLabel("Mois :", self))
         self.month = QComboBox(self)
-        self.month.setMinimumWidth(160)
+        steady_width(self.month, [month_in_words(f"2000-{m:02d}").capitalize() for m in range(1, 13)])
         self.month.currentIndexChanged.connect(self._month_chosen)
         heading.addWidget(self.month)
         self.csv_button = QPushButton("Exporter en CSV…", self)
@@ -56,7 +56,8 @@ class ActivityPage(Page):
         self.total = QLabel(self)
         self.total.setStyleSheet("background: #eef4ff; border-radius: 4px; padding: 6px 10px; font-weight: 600;")
         layout.addWidget(self.total)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        # one above the other: side by side, at 1280 pixels, the families' names were cut (« Famille Di… »)
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.model = ActivityModel(self)
         self.view = table_view(sorting_proxy(self.model, self), splitter, stretch=ActivityModel.FAMILY)
         self.view.sortByColumn(ActivityModel.FAMILY, Qt.SortOrder.AscendingOrder)
@@ -64,7 +65,9 @@ class ActivityPage(Page):
         self.intervenant_view = table_view(sorting_proxy(self.by_intervenant, self), splitter, stretch=0)
         splitter.addWidget(self.view)
         splitter.addWidget(self.intervenant_view)
-        splitter.setSizes([620, 440])
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setChildrenCollapsible(False)
         layout.addWidget(splitter, 1)
         self._months_loaded = False
 

@@ -4,39 +4,74 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QStackedWidget, QVBoxLayout,
+                               QWidget)
 
 from services.directory import CurrentUser
 from services.families import FamilyRow, list_families
-from services.permissions import allowed
+from services.permissions import allowed, notes_visible
 from ui.background import run_in_background
 from ui.family_forms import ask_new_family, referent_choices
 from ui.form_dialog import FormDialog
 from ui.pages.family_file import FamilyFileView
 from ui.pages.page import Page
-from ui.table_model import ListModel, count_column, date_column, row_of, sorting_proxy, text_column
-from ui.widgets import fit_columns, heading_row, note_label, search_field, table_view
+from ui.table_model import ListModel, count_column, date_column, row_of, search_proxy, text_column
+from ui.widgets import fit_columns, heading_row, note_label, search_field, steady_width, table_view
+
+# The status filter: label -> which rows it keeps (FamilyRow.parcours_status)
+STATUS_FILTERS = (
+    ("Toutes", None),
+    ("Parcours en cours", lambda r: r.parcours_status == "open"),
+    ("Parcours proposé", lambda r: r.parcours_status == "proposed"),
+    ("Parcours suspendu", lambda r: r.parcours_status == "suspended"),
+    ("Parcours clos", lambda r: r.parcours_status == "closed"),
+    ("Sans parcours", lambda r: r.parcours_status is None),
+)
+
+
+def count_text(shown: int, total: int) -> str:
+    """« 32 familles », or « 3 familles sur 32 » while a search or a filter hides some."""
+    if shown == total:
+        return f"{total} famille{'s' if total > 1 else ''}"
+    return f"{shown} famille{'s' if shown > 1 else ''} sur {total}"
 
 
 class FamiliesModel(ListModel):
-    NAME, COMMUNE, REFERENT, CHILDREN, ORIENTATIONS, LAST_SESSION, THIS_MONTH = range(7)
+    NAME, COMMUNE, REFERENT, CHILDREN, ORIENTATIONS, LAST_SESSION, THIS_MONTH, PARCOURS = range(8)
     COLUMNS = (
         text_column("Famille", lambda r: r.name),
         text_column("Commune", lambda r: r.commune),
         text_column("Référent·e", lambda r: r.referent_name),
         count_column("Enfants", lambda r: r.children),
-        count_column("Orientations actives", lambda r: r.active_orientations),
-        date_column("Dernière séance", lambda r: r.last_session),
-        count_column("Séances ce mois", lambda r: r.sessions_this_month),
+        count_column("Orientations\nactives", lambda r: r.active_orientations),  # two lines: room for the names
+        date_column("Dernière\nséance", lambda r: r.last_session),
+        count_column("Séances\nce mois", lambda r: r.sessions_this_month),
+        text_column("Parcours", lambda r: r.parcours_label),
     )
+    SEARCH = lambda r: r.notes  # noqa: E731 - the notes are searched, not shown (None for who may not read them)
+
+
+class _ToList(QObject):
+    """Down or Entrée in the search field moves to the list (its first row if none is chosen)."""
+
+    def __init__(self, page: "FamiliesPage"):
+        super().__init__(page)
+        self._page = page
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Down, Qt.Key.Key_Return,
+                                                                     Qt.Key.Key_Enter):
+            return self._page.focus_list()
+        return False
 
 
 class FamiliesPage(Page):
     families_loaded = Signal()
     family_opened = Signal(str)  # family id, once its file is shown
     family_created = Signal(object)  # services.family_records.FamilyRecord
+    panel_switched = Signal()  # the list or a family file came on screen (the window's « Retour » follows)
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QWidget | None = None, *,
                  today: Callable[[], date] = date.today):
@@ -63,12 +98,27 @@ class FamiliesPage(Page):
         self.new_family_shortcut = QShortcut(QKeySequence("Ctrl+Shift+N"), self)
         self.new_family_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.new_family_shortcut.activated.connect(self.ask_new_family)
+        if allowed(current_user, "family.create"):  # what Aide › Raccourcis clavier says of it
+            self.new_family_shortcut.setWhatsThis("Nouvelle famille (page Familles)")
         self.family_dialog: FormDialog | None = None
         self._referents: tuple = ()
         self.model = FamiliesModel(self)
-        self.proxy = sorting_proxy(self.model, self)
-        self.search = search_field(self.proxy, "Rechercher une famille, une commune…", self)
-        layout.addWidget(self.search)
+        self.proxy = search_proxy(self.model, self)
+        self.search = search_field(self.proxy, "Rechercher une famille, une commune, un statut de parcours"
+                                   + (", les notes…" if notes_visible(current_user) else "…"), self)
+        self.search.installEventFilter(_ToList(self))
+        self.status_filter = QComboBox(self)
+        self.status_filter.setAccessibleName("Filtrer par parcours")
+        for label, _keep in STATUS_FILTERS:
+            self.status_filter.addItem(label)
+        steady_width(self.status_filter, [label for label, _keep in STATUS_FILTERS])
+        self.status_filter.currentIndexChanged.connect(lambda i: self.proxy.set_condition(STATUS_FILTERS[i][1]))
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search, 1)
+        search_row.addWidget(self.status_filter)
+        layout.addLayout(search_row)
+        for signal in (self.proxy.modelReset, self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.layoutChanged):
+            signal.connect(self._count)
         self.view = table_view(self.proxy, self, stretch=FamiliesModel.NAME)
         if current_user.is_referent:
             self.view.hideColumn(FamiliesModel.REFERENT)
@@ -85,6 +135,7 @@ class FamiliesPage(Page):
         self.file_view.family_saved.connect(lambda _record: self._reload_list())
         self.file_view.family_deleted.connect(self._family_deleted)
         self.stack.addWidget(self.file_view)
+        self.stack.currentChanged.connect(lambda _i: self.panel_switched.emit())
         self.setFocusProxy(self.search)
 
     # -- public -----------------------------------------------------------------------------------------------
@@ -110,6 +161,38 @@ class FamiliesPage(Page):
     def show_list(self) -> None:
         self.stack.setCurrentWidget(self.list_panel)
         self.view.setFocus()
+
+    def showing_file(self) -> bool:
+        return self.stack.currentWidget() is self.file_view
+
+    def can_go_back(self) -> bool:
+        return self.showing_file()
+
+    def go_back(self) -> None:
+        if self.showing_file():
+            self.show_list()
+
+    def focus_search(self) -> None:
+        """Ctrl+F: the list's search field, selected so typing replaces it (from a family file, back to the list)."""
+        if self.showing_file():
+            self.show_list()
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def focus_main_field(self) -> None:
+        """Where the keyboard starts on this page: the search field, or the file on screen."""
+        if self.showing_file():
+            self.file_view.tabs.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.search.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def focus_list(self) -> bool:
+        if not self.proxy.rowCount():
+            return False
+        if not self.view.currentIndex().isValid():
+            self.view.setCurrentIndex(self.proxy.index(0, 0))
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+        return True
 
     def current_family_id(self) -> str | None:
         """The family on screen (its file open, or selected in the list): the session form preselects it."""
@@ -146,11 +229,13 @@ class FamiliesPage(Page):
     def _loaded(self, rows: tuple[FamilyRow, ...]) -> None:
         self.model.set_rows(rows)
         fit_columns(self.view)
-        n = len(rows)
-        self.count_label.setText(f"{n} famille{'s' if n > 1 else ''}")
-        if not self.view.currentIndex().isValid() and n:
+        self._count()
+        if not self.view.currentIndex().isValid() and self.proxy.rowCount():
             self.view.setCurrentIndex(self.proxy.index(0, 0))
         self.families_loaded.emit()
+
+    def _count(self, *_args) -> None:
+        self.count_label.setText(count_text(self.proxy.rowCount(), self.model.rowCount()))
 
     def _open_index(self, index: QModelIndex) -> None:
         row = row_of(index)

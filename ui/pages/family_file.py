@@ -29,8 +29,8 @@ from ui.family_forms import (ask_add_child, ask_add_guardian, ask_close_family, 
 from ui.form_dialog import Field, FormDialog, open_form
 from ui.pages.page import Page
 from ui.session_form import SessionForm, open_session_editor
-from ui.table_model import (CENTER, Column, ListModel, RowsModel, count_column, date_column, hours_column, row_of,
-                            sorting_proxy, text_column)
+from ui.table_model import (CENTER, Column, ListModel, RowsModel, collate, count_column, date_column, hours_column,
+                            row_of, sorting_proxy, text_column)
 from ui.widgets import WARNING_STYLE, fit_columns, note_label, table_view, title_label
 
 
@@ -52,7 +52,9 @@ def sessions_columns(with_family: bool) -> list[Column]:
         text_column("Statut", lambda s: s.status_label),
         Column("Référent·e", lambda s: "présent·e" if s.referent_present else "", lambda s: int(s.referent_present),
                CENTER),
-        text_column("Dérogation", _exception_label, tooltip=True),
+        # the state in the column, its reason (« Refusée : motif ») in the tooltip: the column stays narrow
+        Column("Dérogation", lambda s: _exception_label(s).partition(" : ")[0], lambda s: collate(_exception_label(s)),
+               tooltip=lambda s: _exception_label(s) or None),
         text_column("Notes", lambda s: (s.notes or "").replace("\n", " · "), tooltip=True),
     ]
     return columns

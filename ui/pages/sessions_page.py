@@ -19,7 +19,7 @@ from ui.background import run_in_background
 from ui.pages.family_file import sessions_columns
 from ui.session_form import SessionForm, open_session_editor
 from ui.table_model import INDEX, ColumnsModel, row_of
-from ui.widgets import heading_row, note_label, search_field, table_view
+from ui.widgets import column_width, heading_row, note_label, search_field, table_view
 
 PAGE_SIZE = 500
 
@@ -148,8 +148,10 @@ class SessionsPage(QWidget):
         layout.addLayout(filters)
         self.view = table_view(self.proxy, self, stretch=LazySessionsModel.NOTES)
         self.view.horizontalHeader().setSortIndicator(LazySessionsModel.DATE, Qt.SortOrder.DescendingOrder)
+        fitted = {LazySessionsModel.STATUS: STATUS_LABELS.values(), LazySessionsModel.REFERENT: ["présent·e"],
+                  LazySessionsModel.EXCEPTION: ["À décider", "Approuvée", "Refusée"]}  # never « Absence de la fami… »
         for column, width in ((0, 95), (1, 60), (2, 165), (3, 195), (4, 65), (5, 145), (6, 85), (7, 95)):
-            self.view.setColumnWidth(column, width)
+            self.view.setColumnWidth(column, max(width, column_width(self.view, fitted.get(column, ()), column)))
         layout.addWidget(self.view)
         self.view.activated.connect(self.open_session)
         if allowed(current_user, "session.update"):

@@ -18,13 +18,15 @@ from ui.pages.page import Page
 from ui.table_model import HOLIDAY, INDEX, ROW_ROLE, SORT_ROLE, collate, row_of, sorting_proxy
 from ui.widgets import note_label, table_view, title_label
 
+NBSP = "\u00a0"
 DAYS = ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")
 
 
 def short_name(name: str) -> str:
-    """'Karima Haddad' -> 'K. Haddad': a week cell stays on one line."""
+    """'Karima Haddad' -> 'K. Haddad', its spaces unbreakable: a narrow cell wraps between the parts of its line
+    (« 16:30 · » / « Y. Belkacem · 1 h »), never inside a name."""
     first, _, rest = name.partition(" ")
-    return f"{first[0]}. {rest}" if rest else name
+    return (f"{first[0]}. {rest}" if rest else name).replace(" ", NBSP)
 
 
 def cell_line(s: SessionRow) -> str:
