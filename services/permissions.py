@@ -107,6 +107,8 @@ PERMISSIONS: Mapping[str, Rule] = {
     "parcours.edit": _rule((R, C), "modifier les objectifs et les actions d'un parcours", followed=True),
     # hours, conventions, statements
     "activity.read": _rule((R, C, A), "consulter les heures réalisées", followed=True),
+    "programme.read": _rule((R, C, A), "consulter les réglages du programme"),
+    "programme.manage": _rule((A,), "modifier le nom et la zone de vacances du programme"),
     "convention.read": _rule((R, C, A), "consulter les conventions et les intervenants"),
     "convention.manage": _rule((A,), "modifier les partenaires, les intervenants et les conventions"),
     "statement.read": _rule((C, A), "consulter les états mensuels", system=True),

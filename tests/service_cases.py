@@ -29,7 +29,8 @@ from models import (Child, Convention, EpsMeeting, EpsSituation, Family, Guardia
                     Orientation, Parcours)
 from models.db import make_engine, migrate
 from services import (access_export, activity, audit, consent, conventions_admin, directory, family_records,
-                      families, home_sessions, orientations, parcours, retention, session_exceptions, users)
+                      families, home_sessions, orientations, parcours, programme_settings, retention,
+                      session_exceptions, users)
 from services.billing import statements
 from services.dataset import exporter, import_dataset, importer
 from services.directory import CurrentUser, list_users
@@ -377,6 +378,11 @@ CASES: tuple[Case, ...] = (
     Case(conventions_admin.get_convention, "convention.read",
          lambda e, u: conventions_admin.get_convention(e.uow(), u, "ap-2025")),
     Case(conventions_admin.list_actions, "convention.read", lambda e, u: conventions_admin.list_actions(e.uow(), u)),
+    Case(programme_settings.get_programme, "programme.read",
+         lambda e, u: programme_settings.get_programme(e.uow(), u)),
+    Case(programme_settings.save_programme, "programme.manage",
+         lambda e, u: programme_settings.save_programme(e.uow(), u, "PRE de Bourg-en-Bresse", "Bourg-en-Bresse", "A"),
+         audit=("update", "programme", None)),
     Case(conventions_admin.create_partner, "convention.manage",
          lambda e, u: conventions_admin.create_partner(e.uow(), u, "pep", "PEP 01"), audit=("create", "partner", "pep")),
     Case(conventions_admin.rename_partner, "convention.manage",

@@ -23,6 +23,7 @@ from services.billing.statement import (KIND_ORDER, FamilyDetail, IntervenantDet
 from services import audit
 from services.errors import StatementError
 from services.formatting import month_in_words
+from services.programme_settings import MISSING as PROGRAMME_MISSING
 from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
 
@@ -175,6 +176,8 @@ def compute_draft(session, convention: Convention, month: str) -> Statement:
         StoredStatement.convention_id == convention.id, StoredStatement.month >= f"{year}-01",
         StoredStatement.month < month)) or Decimal("0.00")
     programme = session.scalars(select(Programme)).first()
+    if programme is None:
+        raise StatementError(PROGRAMME_MISSING)
     terms = facts.terms
     return Statement(
         convention=convention.key, month=month, status="draft", number=None, issued_at=None,

@@ -151,3 +151,26 @@ def test_other_roles_read_but_cannot_change_anything(qtbot, programme):  # noqa:
     assert not page.new_convention_button.isEnabled() and not page.new_partner_button.isEnabled()
     assert not page.editor.save_button.isVisibleTo(page)
     assert all(edit.isReadOnly() for edit in page.editor.tariff_edits.values())
+
+
+def test_a_new_programme_is_named_and_zoned_from_the_conventions_page(qtbot, tmp_path):
+    from main import open_store
+    from services.programme_settings import get_programme
+    from services.users import authenticate, create_first_administrator
+
+    _engine, uow = open_store(str(tmp_path / "empty.sqlite"))
+    create_first_administrator(uow(), "a.fabre", "cheval-agrafe-pile", name="Agnès Fabre")
+    administrator = authenticate(uow(), "a.fabre", "cheval-agrafe-pile")
+    page = ConventionsPage(uow, administrator)
+    qtbot.addWidget(page)
+    assert "pas encore renseigné" in page.programme_label.text()
+    dialog = page.open_programme_dialog()
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: dialog.messages["name"].isVisible(), timeout=5000)
+    assert "nom du programme" in dialog.messages["name"].text()
+    qtbot.keyClicks(dialog.inputs["name"], "PRE de Bourg-en-Bresse")
+    qtbot.keyClicks(dialog.inputs["city"], "Bourg-en-Bresse")
+    with qtbot.waitSignal(dialog.submitted, timeout=5000):
+        qtbot.keyClick(dialog.inputs["city"], Qt.Key.Key_Return)
+    assert get_programme(uow(), administrator).holiday_zone == "A"
+    assert "PRE de Bourg-en-Bresse" in page.programme_label.text()

@@ -5,8 +5,10 @@ GUI thread; every refusal comes back from the service in French and is shown nex
 """
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QMessageBox, QPushButton, QSplitter, QTabWidget,
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from services.conventions_admin import (ConventionLocked, ConventionSummary, InvalidFields, create_convention,
@@ -14,11 +16,15 @@ from services.conventions_admin import (ConventionLocked, ConventionSummary, Inv
                                         list_intervenants, list_partners, rename_partner, update_convention,
                                         update_intervenant)
 from services.errors import DomainError
+from services.programme_settings import MISSING as PROGRAMME_MISSING
+from services.programme_settings import ZONE_LABELS, get_programme, save_programme
 from ui.admin.convention_editor import ConventionEditor
 from ui.admin.dialogs import IntervenantDialog, PartnerDialog
 from ui.admin.table_models import ConventionsModel, IntervenantsModel, PartnersModel
 from ui.admin.widgets import source_row, table_view
 from ui.errors import show_error
+from ui.form_dialog import Field, FormDialog, open_form
+from ui.widgets import WARNING_STYLE
 
 ADMINISTRATOR = "administrator"
 
@@ -35,6 +41,7 @@ class ConventionsPage(QWidget):
         self._user = current_user
         self._is_admin = getattr(current_user, "role", None) == ADMINISTRATOR
         self._partners = ()
+        self._programme = None
         self._actions = ()
         self._build()
         self.reload()
@@ -76,6 +83,17 @@ class ConventionsPage(QWidget):
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([400, 600])
         layout = QVBoxLayout(self)
+        programme_row = QHBoxLayout()
+        self.programme_label = QLabel()
+        self.programme_label.setObjectName("programmeLabel")
+        self.programme_label.setWordWrap(True)
+        self.programme_button = QPushButton("Programme…")
+        self.programme_button.setObjectName("programmeButton")
+        self.programme_button.setEnabled(self._is_admin)
+        self.programme_button.clicked.connect(self.open_programme_dialog)
+        programme_row.addWidget(self.programme_label, 1)
+        programme_row.addWidget(self.programme_button)
+        layout.addLayout(programme_row)
         layout.addWidget(splitter)
 
         self.conventions_view.selectionModel().currentRowChanged.connect(self._convention_selected)
@@ -93,6 +111,35 @@ class ConventionsPage(QWidget):
             button.setEnabled(self._is_admin)
             if not self._is_admin:
                 button.setToolTip("Réservé à l'administrateur ou l'administratrice.")
+
+    # ------------------------------------------------------------------------------------------ programme
+
+    def _show_programme(self) -> None:
+        self._programme = get_programme(self._uow(), self._user)
+        p = self._programme
+        if p is None:
+            self.programme_label.setText("⚠ " + PROGRAMME_MISSING)
+            self.programme_label.setStyleSheet(WARNING_STYLE)
+        else:
+            city = f", {p.city}" if p.city else ""
+            self.programme_label.setText(f"Programme : <b>{html.escape(p.name)}</b>{html.escape(city)} — "
+                                         f"vacances scolaires de la zone {p.holiday_zone}")
+            self.programme_label.setStyleSheet("")
+
+    def open_programme_dialog(self) -> FormDialog:
+        """Name, city and school-holiday zone of the programme (returned for tests)."""
+        p = self._programme
+        uow, user, based_on = self._uow, self._user, p.updated_at if p else None
+        fields = [Field("name", "Nom du programme", default=p.name if p else ""),
+                  Field("city", "Ville", default=(p.city or "") if p else ""),
+                  Field("holiday_zone", "Vacances scolaires", "choice", default=p.holiday_zone if p else "A",
+                        choices=tuple((label, zone) for zone, label in ZONE_LABELS.items()))]
+        return open_form(self, "Programme", fields,
+                         lambda v: save_programme(uow(), user, v["name"], v["city"], v["holiday_zone"],
+                                                  based_on=based_on),
+                         lambda _saved: self._show_programme(),
+                         intro="Le nom et la ville figurent sur chaque état mensuel ; la zone de vacances décide "
+                               "des séances qui demandent une dérogation.")
 
     @staticmethod
     def _list_tab(view, *buttons) -> QWidget:
@@ -123,6 +170,7 @@ class ConventionsPage(QWidget):
         except Exception as exc:  # noqa: BLE001 - shown calmly, the page stays usable
             show_error(self, exc)
             return
+        self._show_programme()
         current = select or (self.editor.summary().key if self.editor.summary() else None)
         self.partners_model.set_rows(self._partners)
         self.intervenants_model.set_rows(intervenants)
