@@ -157,11 +157,15 @@ def _families_query(user: CurrentUser, today: date):
     return query
 
 
-def family_choices(uow: UnitOfWork, user: CurrentUser) -> tuple[FamilyChoice, ...]:
+def family_choices(uow: UnitOfWork, user: CurrentUser, keep: str | None = None) -> tuple[FamilyChoice, ...]:
+    """The families a form may pick: closed files are left out, except `keep` (the family of the session being
+    corrected, which must stay on screen)."""
     with uow:
         require(user, "family.list", session=uow.session)
+        open_or_kept = Family.closed_on.is_(None) if keep is None else or_(Family.closed_on.is_(None),
+                                                                             Family.id == keep)
         rows = uow.session.execute(scope_families(select(Family.id, Family.key, Family.name, Family.commune)
-                                           .order_by(Family.name), user))
+                                                  .where(open_or_kept).order_by(Family.name), user))
         return tuple(FamilyChoice(*r) for r in rows)
 
 

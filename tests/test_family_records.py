@@ -256,6 +256,10 @@ def test_closing_ends_the_parcours_and_orientations_and_hides_the_file_from_the_
     assert "F1" in {f.key for f in list_families(programme.uow(), programme.referent, TODAY, include_closed=True)}
     assert "F1" in {f.key for f in list_families(programme.uow(), programme.coordinator, TODAY)}
     assert family_file(programme.uow(), programme.referent, f1, TODAY).key == "F1"  # the file itself stays open
+    # the session form no longer offers it, except to correct one of its sessions
+    from services.families import family_choices
+    assert f1 not in {c.id for c in family_choices(programme.uow(), programme.referent)}
+    assert f1 in {c.id for c in family_choices(programme.uow(), programme.referent, keep=f1)}
     with pytest.raises(ValidationError, match="déjà clos"):
         close_family(programme.uow(), programme.referent, f1, TODAY, "Encore", None, today=TODAY)
 

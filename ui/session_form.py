@@ -171,7 +171,7 @@ class SessionForm(QDialog):
 
     # -- choices and defaults ---------------------------------------------------------------------------------
     def _fill_choices(self, family_id: str | None) -> None:
-        families = family_choices(self._uow(), self._user)
+        families = family_choices(self._uow(), self._user, keep=family_id)
         self.family.addItem("", None)
         for f in families:
             self.family.addItem(f"{f.name} — {f.commune} ({f.key})", f.id)
