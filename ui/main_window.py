@@ -159,7 +159,7 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = self._action(help_menu, "&Raccourcis clavier…", self.open_shortcuts)
         self.first_steps_action = self._action(help_menu, "Premiers &pas…", self.open_first_steps)
         help_menu.addSeparator()
-        about = QAction("À p&ropos de Parcours", self)
+        about = QAction("À pr&opos de Parcours", self)
         about.triggered.connect(lambda: QMessageBox.about(
             self, "À propos de Parcours",
             "Parcours — l'application des équipes de Réussite Éducative.\n"
