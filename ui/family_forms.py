@@ -17,7 +17,7 @@ from services.consent import record_consent
 from services.directory import CurrentUser, list_users
 from services.family_records import (ChildInput, ChildRecord, FamilyRecord, GuardianInput, HouseholdInput, ParcoursPlan,
                                      add_child, add_guardian, close_family, create_family, update_child, update_family,
-                                     update_parcours_plan)
+                                     update_guardian, update_parcours_plan)
 from services.formatting import format_date
 from ui.form_dialog import Field, FormDialog, open_form
 
@@ -77,6 +77,18 @@ def ask_add_guardian(parent: QWidget, uow_factory, user: CurrentUser, record: Fa
                       Field("phone", "Téléphone")],
                      lambda v: add_guardian(uow_factory(), user, family_id,
                                             GuardianInput(v["name"], v["relationship"], v["phone"])), then)
+
+
+def ask_edit_guardian(parent: QWidget, uow_factory, user: CurrentUser, record: FamilyRecord, guardian,
+                      then: Then) -> FormDialog:
+    guardian_id, based_on = guardian.id, guardian.updated_at
+    return open_form(parent, f"Modifier le responsable légal — {record.name}",
+                     [Field("name", "Nom et prénom", default=guardian.name),
+                      Field("relationship", "Lien avec l'enfant (mère, père…)", default=guardian.relationship or ""),
+                      Field("phone", "Téléphone", default=guardian.phone or "")],
+                     lambda v: update_guardian(uow_factory(), user, guardian_id,
+                                               GuardianInput(v["name"], v["relationship"], v["phone"]), based_on),
+                     then)
 
 
 def _child_fields(child: ChildRecord | None, last_name: str) -> list[Field]:

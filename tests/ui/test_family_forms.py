@@ -185,3 +185,26 @@ def test_closing_the_file_shows_it_closed(qtbot, window):
     assert view.closed_label.isVisible()
     assert view.closed_label.text() == "Dossier clos le 20/03/2025 : Fin du suivi"
     assert not view.household_buttons["close"].isEnabled()
+
+
+def test_a_guardian_is_corrected_with_enter_then_removed_after_confirmation(qtbot, window, monkeypatch):
+    _page, view = _new_family(qtbot, window)
+    qtbot.waitUntil(lambda: view.record is not None, timeout=5000)
+    view.household_buttons["guardian"].click()
+    dialog = view.dialog
+    _type(qtbot, dialog.inputs["name"], "Nadia Martin")
+    _save_with_enter(qtbot, view, dialog, dialog.inputs["name"])
+    view.guardians_view.setCurrentIndex(view.guardians_view.model().index(0, 0))
+    view.guardians_view.setFocus()
+    qtbot.keyClick(view.guardians_view, Qt.Key.Key_Return)  # Entrée on the row opens it
+    dialog = view.dialog
+    assert dialog.windowTitle() == "Modifier le responsable légal — Famille Martin"
+    assert dialog.inputs["name"].text() == "Nadia Martin"
+    _type(qtbot, dialog.inputs["phone"], "06 11 22 33 44")
+    _save_with_enter(qtbot, view, dialog, dialog.inputs["phone"])
+    assert [(g.name, g.phone) for g in view.guardians.rows()] == [("Nadia Martin", "06 11 22 33 44")]
+    view.guardians_view.setCurrentIndex(view.guardians_view.model().index(0, 0))
+    monkeypatch.setattr(view, "confirm_remove_guardian", lambda guardian: guardian.name == "Nadia Martin")
+    with qtbot.waitSignal(view.file_loaded, timeout=5000):
+        view.household_buttons["remove_guardian"].click()
+    assert view.guardians.rows() == ()

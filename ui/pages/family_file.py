@@ -18,14 +18,15 @@ from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QM
 
 from services.directory import CurrentUser
 from services.families import FamilyFile, family_file
-from services.family_records import FamilyRecord, delete_family, family_record
+from services.family_records import FamilyRecord, GuardianRecord, delete_family, family_record, remove_guardian
 from services.formatting import format_date, format_hours, month_in_words
 from services.orientations import end_orientation
 from services.parcours import close_parcours, open_parcours, resume_parcours, suspend_parcours
 from services.permissions import allowed
 from ui.background import run_in_background
 from ui.family_forms import (ask_add_child, ask_add_guardian, ask_close_family, ask_consent, ask_edit_child,
-                             ask_edit_household, ask_edit_parcours, closed_banner)
+                             ask_edit_guardian, ask_edit_household, ask_edit_parcours, closed_banner)
+from ui.errors import show_error
 from ui.form_dialog import Field, FormDialog, open_form
 from ui.pages.page import Page
 from ui.session_form import SessionForm, open_session_editor
@@ -204,11 +205,16 @@ class FamilyFileView(Page):
         self.guardians = RowsModel((text_column("Nom", lambda g: g.name), text_column("Lien", lambda g: g.relationship),
                                     text_column("Téléphone", lambda g: g.phone)), tab)
         guardians_view = table_view(sorting_proxy(self.guardians, tab), tab)
+        self.guardians_view = guardians_view
         self._views.append(guardians_view)
         layout.addWidget(guardians_view, 1)
+        if allowed(self._user, "family.edit"):
+            guardians_view.activated.connect(lambda _index: self.ask_edit_guardian())
         self.household_buttons = self._buttons(tab, layout, (
             ("edit", "Modifier le foyer…", self.ask_edit_household, "family.edit"),
             ("guardian", "Ajouter un responsable…", self.ask_add_guardian, "family.edit"),
+            ("edit_guardian", "Modifier le responsable…", self.ask_edit_guardian, "family.edit"),
+            ("remove_guardian", "Retirer le responsable…", self.ask_remove_guardian, "family.edit"),
             ("consent", "Consentement…", self.ask_consent, "consent.record"),
             ("close", "Clore le dossier…", self.ask_close_family, "family.close"),
             ("delete", "Supprimer le dossier…", self.delete_family, "family.remove")))
@@ -321,7 +327,8 @@ class FamilyFileView(Page):
         self.consent_warning.setText("⚠ Consentement parental non recueilli : la date de l'accord de la famille ou "
                                      "son objet n'est pas enregistré." if missing else "")
         self.consent_warning.setVisible(missing)
-        self.guardians.set_rows(f.guardians)
+        # the record's guardians carry their id and version (the file's are for reading only)
+        self.guardians.set_rows(record.guardians if record is not None else f.guardians)
         self.children.set_rows(f.children)
         self.orientations.set_rows(f.orientations)
         self.sessions.set_rows(f.sessions)
@@ -409,6 +416,32 @@ class FamilyFileView(Page):
         if self.record is None:
             return None
         return self._opened(ask_add_guardian(self, self._uow, self._user, self.record, self._saved))
+
+    def selected_guardian(self):
+        row = row_of(self.guardians_view.currentIndex())
+        return row if isinstance(row, GuardianRecord) else None
+
+    def ask_edit_guardian(self) -> FormDialog | None:
+        guardian = self.selected_guardian()
+        if guardian is None or self.record is None:
+            return None
+        return self._opened(ask_edit_guardian(self, self._uow, self._user, self.record, guardian, self._saved))
+
+    def confirm_remove_guardian(self, guardian) -> bool:
+        """Ask before removing (tests replace this method)."""
+        answer = QMessageBox.question(self, "Retirer le responsable légal",
+                                      f"Retirer {guardian.name} des responsables légaux de {self.record.name} ?",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def ask_remove_guardian(self) -> None:
+        guardian = self.selected_guardian()
+        if guardian is None or self.record is None or not self.confirm_remove_guardian(guardian):
+            return
+        uow, user = self._uow, self._user
+        run_in_background(self, lambda: remove_guardian(uow(), user, guardian.id, guardian.updated_at), self._saved,
+                          lambda exc: show_error(self, exc))
 
     def ask_consent(self) -> FormDialog | None:
         f = self.file
