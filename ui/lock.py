@@ -64,7 +64,7 @@ class LockScreen(QWidget):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.addWidget(title_label("Parcours est verrouillé", box, size=18))
-        after = f"après {minutes} minutes sans activité" if minutes else "à votre demande ou après un temps sans activité"
+        after = f"après {minutes} minute{'s' if minutes > 1 else ''} sans activité" if minutes else "à votre demande"
         layout.addWidget(note_label(f"Les données sont masquées ({after}). Saisissez le mot de passe de "
                                     f"{user.name} ({user.key}) pour reprendre là où vous en étiez.", box))
         self.password = password_field(box, "mot de passe")
@@ -139,7 +139,7 @@ class ScreenLock(QObject):
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(delay_ms)
-        self._timer.timeout.connect(self.lock)
+        self._timer.timeout.connect(lambda: self.lock(idle=True))
         self._app = app or QApplication.instance()
         self._app.installEventFilter(self)
         self._timer.start()
@@ -196,7 +196,8 @@ class ScreenLock(QObject):
             widget.finished.connect(lambda _result, w=widget: self._finished.append(w))
 
     # -- locking ------------------------------------------------------------------------------------------------
-    def lock(self) -> None:
+    def lock(self, idle: bool = False) -> None:
+        """Hide everything behind the lock screen; `idle`: because of the delay (else asked, Ctrl+L)."""
         if self.screen is not None or not self._window.isVisible():
             return
         self._timer.stop()
@@ -206,7 +207,7 @@ class ScreenLock(QObject):
                     and widget.windowType() != Qt.WindowType.ToolTip):
                 self._remember(widget)
                 widget.hide()
-        self.screen = LockScreen(self._uow, self._user, None, minutes=self.delay_ms // 60_000)
+        self.screen = LockScreen(self._uow, self._user, None, minutes=max(1, self.delay_ms // 60_000) if idle else 0)
         self.screen.unlocked.connect(self._unlock)
         self.screen.switch_user_requested.connect(self.switch_user_requested)
         self._window.cover(self.screen)

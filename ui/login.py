@@ -19,6 +19,7 @@ from services.directory import CurrentUser
 from services.errors import DomainError, ValidationError
 from services.users import authenticate, check_password_policy, create_first_administrator
 from ui.background import run_in_background
+from ui.fitting import keep_text_whole
 from ui.widgets import ERROR_STYLE, message_label, note_label, show_messages, title_label
 
 LAST_KEY = "login/last_key"
@@ -93,6 +94,7 @@ class LoginDialog(QDialog):
         layout.addWidget(self.buttons)
         self.key.setText(remembered_key(self._settings))
         (self.password if self.key.text() else self.key).setFocus()
+        keep_text_whole(self)  # a refusal or a long note never squashes the fields
 
     def submit(self) -> None:
         key, password = self.key.text().strip(), self.password.text()
@@ -178,6 +180,7 @@ class FirstAdministratorDialog(QDialog):
         layout.addWidget(self.buttons)
         self._touched: set[str] = set()
         self.inputs["name"].setFocus()
+        keep_text_whole(self)  # a field's message never squashes its field
 
     def problems(self) -> dict[str, str]:
         """What is wrong with the form as typed, by field, in French (the service checks the rest)."""

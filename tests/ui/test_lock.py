@@ -175,3 +175,21 @@ def test_the_delay_is_fifteen_minutes_unless_the_settings_say_otherwise(tmp_path
     assert lock_delay_ms(settings) == 300_000
     settings.setValue(SETTINGS_KEY, "n'importe quoi")
     assert lock_delay_ms(settings) == 900_000
+
+
+def _lock_note(lock) -> str:
+    return next(label.text() for label in lock.screen.findChildren(QLabel) if "données sont masquées" in label.text())
+
+
+def test_the_lock_screen_says_whether_it_was_asked_for_or_came_after_the_delay(qtbot, referent_app):
+    window, lock = referent_app.window, referent_app.screen_lock
+    with qtbot.waitSignal(lock.locked, timeout=5000):
+        window.lock_requested.emit()  # Ctrl+L
+    assert "(à votre demande)" in _lock_note(lock) and "sans activité" not in _lock_note(lock)
+    with qtbot.waitSignal(lock.unlocked, timeout=10_000):
+        _unlock(qtbot, lock, PASSWORD)
+    with qtbot.waitSignal(lock.locked, timeout=5000):
+        lock._timer.timeout.emit()  # the delay ran out
+    assert "(après 60 minutes sans activité)" in _lock_note(lock)
+    with qtbot.waitSignal(lock.unlocked, timeout=10_000):
+        _unlock(qtbot, lock, PASSWORD)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDialogButtonBox, Q
 from services.permissions import SYSTEM
 from services.directory import list_users
 from services.users import change_password, disable_user
-from ui.app import AppController
+from ui.app import STYLE, AppController
 from ui.login import FirstAdministratorDialog, LoginDialog
 from ui.main_window import MainWindow
 from ui.welcome import WelcomeWindow
@@ -247,3 +247,51 @@ def test_a_failed_login_remembers_nothing(qtbot, programme, controller, tmp_path
     login = _shown(qtbot, app, LoginDialog)
     assert _refused(qtbot, login, "personne", PASSWORD) == "Identifiant ou mot de passe incorrect."
     assert QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat).value("login/last_key") is None
+
+
+def _cut(dialog: QWidget) -> list[str]:
+    """The wrapped labels shorter than their text needs and the fields squashed below their height."""
+    found = []
+    for child in dialog.findChildren(QWidget):
+        if not child.isVisibleTo(dialog):
+            continue
+        if isinstance(child, QLabel) and child.wordWrap() and child.height() < child.heightForWidth(child.width()):
+            found.append(f"label « {child.text()[:40]} »: {child.height()} < {child.heightForWidth(child.width())}")
+        if isinstance(child, QLineEdit) and child.height() < child.sizeHint().height():
+            found.append(f"field {child.objectName()}: {child.height()} < {child.sizeHint().height()}")
+    return found
+
+
+def test_the_short_password_message_squashes_no_field_of_the_first_administrator(qtbot, uow, controller,
+                                                                                  app_style):
+    app = controller(uow)
+    first = app.ask_first_administrator("Programme de démonstration chargé : 32 familles, 41 enfants, 12 séances "
+                                        "d'EPS et 640 séances à domicile.\n\nLes comptes fictifs du programme n'ont "
+                                        "pas de mot de passe : créez d'abord votre compte d'administration.")
+    qtbot.addWidget(first)
+    qtbot.waitExposed(first)
+    _fill(first, name="Agnès Fabre", key="a.fabre", password="court")
+    assert first.messages["password"].isVisibleTo(first)
+    qtbot.waitUntil(lambda: not _cut(first), timeout=2000)
+
+
+@pytest.fixture
+def app_style(qapp):
+    """The window's own style sheet (its font size), as main.py sets it."""
+    qapp.setStyleSheet(STYLE)
+    yield
+    qapp.setStyleSheet("")
+
+
+def test_a_refused_login_keeps_every_line_of_its_note(qtbot, programme, tmp_path, app_style):
+    change_password(programme.uow(), SYSTEM, "coord-durand", PASSWORD)
+    app = AppController(programme.uow, "/home/agnes/.local/share/Parcours/parcours.sqlite", lock_delay_ms=3_600_000,
+                        settings=QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    login = app.ask_login("Votre rôle a changé pendant que Parcours était verrouillé : reconnectez-vous pour "
+                          "retrouver les pages qui vous reviennent.")
+    qtbot.addWidget(login)
+    qtbot.waitExposed(login)
+    for n in range(5):  # the fifth refusal is two lines long
+        message = _refused(qtbot, login, "coord-durand", f"essai-numero-{n}")
+    assert "Trop d'essais" in message
+    qtbot.waitUntil(lambda: not _cut(login), timeout=2000)
