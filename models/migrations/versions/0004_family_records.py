@@ -18,17 +18,15 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ALTER TABLE ADD/DROP COLUMN (SQLite ≥ 3.35 and PostgreSQL): a batch copy would drop and recreate `family`,
+# which the foreign keys of its children, guardians and sessions forbid while the migration runs with them on.
 def upgrade() -> None:
-    with op.batch_alter_table('family', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('closed_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('closed_reason', sa.Text(), nullable=True))
-    with op.batch_alter_table('parcours', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('actions', sa.Text(), nullable=True))
+    op.add_column('family', sa.Column('closed_on', sa.Date(), nullable=True))
+    op.add_column('family', sa.Column('closed_reason', sa.Text(), nullable=True))
+    op.add_column('parcours', sa.Column('actions', sa.Text(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('parcours', schema=None) as batch_op:
-        batch_op.drop_column('actions')
-    with op.batch_alter_table('family', schema=None) as batch_op:
-        batch_op.drop_column('closed_reason')
-        batch_op.drop_column('closed_on')
+    op.drop_column('parcours', 'actions')
+    op.drop_column('family', 'closed_reason')
+    op.drop_column('family', 'closed_on')
