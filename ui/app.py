@@ -85,14 +85,14 @@ class AppController(QObject):
         self.ask_first_administrator(f"{summary}\n\n{DEMO_ACCOUNTS}")
 
     def ask_first_administrator(self, message: str = "") -> FirstAdministratorDialog:
-        dialog = FirstAdministratorDialog(self._uow, None, self._db_label, message)
+        dialog = FirstAdministratorDialog(self._uow, None, self._db_label, message, settings=self._settings)
         dialog.logged_in.connect(self.set_user)
         self._replace(dialog)
         return dialog
 
     def ask_login(self, message: str = "") -> LoginDialog:
         self.user = None
-        dialog = LoginDialog(self._uow, None, self._db_label, message)
+        dialog = LoginDialog(self._uow, None, self._db_label, message, settings=self._settings)
         dialog.logged_in.connect(self.set_user)
         self._replace(dialog)
         return dialog
