@@ -34,7 +34,7 @@ MAX_DELAY = timedelta(hours=1)  # beyond, the delay would lock the real user out
 HASHER = PasswordHasher(time_cost=2, memory_cost=47104, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
-_WRONG = "Identifiant ou mot de passe incorrect."
+WRONG_CREDENTIALS = _WRONG = "Identifiant ou mot de passe incorrect."
 
 
 class AuthenticationFailed(PermissionDenied):

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QApplication, QDialog, QFrame, QHBoxLayout, QPush
 
 from services.directory import CurrentUser
 from services.errors import DomainError
-from services.users import authenticate
+from services.users import WRONG_CREDENTIALS, authenticate
 from ui.background import run_in_background
 from ui.login import password_field
 from ui.widgets import ERROR_STYLE, message_label, note_label, title_label
@@ -107,8 +107,11 @@ class LockScreen(QWidget):
 
     def _failed(self, exc: BaseException) -> None:
         self.unlock_button.setEnabled(True)
-        self._refused(exc.message if isinstance(exc, DomainError)
-                      else "Le mot de passe n'a pas pu être vérifié (le détail est dans le journal). Réessayez.")
+        if isinstance(exc, DomainError):
+            # only the password is typed here: the login's « identifiant ou mot de passe » would mislead
+            self._refused("Mot de passe incorrect." if exc.message == WRONG_CREDENTIALS else exc.message)
+        else:
+            self._refused("Le mot de passe n'a pas pu être vérifié (le détail est dans le journal). Réessayez.")
 
     def _refused(self, text: str) -> None:
         self.password.clear()

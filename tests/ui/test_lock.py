@@ -129,7 +129,7 @@ def test_lock_comes_after_the_delay_hides_family_data_and_the_password_restores_
     assert not window.new_session_action.isEnabled() and window.open_session_form() is None  # no Ctrl+N either
 
     _unlock(qtbot, lock, "pas le bon mot de passe")
-    assert lock.is_locked and lock.screen.message.text() == "Identifiant ou mot de passe incorrect."
+    assert lock.is_locked and lock.screen.message.text() == "Mot de passe incorrect."
     with qtbot.waitSignal(lock.unlocked, timeout=10_000):
         _unlock(qtbot, lock, PASSWORD)
     assert window.isAncestorOf(page) and window.stack.currentWidget() is page
