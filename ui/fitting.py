@@ -23,7 +23,9 @@ class TextFitter(QObject):
         window.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's spelling)
-        if watched is self._window and event.type() in WATCHED and not self._pending:
+        # while Qt tears the window down, events can reach a filter whose Python side is already gone
+        window = getattr(self, "_window", None)
+        if window is not None and watched is window and event.type() in WATCHED and not self._pending:
             self._pending = True
             QTimer.singleShot(0, self, self.fit)
         return False
