@@ -262,11 +262,21 @@ def _extra_in_week_message(draft: SessionDraft, exclude_id: str | None, same_wee
         own_key = next((s.key for s in same_week if s.id == exclude_id), None)
     this = (draft.date, draft.start_time or time(0, 0), own_key or "\uffff")  # a new session's key sorts last
     if this < week_order(first):
-        others = ", ".join(format_date(s.date) for s in sorted(same_week, key=week_order))
-        return (f"Deuxième séance de la semaine pour cette famille : celle-ci devient la première, c'est donc la "
-                f"séance du {others} qui devra être approuvée par la coordination.")
-    return (f"Deuxième séance de la semaine pour cette famille (déjà une le {format_date(first.date)}) : celle-ci "
+        later = sorted(same_week, key=week_order)
+        named = ", ".join(_when(s, draft.date) for s in later)
+        return (f"Deuxième séance de la semaine pour cette famille : celle-ci devient la première, c'est donc "
+                f"{'la séance' if len(later) == 1 else 'les séances'} du {named} qui "
+                f"{'devra' if len(later) == 1 else 'devront'} être approuvée{'s' if len(later) > 1 else ''} par "
+                "la coordination.")
+    return (f"Deuxième séance de la semaine pour cette famille (déjà une le {_when(first, draft.date)}) : celle-ci "
             "devra être approuvée par la coordination.")
+
+
+def _when(session, day: date) -> str:
+    """« 12/12/2025 », with the time when it shares the day being typed (the order within a day is the time's)."""
+    if session.date == day and session.start_time:
+        return f"{format_date(session.date)} à {session.start_time.strftime('%H:%M')}"
+    return format_date(session.date)
 
 
 def record_session(uow: UnitOfWork, user: CurrentUser, draft: SessionDraft, today: date) -> SessionRow:

@@ -285,3 +285,11 @@ def test_only_the_coordination_deletes_a_session_and_it_is_audited(programme):
     assert (actor, kind, key) == ("coord-durand", "home_session", "S2")
     with pytest.raises(NotFound):
         delete_session(programme.uow(), programme.coordinator, s2)
+
+
+def test_on_the_same_day_the_warning_names_the_later_session_with_its_time(programme):
+    record_session(programme.uow(), programme.referent,
+                   draft(programme, date=date(2025, 3, 19), start_time=time(14, 0)), TODAY)
+    check = check_session(programme.uow(), programme.referent, draft(programme, date=date(2025, 3, 19)), TODAY)
+    [message] = [w.message for w in check.warnings if "Deuxième séance" in w.message]
+    assert "la séance du 19/03/2025 à 14:00 qui devra être approuvée" in message
