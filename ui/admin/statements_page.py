@@ -53,6 +53,12 @@ class NotPrinted(DomainError):
     """The printer refused the job or the PDF could not be read for printing."""
 
 
+def of_month(month: str) -> str:
+    """« de mars 2025 », « d'avril 2025 »: « de » elided before avril, août and octobre."""
+    words = month_in_words(month)
+    return f"d'{words}" if words[0] in "aeiouéè" else f"de {words}"
+
+
 def render_pdf(statement: Statement, with_names: bool = False) -> bytes:
     from services.billing.pdf import render_statement_pdf  # reportlab is heavy: only when a PDF is made
 
@@ -452,7 +458,7 @@ class StatementsPage(QWidget):
         period = f"du {format_date(s.period_start)}" + (f" au {format_date(s.period_end)}" if s.period_end else "")
         imputation = f"<br>Imputation budgétaire : {_html(s.budget_imputation)}" if s.budget_imputation else ""
         self.header_label.setText(
-            f"<b>État mensuel de {month_in_words(s.month)}</b> — {_html(s.partner)}, action {_html(s.action)} "
+            f"<b>État mensuel {of_month(s.month)}</b> — {_html(s.partner)}, action {_html(s.action)} "
             f"(convention {_html(s.convention)} {period}){imputation}")
         regularisations = len(s.regularisation_lines)
         note = (f"  <span style='color:#93370d'>(dont {regularisations} ligne{'s' if regularisations > 1 else ''} "
@@ -517,7 +523,7 @@ class StatementsPage(QWidget):
     def confirm_issue(self, statement: Statement) -> bool:
         """Ask before issuing (tests replace this method)."""
         box = QMessageBox(QMessageBox.Icon.Warning, "Émettre l'état mensuel",
-                          f"Émettre l'état de {month_in_words(statement.month)} de la convention "
+                          f"Émettre l'état {of_month(statement.month)} de la convention "
                           f"{statement.convention} ({statement.partner}), pour un total de "
                           f"{format_money(statement.total)} TTC ?", QMessageBox.StandardButton.NoButton, self)
         cautions = []
@@ -566,7 +572,7 @@ class StatementsPage(QWidget):
 
         self._set_working(+1)
         run_in_background(self, work, done, failed,
-                          progress_label=f"Émission de l'état de {month_in_words(month)}…")
+                          progress_label=f"Émission de l'état {of_month(month)}…")
 
     # ------------------------------------------------------------------------------------------ PDF
 
