@@ -27,7 +27,7 @@ from models.enums import QUALIFICATIONS, TARIFF_KINDS
 from services import audit
 from services.billing.loading import convention_by_key
 from services.errors import DomainError, InvalidFields, NotFound  # noqa: F401 - callers import InvalidFields from here
-from services.formatting import format_date, month_in_words
+from services.formatting import format_date, month_in_words, of_month
 from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
 
@@ -174,7 +174,7 @@ def lock_message(convention: ConventionSummary) -> str | None:
     if not convention.issued_months:
         return None
     first, count = convention.issued_months[0], len(convention.issued_months)
-    issued = (f"l'état de {month_in_words(first)} est émis" if count == 1 else
+    issued = (f"l'état {of_month(first)} est émis" if count == 1 else
               f"{count} états mensuels sont émis (depuis {month_in_words(first)})")
     return (f"La convention {convention.key} ne peut plus changer de tarifs ni de période : {issued}, et ils ont "
             "été calculés avec ces conditions. Pour appliquer de nouvelles conditions, créez une nouvelle "

@@ -34,6 +34,12 @@ def month_in_words(month: str) -> str:
     return f"{MONTHS[int(month[5:7]) - 1]} {month[:4]}"
 
 
+def of_month(month: str) -> str:
+    """'2025-03' -> 'de mars 2025', '2025-04' -> "d'avril 2025": « de » is elided before avril, août, octobre."""
+    words = month_in_words(month)
+    return f"d'{words}" if words[0] in "aeiouéè" else f"de {words}"
+
+
 def format_hours(minutes: int) -> str:
     hours, rest = divmod(minutes, 60)
     return f"{hours}{NBSP}h{rest:02d}" if rest else f"{hours}{NBSP}h"

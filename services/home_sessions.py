@@ -229,8 +229,9 @@ def _issued_month_warnings(uow: UnitOfWork, draft: SessionDraft, exclude_id: str
             months.add(before.date.strftime("%Y-%m"))
     issued = uow.session.execute(select(Statement.month, Statement.number).where(Statement.month.in_(months))
                                  .order_by(Statement.month, Statement.number)).all()
-    return [Issue("date", f"{month_in_words(month).capitalize()} est déjà sur un état émis ({number}) : "
-                          "la correction apparaîtra en régularisation sur le prochain état.")
+    return [Issue("date", f"{month_in_words(month).capitalize()} est déjà sur un état émis ({number}), qui ne "
+                          "changera pas : une différence de montant viendra en régularisation sur le prochain état, "
+                          "et l'administration verra le mois marqué comme modifié.")
             for month, number in issued]
 
 

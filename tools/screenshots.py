@@ -1,8 +1,9 @@
-"""Render each main screen on the demo programme to PNG under docs/screenshots/ (offscreen).
+"""Render each main screen on the demo programme to PNG under docs/screenshots/.
 
-    .venv/bin/python tools/screenshots.py [--out docs/screenshots] [--day 2025-12-17]
+    bash tools/screenshots-xvfb.sh [--out docs/screenshots] [--day 2025-12-17]   # a real X window, 1280×800
+    .venv/bin/python tools/screenshots.py [--out …] [--day …]                     # offscreen, widget.grab()
 
-The demo tells the twelve months up to `--day` (2025 by default), which is also the application's « today ».
+The demo tells the twelve months up to `--day` (today by default), which is also the application's « today ».
 """
 from __future__ import annotations
 
@@ -34,13 +35,36 @@ def settle(app: QApplication, rounds: int = 3) -> None:
 
 
 def save(app: QApplication, widget: QWidget, out: Path, name: str) -> None:
+    """Offscreen, the widget renders itself; on a real display (tools/screenshots-xvfb.sh) the picture is what the X
+    server shows: a dialog over its window, the real fonts, the real clipping."""
     settle(app)
     path = out / f"{name}.png"
-    widget.grab().save(str(path))
+    if app.platformName() == "offscreen":
+        picture = widget.grab()
+    else:
+        widget.raise_()
+        widget.activateWindow()
+        settle(app)
+        shown = widget.window()
+        parent = shown.parentWidget()
+        if parent is not None and parent.window().isVisible():
+            shown = parent.window()  # a dialog is pictured over the window it belongs to
+        frame = shown.frameGeometry()
+        picture = app.primaryScreen().grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
+    picture.save(str(path))
     print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
 PASSWORD = "cheval-agrafe-pile"
+
+
+def _last_holiday(day: date) -> date:
+    """A weekday of the latest school holidays (zone A, the demo's) before `day`, for the shaded week."""
+    from services.billing.rules import is_school_holiday
+
+    while not (is_school_holiday(day, "A") and day.weekday() == 2):
+        day -= timedelta(days=1)
+    return day
 
 
 def _audit_trail(uow, day: date, authenticate, refused) -> None:
@@ -60,7 +84,7 @@ def _audit_trail(uow, day: date, authenticate, refused) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
-    parser.add_argument("--day", default="2025-12-17")
+    parser.add_argument("--day", default=date.today().isoformat())
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -117,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         def window(key: str) -> MainWindow:
             w = MainWindow(uow, users[key], settings=settings, today=today, db_label="parcours.sqlite")
             w.resize(*SIZE)
+            w.move(0, 0)
             w.show()
             return w
 
@@ -138,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         referent.show_page("week")
         save(app, referent, out, "16-referent-semaine")
         week = referent.pages["week"]
-        week.show_day(date(2025, 10, 22))
+        week.show_day(_last_holiday(day))
         save(app, referent, out, "17-referent-semaine-vacances")
         referent.show_page("activity")
         save(app, referent, out, "18-referent-activite")

@@ -26,7 +26,7 @@ from reportlab.platypus import (CondPageBreak, KeepTogether, Paragraph, SimpleDo
 
 from services.billing.labels import FLAG_REASONS, KIND_LABELS
 from services.billing.statement import Statement, StatementFlag, StatementLine
-from services.formatting import format_date, format_hours, format_money, month_in_words
+from services.formatting import format_date, format_hours, format_money, month_in_words, of_month
 from services.pdf_style import HEAD_BG, INK, MUTED, RULE, drawable
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -203,7 +203,7 @@ def _summary(statement: Statement) -> list:
         extra.extend([("SPAN", (0, row), (-1, row)), ("BACKGROUND", (0, row), (-1, row), background)])
 
     if regularisations:
-        section(f"Prestations de {month_in_words(statement.month)}", "section", SECTION_BG)
+        section(f"Prestations {of_month(statement.month)}", "section", SECTION_BG)
     if current:
         rows.extend(_line_row(line) for line in current)
     else:
@@ -216,7 +216,7 @@ def _summary(statement: Statement) -> list:
         section("Régularisations", "section", SECTION_BG)
         months = sorted({line.month for line in regularisations})
         for month in months:
-            section(f"Régularisation de {month_in_words(month)}", "subsection", colors.white)
+            section(f"Régularisation {of_month(month)}", "subsection", colors.white)
             rows.extend(_line_row(line) for line in regularisations if line.month == month)
         _subtotal(rows, extra, "Sous-total des régularisations",
                  sum((l.amount for l in regularisations), Decimal("0.00")))
@@ -285,7 +285,7 @@ def _families(statement: Statement, with_names: bool) -> list:
         rows.append(row)
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(_grid_style())
-    note = _p(f"Prestations de {month_in_words(statement.month)} rattachées à chaque famille (séances et "
+    note = _p(f"Prestations {of_month(statement.month)} rattachées à chaque famille (séances et "
               "préparations), hors réunions et régularisations.", "note")
     return [CondPageBreak(25 * mm), heading, note, Spacer(1, 3), table]  # a note after would be orphaned
 
@@ -306,7 +306,7 @@ def _intervenants(statement: Statement) -> list:
                      _p(format_money(person.amount), "cell_num")])
     table = Table(rows, colWidths=_widths(50, 22, 17, 22, 18, 17, 28), repeatRows=1)
     table.setStyle(_grid_style())
-    note = _p(f"Prestations de {month_in_words(statement.month)}, hors régularisations.", "note")
+    note = _p(f"Prestations {of_month(statement.month)}, hors régularisations.", "note")
     return [CondPageBreak(25 * mm), heading, note, Spacer(1, 3), table]  # a note after would be orphaned
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from collections import Counter, defaultdict
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
@@ -22,7 +22,7 @@ from services.billing.statement import (KIND_ORDER, FamilyDetail, IntervenantDet
                                         StatementLine, from_payload, to_payload)
 from services import audit
 from services.errors import StatementError
-from services.formatting import month_in_words
+from services.formatting import month_in_words, of_month
 from services.programme_settings import MISSING as PROGRAMME_MISSING
 from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
@@ -73,19 +73,41 @@ def recomputed_lines(uow: UnitOfWork, user: CurrentUser, convention_key: str, mo
         return tuple(_lines(bill_month(load_facts(uow.session, convention, window_start, window_end), month), month))
 
 
+@dataclass(frozen=True)
+class IssuedMonthChanges:
+    """How an issued month's data differs today from its statement. A session is paid per unit, so a corrected
+    duration changes the hours the statement reports without changing any amount: both are told."""
+
+    lines: tuple[StatementLine, ...]  # what the next draft will carry for the month (régularisation)
+    minutes_issued: int  # hours delivered, as printed on the issued statement
+    minutes_now: int
+
+    @property
+    def difference(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0.00"))
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.lines) or self.minutes_issued != self.minutes_now
+
+
 def issued_month_changes(uow: UnitOfWork, user: CurrentUser, convention_key: str, month: str
-                         ) -> tuple[StatementLine, ...]:
-    """For an issued month: what its data bills today beyond what was issued for it (on its statement and as later
-    régularisations) — the lines the next draft will carry for it. Empty when nothing changed."""
+                         ) -> IssuedMonthChanges | None:
+    """For an issued month, what changed since it was issued (None for a month not issued)."""
     with uow:
         require(user, "statement.read", session=uow.session)
         convention = convention_by_key(uow.session, convention_key)
         _check_month(convention, month)
-        if _stored(uow.session, convention, month) is None:
-            return ()
+        stored = _stored(uow.session, convention, month)
+        if stored is None:
+            return None
+        issued = _read_stored(uow.session, stored)
         window_start, window_end = billing_window(month)
         facts = load_facts(uow.session, convention, window_start, window_end)
-        return tuple(_regularisations(uow.session, convention, facts, [month]))
+        billing = bill_month(facts, month)
+        return IssuedMonthChanges(tuple(_regularisations(uow.session, convention, facts, [month])),
+                                  sum(f.minutes_delivered for f in issued.families),
+                                  sum(billing.minutes_by_family.values()))
 
 
 EXCEPTION_FLAGS = ("extra_session_in_week", "school_holiday")
@@ -123,11 +145,11 @@ def issue_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, mon
         issued = set(session.scalars(select(StoredStatement.month)
                                      .where(StoredStatement.convention_id == convention.id)))
         if month in issued:
-            raise StatementError(f"L'état de {month_in_words(month)} est déjà émis ; il ne peut plus changer.")
+            raise StatementError(f"L'état {of_month(month)} est déjà émis ; il ne peut plus changer.")
         for earlier in _months_between(_month_of(convention.start_date), month)[:-1]:
             if earlier not in issued:
                 raise StatementError(
-                    f"L'état de {month_in_words(earlier)} est encore un projet : les mois s'émettent dans l'ordre. "
+                    f"L'état {of_month(earlier)} est encore un projet : les mois s'émettent dans l'ordre. "
                     f"Émettez d'abord {month_in_words(earlier)}.")
         issuer = session.get(User, user.id)  # None for SYSTEM, which has no account
         sequence = len(issued) + 1

@@ -733,8 +733,9 @@ def _correct(qtbot, team: Team, day: str, *, duration: str | None = None, status
     if status is not None:
         _keys(qtbot, _tab(qtbot, form, form.status), status[:2])
         assert form.status.currentText() == status
-    _checked(qtbot, form, "date", "Avril 2025 est déjà sur un état émis (AP-2025-001) : la correction apparaîtra en "
-                                  "régularisation sur le prochain état.")
+    _checked(qtbot, form, "date", "Avril 2025 est déjà sur un état émis (AP-2025-001), qui ne changera pas : une "
+                                  "différence de montant viendra en régularisation sur le prochain état, et "
+                                  "l'administration verra le mois marqué comme modifié.")
     with qtbot.waitSignal(form.session_saved, timeout=WAIT) as saved:
         qtbot.keyClick(form.focusWidget(), RETURN)
     return saved.args[0]
@@ -762,18 +763,17 @@ def test_administrator_issues_april_then_a_referent_correction_shows_on_the_issu
     assert corrected.status == "family_absent"
 
     page = _april_as_the_administrator_sees_it(qtbot, team)
+    # +1 h on 08/04 and the 1 h of 22/04 gone: the month's hours are the same, only the amount changed
     assert page.total_label.text().endswith(
         "<br><span style='color:#93370d'>⚠ Les séances de ce mois ont changé depuis l'émission : "
         f"{format_money(Decimal('-84.20'))} viendront en régularisation sur le prochain état.</span>")
     assert "Total TTC : 129,20\u00a0€" in page.total_label.text()  # the issued statement itself never changes
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a duration-only correction changes no amount (a home intervention is billed per session), so "
-    "issued_month_changes finds nothing and the issued month says nothing, while the session form promised a "
-    "régularisation and the issued PDF's hours are now wrong: see the report of tests/ui/test_team_day.py"))
 def test_a_duration_only_correction_is_announced_on_the_issued_month(qtbot, team, monkeypatch):
     _issued_april(qtbot, team, monkeypatch)
     assert _correct(qtbot, team, "08/04/2025", duration="2h").duration_minutes == 120
     page = _april_as_the_administrator_sees_it(qtbot, team)
-    assert "ont changé depuis l'émission" in page.total_label.text()
+    # a home intervention is paid per session: the hours changed, not the amount
+    assert "ont changé depuis l'émission : heures réalisées : " in page.total_label.text()
+    assert "sans effet sur le montant" in page.total_label.text()

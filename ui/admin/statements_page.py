@@ -14,7 +14,6 @@ import os
 import tempfile
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,12 +24,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGroup
 
 from services.billing import get_statement, issue_statement, issued_pdf, list_issued
 from services.billing.rules import month_bounds
-from services.billing.statements import issued_month_changes, undecided_exceptions
+from services.billing.statements import IssuedMonthChanges, issued_month_changes, undecided_exceptions
 from services.billing.statement import Statement
 from services.conventions_admin import ConventionSummary, list_conventions
 from services.errors import DomainError
 from services.file_faults import WRITE, describe_os_error
-from services.formatting import format_date, format_money, month_in_words
+from services.formatting import format_date, format_hours, format_money, month_in_words, of_month
 from ui.admin.pdf_preview import LoadedPdf, PdfNotReadable, PdfPreview, pdf_support, print_pdf
 from ui.admin.table_models import (FamilyDetailsModel, FlagsModel, IntervenantDetailsModel, IssuedStatementsModel,
                                    StatementLinesModel, issued_on)
@@ -51,12 +50,6 @@ class PdfNotWritten(DomainError):
 
 class NotPrinted(DomainError):
     """The printer refused the job or the PDF could not be read for printing."""
-
-
-def of_month(month: str) -> str:
-    """« de mars 2025 », « d'avril 2025 »: « de » elided before avril, août and octobre."""
-    words = month_in_words(month)
-    return f"d'{words}" if words[0] in "aeiouéè" else f"de {words}"
 
 
 def render_pdf(statement: Statement, with_names: bool = False) -> bytes:
@@ -93,7 +86,7 @@ def issued_badge_text(statement: Statement) -> str:
 class _Loaded:
     statement: Statement
     issued: tuple[Statement, ...]
-    changes: tuple = ()  # issued month: the lines its data now bills beyond what was issued for it
+    changes: IssuedMonthChanges | None = None  # issued month: how its data differs today from the statement
     undecided: tuple[str, ...] = ()  # draft: keys of the month's sessions still waiting for a dérogation decision
 
 
@@ -115,7 +108,7 @@ class StatementsPage(QWidget):
         self._is_admin = getattr(current_user, "role", None) == ADMINISTRATOR
         self._conventions: tuple[ConventionSummary, ...] = ()
         self._statement: Statement | None = None
-        self._changes: tuple = ()
+        self._changes: IssuedMonthChanges | None = None
         self._undecided: tuple[str, ...] = ()
         self._load_ticket = 0
         self._loading = 0  # statements being computed: the buttons wait for the one on screen
@@ -464,11 +457,19 @@ class StatementsPage(QWidget):
         note = (f"  <span style='color:#93370d'>(dont {regularisations} ligne{'s' if regularisations > 1 else ''} "
                 "de régularisation)</span>") if regularisations else ""
         changed = ""
-        if s.status == "issued" and self._changes:
-            difference = sum((line.amount for line in self._changes), Decimal("0.00"))
+        changes = self._changes
+        if s.status == "issued" and changes is not None and changes.changed:
+            told = []
+            if changes.lines:
+                difference = changes.difference
+                told.append(f"{'+' if difference > 0 else ''}{format_money(difference)} viendront en régularisation "
+                            "sur le prochain état")
+            if changes.minutes_now != changes.minutes_issued:
+                told.append(f"heures réalisées : {format_hours(changes.minutes_now)} aujourd'hui pour "
+                            f"{format_hours(changes.minutes_issued)} sur l'état émis"
+                            + ("" if changes.lines else ", sans effet sur le montant"))
             changed = ("<br><span style='color:#93370d'>⚠ Les séances de ce mois ont changé depuis l'émission : "
-                       f"{'+' if difference > 0 else ''}{format_money(difference)} viendront en régularisation sur "
-                       "le prochain état.</span>")
+                       f"{' ; '.join(told)}.</span>")
         self.total_label.setText(f"<span style='font-size:14pt'><b>Total TTC : {format_money(s.total)}</b></span>"
                                  f"{note}{changed}")
         year = s.month[:4]

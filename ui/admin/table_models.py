@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor, QFont
 from services.billing.labels import FLAG_REASONS, KIND_LABELS
 from services.billing.statement import Statement, StatementFlag, StatementLine
 from services.conventions_admin import ConventionSummary
-from services.formatting import format_date, format_money, month_in_words
+from services.formatting import format_date, format_money, month_in_words, of_month
 from ui.table_model import (CENTER, RIGHT, ROW_ROLE, SORT_ROLE, WARNING, Column, ListModel, RowsModel, collate,
                             count_column, hours_column, sorting_proxy, text_column)
 
@@ -57,7 +57,7 @@ def flag_reason(kind: str) -> str:
 def line_period(line: StatementLine, statement_month: str) -> str:
     if line.month == statement_month:
         return month_in_words(line.month)
-    return f"Régularisation de {month_in_words(line.month)}"
+    return f"Régularisation {of_month(line.month)}"
 
 
 class StatementLinesModel(RowsModel):
