@@ -52,8 +52,8 @@ PAGES = (
     PageSpec("activity", "Activité du mois", "ui.pages.activity_page:ActivityPage",
              ("referent", "coordinator", "administrator")),
     PageSpec("audit", "Journal d'audit", "ui.pages.audit_page:AuditPage", ("coordinator",)),
-    PageSpec("statements", "États mensuels", "ui.admin.statements_page:StatementsPage", ("administrator",), False),
-    PageSpec("conventions", "Conventions", "ui.admin.conventions_page:ConventionsPage", ("administrator",), False),
+    PageSpec("statements", "États mensuels", "ui.admin.statements_page:StatementsPage", ("administrator",)),
+    PageSpec("conventions", "Conventions", "ui.admin.conventions_page:ConventionsPage", ("administrator",)),
 )
 
 

@@ -7,6 +7,7 @@ read-only and the banner gives the service's explanation (`lock_message`).
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
@@ -43,8 +44,9 @@ class ConventionEditor(QWidget):
     save_requested = Signal()
     revert_requested = Signal()
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, *, today: Callable[[], date] = date.today):
         super().__init__(parent)
+        self._today = today
         self.setObjectName("conventionEditor")
         # What cannot be typed in must not look as if it could.
         self.setStyleSheet('QLineEdit[readOnly="true"], QPlainTextEdit[readOnly="true"] '
@@ -211,10 +213,10 @@ class ConventionEditor(QWidget):
         _set_read_only(self.key_edit, c is not None)
         self.partner_combo.setCurrentIndex(self.partner_combo.findData(c.partner) if c else -1)
         self.action_combo.setCurrentText(c.action if c else "")
-        today = date.today()
-        self.start_edit.setDate(c.start if c else date(today.year + 1, 1, 1))
+        year = self._today().year  # a new convention: the running civil year, the commonest case
+        self.start_edit.setDate(c.start if c else date(year, 1, 1))
         self.open_ended.setChecked(c is not None and c.end is None)
-        self.end_edit.setDate(c.end if c and c.end else date(today.year + 1, 12, 31))
+        self.end_edit.setDate(c.end if c and c.end else date(year, 12, 31))
         self.max_families_edit.setText("" if not c or c.max_families is None else str(c.max_families))
         self.budget_cap_edit.setText(_amount_text(c.budget_cap) if c else "")
         self.imputation_edit.setPlainText((c.budget_imputation or "") if c else "")

@@ -6,6 +6,8 @@ GUI thread; every refusal comes back from the service in French and is shown nex
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from datetime import date
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QTabWidget,
@@ -34,8 +36,10 @@ class ConventionsPage(QWidget):
     partner_saved = Signal(object)  # PartnerSummary
     intervenant_saved = Signal(object)  # IntervenantSummary
 
-    def __init__(self, uow_factory, current_user, parent: QWidget | None = None):
+    def __init__(self, uow_factory, current_user, parent: QWidget | None = None, *,
+                 today: Callable[[], date] = date.today):
         super().__init__(parent)
+        self._today = today
         self.setObjectName("conventionsPage")
         self._uow = uow_factory
         self._user = current_user
@@ -73,7 +77,7 @@ class ConventionsPage(QWidget):
         self.tabs.addTab(self._list_tab(self.intervenants_view, self.new_intervenant_button,
                                         self.edit_intervenant_button), "Intervenants")
 
-        self.editor = ConventionEditor()
+        self.editor = ConventionEditor(today=self._today)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.tabs)

@@ -13,6 +13,7 @@ import html
 import os
 import tempfile
 from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,8 +101,10 @@ class StatementsPage(QWidget):
     preview_loaded = Signal(int)  # the "Aperçu PDF" tab shows a document of that many pages
     statement_printed = Signal(int)  # the number of pages sent to the printer
 
-    def __init__(self, uow_factory, current_user, parent: QWidget | None = None):
+    def __init__(self, uow_factory, current_user, parent: QWidget | None = None, *,
+                 today: Callable[[], date] = date.today):
         super().__init__(parent)
+        self._today = today
         self.setObjectName("statementsPage")
         self._uow = uow_factory
         self._user = current_user
@@ -317,10 +320,10 @@ class StatementsPage(QWidget):
         self.month_combo.blockSignals(True)
         self.month_combo.clear()
         if convention is not None:
-            for month in convention.months(date.today()):
+            for month in convention.months(self._today()):
                 issued = " — émis" if month in convention.issued_months else ""
                 self.month_combo.addItem(f"{month_in_words(month).capitalize()}{issued}", month)
-            default = convention.next_to_issue(date.today()) or self.month_combo.itemData(self.month_combo.count() - 1)
+            default = convention.next_to_issue(self._today()) or self.month_combo.itemData(self.month_combo.count() - 1)
             index = self.month_combo.findData(keep) if keep else -1
             self.month_combo.setCurrentIndex(index if index >= 0 else max(0, self.month_combo.findData(default)))
         self.month_combo.blockSignals(False)
@@ -328,7 +331,7 @@ class StatementsPage(QWidget):
 
     def _update_hint(self) -> None:
         convention = self._summary()
-        following = convention.next_to_issue(date.today()) if convention else None
+        following = convention.next_to_issue(self._today()) if convention else None
         if convention is None:
             text = "Aucune convention : créez-en une dans la page Conventions."
         elif following is None:
@@ -507,7 +510,7 @@ class StatementsPage(QWidget):
     def _update_buttons(self) -> None:
         s, idle = self._statement, self._working == 0 and self._loading == 0
         convention = self._summary()
-        following = convention.next_to_issue(date.today()) if convention else None
+        following = convention.next_to_issue(self._today()) if convention else None
         in_turn = s is not None and s.status == "draft" and s.month == following
         self.issue_button.setEnabled(idle and self._is_admin and in_turn)
         if self._is_admin:
@@ -534,7 +537,7 @@ class StatementsPage(QWidget):
                             f"décision de la coordination sur une dérogation ({', '.join(self._undecided[:5])}"
                             f"{'…' if n > 5 else ''}) : émis maintenant, l'état ne les paie pas ; une approbation "
                             "ultérieure viendra en régularisation.")
-        if month_bounds(statement.month)[1] >= date.today():
+        if month_bounds(statement.month)[1] >= self._today():
             cautions.append("⚠ Le mois n'est pas encore terminé : les séances saisies après l'émission viendront en "
                             "régularisation.")
         box.setInformativeText("\n\n".join(cautions + [
