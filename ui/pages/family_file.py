@@ -201,6 +201,12 @@ class FamilyFileView(Page):
             self.household[key] = value
             form.addRow(f"{label} :", value)
         layout.addLayout(form)
+        # two short rows (the household's, the guardians'): one long row would widen the whole window past 1280 px
+        self.household_buttons = self._buttons(tab, layout, (
+            ("edit", "Modifier le foyer…", self.ask_edit_household, "family.edit"),
+            ("consent", "Consentement…", self.ask_consent, "consent.record"),
+            ("close", "Clore le dossier…", self.ask_close_family, "family.close"),
+            ("delete", "Supprimer le dossier…", self.delete_family, "family.remove")))
         layout.addWidget(title_label("Parents et responsables légaux", tab, size=14))
         self.guardians = RowsModel((text_column("Nom", lambda g: g.name), text_column("Lien", lambda g: g.relationship),
                                     text_column("Téléphone", lambda g: g.phone)), tab)
@@ -210,14 +216,10 @@ class FamilyFileView(Page):
         layout.addWidget(guardians_view, 1)
         if allowed(self._user, "family.edit"):
             guardians_view.activated.connect(lambda _index: self.ask_edit_guardian())
-        self.household_buttons = self._buttons(tab, layout, (
-            ("edit", "Modifier le foyer…", self.ask_edit_household, "family.edit"),
+        self.household_buttons.update(self._buttons(tab, layout, (
             ("guardian", "Ajouter un responsable…", self.ask_add_guardian, "family.edit"),
             ("edit_guardian", "Modifier le responsable…", self.ask_edit_guardian, "family.edit"),
-            ("remove_guardian", "Retirer le responsable…", self.ask_remove_guardian, "family.edit"),
-            ("consent", "Consentement…", self.ask_consent, "consent.record"),
-            ("close", "Clore le dossier…", self.ask_close_family, "family.close"),
-            ("delete", "Supprimer le dossier…", self.delete_family, "family.remove")))
+            ("remove_guardian", "Retirer le responsable…", self.ask_remove_guardian, "family.edit"))))
         self.tabs.addTab(tab, "Foyer")
 
     def _buttons(self, parent: QWidget, layout, specs) -> dict[str, QPushButton]:

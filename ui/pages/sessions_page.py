@@ -150,7 +150,8 @@ class SessionsPage(QWidget):
         self.view.horizontalHeader().setSortIndicator(LazySessionsModel.DATE, Qt.SortOrder.DescendingOrder)
         fitted = {LazySessionsModel.STATUS: STATUS_LABELS.values(), LazySessionsModel.REFERENT: ["présent·e"],
                   LazySessionsModel.EXCEPTION: ["À décider", "Approuvée", "Refusée"]}  # never « Absence de la fami… »
-        for column, width in ((0, 95), (1, 60), (2, 165), (3, 195), (4, 65), (5, 145), (6, 85), (7, 95)):
+        # at 1280×800 the notes keep some room (no horizontal scroll bar): long names are elided, whole in the tooltip
+        for column, width in ((0, 95), (1, 60), (2, 140), (3, 170), (4, 65), (5, 145), (6, 85), (7, 95)):
             self.view.setColumnWidth(column, max(width, column_width(self.view, fitted.get(column, ()), column)))
         layout.addWidget(self.view)
         self.view.activated.connect(self.open_session)
