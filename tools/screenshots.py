@@ -58,12 +58,14 @@ def save(app: QApplication, widget: QWidget, out: Path, name: str) -> None:
 PASSWORD = "cheval-agrafe-pile"
 
 
-def _last_holiday(day: date) -> date:
-    """A weekday of the latest school holidays (zone A, the demo's) before `day`, for the shaded week."""
+def _last_holiday(day: date, has_sessions) -> date:
+    """A day of the latest week before `day` that has school-holiday days (zone A, the demo's) and sessions."""
     from services.billing.rules import is_school_holiday
 
-    while not (is_school_holiday(day, "A") and day.weekday() == 2):
-        day -= timedelta(days=1)
+    start = day - timedelta(days=day.weekday())
+    for monday in (start - timedelta(weeks=n) for n in range(1, 60)):
+        if any(is_school_holiday(monday + timedelta(days=d), "A") for d in range(7)) and has_sessions(monday):
+            return monday
     return day
 
 
@@ -163,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         referent.show_page("week")
         save(app, referent, out, "16-referent-semaine")
         week = referent.pages["week"]
-        week.show_day(_last_holiday(day))
+        from services.home_sessions import week_sessions
+        week.show_day(_last_holiday(day, lambda d: bool(week_sessions(uow(), users["ref-benhamou"], d).sessions)))
         save(app, referent, out, "17-referent-semaine-vacances")
         referent.show_page("activity")
         save(app, referent, out, "18-referent-activite")
