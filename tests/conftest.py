@@ -12,6 +12,7 @@ from models.db import make_engine, migrate  # noqa: E402
 from services.uow import unit_of_work_factory  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
+pytest_plugins = ["tests.postgres"]  # postgres_server (session) and postgres_url (a fresh database per test)
 
 
 @pytest.fixture

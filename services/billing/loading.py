@@ -41,14 +41,16 @@ def load_facts(session, convention: Convention, window_start: date, window_end: 
 
     s = HomeSession
     # Dates come back as ISO text and are parsed with date.fromisoformat: several times faster than the
-    # generic type processing on the thousands of rows of a large month.
+    # generic type processing on the thousands of rows of a large month. (SQLite only: type_coerce casts
+    # nothing in SQL, so PostgreSQL's driver still hands over date and time objects, taken as they are.)
     rows = session.execute(
         select(s.key, s.family_id, s.intervenant_id, type_coerce(s.date, String), type_coerce(s.start_time, String),
                s.duration_minutes, s.status, s.referent_present, s.approved_exception)
         .where(s.date.between(window_start, window_end), s.status == "held",  # only held sessions are billed
                s.intervenant_id.in_(partner_intervenants)))
     sessions = tuple(
-        SessionFact(key, family, intervenant, date.fromisoformat(day), time.fromisoformat(start) if start else None,
+        SessionFact(key, family, intervenant, day if type(day) is date else date.fromisoformat(day),
+                    start if start is None or type(start) is time else time.fromisoformat(start),
                     minutes, status, bool(referent), bool(approved))
         for key, family, intervenant, day, start, minutes, status, referent, approved in rows)
 

@@ -354,6 +354,8 @@ def downgrade() -> None:
         for verb in ("update", "delete"):
             on_table = f" ON {table}" if op.get_bind().dialect.name == "postgresql" else ""
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_{verb}{on_table}")
+    if op.get_bind().dialect.name == "postgresql":  # else the next upgrade's CREATE FUNCTION finds it there
+        op.execute("DROP FUNCTION IF EXISTS refuse_frozen()")
     
     with op.batch_alter_table('statement_line', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_statement_line_statement_id'))

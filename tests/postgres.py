@@ -1,0 +1,196 @@
+"""A PostgreSQL server for the tests, and a fresh database for each test that asks for one.
+
+Where the server comes from, in this order:
+1. `PARCOURS_TEST_POSTGRES`: a SQLAlchemy URL (`postgresql+psycopg://user:password@host:port/postgres`) of a server
+   on which that user may create databases; it is used as it is and never stopped.
+2. `initdb` and `pg_ctl` (on the PATH, or Debian's /usr/lib/postgresql/<version>/bin): a throw-away cluster in a
+   temporary folder, listening on a free port of 127.0.0.1 only, with a random password, started once for the
+   session and deleted at its end. PostgreSQL refuses to run as root: under root it runs as the `postgres` user
+   (`runuser -u postgres --`), which then owns the folder.
+3. Otherwise every PostgreSQL test is skipped with « PostgreSQL absent : … » — unless
+   `PARCOURS_TEST_POSTGRES_REQUIRED=1` (set by .ci/run once it has installed PostgreSQL): then it fails, so CI
+   can never pass by skipping them.
+
+A cluster that is found but does not start is an error, not a skip: its log is shown.
+"""
+from __future__ import annotations
+
+import glob
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, make_url
+
+ENV_URL = "PARCOURS_TEST_POSTGRES"
+ENV_REQUIRED = "PARCOURS_TEST_POSTGRES_REQUIRED"
+START_TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    url: URL  # an administrative connection: a superuser (or a user allowed to CREATE DATABASE) on `postgres`
+    origin: str  # where it comes from, for messages
+
+
+def _version_key(path: str) -> tuple:
+    return tuple(int(n) if n.isdigit() else 0 for n in re.split(r"[^0-9]+", path) if n)
+
+
+def find_server_binaries() -> Path | None:
+    """The folder holding both initdb and pg_ctl: the PATH first, then the folders the packages install to."""
+    initdb = shutil.which("initdb")
+    if initdb:
+        folder = Path(os.path.realpath(initdb)).parent
+        if (folder / "pg_ctl").exists():
+            return folder
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=_version_key, reverse=True)  # Debian, Ubuntu
+    candidates += sorted(glob.glob("/usr/pgsql-*/bin"), key=_version_key, reverse=True)  # RHEL (PGDG)
+    candidates += ["/usr/local/pgsql/bin", "/opt/homebrew/bin", "/usr/local/bin"]
+    for folder in map(Path, candidates):
+        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
+            return folder
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _Cluster:
+    """A private cluster in a temporary folder; `start` and `stop` wrap initdb and pg_ctl."""
+
+    def __init__(self, bin_dir: Path):
+        self.bin_dir = bin_dir
+        self.as_root = os.geteuid() == 0 if hasattr(os, "geteuid") else False
+        self.prefix: list[str] = []
+        if self.as_root:
+            runuser = shutil.which("runuser")
+            try:
+                import pwd
+                owner = pwd.getpwnam("postgres")
+            except (ImportError, KeyError):
+                owner = None
+            if not runuser or owner is None:
+                raise _Unavailable("exécuté en root, mais sans utilisateur « postgres » ou sans runuser "
+                                   "(pg_ctl refuse de tourner en root)")
+            self.prefix = [runuser, "-u", "postgres", "--"]
+            self.owner = owner
+        # Under root the folder must be reachable by postgres: directly in /tmp, not in pytest's private folder.
+        self.root = Path(tempfile.mkdtemp(prefix="parcours-pg-", dir="/tmp" if self.as_root else None))
+        self.data = self.root / "data"
+        self.log = self.root / "server.log"
+        self.password = secrets.token_hex(16)
+        self.user = "parcours_test"
+        self.port = 0
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*self.prefix, *args], cwd=self.root, capture_output=True, text=True,
+                              timeout=START_TIMEOUT_S + 30)
+
+    def _log_tail(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-3000:]
+        except OSError:
+            return "(pas de journal)"
+
+    def start(self) -> URL:
+        pwfile = self.root / "pwfile"
+        pwfile.write_text(self.password + "\n")
+        os.chmod(self.root, 0o700)
+        os.chmod(pwfile, 0o600)
+        if self.as_root:
+            for path in (self.root, pwfile):
+                os.chown(path, self.owner.pw_uid, self.owner.pw_gid)
+        done = self._run(str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", self.user,
+                         f"--pwfile={pwfile}", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync")
+        pwfile.unlink()
+        if done.returncode != 0:
+            raise RuntimeError(f"initdb a échoué ({self.bin_dir}) :\n{done.stdout}\n{done.stderr}")
+        # Throw-away data: no fsync. TCP on 127.0.0.1 only; the Unix socket stays inside the private folder.
+        options = ("-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                   f"-c unix_socket_directories={self.root} -c max_connections=50")
+        for _attempt in range(3):  # the free port may be taken between the probe and the start
+            self.port = _free_port()
+            done = self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
+                             "-t", str(START_TIMEOUT_S), "-o", f"-p {self.port} {options}", "start")
+            if done.returncode == 0:
+                return URL.create("postgresql+psycopg", username=self.user, password=self.password,
+                                  host="127.0.0.1", port=self.port, database="postgres")
+        raise RuntimeError(f"pg_ctl start a échoué :\n{done.stdout}\n{done.stderr}\n--- journal ---\n"
+                           f"{self._log_tail()}")
+
+    def stop(self) -> None:
+        try:
+            if (self.data / "postmaster.pid").exists():
+                done = self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+                if done.returncode != 0:
+                    self._run(str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+class _Unavailable(Exception):
+    """No PostgreSQL can be had here: the tests that need one are skipped."""
+
+
+def _absent(reason: str):
+    message = f"PostgreSQL absent : {reason}"
+    if os.environ.get(ENV_REQUIRED) == "1":
+        pytest.fail(f"{message} (alors que {ENV_REQUIRED}=1)", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The PostgreSQL server of this test session (see the module's docstring)."""
+    if os.environ.get(ENV_URL):
+        url = make_url(os.environ[ENV_URL])
+        if url.get_backend_name() != "postgresql":
+            pytest.fail(f"{ENV_URL} doit être une URL postgresql+psycopg://…, pas « {url.get_backend_name()} »",
+                        pytrace=False)
+        yield PostgresServer(url, ENV_URL)
+        return
+    bin_dir = find_server_binaries()
+    if bin_dir is None:
+        _absent(f"{ENV_URL} n'est pas défini et initdb/pg_ctl sont introuvables (PATH, "
+                "/usr/lib/postgresql/<version>/bin) ; installez PostgreSQL (Debian : apt-get install postgresql) "
+                f"ou donnez l'URL d'un serveur dans {ENV_URL}")
+    try:
+        cluster = _Cluster(bin_dir)
+    except _Unavailable as exc:
+        _absent(str(exc))
+    try:
+        url = cluster.start()
+    except BaseException:
+        cluster.stop()
+        raise
+    try:
+        yield PostgresServer(url, f"cluster temporaire {bin_dir} sur 127.0.0.1:{cluster.port}")
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server) -> str:
+    """A SQLAlchemy URL (as a string, password included) of a new, empty database, dropped after the test."""
+    name = f"test_{secrets.token_hex(6)}"
+    admin = create_engine(postgres_server.url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+        yield postgres_server.url.set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as conn:  # FORCE (PostgreSQL ≥ 13): an engine the test left open does not block it
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
