@@ -21,6 +21,7 @@ from services.file_faults import write_atomically  # FileFault (field "path") na
 from services.formatting import month_in_words
 from services.home_sessions import scope_to_user
 from services.permissions import CurrentUser, require
+from services.spreadsheet_cells import csv_row, sheet_row
 from services.uow import UnitOfWork
 
 
@@ -162,19 +163,16 @@ def decimal_hours(minutes: int) -> Decimal:
     return (Decimal(minutes) / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _french_number(value: Decimal) -> str:
-    return f"{value:.2f}".replace(".", ",")
-
-
 def activity_csv(report: ActivityReport) -> str:
+    """Texts are neutralised (services.spreadsheet_cells: no formula, no illegal character), numbers stay numbers."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(HEADERS)
+    writer.writerow(csv_row(HEADERS))
     for line in report.lines:
-        writer.writerow((month_in_words(line.month), line.family_key, line.family_name, line.intervenant_name,
-                         line.qualification, line.sessions, line.minutes, _french_number(decimal_hours(line.minutes))))
-    writer.writerow(("Total", "", "", "", "", report.total_sessions, report.total_minutes,
-                     _french_number(decimal_hours(report.total_minutes))))
+        writer.writerow(csv_row((month_in_words(line.month), line.family_key, line.family_name, line.intervenant_name,
+                                 line.qualification, line.sessions, line.minutes, decimal_hours(line.minutes))))
+    writer.writerow(csv_row(("Total", "", "", "", "", report.total_sessions, report.total_minutes,
+                             decimal_hours(report.total_minutes))))
     return out.getvalue()
 
 
@@ -195,8 +193,9 @@ def export_xlsx(report: ActivityReport, path: str | Path) -> None:
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for line in report.lines:
-        sheet.append([month_in_words(line.month), line.family_key, line.family_name, line.intervenant_name,
-                      line.qualification, line.sessions, line.minutes, float(decimal_hours(line.minutes))])
+        # sheet_row: a name that looks like a formula stays text, a control character cannot break the export
+        sheet.append(sheet_row([month_in_words(line.month), line.family_key, line.family_name, line.intervenant_name,
+                                line.qualification, line.sessions, line.minutes, float(decimal_hours(line.minutes))]))
     sheet.append(["Total", None, None, None, None, report.total_sessions, report.total_minutes,
                   float(decimal_hours(report.total_minutes))])
     for cell in sheet[sheet.max_row]:
@@ -212,7 +211,7 @@ def export_xlsx(report: ActivityReport, path: str | Path) -> None:
         for cell in extra[1]:
             cell.font = Font(bold=True)
         for t in totals:
-            extra.append([t.name, t.sessions, t.minutes, float(decimal_hours(t.minutes))])
+            extra.append(sheet_row([t.name, t.sessions, t.minutes, float(decimal_hours(t.minutes))]))
         extra.column_dimensions["A"].width = 28
         for column in "BCD":
             extra.column_dimensions[column].width = 17
