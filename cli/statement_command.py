@@ -11,6 +11,7 @@ from services.errors import DomainError
 from services.file_faults import write_atomically
 from services.permissions import SYSTEM  # the command line: the operator of the machine
 from services.formatting import format_money, month_in_words
+from services.month import Month
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 
@@ -23,12 +24,13 @@ def _render(statement: Statement, with_names: bool = False) -> bytes:
 
 def run(uow, args) -> int:
     try:
+        month = str(Month.parse(args.month))  # 9999-12, 0000-01: refused in French before any computation
         if args.issue:
-            statement = issue_statement(uow(), SYSTEM, args.convention, args.month)
+            statement = issue_statement(uow(), SYSTEM, args.convention, month)
         else:
-            statement = get_statement(uow(), SYSTEM, args.convention, args.month)
+            statement = get_statement(uow(), SYSTEM, args.convention, month)
         if args.pdf:
-            stored = issued_pdf(uow(), SYSTEM, args.convention, args.month) if not args.with_names else None
+            stored = issued_pdf(uow(), SYSTEM, args.convention, month) if not args.with_names else None
             write_atomically(args.pdf, stored or _render(statement, with_names=args.with_names))
     except DomainError as exc:  # FileFault too: the PDF could not be written, said in French
         print(exc.message, file=sys.stderr)

@@ -28,6 +28,8 @@ from services.uow import UnitOfWork
 # keeping traceability logs between 6 months and 1 year.
 MIN_RETENTION_DAYS = 180
 DEFAULT_RETENTION_DAYS = 365
+# A hundred years: more is a typo (and `now - timedelta(days=99999999)` falls before year 1).
+MAX_RETENTION_DAYS = 36_500
 
 # Actions, record types and field names are identifiers chosen by the code, never text typed by a user: the
 # pattern keeps any value (a name, a note, an address) from slipping into the log by mistake.
@@ -101,6 +103,9 @@ def purge_older_than(uow: UnitOfWork, user: CurrentUser, days: int = DEFAULT_RET
         if days < MIN_RETENTION_DAYS:
             raise ValidationError(f"Le journal d'audit doit être conservé au moins {MIN_RETENTION_DAYS} jours.",
                                   field="days")
+        if days > MAX_RETENTION_DAYS:
+            raise ValidationError(f"Durée de conservation trop longue ({days} jours) : indiquez au plus "
+                                  f"{MAX_RETENTION_DAYS} jours (cent ans).", field="days")
         now = as_utc(clock())
         cutoff = now - timedelta(days=days)
         s = uow.session

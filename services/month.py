@@ -8,6 +8,9 @@ from datetime import date, timedelta
 from services.errors import ValidationError
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# The months a programme can plausibly concern: a typo such as 9999-12 or 0000-01 is refused in French instead of
+# overflowing the calendar (date(10000, 1, 1) does not exist) somewhere inside a computation.
+FIRST_YEAR, LAST_YEAR = 2000, 2199
 
 
 @dataclass(frozen=True, order=True)
@@ -21,6 +24,9 @@ class Month:
         if match is None:
             raise ValidationError(f"Mois illisible « {text} » : écrivez-le AAAA-MM (par exemple 2025-03).",
                                   field="month")
+        if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+            raise ValidationError(f"Mois hors limites « {text} » : Parcours accepte les mois de {FIRST_YEAR}-01 à "
+                                  f"{LAST_YEAR}-12.", field="month")
         return cls(int(match[1]), int(match[2]))
 
     @classmethod
