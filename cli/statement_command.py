@@ -53,7 +53,9 @@ def _summary(statement: Statement) -> str:
                      f" = {format_money(line.amount):>14}")
     lines.append(f"  Total TTC : {format_money(statement.total)}")
     cap = format_money(statement.budget_cap) if statement.budget_cap is not None else "sans plafond"
-    lines.append(f"  Cumul de l'année : {format_money(statement.year_to_date)} (plafond : {cap})")
+    left = f", reste {format_money(statement.budget_left)}" if statement.budget_left is not None else ""
+    lines.append(f"  Cumul {statement.cumulative_label} : {format_money(statement.period_to_date)} "
+                 f"(plafond : {cap}{left})")
     if statement.flags:
         lines.append(f"  {len(statement.flags)} élément(s) signalé(s) : voir --json ou le PDF.")
     return "\n".join(lines)

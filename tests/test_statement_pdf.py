@@ -58,8 +58,8 @@ def make_statement(**overrides) -> Statement:
         programme="Programme de Réussite Éducative", city="Bourg-en-Bresse", partner="Adom 01",
         action="Atout Plus", budget_imputation="Chapitre 65, article 65748 « Autres personnes de droit privé »",
         period_start="2025-01-01", period_end="2025-12-31", lines=lines, total=sum(l.amount for l in lines),
-        flags=flags, families=families, intervenants=intervenants, year_to_date=D("1234.56"),
-        budget_cap=D("25000.00"), families_this_year=12, max_families=18)
+        flags=flags, families=families, intervenants=intervenants, period_to_date=D("1234.56"),
+        budget_cap=D("25000.00"), families_in_period=12, max_families=18, cumulative_since="2025-01-01")
     data.update(overrides)
     return Statement(**data)
 
@@ -147,18 +147,26 @@ def test_summary_lines_regularisations_and_total(draft_text):
 
 
 def test_budget_block(draft_text):
-    assert "Cumul de l'année : 1 234,56 € sur un plafond de 25 000,00 €" in draft_text
-    assert "Familles accompagnées cette année : 12 (maximum indicatif : 18)" in draft_text
+    assert ("Cumul depuis le début de la convention (du 01/01/2025 au 31/12/2025) : 1 234,56 € sur un plafond de "
+            "25 000,00 €, reste 23 765,44 €") in draft_text
+    assert ("Familles orientées depuis le début de la convention (du 01/01/2025 au 31/12/2025) : 12 (maximum "
+            "indicatif : 18)") in draft_text
     assert "Attention" not in draft_text
 
 
+def test_a_statement_issued_before_the_period_rule_keeps_its_calendar_year_words():
+    text = text_of(render_statement_pdf(make_statement(cumulative_since=None)))
+    assert "Cumul de l'année 2025 : 1 234,56 € sur un plafond de 25 000,00 €" in text
+    assert "Familles accompagnées cette année : 12 (maximum indicatif : 18)" in text
+
+
 def test_budget_warnings_and_no_cap():
-    text = text_of(render_statement_pdf(make_statement(year_to_date=D("25010.00"), families_this_year=19)))
+    text = text_of(render_statement_pdf(make_statement(period_to_date=D("25010.00"), families_in_period=19)))
     assert "plafond budgétaire dépassé de 10,00 €" in text
     assert "maximum indicatif de 18 familles est dépassé" in text
     text = text_of(render_statement_pdf(make_statement(budget_cap=None, max_families=None)))
-    assert "Cumul de l'année : 1 234,56 € (sans plafond)" in text
-    assert "Familles accompagnées cette année : 12" in text
+    assert "Cumul depuis le début de la convention (du 01/01/2025 au 31/12/2025) : 1 234,56 € (sans plafond)" in text
+    assert "Familles orientées depuis le début de la convention (du 01/01/2025 au 31/12/2025) : 12" in text
     assert "maximum indicatif" not in text
 
 
@@ -204,7 +212,7 @@ def test_draft_signature_is_blank(draft_text):
 
 
 def test_empty_month_and_payload_round_trip():
-    empty = make_statement(lines=(), total=D("0.00"), flags=(), families=(), intervenants=(), year_to_date=D("0"))
+    empty = make_statement(lines=(), total=D("0.00"), flags=(), families=(), intervenants=(), period_to_date=D("0"))
     text = text_of(render_statement_pdf(empty))
     assert "Aucune prestation facturée ce mois-ci." in text
     assert "Total TTC 0,00 €" in text

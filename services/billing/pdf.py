@@ -240,18 +240,22 @@ def _subtotal(rows: list, extra: list, label: str, amount: Decimal) -> None:
 
 
 def _budget(statement: Statement) -> list:
-    year = statement.month[:4]
-    cumul = f"Cumul de l'année : <b>{format_money(statement.year_to_date)}</b>"
+    cumul = f"Cumul {statement.cumulative_label} : <b>{format_money(statement.period_to_date)}</b>"
     if statement.budget_cap is not None:
         cumul += f" sur un plafond de {format_money(statement.budget_cap)}"
+        if not statement.over_budget:
+            cumul += f", reste {format_money(statement.budget_left)}"
     else:
         cumul += " (sans plafond)"
     flowables = [_p("Suivi budgétaire", "h2"), _p(cumul, "body"),
-                 _p(f"Cumul des états de {year} jusqu'à celui-ci compris.", "note")]
+                 _p("Cumul des états de la convention jusqu'à celui-ci compris." if statement.cumulative_since
+                    else f"Cumul des états de {statement.month[:4]} jusqu'à celui-ci compris.", "note")]
     if statement.over_budget:
-        excess = statement.year_to_date - statement.budget_cap
+        excess = statement.period_to_date - statement.budget_cap
         flowables.append(_p(f"Attention : plafond budgétaire dépassé de {format_money(excess)}.", "warning"))
-    families = f"Familles accompagnées cette année : <b>{statement.families_this_year}</b>"
+    families = (f"Familles orientées {statement.cumulative_label} : <b>{statement.families_in_period}</b>"
+                if statement.cumulative_since else
+                f"Familles accompagnées cette année : <b>{statement.families_in_period}</b>")
     if statement.max_families is not None:
         families += f" (maximum indicatif : {statement.max_families})"
     flowables.extend([Spacer(1, 4), _p(families, "body")])

@@ -75,11 +75,19 @@ class Statement:
     flags: tuple[StatementFlag, ...]
     families: tuple[FamilyDetail, ...]
     intervenants: tuple[IntervenantDetail, ...]
-    year_to_date: Decimal
+    # The cap and the indicative maximum of families hold over the convention's period (Dijon: « du 1er septembre
+    # 2016 au 31 août 2017 … ne peut excéder 49 975 € »): both counts run from `cumulative_since`, the period's start.
+    # Statements issued before that rule counted from 1 January: their payload has no `cumulative_since` (None).
+    period_to_date: Decimal  # every statement of the convention up to this one, this one included
     budget_cap: Decimal | None
-    families_this_year: int
+    families_in_period: int
     max_families: int | None
     pdf_sha256: str | None = None
+    cumulative_since: str | None = None
+
+    @property
+    def budget_left(self) -> Decimal | None:
+        return None if self.budget_cap is None else self.budget_cap - self.period_to_date
 
     @property
     def regularisation_lines(self) -> tuple[StatementLine, ...]:
@@ -91,11 +99,24 @@ class Statement:
 
     @property
     def over_budget(self) -> bool:
-        return self.budget_cap is not None and self.year_to_date > self.budget_cap
+        return self.budget_cap is not None and self.period_to_date > self.budget_cap
 
     @property
     def over_capacity(self) -> bool:
-        return self.max_families is not None and self.families_this_year > self.max_families
+        return self.max_families is not None and self.families_in_period > self.max_families
+
+    @property
+    def cumulative_label(self) -> str:
+        """« depuis le début de la convention (du 01/09/2025 au 31/08/2026) », or the calendar year of an old one."""
+        if self.cumulative_since is None:
+            return f"de l'année {self.month[:4]}"
+        since = _french_day(self.cumulative_since)
+        until = f" au {_french_day(self.period_end)}" if self.period_end else ""
+        return f"depuis le début de la convention (du {since}{until})"
+
+
+def _french_day(iso: str) -> str:
+    return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}"
 
 
 def money_text(value: Decimal | None) -> str | None:
@@ -114,10 +135,14 @@ def to_public_json(statement: Statement) -> dict[str, Any]:
                   for l in statement.lines],
         "total": money_text(statement.total),
         "flags": [_flag_json(f) for f in statement.flags],
-        "year_to_date": money_text(statement.year_to_date),
+        "cumulative_since": statement.cumulative_since,
+        "period_to_date": money_text(statement.period_to_date),
         "budget_cap": money_text(statement.budget_cap),
-        "families_this_year": statement.families_this_year,
+        "budget_left": money_text(statement.budget_left),
+        "over_cap": statement.over_budget,
+        "families_in_period": statement.families_in_period,
         "max_families": statement.max_families,
+        "over_max_families": statement.over_capacity,
     }
 
 
@@ -139,6 +164,11 @@ def to_payload(statement: Statement) -> str:
 def from_payload(payload: str, **overrides) -> Statement:
     data = json.loads(payload)
     data.update(overrides)
+    # payloads issued before the period rule: same numbers, their old names (see Statement.cumulative_since)
+    if "year_to_date" in data:
+        data["period_to_date"] = data.pop("year_to_date")
+    if "families_this_year" in data:
+        data["families_in_period"] = data.pop("families_this_year")
     money = lambda v: None if v is None else Decimal(v)  # noqa: E731
     return Statement(**{
         **data,
@@ -147,7 +177,7 @@ def from_payload(payload: str, **overrides) -> Statement:
         "flags": tuple(StatementFlag(**f) for f in data["flags"]),
         "families": tuple(FamilyDetail(**{**f, "amount": Decimal(f["amount"])}) for f in data["families"]),
         "intervenants": tuple(IntervenantDetail(**{**i, "amount": Decimal(i["amount"])}) for i in data["intervenants"]),
-        "total": Decimal(data["total"]), "year_to_date": Decimal(data["year_to_date"]),
+        "total": Decimal(data["total"]), "period_to_date": Decimal(data["period_to_date"]),
         "budget_cap": money(data["budget_cap"]),
     })
 

@@ -192,11 +192,8 @@ def compute_draft(session, convention: Convention, month: str) -> Statement:
         lines += _regularisations(session, convention, facts, sorted(issued_months))
     total = sum((l.amount for l in lines), Decimal("0.00"))
 
-    year = month[:4]
-    year_start = max(date(int(year), 1, 1), convention.start_date)
     previous_total = session.scalar(select(func.sum(StoredStatement.total)).where(  # typed: Cents → Decimal
-        StoredStatement.convention_id == convention.id, StoredStatement.month >= f"{year}-01",
-        StoredStatement.month < month)) or Decimal("0.00")
+        StoredStatement.convention_id == convention.id, StoredStatement.month < month)) or Decimal("0.00")
     programme = session.scalars(select(Programme)).first()
     if programme is None:
         raise StatementError(PROGRAMME_MISSING)
@@ -208,9 +205,10 @@ def compute_draft(session, convention: Convention, month: str) -> Statement:
         period_end=terms.end.isoformat() if terms.end else None, lines=tuple(lines), total=total,
         flags=tuple(_flag(facts, f) for f in billing.flags),
         families=_family_details(facts, billing), intervenants=_intervenant_details(facts, billing),
-        year_to_date=previous_total + total, budget_cap=terms.budget_cap,
-        families_this_year=families_under_orientation(session, convention, year_start, month_bounds(month)[1]),
-        max_families=terms.max_families,
+        period_to_date=previous_total + total, budget_cap=terms.budget_cap,
+        families_in_period=families_under_orientation(session, convention, convention.start_date,
+                                                      month_bounds(month)[1]),
+        max_families=terms.max_families, cumulative_since=convention.start_date.isoformat(),
     )
 
 

@@ -23,8 +23,11 @@ def test_json_output_has_the_documented_shape_and_exact_money(db, capsys):
     code, out, _ = run(db, capsys, "--month", "2025-02", "--json")
     data = json.loads(out)
     assert code == 0
-    assert {"convention", "month", "status", "number", "lines", "total", "flags", "year_to_date",
-            "budget_cap"} <= set(data)
+    assert {"convention", "month", "status", "number", "lines", "total", "flags", "period_to_date",
+            "budget_cap", "budget_left", "over_cap", "families_in_period", "max_families", "over_max_families",
+            "cumulative_since"} <= set(data)
+    assert (data["period_to_date"], data["budget_left"], data["over_cap"], data["over_max_families"]) == (
+        "458.46", "24541.54", False, False)
     assert (data["status"], data["number"], data["total"], data["budget_cap"]) == ("draft", None, "458.46", "25000.00")
     assert data["lines"][1] == {"kind": "home_intervention", "qualification": "TISF", "quantity": 2,
                                 "unit_price": "56.13", "amount": "112.26", "month": "2025-02"}

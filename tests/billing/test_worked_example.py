@@ -105,10 +105,11 @@ def test_family_detail_counts_sessions_and_hours_whatever_the_number_of_children
     assert f1.minutes_delivered == 6 * 60  # every held session counts in hours, billed or not
 
 
-def test_year_to_date_adds_the_issued_months_and_counts_families(worked):
+def test_period_to_date_adds_the_issued_months_and_counts_families(worked):
     from services.billing import issue_statement
     issue_statement(worked(), SYSTEM, "AP", "2025-01")
     statement = get_statement(worked(), SYSTEM, "AP", "2025-02")
-    assert statement.year_to_date == Decimal("76.20") + Decimal("458.46")
+    assert statement.period_to_date == Decimal("76.20") + Decimal("458.46")
     assert statement.budget_cap == Decimal("25000.00")
-    assert statement.families_this_year == 3 and statement.max_families == 18
+    assert statement.budget_left == Decimal("25000.00") - statement.period_to_date
+    assert statement.families_in_period == 3 and statement.max_families == 18

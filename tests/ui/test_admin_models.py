@@ -34,7 +34,7 @@ def statement(**changes) -> Statement:
                   FamilyDetail("F002", "Famille Martin", 3, 3, 270, D("228.60"))),
         intervenants=(IntervenantDetail("i-aes", "Nadia Benali", "AES", 17, 17, 3, 1020, D("519.00")),
                       IntervenantDetail("i-tisf", "Julien Morel", "TISF", 0, 12, 0, 0, D("240.84"))),
-        year_to_date=D("26000.00"), budget_cap=D("25000.00"), families_this_year=19, max_families=18,
+        period_to_date=D("26000.00"), budget_cap=D("25000.00"), families_in_period=19, max_families=18,
         pdf_sha256="ab" * 32)
     data.update(changes)
     return Statement(**data)

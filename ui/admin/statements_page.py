@@ -475,21 +475,23 @@ class StatementsPage(QWidget):
                        f"{' ; '.join(told)}.</span>")
         self.total_label.setText(f"<span style='font-size:14pt'><b>Total TTC : {format_money(s.total)}</b></span>"
                                  f"{note}{changed}")
-        year = s.month[:4]
-        budget = f"Cumul {year} (états émis et cet état) : <b>{format_money(s.year_to_date)}</b> "
+        budget = (f"Cumul {s.cumulative_label} (états émis et cet état) : "
+                  f"<b>{format_money(s.period_to_date)}</b> ")
         if s.budget_cap is None:
             budget += "(convention sans plafond)"
         else:
-            share = int(s.year_to_date * 100 / s.budget_cap) if s.budget_cap else 100
+            share = int(s.period_to_date * 100 / s.budget_cap) if s.budget_cap else 100
             budget += f"sur un plafond de {format_money(s.budget_cap)} ({share} %)"
             if s.over_budget:
-                budget += f"<br>⚠ Plafond dépassé de {format_money(s.year_to_date - s.budget_cap)}"
+                budget += f"<br>⚠ Plafond dépassé de {format_money(s.period_to_date - s.budget_cap)}"
+            else:
+                budget += f", reste {format_money(s.budget_left)}"
         self.budget_label.setText(budget)
         self.budget_label.setStyleSheet(WARNING_STYLE if s.over_budget else "")
         maximum = f" sur un maximum indicatif de {s.max_families}" if s.max_families is not None else ""
-        families = f"Familles orientées en {year} : <b>{s.families_this_year}</b>{maximum}"
+        families = f"Familles orientées {s.cumulative_label} : <b>{s.families_in_period}</b>{maximum}"
         if s.over_capacity:
-            families += f"<br>⚠ Maximum dépassé de {s.families_this_year - s.max_families}"
+            families += f"<br>⚠ Maximum dépassé de {s.families_in_period - s.max_families}"
         self.families_label.setText(families)
         self.families_label.setStyleSheet(WARNING_STYLE if s.over_capacity else "")
         left_out = sum(1 for f in s.flags if not f.billed)
