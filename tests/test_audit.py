@@ -131,10 +131,12 @@ def test_recording_something_that_is_not_a_field_name_is_refused(uow, field):
         audit.record(u.session, None, "update", "family", "F1", [field])
 
 
-def test_failed_login_for_an_unknown_login_is_not_recorded(uow):
+def test_failed_login_for_an_unknown_login_is_recorded_under_a_hash_never_the_typed_name(uow):
     with pytest.raises(AuthenticationFailed):
         authenticate(uow(), "cheval-agrafe-pile", "x")  # a password typed in the login field
-    assert audit.list_entries(uow(), SYSTEM) == []
+    [entry] = audit.list_entries(uow(), SYSTEM)
+    assert (entry.actor_key, entry.action, entry.record_type) == (None, "login_failed", "login_name")
+    assert "cheval" not in entry.record_key and entry.record_key.startswith("h-")
 
 
 def test_list_entries_filters_and_returns_newest_first(uow):

@@ -191,7 +191,7 @@ class FirstAdministratorDialog(QDialog):
         if not v["key"].strip():
             found["key"] = "Choisissez un identifiant de connexion."
         try:
-            check_password_policy(v["password"], v["key"].strip() or None)
+            check_password_policy(v["password"], v["key"].strip() or None, v["name"].strip() or None)
         except ValidationError as exc:
             found["password"] = exc.message
         if v["confirm"] != v["password"]:
