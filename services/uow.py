@@ -50,14 +50,30 @@ def unstorable(text: str) -> bool:
 
 def _refuse_unstorable_text(session: Session, _context, _instances) -> None:
     """Last line of defence for every service: a text the database cannot store is refused with a French
-    message before anything is written, instead of failing inside the driver halfway through a commit."""
-    for record in (*session.new, *session.dirty):
-        for attribute in inspect(record).mapper.column_attrs:
+    message before anything is written, instead of failing inside the driver halfway through a commit. So is a
+    character services.text_rules refuses (control, bidi, invisible) that a service forgot to check: here the
+    field's kind is unknown, so a newline or a tab passes (notes), except in a key. A stored row is only checked
+    in the values being changed: an older text does not block every later edit of its record."""
+    from services import text_rules  # imported here: text_rules has no dependency, uow is imported everywhere
+
+    new = session.new
+    for record in (*new, *session.dirty):
+        state = inspect(record)
+        for attribute in state.mapper.column_attrs:
             value = getattr(record, attribute.key, None)
-            if isinstance(value, str) and unstorable(value):
+            if not isinstance(value, str):
+                continue
+            if unstorable(value):
                 raise ValidationError(
                     f"Le texte saisi ({attribute.key}) contient un caractère invalide (caractère nul ou isolé) : "
                     "retirez-le avant d'enregistrer.", field=attribute.key)
+            if record not in new and not state.attrs[attribute.key].history.has_changes():
+                continue
+            kind = text_rules.KEY if attribute.key == "key" else text_rules.TEXT
+            problem = text_rules.character_problem(value, kind)
+            if problem:
+                raise ValidationError(f"Le texte saisi ({attribute.key}) {problem} avant d'enregistrer.",
+                                      field=attribute.key)
 
 
 def unit_of_work_factory(engine: Engine) -> Callable[[], UnitOfWork]:

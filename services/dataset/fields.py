@@ -6,6 +6,8 @@ from datetime import date, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from services import text_rules
+from services.date_bounds import bounds_for, out_of_bounds
 from services.errors import ImportRejected
 from services.uow import unstorable
 
@@ -29,6 +31,10 @@ _DATE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _TIME = re.compile(r"\A([0-9]{2}):([0-9]{2})\Z")
 _MONEY = re.compile(r"\A[0-9]{1,9}(\.[0-9]{1,2})?\Z")
 MAX_TEXT = 10_000
+MAX_LIST = 1_000  # items of a list inside one record (communes, guardians, children, situations, intervenants)
+# Free texts written over several lines (a QPlainTextEdit in the window): newlines and tabs are theirs.
+MULTILINE_FIELDS = frozenset({"notes", "objectives", "actions", "exit_reason", "recommendation", "reason",
+                              "exception_reason", "closed_reason"})
 
 
 class RecordReader:
@@ -49,10 +55,14 @@ class RecordReader:
                     field="key",
                 )
             if len(self.key) > 64:
-                raise ImportRejected(f"{self._who()} : la clé dépasse 64 caractères.", field="key")
+                raise ImportRejected(printable(f"{self._who()} : la clé dépasse 64 caractères."), field="key")
             if _unstorable(self.key):
                 raise ImportRejected(f"{RECORD_LABELS[section]} « {printable(self.key)} » : la clé contient un "
                                      "caractère invalide (caractère nul ou Unicode mal formé).", field="key")
+            problem = text_rules.key_problem(self.key)
+            if problem:
+                raise ImportRejected(printable(f"{self._who()}, champ « key » : la clé {problem}."), field="key")
+            self.key = text_rules.normalise(self.key)  # stored and referred to in NFC
 
     def _who(self) -> str:
         label = RECORD_LABELS[self.section]
@@ -79,14 +89,29 @@ class RecordReader:
             return None
         if not isinstance(value, str):
             raise self.fail(field, f"un texte est attendu, pas {_describe(value)}")
-        value = value.strip()
+        value = clean_text(value, field, max_length, lambda reason: self.fail(field, reason))
         if required and not value:
             raise self.fail(field, "le texte ne peut pas être vide")
-        if len(value) > max_length:
-            raise self.fail(field, f"le texte dépasse {max_length} caractères")
-        if _unstorable(value):
-            raise self.fail(field, "le texte contient un caractère invalide (caractère nul ou Unicode mal formé)")
         return value or None
+
+    def reference(self, field: str) -> str | None:
+        """The key a reference names (NFC, as keys are stored), or None; refuses what no key can be."""
+        value = self.raw.get(field)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(field, "une clé (texte) est attendue")
+        return self._key_text(field, value)
+
+    def _key_text(self, field: str, value: str) -> str:
+        if len(value) > 64:
+            raise self.fail(field, "une clé a au plus 64 caractères")
+        if _unstorable(value):
+            raise self.fail(field, "la clé contient un caractère invalide (caractère nul ou Unicode mal formé)")
+        problem = text_rules.key_problem(value)
+        if problem:
+            raise self.fail(field, f"la clé {problem}")
+        return text_rules.normalise(value)
 
     def date(self, field: str, required: bool = True) -> date | None:
         value = self._get(field, required)
@@ -95,9 +120,13 @@ class RecordReader:
         if not isinstance(value, str) or not _DATE.match(value):
             raise self.fail(field, f"date attendue au format AAAA-MM-JJ, reçu {_describe(value)}")
         try:
-            return date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise self.fail(field, f"date impossible « {value} »") from None
+        problem = out_of_bounds(day, bounds_for(field))
+        if problem:
+            raise self.fail(field, problem)
+        return day
 
     def time(self, field: str, required: bool = False) -> time | None:
         value = self._get(field, required)
@@ -144,20 +173,50 @@ class RecordReader:
             raise self.fail(field, f"valeur inconnue {_describe(value)} (valeurs possibles : {', '.join(allowed)})")
         return value
 
-    def list(self, field: str) -> list:
+    def list(self, field: str, max_items: int = MAX_LIST) -> list:
         value = self.raw.get(field)
         if value is None:
             return []
         if not isinstance(value, list):
             raise self.fail(field, f"une liste […] est attendue, pas {_describe(value)}")
+        if len(value) > max_items:
+            raise self.fail(field, f"la liste dépasse {max_items} éléments")
         return value
 
-    def text_list(self, field: str) -> list[str]:
-        items = self.list(field)
-        for item in items:
-            if not isinstance(item, str) or not item.strip() or _unstorable(item):
+    def text_list(self, field: str, max_length: int = 120) -> list[str]:
+        """A list of one-line texts (communes), each read as `text` reads a field."""
+        items = []
+        for item in self.list(field):
+            if not isinstance(item, str) or not item.strip():
                 raise self.fail(field, f"la liste ne doit contenir que des textes, reçu {_describe(item)}")
-        return [item.strip() for item in items]
+            items.append(clean_text(item, field, max_length, lambda reason: self.fail(field, reason)))
+        return items
+
+    def key_list(self, field: str) -> list[str]:
+        """A list of references (a meeting's intervenants), each read as a key."""
+        keys = []
+        for item in self.list(field):
+            if not isinstance(item, str) or not item:
+                raise self.fail(field, f"la liste ne doit contenir que des clés, reçu {_describe(item)}")
+            keys.append(self._key_text(field, item))
+        return keys
+
+
+def clean_text(value: str, field: str, max_length: int, fail) -> str:
+    """The stored form of a text (trimmed, NFC), or `fail(reason)` raised: too long, unstorable, or holding a
+    character that text_rules refuses for this field (newlines only in the multi-line ones)."""
+    if len(value) > 4 * max_length:  # before any work on it: a 10 MB text is refused at once
+        raise fail(f"le texte dépasse {max_length} caractères")
+    value = value.strip()
+    if _unstorable(value):
+        raise fail("le texte contient un caractère invalide (caractère nul ou Unicode mal formé)")
+    problem = text_rules.character_problem(value, text_rules.TEXT if field in MULTILINE_FIELDS else text_rules.LINE)
+    if problem:
+        raise fail(f"le texte {problem}")
+    value = text_rules.normalise(value)
+    if len(value) > max_length:  # after NFC: the length stored
+        raise fail(f"le texte dépasse {max_length} caractères")
+    return value
 
 
 def parse_money(value: Any, fail) -> Decimal:
@@ -174,8 +233,9 @@ _unstorable = unstorable  # the same rule as the unit of work's last line of def
 
 
 def printable(text: str) -> str:
-    """The text with any NUL or lone surrogate shown as an escape, so that it can be printed or stored."""
-    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    """The text with any NUL, lone surrogate, control or invisible character shown as an escape, so that it can be
+    printed or stored (a bidi override in a quoted key would otherwise reorder the message itself)."""
+    return text_rules.visible(text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00"))
 
 
 def _number(value: int | float) -> str:

@@ -6,7 +6,6 @@ created. The programme's rules are reported as warnings: history is taken as it 
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 from dataclasses import dataclass, field
@@ -19,7 +18,8 @@ from models import (Action, Child, Convention, EpsMeeting, EpsSituation, Family,
 from models.enums import (HOLIDAY_ZONES, MEETING_KINDS, ORIENTATION_STATUSES, PARCOURS_STATUSES, QUALIFICATIONS,
                           ROLES, SESSION_STATUSES, SEXES, TARIFF_KINDS)
 from services import audit
-from services.dataset import canonical
+from services import text_rules
+from services.dataset import canonical, strict_json
 from services.dataset.fields import RECORD_LABELS, RecordReader, _describe, parse_money, printable
 from services.dataset.rules import programme_rule_warnings
 from services.errors import ImportRejected
@@ -36,6 +36,11 @@ SECTION_MODELS = {
 SECTIONS = ("users", "partners", "conventions", "intervenants", "families", "parcours", "eps_meetings",
             "orientations", "sessions", "meetings")
 KNOWN_TOP_LEVEL = {"format", "programme", *SECTIONS}
+# Far above any programme's history (a few thousand families, some hundred thousand sessions), far below what would
+# exhaust memory while every record of a section is read before any is written.
+MAX_RECORDS = 1_000_000
+MAX_GUARDIANS, MAX_CHILDREN = 20, 30
+MAX_NAME = 200  # the window's limit for a person's, a partner's or a programme's name
 
 
 @dataclass(frozen=True)
@@ -51,10 +56,16 @@ class ImportReport:
 
 def parse_json(text: str | bytes) -> Any:
     try:
-        return json.loads(text)
+        return strict_json.loads(text)
+    except strict_json.DuplicateName as duplicate:
+        where = f" (objet commençant ligne {duplicate.line}, colonne {duplicate.column})" if duplicate.line else ""
+        raise ImportRejected(printable(
+            f"Le fichier donne deux fois le champ « {duplicate.name} » dans un même objet{where}, valeurs "
+            f"{_describe(duplicate.first)} puis {_describe(duplicate.second)} : une seule serait gardée, en "
+            "silence. Retirez l'une des deux."), field=duplicate.name) from None
     except UnicodeDecodeError:
         raise ImportRejected("Le fichier n'est pas un texte UTF-8 lisible.") from None
-    except json.JSONDecodeError as exc:
+    except strict_json.json.JSONDecodeError as exc:
         raise ImportRejected(describe_json_error(exc)) from None  # in French, never json's English words
     except (ValueError, RecursionError):  # a number of more than 4300 digits, or thousands of nested brackets
         raise ImportRejected("Le fichier n'est pas un JSON utilisable : nombre démesuré ou imbrication trop profonde.") from None
@@ -99,13 +110,11 @@ class _Importer:
         return self._stored[section]
 
     def ref(self, reader: RecordReader, field_name: str, section: str, required: bool = True):
-        key = reader.raw.get(field_name)
+        key = reader.reference(field_name)
         if key is None:
             if required:
                 raise reader.fail(field_name, "référence obligatoire manquante")
             return None
-        if not isinstance(key, str):
-            raise reader.fail(field_name, "une clé (texte) est attendue")
         target = self.stored(section).get(key)
         if target is None:
             raise reader.fail(
@@ -129,7 +138,10 @@ class _Importer:
                 continue
             if not isinstance(raw_list, list):
                 raise ImportRejected(f"La rubrique « {section} » doit être une liste […].")
+            if len(raw_list) > MAX_RECORDS:
+                raise ImportRejected(f"La rubrique « {section} » dépasse {MAX_RECORDS} enregistrements.")
             seen: set[str] = set()
+            keys = text_rules.KeyIndex(self.stored(section))
             readers = []
             for position, raw in enumerate(raw_list):
                 reader = RecordReader(section, raw, position)
@@ -139,6 +151,7 @@ class _Importer:
                         f"« {section} ».",
                         field="key",
                     )
+                self._refuse_look_alike(reader, keys)
                 seen.add(reader.key)
                 readers.append(reader)
             if section == "families":
@@ -147,6 +160,15 @@ class _Importer:
             for reader in readers:
                 self._import_one(section, reader, build)
             self.session.flush()
+
+    @staticmethod
+    def _refuse_look_alike(reader: RecordReader, keys: text_rules.KeyIndex) -> None:
+        """A key that only differs by case or look-alike letters from one in the file or the base would be two
+        records a person reads as one (`ѕystem` in Cyrillic and `system`)."""
+        twin = keys.look_alike(reader.key)
+        if twin is not None:
+            raise reader.fail("key", text_rules.look_alike_reason(reader.key, twin))
+        keys.add(reader.key)
 
     def _import_one(self, section: str, reader: RecordReader, build: Callable) -> None:
         spec, make = build(reader)
@@ -171,8 +193,9 @@ class _Importer:
     # -- sections -----------------------------------------------------------------------------------
     def import_programme(self, r: RecordReader) -> None:
         spec = {
-            "name": r.text("name"), "holiday_zone": r.choice("holiday_zone", HOLIDAY_ZONES),
-            "eligible_communes": r.text_list("eligible_communes"), "city": r.text("city", required=False),
+            "name": r.text("name", max_length=MAX_NAME), "holiday_zone": r.choice("holiday_zone", HOLIDAY_ZONES),
+            "eligible_communes": r.text_list("eligible_communes", max_length=120),
+            "city": r.text("city", required=False, max_length=120),
         }
         r.reject_unknown_fields(spec)
         existing = self.session.scalars(select(Programme)).first()
@@ -187,14 +210,15 @@ class _Importer:
             self.unchanged["programme"] = 1
 
     def build_users(self, r: RecordReader):
-        if r.key.strip().lower() == SYSTEM.key:
-            raise r.fail("key", f"l'identifiant « {SYSTEM.key} » est réservé à la ligne de commande")
-        spec = {"key": r.key, "name": r.text("name"), "role": r.choice("role", ROLES),
+        if text_rules.is_reserved(r.key):  # SYSTEM.key in any case or look-alike spelling
+            raise r.fail("key", f"l'identifiant « {SYSTEM.key} » (et tout ce qui s'y confond) est réservé à la ligne "
+                                "de commande")
+        spec = {"key": r.key, "name": r.text("name", max_length=MAX_NAME), "role": r.choice("role", ROLES),
                 "active": r.boolean("active", default=True)}
         return spec, lambda: User(**spec)
 
     def build_partners(self, r: RecordReader):
-        spec = {"key": r.key, "name": r.text("name")}
+        spec = {"key": r.key, "name": r.text("name", max_length=MAX_NAME)}
         return spec, lambda: Partner(**spec)
 
     def build_conventions(self, r: RecordReader):
@@ -202,7 +226,7 @@ class _Importer:
         start, end = r.date("start"), r.date("end", required=False)
         if end is not None and end < start:
             raise r.fail("end", "la fin de la convention précède son début")
-        months = r.list("period_end_months")
+        months = r.list("period_end_months", max_items=12)
         for m in months:
             if isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 12:
                 raise r.fail("period_end_months", f"mois de fin de période invalide : {m!r} (de 1 à 12)")
@@ -214,7 +238,7 @@ class _Importer:
             "end": canonical.iso(end), "max_families": r.integer("max_families", required=False, minimum=0, maximum=100_000),
             "budget_cap": canonical.money(r.money("budget_cap", required=False)),
             "period_end_months": sorted(months), "tariffs": tariffs,
-            "budget_imputation": r.text("budget_imputation", required=False),
+            "budget_imputation": r.text("budget_imputation", required=False, max_length=2000),
         }
 
         def make():
@@ -259,25 +283,27 @@ class _Importer:
 
     def build_intervenants(self, r: RecordReader):
         partner = self.ref(r, "partner", "partners")
-        spec = {"key": r.key, "partner": partner.key, "name": r.text("name"),
+        spec = {"key": r.key, "partner": partner.key, "name": r.text("name", max_length=MAX_NAME),
                 "qualification": r.choice("qualification", QUALIFICATIONS)}
         return spec, lambda: Intervenant(key=r.key, partner=partner, name=spec["name"],
                                          qualification=spec["qualification"])
 
     def _check_child_keys(self, readers: list[RecordReader]) -> None:
         seen: set[str] = set()
+        keys = text_rules.KeyIndex(self.stored("children"))
         for reader in readers:
-            for raw in reader.list("children"):
+            for raw in reader.list("children", max_items=MAX_CHILDREN):
                 child = RecordReader("children", raw)
                 if child.key in seen:
                     raise ImportRejected(f"Enfant « {child.key} », champ « key » : clé en double dans le fichier.", field="key")
+                self._refuse_look_alike(child, keys)
                 seen.add(child.key)
 
     def build_families(self, r: RecordReader):
         referent = self.ref(r, "referent", "users", required=False)
         self.check_role(r, "referent", referent, ("referent", "coordinator"))
         children = []
-        for raw in r.list("children"):
+        for raw in r.list("children", max_items=MAX_CHILDREN):
             c = RecordReader("children", raw)
             children.append({
                 "key": c.key, "first_name": c.text("first_name", max_length=120),
@@ -289,15 +315,15 @@ class _Importer:
             if c.key in self.stored("children") and r.key not in self.stored("families"):
                 raise c.fail("key", "un enfant de cette clé existe déjà dans une autre famille")
         guardians = []
-        for raw in r.list("guardians"):
+        for raw in r.list("guardians", max_items=MAX_GUARDIANS):
             if not isinstance(raw, dict):
                 raise r.fail("guardians", "chaque responsable légal doit être un objet {…}")
             g = RecordReader("families", {**raw, "key": r.key})
-            guardians.append({"name": g.text("name"), "relationship": g.text("relationship", required=False, max_length=60),
+            guardians.append({"name": g.text("name", max_length=MAX_NAME), "relationship": g.text("relationship", required=False, max_length=60),
                               "phone": g.text("phone", required=False, max_length=40)})
             g.reject_unknown_fields({"key", *guardians[-1]})
         spec = {
-            "key": r.key, "name": r.text("name"), "address": r.text("address", required=False, max_length=300),
+            "key": r.key, "name": r.text("name", max_length=MAX_NAME), "address": r.text("address", required=False, max_length=300),
             "commune": r.text("commune", max_length=120), "priority_neighbourhood": r.boolean("priority_neighbourhood"),
             "referent": canonical.key_of(referent), "consent_date": canonical.iso(r.date("consent_date", required=False)),
             "consent_scope": r.text("consent_scope", required=False, max_length=300), "notes": r.text("notes", required=False),
@@ -416,7 +442,7 @@ class _Importer:
 
     def build_meetings(self, r: RecordReader):
         convention = self.ref(r, "convention", "conventions")
-        keys = r.text_list("intervenants")
+        keys = r.key_list("intervenants")
         if len(set(keys)) != len(keys):
             raise r.fail("intervenants", "un intervenant apparaît deux fois")
         intervenants = [self.ref(RecordReader("meetings", {"key": r.key, "intervenants": k}), "intervenants",
