@@ -118,6 +118,9 @@ def run_file_command(args, db: str) -> int:
             return EXIT_REFUSED
         print("ok")
         print(f"schéma : {report.revision}")
+        if report.integrity is not None:  # the chains were recomputed: say how much was vouched for
+            print(f"vérifiés : {report.integrity.statements} état(s) émis, "
+                  f"{report.integrity.entries} entrée(s) du journal d'audit")
         return EXIT_OK
     if args.command == "backup" and args.list:
         return print_backups(backup.list_backups(db, backups_dir=args.to and Path(args.to)))

@@ -31,6 +31,8 @@ def database_url(db: str) -> str:
 def _set_sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # INSERT OR REPLACE then fires the DELETE triggers of the row it replaces (frozen statements, audit log).
+    cursor.execute("PRAGMA recursive_triggers=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     # FULL: a session acknowledged to the user survives a power cut on a laptop.
     cursor.execute("PRAGMA synchronous=FULL")

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import (CheckConstraint, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Cents, Record
@@ -30,6 +31,10 @@ class Statement(Base, Record):
     payload: Mapped[str] = mapped_column(Text)  # the statement as printed, in JSON: never recomputed
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    # How many lines the statement has: the database refuses a line beyond them (migration 0005).
+    line_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    # models.chain.statement_hash of this row, its lines and the previous statement of the convention.
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
     convention: Mapped[Convention] = relationship()
     lines: Mapped[list["StatementLine"]] = relationship(back_populates="statement", order_by="StatementLine.position")
@@ -40,6 +45,7 @@ class StatementLine(Base, Record):
     __table_args__ = (
         CheckConstraint(in_list("kind", TARIFF_KINDS), name="kind"),
         CheckConstraint(in_list("qualification", QUALIFICATIONS), name="qualification"),
+        Index("ix_statement_line_position", "statement_id", "position", unique=True),
     )
 
     statement_id: Mapped[str] = mapped_column(ForeignKey("statement.id"), index=True)

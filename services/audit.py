@@ -6,6 +6,13 @@ anyone is logged in: failed logins, the first start) did what (`action`) to whic
 never becomes a second copy of the families' data. The database refuses any UPDATE or DELETE of an entry
 (triggers of migration 0002); only `purge_older_than` can delete, through a permit valid inside its own
 transaction.
+
+Entries form a chain (migration 0005, models.chain): each has its place `seq` and a hash over its content and the
+previous entry's hash, so that an entry changed, removed or slipped in by someone who dropped the triggers shows
+in `check` (services.integrity). Appends are serialised: on SQLite every unit of work begins IMMEDIATE (models.db),
+on PostgreSQL the first append of a transaction takes a transaction-level advisory lock before reading the head.
+The purge removes the oldest entries only (a prefix of the chain) and writes, in its own entry, the hash of the
+last one removed: the anchor the first remaining entry follows.
 """
 from __future__ import annotations
 
@@ -15,11 +22,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from models import AuditEntry, AuditPurgePermit
-from models.base import utcnow
+from models.base import new_id, utcnow
+from models.chain import GENESIS, audit_hash
 from services.errors import ValidationError
 from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
@@ -30,6 +38,9 @@ MIN_RETENTION_DAYS = 180
 DEFAULT_RETENTION_DAYS = 365
 # A hundred years: more is a typo (and `now - timedelta(days=99999999)` falls before year 1).
 MAX_RETENTION_DAYS = 36_500
+
+# Any constant: the key of PostgreSQL's transaction-level advisory lock that serialises appends to the chain.
+CHAIN_LOCK_KEY = 0x70617263  # "parc"
 
 # Actions, record types and field names are identifiers chosen by the code, never text typed by a user: the
 # pattern keeps any value (a name, a note, an address) from slipping into the log by mistake.
@@ -63,9 +74,37 @@ def record(session: Session, actor_key: str | None, action: str, record_type: st
     """Append one entry in the caller's transaction: it is committed, or rolled back, with the change it
     describes. `changed_fields` holds field NAMES; anything that does not look like an identifier is refused."""
     names = sorted({_identifier(name, "field name") for name in changed_fields})
-    session.add(AuditEntry(at=as_utc(at) if at else utcnow(), actor_key=actor_key,
-                           action=_identifier(action, "action"), record_type=_identifier(record_type, "record type"),
-                           record_key=record_key, changed_fields=json.dumps(names)))
+    entry = AuditEntry(at=as_utc(at) if at else utcnow(), actor_key=actor_key,
+                       action=_identifier(action, "action"), record_type=_identifier(record_type, "record type"),
+                       record_key=record_key, changed_fields=json.dumps(names))
+    _append(session, entry)
+
+
+def _append(session: Session, entry: AuditEntry, anchor: str | None = None) -> None:
+    seq, previous = _chain_head(session)
+    entry.id = entry.id or new_id()
+    entry.seq, entry.anchor = seq + 1, anchor
+    entry.entry_hash = audit_hash(previous, seq=entry.seq, id=entry.id, at=entry.at, actor_key=entry.actor_key,
+                                  action=entry.action, record_type=entry.record_type, record_key=entry.record_key,
+                                  changed_fields=entry.changed_fields, anchor=anchor)
+    session.add(entry)
+
+
+def _chain_head(session: Session) -> tuple[int, str]:
+    """(seq, hash) of the last entry, counting those of this session not yet flushed (units of work do not
+    autoflush, and a service may record several entries before its commit)."""
+    pending = [e for e in session.new if isinstance(e, AuditEntry) and e.seq is not None]
+    if pending:
+        last = max(pending, key=lambda e: e.seq)
+        return last.seq, last.entry_hash
+    if session.get_bind().dialect.name == "postgresql":
+        # Held until the commit: two transactions never read the same head and append the same seq.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    head = session.execute(select(AuditEntry.seq, AuditEntry.entry_hash)
+                           .where(AuditEntry.seq == select(func.max(AuditEntry.seq)).scalar_subquery())).first()
+    if head is None:
+        return 0, GENESIS  # an empty log, or one whose every entry was purged: the purge's entry carries the anchor
+    return head.seq, head.entry_hash or GENESIS
 
 
 def _to_record(entry: AuditEntry) -> AuditRecord:
@@ -109,11 +148,33 @@ def purge_older_than(uow: UnitOfWork, user: CurrentUser, days: int = DEFAULT_RET
         now = as_utc(clock())
         cutoff = now - timedelta(days=days)
         s = uow.session
-        s.add(AuditPurgePermit(id=1, cutoff=cutoff))
-        s.flush()
-        deleted = s.execute(delete(AuditEntry).where(AuditEntry.at < cutoff)).rowcount
-        s.execute(delete(AuditPurgePermit))
+        if s.get_bind().dialect.name == "postgresql":
+            s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+        # Only a prefix of the chain goes: the entries before the first one that is still kept. An entry dated
+        # before the cutoff that comes after a kept one (a clock set back) stays, so the chain is never holed.
+        first_kept = s.scalar(select(func.min(AuditEntry.seq)).where(AuditEntry.at >= cutoff))
+        removed = select(AuditEntry.seq, AuditEntry.entry_hash).where(AuditEntry.at < cutoff)
+        if first_kept is not None:
+            removed = removed.where(AuditEntry.seq < first_kept)
+        last_removed = s.execute(removed.order_by(AuditEntry.seq.desc()).limit(1)).first()
+        deleted = 0
+        if last_removed is not None:
+            s.add(AuditPurgePermit(id=1, cutoff=cutoff))
+            s.flush()
+            deleted = s.execute(delete(AuditEntry).where(AuditEntry.seq <= last_removed.seq)).rowcount
+            s.execute(delete(AuditPurgePermit))
+            anchor = last_removed.entry_hash
+        else:
+            anchor = current_anchor(s)
         # The cutoff, not a person, is what this entry is about: "entries before this moment were removed".
-        record(s, user.key, "purge", "audit_log", cutoff.strftime("%Y-%m-%dT%H:%M:%SZ"), (), at=now)
+        entry = AuditEntry(at=now, actor_key=user.key, action="purge", record_type="audit_log",
+                           record_key=cutoff.strftime("%Y-%m-%dT%H:%M:%SZ"), changed_fields="[]")
+        _append(s, entry, anchor=anchor)
         uow.commit()
     return deleted
+
+
+def current_anchor(session: Session) -> str:
+    """The hash the first entry of the log follows: the anchor left by the latest purge, or the chain's start."""
+    return session.scalar(select(AuditEntry.anchor).where(AuditEntry.anchor.is_not(None))
+                          .order_by(AuditEntry.seq.desc()).limit(1)) or GENESIS

@@ -41,6 +41,7 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 from alembic.script import ScriptDirectory
@@ -49,6 +50,9 @@ from sqlalchemy.engine import make_url
 from models.db import MIGRATIONS_DIR
 from services.errors import DomainError
 from services.file_faults import os_reason
+
+if TYPE_CHECKING:
+    from services.integrity import IntegrityReport
 
 APP_NAME = "Parcours"
 KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 12, 10, 9
@@ -75,6 +79,7 @@ class StorageError(DomainError):
 class CheckReport:
     problems: tuple[str, ...]
     revision: str | None
+    integrity: "IntegrityReport | None" = None  # what check_database verified of the chains, when it could
 
     @property
     def ok(self) -> bool:
@@ -238,7 +243,29 @@ def inspect_database(path: str | os.PathLike) -> CheckReport:
 
 
 def check_database(db: str | os.PathLike) -> CheckReport:
-    return inspect_database(_required_file(db))
+    """inspect_database, then, on a sound file whose schema has the chains (0005 on), services.integrity: the
+    chains of issued statements and of the audit log, the PDFs and the payloads — read only, like the rest."""
+    path = _required_file(db)
+    report = inspect_database(path)
+    if not report.ok:
+        return report
+    from sqlalchemy import create_engine
+
+    from services import integrity
+
+    engine = create_engine("sqlite://", creator=lambda: _read_only(path))
+    try:
+        with engine.connect() as conn:
+            columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(audit_log)")}
+            if "entry_hash" not in columns:  # an older schema, chained when Parcours next opens it
+                return report
+            found = integrity.verify(conn)
+    except Exception as exc:  # noqa: BLE001 — a row the check cannot even read is itself a finding
+        return CheckReport((f"Les états émis ou le journal d'audit sont illisibles ({type(exc).__name__}) : "
+                            "la base a été modifiée hors de Parcours ou endommagée.",), report.revision)
+    finally:
+        engine.dispose()
+    return CheckReport(found.problems, report.revision, found)
 
 
 def _required_file(db: str | os.PathLike) -> Path:

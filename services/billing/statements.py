@@ -20,7 +20,10 @@ from services.billing.loading import convention_by_key, families_under_orientati
 from services.billing.rules import MonthBilling, bill_month, billing_window, month_bounds
 from services.billing.statement import (KIND_ORDER, FamilyDetail, IntervenantDetail, Statement, StatementFlag,
                                         StatementLine, from_payload, to_payload)
+from models.base import new_id
+from models.chain import GENESIS
 from services import audit
+from services.integrity import hash_of_statement
 from services.errors import StatementError
 from services.formatting import month_in_words, of_month
 from services.programme_settings import MISSING as PROGRAMME_MISSING
@@ -164,14 +167,20 @@ def issue_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, mon
         # will later have to erase. Names are looked up when a partner's copy is printed.
         anonymous = replace(statement, families=tuple(replace(f, name="") for f in statement.families))
         stored = StoredStatement(
-            convention_id=convention.id, month=month, sequence=sequence, number=statement.number,
+            id=new_id(), convention_id=convention.id, month=month, sequence=sequence, number=statement.number,
             issued_at=issued_at, issued_by_id=issuer.id if issuer else None, total=statement.total,
-            payload=to_payload(anonymous), pdf=pdf, pdf_sha256=digest)
+            payload=to_payload(anonymous), pdf=pdf, pdf_sha256=digest, line_count=len(statement.lines))
+        lines = [StoredLine(statement_id=stored.id, position=i, kind=l.kind, qualification=l.qualification,
+                            quantity=l.quantity, unit_price=l.unit_price, amount=l.amount, month=l.month)
+                 for i, l in enumerate(statement.lines)]
+        # Chained to the previous statement of the convention: the database refuses a statement without its hash,
+        # and `check` recomputes the chain (services.integrity).
+        previous = session.scalar(select(StoredStatement.chain_hash).where(
+            StoredStatement.convention_id == convention.id, StoredStatement.sequence == sequence - 1))
+        stored.chain_hash = hash_of_statement(stored, lines, previous or GENESIS)
         session.add(stored)
-        session.flush()
-        session.add_all(StoredLine(statement_id=stored.id, position=i, kind=l.kind, qualification=l.qualification,
-                                   quantity=l.quantity, unit_price=l.unit_price, amount=l.amount, month=l.month)
-                        for i, l in enumerate(statement.lines))
+        session.flush()  # the statement first: its lines are accepted only up to its line_count
+        session.add_all(lines)
         number = statement.number if len(statement.number) <= 64 else stored.id  # the audit key holds 64
         audit.record(session, user.key, "issue", "statement", number,
                      ["convention_id", "month", "sequence", "number", "total", "payload", "pdf"])
