@@ -80,8 +80,9 @@ def record(session: Session, actor_key: str | None, action: str, record_type: st
     _append(session, entry)
 
 
-def _append(session: Session, entry: AuditEntry, anchor: str | None = None) -> None:
-    seq, previous = _chain_head(session)
+def _append(session: Session, entry: AuditEntry, anchor: str | None = None,
+            head: tuple[int, str] | None = None) -> None:
+    seq, previous = head or _chain_head(session)
     entry.id = entry.id or new_id()
     entry.seq, entry.anchor = seq + 1, anchor
     entry.entry_hash = audit_hash(previous, seq=entry.seq, id=entry.id, at=entry.at, actor_key=entry.actor_key,
@@ -103,7 +104,7 @@ def _chain_head(session: Session) -> tuple[int, str]:
     head = session.execute(select(AuditEntry.seq, AuditEntry.entry_hash)
                            .where(AuditEntry.seq == select(func.max(AuditEntry.seq)).scalar_subquery())).first()
     if head is None:
-        return 0, GENESIS  # an empty log, or one whose every entry was purged: the purge's entry carries the anchor
+        return 0, GENESIS  # an empty log (the purge always leaves its own entry)
     return head.seq, head.entry_hash or GENESIS
 
 
@@ -157,6 +158,7 @@ def purge_older_than(uow: UnitOfWork, user: CurrentUser, days: int = DEFAULT_RET
         if first_kept is not None:
             removed = removed.where(AuditEntry.seq < first_kept)
         last_removed = s.execute(removed.order_by(AuditEntry.seq.desc()).limit(1)).first()
+        head = _chain_head(s)  # read before deleting: the purge's entry follows the last entry, even one it removes
         deleted = 0
         if last_removed is not None:
             s.add(AuditPurgePermit(id=1, cutoff=cutoff))
@@ -169,7 +171,7 @@ def purge_older_than(uow: UnitOfWork, user: CurrentUser, days: int = DEFAULT_RET
         # The cutoff, not a person, is what this entry is about: "entries before this moment were removed".
         entry = AuditEntry(at=now, actor_key=user.key, action="purge", record_type="audit_log",
                            record_key=cutoff.strftime("%Y-%m-%dT%H:%M:%SZ"), changed_fields="[]")
-        _append(s, entry, anchor=anchor)
+        _append(s, entry, anchor=anchor, head=head)
         uow.commit()
     return deleted
 

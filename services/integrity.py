@@ -161,7 +161,9 @@ def _entry_problem(entry: AuditEntry, previous: AuditEntry | None, previous_hash
     if entry.seq is None or entry.entry_hash is None:
         return "elle n'a pas de place dans la chaîne du journal : elle y a été ajoutée hors de Parcours."
     if previous is not None and entry.seq != previous.seq + 1:
-        return f"les entrées n° {previous.seq + 1} à {entry.seq - 1} ont disparu du journal."
+        gone = (f"l'entrée n° {previous.seq + 1} a disparu" if entry.seq == previous.seq + 2
+                else f"les entrées n° {previous.seq + 1} à {entry.seq - 1} ont disparu")
+        return f"{gone} du journal."
     if entry.entry_hash != hash_of_entry(entry, previous_hash):
         if previous is None:
             return ("elle ne suit pas la dernière purge du journal (des entrées plus anciennes ont été supprimées "
