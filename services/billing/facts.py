@@ -68,6 +68,7 @@ class Person:
     code: str
     name: str
     qualification: str | None = None
+    partner_id: str | None = None  # an intervenant's employer
 
 
 @dataclass(frozen=True)

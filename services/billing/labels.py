@@ -16,4 +16,5 @@ FLAG_REASONS = {
     "not_a_period_end_month": "Réunion de fin de période hors mois prévu",
     "duplicate_period_end_meeting": "Réunion de fin de période en double",
     "missing_tariff": "Tarif absent de la convention",
+    "not_partner_intervenant": "Intervenant·e d'un autre partenaire (non facturé)",
 }

@@ -35,8 +35,9 @@ def load_facts(session, convention: Convention, window_start: date, window_end: 
     other_ids = frozenset(session.scalars(
         select(Convention.id).where(Convention.partner_id == partner_id, Convention.id != convention.id)))
 
-    intervenants = {row.id: Person(row.id, row.key, row.name, row.qualification) for row in session.execute(
-        select(Intervenant.id, Intervenant.key, Intervenant.name, Intervenant.qualification))}
+    intervenants = {row.id: Person(row.id, row.key, row.name, row.qualification, row.partner_id)
+                    for row in session.execute(select(Intervenant.id, Intervenant.key, Intervenant.name,
+                                                      Intervenant.qualification, Intervenant.partner_id))}
     partner_intervenants = select(Intervenant.id).where(Intervenant.partner_id == partner_id)
 
     s = HomeSession

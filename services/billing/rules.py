@@ -215,6 +215,9 @@ def _meetings(facts, month, first, last, units, flags) -> None:
             reason = None
             if not facts.terms.covers(m.date):
                 reason = "outside_convention"
+            elif facts.intervenants[intervenant_id].partner_id != facts.terms.partner_id:
+                # « Adom 01 s'engage à mettre à disposition 2 ou 3 professionnels »: the partner is paid for its own
+                reason = "not_partner_intervenant"
             elif kind == "period_end_meeting" and month_number not in facts.terms.period_end_months:
                 reason = "not_a_period_end_month"
             elif kind == "period_end_meeting" and intervenant_id in period_end_seen:
