@@ -26,14 +26,14 @@ from models import Action, Convention, Intervenant, Partner, Statement as Stored
 from models.enums import QUALIFICATIONS, TARIFF_KINDS
 from services import audit
 from services.billing.loading import convention_by_key
-from services.errors import DomainError, InvalidFields, NotFound  # noqa: F401 - callers import InvalidFields from here
+from services.errors import DomainError, InvalidFields, NotFound, ValidationError  # noqa: F401 - callers import InvalidFields from here
+from services.money_text import MAX_INTEGER_DIGITS, parse_amount_text
 from services.formatting import format_date, month_in_words, of_month
 from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
 
-MAX_NAME, MAX_AMOUNT_DIGITS = 200, 9
+MAX_NAME = 200
 _KEY = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
-_AMOUNT = re.compile(r"\A[0-9]{1,%d}([.,][0-9]{1,2})?\Z" % MAX_AMOUNT_DIGITS)
 _INTEGER = re.compile(r"\A[0-9]{1,6}\Z")
 # The terms the issued statements were computed with; they cannot move once a month is issued.
 LOCKED_FIELDS = ("partner", "action", "start", "end", "period_end_months", "tariffs")
@@ -209,6 +209,20 @@ class ConventionInput:
     tariffs: Mapping[tuple[str, str], Decimal | str | None] = field(default_factory=dict)
 
 
+def zero_amounts(data: ConventionInput) -> tuple[str, ...]:
+    """The French names of the amounts typed as 0,00 (a free tariff, a cap of nothing): legal, but more often a slip
+    than a decision, so the window asks before saving them."""
+    from services.billing.labels import KIND_LABELS
+
+    def is_zero(value) -> bool:
+        return parse_amount(value, "_", {}) == Decimal("0.00")
+
+    named = [("le plafond budgétaire", data.budget_cap)] + [
+        (f"le tarif « {KIND_LABELS.get(kind, kind)} » {qualification}", amount)
+        for (qualification, kind), amount in sorted(data.tariffs.items())]
+    return tuple(name for name, value in named if is_zero(value))
+
+
 def create_partner(uow: UnitOfWork, user: CurrentUser, key: str, name: str) -> PartnerSummary:
     with uow:
         require(user, "convention.manage", session=uow.session)
@@ -319,21 +333,17 @@ def parse_amount(value: Decimal | str | None, field_name: str, problems: dict[st
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, str):
-        text = value.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").removesuffix("€")
-        if text.startswith("-"):
-            problems[field_name] = "Le montant ne peut pas être négatif."
+        try:
+            return parse_amount_text(value, field_name)
+        except ValidationError as exc:
+            problems[field_name] = exc.message
             return None
-        if not _AMOUNT.match(text):
-            problems[field_name] = (f"Montant illisible « {value.strip()} » : écrivez par exemple 56,13 "
-                                    "(deux décimales au plus).")
-            return None
-        return Decimal(text.replace(",", ".")).quantize(Decimal("0.01"))
     if isinstance(value, Decimal) and value.is_finite():
         if value < 0:
             problems[field_name] = "Le montant ne peut pas être négatif."
         elif value != value.quantize(Decimal("0.01")):
             problems[field_name] = "Le montant a plus de deux décimales."
-        elif value >= Decimal(10) ** MAX_AMOUNT_DIGITS:
+        elif value >= Decimal(10) ** MAX_INTEGER_DIGITS:
             problems[field_name] = "Le montant est trop grand."
         else:
             return value.quantize(Decimal("0.01"))

@@ -174,3 +174,17 @@ def test_a_new_programme_is_named_and_zoned_from_the_conventions_page(qtbot, tmp
         qtbot.keyClick(dialog.inputs["city"], Qt.Key.Key_Return)
     assert get_programme(uow(), administrator).holiday_zone == "A"
     assert "PRE de Bourg-en-Bresse" in page.programme_label.text()
+
+
+def test_a_tariff_of_zero_is_saved_only_after_confirmation(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)
+    editor = page.editor
+    type_into(qtbot, editor.tariff_edits[("AES", "home_intervention")], "0,00")
+    asked = []
+    page.confirm_zero_amounts = lambda names: asked.append(names) or False
+    assert page.save_convention() is None
+    assert asked == [("le tarif « Intervention à domicile » AES",)]
+    assert get_convention(programme.uow(), programme.administrator, "ap-2025").tariff("AES", "home_intervention") == Decimal("30.00")
+    page.confirm_zero_amounts = lambda names: True
+    assert page.save_convention() is not None
+    assert get_convention(programme.uow(), programme.administrator, "ap-2025").tariff("AES", "home_intervention") == Decimal("0.00")

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QS
 from services.conventions_admin import (ConventionLocked, ConventionSummary, InvalidFields, create_convention,
                                         create_intervenant, create_partner, list_actions, list_conventions,
                                         list_intervenants, list_partners, rename_partner, update_convention,
-                                        update_intervenant)
+                                        update_intervenant, zero_amounts)
 from services.errors import DomainError
 from services.programme_settings import MISSING as PROGRAMME_MISSING
 from services.programme_settings import ZONE_LABELS, get_programme, save_programme
@@ -218,6 +218,15 @@ class ConventionsPage(QWidget):
     def _show_convention(self, convention: ConventionSummary | None) -> None:
         self.editor.load(convention, self._partners, self._actions, read_only=not self._is_admin)
 
+    def confirm_zero_amounts(self, names: tuple[str, ...]) -> bool:
+        """Ask before saving amounts of 0,00 (tests replace this method)."""
+        answer = QMessageBox.question(
+            self, "Montant à 0,00 €",
+            f"{', '.join(names).capitalize()} {'vaut' if len(names) == 1 else 'valent'} 0,00 €. "
+            "Une prestation à ce montant ne sera jamais payée. Enregistrer quand même ?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Save
+
     def confirm_discard(self) -> bool:
         """Ask before dropping unsaved changes of the form (tests replace this method)."""
         answer = QMessageBox.question(
@@ -244,6 +253,9 @@ class ConventionsPage(QWidget):
         editor = self.editor
         try:
             data = editor.values()  # an unreadable date is refused here, next to its field
+            zeros = zero_amounts(data)
+            if zeros and not self.confirm_zero_amounts(zeros):
+                return None
             if editor.is_new():
                 saved = create_convention(self._uow(), self._user, data)
             else:
