@@ -3,8 +3,11 @@ factory, then starts the window or runs a command-line verb."""
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import os
 import sys
+import traceback
 from pathlib import Path
 
 import platformdirs
@@ -17,9 +20,74 @@ def default_database() -> str:
 
 
 def log_file() -> Path:
+    """The log's folder is the owner's only (0700), whatever the umask or an older version made of it."""
     folder = Path(platformdirs.user_log_dir(APP_NAME))
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
     return folder / "parcours.log"
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging() -> logging.Handler:
+    """Log to log_file(), a 0600 file, through CodeOnlyFormatter; returns the handler added to the root logger."""
+    path = log_file()
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))  # created private, never 0644 first
+    os.chmod(path, 0o600)  # a log an older version created with the umask's mode
+    root = logging.getLogger()
+    for previous in [h for h in root.handlers if getattr(h, "parcours_log", False)]:  # main() run again (tests)
+        root.removeHandler(previous)
+        previous.close()
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.parcours_log = True
+    handler.setFormatter(CodeOnlyFormatter(LOG_FORMAT))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return handler
+
+
+class CodeOnlyFormatter(logging.Formatter):
+    """Writes an exception as its type and the code locations it went through, never its message: the message of
+    an openpyxl, SQLAlchemy, ValueError or even a DomainError may embed a family's name or a note (openpyxl's
+    IllegalCharacterError is the whole text of the cell), and the log is kept on the disk, outside the database.
+    What is kept — the exception's class, an OS error's errno name, SQLite's result code name, each chained
+    exception, every file, line and function — says where and what failed, which is what a fix needs."""
+
+    _CAUSE = "The above exception was the direct cause of the following exception:"
+    _CONTEXT = "During handling of the above exception, another exception occurred:"
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved, record.exc_text = record.exc_text, None  # another handler's text, message included, is not reused
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = saved
+
+    def formatException(self, ei) -> str:
+        chain: list[tuple[BaseException, str | None]] = []  # newest first, with how it follows the one before
+        current = ei[1]
+        while current is not None and all(current is not seen for seen, _ in chain):
+            cause = current.__cause__
+            earlier = cause if cause is not None else (None if current.__suppress_context__ else current.__context__)
+            chain.append((current, None if earlier is None else self._CAUSE if cause is not None else self._CONTEXT))
+            current = earlier
+        blocks = []
+        for exc, joint in reversed(chain):
+            lines = ["Traceback (most recent call last):\n",
+                     *traceback.format_list(traceback.extract_tb(exc.__traceback__)), self._kind(exc)]
+            blocks.append((f"{joint}\n\n" if joint else "") + "".join(lines))
+        return "\n\n".join(blocks)
+
+    @staticmethod
+    def _kind(exc: BaseException) -> str:
+        kind = f"{type(exc).__module__}.{type(exc).__qualname__}"
+        if isinstance(exc, OSError) and exc.errno is not None:
+            kind += f" [{errno.errorcode.get(exc.errno, exc.errno)}]"
+        if getattr(exc, "sqlite_errorname", None):
+            kind += f" [{exc.sqlite_errorname}]"
+        return kind + " (message non journalisé : il peut contenir des données personnelles)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,13 +119,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def open_store(db: str):
-    """Engine + migrations + unit-of-work factory; refuses a database from a newer Parcours."""
-    from models.db import SchemaTooNew, make_engine, migrate, restrict_permissions
-    from services.backup import check_local_filesystem
+    """Engine + migrations + unit-of-work factory; refuses a database from a newer Parcours, and a file that is not
+    a Parcours database (before anything connects to it: it is left untouched)."""
+    from models.db import (NotParcoursDatabase, SchemaTooNew, check_parcours_file, make_engine, migrate,
+                           restrict_permissions)
+    from services.backup import StorageError, check_local_filesystem
     from services.errors import DatabaseVersionError
     from services.uow import unit_of_work_factory
 
     check_local_filesystem(db)  # SQLite's locks are not safe on a network share
+    try:
+        check_parcours_file(db)
+    except NotParcoursDatabase as exc:
+        raise StorageError(str(exc)) from None
     engine = make_engine(db)
     try:
         migrate(engine)
@@ -91,13 +165,15 @@ def run_command(args, uow) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(filename=str(log_file()), level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging()
     db = args.db or default_database()
     from services.errors import DomainError
 
     try:
+        from services.backup import remove_leftovers
+
+        if removed := remove_leftovers(db):  # copies of the data that a killed backup or restore left behind
+            logging.info("removed %d leftover file(s) of killed backups or restores", len(removed))
         from cli.admin_commands import FILE_COMMANDS
 
         # check, backup and restore work on the file itself: they must run even when it cannot be opened.

@@ -10,6 +10,7 @@ from services.billing.statement import Statement
 from services.errors import DomainError
 from services.file_faults import write_atomically
 from services.permissions import SYSTEM  # the command line: the operator of the machine
+from services.statement_names import record_names_printed
 from services.formatting import format_money, month_in_words
 from services.month import Month
 
@@ -32,6 +33,8 @@ def run(uow, args) -> int:
         if args.pdf:
             stored = issued_pdf(uow(), SYSTEM, args.convention, month) if not args.with_names else None
             write_atomically(args.pdf, stored or _render(statement, with_names=args.with_names))
+            if args.with_names:  # the families' names left the programme's hands: audited
+                record_names_printed(uow(), SYSTEM, statement.convention, month)
     except DomainError as exc:  # FileFault too: the PDF could not be written, said in French
         print(exc.message, file=sys.stderr)
         return EXIT_REFUSED

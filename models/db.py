@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 from alembic import command
@@ -17,6 +19,16 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 class SchemaTooNew(Exception):
     """The database was written by a newer version of Parcours."""
+
+
+class NotParcoursDatabase(Exception):
+    """The file given as the database is something else (another application's SQLite file, a PDF, a folder);
+    the message, in French, names it."""
+
+
+# Tables every Parcours database has had since the first revision: how we recognise one.
+PARCOURS_TABLES = frozenset({"alembic_version", "programme", "app_user", "family", "home_session", "convention"})
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def database_url(db: str) -> str:
@@ -98,6 +110,45 @@ def migrate(engine: Engine) -> str:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return script.get_current_head()
+
+
+def check_parcours_file(db: str) -> None:
+    """Refuse, before any connection writes to it, a file that is not a Parcours database: migrating would add
+    Parcours's tables to another application's SQLite file, and connecting alone turns on WAL mode (rewriting its
+    header) and restrict_permissions would chmod it. A missing or empty file, or a SQLite file without any table,
+    holds nothing to lose: it becomes a new database, as before. Only reads: the file is left byte for byte."""
+    url = make_url(db) if "://" in db else None
+    if url is not None and (url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:"):
+        return
+    path = Path(url.database if url is not None else db).expanduser()
+    if path.is_dir():
+        raise NotParcoursDatabase(f"« {path} » est un dossier, pas une base Parcours : indiquez le fichier de la "
+                                  "base (par exemple « parcours.sqlite »).")
+    try:
+        with open(path, "rb") as f:
+            header = f.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    if not header:
+        return
+    if header != SQLITE_HEADER:
+        raise NotParcoursDatabase(f"Le fichier « {path} » n'est pas une base Parcours (ce n'est pas une base "
+                                  "SQLite) : Parcours refuse de l'ouvrir et ne l'a pas modifié. Vérifiez le chemin "
+                                  "donné à --db.")
+    try:
+        # Read only: a foreign file is never written (its journal mode, its pages) while we look at its tables.
+        # Without a -wal beside it, immutable: SQLite creates no -shm either; with one, its pages must be read too.
+        wal = Path(f"{path}-wal").exists()
+        uri = f"{path.resolve().as_uri()}?{'mode=ro' if wal else 'immutable=1'}"
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            tables = {row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")}
+    except sqlite3.DatabaseError:
+        return  # damaged or locked: left to the engine, whose error is named (services.store_faults)
+    if tables and not PARCOURS_TABLES <= tables:
+        raise NotParcoursDatabase(f"Le fichier « {path} » n'est pas une base Parcours (c'est la base SQLite d'une "
+                                  "autre application) : Parcours refuse de l'ouvrir et ne l'a pas modifié. Vérifiez "
+                                  "le chemin donné à --db.")
 
 
 def restrict_permissions(db: str) -> None:

@@ -20,6 +20,7 @@ from services.errors import ValidationError
 from services.file_faults import write_atomically  # FileFault (field "path") naming the file, in French
 from services.formatting import month_in_words
 from services.home_sessions import scope_to_user
+from services import audit
 from services.permissions import CurrentUser, require
 from services.spreadsheet_cells import csv_row, sheet_row
 from services.uow import UnitOfWork
@@ -103,6 +104,9 @@ def monthly_activity(uow: UnitOfWork, user: CurrentUser, month: str) -> Activity
             .group_by(Family.id, Family.key, Family.name, Intervenant.id, Intervenant.name, Intervenant.qualification)
             .order_by(Family.name, Intervenant.name), user)
         lines = [HoursLine(month, *row) for row in uow.session.execute(query)]
+        # the families' names and hours of the month: one « read » entry per call (record type activity, the month)
+        audit.record(uow.session, user.key, "read", "activity", month)
+        uow.commit()
     by_family = sorted(_totals(lines, lambda l: l.family_id, lambda l: l.family_name), key=lambda t: t.name)
     by_intervenant = sorted(_totals(lines, lambda l: l.intervenant_id, lambda l: l.intervenant_name),
                             key=lambda t: t.name)
@@ -126,10 +130,16 @@ def default_month(months: tuple[str, ...], today: date) -> str:
 
 
 def family_hours(uow: UnitOfWork, user: CurrentUser, family_id: str) -> FamilyHours:
+    """A family's hours; each call leaves a « read » entry (record type family_hours, the family's key)."""
     with uow:
         require(user, "family.read", session=uow.session)
         require(user, "family.read", family_id=family_id, session=uow.session)
-        return family_hours_in(uow, family_id)
+        hours = family_hours_in(uow, family_id)
+        family_key = uow.session.scalar(select(Family.key).where(Family.id == family_id))
+        if family_key is not None:
+            audit.record(uow.session, user.key, "read", "family_hours", family_key)
+            uow.commit()
+        return hours
 
 
 def family_hours_in(uow: UnitOfWork, family_id: str) -> FamilyHours:

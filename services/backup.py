@@ -47,7 +47,7 @@ import platformdirs
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
-from models.db import MIGRATIONS_DIR
+from models.db import MIGRATIONS_DIR, PARCOURS_TABLES  # how we recognise a Parcours database
 from services.errors import DomainError
 from services.file_faults import os_reason
 
@@ -59,8 +59,6 @@ KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 12, 10, 9
 # Also the last few whatever their dates: a copy made this morning before a risky import must survive the one
 # made after it this afternoon, although "daily" keeps only the newest of a day.
 KEEP_LAST = 3
-# Tables every Parcours database has had since the first revision: how we recognise one.
-PARCOURS_TABLES = frozenset({"alembic_version", "programme", "app_user", "family", "home_session", "convention"})
 _STAMP = r"(\d{8}-\d{6})(?:-(\d{1,3}))?\.sqlite"
 _LEGACY_NAME = re.compile(rf"parcours-(?:avant-restauration-)?{_STAMP}")  # the shared folder of older versions
 FOLDER_SUFFIX = "-sauvegardes"
@@ -384,7 +382,8 @@ def backup_database(db: str | os.PathLike, to: str | os.PathLike | None = None, 
             raise StorageError(f"« {target} » existe déjà : choisissez un autre nom ou un dossier.")
         if not target.parent.is_dir():
             raise StorageError(f"Le dossier « {target.parent} » n'existe pas.")
-    partial = target.with_name(f".{target.name}.partial")
+    # The PID in the name: remove_leftovers can tell a killed copy's file from one another process is writing.
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
     try:
         _copy(source, partial)
@@ -470,6 +469,65 @@ def _files(folder: Path) -> list[Path]:
         return [p for p in folder.iterdir() if p.is_file()]
     except OSError:  # no such folder yet, or unreadable: nothing to list
         return []
+
+
+# -- leftovers of a killed backup or restore ------------------------------------------------------------
+
+# What a backup or a restore killed half-way leaves (copies of the database: personal data, possibly unreadable):
+# the copy before it takes its name, `.<backup name>.<PID>.partial` in the backups folder (`.<name>.partial`
+# before the PID was added), and the staged restore, `.<database name>.restore-<PID>` beside the database, each
+# with the journal SQLite may have left with it.
+_SIDE_FILES = r"(?:-journal|-wal|-shm)?"
+
+
+def remove_leftovers(db: str | os.PathLike) -> tuple[Path, ...]:
+    """Delete the leftovers of THIS database's killed backups and restores, whose process is no longer alive (a
+    backup or restore running right now, from the window or another command, keeps its file). Another database's
+    files, and the copies written with `backup --to` elsewhere, are never looked at. Never raises: a file that
+    cannot be removed is left for the next start."""
+    path = sqlite_file(db)
+    if path is None:
+        return ()
+    restores = re.compile(re.escape(f".{path.name}.restore-") + r"(\d+)" + _SIDE_FILES)
+    partials = re.compile(r"\." + re.escape(backup_prefix(db)) + _STAMP + r"(?:\.(\d+))?\.partial" + _SIDE_FILES)
+    candidates = [(p, restores.fullmatch(p.name), 1) for p in _files(path.absolute().parent)]
+    candidates += [(p, partials.fullmatch(p.name), 3) for p in _files(backups_folder(db))]
+    removed = []
+    for leftover, match, pid_group in candidates:
+        if match is None or (match[pid_group] and _process_alive(int(match[pid_group]))):
+            continue
+        try:
+            leftover.unlink()
+        except OSError:
+            continue
+        removed.append(leftover)
+    return tuple(removed)
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process `pid` is running (a process of another user counts as running)."""
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":  # os.kill(pid, 0) would terminate it there
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return kernel32.GetLastError() == 5  # ERROR_ACCESS_DENIED: it exists
+        try:
+            code = ctypes.c_ulong()
+            kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+            return code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, someone else's
+        return True
+    return True
 
 
 # -- restore --------------------------------------------------------------------------------------------

@@ -478,9 +478,17 @@ def count_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = Session
 
 def list_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQuery(), offset: int = 0,
                   limit: int = 500) -> tuple[SessionRow, ...]:
+    """A page of the sessions list. When the notes are shown (notes_visible), the first page of a query leaves one
+    « read » entry in the audit log — the family's key if the query names one, else « liste »; the later pages of
+    the same query (offset > 0, fetched as the list scrolls) leave none."""
     with uow:
         require(user, "session.read", session=uow.session)
-        return list_sessions_in(uow, user, q, offset, limit)
+        rows = list_sessions_in(uow, user, q, offset, limit)
+        if offset == 0 and notes_visible(user):
+            family_key = uow.session.scalar(select(Family.key).where(Family.id == q.family_id)) if q.family_id else None
+            audit.record(uow.session, user.key, "read", "home_session", family_key or "liste")
+            uow.commit()
+        return rows
 
 
 def list_sessions_in(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, offset: int = 0,

@@ -139,7 +139,10 @@ def eps_meeting_detail(uow: UnitOfWork, user: CurrentUser, meeting_id: str) -> E
             (SituationRow(s.id, s.family_id, s.family.name, s.recommendation,
                           tuple(_orientation_row(o) for o in orientations if o.family_id == s.family_id))
              for s in m.situations), key=lambda s: s.family_name))
-        return EpsMeetingDetail(EpsMeetingRow(m.id, m.key, m.date, m.notes, len(situations)), situations)
+        detail = EpsMeetingDetail(EpsMeetingRow(m.id, m.key, m.date, m.notes, len(situations)), situations)
+        audit.record(uow.session, user.key, "read", "eps_meeting", m.key)  # the families studied: each opening
+        uow.commit()
+        return detail
 
 
 def add_situation(uow: UnitOfWork, user: CurrentUser, meeting_id: str, family_id: str,

@@ -40,6 +40,9 @@ def flagged_sessions(uow: UnitOfWork, user: CurrentUser) -> tuple[FlaggedSession
     """Held sessions outside the rules, not yet approved nor refused, oldest first."""
     with uow:
         require(user, "exception.read", session=uow.session)
+        # the list names families and shows notes: one « read » entry per call, committed whatever it holds
+        audit.record(uow.session, user.key, "read", "exception", "liste")
+        uow.commit()
         zone = holiday_zone(uow)
         query = scope_to_user(
             select(HomeSession.id, HomeSession.family_id, HomeSession.date, HomeSession.start_time, HomeSession.key,

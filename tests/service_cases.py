@@ -30,7 +30,7 @@ from models import (Child, Convention, EpsMeeting, EpsSituation, Family, Guardia
 from models.db import make_engine, migrate
 from services import (access_export, activity, audit, consent, conventions_admin, directory, family_records,
                       families, home_sessions, orientations, parcours, programme_settings, retention,
-                      session_exceptions, users)
+                      session_exceptions, statement_names, users)
 from services.billing import statements
 from services.dataset import exporter, import_dataset, importer
 from services.directory import CurrentUser, list_users
@@ -188,6 +188,11 @@ class Case:
     call: Callable[[Env, CurrentUser | None], object]
     audit: tuple[str, str, str | None] | None = None  # (action, record type, record key or None) written once
     label: str = ""
+    audited_actors: tuple[str, ...] | None = None  # the actors (ACTORS) whose call writes `audit`; None: all
+
+    def audit_for(self, who: str) -> tuple[str, str, str | None] | None:
+        """The entry the call writes when `who` makes it (None: a read that writes nothing)."""
+        return self.audit if self.audited_actors is None or who in self.audited_actors else None
 
     @property
     def name(self) -> str:
@@ -300,7 +305,10 @@ CASES: tuple[Case, ...] = (
     Case(home_sessions.usual_intervenant, "session.record",
          lambda e, u: home_sessions.usual_intervenant(e.uow(), u, e.id("family", "F1"))),
     Case(home_sessions.count_sessions, "session.read", lambda e, u: home_sessions.count_sessions(e.uow(), u)),
-    Case(home_sessions.list_sessions, "session.read", lambda e, u: home_sessions.list_sessions(e.uow(), u)),
+    Case(home_sessions.list_sessions, "session.read", lambda e, u: home_sessions.list_sessions(e.uow(), u),
+         audit=("read", "home_session", "liste"), audited_actors=("referent", "coordinator")),  # they see notes
+    Case(home_sessions.list_sessions, "session.read",
+         lambda e, u: home_sessions.list_sessions(e.uow(), u, offset=1), label="later page"),
     Case(home_sessions.week_sessions, "session.read",
          lambda e, u: home_sessions.week_sessions(e.uow(), u, date(2025, 3, 4))),
     Case(home_sessions.latest_session_date, "session.read",
@@ -313,7 +321,8 @@ CASES: tuple[Case, ...] = (
          lambda e, u: orientations.create_eps_meeting(e.uow(), u, date(2025, 3, 11), "Ordre du jour"),
          audit=("create", "eps_meeting", "EPS-2025-03-11")),
     Case(orientations.eps_meeting_detail, "eps.read",
-         lambda e, u: orientations.eps_meeting_detail(e.uow(), u, e.id("eps", "EPS-2025-01"))),
+         lambda e, u: orientations.eps_meeting_detail(e.uow(), u, e.id("eps", "EPS-2025-01")),
+         audit=("read", "eps_meeting", "EPS-2025-01")),
     Case(orientations.add_situation, "eps.manage",
          lambda e, u: orientations.add_situation(e.uow(), u, e.id("eps", "EPS-2025-02"), e.id("family", "F3"),
                                                  "Soutien scolaire"),
@@ -356,13 +365,14 @@ CASES: tuple[Case, ...] = (
     Case(parcours.children_turning_17, "parcours.read",
          lambda e, u: parcours.children_turning_17(e.uow(), u, TODAY, within_months=120)),
     # hours
-    Case(activity.monthly_activity, "activity.read", lambda e, u: activity.monthly_activity(e.uow(), u, "2025-03")),
+    Case(activity.monthly_activity, "activity.read", lambda e, u: activity.monthly_activity(e.uow(), u, "2025-03"),
+         audit=("read", "activity", "2025-03")),
     Case(activity.months_with_activity, "activity.read", lambda e, u: activity.months_with_activity(e.uow(), u)),
     Case(activity.family_hours, "family.read",
-         lambda e, u: activity.family_hours(e.uow(), u, e.id("family", "F1"))),
+         lambda e, u: activity.family_hours(e.uow(), u, e.id("family", "F1")), audit=("read", "family_hours", "F1")),
     # dérogations
     Case(session_exceptions.flagged_sessions, "exception.read",
-         lambda e, u: session_exceptions.flagged_sessions(e.uow(), u)),
+         lambda e, u: session_exceptions.flagged_sessions(e.uow(), u), audit=("read", "exception", "liste")),
     Case(session_exceptions.approve_exceptions, "exception.approve",
          lambda e, u: session_exceptions.approve_exceptions(e.uow(), u, [e.id("session", "S1")]),
          audit=("approve_exception", "home_session", "S1")),
@@ -414,6 +424,9 @@ CASES: tuple[Case, ...] = (
          lambda e, u: statements.issued_month_changes(e.uow(), u, "ap-2025", "2025-03")),
     Case(statements.undecided_exceptions, "statement.read",
          lambda e, u: statements.undecided_exceptions(e.uow(), u, "ap-2025", "2025-03")),
+    Case(statement_names.record_names_printed, "statement.read",
+         lambda e, u: statement_names.record_names_printed(e.uow(), u, "ap-2025", "2025-03"),
+         audit=("read", "statement_names", "ap-2025/2025-03")),
     Case(statements.issue_statement, "statement.issue",
          lambda e, u: statements.issue_statement(e.uow(), u, "ap-2025", "2025-01", render_pdf=_fake_pdf),
          audit=("issue", "statement", "ap-2025-001")),

@@ -347,7 +347,8 @@ def test_a_fault_raised_while_handling_another_is_found_through_the_chain(plain_
 
 def test_cli_on_a_damaged_database_names_the_fault_and_logs_it(tmp_path, capsys):
     damaged = tmp_path / "abîmée.sqlite"
-    damaged.write_bytes(b"ceci n'est pas une base " * 300)
+    # a SQLite header over damaged pages (a file without one is not a Parcours database: tests/test_file_safety.py)
+    damaged.write_bytes(b"SQLite format 3\x00" + b"ceci n'est pas une base " * 300)
     code, out, err = run_main(capsys, "--db", str(damaged), "export", str(tmp_path / "x.json"))
     assert code == 1 and out == ""
     assert err.startswith(store_faults.DAMAGED) and str(damaged) in err

@@ -38,6 +38,7 @@ ACTION_LABELS = {
     "update": "Modification",
     "record_consent": "Consentement enregistré",
     "open": "Ouverture",
+    "read": "Consultation",
     "suspend": "Suspension",
     "resume": "Reprise",
     "close": "Clôture",
@@ -55,9 +56,13 @@ ACTION_LABELS = {
 }
 RECORD_TYPE_LABELS = {
     "user": "Compte utilisateur",
+    "login_name": "Identifiant inconnu",  # its key is a hash of what was typed, never the text
     "family": "Famille",
     "parcours": "Parcours",
     "home_session": "Séance à domicile",
+    "family_hours": "Heures d'une famille",
+    "activity": "Heures du mois",
+    "exception": "Séances à valider (dérogations)",
     "eps_meeting": "Séance d'EPS",
     "eps_situation": "Situation en EPS",
     "orientation": "Orientation",
@@ -65,6 +70,7 @@ RECORD_TYPE_LABELS = {
     "partner": "Partenaire",
     "intervenant": "Intervenant·e",
     "statement": "État mensuel",
+    "statement_names": "État mensuel avec les noms des familles",
     "dataset": "Données du programme",
     "audit_log": "Journal d'audit",
 }
