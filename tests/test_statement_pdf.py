@@ -218,3 +218,12 @@ def test_empty_month_and_payload_round_trip():
     assert "Total TTC 0,00 €" in text
     again = from_payload(to_payload(issued()))
     assert render_statement_pdf(again) == render_statement_pdf(issued())
+
+
+def test_a_total_of_twelve_digits_stays_on_one_line():
+    lines = (StatementLine("home_intervention", "AES", 33333333, D("30.00"), D("999999990.00"), "2025-03"),
+             StatementLine("weekly_preparation", "TISF", 3, D("999999.99"), D("2999999.97"), "2025-03"))
+    pdf = render_statement_pdf(make_statement(lines=lines, total=D("1002999989.97")))
+    raw = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages).replace("\u00a0", " ")
+    # each cell comes out as one line: a wrapped cell would give « 1 002 999 989,97 » and « € » apart
+    assert "1 002 999 989,97 €" in [line.strip() for line in raw.splitlines()]

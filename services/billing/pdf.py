@@ -221,8 +221,8 @@ def _summary(statement: Statement) -> list:
         _subtotal(rows, extra, "Sous-total des régularisations",
                  sum((l.amount for l in regularisations), Decimal("0.00")))
     total_row = len(rows)
-    rows.append([_p("Total TTC", "total"), "", "", "", _p(format_money(statement.total), "total_num")])
-    extra.extend([("SPAN", (0, total_row), (3, total_row)),
+    rows.append([_p("Total TTC", "total"), "", "", _p(format_money(statement.total), "total_num"), ""])
+    extra.extend([("SPAN", (0, total_row), (2, total_row)), ("SPAN", (3, total_row), (4, total_row)),
                   ("LINEABOVE", (0, total_row), (-1, total_row), 1, INK),
                   ("LINEBELOW", (0, total_row), (-1, total_row), 1, INK),
                   ("BACKGROUND", (0, total_row), (-1, total_row), HEAD_BG),
@@ -235,8 +235,10 @@ def _summary(statement: Statement) -> list:
 
 def _subtotal(rows: list, extra: list, label: str, amount: Decimal) -> None:
     row = len(rows)
-    rows.append([_p(label, "subtotal"), "", "", "", _p(format_money(amount), "subtotal_num")])
-    extra.extend([("SPAN", (0, row), (3, row)), ("LINEABOVE", (0, row), (-1, row), 0.6, MUTED)])
+    # the amount spans the last two columns: a total of twelve digits stays on one line
+    rows.append([_p(label, "subtotal"), "", "", _p(format_money(amount), "subtotal_num"), ""])
+    extra.extend([("SPAN", (0, row), (2, row)), ("SPAN", (3, row), (4, row)),
+                  ("LINEABOVE", (0, row), (-1, row), 0.6, MUTED)])
 
 
 def _budget(statement: Statement) -> list:
