@@ -33,6 +33,8 @@ from sqlalchemy.engine import URL, make_url
 ENV_URL = "PARCOURS_TEST_POSTGRES"
 ENV_REQUIRED = "PARCOURS_TEST_POSTGRES_REQUIRED"
 START_TIMEOUT_S = 60
+CLUSTER_PREFIX = "parcours-pg-"
+OWNER_FILE = "owner.pid"  # the pytest process that started the cluster
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class _Cluster:
     """A private cluster in a temporary folder; `start` and `stop` wrap initdb and pg_ctl."""
 
@@ -86,16 +98,38 @@ class _Cluster:
                                    "(pg_ctl refuse de tourner en root)")
             self.prefix = [runuser, "-u", "postgres", "--"]
             self.owner = owner
+        self.uid = self.owner.pw_uid if self.as_root else os.getuid()
         # Under root the folder must be reachable by postgres: directly in /tmp, not in pytest's private folder.
-        self.root = Path(tempfile.mkdtemp(prefix="parcours-pg-", dir="/tmp" if self.as_root else None))
+        self.parent = "/tmp" if self.as_root else tempfile.gettempdir()
+        self._reap_stale()
+        self.root = Path(tempfile.mkdtemp(prefix=CLUSTER_PREFIX, dir=self.parent))
+        (self.root / OWNER_FILE).write_text(str(os.getpid()))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
         self.password = secrets.token_hex(16)
         self.user = "parcours_test"
         self.port = 0
 
-    def _run(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([*self.prefix, *args], cwd=self.root, capture_output=True, text=True,
+    def _reap_stale(self) -> None:
+        """Stop and delete the clusters of earlier sessions that were killed before their end (a `timeout`, a
+        SIGKILL): their pytest is gone, but pg_ctl's server runs on, detached. Only ours: same prefix, run by the
+        same user, and an owner process that no longer exists."""
+        for folder in Path(self.parent).glob(f"{CLUSTER_PREFIX}*"):
+            try:
+                if folder.stat().st_uid != self.uid:
+                    continue
+                pid = int((folder / OWNER_FILE).read_text())
+            except (OSError, ValueError):
+                continue  # not ours, or still being created
+            if _alive(pid):
+                continue
+            if (folder / "data" / "postmaster.pid").exists():
+                self._run(str(self.bin_dir / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "-w", "stop",
+                          cwd=folder)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _run(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([*self.prefix, *args], cwd=cwd or self.root, capture_output=True, text=True,
                               timeout=START_TIMEOUT_S + 30)
 
     def _log_tail(self) -> str:
