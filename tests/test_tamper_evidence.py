@@ -265,3 +265,70 @@ def test_the_migration_chains_rows_written_before_it(tmp_path, capsys):
     code, said = check(db, capsys)
     assert code == 0, said
     assert "1 état(s) émis, 2 entrée(s)" in said
+
+
+# -- PostgreSQL (tests/postgres.py: skipped with « PostgreSQL absent : … » when there is none) ----------------
+
+PG_FORGERIES = {
+    # March: the example's January and February may bill nothing, and a SELECT of no line would insert nothing.
+    "extra line on an issued statement": f"INSERT INTO statement_line ({LINE_COLUMNS}) " + line_of(
+        "ap-2025-003", id="'forged'", position="(SELECT line_count FROM statement WHERE number = 'ap-2025-003')",
+        quantity=1000, amount="unit_price * 1000"),
+    "upsert of a statement": f"INSERT INTO statement ({STATEMENT_COLUMNS}) " + statement_of("ap-2025-002")
+    + " ON CONFLICT (id) DO UPDATE SET total = 100",
+    "upsert of a line": f"INSERT INTO statement_line ({LINE_COLUMNS}) " + line_of("ap-2025-003")
+    + " ON CONFLICT (id) DO UPDATE SET quantity = 1000",
+    "statement without its hash": f"INSERT INTO statement ({STATEMENT_COLUMNS}) " + statement_of(
+        "ap-2025-003", id="'x'", month="'2025-09'", sequence=9, number="'ap-2025-009'", chain_hash="NULL"),
+    "update of a total": "UPDATE statement SET total = 100",
+    "delete of a line": "DELETE FROM statement_line",
+    "truncate of the statements": "TRUNCATE statement CASCADE",
+    "truncate of the lines": "TRUNCATE statement_line",
+    "audit upsert": f"INSERT INTO audit_log ({AUDIT_COLUMNS}) SELECT id, at, actor_key, 'nothing', record_type, "
+    "record_key, changed_fields, seq, entry_hash, anchor FROM audit_log WHERE seq = 2 "
+    "ON CONFLICT (id) DO UPDATE SET action = 'nothing'",
+    "audit entry outside the chain": "INSERT INTO audit_log (id, at, action, record_type, changed_fields) "
+    "VALUES ('raw', '2024-01-01 00:00:00+00', 'update', 'family', '[]')",
+    "audit delete": "DELETE FROM audit_log WHERE seq = 2",
+}
+
+
+@pytest.fixture
+def pg_issued(postgres_url):
+    from models.db import make_engine, migrate
+    from services.uow import unit_of_work_factory
+    from tests.programme_fixture import load_example
+
+    engine = make_engine(postgres_url)
+    migrate(engine)
+    programme = load_example(unit_of_work_factory(engine))
+    for month in ("2025-01", "2025-02", "2025-03"):
+        issue_statement(programme.uow(), programme.administrator, "ap-2025", month)
+    yield engine
+    engine.dispose()
+
+
+def pg_snapshot(engine) -> tuple:
+    with engine.connect() as conn:
+        return tuple(conn.execute(text(f"SELECT * FROM {table} ORDER BY id")).all()
+                     for table in ("statement", "statement_line", "audit_log"))
+
+
+@pytest.mark.parametrize("forgery", PG_FORGERIES)
+def test_each_forged_write_is_refused_by_postgresqls_triggers(pg_issued, forgery):
+    before = pg_snapshot(pg_issued)
+    assert verify(pg_issued).ok and verify(pg_issued).statements == 3
+    assert before[1]  # lines to forge from
+    with pytest.raises(Exception, match="frozen|journal d'audit"):
+        with pg_issued.begin() as conn:
+            conn.execute(text(PG_FORGERIES[forgery]))
+    assert pg_snapshot(pg_issued) == before
+
+
+def test_with_postgresqls_triggers_disabled_a_changed_total_is_named(pg_issued):
+    with pg_issued.begin() as conn:
+        conn.execute(text("ALTER TABLE statement DISABLE TRIGGER USER"))
+        conn.execute(text("UPDATE statement SET total = 1 WHERE number = 'ap-2025-002'"))
+        conn.execute(text("ALTER TABLE statement ENABLE TRIGGER USER"))
+    report = verify(pg_issued)
+    assert not report.ok and report.problems[0].startswith("L'état ap-2025-002 ")
