@@ -137,6 +137,10 @@ def open_store(db: str):
         migrate(engine)
     except SchemaTooNew as exc:
         raise DatabaseVersionError(str(exc)) from None
+    except Exception as exc:  # locked, full, read-only, damaged: a StoreFault in French (the window's start too)
+        from services.store_faults import store_fault
+
+        raise store_fault(exc, db) or exc
     restrict_permissions(db)
     return engine, unit_of_work_factory(engine)
 
@@ -191,11 +195,12 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head`: not an error
         return 0
     except Exception as exc:
-        logging.exception("unexpected error")
         named = _named_fault(exc, db)
-        if named:  # a locked, full, read-only or damaged database, a missing file…: said as such
+        if named:  # a locked, full, read-only or damaged database, a missing file…: said as such, not a bug
+            logging.warning("named fault", exc_info=True)
             print(named, file=sys.stderr)
-            return 1
+            return 2
+        logging.exception("unexpected error")
         print(f"Une erreur inattendue est survenue. Le détail a été enregistré dans {log_file()}.", file=sys.stderr)
         return 1
 
@@ -203,11 +208,11 @@ def main(argv: list[str] | None = None) -> int:
 def _named_fault(exc: Exception, db: str) -> str | None:
     """The French sentence for a fault that can be named (database or file), else None."""
     from services.file_faults import describe_os_error
-    from services.store_faults import describe_store_fault
+    from services.store_faults import store_fault
 
-    named = describe_store_fault(exc)
-    if named:
-        return f"{named}\n(base : {db})"
+    fault = store_fault(exc, db)
+    if fault is not None:
+        return fault.message
     if isinstance(exc, OSError):
         return describe_os_error(exc)
     return None

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from services.errors import DomainError
-from services.file_faults import write_atomically
+from services.file_faults import write_all_atomically
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 COMMANDS = frozenset({"retention", "access-export"})
@@ -89,8 +89,8 @@ def run_access_export(args, uow) -> int:
     outputs = [(Path(args.json), (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))]
     if args.pdf:
         outputs.append((Path(args.pdf), render_family_pdf(data)))
-    for target, content in outputs:  # readable by their owner only; a failure is a FileFault naming the file
-        write_atomically(target, content)
+    # readable by their owner only; all or none (no JSON left without its PDF); a failure is a FileFault naming it
+    write_all_atomically(outputs)
     written = " et ".join(f"« {target} »" for target, _ in outputs)
     print(f"Données de la famille {data['family']['code']} écrites dans {written}.")
     return EXIT_OK

@@ -12,7 +12,7 @@ from services.file_faults import write_atomically
 from services.permissions import SYSTEM  # the command line: the operator of the machine
 from services.statement_names import record_names_printed
 from services.formatting import format_money, month_in_words
-from services.month import Month
+from services.month import refuse_implausible
 
 EXIT_OK, EXIT_REFUSED = 0, 2
 
@@ -25,7 +25,8 @@ def _render(statement: Statement, with_names: bool = False) -> bytes:
 
 def run(uow, args) -> int:
     try:
-        month = str(Month.parse(args.month))  # 9999-12, 0000-01: refused in French before any computation
+        month = args.month
+        refuse_implausible(month)  # 9999-12, 0000-01: refused in French before any computation
         if args.issue:
             statement = issue_statement(uow(), SYSTEM, args.convention, month)
         else:

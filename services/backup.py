@@ -231,13 +231,34 @@ def inspect_database(path: str | os.PathLike) -> CheckReport:
                 problems.append(f"Référence cassée : table {table}, ligne {rowid}, vers {parent}.")
             versions = [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
     except sqlite3.DatabaseError as exc:
-        return CheckReport((f"La base est illisible ou endommagée ({exc}).",), None)
+        return CheckReport((unreadable(exc, path),), None)
     revision = versions[0] if len(versions) == 1 else None
     if revision is None:
         problems.append("La version du schéma est absente ou multiple.")
     elif revision not in known_revisions():
         problems.append(f"Cette base a été créée par une version plus récente de Parcours (schéma « {revision} »).")
     return CheckReport(tuple(problems), revision)
+
+
+def unreadable(exc: BaseException, path: Path) -> str:
+    """Why SQLite could not read the file, in French: a full or read-only disk is not a damaged database."""
+    from services import store_faults
+
+    named = store_faults.describe_store_fault(exc, path)
+    where = f"le disque qui contient « {path} »"
+    if named == store_faults.READ_ONLY:
+        return (f"La base n'a pas pu être lue : {where} est en lecture seule (SQLite doit pouvoir y créer le fichier "
+                f"« {path.name}-shm »). Elle n'est pas endommagée pour autant : rendez ce dossier modifiable, ou "
+                "copiez la base sur un disque modifiable, puis recommencez.")
+    if named == store_faults.FULL:
+        return (f"La base n'a pas pu être lue : {where} est plein. Elle n'est pas endommagée pour autant : libérez "
+                "de la place sur ce disque, puis recommencez.")
+    if named == store_faults.BUSY:
+        return "La base n'a pas pu être lue : elle est occupée par une autre opération. Réessayez dans un instant."
+    if named in (store_faults.IO_ERROR, store_faults.CANNOT_OPEN):
+        return f"La base n'a pas pu être lue : {named[0].lower()}{named[1:]}"
+    return ("La base est illisible ou endommagée : SQLite ne peut pas la lire. Restaurez la dernière sauvegarde "
+            "(commande « parcours restore »).")
 
 
 def check_database(db: str | os.PathLike) -> CheckReport:
@@ -281,6 +302,9 @@ def _private_file(path: Path) -> None:
     os.chmod(path, 0o600)  # whatever the umask
 
 
+_FULL = "le disque est plein"
+
+
 class _WriteFailed(Exception):
     """The copy could not be written (the target's folder or disk), as opposed to the source being unreadable."""
 
@@ -294,13 +318,13 @@ def _write_reason(exc: BaseException) -> str:
     if isinstance(exc, sqlite3.Error):
         code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
         if code == sqlite3.SQLITE_FULL:
-            return "le disque est plein"
+            return _FULL
         if code == sqlite3.SQLITE_IOERR:
             return "l'écriture a échoué (disque plein, trop petit ou défectueux ?)"
         return "impossible d'y écrire (droits insuffisants ou disque en lecture seule)"
     number = getattr(exc, "errno", None)
     if number in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
-        return "le disque est plein"
+        return _FULL
     if number in (errno.EACCES, errno.EPERM, errno.EROFS):
         return "impossible d'y écrire (droits insuffisants ou disque en lecture seule)"
     if number in (errno.EEXIST, errno.ENOTDIR):
@@ -350,7 +374,11 @@ def _writable_folder(folder: Path) -> None:
 
 
 def _cannot_write(folder: Path, reason: str, what: str = "Sauvegarde impossible") -> str:
-    return f"{what} dans le dossier « {folder} » : {reason}. Libérez de la place ou corrigez les droits de ce dossier."
+    if reason == _FULL:  # whose disk: this folder's, which need not be the database's
+        return (f"{what} dans le dossier « {folder} » : le disque de ce dossier est plein. Libérez-y de la place ou "
+                "choisissez un autre dossier ; rien n'a été écrit.")
+    return (f"{what} dans le dossier « {folder} » : {reason}. Libérez de la place ou corrigez les droits de ce "
+            "dossier ; rien n'a été écrit.")
 
 
 def _free_name(folder: Path, stem: str) -> Path:
@@ -390,11 +418,9 @@ def backup_database(db: str | os.PathLike, to: str | os.PathLike | None = None, 
     except _WriteFailed as exc:
         raise StorageError(_cannot_write(target.parent, exc.reason)) from None
     except sqlite3.DatabaseError as exc:
-        if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in _WRITE_CODES:
-            # Reading a WAL database also writes its -shm beside it: a full or read-only disk there, not damage.
-            raise StorageError(f"Sauvegarde impossible : la base « {source} » n'a pas pu être lue ({exc}) ; le "
-                               "disque qui la contient est peut-être plein ou en lecture seule.") from None
-        raise StorageError(f"Sauvegarde impossible, la base est illisible ({exc}). Lancez « check ».") from None
+        # Reading a WAL database also writes its -shm beside it: a full or read-only disk there, not damage. That
+        # disk is the database's, which need not be the one of the backups.
+        raise StorageError(f"Sauvegarde impossible ; rien n'a été écrit. {unreadable(exc, source)}") from None
     problems = inspect_database(partial).problems
     if problems:
         partial.unlink(missing_ok=True)

@@ -128,18 +128,57 @@ def file_faults(path: str | os.PathLike, action: str) -> Iterator[None]:
         raise FileFault(describe_os_error(exc, path, action), field="path") from exc
 
 
+def write_all_atomically(outputs: list[tuple[str | os.PathLike, bytes]]) -> None:
+    """Several files, all or none: each is first written in full to a temporary file beside it (where a full or
+    read-only disk fails), then all are renamed into place. A failure removes the temporaries and the files this
+    call already put in place, so that a JSON is never left without the PDF that was asked with it.
+    Raises FileFault naming the file at fault."""
+    staged: list[tuple[Path, str]] = []
+    placed: list[Path] = []
+    try:
+        for target, data in outputs:
+            target = Path(target)
+            with file_faults(target, WRITE):
+                staged.append((target, _staged_copy(target, data)))
+        for target, tmp in staged:
+            with file_faults(target, WRITE):
+                existed = target.exists()
+                os.replace(tmp, target)
+            if not existed:
+                placed.append(target)
+    except BaseException:
+        for _target, tmp in staged:
+            with suppress(OSError):
+                os.unlink(tmp)
+        for target in placed:
+            with suppress(OSError):
+                os.unlink(target)
+        raise
+
+
+def _staged_copy(target: Path, data: bytes) -> str:
+    """`data` in a new temporary file next to `target`, flushed to the disk; its name. Removed on failure."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
+
+
 def write_atomically(target: str | os.PathLike, data: bytes) -> None:
     """Write through a temporary file next to `target`, flushed to the disk, then rename: a reader never sees half
     a file, a failure leaves no debris. The file is readable by its owner only (exports hold personal data).
     Raises FileFault naming `target`."""
     target = Path(target)
     with file_faults(target, WRITE):
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        tmp = _staged_copy(target, data)
         try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
             os.replace(tmp, target)
         except BaseException:
             with suppress(OSError):

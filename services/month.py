@@ -13,6 +13,14 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 FIRST_YEAR, LAST_YEAR = 2000, 2199
 
 
+def refuse_implausible(text: str) -> None:
+    """A well-formed month outside FIRST_YEAR..LAST_YEAR is refused in French (the form is checked elsewhere)."""
+    match = _MONTH.match(text) if isinstance(text, str) else None
+    if match is not None and not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+        raise ValidationError(f"Mois hors limites « {text} » : Parcours accepte les mois de {FIRST_YEAR}-01 à "
+                              f"{LAST_YEAR}-12.", field="month")
+
+
 @dataclass(frozen=True, order=True)
 class Month:
     year: int
@@ -24,9 +32,7 @@ class Month:
         if match is None:
             raise ValidationError(f"Mois illisible « {text} » : écrivez-le AAAA-MM (par exemple 2025-03).",
                                   field="month")
-        if not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
-            raise ValidationError(f"Mois hors limites « {text} » : Parcours accepte les mois de {FIRST_YEAR}-01 à "
-                                  f"{LAST_YEAR}-12.", field="month")
+        refuse_implausible(text)
         return cls(int(match[1]), int(match[2]))
 
     @classmethod

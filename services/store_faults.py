@@ -1,19 +1,29 @@
 """Database faults that can be named, in French: a locked, full, read-only or damaged SQLite file.
 
-    describe_store_fault(exc) -> str | None
+    describe_store_fault(exc, db=None) -> str | None
+    store_fault(exc, db=None) -> StoreFault | None     the same, as a DomainError naming the database, for the
+                                                       command line (exit 2) and open_store (the window's start)
 
 Takes any exception (SQLAlchemy's OperationalError / DatabaseError, which wrap the driver's, or sqlite3's own)
 and returns the sentence to show, or None when the fault is not one of these (then it is truly unexpected).
 Here rather than in ui/, which never imports the database layer; the window and main.py call it before falling
 back to « erreur inattendue ». The caller still logs the exception.
+
+Given the database (`db`, a path or URL), a vague « disk I/O error » or « unable to open database file » is told
+apart by looking at the disk that holds the file: SQLite reports a full disk that way when it cannot even create
+the `-shm` file of a WAL database, and a read-only file system (a locked USB key, a read-only mount) when it
+cannot create it there at all.
 """
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
+
+from services.errors import DomainError
 
 BUSY = "La base est occupée par une autre opération : réessayez dans un instant."
-FULL = ("Le disque est plein : la base de données n'a pas pu être enregistrée. Libérez de la place sur le disque, "
-        "puis réessayez.")
+FULL = "Le disque qui contient la base de données est plein : libérez de la place puis recommencez."
 READ_ONLY = ("La base est en lecture seule : Parcours ne peut rien y enregistrer. Vérifiez que le fichier et son "
              "dossier sont modifiables (droits, clé verrouillée, disque en lecture seule).")
 IO_ERROR = ("Le disque n'a pas pu lire ou écrire la base de données (erreur d'entrée-sortie). Vérifiez le disque ou "
@@ -25,6 +35,10 @@ CANNOT_OPEN = ("La base de données n'a pas pu être ouverte : vérifiez que son
 
 # SQLite's primary result codes (sqlite3.Error.sqlite_errorcode & 0xFF) and, for errors that carry no code,
 # the words of their message.
+NOTHING_SAVED = "Rien n'a été enregistré."
+# Below this, a « disk I/O error » on the database's disk is the disk being full (SQLite needs 32 KiB for -shm).
+_NEARLY_FULL_BYTES = 1 << 20
+
 _BY_CODE = {5: BUSY, 6: BUSY, 8: READ_ONLY, 10: IO_ERROR, 11: DAMAGED, 13: FULL, 14: CANNOT_OPEN, 26: DAMAGED}
 _BY_TEXT = (
     ("database is locked", BUSY), ("database table is locked", BUSY), ("database schema is locked", BUSY),
@@ -47,7 +61,62 @@ def _causes(exc: BaseException | None):
         pending += [getattr(current, "orig", None), current.__cause__, current.__context__]
 
 
-def describe_store_fault(exc: BaseException | None) -> str | None:
+class StoreFault(DomainError):
+    """The database could not be used (busy, full, read-only, damaged, cannot be opened); `message` says so in
+    French, names the database and that nothing was saved (a unit of work is all or nothing)."""
+
+
+def describe_store_fault(exc: BaseException | None, db: str | os.PathLike | None = None) -> str | None:
+    named = _describe(exc)
+    if named in (IO_ERROR, CANNOT_OPEN) and db is not None:
+        return _disk_state(db) or named
+    return named
+
+
+def store_fault(exc: BaseException | None, db: str | os.PathLike | None = None) -> StoreFault | None:
+    """The StoreFault to raise for `exc`, or None when `exc` is not a database fault that can be named."""
+    if isinstance(exc, StoreFault):
+        return exc
+    named = describe_store_fault(exc, db)
+    if named is None:
+        return None
+    where = f"\n(base : {db})" if db is not None else ""
+    return StoreFault(f"{named} {NOTHING_SAVED}{where}")
+
+
+def _database_folder(db: str | os.PathLike) -> Path | None:
+    from services.backup import sqlite_file  # the one place that turns --db into a file
+
+    try:
+        path = sqlite_file(db)
+    except Exception:  # an URL that cannot be parsed: nothing to look at
+        return None
+    if path is None:
+        return None
+    path = path.expanduser()
+    folder = path.parent if not path.is_dir() else path
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder
+
+
+def _disk_state(db: str | os.PathLike) -> str | None:
+    """FULL or READ_ONLY when the disk holding the database is full or mounted read-only, else None."""
+    folder = _database_folder(db)
+    if folder is None:
+        return None
+    try:
+        stats = os.statvfs(folder)
+    except (OSError, AttributeError):  # AttributeError: no statvfs on Windows
+        return None
+    if stats.f_flag & getattr(os, "ST_RDONLY", 1):
+        return READ_ONLY
+    if stats.f_bavail * stats.f_frsize < _NEARLY_FULL_BYTES:
+        return FULL
+    return None
+
+
+def _describe(exc: BaseException | None) -> str | None:
     for current in _causes(exc):
         if not isinstance(current, sqlite3.Error) and type(current).__module__.split(".")[0] != "sqlalchemy":
             continue

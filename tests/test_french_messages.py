@@ -350,11 +350,11 @@ def test_cli_on_a_damaged_database_names_the_fault_and_logs_it(tmp_path, capsys)
     # a SQLite header over damaged pages (a file without one is not a Parcours database: tests/test_file_safety.py)
     damaged.write_bytes(b"SQLite format 3\x00" + b"ceci n'est pas une base " * 300)
     code, out, err = run_main(capsys, "--db", str(damaged), "export", str(tmp_path / "x.json"))
-    assert code == 1 and out == ""
+    assert code == 2 and out == ""  # a named fault is not a bug: exit 2 (issue 15)
     assert err.startswith(store_faults.DAMAGED) and str(damaged) in err
     assert_french(err.replace(str(damaged), ""))
 
 
 def test_cli_on_a_read_only_database_names_the_fault(db, capsys):
     code, _out, err = run_main(capsys, "--db", f"sqlite:///file:{db}?mode=ro&uri=true", "demo")
-    assert code == 1 and err.startswith(store_faults.READ_ONLY)
+    assert code == 2 and err.startswith(store_faults.READ_ONLY)
