@@ -11,6 +11,14 @@ tariffs) are frozen: the issued statements were computed with them, and a change
 regularisations. `ConventionLocked` says so and points to the way out: a new convention, or an amendment
 (avenant) that starts at a date. The indicative maximum of families, the budget cap and the budget
 imputation stay editable: they only inform the statements still to come.
+
+New tariffs from a date come as an avenant (`add_amendment`): a whole tariff table in force from its start, inside
+the convention's period; the month rules run across it as one convention. An avenant whose start falls in an
+issued month (or before one) is locked like the first table.
+
+An intervenant's qualification and partner are facts in force from a date (`IntervenantInput.from_date`): a
+change keeps the earlier ones, so issued months keep their prices. A date inside an issued month is allowed (the
+correction is real) and brings régularisations: `regularisation_warning` says so before saving.
 """
 from __future__ import annotations
 
@@ -18,19 +26,21 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation  # noqa: F401
 
 from sqlalchemy import func, select
 
-from models import Action, Convention, Intervenant, Partner, Statement as StoredStatement, Tariff
+from models import (Action, Convention, Intervenant, IntervenantHistory, Partner, Statement as StoredStatement, Tariff,
+                    TariffAmendment)
 from models.enums import QUALIFICATIONS, TARIFF_KINDS
-from services import audit
+from services import audit, text_rules
 from services.billing.loading import convention_by_key
 from services.errors import DomainError, InvalidFields, NotFound, ValidationError  # noqa: F401 - callers import InvalidFields from here
 from services.money_text import MAX_INTEGER_DIGITS, parse_amount_text
 from services.formatting import format_date, month_in_words, of_month
 from services.permissions import CurrentUser, require
-from services.uow import UnitOfWork
+from services.date_bounds import EVENT, out_of_bounds
+from services.uow import UnitOfWork, unstorable
 
 MAX_NAME = 200
 _KEY = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
@@ -70,6 +80,7 @@ class IntervenantSummary:
     qualification: str
     partner: str  # the partner's key
     partner_name: str
+    history: tuple[IntervenantPeriod, ...] = ()  # by start; the last one is `qualification` and `partner`
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,27 @@ class TariffAmount:
     qualification: str
     kind: str
     unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class TariffVersionSummary:
+    """« Tarifs en vigueur à partir du … »: the convention's first table (`amendment` False) or an avenant's."""
+
+    start: date
+    tariffs: tuple[TariffAmount, ...]
+    amendment: bool
+    locked: bool  # its start falls in an issued month, or before one
+
+    def tariff(self, qualification: str, kind: str) -> Decimal | None:
+        return next((t.unit_price for t in self.tariffs if (t.qualification, t.kind) == (qualification, kind)), None)
+
+
+@dataclass(frozen=True)
+class IntervenantPeriod:
+    start: date | None  # None: from the beginning
+    qualification: str
+    partner: str  # the partner's key
+    partner_name: str
 
 
 @dataclass(frozen=True)
@@ -91,8 +123,9 @@ class ConventionSummary:
     budget_cap: Decimal | None
     budget_imputation: str | None
     period_end_months: tuple[int, ...]
-    tariffs: tuple[TariffAmount, ...]
+    tariffs: tuple[TariffAmount, ...]  # the first table, from the convention's start
     issued_months: tuple[str, ...]  # YYYY-MM, in order
+    tariff_versions: tuple[TariffVersionSummary, ...] = ()  # the first table, then the avenants, by start
 
     @property
     def locked(self) -> bool:
@@ -178,8 +211,8 @@ def lock_message(convention: ConventionSummary) -> str | None:
               f"{count} états mensuels sont émis (depuis {month_in_words(first)})")
     return (f"La convention {convention.key} ne peut plus changer de tarifs ni de période : {issued}, et ils ont "
             "été calculés avec ces conditions. Pour appliquer de nouvelles conditions, créez une nouvelle "
-            "convention ou un avenant avec sa date de début. Le nombre maximal de familles, le plafond et "
-            "l'imputation budgétaire restent modifiables.")
+            "convention ou un avenant avec sa date de début (« Nouvel avenant… », sous les tarifs). Le nombre "
+            "maximal de familles, le plafond et l'imputation budgétaire restent modifiables.")
 
 
 # ------------------------------------------------------------------------------------------------ write side
@@ -190,6 +223,9 @@ class IntervenantInput:
     name: str
     qualification: str
     partner: str  # the partner's key
+    # « À partir de quelle date ? »: when the qualification or the partner changes, the day the new ones hold from
+    # (None: today). Earlier days keep the earlier ones; changes recorded from this day on are replaced.
+    from_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -259,6 +295,9 @@ def create_intervenant(uow: UnitOfWork, user: CurrentUser, data: IntervenantInpu
         key = _new_key(s, Intervenant, data.key, "Un intervenant", problems)
         intervenant = Intervenant(key=key)
         _fill_intervenant(s, intervenant, data, problems)
+        # From the beginning: whatever day their first session is, it is billed at these.
+        intervenant.history.append(IntervenantHistory(starts_on=None, qualification=intervenant.qualification,
+                                                      partner=intervenant.partner))
         s.add(intervenant)
         audit.record(s, user.key, "create", "intervenant", key, INTERVENANT_FIELDS)
         uow.commit()
@@ -275,10 +314,38 @@ def update_intervenant(uow: UnitOfWork, user: CurrentUser, key: str, data: Inter
             raise NotFound(f"Aucun intervenant de clé « {key} ».", field="key")
         before = {name: getattr(intervenant, name) for name in INTERVENANT_FIELDS}
         _fill_intervenant(s, intervenant, data, {})
+        if (intervenant.qualification, intervenant.partner_id) != (before["qualification"], before["partner_id"]):
+            _record_change(s, intervenant, before, data.from_date or date.today())
         s.flush()
         audit.record(s, user.key, "update", "intervenant", key, _changed(before, intervenant, INTERVENANT_FIELDS))
         uow.commit()
         return _intervenant_summary(intervenant, intervenant.partner)
+
+
+def regularisation_warning(uow: UnitOfWork, user: CurrentUser, key: str | None, data: IntervenantInput) -> str | None:
+    """What the editor says before saving a change of qualification or partner from `data.from_date`: None when
+    no issued month is touched, otherwise that the next statements will carry régularisations for those months."""
+    with uow:
+        require(user, "convention.read", session=uow.session)
+        s = uow.session
+        intervenant = _by_key(s, Intervenant, key) if key else None
+        partner = _by_key(s, Partner, data.partner or "")
+        if intervenant is None or partner is None:
+            return None
+        if (data.qualification, partner.id) == (intervenant.qualification, intervenant.partner_id):
+            return None
+        day = data.from_date or date.today()
+        months = sorted(set(s.scalars(
+            select(StoredStatement.month).join(Convention, Convention.id == StoredStatement.convention_id)
+            .where(Convention.partner_id.in_({partner.id, intervenant.partner_id}),
+                   StoredStatement.month >= month_of(day)))))
+        if not months:
+            return None
+        which = (f"l'état {of_month(months[0])} est émis" if len(months) == 1 else
+                 f"les états de {month_in_words(months[0])} à {month_in_words(months[-1])} sont émis")
+        return (f"À partir du {format_date(day)}, {which} : leurs séances seront recalculées avec la nouvelle "
+                "qualification ou le nouveau partenaire, et la différence viendra en régularisation sur le prochain "
+                "état.")
 
 
 def create_convention(uow: UnitOfWork, user: CurrentUser, data: ConventionInput) -> ConventionSummary:
@@ -353,7 +420,11 @@ def parse_amount(value: Decimal | str | None, field_name: str, problems: dict[st
 
 
 def _check_key(key: str, problems: dict[str, str]) -> str:
-    key = (key or "").strip()
+    key = key or ""
+    if key != key.strip() and key.strip():  # keys are compared exactly: « AP-2026 » and « AP-2026 » would be two
+        problems["key"] = f"La clé {text_rules.key_problem(key)}."
+        return key
+    key = key.strip()
     if not key:
         problems["key"] = "La clé est obligatoire : un identifiant court, sans espace (par exemple AP-2026)."
     elif not _KEY.match(key):
@@ -367,15 +438,27 @@ def _new_key(s, model, key: str, what: str, problems: dict[str, str]) -> str:
     key = _check_key(key, problems)
     if "key" not in problems and s.scalar(select(model.id).where(model.key == key)):
         problems["key"] = f"{what} de clé « {key} » existe déjà."
+    elif "key" not in problems:
+        # case or look-alike letters (an imported « аdom » in Cyrillic): two keys a person reads as one
+        twin = text_rules.KeyIndex(s.scalars(select(model.key))).look_alike(key)
+        if twin is not None:
+            problems["key"] = (f"La clé « {key} » se confond avec « {text_rules.visible(twin)} », déjà prise "
+                               "(majuscules et minuscules ou caractères qui se ressemblent).")
     return key
 
 
 def _check_name(name: str | None, field_name: str, problems: dict[str, str]) -> str:
     name = (name or "").strip()
+    problem = text_rules.character_problem(name) if name else None
+    name = text_rules.normalise(name)
     if not name:
         problems[field_name] = "Ce champ est obligatoire."
-    elif len(name) > MAX_NAME or "\x00" in name:
-        problems[field_name] = f"Le texte dépasse {MAX_NAME} caractères ou contient un caractère invalide."
+    elif unstorable(name):
+        problems[field_name] = "Le texte contient un caractère invalide (caractère nul ou Unicode mal formé)."
+    elif problem:
+        problems[field_name] = f"Le texte {problem}."
+    elif len(name) > MAX_NAME:
+        problems[field_name] = f"Le texte dépasse {MAX_NAME} caractères."
     return name
 
 
@@ -385,9 +468,14 @@ def _check_terms(s, data: ConventionInput, problems: dict[str, str]) -> dict:
         problems["partner"] = "Choisissez le partenaire." if not data.partner else (
             f"Aucun partenaire de clé « {data.partner} ».")
     action = _check_name(data.action, "action", problems)
+    for name in ("start", "end"):
+        day = getattr(data, name)
+        problem = out_of_bounds(day, EVENT) if day is not None else None
+        if problem:  # a typing slip (« 20205 »): the statements of its months could not be drawn
+            problems[name] = problem[0].upper() + problem[1:] + "."
     if data.start is None:
         problems["start"] = "La date de début est obligatoire."
-    elif data.end is not None and data.end < data.start:
+    elif data.end is not None and data.end < data.start and not {"start", "end"} & problems.keys():
         problems["end"] = f"La fin ({format_date(data.end)}) précède le début ({format_date(data.start)})."
     months = tuple(data.period_end_months)
     if any(isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 12 for m in months):
@@ -402,9 +490,11 @@ def _check_terms(s, data: ConventionInput, problems: dict[str, str]) -> dict:
         amount = parse_amount(value, tariff_field(*pair), problems)
         if amount is not None:
             tariffs[pair] = amount
-    imputation = (data.budget_imputation or "").strip() or None
-    if imputation is not None and (len(imputation) > 2000 or "\x00" in imputation):
+    imputation = text_rules.normalise((data.budget_imputation or "").strip()) or None
+    if imputation is not None and (len(imputation) > 2000 or unstorable(imputation)):
         problems["budget_imputation"] = "L'imputation budgétaire dépasse 2 000 caractères."
+    elif imputation is not None and text_rules.character_problem(imputation):
+        problems["budget_imputation"] = f"L'imputation budgétaire {text_rules.character_problem(imputation)}."
     return {"partner": partner, "action": action, "start": data.start, "end": data.end,
             "max_families": _check_count(data.max_families, problems),
             "budget_cap": parse_amount(data.budget_cap, "budget_cap", problems),

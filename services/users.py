@@ -33,7 +33,7 @@ from zxcvbn import zxcvbn
 from models import AuditEntry, User
 from models.base import utcnow
 from models.enums import ROLES
-from services import audit
+from services import audit, text_rules
 from services.errors import NotFound, PermissionDenied, ValidationError
 from services.permissions import SYSTEM, CurrentUser, require, someone_can_log_in
 from services.uow import UnitOfWork
@@ -169,16 +169,25 @@ def _create_account(s, actor_key: str | None, key: str, role: str, password: str
         raise ValidationError("L'identifiant doit faire de 1 à 64 caractères : lettres sans accent, chiffres, "
                               "point, tiret, arobase ou souligné, en commençant par une lettre ou un chiffre.",
                               field="key")
-    if key.lower() == SYSTEM.key:
+    if text_rules.is_reserved(key):  # any case: the command line's actor in the audit log
         raise ValidationError(f"L'identifiant « {key} » est réservé à la ligne de commande.", field="key")
     if role not in ROLES:
         raise ValidationError(f"Rôle inconnu « {role} » : choisissez parmi {', '.join(ROLES)}.", field="role")
     name = (name or key).strip()
+    problem = text_rules.character_problem(name)
+    if problem:
+        raise ValidationError(f"Le nom {problem}.", field="name")
+    name = text_rules.normalise(name)
     if not name or len(name) > 200:
         raise ValidationError("Le nom doit faire de 1 à 200 caractères.", field="name")
     check_password_policy(password, key, name)
     if s.scalars(select(User.id).where(func.lower(User.key) == key.lower())).first() is not None:
         raise ValidationError(f"Un utilisateur « {key} » existe déjà.", field="key")
+    # An imported account may hold look-alike letters (« аdmin » in Cyrillic): its twin would be read as it.
+    twin = text_rules.KeyIndex(s.scalars(select(User.key))).look_alike(key)
+    if twin is not None:
+        raise ValidationError(f"L'identifiant « {key} » se confond avec le compte « {text_rules.visible(twin)} » déjà présent : "
+                              "choisissez un identifiant vraiment différent.", field="key")
     account = User(key=key, name=name, role=role, active=True, password_hash=HASHER.hash(password), failed_logins=0)
     s.add(account)
     audit.record(s, actor_key, "create", "user", key, ("name", "role", "active", "password_hash"))

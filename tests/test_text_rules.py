@@ -15,6 +15,7 @@ from services.errors import ValidationError
 from services.text_rules import KEY, LINE, TEXT
 
 from conftest import DATA
+from tests.programme_fixture import programme  # noqa: F401 - fixture
 
 EXAMPLE = json.loads((DATA / "example_dataset.json").read_text(encoding="utf-8"))
 INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u2061", "\u180e", "\u3164", "\U000e0041"]
@@ -207,3 +208,112 @@ def test_unit_of_work_lets_newlines_pass_in_text_but_not_in_a_key(uow):
         with pytest.raises(ValidationError) as refused:
             work.session.flush()
     assert refused.value.field == "key"
+
+
+# -- the window's services ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def store(uow):
+    from services.dataset import import_dataset, parse_json
+
+    import_dataset(uow(), parse_json((DATA / "example_dataset.json").read_text(encoding="utf-8")))
+    return uow
+
+
+def _admin(uow):
+    from services.directory import list_users
+
+    return {u.key: u for u in list_users(uow())}["admin-petit"]
+
+
+def test_family_form_refuses_an_invisible_character_in_the_name_and_keeps_newlines_in_notes(programme):
+    from services.errors import InvalidFields
+    from services.family_records import HouseholdInput, create_family
+
+    with pytest.raises(InvalidFields) as refused:
+        create_family(programme.uow(), programme.coordinator,
+                      HouseholdInput("Famille\u200b Martin", "Bourg\u202e", notes="a\u2066b"))
+    assert refused.value.problems["name"] == ("Nom du foyer : le texte contient un caractère invisible (U+200B) : "
+                                              "retirez-le.")
+    assert "U+202E" in refused.value.problems["commune"] and "U+2066" in refused.value.problems["notes"]
+    record = create_family(programme.uow(), programme.coordinator,
+                           HouseholdInput("He\u0301lo\u0300ise", "Bourg", notes="ligne 1\nligne 2"))
+    assert (record.name, record.notes) == ("Hélòise", "ligne 1\nligne 2")
+
+
+@pytest.mark.parametrize("born", ["1899-12-31", "2200-01-01"])
+def test_child_form_refuses_a_birth_date_out_of_range(programme, born):
+    from datetime import date
+
+    from services.errors import InvalidFields
+    from services.family_records import ChildInput, HouseholdInput, add_child, create_family
+
+    family = create_family(programme.uow(), programme.coordinator, HouseholdInput("Famille Martin", "Bourg"))
+    with pytest.raises(InvalidFields) as refused:
+        add_child(programme.uow(), programme.coordinator, family.id,
+                  ChildInput("Léa", "Martin", date.fromisoformat(born)), today=date(2025, 3, 20))
+    assert "du 01/01/1900 au 31/12/2199" in refused.value.problems["birth_date"]
+
+
+@pytest.mark.parametrize("key", ["System", "SYSTEM"])
+def test_account_key_system_is_reserved_in_any_case(uow, key):
+    from services.permissions import SYSTEM
+    from services.users import add_user
+
+    with pytest.raises(ValidationError) as refused:
+        add_user(uow(), SYSTEM, key, "referent", "cheval-agrafe-pile-tortue")
+    assert refused.value.field == "key"
+
+
+def test_account_key_that_looks_like_an_imported_one_is_refused(uow):
+    from services.dataset import import_dataset
+    from services.permissions import SYSTEM
+    from services.users import add_user
+
+    # « аlice » with a Cyrillic а, as a file may bring it
+    import_dataset(uow(), {"format": "parcours-dataset/1",
+                           "users": [{"key": "\u0430lice", "name": "Alice", "role": "referent"}]})
+    with pytest.raises(ValidationError) as refused:
+        add_user(uow(), SYSTEM, "alice", "referent", "cheval-agrafe-pile-tortue")
+    assert refused.value.field == "key" and "se confond avec le compte « \u0430lice »" in refused.value.message
+
+
+def test_account_name_with_a_bidi_override_is_refused(uow):
+    from services.permissions import SYSTEM
+    from services.users import add_user
+
+    with pytest.raises(ValidationError) as refused:
+        add_user(uow(), SYSTEM, "alice", "referent", "cheval-agrafe-pile-tortue", name="Alice\u202e")
+    assert refused.value.field == "name" and refused.value.message == (
+        "Le nom contient un caractère de direction d'écriture (U+202E) : retirez-le.")
+
+
+def test_partner_key_with_spaces_or_looking_like_a_stored_one_is_refused(store):
+    from services.conventions_admin import InvalidFields, create_partner
+
+    admin = _admin(store)
+    with pytest.raises(InvalidFields) as refused:
+        create_partner(store(), admin, " P2 ", "Partenaire")
+    assert "espace" in refused.value.problems["key"]
+    with pytest.raises(InvalidFields) as refused:
+        create_partner(store(), admin, "ADOM", "Partenaire")
+    assert "se confond avec « adom »" in refused.value.problems["key"]
+
+
+def test_partner_name_with_an_invisible_character_is_refused(store):
+    from services.conventions_admin import InvalidFields, create_partner
+
+    with pytest.raises(InvalidFields) as refused:
+        create_partner(store(), _admin(store), "P2", "Adom\u2060 02")
+    assert refused.value.problems["name"] == "Le texte contient un caractère invisible (U+2060) : retirez-le."
+
+
+def test_convention_dates_out_of_range_are_refused(store):
+    from datetime import date
+
+    from services.conventions_admin import ConventionInput, InvalidFields, create_convention
+
+    data = ConventionInput("AP-9999", "adom", "Atout Plus", date(2025, 1, 1), date(9999, 12, 31))
+    with pytest.raises(InvalidFields) as refused:
+        create_convention(store(), _admin(store), data)
+    assert "du 01/01/2000 au 31/12/2199" in refused.value.problems["end"]
