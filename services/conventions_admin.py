@@ -11,14 +11,6 @@ tariffs) are frozen: the issued statements were computed with them, and a change
 regularisations. `ConventionLocked` says so and points to the way out: a new convention, or an amendment
 (avenant) that starts at a date. The indicative maximum of families, the budget cap and the budget
 imputation stay editable: they only inform the statements still to come.
-
-New tariffs from a date come as an avenant (`add_amendment`): a whole tariff table in force from its start, inside
-the convention's period; the month rules run across it as one convention. An avenant whose start falls in an
-issued month (or before one) is locked like the first table.
-
-An intervenant's qualification and partner are facts in force from a date (`IntervenantInput.from_date`): a
-change keeps the earlier ones, so issued months keep their prices. A date inside an issued month is allowed (the
-correction is real) and brings régularisations: `regularisation_warning` says so before saving.
 """
 from __future__ import annotations
 
@@ -26,12 +18,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation  # noqa: F401
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
 
-from models import (Action, Convention, Intervenant, IntervenantHistory, Partner, Statement as StoredStatement, Tariff,
-                    TariffAmendment)
+from models import Action, Convention, Intervenant, Partner, Statement as StoredStatement, Tariff
 from models.enums import QUALIFICATIONS, TARIFF_KINDS
 from services import audit, text_rules
 from services.billing.loading import convention_by_key
@@ -80,7 +71,6 @@ class IntervenantSummary:
     qualification: str
     partner: str  # the partner's key
     partner_name: str
-    history: tuple[IntervenantPeriod, ...] = ()  # by start; the last one is `qualification` and `partner`
 
 
 @dataclass(frozen=True)
@@ -88,27 +78,6 @@ class TariffAmount:
     qualification: str
     kind: str
     unit_price: Decimal
-
-
-@dataclass(frozen=True)
-class TariffVersionSummary:
-    """« Tarifs en vigueur à partir du … »: the convention's first table (`amendment` False) or an avenant's."""
-
-    start: date
-    tariffs: tuple[TariffAmount, ...]
-    amendment: bool
-    locked: bool  # its start falls in an issued month, or before one
-
-    def tariff(self, qualification: str, kind: str) -> Decimal | None:
-        return next((t.unit_price for t in self.tariffs if (t.qualification, t.kind) == (qualification, kind)), None)
-
-
-@dataclass(frozen=True)
-class IntervenantPeriod:
-    start: date | None  # None: from the beginning
-    qualification: str
-    partner: str  # the partner's key
-    partner_name: str
 
 
 @dataclass(frozen=True)
@@ -123,9 +92,8 @@ class ConventionSummary:
     budget_cap: Decimal | None
     budget_imputation: str | None
     period_end_months: tuple[int, ...]
-    tariffs: tuple[TariffAmount, ...]  # the first table, from the convention's start
+    tariffs: tuple[TariffAmount, ...]
     issued_months: tuple[str, ...]  # YYYY-MM, in order
-    tariff_versions: tuple[TariffVersionSummary, ...] = ()  # the first table, then the avenants, by start
 
     @property
     def locked(self) -> bool:
@@ -211,8 +179,8 @@ def lock_message(convention: ConventionSummary) -> str | None:
               f"{count} états mensuels sont émis (depuis {month_in_words(first)})")
     return (f"La convention {convention.key} ne peut plus changer de tarifs ni de période : {issued}, et ils ont "
             "été calculés avec ces conditions. Pour appliquer de nouvelles conditions, créez une nouvelle "
-            "convention ou un avenant avec sa date de début (« Nouvel avenant… », sous les tarifs). Le nombre "
-            "maximal de familles, le plafond et l'imputation budgétaire restent modifiables.")
+            "convention ou un avenant avec sa date de début. Le nombre maximal de familles, le plafond et "
+            "l'imputation budgétaire restent modifiables.")
 
 
 # ------------------------------------------------------------------------------------------------ write side
@@ -223,9 +191,6 @@ class IntervenantInput:
     name: str
     qualification: str
     partner: str  # the partner's key
-    # « À partir de quelle date ? »: when the qualification or the partner changes, the day the new ones hold from
-    # (None: today). Earlier days keep the earlier ones; changes recorded from this day on are replaced.
-    from_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -295,9 +260,6 @@ def create_intervenant(uow: UnitOfWork, user: CurrentUser, data: IntervenantInpu
         key = _new_key(s, Intervenant, data.key, "Un intervenant", problems)
         intervenant = Intervenant(key=key)
         _fill_intervenant(s, intervenant, data, problems)
-        # From the beginning: whatever day their first session is, it is billed at these.
-        intervenant.history.append(IntervenantHistory(starts_on=None, qualification=intervenant.qualification,
-                                                      partner=intervenant.partner))
         s.add(intervenant)
         audit.record(s, user.key, "create", "intervenant", key, INTERVENANT_FIELDS)
         uow.commit()
@@ -314,38 +276,10 @@ def update_intervenant(uow: UnitOfWork, user: CurrentUser, key: str, data: Inter
             raise NotFound(f"Aucun intervenant de clé « {key} ».", field="key")
         before = {name: getattr(intervenant, name) for name in INTERVENANT_FIELDS}
         _fill_intervenant(s, intervenant, data, {})
-        if (intervenant.qualification, intervenant.partner_id) != (before["qualification"], before["partner_id"]):
-            _record_change(s, intervenant, before, data.from_date or date.today())
         s.flush()
         audit.record(s, user.key, "update", "intervenant", key, _changed(before, intervenant, INTERVENANT_FIELDS))
         uow.commit()
         return _intervenant_summary(intervenant, intervenant.partner)
-
-
-def regularisation_warning(uow: UnitOfWork, user: CurrentUser, key: str | None, data: IntervenantInput) -> str | None:
-    """What the editor says before saving a change of qualification or partner from `data.from_date`: None when
-    no issued month is touched, otherwise that the next statements will carry régularisations for those months."""
-    with uow:
-        require(user, "convention.read", session=uow.session)
-        s = uow.session
-        intervenant = _by_key(s, Intervenant, key) if key else None
-        partner = _by_key(s, Partner, data.partner or "")
-        if intervenant is None or partner is None:
-            return None
-        if (data.qualification, partner.id) == (intervenant.qualification, intervenant.partner_id):
-            return None
-        day = data.from_date or date.today()
-        months = sorted(set(s.scalars(
-            select(StoredStatement.month).join(Convention, Convention.id == StoredStatement.convention_id)
-            .where(Convention.partner_id.in_({partner.id, intervenant.partner_id}),
-                   StoredStatement.month >= month_of(day)))))
-        if not months:
-            return None
-        which = (f"l'état {of_month(months[0])} est émis" if len(months) == 1 else
-                 f"les états de {month_in_words(months[0])} à {month_in_words(months[-1])} sont émis")
-        return (f"À partir du {format_date(day)}, {which} : leurs séances seront recalculées avec la nouvelle "
-                "qualification ou le nouveau partenaire, et la différence viendra en régularisation sur le prochain "
-                "état.")
 
 
 def create_convention(uow: UnitOfWork, user: CurrentUser, data: ConventionInput) -> ConventionSummary:
