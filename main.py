@@ -104,7 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FICHIER")
     p = sub.add_parser("statement", help="état mensuel d'une convention")
     p.add_argument("--convention", required=True, metavar="CODE", help="code de la convention")
-    p.add_argument("--month", required=True, metavar="AAAA-MM", help="mois de l'état")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--month", metavar="AAAA-MM", help="mois de l'état")
+    which.add_argument("--closing", action="store_true",
+                       help="état complémentaire de clôture (régularisations après le dernier mois de la période)")
     p.add_argument("--json", action="store_true", help="affiche l'état au format JSON")
     p.add_argument("--pdf", metavar="SORTIE.pdf", help="écrit le PDF de l'état dans ce fichier")
     p.add_argument("--issue", action="store_true", help="émet l'état (numéro définitif)")

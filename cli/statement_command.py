@@ -1,10 +1,15 @@
-"""`statement --convention KEY --month YYYY-MM [--json] [--pdf OUT.pdf] [--issue] [--with-names]`."""
+"""`statement --convention KEY --month YYYY-MM [--json] [--pdf OUT.pdf] [--issue] [--with-names]`.
+
+`statement --convention KEY --closing [--issue] [--json] [--pdf OUT.pdf]`: the closing statement (« état
+complémentaire de clôture »), after the period's last month. It names no family: `--with-names` changes nothing.
+"""
 from __future__ import annotations
 
 import json
 import sys
 
-from services.billing import get_statement, issue_statement, issued_pdf, to_public_json
+from services.billing import (get_closing_statement, get_statement, issue_closing_statement, issue_statement,
+                              issued_pdf, to_public_json)
 from services.billing.labels import KIND_LABELS
 from services.billing.statement import Statement
 from services.errors import DomainError
@@ -25,6 +30,8 @@ def _render(statement: Statement, with_names: bool = False) -> bytes:
 
 def run(uow, args) -> int:
     try:
+        if getattr(args, "closing", False):
+            return _run_closing(uow, args)
         month = args.month
         refuse_implausible(month)  # 9999-12, 0000-01: refused in French before any computation
         if args.issue:
@@ -39,6 +46,21 @@ def run(uow, args) -> int:
     except DomainError as exc:  # FileFault too: the PDF could not be written, said in French
         print(exc.message, file=sys.stderr)
         return EXIT_REFUSED
+    return _print(statement, args)
+
+
+def _run_closing(uow, args) -> int:
+    if args.issue:
+        statement = issue_closing_statement(uow(), SYSTEM, args.convention)
+    else:
+        statement = get_closing_statement(uow(), SYSTEM, args.convention)
+    if args.pdf:
+        stored = issued_pdf(uow(), SYSTEM, args.convention, statement.month) if statement.status == "issued" else None
+        write_atomically(args.pdf, stored or _render(statement))
+    return _print(statement, args)
+
+
+def _print(statement: Statement, args) -> int:
     if args.json:
         print(json.dumps(to_public_json(statement), ensure_ascii=False, indent=2))
     else:
@@ -48,7 +70,12 @@ def run(uow, args) -> int:
 
 def _summary(statement: Statement) -> str:
     status = f"émis, n° {statement.number}" if statement.status == "issued" else "projet"
-    lines = [f"État mensuel {statement.convention} — {month_in_words(statement.month)} ({status})"]
+    if statement.closing:
+        lines = [f"État complémentaire de clôture {statement.convention} ({status})"]
+        if not statement.lines:
+            lines.append("  Aucune régularisation à reporter : les états émis correspondent aux données d'aujourd'hui.")
+    else:
+        lines = [f"État mensuel {statement.convention} — {month_in_words(statement.month)} ({status})"]
     for line in statement.lines:
         label = KIND_LABELS.get(line.kind, line.kind)
         if line.month != statement.month:

@@ -11,6 +11,12 @@ from typing import Any
 
 KIND_ORDER = ("home_intervention", "weekly_preparation", "launch_meeting", "period_end_meeting")
 
+# What a statement is. A monthly statement bills its month (and carries the régularisations of issued months);
+# a closing statement (« état complémentaire de clôture ») comes after the period, once every month of it is issued,
+# and carries only régularisations of the period's months. It is stored under a month after the period's end (the
+# month after the convention's last statement), which keeps (convention, month) unique and the numbering continuous.
+MONTHLY, CLOSING = "monthly", "closing"
+
 
 @dataclass(frozen=True)
 class StatementLine:
@@ -84,6 +90,11 @@ class Statement:
     max_families: int | None
     pdf_sha256: str | None = None
     cumulative_since: str | None = None
+    kind: str = MONTHLY  # MONTHLY | CLOSING; payloads issued before closing statements existed have none: monthly
+
+    @property
+    def closing(self) -> bool:
+        return self.kind == CLOSING
 
     @property
     def budget_left(self) -> Decimal | None:
@@ -127,6 +138,7 @@ def to_public_json(statement: Statement) -> dict[str, Any]:
     """The `statement --json` output: money as strings with two decimals."""
     return {
         "convention": statement.convention,
+        "kind": statement.kind,
         "month": statement.month,
         "status": statement.status,
         "number": statement.number,
@@ -158,7 +170,10 @@ def _flag_json(flag: StatementFlag) -> dict[str, Any]:
 
 
 def to_payload(statement: Statement) -> str:
-    return json.dumps(asdict(statement), default=_encode, ensure_ascii=False, sort_keys=True)
+    data = asdict(statement)
+    if statement.kind == MONTHLY:  # a monthly statement's payload keeps the shape it always had
+        del data["kind"]
+    return json.dumps(data, default=_encode, ensure_ascii=False, sort_keys=True)
 
 
 def from_payload(payload: str, **overrides) -> Statement:

@@ -2,7 +2,9 @@
 
 Regularisation: when the data of an issued month changes, that statement stays as issued; the next draft
 carries, for that month, recomputed − issued − regularisations already issued, per (kind, qualification,
-unit price).
+unit price). After the period's last month there is no next month: a closing statement (« état complémentaire de
+clôture », `issue_closing_statement`), numbered in the same series, carries those régularisations, as many times as
+corrections keep coming.
 """
 from __future__ import annotations
 
@@ -18,8 +20,8 @@ from sqlalchemy import func, select
 from models import Convention, Family, HomeSession, Programme, Statement as StoredStatement, StatementLine as StoredLine, User
 from services.billing.loading import convention_by_key, families_under_orientation, load_facts
 from services.billing.rules import MonthBilling, bill_month, billing_window, month_bounds
-from services.billing.statement import (KIND_ORDER, FamilyDetail, IntervenantDetail, Statement, StatementFlag,
-                                        StatementLine, from_payload, to_payload)
+from services.billing.statement import (CLOSING, KIND_ORDER, MONTHLY, FamilyDetail, IntervenantDetail, Statement,
+                                        StatementFlag, StatementLine, from_payload, to_payload)
 from models.base import new_id
 from models.chain import GENESIS
 from services import audit
@@ -41,11 +43,42 @@ def get_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, month
     with uow:
         require(user, "statement.read", session=uow.session)
         convention = convention_by_key(uow.session, convention_key)
-        _check_month(convention, month)
-        stored = _stored(uow.session, convention, month)
-        if stored is not None:
+        stored = _stored(uow.session, convention, month) if isinstance(month, str) else None
+        if stored is not None:  # a month of the period, or a closing statement stored after it
             return _read_stored(uow.session, stored)
+        _check_month(convention, month)
         return compute_draft(uow.session, convention, month)
+
+
+def get_closing_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str) -> Statement:
+    """The draft of the next closing statement (« état complémentaire de clôture »), computed now: the
+    régularisations of the period's months that no issued statement carries yet (maybe none). Refused while a
+    month of the period is still a draft, and for a convention without an end."""
+    with uow:
+        require(user, "statement.read", session=uow.session)
+        return compute_closing_draft(uow.session, convention_by_key(uow.session, convention_key))
+
+
+def issue_closing_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, render_pdf=None) -> Statement:
+    """Number, store and freeze a closing statement, next in the convention's series; refused when it would carry
+    nothing. It can be issued again later: each one carries what the previous ones did not."""
+    with uow:
+        require(user, "statement.issue", session=uow.session)
+        if render_pdf is None:
+            from services.billing.pdf import render_statement_pdf as render_pdf
+        session = uow.session
+        convention = convention_by_key(session, convention_key)
+        draft = compute_closing_draft(session, convention)
+        if not draft.lines:
+            raise StatementError(
+                f"Aucune régularisation à reporter : les états émis de la convention {convention.key} "
+                "correspondent aux données d'aujourd'hui. L'état complémentaire de clôture ne s'émet que s'il "
+                "porte une correction.")
+        count = session.scalar(select(func.count()).select_from(StoredStatement)
+                               .where(StoredStatement.convention_id == convention.id))
+        statement = _store(session, user, convention, draft, count + 1, render_pdf)
+        uow.commit()
+        return statement
 
 
 def issued_pdf(uow: UnitOfWork, user: CurrentUser, convention_key: str, month: str) -> bytes | None:
@@ -100,8 +133,10 @@ def issued_month_changes(uow: UnitOfWork, user: CurrentUser, convention_key: str
     with uow:
         require(user, "statement.read", session=uow.session)
         convention = convention_by_key(uow.session, convention_key)
+        stored = _stored(uow.session, convention, month) if isinstance(month, str) else None
+        if stored is not None and _after_period(convention, month):
+            return None  # a closing statement: the months it corrects are told on their own statements
         _check_month(convention, month)
-        stored = _stored(uow.session, convention, month)
         if stored is None:
             return None
         issued = _read_stored(uow.session, stored)
@@ -154,38 +189,44 @@ def issue_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, mon
                 raise StatementError(
                     f"L'état {of_month(earlier)} est encore un projet : les mois s'émettent dans l'ordre. "
                     f"Émettez d'abord {month_in_words(earlier)}.")
-        issuer = session.get(User, user.id)  # None for SYSTEM, which has no account
-        sequence = len(issued) + 1
-        draft = compute_draft(session, convention, month)
-        issued_at = datetime.now(timezone.utc).replace(microsecond=0)
-        statement = replace(draft, status="issued", number=f"{convention.key}-{sequence:03d}",
-                            issued_at=issued_at.isoformat())
-        pdf = render_pdf(statement)
-        digest = hashlib.sha256(pdf).hexdigest()
-        statement = replace(statement, pdf_sha256=digest)
-        # Families are stored by code only: the frozen record must not hold names that the retention job
-        # will later have to erase. Names are looked up when a partner's copy is printed.
-        anonymous = replace(statement, families=tuple(replace(f, name="") for f in statement.families))
-        stored = StoredStatement(
-            id=new_id(), convention_id=convention.id, month=month, sequence=sequence, number=statement.number,
-            issued_at=issued_at, issued_by_id=issuer.id if issuer else None, total=statement.total,
-            payload=to_payload(anonymous), pdf=pdf, pdf_sha256=digest, line_count=len(statement.lines))
-        lines = [StoredLine(statement_id=stored.id, position=i, kind=l.kind, qualification=l.qualification,
-                            quantity=l.quantity, unit_price=l.unit_price, amount=l.amount, month=l.month)
-                 for i, l in enumerate(statement.lines)]
-        # Chained to the previous statement of the convention: the database refuses a statement without its hash,
-        # and `check` recomputes the chain (services.integrity).
-        previous = session.scalar(select(StoredStatement.chain_hash).where(
-            StoredStatement.convention_id == convention.id, StoredStatement.sequence == sequence - 1))
-        stored.chain_hash = hash_of_statement(stored, lines, previous or GENESIS)
-        session.add(stored)
-        session.flush()  # the statement first: its lines are accepted only up to its line_count
-        session.add_all(lines)
-        number = statement.number if len(statement.number) <= 64 else stored.id  # the audit key holds 64
-        audit.record(session, user.key, "issue", "statement", number,
-                     ["convention_id", "month", "sequence", "number", "total", "payload", "pdf"])
+        statement = _store(session, user, convention, compute_draft(session, convention, month), len(issued) + 1,
+                           render_pdf)
         uow.commit()
         return statement
+
+
+def _store(session, user: CurrentUser, convention: Convention, draft: Statement, sequence: int, render_pdf
+           ) -> Statement:
+    """Number `draft` as the convention's statement n° `sequence`, render its PDF, store, freeze and chain it."""
+    issuer = session.get(User, user.id)  # None for SYSTEM, which has no account
+    issued_at = datetime.now(timezone.utc).replace(microsecond=0)
+    statement = replace(draft, status="issued", number=f"{convention.key}-{sequence:03d}",
+                        issued_at=issued_at.isoformat())
+    pdf = render_pdf(statement)
+    digest = hashlib.sha256(pdf).hexdigest()
+    statement = replace(statement, pdf_sha256=digest)
+    # Families are stored by code only: the frozen record must not hold names that the retention job
+    # will later have to erase. Names are looked up when a partner's copy is printed.
+    anonymous = replace(statement, families=tuple(replace(f, name="") for f in statement.families))
+    stored = StoredStatement(
+        id=new_id(), convention_id=convention.id, month=draft.month, sequence=sequence, number=statement.number,
+        issued_at=issued_at, issued_by_id=issuer.id if issuer else None, total=statement.total,
+        payload=to_payload(anonymous), pdf=pdf, pdf_sha256=digest, line_count=len(statement.lines))
+    lines = [StoredLine(statement_id=stored.id, position=i, kind=l.kind, qualification=l.qualification,
+                        quantity=l.quantity, unit_price=l.unit_price, amount=l.amount, month=l.month)
+             for i, l in enumerate(statement.lines)]
+    # Chained to the previous statement of the convention: the database refuses a statement without its hash,
+    # and `check` recomputes the chain (services.integrity).
+    previous = session.scalar(select(StoredStatement.chain_hash).where(
+        StoredStatement.convention_id == convention.id, StoredStatement.sequence == sequence - 1))
+    stored.chain_hash = hash_of_statement(stored, lines, previous or GENESIS)
+    session.add(stored)
+    session.flush()  # the statement first: its lines are accepted only up to its line_count
+    session.add_all(lines)
+    number = statement.number if len(statement.number) <= 64 else stored.id  # the audit key holds 64
+    audit.record(session, user.key, "issue", "statement", number,
+                 ["convention_id", "month", "sequence", "number", "total", "payload", "pdf"])
+    return statement
 
 
 def compute_draft(session, convention: Convention, month: str) -> Statement:
@@ -199,27 +240,60 @@ def compute_draft(session, convention: Convention, month: str) -> Statement:
     lines = _lines(billing, month)
     if issued_months:
         lines += _regularisations(session, convention, facts, sorted(issued_months))
-    total = sum((l.amount for l in lines), Decimal("0.00"))
 
     previous_total = session.scalar(select(func.sum(StoredStatement.total)).where(  # typed: Cents → Decimal
         StoredStatement.convention_id == convention.id, StoredStatement.month < month)) or Decimal("0.00")
+    return _statement(session, convention, facts, month, lines, previous_total,
+                      flags=tuple(_flag(facts, f) for f in billing.flags),
+                      families=_family_details(facts, billing), intervenants=_intervenant_details(facts, billing))
+
+
+def compute_closing_draft(session, convention: Convention) -> Statement:
+    """The closing statement as it would be issued now: for each month of the period, recomputed − issued −
+    régularisations already issued (monthly or closing statements), and nothing else."""
+    if convention.end_date is None:
+        raise StatementError(
+            f"La convention {convention.key} n'a pas de date de fin : elle n'a pas d'état de clôture. Une "
+            "correction d'un mois émis vient en régularisation sur l'état du mois suivant.")
+    months = _months_between(_month_of(convention.start_date), _month_of(convention.end_date))
+    stored = sorted(session.scalars(select(StoredStatement.month)
+                                    .where(StoredStatement.convention_id == convention.id)))
+    missing = next((m for m in months if m not in stored), None)
+    if missing is not None:
+        then = "" if missing == months[-1] else f", puis les mois suivants jusqu'à {month_in_words(months[-1])}"
+        raise StatementError(
+            f"L'état complémentaire de clôture vient après le dernier mois de la convention {convention.key} : "
+            f"l'état {of_month(missing)} n'est pas encore émis. Émettez d'abord {month_in_words(missing)}{then}.",
+            field="month")
+    facts = load_facts(session, convention, billing_window(months[0])[0], billing_window(months[-1])[1])
+    lines = _regularisations(session, convention, facts, months)
+    previous_total = session.scalar(select(func.sum(StoredStatement.total)).where(
+        StoredStatement.convention_id == convention.id)) or Decimal("0.00")
+    # Stored under the month after the convention's last statement: after the period, unique, in order.
+    return _statement(session, convention, facts, _months_after(stored[-1]), lines, previous_total,
+                      kind=CLOSING, last_month=months[-1])
+
+
+def _statement(session, convention: Convention, facts, month: str, lines: list[StatementLine],
+               previous_total: Decimal, *, flags=(), families=(), intervenants=(), kind: str = MONTHLY,
+               last_month: str | None = None) -> Statement:
+    """A draft with the programme's and the convention's fields; the follow-up counts up to `last_month`."""
     programme = session.scalars(select(Programme)).first()
     if programme is None:
         raise StatementError(PROGRAMME_MISSING)
     terms = facts.terms
+    total = sum((l.amount for l in lines), Decimal("0.00"))
     return Statement(
         convention=convention.key, month=month, status="draft", number=None, issued_at=None,
         programme=programme.name, city=programme.city, partner=terms.partner_name, action=terms.action,
         budget_imputation=terms.budget_imputation, period_start=terms.start.isoformat(),
         period_end=terms.end.isoformat() if terms.end else None, lines=tuple(lines), total=total,
-        flags=tuple(_flag(facts, f) for f in billing.flags),
-        families=_family_details(facts, billing), intervenants=_intervenant_details(facts, billing),
+        flags=flags, families=families, intervenants=intervenants,
         period_to_date=previous_total + total, budget_cap=terms.budget_cap,
         families_in_period=families_under_orientation(session, convention, convention.start_date,
-                                                      month_bounds(month)[1]),
-        max_families=terms.max_families, cumulative_since=convention.start_date.isoformat(),
+                                                      month_bounds(last_month or month)[1]),
+        max_families=terms.max_families, cumulative_since=convention.start_date.isoformat(), kind=kind,
     )
-
 
 def group_units(billing: MonthBilling) -> Counter[LineKey]:
     return Counter((u.kind, u.qualification, u.unit_price) for u in billing.units)
@@ -312,6 +386,15 @@ def _month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+def _months_after(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:])
+    return f"{year + 1:04d}-01" if number == 12 else f"{year:04d}-{number + 1:02d}"
+
+
+def _after_period(convention: Convention, month: str) -> bool:
+    return convention.end_date is not None and month > _month_of(convention.end_date)
+
+
 def _months_between(first: str, last: str) -> list[str]:
     months, (year, month) = [], (int(first[:4]), int(first[5:]))
     while f"{year:04d}-{month:02d}" <= last:
@@ -327,6 +410,8 @@ def _check_month(convention: Convention, month: str) -> None:
     if last < convention.start_date or (convention.end_date and first > convention.end_date):
         period = f"du {convention.start_date:%d/%m/%Y}" + (
             f" au {convention.end_date:%d/%m/%Y}" if convention.end_date else "")
+        closing = (" Une correction des mois de la convention, une fois tous émis, se reporte sur l'état "
+                   "complémentaire de clôture.") if convention.end_date and first > convention.end_date else ""
         raise StatementError(
-            f"{month_in_words(month).capitalize()} est hors de la période de la convention {convention.key} ({period}).",
-            field="month")
+            f"{month_in_words(month).capitalize()} est hors de la période de la convention {convention.key} "
+            f"({period}).{closing}", field="month")
