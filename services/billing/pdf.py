@@ -4,6 +4,9 @@ Built with reportlab platypus and its built-in Helvetica (WinAnsi: French accent
 All text is real text, so the PDF can be searched and copied. Every piece of user data goes through
 `_text`, which escapes the Paragraph markup ("<", "&", ">") and replaces characters Helvetica cannot draw.
 
+A closing statement (« état complémentaire de clôture », after the period's last month) is titled as such and
+lists only its régularisations, each under the month it corrects; it has no detail per family or intervenant.
+
 The stored PDF of an issued statement is rendered without family names; `with_names=True` makes the
 partner's nominative copy. Notes and children are never printed. Rendering is deterministic (same
 statement, same bytes), so the stored SHA-256 can be checked by rendering again.
@@ -168,13 +171,20 @@ def _header(statement: Statement, with_names: bool) -> list:
     top.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                              ("LEFTPADDING", (0, 0), (-1, -1), 0), ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                              ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
-    first, last = _month_period(statement.month)
+    if statement.closing:
+        title = "État complémentaire de clôture"
+        subtitle = ("Régularisations des mois de la convention, tous déjà émis, constatées après l'émission de leur "
+                    "état : aucune prestation nouvelle. Montants TTC.")
+    else:
+        first, last = _month_period(statement.month)
+        title = f"État mensuel — {month_in_words(statement.month)}"
+        subtitle = f"Prestations réalisées du {first} au {last}. Montants TTC."
     flowables = [
         top, Spacer(1, 8),
         Table([[""]], colWidths=[CONTENT_WIDTH], rowHeights=[1],
               style=[("LINEABOVE", (0, 0), (-1, 0), 1.2, INK)]),
-        _p(f"État mensuel — {month_in_words(statement.month)}", "title"),
-        _p(f"Prestations réalisées du {first} au {last}. Montants TTC.", "subtitle"),
+        _p(title, "title"),
+        _p(subtitle, "subtitle"),
     ]
     if with_names:
         flowables.append(Spacer(1, 3))
@@ -202,24 +212,36 @@ def _summary(statement: Statement) -> list:
         rows.append([_p(markup, style), "", "", "", ""])
         extra.extend([("SPAN", (0, row), (-1, row)), ("BACKGROUND", (0, row), (-1, row), background)])
 
-    if regularisations:
-        section(f"Prestations {of_month(statement.month)}", "section", SECTION_BG)
-    if current:
-        rows.extend(_line_row(line) for line in current)
-    else:
+    def nothing(text: str) -> None:
         row = len(rows)
-        rows.append([_p("Aucune prestation facturée ce mois-ci.", "subsection"), "", "", "", ""])
+        rows.append([_p(text, "subsection"), "", "", "", ""])
         extra.append(("SPAN", (0, row), (-1, row)))
-    if regularisations:
-        _subtotal(rows, extra, f"Sous-total {month_in_words(statement.month)}",
-                 sum((l.amount for l in current), Decimal("0.00")))
-        section("Régularisations", "section", SECTION_BG)
-        months = sorted({line.month for line in regularisations})
-        for month in months:
-            section(f"Régularisation {of_month(month)}", "subsection", colors.white)
+
+    if statement.closing:  # régularisations only, each under the month it corrects
+        if not regularisations:
+            nothing("Aucune régularisation à reporter.")
+        for month in sorted({line.month for line in regularisations}):
+            section(f"Régularisation {of_month(month)} (mois corrigé)", "section", SECTION_BG)
             rows.extend(_line_row(line) for line in regularisations if line.month == month)
-        _subtotal(rows, extra, "Sous-total des régularisations",
-                 sum((l.amount for l in regularisations), Decimal("0.00")))
+            _subtotal(rows, extra, f"Sous-total de la régularisation {of_month(month)}",
+                      sum((l.amount for l in regularisations if l.month == month), Decimal("0.00")))
+    else:
+        if regularisations:
+            section(f"Prestations {of_month(statement.month)}", "section", SECTION_BG)
+        if current:
+            rows.extend(_line_row(line) for line in current)
+        else:
+            nothing("Aucune prestation facturée ce mois-ci.")
+        if regularisations:
+            _subtotal(rows, extra, f"Sous-total {month_in_words(statement.month)}",
+                     sum((l.amount for l in current), Decimal("0.00")))
+            section("Régularisations", "section", SECTION_BG)
+            months = sorted({line.month for line in regularisations})
+            for month in months:
+                section(f"Régularisation {of_month(month)}", "subsection", colors.white)
+                rows.extend(_line_row(line) for line in regularisations if line.month == month)
+            _subtotal(rows, extra, "Sous-total des régularisations",
+                     sum((l.amount for l in regularisations), Decimal("0.00")))
     total_row = len(rows)
     rows.append([_p("Total TTC", "total"), "", "", _p(format_money(statement.total), "total_num"), ""])
     extra.extend([("SPAN", (0, total_row), (2, total_row)), ("SPAN", (3, total_row), (4, total_row)),
@@ -231,6 +253,16 @@ def _summary(statement: Statement) -> list:
     table = Table(rows, colWidths=LINE_WIDTHS, repeatRows=1)
     table.setStyle(_grid_style(extra))
     return [_p("Récapitulatif", "h2"), table]
+
+
+def _closing_note(statement: Statement) -> list:
+    period = f"du {format_date(statement.period_start)}" + (
+        f" au {format_date(statement.period_end)}" if statement.period_end else "")
+    return [Spacer(1, 3), _p(
+        f"La période de la convention ({period}) est close et tous ses états mensuels sont émis : une correction "
+        "d'un de ses mois ne peut plus venir sur un état mensuel. Chaque ligne est la différence entre ce que le "
+        "mois donne aujourd'hui et ce que ses états émis (état du mois, régularisations et états de clôture "
+        "précédents) ont déjà porté. Le détail des prestations figure sur l'état de chaque mois.", "note")]
 
 
 def _subtotal(rows: list, extra: list, label: str, amount: Decimal) -> None:
@@ -363,7 +395,8 @@ def _signature(statement: Statement) -> list:
 def _numbered_canvas(statement: Statement):
     """A canvas that knows the page count when it draws the footers ("Page n / N")."""
     draft = statement.status == "draft"
-    label = f"État mensuel {statement.convention} — {month_in_words(statement.month)}"
+    label = (f"État complémentaire de clôture {statement.convention}" if statement.closing else
+             f"État mensuel {statement.convention} — {month_in_words(statement.month)}")
     label = drawable(label + (" — PROJET" if draft else f" — N° {statement.number or ''}"))
 
     class NumberedCanvas(Canvas):
@@ -414,17 +447,22 @@ def _nothing(_canvas: Canvas, _doc) -> None:
 def render_statement_pdf(statement: Statement, with_names: bool = False) -> bytes:
     """The statement as PDF bytes (A4 portrait). Family names only when `with_names` is true."""
     buffer = io.BytesIO()
-    month = month_in_words(statement.month)
+    what = ("État complémentaire de clôture" if statement.closing
+            else f"État mensuel — {month_in_words(statement.month)}")
     doc = SimpleDocTemplate(
         buffer, pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=MARGIN_TOP,
         bottomMargin=MARGIN_BOTTOM, invariant=1,
-        title=drawable(f"État mensuel — {month} — {statement.convention}"
+        title=drawable(f"{what} — {statement.convention}"
                         + (" (projet)" if statement.status == "draft" else f" — N° {statement.number}")),
         author=drawable(statement.programme), subject=drawable(f"{statement.action} — {statement.partner}"),
         creator="Parcours")
-    story = [*_header(statement, with_names), *_summary(statement), *_budget(statement),
-             *_families(statement, with_names), *_intervenants(statement), *_signature(statement),
-             *_annex(statement)]  # the annex after the signature: never a page holding only the signature
+    if statement.closing:  # corrections of months whose details are on their own statements
+        story = [*_header(statement, with_names), *_summary(statement), *_closing_note(statement),
+                 *_budget(statement), *_signature(statement)]
+    else:
+        story = [*_header(statement, with_names), *_summary(statement), *_budget(statement),
+                 *_families(statement, with_names), *_intervenants(statement), *_signature(statement),
+                 *_annex(statement)]  # the annex after the signature: never a page holding only the signature
     on_page = _watermark if statement.status == "draft" else _nothing
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page, canvasmaker=_numbered_canvas(statement))
     return buffer.getvalue()

@@ -228,3 +228,31 @@ def test_cli_closing_and_month_are_exclusive_and_one_is_required(year, db_path, 
 def test_cli_closing_before_december_is_issued_is_refused(year, db_path, capsys):
     code, _, err = run(db_path, capsys, "--closing", "--issue")
     assert code == 2 and "l'état de janvier 2025 n'est pas encore émis" in err
+
+
+# -- the PDF ----------------------------------------------------------------------------------------------
+
+def pdf_text(pdf: bytes) -> str:
+    import io
+
+    import pypdf  # test extra only: reads the text back
+
+    text = "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+def test_the_pdf_says_it_is_a_closing_statement_and_which_month_each_line_corrects(year):
+    issue_year(year)
+    late_session(year, "late-1", date(2025, 12, 9))
+    late_session(year, "late-3", date(2025, 11, 18))
+    closing = issue_closing_statement(year(), SYSTEM, "AP")
+    text = pdf_text(issued_pdf(year(), SYSTEM, "AP", closing.month))
+    assert "État complémentaire de clôture" in text and "N° AP-013" in text
+    assert "État mensuel" not in text  # neither a month's title nor its details
+    assert "Détail par famille" not in text and "Aucune prestation facturée" not in text
+    november, december = text.index("Régularisation de novembre 2025 (mois corrigé)"), \
+        text.index("Régularisation de décembre 2025 (mois corrigé)")
+    assert november < text.index("Sous-total de la régularisation de novembre 2025 45,00 €") < december
+    assert "Sous-total de la régularisation de décembre 2025 45,00 €" in text
+    assert "Total TTC 90,00 €" in text
+    assert "État complémentaire de clôture AP — N° AP-013" in text  # the footer of every page
