@@ -196,3 +196,91 @@ def test_refresh_keeps_the_month_and_shows_what_changed_elsewhere(qtbot, program
     assert page.selected_month() == "2025-03"
     assert page.month_combo.itemText(0) == "Janvier 2025 — émis"
     assert "février 2025" in page.next_hint.text()
+
+
+# -- the closing statement (« état complémentaire de clôture »), after the period's last month ----------------
+
+def issue_the_year(programme, months=range(1, 13)) -> None:  # noqa: F811
+    for m in months:
+        issue_statement(programme.uow(), programme.administrator, "ap-2025", f"2025-{m:02d}",
+                        render_pdf=lambda s: f"%PDF-1.4 {s.number}".encode())
+
+
+def late_december_session(programme) -> None:  # noqa: F811
+    from datetime import date
+
+    from services.home_sessions import SessionDraft, record_session
+
+    record_session(programme.uow(), programme.referent, SessionDraft(  # week 50, before the Christmas holidays
+        family_id=programme.family["F1"], intervenant_id=programme.intervenant["i-aes"], date=date(2025, 12, 9),
+        duration_minutes=60), date(2026, 1, 12))
+
+
+def month_items(page: StatementsPage) -> list[str]:
+    return [page.month_combo.itemText(i) for i in range(page.month_combo.count())]
+
+
+def test_the_closing_statement_is_offered_only_once_every_month_is_issued(qtbot, programme):  # noqa: F811
+    issue_the_year(programme, range(1, 12))
+    page = open_page(qtbot, programme)
+    assert page.selected_month() == "2025-12" and "État de clôture" not in month_items(page)
+    assert month_items(page)[-1] == "Décembre 2025"
+
+
+def test_administrator_previews_and_issues_the_closing_statement_then_saves_its_pdf(  # noqa: F811
+        qtbot, programme, monkeypatch, tmp_path):
+    issue_the_year(programme)
+    late_december_session(programme)
+    page = open_page(qtbot, programme)
+    assert month_items(page)[-2:] == ["Décembre 2025 — émis", "État de clôture"]
+    assert page.month_combo.currentText() == "État de clôture"  # nothing else to issue
+    draft = page.statement()
+    assert draft.closing and draft.status == "draft" and page.badge.text() == "PROJET"
+    assert "<b>État complémentaire de clôture (projet)</b>" in page.header_label.text()
+    lines = page.lines_model
+    assert [(cell(lines, r, StatementLinesModel.SERVICE), cell(lines, r, StatementLinesModel.AMOUNT))
+            for r in range(lines.rowCount())] == [("Intervention à domicile", "30,00\u00a0€"),
+                                                  ("Temps de préparation hebdomadaire", "15,00\u00a0€")]
+    assert "Total TTC : 45,00\u00a0€" in page.total_label.text()
+    assert "2 lignes de régularisation : décembre 2025" in page.total_label.text()
+    assert page.issue_button.isEnabled()
+
+    asked = []
+    monkeypatch.setattr(page, "confirm_issue", lambda statement: asked.append(statement.closing) or True)
+    with qtbot.waitSignal(page.statement_issued, timeout=WAIT) as issued:
+        page.issue_button.click()
+    closing = issued.args[0]
+    assert asked == [True] and (closing.number, closing.closing) == ("ap-2025-013", True)
+    assert page.done_label.text() == "✓ État complémentaire de clôture n° ap-2025-013 émis (45,00\u00a0€ TTC)."
+    assert page.badge.text().startswith("Émis n° ap-2025-013 le ")
+    assert "<b>État complémentaire de clôture n° ap-2025-013</b>" in page.header_label.text()
+    assert page.month_combo.currentText() == "État de clôture — émis"
+    assert month_items(page)[-2:] == ["État de clôture — émis", "État de clôture"]  # for later corrections
+    assert "Janvier 2026" not in " ".join(month_items(page))
+    history = page.issued_model
+    assert [cell(history, r, 0) for r in range(history.rowCount())][-2:] == ["ap-2025-012", "ap-2025-013"]
+    assert [cell(history, r, 1) for r in range(history.rowCount())][-2:] == ["décembre 2025", "État de clôture"]
+    assert not page.issue_button.isEnabled()
+
+    target = tmp_path / "cloture.pdf"
+    suggested = []
+    monkeypatch.setattr(page, "choose_pdf_path", lambda name: suggested.append(name) or str(target))
+    with qtbot.waitSignal(page.pdf_saved, timeout=WAIT):
+        page.save_button.click()
+    assert suggested == ["Etat-cloture_ap-2025_ap-2025-013.pdf"]
+    assert target.read_bytes() == issued_pdf(programme.uow(), programme.administrator, "ap-2025", closing.month)
+
+    with qtbot.waitSignal(page.statement_loaded, timeout=WAIT, check_params_cb=lambda s: s.status == "draft"):
+        page.select("ap-2025", "closing")  # the next closing statement: nothing left to carry
+    assert page.statement().lines == () and not page.issue_button.isEnabled()
+    assert "Aucune régularisation à reporter" in page.total_label.text()
+    assert "Aucune régularisation à reporter" in page.issue_button.toolTip()
+
+
+def test_a_correction_of_december_announces_the_closing_statement(qtbot, programme):  # noqa: F811
+    issue_the_year(programme)
+    late_december_session(programme)
+    page = open_page(qtbot, programme)
+    show_month(qtbot, page, "2025-12")
+    assert "+45,00\u00a0€ viendront en régularisation sur l'état complémentaire de clôture" in page.total_label.text()
+    assert "Une correction ultérieure se reporte sur l'« État de clôture »" in page.next_hint.text()

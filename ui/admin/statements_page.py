@@ -6,6 +6,10 @@ the flags, the details per family and per intervenant) and, in the "Aperçu PDF"
 names checkbox, the partner's copy. "Imprimer…" prints that same PDF through the print dialog; without QtPdf
 (PySide6-Essentials only) the tab shows a note and printing goes through the system's PDF viewer.
 Computing a statement, rendering a PDF and issuing run on the thread pool (`ui.background`).
+
+After the convention's last month, once every month is issued, the month list offers « État de clôture »: the
+closing statement (« état complémentaire de clôture ») that carries the corrections of the period's months, with the
+same preview, issue, save and print; each one issued is listed after it (« État de clôture — émis »).
 """
 from __future__ import annotations
 
@@ -23,11 +27,12 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGroupBox, QHBoxLayout, QHeaderView, QLabel,
                                QMessageBox, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from services.billing import get_statement, issue_statement, issued_pdf, list_issued
+from services.billing import (get_closing_statement, get_statement, issue_closing_statement, issue_statement,
+                              issued_pdf, list_issued)
 from services.billing.rules import month_bounds
 from services.billing.statements import IssuedMonthChanges, issued_month_changes, undecided_exceptions
 from services.billing.statement import Statement
-from services.conventions_admin import ConventionSummary, list_conventions
+from services.conventions_admin import ConventionSummary, list_conventions, month_of
 from services.errors import DomainError
 from services.file_faults import WRITE, describe_os_error
 from services.formatting import format_date, format_hours, format_money, month_in_words, of_month
@@ -43,6 +48,8 @@ if TYPE_CHECKING:
     from PySide6.QtPrintSupport import QPrinter
 
 ADMINISTRATOR = "administrator"
+CLOSING_DRAFT = "closing"  # the month list's item of the next closing statement (issued ones: their stored month)
+CLOSING_TITLE = "État complémentaire de clôture"
 
 
 class PdfNotWritten(DomainError):
@@ -76,6 +83,8 @@ def write_atomically(target: Path, data: bytes) -> None:
 def pdf_file_name(statement: Statement, with_names: bool) -> str:
     suffix = "_exemplaire-partenaire" if with_names else ""
     status = statement.number if statement.number else "projet"
+    if statement.closing:
+        return f"Etat-cloture_{statement.convention}_{status}.pdf"
     return f"Etat-mensuel_{statement.convention}_{statement.month}_{status}{suffix}.pdf"
 
 
@@ -176,6 +185,7 @@ class StatementsPage(QWidget):
         self.statement_printed.connect(lambda pages: self.done_label.setText(
             f"✓ {pages} page{'s' if pages > 1 else ''} envoyée{'s' if pages > 1 else ''} à l'imprimante."))
         self.statement_issued.connect(lambda s: self.done_label.setText(
+            f"✓ {CLOSING_TITLE} n° {s.number} émis ({format_money(s.total)} TTC)." if s.closing else
             f"✓ État n° {s.number} émis ({month_in_words(s.month)}, {format_money(s.total)} TTC)."))
         self.pdf_opened.connect(lambda _path: self.done_label.setText(
             "✓ PDF ouvert dans le lecteur de l'ordinateur : imprimez-le depuis ce lecteur."))
@@ -320,9 +330,17 @@ class StatementsPage(QWidget):
         self.month_combo.blockSignals(True)
         self.month_combo.clear()
         if convention is not None:
-            for month in convention.months(self._today()):
+            last = month_of(convention.end) if convention.end else None
+            months = [m for m in convention.months(self._today()) if last is None or m <= last]
+            for month in months:
                 issued = " — émis" if month in convention.issued_months else ""
                 self.month_combo.addItem(f"{month_in_words(month).capitalize()}{issued}", month)
+            if last is not None:  # closing statements are stored under months after the period
+                closings = [m for m in convention.issued_months if m > last]
+                for i, month in enumerate(closings, 1):
+                    self.month_combo.addItem(f"État de clôture{f' {i}' if len(closings) > 1 else ''} — émis", month)
+                if all(m in convention.issued_months for m in months):
+                    self.month_combo.addItem("État de clôture", CLOSING_DRAFT)
             default = convention.next_to_issue(self._today()) or self.month_combo.itemData(self.month_combo.count() - 1)
             index = self.month_combo.findData(keep) if keep else -1
             self.month_combo.setCurrentIndex(index if index >= 0 else max(0, self.month_combo.findData(default)))
@@ -335,7 +353,8 @@ class StatementsPage(QWidget):
         if convention is None:
             text = "Aucune convention : créez-en une dans la page Conventions."
         elif following is None:
-            text = "Tous les mois de la convention sont émis."
+            text = "Tous les mois de la convention sont émis." + (
+                " Une correction ultérieure se reporte sur l'« État de clôture »." if convention.end else "")
         else:
             text = f"Prochain mois à émettre : {month_in_words(following)} (les mois s'émettent dans l'ordre)."
         self.next_hint.setText(text)
@@ -354,6 +373,8 @@ class StatementsPage(QWidget):
         uow, user = self._uow, self._user  # the worker thread touches no attribute of the widget
 
         def work() -> _Loaded:
+            if month == CLOSING_DRAFT:
+                return _Loaded(get_closing_statement(uow(), user, key), list_issued(uow(), user, key))
             statement = get_statement(uow(), user, key, month)
             if statement.status == "issued":
                 return _Loaded(statement, list_issued(uow(), user, key),
@@ -453,20 +474,35 @@ class StatementsPage(QWidget):
             self.badge.set_state("draft", "PROJET")
         period = f"du {format_date(s.period_start)}" + (f" au {format_date(s.period_end)}" if s.period_end else "")
         imputation = f"<br>Imputation budgétaire : {_html(s.budget_imputation)}" if s.budget_imputation else ""
+        if s.closing:
+            title = f"{CLOSING_TITLE} n° {_html(s.number)}" if s.number else f"{CLOSING_TITLE} (projet)"
+        else:
+            title = f"État mensuel {of_month(s.month)}"
         self.header_label.setText(
-            f"<b>État mensuel {of_month(s.month)}</b> — {_html(s.partner)}, action {_html(s.action)} "
+            f"<b>{title}</b> — {_html(s.partner)}, action {_html(s.action)} "
             f"(convention {_html(s.convention)} {period}){imputation}")
         regularisations = len(s.regularisation_lines)
-        note = (f"  <span style='color:#93370d'>(dont {regularisations} ligne{'s' if regularisations > 1 else ''} "
-                "de régularisation)</span>") if regularisations else ""
+        plural = "s" if regularisations > 1 else ""
+        if s.closing:
+            months = ", ".join(month_in_words(m) for m in sorted({l.month for l in s.lines}))
+            note = (f"<br><span style='color:#93370d'>{regularisations} ligne{plural} de régularisation : "
+                    f"{months}</span>" if regularisations else
+                    "<br><span style='color:#93370d'>Aucune régularisation à reporter : les états émis "
+                    "correspondent aux données d'aujourd'hui.</span>")
+        else:
+            note = (f"  <span style='color:#93370d'>(dont {regularisations} ligne{plural} "
+                    "de régularisation)</span>") if regularisations else ""
         changed = ""
         changes = self._changes
         if s.status == "issued" and changes is not None and changes.changed:
             told = []
             if changes.lines:
                 difference = changes.difference
+                convention = self._summary()
+                closing = convention is not None and convention.end is not None \
+                    and convention.next_to_issue(self._today()) is None
                 told.append(f"{'+' if difference > 0 else ''}{format_money(difference)} viendront en régularisation "
-                            "sur le prochain état")
+                            + ("sur l'état complémentaire de clôture" if closing else "sur le prochain état"))
             if changes.minutes_now != changes.minutes_issued:
                 told.append(f"heures réalisées : {format_hours(changes.minutes_now)} aujourd'hui pour "
                             f"{format_hours(changes.minutes_issued)} sur l'état émis"
@@ -513,12 +549,17 @@ class StatementsPage(QWidget):
         s, idle = self._statement, self._working == 0 and self._loading == 0
         convention = self._summary()
         following = convention.next_to_issue(self._today()) if convention else None
-        in_turn = s is not None and s.status == "draft" and s.month == following
+        if s is not None and s.closing:
+            in_turn = s.status == "draft" and bool(s.lines)
+            refusal = "" if in_turn or s.status != "draft" else (
+                "Aucune régularisation à reporter : l'état de clôture ne s'émet que s'il porte une correction.")
+        else:
+            in_turn = s is not None and s.status == "draft" and s.month == following
+            refusal = "" if in_turn or s is None or s.status != "draft" or following is None else (
+                f"Les mois s'émettent dans l'ordre : émettez d'abord {month_in_words(following)}.")
         self.issue_button.setEnabled(idle and self._is_admin and in_turn)
         if self._is_admin:
-            self.issue_button.setToolTip(
-                "" if in_turn or s is None or s.status != "draft" or following is None else
-                f"Les mois s'émettent dans l'ordre : émettez d'abord {month_in_words(following)}.")
+            self.issue_button.setToolTip(refusal)
         self.save_button.setEnabled(idle and s is not None)
         self.print_button.setEnabled(idle and s is not None)
         self.convention_combo.setEnabled(self._working == 0)
@@ -528,10 +569,17 @@ class StatementsPage(QWidget):
 
     def confirm_issue(self, statement: Statement) -> bool:
         """Ask before issuing (tests replace this method)."""
-        box = QMessageBox(QMessageBox.Icon.Warning, "Émettre l'état mensuel",
-                          f"Émettre l'état {of_month(statement.month)} de la convention "
-                          f"{statement.convention} ({statement.partner}), pour un total de "
-                          f"{format_money(statement.total)} TTC ?", QMessageBox.StandardButton.NoButton, self)
+        if statement.closing:
+            months = ", ".join(month_in_words(m) for m in sorted({l.month for l in statement.lines}))
+            box = QMessageBox(QMessageBox.Icon.Warning, f"Émettre l'{CLOSING_TITLE.lower()}",
+                              f"Émettre l'{CLOSING_TITLE.lower()} de la convention {statement.convention} "
+                              f"({statement.partner}), pour un total de {format_money(statement.total)} TTC ? Il "
+                              f"porte les régularisations de : {months}.", QMessageBox.StandardButton.NoButton, self)
+        else:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Émettre l'état mensuel",
+                              f"Émettre l'état {of_month(statement.month)} de la convention "
+                              f"{statement.convention} ({statement.partner}), pour un total de "
+                              f"{format_money(statement.total)} TTC ?", QMessageBox.StandardButton.NoButton, self)
         cautions = []
         if self._undecided:
             n = len(self._undecided)
@@ -539,7 +587,7 @@ class StatementsPage(QWidget):
                             f"décision de la coordination sur une dérogation ({', '.join(self._undecided[:5])}"
                             f"{'…' if n > 5 else ''}) : émis maintenant, l'état ne les paie pas ; une approbation "
                             "ultérieure viendra en régularisation.")
-        if month_bounds(statement.month)[1] >= self._today():
+        if not statement.closing and month_bounds(statement.month)[1] >= self._today():
             cautions.append("⚠ Le mois n'est pas encore terminé : les séances saisies après l'émission viendront en "
                             "régularisation.")
         box.setInformativeText("\n\n".join(cautions + [
@@ -558,17 +606,22 @@ class StatementsPage(QWidget):
         if not self.confirm_issue(statement):
             return
         key, month, user, uow = statement.convention, statement.month, self._user, self._uow
+        closing = statement.closing
 
         def work() -> _Loaded:
-            issued = issue_statement(uow(), user, key, month, render_pdf=render_pdf)
+            if closing:
+                issued = issue_closing_statement(uow(), user, key, render_pdf=render_pdf)
+            else:
+                issued = issue_statement(uow(), user, key, month, render_pdf=render_pdf)
             return _Loaded(issued, list_issued(uow(), user, key))
 
         def done(result: _Loaded) -> None:
             self._set_working(-1)
             self._conventions = list_conventions(self._uow(), self._user)
+            shown = result.statement.month  # a closing statement: the month it is stored under
             if self.selected_convention() == key:
-                self._fill_months(keep=month)
-                if self.selected_month() == month:
+                self._fill_months(keep=shown)
+                if self.selected_month() == shown:
                     self._show(result.statement, result.issued)
             self.statement_issued.emit(result.statement)
 
@@ -578,7 +631,8 @@ class StatementsPage(QWidget):
 
         self._set_working(+1)
         run_in_background(self, work, done, failed,
-                          progress_label=f"Émission de l'état {of_month(month)}…")
+                          progress_label=f"Émission de l'{CLOSING_TITLE.lower()}…" if closing else
+                          f"Émission de l'état {of_month(month)}…")
 
     # ------------------------------------------------------------------------------------------ PDF
 
@@ -596,6 +650,7 @@ class StatementsPage(QWidget):
     def _pdf_bytes_work(self, statement: Statement, with_names: bool):
         """The PDF to hand out: the stored one of an issued statement (codes only), else rendered now."""
         key, month, uow, user = statement.convention, statement.month, self._uow, self._user
+        with_names = with_names and not statement.closing  # a closing statement names no family
 
         def pdf() -> bytes:
             stored = issued_pdf(uow(), user, key, month) if statement.status == "issued" and not with_names else None

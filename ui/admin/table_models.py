@@ -166,7 +166,7 @@ class IssuedStatementsModel(ListModel):
     NUMBER, MONTH, TOTAL, ISSUED_ON, SHA256 = range(5)
     COLUMNS = (
         text_column("N°", lambda s: s.number),
-        month_column("Mois", lambda s: s.month),
+        Column("Mois", lambda s: "État de clôture" if s.closing else month_in_words(s.month), lambda s: s.month),
         money_column("Total TTC", lambda s: s.total),
         Column("Émis le", issued_on, lambda s: s.issued_at or ""),
         Column("SHA-256 du PDF", lambda s: f"{s.pdf_sha256[:12]}…" if s.pdf_sha256 else "—",
