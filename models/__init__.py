@@ -1,7 +1,8 @@
 """SQLAlchemy tables of Parcours. No rules here: they live in services/."""
 from models.audit import AuditEntry, AuditPurgePermit
 from models.base import Base, Cents
-from models.conventions import Action, Convention, Intervenant, Partner, Tariff
+from models.conventions import (Action, Convention, Intervenant, IntervenantHistory, Partner, Tariff,
+                                TariffAmendment)
 from models.eps import EpsMeeting, EpsSituation, Orientation
 from models.families import Child, Family, Guardian, Parcours
 from models.programme import Programme, User
@@ -11,6 +12,6 @@ from models.statements import Statement, StatementLine
 __all__ = [
     "Action", "AuditEntry", "AuditPurgePermit", "Base", "Cents", "Child", "Convention", "EpsMeeting",
     "EpsSituation", "Family", "Guardian",
-    "HomeSession", "Intervenant", "Meeting", "Orientation", "Parcours", "Partner", "Programme", "Statement",
-    "StatementLine", "Tariff", "User", "meeting_attendance",
+    "HomeSession", "Intervenant", "IntervenantHistory", "Meeting", "Orientation", "Parcours", "Partner", "Programme", "Statement",
+    "StatementLine", "Tariff", "TariffAmendment", "User", "meeting_attendance",
 ]

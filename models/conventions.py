@@ -1,4 +1,12 @@
-"""Partners, the actions they carry out, conventions with their tariffs, and intervenants."""
+"""Partners, the actions they carry out, conventions with their tariffs, and intervenants.
+
+Two kinds of terms are dated facts, in force from a day on, because the statements of past months were computed
+with the terms of their days and must not move when the terms change:
+- a convention's tariffs: `Tariff` is its first table, in force from the convention's start; an avenant
+  (`TariffAmendment`) gives a whole new table from its own start date;
+- an intervenant's qualification and employer: `IntervenantHistory` (an AES who qualifies as TISF on 1 June, a
+  move to another association). `Intervenant.qualification` and `partner_id` repeat the latest row.
+"""
 from __future__ import annotations
 
 from datetime import date
@@ -45,6 +53,10 @@ class Convention(Base, Keyed):
     tariffs: Mapped[list["Tariff"]] = relationship(
         back_populates="convention", cascade="all, delete-orphan", order_by="Tariff.qualification"
     )
+    amendments: Mapped[list["TariffAmendment"]] = relationship(
+        back_populates="convention", cascade="all, delete-orphan",
+        order_by="(TariffAmendment.starts_on, TariffAmendment.qualification)"
+    )
 
 
 class Tariff(Base, Record):
@@ -66,6 +78,28 @@ class Tariff(Base, Record):
     convention: Mapped[Convention] = relationship(back_populates="tariffs")
 
 
+class TariffAmendment(Base, Record):
+    """One amount of an avenant's table: with the other rows of the same start date, the convention's tariffs from
+    that day on (the rows of `Tariff` hold before it). Kept apart from `Tariff` so that the first table, and every
+    statement issued from it, is untouched by an avenant."""
+
+    __tablename__ = "tariff_amendment"
+    __table_args__ = (
+        UniqueConstraint("convention_id", "starts_on", "qualification", "kind", name="uq_tariff_amendment_line"),
+        CheckConstraint(in_list("qualification", QUALIFICATIONS), name="qualification"),
+        CheckConstraint(in_list("kind", TARIFF_KINDS), name="kind"),
+        CheckConstraint("unit_price >= 0", name="unit_price"),
+    )
+
+    convention_id: Mapped[str] = mapped_column(ForeignKey("convention.id", ondelete="CASCADE"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    qualification: Mapped[str] = mapped_column(String(4))
+    kind: Mapped[str] = mapped_column(String(32))
+    unit_price: Mapped[Decimal] = mapped_column(Cents)
+
+    convention: Mapped[Convention] = relationship(back_populates="amendments")
+
+
 class Intervenant(Base, Keyed):
     __tablename__ = "intervenant"
     __table_args__ = (CheckConstraint(in_list("qualification", QUALIFICATIONS), name="qualification"),)
@@ -74,4 +108,25 @@ class Intervenant(Base, Keyed):
     name: Mapped[str] = mapped_column(String(200))
     qualification: Mapped[str] = mapped_column(String(4))
 
+    partner: Mapped[Partner] = relationship()
+    history: Mapped[list["IntervenantHistory"]] = relationship(
+        back_populates="intervenant", cascade="all, delete-orphan", order_by="IntervenantHistory.starts_on")
+
+
+class IntervenantHistory(Base, Record):
+    """The qualification and employer of an intervenant from `starts_on` on (None: from the beginning, before any
+    session). A session or meeting is billed at the row in force on its day."""
+
+    __tablename__ = "intervenant_history"
+    __table_args__ = (
+        UniqueConstraint("intervenant_id", "starts_on", name="uq_intervenant_history_start"),
+        CheckConstraint(in_list("qualification", QUALIFICATIONS), name="qualification"),
+    )
+
+    intervenant_id: Mapped[str] = mapped_column(ForeignKey("intervenant.id", ondelete="CASCADE"), index=True)
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    qualification: Mapped[str] = mapped_column(String(4))
+    partner_id: Mapped[str] = mapped_column(ForeignKey("partner.id"))
+
+    intervenant: Mapped[Intervenant] = relationship(back_populates="history")
     partner: Mapped[Partner] = relationship()

@@ -11,6 +11,14 @@ tariffs) are frozen: the issued statements were computed with them, and a change
 regularisations. `ConventionLocked` says so and points to the way out: a new convention, or an amendment
 (avenant) that starts at a date. The indicative maximum of families, the budget cap and the budget
 imputation stay editable: they only inform the statements still to come.
+
+New tariffs from a date come as an avenant (`add_amendment`): a whole tariff table in force from its start, inside
+the convention's period; the month rules run across it as one convention. An avenant whose start falls in an
+issued month (or before one) is locked like the first table.
+
+An intervenant's qualification and partner are facts in force from a date (`IntervenantInput.from_date`): a
+change keeps the earlier ones, so issued months keep their prices. A date inside an issued month is allowed (the
+correction is real) and brings régularisations: `regularisation_warning` says so before saving.
 """
 from __future__ import annotations
 
@@ -22,7 +30,8 @@ from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import func, select
 
-from models import Action, Convention, Intervenant, Partner, Statement as StoredStatement, Tariff
+from models import (Action, Convention, Intervenant, IntervenantHistory, Partner, Statement as StoredStatement, Tariff,
+                    TariffAmendment)
 from models.enums import QUALIFICATIONS, TARIFF_KINDS
 from services import audit, text_rules
 from services.billing.loading import convention_by_key
@@ -71,6 +80,7 @@ class IntervenantSummary:
     qualification: str
     partner: str  # the partner's key
     partner_name: str
+    history: tuple[IntervenantPeriod, ...] = ()  # by start; the last one is `qualification` and `partner`
 
 
 @dataclass(frozen=True)
@@ -78,6 +88,27 @@ class TariffAmount:
     qualification: str
     kind: str
     unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class TariffVersionSummary:
+    """« Tarifs en vigueur à partir du … »: the convention's first table (`amendment` False) or an avenant's."""
+
+    start: date
+    tariffs: tuple[TariffAmount, ...]
+    amendment: bool
+    locked: bool  # its start falls in an issued month, or before one
+
+    def tariff(self, qualification: str, kind: str) -> Decimal | None:
+        return next((t.unit_price for t in self.tariffs if (t.qualification, t.kind) == (qualification, kind)), None)
+
+
+@dataclass(frozen=True)
+class IntervenantPeriod:
+    start: date | None  # None: from the beginning
+    qualification: str
+    partner: str  # the partner's key
+    partner_name: str
 
 
 @dataclass(frozen=True)
@@ -92,8 +123,9 @@ class ConventionSummary:
     budget_cap: Decimal | None
     budget_imputation: str | None
     period_end_months: tuple[int, ...]
-    tariffs: tuple[TariffAmount, ...]
+    tariffs: tuple[TariffAmount, ...]  # the first table, from the convention's start
     issued_months: tuple[str, ...]  # YYYY-MM, in order
+    tariff_versions: tuple[TariffVersionSummary, ...] = ()  # the first table, then the avenants, by start
 
     @property
     def locked(self) -> bool:
@@ -179,8 +211,8 @@ def lock_message(convention: ConventionSummary) -> str | None:
               f"{count} états mensuels sont émis (depuis {month_in_words(first)})")
     return (f"La convention {convention.key} ne peut plus changer de tarifs ni de période : {issued}, et ils ont "
             "été calculés avec ces conditions. Pour appliquer de nouvelles conditions, créez une nouvelle "
-            "convention ou un avenant avec sa date de début. Le nombre maximal de familles, le plafond et "
-            "l'imputation budgétaire restent modifiables.")
+            "convention ou un avenant avec sa date de début (« Nouvel avenant… », sous les tarifs). Le nombre "
+            "maximal de familles, le plafond et l'imputation budgétaire restent modifiables.")
 
 
 # ------------------------------------------------------------------------------------------------ write side
@@ -191,6 +223,9 @@ class IntervenantInput:
     name: str
     qualification: str
     partner: str  # the partner's key
+    # « À partir de quelle date ? »: when the qualification or the partner changes, the day the new ones hold from
+    # (None: today). Earlier days keep the earlier ones; changes recorded from this day on are replaced.
+    from_date: date | None = None
 
 
 @dataclass(frozen=True)
@@ -260,6 +295,9 @@ def create_intervenant(uow: UnitOfWork, user: CurrentUser, data: IntervenantInpu
         key = _new_key(s, Intervenant, data.key, "Un intervenant", problems)
         intervenant = Intervenant(key=key)
         _fill_intervenant(s, intervenant, data, problems)
+        # From the beginning: whatever day their first session is, it is billed at these.
+        intervenant.history.append(IntervenantHistory(starts_on=None, qualification=intervenant.qualification,
+                                                      partner=intervenant.partner))
         s.add(intervenant)
         audit.record(s, user.key, "create", "intervenant", key, INTERVENANT_FIELDS)
         uow.commit()
@@ -276,10 +314,39 @@ def update_intervenant(uow: UnitOfWork, user: CurrentUser, key: str, data: Inter
             raise NotFound(f"Aucun intervenant de clé « {key} ».", field="key")
         before = {name: getattr(intervenant, name) for name in INTERVENANT_FIELDS}
         _fill_intervenant(s, intervenant, data, {})
+        # partner.id, not partner_id: the relationship is set, the column follows only at the flush.
+        if (intervenant.qualification, intervenant.partner.id) != (before["qualification"], before["partner_id"]):
+            _record_change(s, intervenant, before, data.from_date or date.today())
         s.flush()
         audit.record(s, user.key, "update", "intervenant", key, _changed(before, intervenant, INTERVENANT_FIELDS))
         uow.commit()
         return _intervenant_summary(intervenant, intervenant.partner)
+
+
+def regularisation_warning(uow: UnitOfWork, user: CurrentUser, key: str | None, data: IntervenantInput) -> str | None:
+    """What the editor says before saving a change of qualification or partner from `data.from_date`: None when
+    no issued month is touched, otherwise that the next statements will carry régularisations for those months."""
+    with uow:
+        require(user, "convention.read", session=uow.session)
+        s = uow.session
+        intervenant = _by_key(s, Intervenant, key) if key else None
+        partner = _by_key(s, Partner, data.partner or "")
+        if intervenant is None or partner is None:
+            return None
+        if (data.qualification, partner.id) == (intervenant.qualification, intervenant.partner_id):
+            return None
+        day = data.from_date or date.today()
+        months = sorted(set(s.scalars(
+            select(StoredStatement.month).join(Convention, Convention.id == StoredStatement.convention_id)
+            .where(Convention.partner_id.in_({partner.id, intervenant.partner_id}),
+                   StoredStatement.month >= month_of(day)))))
+        if not months:
+            return None
+        which = (f"l'état {of_month(months[0])} est émis" if len(months) == 1 else
+                 f"les états de {month_in_words(months[0])} à {month_in_words(months[-1])} sont émis")
+        return (f"À partir du {format_date(day)}, {which} : leurs séances seront recalculées avec la nouvelle "
+                "qualification ou le nouveau partenaire, et la différence viendra en régularisation sur le prochain "
+                "état.")
 
 
 def create_convention(uow: UnitOfWork, user: CurrentUser, data: ConventionInput) -> ConventionSummary:
@@ -310,6 +377,12 @@ def update_convention(uow: UnitOfWork, user: CurrentUser, key: str, data: Conven
         convention = convention_by_key(s, key)
         problems = {}
         terms = _check_terms(s, data, problems)
+        starts = sorted({row.starts_on for row in convention.amendments})
+        if starts and terms["start"] is not None and starts[0] <= terms["start"]:
+            problems["start"] = (f"Un avenant commence le {format_date(starts[0])} : la convention doit commencer "
+                                 "avant lui.")
+        if starts and terms["end"] is not None and starts[-1] > terms["end"]:
+            problems["end"] = f"Un avenant commence le {format_date(starts[-1])} : la convention doit durer jusque-là."
         _raise_if(problems)
         issued = _issued_months(s, convention.id).get(convention.id, ())
         current = _convention_summary(convention, issued)
@@ -323,6 +396,54 @@ def update_convention(uow: UnitOfWork, user: CurrentUser, key: str, data: Conven
         before = {name: getattr(current, name) for name in SUMMARY_FIELDS}
         audit.record(s, user.key, "update", "convention", key,
                      _changed(before, _convention_summary(convention, issued), SUMMARY_FIELDS))
+        uow.commit()
+    return get_convention(uow, user, key)
+
+
+def add_amendment(uow: UnitOfWork, user: CurrentUser, key: str, start: date | None,
+                  tariffs: Mapping[tuple[str, str], Decimal | str | None],
+                  replacing: date | None = None) -> ConventionSummary:
+    """« Nouvel avenant… »: the whole tariff table in force from `start` (inside the convention's period, after its
+    first day), until the next avenant. With `replacing`, the avenant of that start is replaced. Refused when the
+    avenant would start (or the replaced one started) in an issued month, or before one: those months were billed
+    with the tariffs of their days."""
+    with uow:
+        require(user, "convention.manage", session=uow.session)
+        s = uow.session
+        convention = convention_by_key(s, key)
+        issued = _issued_months(s, convention.id).get(convention.id, ())
+        existing = {row.starts_on for row in convention.amendments}
+        if replacing is not None and replacing not in existing:
+            raise NotFound(f"Aucun avenant de la convention {key} ne commence le {format_date(replacing)}.",
+                           field="start")
+        problems: dict[str, str] = {}
+        if start is None:
+            problems["start"] = "La date de début de l'avenant est obligatoire."
+        elif start <= convention.start_date:
+            problems["start"] = (f"Un avenant commence après le début de la convention ({format_date(convention.start_date)}"
+                                 ") : ses premiers tarifs sont ceux de la convention elle-même.")
+        elif convention.end_date is not None and start > convention.end_date:
+            problems["start"] = f"La convention se termine le {format_date(convention.end_date)}."
+        elif start in existing and start != replacing:
+            problems["start"] = f"Un avenant commence déjà le {format_date(start)}."
+        for day in (start, replacing):
+            if day is not None and "start" not in problems and _starts_in_issued_month(day, issued):
+                problems["start"] = (f"L'état {of_month(issued[-1])} est émis : un avenant qui commence le "
+                                     f"{format_date(day)} changerait des mois déjà payés. Choisissez une date "
+                                     f"après {month_in_words(issued[-1])}.")
+        amounts = _check_tariffs(tariffs, problems)
+        if not amounts and not any(name.startswith("tariffs") for name in problems):
+            problems["tariffs"] = "Un avenant donne au moins un tarif."
+        _raise_if(problems)
+        for row in list(convention.amendments):
+            if row.starts_on == replacing:
+                convention.amendments.remove(row)
+        s.flush()  # the replaced rows go before the new ones, which may reuse their start
+        for (qualification, kind), amount in amounts.items():
+            convention.amendments.append(TariffAmendment(starts_on=start, qualification=qualification, kind=kind,
+                                                         unit_price=amount))
+        s.flush()
+        audit.record(s, user.key, "update", "convention", key, ["tariff_amendments"])
         uow.commit()
     return get_convention(uow, user, key)
 
@@ -416,14 +537,7 @@ def _check_terms(s, data: ConventionInput, problems: dict[str, str]) -> dict:
         problems["period_end_months"] = "Les mois de fin de période vont de 1 (janvier) à 12 (décembre)."
     elif len(set(months)) != len(months):
         problems["period_end_months"] = "Un mois de fin de période apparaît deux fois."
-    tariffs = {}
-    for pair, value in data.tariffs.items():
-        if pair[0] not in QUALIFICATIONS or pair[1] not in TARIFF_KINDS:
-            problems["tariffs"] = f"Ligne de tarif inconnue : {pair[0]} / {pair[1]}."
-            continue
-        amount = parse_amount(value, tariff_field(*pair), problems)
-        if amount is not None:
-            tariffs[pair] = amount
+    tariffs = _check_tariffs(data.tariffs, problems)
     imputation = text_rules.normalise((data.budget_imputation or "").strip()) or None
     if imputation is not None and (len(imputation) > 2000 or unstorable(imputation)):
         problems["budget_imputation"] = "L'imputation budgétaire dépasse 2 000 caractères."
@@ -433,6 +547,18 @@ def _check_terms(s, data: ConventionInput, problems: dict[str, str]) -> dict:
             "max_families": _check_count(data.max_families, problems),
             "budget_cap": parse_amount(data.budget_cap, "budget_cap", problems),
             "budget_imputation": imputation, "period_end_months": tuple(sorted(set(months))), "tariffs": tariffs}
+
+
+def _check_tariffs(given: Mapping, problems: dict[str, str]) -> dict[tuple[str, str], Decimal]:
+    tariffs = {}
+    for pair, value in given.items():
+        if pair[0] not in QUALIFICATIONS or pair[1] not in TARIFF_KINDS:
+            problems["tariffs"] = f"Ligne de tarif inconnue : {pair[0]} / {pair[1]}."
+            continue
+        amount = parse_amount(value, tariff_field(*pair), problems)
+        if amount is not None:
+            tariffs[pair] = amount
+    return tariffs
 
 
 def _check_count(value: int | str | None, problems: dict[str, str]) -> int | None:
@@ -499,6 +625,25 @@ def _fill_intervenant(s, intervenant: Intervenant, data: IntervenantInput, probl
     intervenant.partner = partner
 
 
+def _record_change(s, intervenant: Intervenant, before: dict, day: date) -> None:
+    """The intervenant's new qualification and partner hold from `day` on: earlier days keep theirs (the issued
+    months were billed with them); changes recorded from `day` on give way to this one."""
+    if not intervenant.history:  # written before the history existed: what was true until now, from the beginning
+        intervenant.history.append(IntervenantHistory(starts_on=None, qualification=before["qualification"],
+                                                      partner_id=before["partner_id"]))
+    same_day = None
+    for row in list(intervenant.history):
+        if row.starts_on is not None and row.starts_on > day:
+            intervenant.history.remove(row)
+        elif row.starts_on == day:
+            same_day = row  # changed in place: a delete and an insert of the same day would collide on flush
+    if same_day is None:
+        intervenant.history.append(IntervenantHistory(starts_on=day, qualification=intervenant.qualification,
+                                                      partner=intervenant.partner))
+    else:
+        same_day.qualification, same_day.partner = intervenant.qualification, intervenant.partner
+
+
 def _apply_terms(s, convention: Convention, terms: dict) -> None:
     action = s.scalars(select(Action).where(Action.name == terms["action"])).first()
     if action is None:
@@ -531,14 +676,33 @@ def _locked_value(current: ConventionSummary, name: str):
 
 
 def _intervenant_summary(intervenant: Intervenant, partner: Partner) -> IntervenantSummary:
-    return IntervenantSummary(intervenant.key, intervenant.name, intervenant.qualification, partner.key, partner.name)
+    rows = sorted(intervenant.history, key=lambda h: (h.starts_on is not None, h.starts_on or date.min))
+    history = tuple(IntervenantPeriod(h.starts_on, h.qualification, h.partner.key, h.partner.name) for h in rows)
+    return IntervenantSummary(intervenant.key, intervenant.name, intervenant.qualification, partner.key, partner.name,
+                              history)
+
+
+def _amounts(rows) -> tuple[TariffAmount, ...]:
+    rows = sorted(rows, key=lambda t: (QUALIFICATIONS.index(t.qualification), TARIFF_KINDS.index(t.kind)))
+    return tuple(TariffAmount(t.qualification, t.kind, t.unit_price) for t in rows)
+
+
+def _starts_in_issued_month(day: date, issued_months: tuple[str, ...]) -> bool:
+    """An issued month on or after the day's month was billed with the tariffs in force before `day`."""
+    return bool(issued_months) and month_of(day) <= issued_months[-1]
 
 
 def _convention_summary(c: Convention, issued_months: tuple[str, ...]) -> ConventionSummary:
     tariffs = sorted(c.tariffs, key=lambda t: (QUALIFICATIONS.index(t.qualification), TARIFF_KINDS.index(t.kind)))
+    amended: dict[date, list] = {}
+    for row in c.amendments:
+        amended.setdefault(row.starts_on, []).append(row)
+    versions = (TariffVersionSummary(c.start_date, _amounts(c.tariffs), False, bool(issued_months)),
+                *(TariffVersionSummary(day, _amounts(rows), True, _starts_in_issued_month(day, issued_months))
+                  for day, rows in sorted(amended.items())))
     return ConventionSummary(
         key=c.key, partner=c.partner.key, partner_name=c.partner.name, action=c.action.name, start=c.start_date,
         end=c.end_date, max_families=c.max_families, budget_cap=c.budget_cap, budget_imputation=c.budget_imputation,
         period_end_months=tuple(sorted(c.period_end_months or ())),
         tariffs=tuple(TariffAmount(t.qualification, t.kind, t.unit_price) for t in tariffs),
-        issued_months=issued_months)
+        issued_months=issued_months, tariff_versions=versions)

@@ -412,6 +412,14 @@ CASES: tuple[Case, ...] = (
     Case(conventions_admin.update_convention, "convention.manage",
          lambda e, u: conventions_admin.update_convention(e.uow(), u, "ap-2025", _convention_input(e)),
          audit=("update", "convention", "ap-2025")),
+    Case(conventions_admin.add_amendment, "convention.manage",
+         lambda e, u: conventions_admin.add_amendment(e.uow(), u, "ap-2025", date(2025, 9, 1),
+                                                      {("AES", "home_intervention"): "31,00"}),
+         audit=("update", "convention", "ap-2025")),
+    Case(conventions_admin.regularisation_warning, "convention.read",
+         lambda e, u: conventions_admin.regularisation_warning(
+             e.uow(), u, "i-aes", conventions_admin.IntervenantInput("i-aes", "Nadia Benali", "TISF", "adom",
+                                                                     from_date=date(2025, 9, 1)))),
     # statements
     Case(statements.get_statement, "statement.read",
          lambda e, u: statements.get_statement(e.uow(), u, "ap-2025", "2025-03")),

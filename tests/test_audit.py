@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import exc, text
 
-from models.db import MIGRATIONS_DIR, current_revision, make_engine, migrate
+from models.db import MIGRATIONS_DIR, current_revision, head_revision, make_engine, migrate
 from services import audit
 from services.errors import ValidationError
 from services.permissions import SYSTEM
@@ -153,7 +153,7 @@ def test_list_entries_filters_and_returns_newest_first(uow):
 # -- migration ----------------------------------------------------------------------------------------------
 
 def test_fresh_database_is_migrated_to_the_head_which_includes_0002(engine):
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == head_revision()
 
 
 def test_database_at_0001_is_upgraded_through_0002_keeping_its_users(tmp_path):
@@ -165,7 +165,7 @@ def test_database_at_0001_is_upgraded_through_0002_keeping_its_users(tmp_path):
         command.upgrade(config, "0001")
         conn.execute(text("INSERT INTO app_user (id, created_at, updated_at, key, name, role, active) VALUES "
                           "('u1', '2025-01-01 00:00:00', '2025-01-01 00:00:00', 'ref', 'Réf', 'referent', 1)"))
-    assert migrate(engine) == "0005"
+    assert migrate(engine) == head_revision()
     with engine.connect() as conn:
         row = conn.execute(text("SELECT key, password_hash, failed_logins, locked_until FROM app_user")).one()
         triggers = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())

@@ -1,10 +1,19 @@
 """The plain facts the billing rules read: loaded once from the store, never ORM objects."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from typing import NamedTuple
+
+
+@dataclass(frozen=True)
+class TariffVersion:
+    """The convention's tariff table from `start` on: its first table, or an avenant's."""
+
+    start: date
+    prices: dict[tuple[str, str], Decimal]  # (qualification, kind) -> unit price, as the convention writes it
 
 
 @dataclass(frozen=True)
@@ -16,7 +25,8 @@ class ConventionTerms:
     start: date
     end: date | None
     period_end_months: frozenset[int]
-    tariffs: dict[tuple[str, str], Decimal]  # (qualification, kind) -> unit price, as the convention writes it
+    # The first starts with the convention, each avenant's on its own day; in order of start.
+    tariff_versions: tuple[TariffVersion, ...]
     max_families: int | None
     budget_cap: Decimal | None
     budget_imputation: str | None
@@ -24,6 +34,17 @@ class ConventionTerms:
 
     def covers(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
+
+    @property
+    def tariffs(self) -> dict[tuple[str, str], Decimal]:
+        """The first table, in force from the convention's start."""
+        return self.tariff_versions[0].prices if self.tariff_versions else {}
+
+    def tariff(self, qualification: str, kind: str, day: date) -> Decimal | None:
+        """The unit price of the table in force on `day` (None when that table has none for this line)."""
+        versions = self.tariff_versions
+        index = bisect_right([v.start for v in versions], day) - 1
+        return versions[max(index, 0)].prices.get((qualification, kind)) if versions else None
 
 
 @dataclass(frozen=True)
@@ -71,6 +92,14 @@ class Person:
     partner_id: str | None = None  # an intervenant's employer
 
 
+class IntervenantTerm(NamedTuple):
+    """An intervenant's qualification and employer from `start` on (None: from the beginning)."""
+
+    start: date | None
+    qualification: str
+    partner_id: str
+
+
 @dataclass(frozen=True)
 class BillingFacts:
     convention_id: str
@@ -82,3 +111,15 @@ class BillingFacts:
     families: dict[str, Person]
     intervenants: dict[str, Person]
     families_with_earlier_session: frozenset[str]  # had a held session under the convention before the window
+    # Each intervenant's qualification and employer over time, in order of start (the first one from the beginning).
+    intervenant_terms: dict[str, tuple[IntervenantTerm, ...]]
+
+    def intervenant_on(self, intervenant_id: str, day: date) -> IntervenantTerm:
+        """The qualification and partner in force on `day`: a session is billed at those of its own day."""
+        terms = self.intervenant_terms[intervenant_id]
+        chosen = terms[0]
+        for term in terms[1:]:
+            if term.start > day:
+                break
+            chosen = term
+        return chosen

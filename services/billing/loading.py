@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, and_, false, func, or_, select, type_coerce
 
-from models import Convention, Family, HomeSession, Intervenant, Meeting, Orientation, Programme, meeting_attendance
-from services.billing.facts import (BillingFacts, ConventionTerms, MeetingFact, OrientationFact, Person,
-                                    SessionFact)
+from models import (Convention, Family, HomeSession, Intervenant, IntervenantHistory, Meeting, Orientation, Programme,
+                    TariffAmendment, meeting_attendance)
+from services.billing.facts import (BillingFacts, ConventionTerms, IntervenantTerm, MeetingFact, OrientationFact,
+                                    Person, SessionFact, TariffVersion)
 from services.errors import NotFound, StatementError
 
 def convention_by_key(session, key: str) -> Convention:
@@ -24,10 +25,60 @@ def convention_terms(session, convention: Convention) -> ConventionTerms:
         key=convention.key, partner_id=convention.partner_id, partner_name=convention.partner.name,
         action=convention.action.name, start=convention.start_date, end=convention.end_date,
         period_end_months=frozenset(convention.period_end_months or ()),
-        tariffs={(t.qualification, t.kind): t.unit_price for t in convention.tariffs},
+        tariff_versions=tariff_versions(session, convention),
         max_families=convention.max_families, budget_cap=convention.budget_cap,
         budget_imputation=convention.budget_imputation, holiday_zone=programme.holiday_zone,
     )
+
+def tariff_versions(session, convention: Convention) -> tuple[TariffVersion, ...]:
+    """The first table from the convention's start, then each avenant's from its own start."""
+    amended: dict[date, dict] = {}
+    for row in session.execute(select(TariffAmendment.starts_on, TariffAmendment.qualification, TariffAmendment.kind,
+                                      TariffAmendment.unit_price)
+                               .where(TariffAmendment.convention_id == convention.id)):
+        amended.setdefault(row.starts_on, {})[(row.qualification, row.kind)] = row.unit_price
+    first = TariffVersion(convention.start_date, {(t.qualification, t.kind): t.unit_price for t in convention.tariffs})
+    return (first, *(TariffVersion(day, prices) for day, prices in sorted(amended.items())))
+
+
+def intervenant_terms(session) -> dict[str, tuple[IntervenantTerm, ...]]:
+    """Every intervenant's qualification and employer over time. One without history (written by an older import)
+    has its current ones from the beginning."""
+    h = IntervenantHistory
+    history: dict[str, list[IntervenantTerm]] = {}
+    for row in session.execute(select(h.intervenant_id, h.starts_on, h.qualification, h.partner_id)):
+        history.setdefault(row.intervenant_id, []).append(IntervenantTerm(row.starts_on, row.qualification,
+                                                                          row.partner_id))
+    terms = {}
+    for row in session.execute(select(Intervenant.id, Intervenant.qualification, Intervenant.partner_id)):
+        rows = sorted(history.get(row.id, ()), key=lambda t: (t.start is not None, t.start or date.min))
+        terms[row.id] = tuple(rows) or (IntervenantTerm(None, row.qualification, row.partner_id),)
+    return terms
+
+
+def _with_partner(terms: dict[str, tuple[IntervenantTerm, ...]], partner_id: str, intervenant_column, date_column):
+    """SQL: the intervenant worked for the partner on that day (the employer in force on the session's date)."""
+    whole, bounded = [], []
+    for intervenant_id, history in terms.items():
+        spans = []
+        for index, term in enumerate(history):
+            if term.partner_id != partner_id:
+                continue
+            start = term.start if index else None  # the first row holds from the beginning
+            end = history[index + 1].start if index + 1 < len(history) else None
+            if spans and spans[-1][1] == start:
+                spans[-1] = (spans[-1][0], end)  # two rows in a row with this partner: one span
+            else:
+                spans.append((start, end))
+        for start, end in spans:
+            if start is None and end is None:
+                whole.append(intervenant_id)
+                continue
+            bounded.append(and_(intervenant_column == intervenant_id,
+                                *([date_column >= start] if start else []), *([date_column < end] if end else [])))
+    conditions = ([intervenant_column.in_(whole)] if whole else []) + bounded
+    return or_(*conditions) if conditions else false()
+
 
 def load_facts(session, convention: Convention, window_start: date, window_end: date) -> BillingFacts:
     terms = convention_terms(session, convention)
@@ -35,10 +86,11 @@ def load_facts(session, convention: Convention, window_start: date, window_end: 
     other_ids = frozenset(session.scalars(
         select(Convention.id).where(Convention.partner_id == partner_id, Convention.id != convention.id)))
 
-    intervenants = {row.id: Person(row.id, row.key, row.name, row.qualification, row.partner_id)
-                    for row in session.execute(select(Intervenant.id, Intervenant.key, Intervenant.name,
-                                                      Intervenant.qualification, Intervenant.partner_id))}
-    partner_intervenants = select(Intervenant.id).where(Intervenant.partner_id == partner_id)
+    history = intervenant_terms(session)
+    # A statement names an intervenant with the qualification in force at the end of the loaded weeks.
+    named = {i: next((t for t in reversed(h[1:]) if t.start <= window_end), h[0]) for i, h in history.items()}
+    intervenants = {row.id: Person(row.id, row.key, row.name, named[row.id].qualification, named[row.id].partner_id)
+                    for row in session.execute(select(Intervenant.id, Intervenant.key, Intervenant.name))}
 
     s = HomeSession
     # Dates come back as ISO text and are parsed with date.fromisoformat: several times faster than the
@@ -48,7 +100,7 @@ def load_facts(session, convention: Convention, window_start: date, window_end: 
         select(s.key, s.family_id, s.intervenant_id, type_coerce(s.date, String), type_coerce(s.start_time, String),
                s.duration_minutes, s.status, s.referent_present, s.approved_exception)
         .where(s.date.between(window_start, window_end), s.status == "held",  # only held sessions are billed
-               s.intervenant_id.in_(partner_intervenants)))
+               _with_partner(history, partner_id, s.intervenant_id, s.date)))
     sessions = tuple(
         SessionFact(key, family, intervenant, day if type(day) is date else date.fromisoformat(day),
                     start if start is None or type(start) is time else time.fromisoformat(start),
@@ -84,13 +136,13 @@ def load_facts(session, convention: Convention, window_start: date, window_end: 
         .scalar_subquery())
     earlier_session = (select(s.id).where(
         s.family_id == Family.id, s.status == "held", s.date < window_start, s.date >= convention.start_date,
-        s.date >= first_decision, s.intervenant_id.in_(partner_intervenants)).exists())
+        s.date >= first_decision, _with_partner(history, partner_id, s.intervenant_id, s.date)).exists())
     window_families = sorted({x.family_id for x in sessions if x.status == "held"})
     earlier = frozenset(session.scalars(
         select(Family.id).where(Family.id.in_(window_families), earlier_session))) if window_families else frozenset()
 
     return BillingFacts(convention.id, terms, sessions, orientations, other_ids, meetings, families, intervenants,
-                        earlier)
+                        earlier, history)
 
 def families_under_orientation(session, convention: Convention, start: date, end: date) -> int:
     """Families with a validated orientation to the convention in force at some day of [start, end]."""

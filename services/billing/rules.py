@@ -6,6 +6,10 @@ Atout Plus (Bourg-en-Bresse, 2025), per intervenant, at the qualification's rate
   * one hour of launch meeting per intervenant present;
   * one hour of period-end meeting per intervenant present, in the period-end months only.
 The first session of a family should have the référent de parcours present.
+
+Prices are those in force on the day of the session or meeting: the intervenant's qualification and employer on
+that day, and the convention's tariff table on that day (its first one, or an avenant's from the avenant's start).
+The week, preparation and référent rules run across an avenant as over the rest of the convention.
 """
 from __future__ import annotations
 
@@ -163,8 +167,8 @@ def _home_interventions(facts, sessions, seen_before, first, last, units, flags,
         first_of_family = s.family_id not in seen_family
         seen_family.add(s.family_id)
         is_billed = not reasons or s.approved_exception
-        qualification = facts.intervenants[s.intervenant_id].qualification
-        price = facts.terms.tariffs.get((qualification, "home_intervention"))
+        qualification = facts.intervenant_on(s.intervenant_id, s.date).qualification
+        price = facts.terms.tariff(qualification, "home_intervention", s.date)
         if price is None and is_billed:
             reasons.append("missing_tariff")
             is_billed = False
@@ -195,8 +199,8 @@ def _weekly_preparation(facts, billed_sessions, first, last, units, flags) -> No
     for (intervenant_id, family_id, _week), s in sorted(earliest.items(), key=lambda item: item[1].order):
         if not first <= s.date <= last:
             continue
-        qualification = facts.intervenants[intervenant_id].qualification
-        price = facts.terms.tariffs.get((qualification, "weekly_preparation"))
+        qualification = facts.intervenant_on(intervenant_id, s.date).qualification  # the week's first billed day
+        price = facts.terms.tariff(qualification, "weekly_preparation", s.date)
         if price is None:
             flags.append(Flag("missing_tariff", s.date, session_key=s.key, family_id=family_id,
                               intervenant_id=intervenant_id))
@@ -215,15 +219,15 @@ def _meetings(facts, month, first, last, units, flags) -> None:
             reason = None
             if not facts.terms.covers(m.date):
                 reason = "outside_convention"
-            elif facts.intervenants[intervenant_id].partner_id != facts.terms.partner_id:
+            elif facts.intervenant_on(intervenant_id, m.date).partner_id != facts.terms.partner_id:
                 # « Adom 01 s'engage à mettre à disposition 2 ou 3 professionnels »: the partner is paid for its own
                 reason = "not_partner_intervenant"
             elif kind == "period_end_meeting" and month_number not in facts.terms.period_end_months:
                 reason = "not_a_period_end_month"
             elif kind == "period_end_meeting" and intervenant_id in period_end_seen:
                 reason = "duplicate_period_end_meeting"
-            qualification = facts.intervenants[intervenant_id].qualification
-            price = facts.terms.tariffs.get((qualification, kind))
+            qualification = facts.intervenant_on(intervenant_id, m.date).qualification
+            price = facts.terms.tariff(qualification, kind, m.date)
             if reason is None and price is None:
                 reason = "missing_tariff"
             if reason:
