@@ -193,19 +193,28 @@ def main(argv: list[str] | None = None) -> int:
             return run_app(uow, db_label=db)
         return run_command(args, uow)
     except DomainError as exc:
-        print(exc.message, file=sys.stderr)
-        return 2
+        return _refused(args, exc.message)
     except BrokenPipeError:  # output piped into `head`: not an error
         return 0
     except Exception as exc:
         named = _named_fault(exc, db)
         if named:  # a locked, full, read-only or damaged database, a missing file…: said as such, not a bug
             logging.warning("named fault", exc_info=True)
-            print(named, file=sys.stderr)
-            return 2
+            return _refused(args, named)
         logging.exception("unexpected error")
         print(f"Une erreur inattendue est survenue. Le détail a été enregistré dans {log_file()}.", file=sys.stderr)
         return 1
+
+
+def _refused(args, message: str) -> int:
+    """Exit 2 with the French message: on stderr, and — when the window was asked for, which may have been started
+    from an icon with no terminal to read — in a dialog too."""
+    print(message, file=sys.stderr)
+    if args.command is None:
+        from ui.startup_error import show_startup_error
+
+        show_startup_error(message)
+    return 2
 
 
 def _named_fault(exc: Exception, db: str) -> str | None:

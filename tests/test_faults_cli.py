@@ -432,12 +432,17 @@ def test_open_store_names_a_damaged_database_as_a_domain_error(damaged_after_hea
     assert str(damaged_after_header) in refused.value.message
 
 
-def test_the_window_on_a_damaged_database_ends_with_exit_2_and_a_french_message_before_any_window(
+def test_the_window_on_a_damaged_database_ends_with_exit_2_and_the_french_message_in_a_dialog(
         damaged_after_header, tmp_path):
-    """main() with no command is the window: it must stop before Qt is even loaded."""
+    """main() with no command is the window, maybe started from an icon: no main window opens, and the message is
+    shown in a dialog as well as on stderr."""
     script = ("import sys, main\n"
+              "import ui.startup_error as startup\n"
+              "startup.run_dialog = lambda box: print('DIALOG', box.windowTitle(), '|', box.text())\n"
               f"code = main.main(['--db', {str(damaged_after_header)!r}])\n"
-              "print('qt loaded' if 'PySide6.QtWidgets' in sys.modules else 'no window')\n"
+              "from PySide6.QtWidgets import QApplication\n"
+              "shown = [w for w in QApplication.topLevelWidgets() if w.isVisible()]\n"
+              "print('no window' if not shown else 'a window is shown')\n"
               "sys.exit(code)\n")
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "state"), "XDG_DATA_HOME": str(tmp_path / "data"),
            "QT_QPA_PLATFORM": "offscreen", "PYTHONDONTWRITEBYTECODE": "1"}
@@ -445,4 +450,5 @@ def test_the_window_on_a_damaged_database_ends_with_exit_2_and_a_french_message_
                           timeout=120)
     err = assert_refused_in_french(done, "endommagée", "parcours restore", paths=(damaged_after_header,))
     assert str(damaged_after_header) in err
-    assert done.stdout.strip() == "no window"
+    assert done.stdout.startswith("DIALOG Parcours ne peut pas s'ouvrir | La base de données est endommagée")
+    assert done.stdout.strip().splitlines()[-1] == "no window"
