@@ -47,7 +47,9 @@ def test_a_missing_required_option_is_refused_in_french_with_exit_code_2(capsys)
     code, out, err = run_main(capsys, "statement")
     assert code == 2 and out == ""
     assert err.startswith("utilisation : parcours statement")
-    assert "parcours statement : erreur : arguments obligatoires manquants : --convention, --month" in err
+    assert "parcours statement : erreur : arguments obligatoires manquants : --convention" in err
+    code, _, err = run_main(capsys, "statement", "--convention", "AP")
+    assert code == 2 and "parcours statement : erreur : l'un des arguments --month --closing est obligatoire" in err
     assert_french(err)
 
 
