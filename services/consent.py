@@ -12,6 +12,7 @@ from sqlalchemy import func, literal, or_, select
 
 from models import Family, User
 from services import audit
+from services.date_bounds import require_plausible
 from services.errors import ValidationError
 from services.families import family_by_key
 from services.formatting import format_date
@@ -59,6 +60,7 @@ def check_consent(consent_date, scope, today: date) -> tuple[date, str]:
         consent_date = consent_date.date()
     if not isinstance(consent_date, date):
         raise ValidationError("La date du consentement n'est pas une date valide.", field="consent_date")
+    require_plausible(consent_date, "consent_date", "La date du consentement")
     if consent_date > today:
         raise ValidationError(f"La date du consentement ({format_date(consent_date)}) ne peut pas être dans le futur "
                               f"(nous sommes le {format_date(today)}).", field="consent_date")

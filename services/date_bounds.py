@@ -26,3 +26,16 @@ def out_of_bounds(day: date, bounds: tuple[date, date]) -> str | None:
         return None
     return (f"date hors de la période admise « {day.isoformat()} » "
             f"(du {first:%d/%m/%Y} au {last:%d/%m/%Y})")
+
+
+def require_plausible(day: date | None, field: str, what: str, bounds: tuple[date, date] = EVENT) -> None:
+    """Refuse, on `field`, a date outside `bounds` (a slip of the keyboard: 2205 for 2025); `what` names it in French
+    (« La date de la séance »). None passes: whether a date is required is the caller's rule."""
+    if day is None:
+        return
+    first, last = bounds
+    if not first <= day <= last:
+        from services.errors import ValidationError
+
+        raise ValidationError(f"{what} ({day:%d/%m/%Y}) est hors de la période admise : entre le "
+                              f"{first:%d/%m/%Y} et le {last:%d/%m/%Y}.", field=field)

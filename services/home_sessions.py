@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 from models import Family, HomeSession, Intervenant, Orientation, Programme, Statement
 from services import audit
 from services.billing.rules import is_school_holiday
+from services.date_bounds import EVENT
 from services.errors import NotFound, StatementError, ValidationError
 from services.exception_rules import DECISION_LABELS, HeldFact, decision_state, exception_reasons, week_order
 from services.formatting import format_date, month_in_words
@@ -186,6 +187,9 @@ def _check(uow: UnitOfWork, draft: SessionDraft, today: date, exclude_id: str | 
         errors.append(Issue("intervenant", "Choisissez l'intervenant·e."))
     if draft.date is None:
         errors.append(Issue("date", "Indiquez la date (jj/mm/aaaa)."))
+    elif not EVENT[0] <= draft.date:
+        errors.append(Issue("date", f"La date {format_date(draft.date)} est hors de la période admise : une séance "
+                                    f"se saisit à partir du {EVENT[0]:%d/%m/%Y}."))
     elif draft.date > today:
         errors.append(Issue("date", f"La date est dans le futur : une séance se saisit une fois passée "
                                     f"(au plus tard aujourd'hui, {format_date(today)})."))

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from models import Convention, EpsMeeting, EpsSituation, Family, Orientation, User
 from services import audit
+from services.date_bounds import EVENT, require_plausible
 from services.errors import InvalidFields, NotFound, ValidationError
 from services.formatting import format_date
 from services.permissions import CurrentUser, require
@@ -116,6 +117,7 @@ def create_eps_meeting(uow: UnitOfWork, user: CurrentUser, day: date | None, not
         require(user, "eps.manage", session=uow.session)
         if day is None:
             raise ValidationError("Indiquez la date de la séance d'EPS.", field="date")
+        require_plausible(day, "date", "La date de la séance d'EPS")
         key, n = f"EPS-{day.isoformat()}", 1
         while uow.session.scalar(select(EpsMeeting.id).where(EpsMeeting.key == key)):
             n += 1
@@ -229,6 +231,7 @@ def _pending(uow: UnitOfWork, orientation_id: str) -> Orientation:
 def _decision_day(orientation: Orientation, decided_on: date | None) -> date:
     if decided_on is None:
         raise ValidationError("Indiquez la date de la décision.", field="decided_on")
+    require_plausible(decided_on, "decided_on", "La date de la décision")
     if decided_on < orientation.eps_date:
         raise ValidationError(f"La décision ne peut pas précéder la séance d'EPS du "
                               f"{format_date(orientation.eps_date)}.", field="decided_on")
@@ -284,6 +287,9 @@ def end_orientation(uow: UnitOfWork, user: CurrentUser, orientation_id: str, end
         problems = {}
         if end is None:
             problems["end"] = "Indiquez la date de fin."
+        elif not EVENT[0] <= end <= EVENT[1]:
+            problems["end"] = (f"La date de fin ({end:%d/%m/%Y}) est hors de la période admise : entre le "
+                               f"{EVENT[0]:%d/%m/%Y} et le {EVENT[1]:%d/%m/%Y}.")
         elif orientation.decided_on is not None and end < orientation.decided_on:
             problems["end"] = (f"La fin ne peut pas précéder la décision du {format_date(orientation.decided_on)}.")
         if not reason:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from models import Child, Family, Parcours
 from services import audit
+from services.date_bounds import require_plausible
 from services.errors import NotFound, ValidationError
 from services.formatting import format_date
 from services.permissions import CurrentUser, require
@@ -77,6 +78,7 @@ def open_parcours(uow: UnitOfWork, user: CurrentUser, child_id: str, start: date
         require(user, "parcours.change", session=uow.session)
         if start is None:
             raise ValidationError("Indiquez la date de début du parcours.", field="start")
+        require_plausible(start, "start", "La date de début du parcours")
         child = uow.session.get(Child, child_id) if child_id else None
         if child is None:
             raise NotFound("Cet enfant n'existe plus : actualisez la fiche.")
@@ -108,6 +110,7 @@ def resume_parcours(uow: UnitOfWork, user: CurrentUser, parcours_id: str, start:
         if p.start_date is None:
             if start is None:
                 raise ValidationError("Indiquez la date de début du parcours.", field="start")
+            require_plausible(start, "start", "La date de début du parcours")
             p.start_date = start
             changed.append("start_date")
         p.status = "open"
@@ -133,6 +136,7 @@ def close_parcours(uow: UnitOfWork, user: CurrentUser, parcours_id: str, end: da
             raise ValidationError("Indiquez le motif de sortie du parcours.", field="exit_reason")
         if end is None:
             raise ValidationError("Indiquez la date de fin du parcours.", field="end")
+        require_plausible(end, "end", "La date de fin du parcours")
         p = _parcours(uow, parcours_id)
         if p.status == "closed":
             raise ValidationError("Ce parcours est déjà clos.")
