@@ -188,3 +188,54 @@ def test_a_tariff_of_zero_is_saved_only_after_confirmation(qtbot, programme):  #
     page.confirm_zero_amounts = lambda names: True
     assert page.save_convention() is not None
     assert get_convention(programme.uow(), programme.administrator, "ap-2025").tariff("AES", "home_intervention") == Decimal("0.00")
+
+
+# -- issue 9, defects B and D: avenants and an intervenant's dated changes -----------------------------------------
+
+def test_new_amendment_asks_its_start_and_tariffs_and_the_list_shows_each_table_from_its_date(qtbot, programme):  # noqa: F811
+    from datetime import date
+
+    from ui.admin.dialogs import AmendmentDialog
+
+    issue_statement(programme.uow(), programme.administrator, "ap-2025", "2025-01")
+    page = ConventionsPage(programme.uow, programme.administrator, today=lambda: date(2025, 6, 20))
+    qtbot.addWidget(page)
+    assert page.editor.version_texts() == ["Tarifs en vigueur à partir du 01/01/2025 — convention — figés : mois émis"]
+    page.editor.amendment_button.click()
+    dialog = next(d for d in page.findChildren(AmendmentDialog) if d.isVisible())
+    assert dialog.start_edit.date() == date(2025, 6, 20)  # today by default
+    assert dialog.tariff_edits[("AES", "home_intervention")].text() == "30,00"  # the tariffs in force before
+    type_into(qtbot, dialog.start_edit, "15/01/2025")
+    dialog.accept()  # January is issued: refused in place, the dialog stays
+    assert dialog.isVisible() and "janvier 2025 est émis" in dialog.errors["start"].text()
+    type_into(qtbot, dialog.start_edit, "01/07/2025")
+    type_into(qtbot, dialog.tariff_edits[("AES", "home_intervention")], "32,00")
+    with qtbot.waitSignal(page.convention_saved):
+        dialog.accept()
+    assert page.editor.version_texts() == ["Tarifs en vigueur à partir du 01/01/2025 — convention — figés : mois émis",
+                                           "Tarifs en vigueur à partir du 01/07/2025 — avenant"]
+    versions = get_convention(programme.uow(), programme.administrator, "ap-2025").tariff_versions
+    assert versions[1].tariff("AES", "home_intervention") == Decimal("32.00")
+    assert versions[1].tariff("TISF", "home_intervention") == Decimal("56.13")
+
+
+def test_intervenant_dialog_asks_from_which_date_a_new_qualification_holds(qtbot, programme):  # noqa: F811
+    from datetime import date
+
+    from services.conventions_admin import list_intervenants
+
+    issue_statement(programme.uow(), programme.administrator, "ap-2025", "2025-01")
+    page = ConventionsPage(programme.uow, programme.administrator, today=lambda: date(2025, 6, 1))
+    qtbot.addWidget(page)
+    aes = next(i for i in list_intervenants(programme.uow(), programme.administrator) if i.key == "i-aes")
+    dialog = page.open_intervenant_dialog(aes)
+    assert dialog.from_edit.isHidden()  # the name alone changes nothing billed
+    dialog.qualification_combo.setCurrentIndex(dialog.qualification_combo.findData("TISF"))
+    assert dialog.from_caption.text() == "À partir de quelle date ?" and not dialog.from_edit.isHidden()
+    assert dialog.from_edit.date() == date(2025, 6, 1) and dialog.warning_label.isHidden()
+    type_into(qtbot, dialog.from_edit, "20/01/2025")
+    dialog.from_edit.editingFinished.emit()
+    assert not dialog.warning_label.isHidden() and "régularisation" in dialog.warning_label.text()
+    with qtbot.waitSignal(page.intervenant_saved) as saved:
+        dialog.accept()
+    assert [(p.start, p.qualification) for p in saved.args[0].history] == [(None, "AES"), (date(2025, 1, 20), "TISF")]

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QLineEdit, QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout,
+                               QWidget)
 
 from services.conventions_admin import (QUALIFICATIONS, TARIFF_KINDS, ConventionInput, ConventionSummary,
                                         PartnerSummary, lock_message, parse_amount, tariff_field)
 from services.errors import InvalidFields
-from services.formatting import MONTHS, NBSP, format_money
+from services.formatting import MONTHS, NBSP, format_date, format_money
 from ui.admin.table_models import kind_label
 from ui.admin.widgets import FieldError
 from ui.date_field import DateField
@@ -26,7 +27,7 @@ BANNER_STYLE = ("QLabel#lockBanner { background:#fffaeb; color:#7a2e0e; border:1
                 "border-radius:6px; padding:8px; }")
 
 
-def _amount_text(value) -> str:
+def amount_text(value) -> str:
     """30.00 -> '30,00', 45000 -> '45 000,00' (the service reads it back as typed)."""
     return "" if value is None else format_money(value).removesuffix(f"{NBSP}€")
 
@@ -43,6 +44,7 @@ class ConventionEditor(QWidget):
 
     save_requested = Signal()
     revert_requested = Signal()
+    amendment_requested = Signal()  # « Nouvel avenant… »
 
     def __init__(self, parent: QWidget | None = None, *, today: Callable[[], date] = date.today):
         super().__init__(parent)
@@ -154,6 +156,23 @@ class ConventionEditor(QWidget):
         self.errors["tariffs"] = FieldError()
         tariffs_grid.addWidget(self.errors["tariffs"], 2 * len(TARIFF_KINDS) + 1, 0, 1, 3)
 
+        # The tariff tables in force over the convention: its own (the table above), then each avenant's. A table
+        # whose start falls in an issued month is locked: those months were paid with it.
+        versions_box = QGroupBox("Avenants : tarifs en vigueur par date")
+        versions_layout = QVBoxLayout(versions_box)
+        self.versions_list = QListWidget()
+        self.versions_list.setObjectName("tariffVersions")
+        self.versions_list.setMaximumHeight(self.fontMetrics().lineSpacing() * 5 + 12)
+        self.amendment_button = QPushButton("Nouvel avenant…")
+        self.amendment_button.setObjectName("newAmendment")
+        self.amendment_button.clicked.connect(self.amendment_requested)
+        versions_layout.addWidget(self.versions_list)
+        versions_row = QHBoxLayout()
+        versions_row.addWidget(self.amendment_button)
+        versions_row.addStretch(1)
+        versions_layout.addLayout(versions_row)
+        self.versions_box = versions_box
+
         self.general_error = FieldError()
         self.save_button = QPushButton("Enregistrer")
         self.save_button.setObjectName("saveConvention")
@@ -174,6 +193,7 @@ class ConventionEditor(QWidget):
         form.addWidget(general)
         form.addWidget(months_box)
         form.addWidget(tariffs_box)
+        form.addWidget(versions_box)
         form.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -218,16 +238,34 @@ class ConventionEditor(QWidget):
         self.open_ended.setChecked(c is not None and c.end is None)
         self.end_edit.setDate(c.end if c and c.end else date(year, 12, 31))
         self.max_families_edit.setText("" if not c or c.max_families is None else str(c.max_families))
-        self.budget_cap_edit.setText(_amount_text(c.budget_cap) if c else "")
+        self.budget_cap_edit.setText(amount_text(c.budget_cap) if c else "")
         self.imputation_edit.setPlainText((c.budget_imputation or "") if c else "")
         for check in self.month_checks:
             check.setChecked(c is not None and check.property("month") in c.period_end_months)
         for (qualification, kind), edit in self.tariff_edits.items():
-            edit.setText(_amount_text(c.tariff(qualification, kind)) if c else "")
+            edit.setText(amount_text(c.tariff(qualification, kind)) if c else "")
+        self._show_versions(c)
         self.show_problems({})
         self.set_lock_message(lock_message(c) if c else None)
         self._apply_read_only()
         self._loaded = self.values()
+
+    def _show_versions(self, c: ConventionSummary | None) -> None:
+        self.versions_list.clear()
+        for version in (c.tariff_versions if c else ()):
+            words = [f"Tarifs en vigueur à partir du {format_date(version.start)}",
+                     "avenant" if version.amendment else "convention"]
+            if version.locked:
+                words.append("figés : mois émis")
+            item = QListWidgetItem(" — ".join(words))
+            item.setToolTip("\n".join(f"{kind_label(t.kind)} {t.qualification} : {amount_text(t.unit_price)} €"
+                                       for t in version.tariffs) or "Aucun tarif")
+            self.versions_list.addItem(item)
+        self.versions_box.setVisible(c is not None)
+
+    def version_texts(self) -> list[str]:
+        """The lines of the list of tariff tables, as the administrator reads them."""
+        return [self.versions_list.item(i).text() for i in range(self.versions_list.count())]
 
     def set_choices(self, partners: tuple[PartnerSummary, ...], actions: tuple[str, ...]) -> None:
         """Refresh the partners and actions offered, keeping what is chosen or typed."""
@@ -336,3 +374,4 @@ class ConventionEditor(QWidget):
         _set_read_only(self.imputation_edit, self._read_only)
         self.save_button.setVisible(not self._read_only)
         self.revert_button.setVisible(not self._read_only)
+        self.amendment_button.setEnabled(not self._read_only and self._summary is not None)

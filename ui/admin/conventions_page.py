@@ -13,16 +13,18 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from services.conventions_admin import (ConventionLocked, ConventionSummary, InvalidFields, create_convention,
+from services.conventions_admin import (QUALIFICATIONS, TARIFF_KINDS, ConventionLocked, ConventionSummary,
+                                        InvalidFields, add_amendment, create_convention,
                                         create_intervenant, create_partner, list_actions, list_conventions,
-                                        list_intervenants, list_partners, rename_partner, update_convention,
-                                        update_intervenant, zero_amounts)
+                                        list_intervenants, list_partners, regularisation_warning, rename_partner,
+                                        update_convention, update_intervenant, zero_amounts)
 from services.errors import DomainError
 from services.programme_settings import MISSING as PROGRAMME_MISSING
 from services.programme_settings import ZONE_LABELS, get_programme, save_programme
 from ui.admin.convention_editor import ConventionEditor
-from ui.admin.dialogs import IntervenantDialog, PartnerDialog
-from ui.admin.table_models import ConventionsModel, IntervenantsModel, PartnersModel
+from ui.admin.convention_editor import amount_text
+from ui.admin.dialogs import AmendmentDialog, IntervenantDialog, PartnerDialog
+from ui.admin.table_models import ConventionsModel, IntervenantsModel, PartnersModel, kind_label
 from ui.admin.widgets import source_row, table_view
 from ui.errors import show_error
 from ui.form_dialog import Field, FormDialog, open_form
@@ -110,6 +112,7 @@ class ConventionsPage(QWidget):
         self.intervenants_view.doubleClicked.connect(lambda _i: self._edit_selected_intervenant())
         self.editor.save_requested.connect(self.save_convention)
         self.editor.revert_requested.connect(self._revert)
+        self.editor.amendment_requested.connect(self.open_amendment_dialog)
         for button in (self.new_convention_button, self.new_partner_button, self.edit_partner_button,
                        self.new_intervenant_button, self.edit_intervenant_button):
             button.setEnabled(self._is_admin)
@@ -279,6 +282,23 @@ class ConventionsPage(QWidget):
         self.convention_saved.emit(saved)
         return saved
 
+    def open_amendment_dialog(self) -> AmendmentDialog | None:
+        """« Nouvel avenant… » for the convention shown: its start and its tariffs, filled with the latest ones."""
+        convention = self.editor.summary()
+        if convention is None or not self._is_admin:
+            return None
+        latest = convention.tariff_versions[-1] if convention.tariff_versions else None
+        current = {(t.qualification, t.kind): amount_text(t.unit_price) for t in (latest.tariffs if latest else ())}
+        key = convention.key
+        dialog = AmendmentDialog(lambda start, tariffs: add_amendment(self._uow(), self._user, key, start, tariffs),
+                                 current, tuple((k, kind_label(k)) for k in TARIFF_KINDS), QUALIFICATIONS,
+                                 self._today(), self)
+        dialog.saved.connect(lambda saved: self.reload(select=saved.key))
+        dialog.saved.connect(self.convention_saved)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
     def open_partner_dialog(self, partner=None) -> PartnerDialog:
         dialog = PartnerDialog(lambda key, name: create_partner(self._uow(), self._user, key, name),
                                lambda key, name: rename_partner(self._uow(), self._user, key, name),
@@ -291,7 +311,9 @@ class ConventionsPage(QWidget):
     def open_intervenant_dialog(self, intervenant=None) -> IntervenantDialog:
         dialog = IntervenantDialog(lambda data: create_intervenant(self._uow(), self._user, data),
                                    lambda key, data: update_intervenant(self._uow(), self._user, key, data),
-                                   self._partners, intervenant, self)
+                                   self._partners, intervenant, self,
+                                   warn=lambda key, data: regularisation_warning(self._uow(), self._user, key, data),
+                                   today=self._today)
         dialog.saved.connect(self._intervenant_saved)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from services.conventions_admin import IntervenantInput, IntervenantSummary, PartnerSummary
+from services.conventions_admin import IntervenantInput, IntervenantSummary, PartnerSummary, tariff_field
+from services.formatting import format_date
+from ui.date_field import DateField
 from ui.form_dialog import FieldsDialog
 
 QUALIFICATION_LABELS = {"AES": "AES — accompagnant éducatif et social",
@@ -67,10 +70,16 @@ class PartnerDialog(RecordDialog):
 
 
 class IntervenantDialog(RecordDialog):
+    """An intervenant's name, qualification and partner. A change of qualification or partner holds from a date
+    (« À partir de quelle date ? », today by default): the months before keep what they were billed at. A date in an
+    issued month is allowed; `warn(key, values)` says what it brings (régularisations), shown under the date."""
+
     def __init__(self, create: Callable[[IntervenantInput], IntervenantSummary],
                  update: Callable[[str, IntervenantInput], IntervenantSummary],
                  partners: tuple[PartnerSummary, ...], intervenant: IntervenantSummary | None = None,
-                 parent: QWidget | None = None):
+                 parent: QWidget | None = None, *,
+                 warn: Callable[[str, IntervenantInput], str | None] = lambda _key, _values: None,
+                 today: Callable[[], date] = date.today):
         super().__init__("Modifier l'intervenant" if intervenant else "Nouvel intervenant",
                          lambda: update(intervenant.key, self.values()) if intervenant else create(self.values()),
                          parent)
@@ -91,7 +100,88 @@ class IntervenantDialog(RecordDialog):
         self.add_field("name", "Nom", self.name_edit)
         self.add_field("qualification", "Qualification", self.qualification_combo)
         self.add_field("partner", "Partenaire", self.partner_combo)
+        self._intervenant, self._warn = intervenant, warn
+        self.from_edit = DateField(today())
+        self.from_edit.setObjectName("intervenantFromDate")
+        self.from_caption = QLabel("À partir de quelle date ?")
+        self.from_caption.setBuddy(self.from_edit)
+        self.history_label = QLabel(self._history_text())
+        self.history_label.setWordWrap(True)
+        self.warning_label = QLabel()
+        self.warning_label.setObjectName("regularisationWarning")
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet("color:#7a2e0e;")
+        row = self._grid.rowCount()
+        self._grid.addWidget(self.from_caption, row, 0)
+        self._grid.addWidget(self.from_edit, row, 1)
+        self._grid.addWidget(self.add_message("from_date"), row + 1, 1)
+        self._grid.addWidget(self.warning_label, row + 2, 1)
+        self._grid.addWidget(self.history_label, row + 3, 1)
+        for signal in (self.qualification_combo.currentIndexChanged, self.partner_combo.currentIndexChanged,
+                       self.from_edit.date_changed):
+            signal.connect(self._refresh_date)
+        self._refresh_date()
+
+    def changes_terms(self) -> bool:
+        """The qualification or the partner differs from the intervenant's: the date is asked."""
+        i = self._intervenant
+        return i is not None and (self.qualification_combo.currentData(), self.partner_combo.currentData()) != (
+            i.qualification, i.partner)
+
+    def _history_text(self) -> str:
+        i = self._intervenant
+        if i is None or len(i.history) < 2:
+            return ""
+        return "Historique : " + " ; ".join(
+            f"{'depuis le début' if p.start is None else 'à partir du ' + format_date(p.start)} : "
+            f"{p.qualification}, {p.partner_name}" for p in i.history)
+
+    def _refresh_date(self, *_args) -> None:
+        asked = self.changes_terms()
+        for widget in (self.from_caption, self.from_edit):
+            widget.setVisible(asked)
+        self.history_label.setVisible(bool(self.history_label.text()))
+        message = self._warn(self._intervenant.key, self.values()) if asked and self.from_edit.date() else None
+        self.warning_label.setText(message or "")
+        self.warning_label.setVisible(bool(message))
 
     def values(self) -> IntervenantInput:
         return IntervenantInput(self.key_edit.text(), self.name_edit.text(),
-                                self.qualification_combo.currentData() or "", self.partner_combo.currentData() or "")
+                                self.qualification_combo.currentData() or "", self.partner_combo.currentData() or "",
+                                from_date=self.from_edit.date() if self.changes_terms() else None)
+
+    def accept(self) -> None:
+        if self.changes_terms() and self.from_edit.date() is None:
+            self.show_problems({"from_date": self.from_edit.error() or "Indiquez la date à partir de laquelle le "
+                                                                       "changement vaut."})
+            return
+        super().accept()
+
+
+class AmendmentDialog(RecordDialog):
+    """« Nouvel avenant… »: the start date and the whole tariff table from that day, filled with the tariffs in
+    force before it (the administrator changes what the avenant changes)."""
+
+    def __init__(self, save: Callable[[date | None, dict], Any], current: dict[tuple[str, str], str],
+                 kinds: tuple[tuple[str, str], ...], qualifications: tuple[str, ...], start: date,
+                 parent: QWidget | None = None):
+        super().__init__("Nouvel avenant", lambda: save(self.start_edit.date(), self.tariffs()), parent)
+        self.start_edit = DateField(start)
+        self.start_edit.setObjectName("amendmentStart")
+        self.add_field("start", "Tarifs en vigueur à partir du", self.start_edit)
+        self.tariff_edits: dict[tuple[str, str], QLineEdit] = {}
+        for kind, label in kinds:
+            for qualification in qualifications:
+                edit = QLineEdit(current.get((qualification, kind), ""))
+                edit.setPlaceholderText("—")
+                self.tariff_edits[(qualification, kind)] = edit
+                self.add_field(tariff_field(qualification, kind), f"{label} ({qualification})", edit)
+
+    def tariffs(self) -> dict[tuple[str, str], str]:
+        return {pair: edit.text() for pair, edit in self.tariff_edits.items()}
+
+    def accept(self) -> None:
+        if self.start_edit.date() is None:
+            self.show_problems({"start": self.start_edit.error() or "La date de début de l'avenant est obligatoire."})
+            return
+        super().accept()
