@@ -139,34 +139,13 @@ change_strategy = st.one_of(
 def test_issued_totals_plus_regularisations_equal_the_recomputation_of_every_month(store, generated, changes):
     uow = store.new(generated)
     months = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
-    added = 0
-    for change in changes:
+    for serial, change in enumerate(changes):
         issued = len(list_issued(uow(), SYSTEM, "AP"))
         if change[0] == "issue":
             if issued < len(months) - 1:
                 issue_statement(uow(), SYSTEM, "AP", months[issued])
             continue
-        with uow() as u:
-            sessions = u.session.scalars(select(HomeSession).order_by(HomeSession.key)).all()
-            if change[0] == "add":
-                s = change[1]
-                added += 1
-                families = {f.key: f for f in u.session.scalars(select(Family))}
-                intervenant = next(x.intervenant for x in sessions) if sessions else None
-                if intervenant is None:
-                    continue
-                u.session.add(HomeSession(key=f"late-{added}", family=families[s["family"]], intervenant=intervenant,
-                                          date=s["day"], duration_minutes=60, status=s["status"],
-                                          approved_exception=s["approved"]))
-            elif sessions:
-                target = sessions[change[1] % len(sessions)]
-                if change[0] == "delete":
-                    u.session.delete(target)
-                elif change[0] == "toggle_approval":
-                    target.approved_exception = not target.approved_exception
-                else:
-                    target.status = change[2]
-            u.commit()
+        _late_change(uow, change, serial)
 
     issued = list_issued(uow(), SYSTEM, "AP")
     draft = get_statement(uow(), SYSTEM, "AP", months[len(issued)])
@@ -177,3 +156,98 @@ def test_issued_totals_plus_regularisations_equal_the_recomputation_of_every_mon
     for statement in issued:
         recomputed = sum((l.amount for l in recomputed_lines(uow(), SYSTEM, "AP", statement.month)), Decimal("0.00"))
         assert carried[statement.month] == recomputed, statement.month
+
+
+# -- closing statements (issue 9, defect C) -------------------------------------------------------------------
+
+PERIOD = ["2025-01", "2025-02", "2025-03", "2025-04"]  # the generated programmes' convention, cut to end on 30 April
+
+
+def _fake_pdf(statement) -> bytes:
+    return f"%PDF-1.4 {statement.number}".encode()
+
+
+def _closing_step(uow) -> None:
+    """Issue what comes next: the next month of the period, else a closing statement when it carries something."""
+    from services.billing import get_closing_statement, issue_closing_statement
+
+    done = {s.month for s in list_issued(uow(), SYSTEM, "AP")}
+    waiting = [m for m in PERIOD if m not in done]
+    if waiting:
+        issue_statement(uow(), SYSTEM, "AP", waiting[0], render_pdf=_fake_pdf)
+    elif get_closing_statement(uow(), SYSTEM, "AP").lines:
+        issue_closing_statement(uow(), SYSTEM, "AP", render_pdf=_fake_pdf)
+
+
+def _late_change(uow, change, serial: int) -> None:
+    """A correction logged after the fact: a session added, deleted, approved or not, its status changed."""
+    with uow() as u:
+        known = u.session.scalars(select(HomeSession).order_by(HomeSession.key)).all()
+        if change[0] == "add":
+            wanted = change[1]
+            owner = {f.key: f for f in u.session.scalars(select(Family))}[wanted["family"]]
+            if not known:
+                return
+            u.session.add(HomeSession(key=f"late-{serial}", family=owner, intervenant=known[0].intervenant,
+                                      date=wanted["day"], duration_minutes=60, status=wanted["status"],
+                                      approved_exception=wanted["approved"]))
+        elif known:
+            picked = known[change[1] % len(known)]
+            if change[0] == "delete":
+                u.session.delete(picked)
+            elif change[0] == "toggle_approval":
+                picked.approved_exception = not picked.approved_exception
+            else:
+                picked.status = change[2]
+        u.commit()
+
+
+# after the period, mostly sessions logged late and closing statements issued, so that most examples issue some
+after_strategy = st.one_of(change_strategy, st.tuples(st.just("add"), session_strategy.filter(
+    lambda s: s["status"] == "held")), st.tuples(st.just("issue")))
+
+
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(generated=programme_strategy, during=st.lists(change_strategy, max_size=6),
+       after=st.lists(after_strategy, min_size=1, max_size=10))
+def test_issued_plus_regularisations_equal_the_recomputation_with_closing_statements(store, generated, during, after):
+    """Changes `during` the period (some months issued), then every month issued, then changes `after` it: those
+    can only go on closing statements, each issued (« issue ») when it carries something."""
+    from models import Convention
+    from services.billing import get_closing_statement
+
+    uow = store.new(generated)
+    with uow() as u:
+        u.session.scalars(select(Convention)).one().end_date = date(2025, 4, 30)
+        u.commit()
+    for serial, change in enumerate(during):
+        if change[0] == "issue":
+            _closing_step(uow)
+        else:
+            _late_change(uow, change, serial)
+    for _ in PERIOD:  # every month issued: from now on a correction can only go on a closing statement
+        _closing_step(uow)
+    for serial, change in enumerate(after, start=len(during)):
+        if change[0] == "issue":
+            _closing_step(uow)
+        else:
+            _late_change(uow, change, serial)
+    late = get_closing_statement(uow(), SYSTEM, "AP")  # what a closing statement would carry now
+
+    issued = list_issued(uow(), SYSTEM, "AP")
+    assert [s.number for s in issued] == [f"AP-{n:03d}" for n in range(1, len(issued) + 1)]  # one series, no gap
+    assert [s.month for s in issued if not s.closing] == PERIOD
+    assert all(l.month in PERIOD for s in (*issued, late) if s.closing for l in s.lines)  # régularisations only
+    carried = defaultdict(Decimal)
+    for statement in (*issued, late):
+        for line in statement.lines:
+            carried[line.month] += line.amount
+    for month in PERIOD:
+        recomputed = sum((l.amount for l in recomputed_lines(uow(), SYSTEM, "AP", month)), Decimal("0.00"))
+        assert carried[month] == recomputed, month
+    if late.lines:
+        from services.billing import issue_closing_statement
+
+        issue_closing_statement(uow(), SYSTEM, "AP", render_pdf=_fake_pdf)
+    assert get_closing_statement(uow(), SYSTEM, "AP").lines == ()  # once carried, nothing is carried twice
