@@ -284,3 +284,20 @@ def test_a_correction_of_december_announces_the_closing_statement(qtbot, program
     show_month(qtbot, page, "2025-12")
     assert "+45,00\u00a0€ viendront en régularisation sur l'état complémentaire de clôture" in page.total_label.text()
     assert "Une correction ultérieure se reporte sur l'« État de clôture »" in page.next_hint.text()
+
+
+def test_a_pdf_with_the_families_names_is_written_in_the_audit_log(qtbot, programme, monkeypatch, tmp_path):  # noqa: F811
+    from sqlalchemy import select
+
+    from models import AuditEntry
+
+    page = open_page(qtbot, programme)
+    show_month(qtbot, page, "2025-03")
+    page.names_check.setChecked(True)
+    monkeypatch.setattr(page, "choose_pdf_path", lambda suggested: str(tmp_path / "partenaire.pdf"))
+    with qtbot.waitSignal(page.pdf_saved, timeout=WAIT):
+        page.save_button.click()
+    with programme.uow() as w:
+        entries = w.session.execute(select(AuditEntry.actor_key, AuditEntry.action, AuditEntry.record_key)
+                                    .where(AuditEntry.record_type == "statement_names")).all()
+    assert entries == [(programme.administrator.key, "read", "ap-2025/2025-03")]

@@ -32,6 +32,7 @@ from services.billing import (get_closing_statement, get_statement, issue_closin
 from services.billing.rules import month_bounds
 from services.billing.statements import IssuedMonthChanges, issued_month_changes, undecided_exceptions
 from services.billing.statement import Statement
+from services.statement_names import record_names_printed
 from services.conventions_admin import ConventionSummary, list_conventions, month_of
 from services.errors import DomainError
 from services.file_faults import WRITE, describe_os_error
@@ -654,6 +655,8 @@ class StatementsPage(QWidget):
 
         def pdf() -> bytes:
             stored = issued_pdf(uow(), user, key, month) if statement.status == "issued" and not with_names else None
+            if with_names:  # the families' names leave the database: written down, as statement --with-names
+                record_names_printed(uow(), user, key, month)
             return stored or render_pdf(statement, with_names=with_names)
 
         return pdf
