@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from models import Child, Family, HomeSession
+from models import Child, Convention, Family, HomeSession, Intervenant, IntervenantHistory, TariffAmendment
 from models.db import make_engine, migrate
 from services.billing import get_statement, issue_statement, list_issued, recomputed_lines
 from services.dataset import import_dataset
@@ -131,12 +131,21 @@ change_strategy = st.one_of(
     st.tuples(st.just("toggle_approval"), st.integers(0, 99)),
     st.tuples(st.just("status"), st.integers(0, 99), st.sampled_from(("held", "cancelled", "family_absent"))),
 )
+# Dated facts (issue 9, defects B and D): an avenant from a day, an intervenant's new qualification from a day (maybe
+# inside an issued month: the months they re-price come as régularisations).
+dated_change_strategy = st.one_of(
+    st.tuples(st.just("avenant"), st.sampled_from(DAYS[1:]), st.sampled_from(("31.00", "0.00", "57.50"))),
+    st.tuples(st.just("qualification"), st.sampled_from(("A1", "T1")), st.sampled_from(DAYS),
+              st.sampled_from(("AES", "TISF"))),
+)
 
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(generated=programme_strategy, changes=st.lists(change_strategy, min_size=1, max_size=10))
+@given(generated=programme_strategy,
+       changes=st.lists(st.one_of(change_strategy, dated_change_strategy), min_size=1, max_size=10))
 def test_issued_totals_plus_regularisations_equal_the_recomputation_of_every_month(store, generated, changes):
+    """Sessions corrected late, and avenants and changes of qualification from random days."""
     uow = store.new(generated)
     months = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
     for serial, change in enumerate(changes):
@@ -180,10 +189,13 @@ def _closing_step(uow) -> None:
 
 
 def _late_change(uow, change, serial: int) -> None:
-    """A correction logged after the fact: a session added, deleted, approved or not, its status changed."""
+    """A correction logged after the fact: a session added, deleted, approved or not, its status changed; an avenant
+    or a change of qualification from a day."""
     with uow() as u:
         known = u.session.scalars(select(HomeSession).order_by(HomeSession.key)).all()
-        if change[0] == "add":
+        if change[0] in ("avenant", "qualification"):
+            _dated_change(u.session, change)
+        elif change[0] == "add":
             wanted = change[1]
             owner = {f.key: f for f in u.session.scalars(select(Family))}[wanted["family"]]
             if not known:
@@ -200,6 +212,30 @@ def _late_change(uow, change, serial: int) -> None:
             else:
                 picked.status = change[2]
         u.commit()
+
+
+def _dated_change(session, change) -> None:
+    """As the conventions page writes them: a whole tariff table from the avenant's day, a history row from the day
+    of the new qualification (the first row, from the beginning, holds what the import gave)."""
+    if change[0] == "avenant":
+        convention = session.scalars(select(Convention)).one()
+        if all(a.starts_on != change[1] for a in convention.amendments):
+            convention.amendments.extend(
+                TariffAmendment(starts_on=change[1], qualification=q, kind=k, unit_price=Decimal(change[2]))
+                for q in ("AES", "TISF")
+                for k in ("home_intervention", "weekly_preparation", "launch_meeting", "period_end_meeting"))
+        return
+    _kind, key, day, qualification = change
+    intervenant = session.scalars(select(Intervenant).where(Intervenant.key == key)).one()
+    if not intervenant.history:
+        intervenant.history.append(IntervenantHistory(starts_on=None, qualification=intervenant.qualification,
+                                                      partner_id=intervenant.partner_id))
+    same_day = next((h for h in intervenant.history if h.starts_on == day), None)
+    if same_day is not None:
+        same_day.qualification = qualification
+    else:
+        intervenant.history.append(IntervenantHistory(starts_on=day, qualification=qualification,
+                                                      partner_id=intervenant.partner_id))
 
 
 # after the period, mostly sessions logged late and closing statements issued, so that most examples issue some
