@@ -49,9 +49,10 @@ def run_import(uow: Callable[[], UnitOfWork], path: str) -> int:
 
 def run_export(uow: Callable[[], UnitOfWork], path: str) -> int:
     try:
-        data = export_dataset(uow(), SYSTEM)
-        # through a temporary file: never a half-written export; a failure names the file, in French
-        write_atomically(path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+        # through a temporary file: never a half-written export; a failure names the file, in French, and the
+        # export's audit entry is rolled back with it
+        export_dataset(uow(), SYSTEM, deliver=lambda data: write_atomically(
+            path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")))
     except DomainError as exc:
         print(exc.message, file=sys.stderr)
         return EXIT_REFUSED

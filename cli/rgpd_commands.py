@@ -85,12 +85,17 @@ def run_access_export(args, uow) -> int:
         raise DomainError("Indiquez le code de la famille : access-export CODE --json SORTIE.json [--pdf SORTIE.pdf].")
     if not args.json:
         raise DomainError("Indiquez le fichier à écrire avec --json SORTIE.json.")
-    data = export_family(uow(), SYSTEM, args.family_key.strip())
-    outputs = [(Path(args.json), (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))]
-    if args.pdf:
-        outputs.append((Path(args.pdf), render_family_pdf(data)))
-    # readable by their owner only; all or none (no JSON left without its PDF); a failure is a FileFault naming it
-    write_all_atomically(outputs)
+    outputs: list = []
+
+    def deliver(data: dict) -> None:
+        outputs.append((Path(args.json), (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")))
+        if args.pdf:
+            outputs.append((Path(args.pdf), render_family_pdf(data)))
+        # readable by their owner only; all or none (no JSON left without its PDF); a failure is a FileFault naming
+        # it, and the export's audit entry is rolled back
+        write_all_atomically(outputs)
+
+    data = export_family(uow(), SYSTEM, args.family_key.strip(), deliver=deliver)
     written = " et ".join(f"« {target} »" for target, _ in outputs)
     print(f"Données de la famille {data['family']['code']} écrites dans {written}.")
     return EXIT_OK

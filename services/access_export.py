@@ -11,6 +11,8 @@ markup. Long texts (notes, objectives) are paragraphs, never table cells: a cell
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import io
 import json
 from datetime import date
@@ -55,7 +57,8 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
-def export_family(uow: UnitOfWork, user: CurrentUser, family_key: str, *, today: date | None = None) -> dict:
+def export_family(uow: UnitOfWork, user: CurrentUser, family_key: str, *, today: date | None = None,
+                  deliver: Callable[[dict], None] | None = None) -> dict:
     """Everything held on the family of code `family_key`; raises NotFound for an unknown code."""
     with uow:
         require(user, "access_export.run", session=uow.session)
@@ -97,6 +100,8 @@ def export_family(uow: UnitOfWork, user: CurrentUser, family_key: str, *, today:
                    *(("home_session", x.key) for x in sessions)}
         data["audit"] = _audit(s, records)
         audit.record(s, user.key, "access_export", "family", family.key, ())
+        if deliver is not None:  # the files are written before the entry is kept: no entry for an export not made
+            deliver(data)
         uow.commit()
         return data
 

@@ -189,6 +189,11 @@ class Case:
     audit: tuple[str, str, str | None] | None = None  # (action, record type, record key or None) written once
     label: str = ""
     audited_actors: tuple[str, ...] | None = None  # the actors (ACTORS) whose call writes `audit`; None: all
+    setup: Callable[[Env], None] | None = None  # brings the programme where the call can succeed, before measuring
+
+    def prepare(self, env: Env) -> None:
+        if self.setup is not None:
+            self.setup(env)
 
     def audit_for(self, who: str) -> tuple[str, str, str | None] | None:
         """The entry the call writes when `who` makes it (None: a read that writes nothing)."""
@@ -201,6 +206,16 @@ class Case:
     @property
     def id(self) -> str:
         return self.name.removeprefix("services.") + (f"[{self.label}]" if self.label else "")
+
+
+def _year_issued_then_corrected(env: Env) -> None:
+    from services.permissions import SYSTEM
+
+    for month in range(1, 13):
+        statements.issue_statement(env.uow(), SYSTEM, "ap-2025", f"2025-{month:02d}", render_pdf=_fake_pdf)
+    late = home_sessions.SessionDraft(env.id("family", "F1"), env.id("intervenant", "i-aes"), date(2025, 12, 9), 60,
+                                      referent_present=True)
+    home_sessions.record_session(env.uow(), env.users["coord-durand"], late, date(2025, 12, 20))
 
 
 def _draft(env: Env, family: str = "F1") -> home_sessions.SessionDraft:
@@ -438,6 +453,12 @@ CASES: tuple[Case, ...] = (
     Case(statements.issue_statement, "statement.issue",
          lambda e, u: statements.issue_statement(e.uow(), u, "ap-2025", "2025-01", render_pdf=_fake_pdf),
          audit=("issue", "statement", "ap-2025-001")),
+    # the closing statement, once every month of ap-2025 is issued and a late session corrects December
+    Case(statements.get_closing_statement, "statement.read",
+         lambda e, u: statements.get_closing_statement(e.uow(), u, "ap-2025"), setup=_year_issued_then_corrected),
+    Case(statements.issue_closing_statement, "statement.issue",
+         lambda e, u: statements.issue_closing_statement(e.uow(), u, "ap-2025", render_pdf=_fake_pdf),
+         audit=("issue", "statement", "ap-2025-013"), setup=_year_issued_then_corrected),
     # interchange
     Case(importer.import_dataset, "dataset.import",
          lambda e, u: importer.import_dataset(e.uow(), copy.deepcopy(NEW_PARTNER_FILE), u),

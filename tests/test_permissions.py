@@ -133,6 +133,7 @@ def _expected(user, case: Case) -> bool:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_actor_on_service_function(env, requested, case, who):
     user = actor(env, who)
+    case.prepare(env)
     if _expected(user, case):
         case.call(env, user)
     else:
@@ -150,6 +151,7 @@ def test_actor_on_service_function(env, requested, case, who):
 def test_a_disabled_account_is_refused_everywhere(env, case, who):
     """Every call a role may make is refused once its account is disabled (the window may still be open)."""
     user = actor(env, who)
+    case.prepare(env)
     env.set_account(user.key, active=0)
     before = env.dump()
     with pytest.raises(PermissionDenied, match="désactivé"):

@@ -1,6 +1,8 @@
 """Export of the whole store in the `parcours-dataset/1` interchange format."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -12,8 +14,10 @@ from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
 
 
-def export_dataset(uow: UnitOfWork, user: CurrentUser) -> dict:
-    """Every record, notes included: for the coordination and the command line; the export is audited."""
+def export_dataset(uow: UnitOfWork, user: CurrentUser, deliver: Callable[[dict], None] | None = None) -> dict:
+    """Every record, notes included: for the coordination and the command line; the export is audited.
+    `deliver(data)` (writing the file) runs before the audit entry is committed: an export that could not be
+    written leaves no « exported » entry behind."""
     with uow:
         require(user, "dataset.export", session=uow.session)
         s = uow.session
@@ -46,5 +50,7 @@ def export_dataset(uow: UnitOfWork, user: CurrentUser) -> dict:
         if data["programme"] is None:
             del data["programme"]
         audit.record(s, user.key, "export", "dataset", None)
+        if deliver is not None:
+            deliver(data)
         uow.commit()
         return data

@@ -55,7 +55,7 @@ def test_issue_prints_the_issued_statement_and_stores_its_pdf(db, capsys, tmp_pa
 
 @pytest.mark.parametrize("month, message", [
     ("2025-02", "janvier 2025 est encore un projet"),
-    ("2025-13", "Mois illisible « 2025-13 »"),
+    ("2025-13", "Mois invalide « 2025-13 »"),
     ("2026-01", "hors de la période"),
 ])
 def test_issue_is_refused_with_status_2_and_a_clear_message(db, capsys, month, message):
