@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from models import (Child, Convention, EpsMeeting, Family, HomeSession, Intervenant, Meeting, Orientation,
                     Parcours, Partner, Programme, User)
+from models.enums import QUALIFICATIONS, TARIFF_KINDS
 
 FORMAT = "parcours-dataset/1"
 
@@ -39,20 +40,49 @@ def partner(p: Partner) -> dict:
     return {"key": p.key, "name": p.name}
 
 
+def tariff_table(rows) -> dict[str, dict[str, str]]:
+    """{"AES": {kind: "30.00", …}, "TISF": {…}}: the convention's first table or an avenant's."""
+    table: dict[str, dict[str, str]] = {}
+    for t in sorted(rows, key=lambda t: (QUALIFICATIONS.index(t.qualification), TARIFF_KINDS.index(t.kind))):
+        table.setdefault(t.qualification, {})[t.kind] = money(t.unit_price)
+    return table
+
+
 def convention(c: Convention) -> dict:
-    tariffs: dict[str, dict[str, str]] = {}
-    for t in c.tariffs:
-        tariffs.setdefault(t.qualification, {})[t.kind] = money(t.unit_price)
-    return {
+    data = {
         "key": c.key, "partner": c.partner.key, "action": c.action.name, "start": iso(c.start_date),
         "end": iso(c.end_date), "max_families": c.max_families, "budget_cap": money(c.budget_cap),
-        "period_end_months": sorted(c.period_end_months or []), "tariffs": tariffs,
+        "period_end_months": sorted(c.period_end_months or []), "tariffs": tariff_table(c.tariffs),
         "budget_imputation": c.budget_imputation,
     }
+    by_start: dict[date, list] = {}
+    for row in c.amendments:
+        by_start.setdefault(row.starts_on, []).append(row)
+    if by_start:  # written only when there are avenants: files of conventions without any stay as they were
+        data["amendments"] = [{"start": iso(day), "tariffs": tariff_table(rows)} for day, rows in sorted(by_start.items())]
+    return data
+
+
+def history_order(start: date | None) -> tuple:
+    """The rows of an intervenant's history by start, the one from the beginning (None) first."""
+    return (start is not None, start or date.min)
+
+
+def intervenant_history(rows: list[dict], qualification: str, partner_key: str) -> list[dict] | None:
+    """The `history` field of an intervenant: None when it only says « these, from the beginning »."""
+    if not rows or rows == [{"from": None, "qualification": qualification, "partner": partner_key}]:
+        return None
+    return rows
 
 
 def intervenant(i: Intervenant) -> dict:
-    return {"key": i.key, "partner": i.partner.key, "name": i.name, "qualification": i.qualification}
+    data = {"key": i.key, "partner": i.partner.key, "name": i.name, "qualification": i.qualification}
+    rows = [{"from": iso(h.starts_on), "qualification": h.qualification, "partner": h.partner.key}
+            for h in sorted(i.history, key=lambda h: history_order(h.starts_on))]
+    history = intervenant_history(rows, i.qualification, i.partner.key)
+    if history is not None:
+        data["history"] = history
+    return data
 
 
 def child(c: Child) -> dict:

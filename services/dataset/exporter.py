@@ -25,9 +25,11 @@ def export_dataset(uow: UnitOfWork, user: CurrentUser, deliver: Callable[[dict],
         # Load the records referred to first: later sections then resolve their references from the identity map.
         users = s.scalars(select(User).order_by(User.key)).all()
         partners = s.scalars(select(Partner).order_by(Partner.key)).all()
-        conventions = s.scalars(select(Convention).options(selectinload(Convention.tariffs), selectinload(Convention.action))
+        conventions = s.scalars(select(Convention).options(selectinload(Convention.tariffs), selectinload(Convention.action),
+                                                           selectinload(Convention.amendments))
                                 .order_by(Convention.key)).all()
-        intervenants = s.scalars(select(Intervenant).order_by(Intervenant.key)).all()
+        intervenants = s.scalars(select(Intervenant).options(selectinload(Intervenant.history))
+                                 .order_by(Intervenant.key)).all()
         families = s.scalars(select(Family).options(selectinload(Family.children), selectinload(Family.guardians))
                              .order_by(Family.key)).all()
         data = {

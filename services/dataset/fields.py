@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from services import text_rules
+from services.errors import ImportRejected, ValidationError
+from services.money_text import parse_amount_text
 from services.date_bounds import bounds_for, out_of_bounds
-from services.errors import ImportRejected
 from services.uow import unstorable
 
 RECORD_LABELS = {
@@ -29,7 +30,7 @@ RECORD_LABELS = {
 # ASCII digits only and \Z (not $, which accepts a trailing newline): "１４:００" or "٣٠.٠٠" are malformed.
 _DATE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 _TIME = re.compile(r"\A([0-9]{2}):([0-9]{2})\Z")
-_MONEY = re.compile(r"\A[0-9]{1,9}(\.[0-9]{1,2})?\Z")
+MAX_MONEY_TEXT = 40  # « 999 999 999,99 € » with room to spare: longer is no amount, and is not quoted whole
 MAX_TEXT = 10_000
 MAX_LIST = 1_000  # items of a list inside one record (communes, guardians, children, situations, intervenants)
 # Free texts written over several lines (a QPlainTextEdit in the window): newlines and tabs are theirs.
@@ -42,6 +43,7 @@ class RecordReader:
 
     def __init__(self, section: str, raw: Any, position: int | None = None):
         self.section = section
+        self.prefix = ""  # where a nested object sits in the record (« amendments[1]. »), before each field named
         if not isinstance(raw, dict):
             where = f" n° {position + 1}" if position is not None else ""
             raise ImportRejected(f"{RECORD_LABELS[section]}{where} : un objet JSON {{…}} est attendu.")
@@ -75,7 +77,20 @@ class RecordReader:
             raise self.fail(unknown[0], f"champ inconnu (champs possibles : {', '.join(sorted(allowed))})")
 
     def fail(self, field: str, reason: str) -> ImportRejected:
+        field = f"{self.prefix}{field}"
         return ImportRejected(printable(f"{self._who()}, champ « {field} » : {reason}."), field=field)
+
+    def nested(self, field: str, position: int) -> "RecordReader":
+        """A reader of the object at `field`[position] (an avenant, a row of an intervenant's history): its failures
+        name this record and the place, counted from 1 as records are (« amendments[2].start »)."""
+        raw = self.list(field)[position]
+        where = f"{field}[{position + 1}]"
+        if not isinstance(raw, dict):
+            raise self.fail(where, f"un objet {{…}} est attendu, pas {_describe(raw)}")
+        reader = RecordReader(self.section, {**raw, "key": self.key} if self.section != "programme" else raw)
+        reader.raw = raw
+        reader.prefix = f"{self.prefix}{where}."
+        return reader
 
     def _get(self, field: str, required: bool) -> Any:
         value = self.raw.get(field)
@@ -220,13 +235,15 @@ def clean_text(value: str, field: str, max_length: int, fail) -> str:
 
 
 def parse_money(value: Any, fail) -> Decimal:
-    """Money travels as a string with at most two decimals ("56.13"); a float would already have lost cents."""
-    if not isinstance(value, str) or not _MONEY.match(value.strip()):
+    """Money travels as a string with at most two decimals, read as the window reads it (services.money_text:
+    « 30.00 », « 30,00 », « 1 234,56 € »); a JSON number is refused, a float having already lost cents."""
+    if not isinstance(value, str) or len(value) > MAX_MONEY_TEXT:
         raise fail(f"montant attendu sous forme de texte avec deux décimales, par exemple « 30.00 », reçu {_describe(value)}")
     try:
-        return Decimal(value.strip()).quantize(Decimal("0.01"))
-    except InvalidOperation:
-        raise fail(f"montant illisible {_describe(value)}") from None
+        return parse_amount_text(value)
+    except ValidationError as refused:  # a whole sentence of the window: lower-cased and without its full stop here
+        reason = refused.message.rstrip(".")
+        raise fail(reason[:1].lower() + reason[1:]) from None
 
 
 _unstorable = unstorable  # the same rule as the unit of work's last line of defence

@@ -14,14 +14,15 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from models import (Action, Child, Convention, EpsMeeting, EpsSituation, Family, Guardian, HomeSession, Intervenant,
-                    Meeting, Orientation, Parcours, Partner, Programme, Tariff, User)
+                    IntervenantHistory, Meeting, Orientation, Parcours, Partner, Programme, Tariff, TariffAmendment,
+                    User)
 from models.enums import (HOLIDAY_ZONES, MEETING_KINDS, ORIENTATION_STATUSES, PARCOURS_STATUSES, QUALIFICATIONS,
                           ROLES, SESSION_STATUSES, SEXES, TARIFF_KINDS)
 from services import audit
 from services import text_rules
 from services.dataset import canonical, strict_json
 from services.dataset.fields import RECORD_LABELS, RecordReader, _describe, parse_money, printable
-from services.dataset.rules import programme_rule_warnings
+from services.dataset.rules import meeting_partner_warnings, programme_rule_warnings, zero_amount_warnings
 from services.errors import ImportRejected
 from services.file_faults import describe_json_error
 from services.permissions import SYSTEM, CurrentUser, require
@@ -86,7 +87,8 @@ def import_dataset(uow: UnitOfWork, data: Any, user: CurrentUser | None = None) 
             raise ImportRejected(printable(f"Rubrique inconnue dans le fichier : {', '.join(unknown)}."))
         importer = _Importer(uow.session)
         importer.run(data)
-        warnings = programme_rule_warnings(uow.session, importer.touched_families)
+        warnings = [*importer.warnings, *programme_rule_warnings(uow.session, importer.touched_families),
+                    *meeting_partner_warnings(uow.session, importer.touched_meetings)]
         if importer.created:  # a file whose records are all stored already writes nothing, not even an entry
             audit.record(uow.session, user.key if user else None, "import", "dataset", None, importer.created)
         uow.commit()
@@ -100,6 +102,8 @@ class _Importer:
         self.unchanged: dict[str, int] = {}
         self._stored: dict[str, dict[str, Any]] = {}
         self.touched_families: set[str] = set()
+        self.touched_meetings: set[str] = set()
+        self.warnings: list[str] = []  # found while reading (amounts of 0,00 €); the programme's rules come after
 
     # -- references ---------------------------------------------------------------------------------
     def stored(self, section: str) -> dict[str, Any]:
@@ -233,13 +237,17 @@ class _Importer:
         if len(set(months)) != len(months):
             raise r.fail("period_end_months", "un mois apparaît deux fois")
         tariffs = self._read_tariffs(r)
+        amendments = self._read_amendments(r, start, end)
         spec = {
             "key": r.key, "partner": partner.key, "action": r.text("action", max_length=200), "start": canonical.iso(start),
             "end": canonical.iso(end), "max_families": r.integer("max_families", required=False, minimum=0, maximum=100_000),
             "budget_cap": canonical.money(r.money("budget_cap", required=False)),
             "period_end_months": sorted(months), "tariffs": tariffs,
             "budget_imputation": r.text("budget_imputation", required=False, max_length=2000),
+            # optional, written only when the convention has avenants (None: the first table alone)
+            "amendments": [{"start": canonical.iso(day), "tariffs": table} for day, table in amendments] or None,
         }
+        self.warnings.extend(zero_amount_warnings(r.key, spec["budget_cap"], tariffs, amendments))
 
         def make():
             convention = Convention(
@@ -251,11 +259,17 @@ class _Importer:
                 Tariff(qualification=q, kind=k, unit_price=Decimal(v))  # already checked by _read_tariffs
                 for q, kinds in tariffs.items() for k, v in kinds.items()
             ]
+            convention.amendments = [
+                TariffAmendment(starts_on=day, qualification=q, kind=k, unit_price=Decimal(v))
+                for day, table in amendments for q, kinds in table.items() for k, v in kinds.items()
+            ]
             return convention
 
         return spec, make
 
     def _read_tariffs(self, r: RecordReader) -> dict[str, dict[str, str]]:
+        """A tariff table (the convention's `tariffs`, or an avenant's), in its canonical form: amounts "30.00",
+        qualifications and kinds in the order of the window's table, at least one amount."""
         raw = r.raw.get("tariffs")
         if not isinstance(raw, dict) or not raw:
             raise r.fail("tariffs", "la grille des tarifs est obligatoire : {\"AES\": {…}, \"TISF\": {…}}")
@@ -271,7 +285,32 @@ class _Importer:
                     raise r.fail("tariffs", f"type de tarif inconnu « {kind} » (valeurs possibles : {', '.join(TARIFF_KINDS)})")
                 amount = parse_money(value, lambda reason: r.fail(f"tariffs.{qualification}.{kind}", reason))
                 tariffs[qualification][kind] = canonical.money(amount)
+        # An empty {"AES": {}} holds no line: stored as nothing, it must not be compared as something.
+        tariffs = {q: {k: tariffs[q][k] for k in TARIFF_KINDS if k in tariffs[q]}
+                   for q in QUALIFICATIONS if tariffs.get(q)}
+        if not tariffs:
+            raise r.fail("tariffs", "la grille des tarifs donne au moins un tarif")
         return tariffs
+
+    def _read_amendments(self, r: RecordReader, start: date, end: date | None) -> list[tuple[date, dict]]:
+        """The avenants, by start: each a whole table in force from a day after the convention's start and inside its
+        period, as services.conventions_admin.add_amendment accepts them."""
+        amendments: dict[date, dict] = {}
+        for position in range(len(r.list("amendments"))):
+            a = r.nested("amendments", position)
+            day = a.date("start")
+            if day <= start:
+                raise a.fail("start", f"l'avenant commence le {day:%d/%m/%Y}, pas après le début de la convention "
+                                      f"({start:%d/%m/%Y}) : ses premiers tarifs sont ceux de la convention "
+                                      "elle-même (« tariffs »)")
+            if end is not None and day > end:
+                raise a.fail("start", f"l'avenant commence le {day:%d/%m/%Y}, après la fin de la convention "
+                                      f"({end:%d/%m/%Y})")
+            if day in amendments:
+                raise a.fail("start", f"un autre avenant commence déjà le {day:%d/%m/%Y}")
+            amendments[day] = self._read_tariffs(a)
+            a.reject_unknown_fields({"start", "tariffs"})
+        return sorted(amendments.items())
 
     def _action(self, name: str) -> Action:
         action = self.session.scalars(select(Action).where(Action.name == name)).first()
@@ -283,10 +322,55 @@ class _Importer:
 
     def build_intervenants(self, r: RecordReader):
         partner = self.ref(r, "partner", "partners")
+        qualification = r.choice("qualification", QUALIFICATIONS)
+        rows = self._read_history(r)
+        if rows:  # the intervenant's qualification and partner are those of the latest row, as the window keeps them
+            last_start, last_qualification, last_partner = rows[-1]
+            since = "depuis le début" if last_start is None else f"à partir du {last_start:%d/%m/%Y}"
+            if last_qualification != qualification:
+                raise r.fail("qualification", f"la qualification {qualification} contredit l'historique, dont la "
+                                              f"dernière ligne dit {last_qualification} {since} : la qualification "
+                                              "actuelle est celle de la dernière ligne")
+            if last_partner is not partner:
+                raise r.fail("partner", f"le partenaire « {partner.key} » contredit l'historique, dont la dernière "
+                                        f"ligne dit « {last_partner.key} » {since} : le partenaire actuel est celui "
+                                        "de la dernière ligne")
+        history = canonical.intervenant_history(
+            [{"from": canonical.iso(day), "qualification": q, "partner": p.key} for day, q, p in rows],
+            qualification, partner.key)
         spec = {"key": r.key, "partner": partner.key, "name": r.text("name", max_length=MAX_NAME),
-                "qualification": r.choice("qualification", QUALIFICATIONS)}
-        return spec, lambda: Intervenant(key=r.key, partner=partner, name=spec["name"],
-                                         qualification=spec["qualification"])
+                "qualification": qualification,
+                # optional, written only when it says more than « these, from the beginning »
+                "history": history}
+
+        def make():
+            intervenant = Intervenant(key=r.key, partner=partner, name=spec["name"], qualification=qualification)
+            # Without a history in the file: its qualification and partner from the beginning (as migration 0006).
+            intervenant.history = [IntervenantHistory(starts_on=day, qualification=q, partner=p)
+                                   for day, q, p in rows or [(None, qualification, partner)]]
+            return intervenant
+
+        return spec, make
+
+    def _read_history(self, r: RecordReader) -> list[tuple[date | None, str, Partner]]:
+        """The rows of an intervenant's history, by start: the first from the beginning (`from` null), each later one
+        from its own day, at most one a day."""
+        rows: dict[date | None, tuple] = {}
+        for position in range(len(r.list("history"))):
+            h = r.nested("history", position)
+            day = h.date("from", required=False)
+            qualification = h.choice("qualification", QUALIFICATIONS)
+            partner = self.ref(h, "partner", "partners")
+            h.reject_unknown_fields({"from", "qualification", "partner"})
+            if day in rows:
+                raise h.fail("from", "une autre ligne de l'historique commence déjà "
+                                     + ("au début (null)" if day is None else f"le {day:%d/%m/%Y}"))
+            rows[day] = (day, qualification, partner)
+        ordered = [rows[day] for day in sorted(rows, key=canonical.history_order)]
+        if ordered and ordered[0][0] is not None:
+            raise r.fail("history", "la première ligne de l'historique vaut depuis le début : son « from » est null "
+                                    "(les lignes suivantes donnent la date de chaque changement)")
+        return ordered
 
     def _check_child_keys(self, readers: list[RecordReader]) -> None:
         seen: set[str] = set()
@@ -447,6 +531,7 @@ class _Importer:
             raise r.fail("intervenants", "un intervenant apparaît deux fois")
         intervenants = [self.ref(RecordReader("meetings", {"key": r.key, "intervenants": k}), "intervenants",
                                  "intervenants") for k in keys]
+        self.touched_meetings.add(r.key)
         spec = {"key": r.key, "convention": convention.key, "kind": r.choice("kind", MEETING_KINDS),
                 "date": canonical.iso(r.date("date")), "intervenants": sorted(keys), "notes": r.text("notes", required=False)}
         return spec, lambda: Meeting(key=r.key, convention=convention, kind=spec["kind"], date=_date(spec["date"]),

@@ -4,8 +4,11 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from models import Family, HomeSession, Orientation, Programme
+from models import Family, HomeSession, Meeting, Orientation, Programme
+from services.billing.labels import KIND_LABELS
+from services.billing.loading import intervenant_terms
 from services.rules import MAX_AGE, MIN_AGE, age_on, orientation_in_force
 
 
@@ -43,4 +46,47 @@ def programme_rule_warnings(session, family_keys: set[str]) -> list[str]:
                 f"Famille « {family.key} » : {len(uncovered)} séance(s) réalisée(s) sans orientation validée en "
                 f"vigueur (première le {uncovered[0].date:%d/%m/%Y})."
             )
+    return warnings
+
+
+def zero_amount_warnings(convention_key: str, budget_cap: str | None, tariffs: dict[str, dict[str, str]],
+                         amendments: list[tuple[date, dict]]) -> list[str]:
+    """Amounts of 0,00 € (canonical "0.00"): legal, but more often a slip than a decision (the window asks before
+    saving them, services.conventions_admin.zero_amounts)."""
+    who = f"Convention « {convention_key} »"
+    warnings = []
+    if budget_cap == "0.00":
+        warnings.append(f"{who} : plafond budgétaire à 0,00 € : tout état le dépassera dès son premier euro.")
+    tables = [("les tarifs de la convention", tariffs)] + [(f"l'avenant du {day:%d/%m/%Y}", table)
+                                                          for day, table in amendments]
+    for where, table in tables:
+        for qualification, kinds in table.items():
+            for kind, amount in kinds.items():
+                if amount == "0.00":
+                    warnings.append(f"{who} : tarif à 0,00 € : « {KIND_LABELS.get(kind, kind)} » {qualification} "
+                                    f"({where}) ne sera jamais payé.")
+    return warnings
+
+
+def meeting_partner_warnings(session, meeting_keys: set[str]) -> list[str]:
+    """A meeting of a convention that lists an intervenant working, on the meeting's day, for another partner than
+    the convention's: billing flags it (not_partner_intervenant) and does not pay that presence."""
+    if not meeting_keys:
+        return []
+    meetings = session.scalars(select(Meeting).where(Meeting.key.in_(sorted(meeting_keys)))
+                               .options(selectinload(Meeting.intervenants))).all()
+    terms = intervenant_terms(session)
+    warnings: list[str] = []
+    for meeting in sorted(meetings, key=lambda m: (m.date, m.key)):
+        convention = meeting.convention
+        if meeting.date < convention.start_date or (convention.end_date and meeting.date > convention.end_date):
+            continue  # outside the convention: billing says that first, and pays nobody
+        for intervenant in sorted(meeting.intervenants, key=lambda i: i.key):
+            history = terms[intervenant.id]  # by start, the first from the beginning: as billing reads it
+            in_force = next((t for t in reversed(history[1:]) if t.start <= meeting.date), history[0])
+            if in_force.partner_id != convention.partner_id:
+                warnings.append(
+                    f"Réunion « {meeting.key} » du {meeting.date:%d/%m/%Y} : l'intervenant « {intervenant.key} » "
+                    f"n'est pas, à cette date, un intervenant du partenaire « {convention.partner.key} » de la "
+                    f"convention « {convention.key} » : sa présence ne sera pas payée.")
     return warnings
