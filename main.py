@@ -176,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     db = args.db or default_database()
     from services.errors import DomainError
 
+    engine = None
     try:
         from services.backup import remove_leftovers
 
@@ -204,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
         logging.exception("unexpected error")
         print(f"Une erreur inattendue est survenue. Le détail a été enregistré dans {log_file()}.", file=sys.stderr)
         return 1
+    finally:
+        # Close every connection before returning. A caller that runs main() again in the same process (a test, a
+        # script) would otherwise keep SQLite connections of this call open while the next one reads the file's
+        # header with a plain open(): closing that descriptor drops all the process's POSIX locks on the file, and
+        # another process may then checkpoint or reset the WAL under the old connections (SQLITE_CORRUPT, seen).
+        if engine is not None:
+            engine.dispose()
 
 
 def _refused(args, message: str) -> int:
