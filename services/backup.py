@@ -579,8 +579,10 @@ def restore_database(db: str | os.PathLike, candidate: str | os.PathLike, *, bac
             _copy(candidate, staged)
         except _WriteFailed as exc:
             raise StorageError(f"{refused}\n" + _cannot_write(staged.parent, exc.reason, "Copie impossible")) from None
-        except (OSError, sqlite3.DatabaseError) as exc:
-            raise StorageError(f"{refused}\nCopie impossible : {exc}.") from None
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"{refused}\n{unreadable(exc, candidate)}") from None
+        except OSError as exc:
+            raise StorageError(f"{refused}\nCopie impossible : {_write_reason(exc)}.") from None
         report = inspect_database(staged)
         if not report.ok:
             raise StorageError("\n".join((refused, *report.problems)))
@@ -637,7 +639,10 @@ def _replace(staged: Path, target: Path) -> None:
             with closing(_read_only(staged)) as src, closing(sqlite3.connect(target, timeout=10)) as dst:
                 src.backup(dst)
         except sqlite3.DatabaseError as exc:
-            raise StorageError(f"Restauration impossible : {exc}. Fermez Parcours sur cet ordinateur et "
+            from services import store_faults
+
+            reason = store_faults.describe_store_fault(exc, target) or "La base est en cours d'utilisation."
+            raise StorageError(f"Restauration impossible. {reason} Fermez Parcours sur cet ordinateur et "
                                "réessayez ; la base actuelle n'a pas été modifiée.") from None
         return
     for suffix in ("-wal", "-shm"):  # they belong to the unreadable file, which is already kept aside
