@@ -12,8 +12,8 @@ this computer is remembered (QSettings `login/last_key`) and filled in, the curs
 from __future__ import annotations
 
 from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSizePolicy, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
 from services.directory import CurrentUser
 from services.errors import DomainError, ValidationError
@@ -54,6 +54,34 @@ def field_column(widget: QWidget, message: QLabel) -> QVBoxLayout:
     return column
 
 
+def _framed(dialog: QDialog, window_title: str, name: str, width: int, heading: str, message: str) -> QVBoxLayout:
+    """The frame both start dialogs share: title, margins, heading and the optional message above the form."""
+    dialog.setWindowTitle(window_title)
+    dialog.setObjectName(name)
+    dialog.setMinimumWidth(width)
+    layout = QVBoxLayout(dialog)
+    layout.setContentsMargins(24, 20, 24, 16)
+    layout.addWidget(title_label(heading, dialog, size=18))
+    if message:
+        layout.addWidget(note_label(message, dialog))
+    return layout
+
+
+def _footer(dialog, layout: QVBoxLayout, db_label: str, ok_text: str) -> tuple[QDialogButtonBox, QPushButton]:
+    """Which database, then « <ok_text> » (default, runs `dialog.submit`) and « Quitter »."""
+    if db_label:
+        layout.addWidget(note_label(f"Base de données : {db_label}", dialog))
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+    ok.setText(ok_text)
+    ok.setDefault(True)
+    buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quitter")
+    buttons.accepted.connect(dialog.submit)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    return buttons, ok
+
+
 class LoginDialog(QDialog):
     logged_in = Signal(object)  # CurrentUser
 
@@ -62,14 +90,7 @@ class LoginDialog(QDialog):
         super().__init__(parent)
         self._uow = uow_factory
         self._settings = app_settings(settings)
-        self.setWindowTitle("Parcours — connexion")
-        self.setObjectName("loginDialog")
-        self.setMinimumWidth(460)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 20, 24, 16)
-        layout.addWidget(title_label("Connexion à Parcours", self, size=18))
-        if message:
-            layout.addWidget(note_label(message, self))
+        layout = _framed(self, "Parcours — connexion", "loginDialog", 460, "Connexion à Parcours", message)
         form = QFormLayout()
         self.key = QLineEdit(self)
         self.key.setObjectName("key")
@@ -82,16 +103,7 @@ class LoginDialog(QDialog):
         self.message = message_label(self)
         self.message.setObjectName("loginMessage")
         layout.addWidget(self.message)
-        if db_label:
-            layout.addWidget(note_label(f"Base de données : {db_label}", self))
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.login_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.login_button.setText("Se connecter")
-        self.login_button.setDefault(True)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quitter")
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self.buttons, self.login_button = _footer(self, layout, db_label, "Se connecter")
         self.key.setText(remembered_key(self._settings))
         (self.password if self.key.text() else self.key).setFocus()
         keep_text_whole(self)  # a refusal or a long note never squashes the fields
@@ -136,14 +148,8 @@ class FirstAdministratorDialog(QDialog):
         super().__init__(parent)
         self._uow = uow_factory
         self._settings = app_settings(settings)
-        self.setWindowTitle("Parcours — premier compte")
-        self.setObjectName("firstAdministratorDialog")
-        self.setMinimumWidth(540)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 20, 24, 16)
-        layout.addWidget(title_label("Créer le compte d'administration", self, size=18))
-        if message:
-            layout.addWidget(note_label(message, self))
+        layout = _framed(self, "Parcours — premier compte", "firstAdministratorDialog", 540,
+                         "Créer le compte d'administration", message)
         layout.addWidget(note_label(
             "Ce compte gère les autres comptes (référent·es, coordination) et leurs mots de passe. Choisissez un "
             "mot de passe d'au moins 12 caractères, par exemple quatre mots sans rapport entre eux.", self))
@@ -168,16 +174,7 @@ class FirstAdministratorDialog(QDialog):
         layout.addLayout(form)
         self.general_message = message_label(self)
         layout.addWidget(self.general_message)
-        if db_label:
-            layout.addWidget(note_label(f"Base de données : {db_label}", self))
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.create_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.create_button.setText("Créer le compte et entrer")
-        self.create_button.setDefault(True)
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("Quitter")
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
-        layout.addWidget(self.buttons)
+        self.buttons, self.create_button = _footer(self, layout, db_label, "Créer le compte et entrer")
         self._touched: set[str] = set()
         self.inputs["name"].setFocus()
         keep_text_whole(self)  # a field's message never squashes its field
