@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Cents, Keyed, Record
@@ -47,6 +48,12 @@ class Convention(Base, Keyed):
     budget_cap: Mapped[Decimal | None] = mapped_column(Cents)
     period_end_months: Mapped[list] = mapped_column(JSON, default=list)
     budget_imputation: Mapped[str | None] = mapped_column(Text)
+    # The billing model (migration 0007); the defaults are Atout Plus's. sessions_per_week None: no weekly limit.
+    sessions_per_week: Mapped[int | None] = mapped_column(Integer, server_default="1")
+    holidays_need_exception: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    referent_at_first_session: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    home_unit: Mapped[str] = mapped_column(String(16), default="session", server_default="session")  # session | hour
+    hour_rounding_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
 
     partner: Mapped[Partner] = relationship()
     action: Mapped[Action] = relationship()

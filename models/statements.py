@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Cents, Record
 from models.conventions import Convention
-from models.enums import QUALIFICATIONS, TARIFF_KINDS, in_list
+from models.enums import LINE_KINDS, QUALIFICATIONS, in_list
 
 
 class Statement(Base, Record):
@@ -43,7 +43,7 @@ class Statement(Base, Record):
 class StatementLine(Base, Record):
     __tablename__ = "statement_line"
     __table_args__ = (
-        CheckConstraint(in_list("kind", TARIFF_KINDS), name="kind"),
+        CheckConstraint(in_list("kind", LINE_KINDS), name="kind"),
         CheckConstraint(in_list("qualification", QUALIFICATIONS), name="qualification"),
         Index("ix_statement_line_position", "statement_id", "position", unique=True),
     )

@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select
 
 from models import (Action, Convention, Intervenant, IntervenantHistory, Partner, Statement as StoredStatement, Tariff,
                     TariffAmendment)
-from models.enums import QUALIFICATIONS, TARIFF_KINDS
+from models.enums import HOME_UNITS, QUALIFICATIONS, TARIFF_KINDS
 from services import audit, text_rules
 from services.billing.loading import convention_by_key
 from services.errors import DomainError, InvalidFields, NotFound, ValidationError  # noqa: F401 - callers import InvalidFields from here
@@ -46,11 +46,13 @@ MAX_NAME = 200
 _KEY = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
 _INTEGER = re.compile(r"\A[0-9]{1,6}\Z")
 # The terms the issued statements were computed with; they cannot move once a month is issued.
-LOCKED_FIELDS = ("partner", "action", "start", "end", "period_end_months", "tariffs")
+# The billing model of the convention (migration 0007; the defaults are Atout Plus's): billing terms too.
+RULE_FIELDS = ("sessions_per_week", "holidays_need_exception", "referent_at_first_session", "home_unit", "hour_rounding_minutes")
+LOCKED_FIELDS = ("partner", "action", "start", "end", "period_end_months", "tariffs", *RULE_FIELDS)
 # Field names written in the audit log (names only, never values).
 INTERVENANT_FIELDS = ("name", "qualification", "partner_id")
 SUMMARY_FIELDS = ("partner", "action", "start", "end", "max_families", "budget_cap", "budget_imputation",
-                  "period_end_months", "tariffs")
+                  "period_end_months", "tariffs", *RULE_FIELDS)
 
 
 class ConventionLocked(DomainError):
@@ -126,6 +128,15 @@ class ConventionSummary:
     tariffs: tuple[TariffAmount, ...]  # the first table, from the convention's start
     issued_months: tuple[str, ...]  # YYYY-MM, in order
     tariff_versions: tuple[TariffVersionSummary, ...] = ()  # the first table, then the avenants, by start
+    sessions_per_week: int | None = 1  # billed home interventions per family and ISO week; None: no limit
+    holidays_need_exception: bool = True  # a school-holiday session needs a dérogation
+    referent_at_first_session: bool = True  # a first session without the référent is flagged
+    home_unit: str = "session"  # session: flat per intervention | hour: per hour delivered
+    hour_rounding_minutes: int = 15  # an hourly convention rounds each session's duration up to this
+
+    @property
+    def hourly(self) -> bool:
+        return self.home_unit == "hour"
 
     @property
     def locked(self) -> bool:
@@ -243,6 +254,12 @@ class ConventionInput:
     budget_imputation: str | None = None
     period_end_months: tuple[int, ...] = ()
     tariffs: Mapping[tuple[str, str], Decimal | str | None] = field(default_factory=dict)
+    # The billing model; the defaults are Atout Plus's (see ConventionSummary).
+    sessions_per_week: int | None = 1
+    holidays_need_exception: bool = True
+    referent_at_first_session: bool = True
+    home_unit: str = "session"
+    hour_rounding_minutes: int = 15
 
 
 def zero_amounts(data: ConventionInput) -> tuple[str, ...]:
@@ -546,7 +563,22 @@ def _check_terms(s, data: ConventionInput, problems: dict[str, str]) -> dict:
     return {"partner": partner, "action": action, "start": data.start, "end": data.end,
             "max_families": _check_count(data.max_families, problems),
             "budget_cap": parse_amount(data.budget_cap, "budget_cap", problems),
-            "budget_imputation": imputation, "period_end_months": tuple(sorted(set(months))), "tariffs": tariffs}
+            "budget_imputation": imputation, "period_end_months": tuple(sorted(set(months))), "tariffs": tariffs,
+            **_check_rules(data, problems)}
+
+
+def _check_rules(data: ConventionInput, problems: dict[str, str]) -> dict:
+    per_week = data.sessions_per_week
+    if per_week is not None and (isinstance(per_week, bool) or not isinstance(per_week, int) or not 1 <= per_week <= 7):
+        problems["sessions_per_week"] = "Séances facturées par semaine : de 1 à 7, ou sans limite."
+    if data.home_unit not in HOME_UNITS:
+        problems["home_unit"] = "Facturation : à la séance ou à l'heure."
+    rounding = data.hour_rounding_minutes
+    if isinstance(rounding, bool) or not isinstance(rounding, int) or not 1 <= rounding <= 60:
+        problems["hour_rounding_minutes"] = "L'arrondi des durées va de 1 à 60 minutes."
+    return {"sessions_per_week": per_week, "holidays_need_exception": bool(data.holidays_need_exception),
+            "referent_at_first_session": bool(data.referent_at_first_session), "home_unit": data.home_unit,
+            "hour_rounding_minutes": rounding}
 
 
 def _check_tariffs(given: Mapping, problems: dict[str, str]) -> dict[tuple[str, str], Decimal]:
@@ -655,6 +687,8 @@ def _apply_terms(s, convention: Convention, terms: dict) -> None:
     convention.max_families, convention.budget_cap = terms["max_families"], terms["budget_cap"]
     convention.budget_imputation = terms["budget_imputation"]
     convention.period_end_months = list(terms["period_end_months"])
+    for name in RULE_FIELDS:  # null(): a None would leave the column to its server default (1) on insert
+        setattr(convention, name, null() if terms[name] is None else terms[name])
     existing = {(t.qualification, t.kind): t for t in convention.tariffs}
     for pair, tariff in existing.items():
         if pair not in terms["tariffs"]:
@@ -671,6 +705,8 @@ def _locked_value(current: ConventionSummary, name: str):
         return current.partner
     if name == "tariffs":
         return {(t.qualification, t.kind): t.unit_price for t in current.tariffs}
+    if name in RULE_FIELDS:
+        return getattr(current, name)
     return {"action": current.action, "start": current.start, "end": current.end,
             "period_end_months": current.period_end_months}[name]
 
@@ -705,4 +741,5 @@ def _convention_summary(c: Convention, issued_months: tuple[str, ...]) -> Conven
         end=c.end_date, max_families=c.max_families, budget_cap=c.budget_cap, budget_imputation=c.budget_imputation,
         period_end_months=tuple(sorted(c.period_end_months or ())),
         tariffs=tuple(TariffAmount(t.qualification, t.kind, t.unit_price) for t in tariffs),
-        issued_months=issued_months, tariff_versions=versions)
+        issued_months=issued_months, tariff_versions=versions,
+        **{name: getattr(c, name) for name in RULE_FIELDS})

@@ -76,6 +76,9 @@ CONVENTIONS = [
         "key": AS, "partner": "pep01", "action": ACTION_AS,
         "max_families": 12, "budget_cap": "20000.00", "period_end_months": [6, 12],
         "budget_imputation": IMPUTATION,
+        # Paid per hour delivered (the home_intervention tariff read as an hourly rate, durations rounded up to the
+        # quarter hour), with no weekly limit and the school holidays as ordinary days: no dérogation is asked.
+        "sessions_per_week": None, "holidays_need_exception": False, "home_unit": "hour",
         "tariffs": {
             "AES": {"home_intervention": "28.50", "weekly_preparation": "12.00",
                     "launch_meeting": "28.50", "period_end_meeting": "28.50"},

@@ -12,6 +12,7 @@ The form's rules, in the words the référent reads next to the field:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
@@ -19,12 +20,13 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
-from models import Family, HomeSession, Intervenant, Orientation, Programme, Statement
+from models import Convention, Family, HomeSession, Intervenant, Orientation, Programme, Statement
 from services import audit
 from services.billing.rules import is_school_holiday
 from services.date_bounds import EVENT
 from services.errors import NotFound, StatementError, ValidationError
-from services.exception_rules import DECISION_LABELS, HeldFact, decision_state, exception_reasons, week_order
+from services.exception_rules import (DECISION_LABELS, DEFAULT_RULES, HeldFact, SessionRules, decision_state,
+                                      exception_reasons, week_order)
 from services.formatting import format_date, month_in_words
 from services.month import Month
 from services.permissions import CurrentUser, notes_visible, require, scope_families
@@ -165,6 +167,34 @@ def school_holiday(day: date, zone: str | None) -> bool:
         return False
 
 
+def session_rules(uow: UnitOfWork, family_ids=None) -> Callable[[str, date], SessionRules]:
+    """`rules_of(family_id, day)`: the rules of the convention of the family's orientation in force on `day` (the
+    latest decided when two are), Atout Plus's defaults without one. `family_ids` None: every family."""
+    o, c = Orientation, Convention
+    query = (select(o.family_id, o.status, o.decided_on, o.end_date, c.sessions_per_week, c.holidays_need_exception,
+                    c.referent_at_first_session).join(c, c.id == o.convention_id)
+             .where(o.status.in_(("validated", "ended"))))
+    rows = []
+    if family_ids is None:
+        rows = uow.session.execute(query).all()
+    else:
+        ids = sorted(set(family_ids))
+        for chunk in range(0, len(ids), 500):
+            rows += uow.session.execute(query.where(o.family_id.in_(ids[chunk:chunk + 500]))).all()
+    by_family: dict[str, list] = {}
+    for row in sorted(rows, key=lambda r: r.decided_on or date.min, reverse=True):
+        by_family.setdefault(row.family_id, []).append(row)
+
+    def rules_of(family_id: str, day: date) -> SessionRules:
+        for row in by_family.get(family_id, ()):
+            if orientation_in_force(row.status, row.decided_on, row.end_date, day):
+                return SessionRules(row.sessions_per_week, bool(row.holidays_need_exception),
+                                    bool(row.referent_at_first_session))
+        return DEFAULT_RULES
+
+    return rules_of
+
+
 def check_session(uow: UnitOfWork, user: CurrentUser, draft: SessionDraft, today: date,
                   exclude_id: str | None = None) -> SessionCheck:
     """The form's errors and warnings; they speak of the family's other sessions, so only for whoever may record."""
@@ -241,7 +271,8 @@ def _issued_month_warnings(uow: UnitOfWork, draft: SessionDraft, exclude_id: str
 
 def _exception_warnings(uow: UnitOfWork, family: Family, draft: SessionDraft, exclude_id: str | None) -> list[Issue]:
     warnings = []
-    if school_holiday(draft.date, holiday_zone(uow)):
+    rules = session_rules(uow, [family.id])(family.id, draft.date)
+    if rules.holidays_need_exception and school_holiday(draft.date, holiday_zone(uow)):
         warnings.append(Issue("date", "Vacances scolaires : la séance devra être approuvée par la coordination "
                                       "pour être payée."))
     monday = draft.date - timedelta(days=draft.date.weekday())
@@ -249,10 +280,15 @@ def _exception_warnings(uow: UnitOfWork, family: Family, draft: SessionDraft, ex
     if exclude_id:
         held = held.where(HomeSession.id != exclude_id)
     same_week = uow.session.scalars(held.where(HomeSession.date.between(monday, monday + timedelta(days=6)))).all()
-    if same_week:
+    limit = rules.sessions_per_week
+    if limit == 1 and same_week:
         warnings.append(Issue("date", _extra_in_week_message(draft, exclude_id, same_week)))
+    elif limit is not None and len(same_week) >= limit:
+        warnings.append(Issue("date", f"Séance n° {len(same_week) + 1} de la semaine pour cette famille : la "
+                                      f"convention en paie {limit} ; au-delà, une séance devra être approuvée par "
+                                      "la coordination."))
     earlier = uow.session.scalar(held.where(HomeSession.date <= draft.date).limit(1))
-    if earlier is None and not draft.referent_present:
+    if earlier is None and not draft.referent_present and rules.referent_at_first_session:
         warnings.append(Issue("referent_present", "Première séance de la famille : la présence du ou de la "
                                                   "référent·e est attendue."))
     return warnings
@@ -423,7 +459,7 @@ def _with_decisions(uow: UnitOfWork, rows: list[SessionRow]) -> list[SessionRow]
                    HomeSession.date.between(first - timedelta(days=first.weekday()),
                                             last + timedelta(days=6 - last.weekday()))))]
     zone = holiday_zone(uow)
-    reasons = exception_reasons(facts, lambda day: school_holiday(day, zone))
+    reasons = exception_reasons(facts, lambda day: school_holiday(day, zone), session_rules(uow, families))
     return [replace(r, decision=decision_state(r.id in reasons, r.approved_exception, r.exception_refused))
             if r.status == "held" else r for r in rows]
 
@@ -466,7 +502,8 @@ def awaiting_decision_ids(uow: UnitOfWork, user: CurrentUser, month: str | None 
         query = query.where(HomeSession.date.between(first - timedelta(days=first.weekday()), last))
     facts = uow.session.execute(query).all()
     zone = holiday_zone(uow)
-    reasons = exception_reasons((HeldFact(*f[:5]) for f in facts), lambda day: school_holiday(day, zone))
+    reasons = exception_reasons((HeldFact(*f[:5]) for f in facts), lambda day: school_holiday(day, zone),
+                                session_rules(uow))
     first_day = Month.parse(month).bounds[0] if month else date.min
     return [f.id for f in facts if f.id in reasons and not f.approved_exception and not f.exception_refused
             and f.date >= first_day]

@@ -1,7 +1,8 @@
 """Sessions that need a coordinator's decision (dérogations), and the decision itself.
 
 A held session is flagged when it falls in the school holidays of the programme's zone, or when it is not
-the first held session of its family in its ISO week (order: date, start time, key — as billing reads it).
+the first held session of its family in its ISO week (order: date, start time, key — as billing reads it), as far as
+the convention of the family's orientation asks it (services.exception_rules.SessionRules).
 It waits in the queue until a coordinator approves it (approved_exception = True, approved_by = them: the
 statement will pay it) or refuses it (exception_refused = True, with who decided and why: it stays unpaid).
 Either decision takes the session out of the queue; a later approval replaces a refusal. Each decision writes
@@ -18,7 +19,8 @@ from models import Family, HomeSession, User
 from services import audit
 from services.errors import NotFound, ValidationError
 from services.formatting import format_date
-from services.home_sessions import SessionRow, fetch_rows, holiday_zone, school_holiday, scope_to_user, select_rows
+from services.home_sessions import (SessionRow, fetch_rows, holiday_zone, school_holiday, scope_to_user, select_rows,
+                                   session_rules)
 from services.permissions import CurrentUser, require
 from services.exception_rules import REASON_LABELS, HeldFact, exception_reasons
 from services.uow import UnitOfWork
@@ -51,7 +53,7 @@ def flagged_sessions(uow: UnitOfWork, user: CurrentUser) -> tuple[FlaggedSession
         facts = uow.session.execute(query).all()
         decided = {f.id for f in facts if f.approved_exception or f.exception_refused}
         reasons = exception_reasons((HeldFact(f.id, f.family_id, f.date, f.start_time, f.key) for f in facts),
-                                    lambda day: school_holiday(day, zone))
+                                    lambda day: school_holiday(day, zone), session_rules(uow))
         pending = {sid: r for sid, r in reasons.items() if sid not in decided}
         if not pending:
             return ()

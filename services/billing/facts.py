@@ -31,6 +31,21 @@ class ConventionTerms:
     budget_cap: Decimal | None
     budget_imputation: str | None
     holiday_zone: str
+    # The billing model; the defaults are Atout Plus's (see services.billing.rules).
+    sessions_per_week: int | None = 1  # None: no weekly limit
+    holidays_need_exception: bool = True
+    referent_at_first_session: bool = True
+    home_unit: str = "session"  # session: a flat price per intervention | hour: per hour delivered
+    hour_rounding_minutes: int = 15
+
+    @property
+    def hourly(self) -> bool:
+        return self.home_unit == "hour"
+
+    def billed_minutes(self, duration_minutes: int) -> int:
+        """An hourly convention's minutes for a session: its duration rounded up to the rounding step."""
+        step = self.hour_rounding_minutes or 1
+        return -(-duration_minutes // step) * step
 
     def covers(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)

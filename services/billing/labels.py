@@ -2,6 +2,7 @@
 
 KIND_LABELS = {
     "home_intervention": "Intervention à domicile",
+    "home_hours": "Intervention à domicile (à l'heure)",  # quantity: minutes, shown in hours (quantity_text)
     "weekly_preparation": "Temps de préparation hebdomadaire",
     "launch_meeting": "Réunion de lancement",
     "period_end_meeting": "Réunion de fin de période",
@@ -18,3 +19,12 @@ FLAG_REASONS = {
     "missing_tariff": "Tarif absent de la convention",
     "not_partner_intervenant": "Intervenant·e d'un autre partenaire (non facturé)",
 }
+
+
+def quantity_text(kind: str, quantity: int) -> str:
+    """A line's quantity as printed: a count, or for `home_hours` its minutes in hours (« 12 h 15 », « 2 h »)."""
+    if kind != "home_hours":
+        return f"{quantity:d}"
+    sign, minutes = ("-" if quantity < 0 else ""), abs(quantity)
+    hours, rest = divmod(minutes, 60)
+    return f"{sign}{hours} h {rest:02d}" if rest else f"{sign}{hours} h"

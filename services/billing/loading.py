@@ -28,6 +28,9 @@ def convention_terms(session, convention: Convention) -> ConventionTerms:
         tariff_versions=tariff_versions(session, convention),
         max_families=convention.max_families, budget_cap=convention.budget_cap,
         budget_imputation=convention.budget_imputation, holiday_zone=programme.holiday_zone,
+        sessions_per_week=convention.sessions_per_week, holidays_need_exception=convention.holidays_need_exception,
+        referent_at_first_session=convention.referent_at_first_session, home_unit=convention.home_unit,
+        hour_rounding_minutes=convention.hour_rounding_minutes,
     )
 
 def tariff_versions(session, convention: Convention) -> tuple[TariffVersion, ...]:

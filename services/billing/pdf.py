@@ -27,7 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (CondPageBreak, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
                                 TableStyle)
 
-from services.billing.labels import FLAG_REASONS, KIND_LABELS
+from services.billing.labels import FLAG_REASONS, KIND_LABELS, quantity_text
 from services.billing.statement import Statement, StatementFlag, StatementLine
 from services.formatting import format_date, format_hours, format_money, month_in_words, of_month
 from services.pdf_style import HEAD_BG, INK, MUTED, RULE, drawable
@@ -197,7 +197,7 @@ LINE_WIDTHS = _widths(70, 24, 20, 28, 32)
 
 def _line_row(line: StatementLine) -> list:
     return [_p(KIND_LABELS.get(line.kind, _text(line.kind)), "cell"), _p(_text(line.qualification), "cell"),
-            _p(_quantity(line.quantity), "cell_num"), _p(format_money(line.unit_price), "cell_num"),
+            _p(quantity_text(line.kind, line.quantity), "cell_num"), _p(format_money(line.unit_price), "cell_num"),
             _p(format_money(line.amount), "cell_num")]
 
 

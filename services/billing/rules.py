@@ -10,6 +10,11 @@ The first session of a family should have the référent de parcours present.
 Prices are those in force on the day of the session or meeting: the intervenant's qualification and employer on
 that day, and the convention's tariff table on that day (its first one, or an avenant's from the avenant's start).
 The week, preparation and référent rules run across an avenant as over the rest of the convention.
+
+Another convention may read otherwise (ConventionTerms, migration 0007; the defaults are the above): at most N
+billed interventions per week, or no limit; school holidays as ordinary days; no référent expected; or home
+interventions paid per hour delivered (`home_hours`: the duration rounded up to the quarter hour, per session, at the
+qualification's home_intervention tariff read as an hourly rate).
 """
 from __future__ import annotations
 
@@ -40,6 +45,12 @@ class BilledUnit:
     intervenant_id: str
     date: date
     source_key: str  # the session or meeting billed
+    quantity: int = 1  # minutes for home_hours, else 1
+
+    @property
+    def amount(self) -> Decimal:
+        """Unrounded: a line rounds its total (rate × minutes / 60) half up to the cent."""
+        return self.unit_price * self.quantity / 60 if self.kind == "home_hours" else self.unit_price
 
 
 @dataclass(frozen=True)
@@ -152,17 +163,19 @@ def _sessions_of_convention(facts: BillingFacts, first: date, last: date,
 
 
 def _home_interventions(facts, sessions, seen_before, first, last, units, flags, holiday) -> list[SessionFact]:
-    """One billed session per family and ISO week, outside school holidays, unless a coordinator approved it."""
-    seen_week: set[tuple[str, int]] = set()
+    """One billed session per family and ISO week (the convention's N, or no limit), outside school holidays (unless
+    the convention allows them), unless a coordinator approved it."""
+    terms = facts.terms
+    seen_week: dict[tuple[str, int], int] = defaultdict(int)
     seen_family: set[str] = set(seen_before)
     billed = []
     for s in sessions:  # in (date, start time, key) order
         week = (s.family_id, iso_week(s.date))
         reasons = []
-        if week in seen_week:
+        if terms.sessions_per_week is not None and seen_week[week] >= terms.sessions_per_week:
             reasons.append("extra_session_in_week")
-        seen_week.add(week)
-        if holiday(s.date):
+        seen_week[week] += 1
+        if terms.holidays_need_exception and holiday(s.date):
             reasons.append("school_holiday")
         first_of_family = s.family_id not in seen_family
         seen_family.add(s.family_id)
@@ -179,13 +192,17 @@ def _home_interventions(facts, sessions, seen_before, first, last, units, flags,
         for reason in reasons:
             flags.append(Flag(reason, s.date, session_key=s.key, family_id=s.family_id,
                               intervenant_id=s.intervenant_id, approved=s.approved_exception, billed=is_billed))
-        if first_of_family and not s.referent_present:
+        if first_of_family and not s.referent_present and terms.referent_at_first_session:
             flags.append(Flag("referent_absent_first_session", s.date, session_key=s.key, family_id=s.family_id,
                               intervenant_id=s.intervenant_id, billed=is_billed))
         if is_billed:
             billed.append(s)
-            units.append(BilledUnit("home_intervention", qualification, price, s.family_id, s.intervenant_id,
-                                    s.date, s.key))
+            if terms.hourly:
+                units.append(BilledUnit("home_hours", qualification, price, s.family_id, s.intervenant_id,
+                                        s.date, s.key, terms.billed_minutes(s.duration_minutes)))
+            else:
+                units.append(BilledUnit("home_intervention", qualification, price, s.family_id, s.intervenant_id,
+                                        s.date, s.key))
     return billed
 
 

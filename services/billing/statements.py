@@ -36,6 +36,7 @@ CENT = Decimal("0.01")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 LineKey = tuple[str, str, Decimal]  # (kind, qualification, unit price)
+HOME_KINDS = ("home_intervention", "home_hours")
 
 
 def get_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, month: str) -> Statement:
@@ -296,12 +297,16 @@ def _statement(session, convention: Convention, facts, month: str, lines: list[S
     )
 
 def group_units(billing: MonthBilling) -> Counter[LineKey]:
-    return Counter((u.kind, u.qualification, u.unit_price) for u in billing.units)
+    counts: Counter[LineKey] = Counter()
+    for u in billing.units:
+        counts[(u.kind, u.qualification, u.unit_price)] += u.quantity  # 1, or the minutes of home_hours
+    return counts
 
 
 def _line(key: LineKey, quantity: int, month: str) -> StatementLine:
     kind, qualification, price = key
-    amount = (price * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+    exact = price * quantity / 60 if kind == "home_hours" else price * quantity  # home_hours: rate × minutes / 60
+    amount = exact.quantize(CENT, rounding=ROUND_HALF_UP)
     return StatementLine(kind, qualification, quantity, price, amount, month)
 
 
@@ -345,11 +350,11 @@ def _family_details(facts, billing: MonthBilling) -> tuple[FamilyDetail, ...]:
     for u in billing.units:
         if u.family_id is None:
             continue
-        (sessions if u.kind == "home_intervention" else preparations)[u.family_id] += 1
-        amounts[u.family_id] += u.unit_price
+        (sessions if u.kind in HOME_KINDS else preparations)[u.family_id] += 1
+        amounts[u.family_id] += u.amount
     ids = set(amounts) | set(billing.minutes_by_family)
     details = [FamilyDetail(facts.families[i].code, facts.families[i].name, sessions[i], preparations[i],
-                            billing.minutes_by_family.get(i, 0), amounts[i].quantize(CENT)) for i in ids]
+                            billing.minutes_by_family.get(i, 0), amounts[i].quantize(CENT, rounding=ROUND_HALF_UP)) for i in ids]
     return tuple(sorted(details, key=lambda d: d.code))
 
 
@@ -357,8 +362,8 @@ def _intervenant_details(facts, billing: MonthBilling) -> tuple[IntervenantDetai
     counts: dict[str, Counter] = defaultdict(Counter)
     amounts = defaultdict(Decimal)
     for u in billing.units:
-        counts[u.intervenant_id][u.kind] += 1
-        amounts[u.intervenant_id] += u.unit_price
+        counts[u.intervenant_id]["home_intervention" if u.kind in HOME_KINDS else u.kind] += 1
+        amounts[u.intervenant_id] += u.amount
     ids = set(amounts) | set(billing.minutes_by_intervenant)
     details = []
     for i in ids:
@@ -366,7 +371,7 @@ def _intervenant_details(facts, billing: MonthBilling) -> tuple[IntervenantDetai
         details.append(IntervenantDetail(
             person.code, person.name, person.qualification or "", c["home_intervention"], c["weekly_preparation"],
             c["launch_meeting"] + c["period_end_meeting"], billing.minutes_by_intervenant.get(i, 0),
-            amounts[i].quantize(CENT)))
+            amounts[i].quantize(CENT, rounding=ROUND_HALF_UP)))
     return tuple(sorted(details, key=lambda d: d.name))
 
 

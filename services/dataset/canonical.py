@@ -48,6 +48,14 @@ def tariff_table(rows) -> dict[str, dict[str, str]]:
     return table
 
 
+# A convention's billing model (migration 0007), written only when it differs from these, Atout Plus's: the files of
+# conventions billed as before stay as they were. `sessions_per_week` null: no weekly limit.
+RULE_DEFAULTS = {"sessions_per_week": 1, "holidays_need_exception": True, "referent_at_first_session": True,
+                 "home_unit": "session", "hour_rounding_minutes": 15}
+# What an omitted field means, when the stored form is compared with a file's record.
+OMITTED_DEFAULTS = RULE_DEFAULTS
+
+
 def convention(c: Convention) -> dict:
     data = {
         "key": c.key, "partner": c.partner.key, "action": c.action.name, "start": iso(c.start_date),
@@ -55,6 +63,10 @@ def convention(c: Convention) -> dict:
         "period_end_months": sorted(c.period_end_months or []), "tariffs": tariff_table(c.tariffs),
         "budget_imputation": c.budget_imputation,
     }
+    for field, default in RULE_DEFAULTS.items():
+        value = getattr(c, field)
+        if value != default:
+            data[field] = value
     by_start: dict[date, list] = {}
     for row in c.amendments:
         by_start.setdefault(row.starts_on, []).append(row)

@@ -11,13 +11,13 @@ from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import select
+from sqlalchemy import null, select
 
 from models import (Action, Child, Convention, EpsMeeting, EpsSituation, Family, Guardian, HomeSession, Intervenant,
                     IntervenantHistory, Meeting, Orientation, Parcours, Partner, Programme, Tariff, TariffAmendment,
                     User)
 from models.enums import (HOLIDAY_ZONES, MEETING_KINDS, ORIENTATION_STATUSES, PARCOURS_STATUSES, QUALIFICATIONS,
-                          ROLES, SESSION_STATUSES, SEXES, TARIFF_KINDS)
+                          ROLES, SESSION_STATUSES, SEXES, TARIFF_KINDS, HOME_UNITS)
 from services import audit
 from services import text_rules
 from services.dataset import canonical, strict_json
@@ -180,7 +180,8 @@ class _Importer:
         existing = self.stored(section).get(reader.key)
         if existing is not None:
             stored_form = getattr(canonical, _CANONICAL[section])(existing)
-            differing = [k for k in spec if _normalise(spec[k]) != _normalise(stored_form.get(k))]
+            differing = [k for k in spec if _normalise(spec[k]) != _normalise(
+                stored_form.get(k, canonical.OMITTED_DEFAULTS.get(k)))]
             if differing:
                 raise ImportRejected(
                     f"{RECORD_LABELS[section]} « {reader.key} » : cette clé existe déjà dans la base avec un contenu "
@@ -247,6 +248,7 @@ class _Importer:
             # optional, written only when the convention has avenants (None: the first table alone)
             "amendments": [{"start": canonical.iso(day), "tariffs": table} for day, table in amendments] or None,
         }
+        spec.update(self._read_rules(r))
         self.warnings.extend(zero_amount_warnings(r.key, spec["budget_cap"], tariffs, amendments))
 
         def make():
@@ -254,6 +256,8 @@ class _Importer:
                 key=r.key, partner=partner, action=self._action(spec["action"]), start_date=start, end_date=end,
                 max_families=spec["max_families"], budget_cap=r.money("budget_cap", required=False),
                 period_end_months=spec["period_end_months"], budget_imputation=spec["budget_imputation"],
+                # null(): None would let the ORM leave the column out, and the server default (1) would fill it
+                **{field: null() if spec[field] is None else spec[field] for field in canonical.RULE_DEFAULTS},
             )
             convention.tariffs = [
                 Tariff(qualification=q, kind=k, unit_price=Decimal(v))  # already checked by _read_tariffs
@@ -266,6 +270,22 @@ class _Importer:
             return convention
 
         return spec, make
+
+    @staticmethod
+    def _read_rules(r: RecordReader) -> dict:
+        """The convention's billing model, each field optional (absent: Atout Plus's, canonical.RULE_DEFAULTS)."""
+        defaults = canonical.RULE_DEFAULTS
+        rules = {
+            # null: no weekly limit; absent: the default
+            "sessions_per_week": (r.integer("sessions_per_week", required=False, minimum=1, maximum=7)
+                                  if "sessions_per_week" in r.raw else defaults["sessions_per_week"]),
+            "holidays_need_exception": r.boolean("holidays_need_exception", default=True),
+            "referent_at_first_session": r.boolean("referent_at_first_session", default=True),
+            "home_unit": r.choice("home_unit", HOME_UNITS, required=False) or defaults["home_unit"],
+            "hour_rounding_minutes": r.integer("hour_rounding_minutes", required=False, minimum=1, maximum=60)
+                                     or defaults["hour_rounding_minutes"],
+        }
+        return rules
 
     def _read_tariffs(self, r: RecordReader) -> dict[str, dict[str, str]]:
         """A tariff table (the convention's `tariffs`, or an avenant's), in its canonical form: amounts "30.00",

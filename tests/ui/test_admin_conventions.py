@@ -239,3 +239,36 @@ def test_intervenant_dialog_asks_from_which_date_a_new_qualification_holds(qtbot
     with qtbot.waitSignal(page.intervenant_saved) as saved:
         dialog.accept()
     assert [(p.start, p.qualification) for p in saved.args[0].history] == [(None, "AES"), (date(2025, 1, 20), "TISF")]
+
+
+def test_the_editor_shows_atout_plus_rules_and_saves_an_hourly_convention_without_weekly_limit(qtbot, programme):  # noqa: F811
+    """Issue 9: the billing model is data; the window shows and edits it."""
+    page = open_page(qtbot, programme)
+    editor = page.editor
+    assert editor.per_week_combo.currentText() == "1"
+    assert editor.holidays_check.isChecked() and editor.referent_check.isChecked()
+    assert editor.unit_combo.currentText() == "à la séance"
+    assert [editor.unit_combo.itemText(i) for i in range(editor.unit_combo.count())] == [
+        "à la séance", "à l'heure (arrondi au quart d'heure)"]
+    editor.per_week_combo.setCurrentIndex(editor.per_week_combo.findText("sans limite"))
+    editor.holidays_check.setChecked(False)
+    editor.referent_check.setChecked(False)
+    editor.unit_combo.setCurrentIndex(editor.unit_combo.findData("hour"))
+    assert editor.is_modified()
+    with qtbot.waitSignal(page.convention_saved):
+        editor.save_button.click()
+    stored = get_convention(programme.uow(), programme.administrator, "ap-2025")
+    assert (stored.sessions_per_week, stored.holidays_need_exception, stored.referent_at_first_session,
+            stored.home_unit, stored.hour_rounding_minutes) == (None, False, False, "hour", 15)
+    editor.load(stored, list_partners(programme.uow(), programme.administrator), ())
+    assert editor.per_week_combo.currentText() == "sans limite" and not editor.holidays_check.isChecked()
+    assert editor.unit_combo.currentData() == "hour" and not editor.is_modified()
+
+
+def test_the_rules_are_locked_once_a_month_is_issued(qtbot, programme):  # noqa: F811
+    issue_statement(programme.uow(), programme.administrator, "ap-2025", "2025-01",
+                    render_pdf=lambda s: b"%PDF-1.4")
+    page = open_page(qtbot, programme)
+    editor = page.editor
+    assert not any(w.isEnabled() for w in (editor.per_week_combo, editor.holidays_check, editor.referent_check,
+                                             editor.unit_combo))

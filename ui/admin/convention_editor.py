@@ -1,4 +1,5 @@
-"""The convention form: key, partner and action, period, follow-up figures, period-end months, tariff table.
+"""The convention form: key, partner and action, period, follow-up figures, billing rules (sessions per week,
+school holidays, référent at the first session, per session or per hour), period-end months, tariff table.
 
 Each field has its French message next to it (the service's `InvalidFields.problems`); amounts are checked as
 they are typed, with the service's own rule. When a month of the convention is issued, its billing terms are
@@ -115,6 +116,31 @@ class ConventionEditor(QWidget):
                 ("budget_imputation", "Imputation budgétaire", self.imputation_edit))):
             self._add_row(grid, 2 * row, name, label, widget)
 
+        # The billing model of the convention (Atout Plus's by default): billing terms, locked like the tariffs.
+        self.per_week_combo = QComboBox()
+        self.per_week_combo.setObjectName("sessionsPerWeek")
+        for number in range(1, 8):
+            self.per_week_combo.addItem(str(number), number)
+        self.per_week_combo.addItem("sans limite", None)
+        self.holidays_check = QCheckBox("Vacances scolaires : dérogation requise")
+        self.holidays_check.setObjectName("holidaysNeedException")
+        self.referent_check = QCheckBox("Référent·e attendu·e à la première séance")
+        self.referent_check.setObjectName("referentAtFirstSession")
+        self.unit_combo = QComboBox()
+        self.unit_combo.setObjectName("homeUnit")
+        self._rounding = 15
+        self._fill_units()
+        rules = QGroupBox("Règles de facturation")
+        rules_grid = QGridLayout(rules)
+        rules_grid.setColumnStretch(1, 1)
+        self._add_row(rules_grid, 0, "sessions_per_week", "Séances facturées par semaine", self.per_week_combo)
+        self._add_row(rules_grid, 2, "home_unit", "Facturation", self.unit_combo)
+        rules_grid.addWidget(self.holidays_check, 4, 1)
+        rules_grid.addWidget(self.referent_check, 5, 1)
+        self.errors["hour_rounding_minutes"] = FieldError()
+        rules_grid.addWidget(self.errors["hour_rounding_minutes"], 6, 1)
+        self.rules_box = rules
+
         self.month_checks: list[QCheckBox] = []
         months_box = QGroupBox("Mois de fin de période (réunion de fin de période facturable)")
         months_layout = QVBoxLayout(months_box)
@@ -191,6 +217,7 @@ class ConventionEditor(QWidget):
         form.setContentsMargins(0, 0, 6, 0)
         form.addWidget(self.banner)
         form.addWidget(general)
+        form.addWidget(rules)
         form.addWidget(months_box)
         form.addWidget(tariffs_box)
         form.addWidget(versions_box)
@@ -210,6 +237,15 @@ class ConventionEditor(QWidget):
                        self.budget_cap_edit, self.imputation_edit):
             widget.setMaximumWidth(420)
         self.budget_cap_edit.textEdited.connect(lambda text: self._recheck({"budget_cap": text}))
+
+    def _fill_units(self) -> None:
+        """« à la séance » / « à l'heure (arrondi au quart d'heure) », naming the convention's rounding."""
+        unit = self.unit_combo.currentData()
+        rounding = "au quart d'heure" if self._rounding == 15 else f"à {self._rounding} min"
+        self.unit_combo.clear()
+        self.unit_combo.addItem("à la séance", "session")
+        self.unit_combo.addItem(f"à l'heure (arrondi {rounding})", "hour")
+        self.unit_combo.setCurrentIndex(max(self.unit_combo.findData(unit or "session"), 0))
 
     def _add_row(self, grid: QGridLayout, row: int, name: str, label: str, widget: QWidget) -> None:
         caption = QLabel(label)
@@ -244,6 +280,14 @@ class ConventionEditor(QWidget):
             check.setChecked(c is not None and check.property("month") in c.period_end_months)
         for (qualification, kind), edit in self.tariff_edits.items():
             edit.setText(amount_text(c.tariff(qualification, kind)) if c else "")
+        defaults = ConventionInput("", "", "", None, None)  # a new convention: Atout Plus's rules
+        per_week = c.sessions_per_week if c else defaults.sessions_per_week
+        self.per_week_combo.setCurrentIndex(self.per_week_combo.findData(per_week))
+        self.holidays_check.setChecked(c.holidays_need_exception if c else defaults.holidays_need_exception)
+        self.referent_check.setChecked(c.referent_at_first_session if c else defaults.referent_at_first_session)
+        self._rounding = c.hour_rounding_minutes if c else defaults.hour_rounding_minutes
+        self._fill_units()
+        self.unit_combo.setCurrentIndex(self.unit_combo.findData(c.home_unit if c else defaults.home_unit))
         self._show_versions(c)
         self.show_problems({})
         self.set_lock_message(lock_message(c) if c else None)
@@ -314,7 +358,11 @@ class ConventionEditor(QWidget):
             max_families=self.max_families_edit.text(), budget_cap=self.budget_cap_edit.text(),
             budget_imputation=self.imputation_edit.toPlainText(),
             period_end_months=tuple(c.property("month") for c in self.month_checks if c.isChecked()),
-            tariffs={pair: edit.text() for pair, edit in self.tariff_edits.items()})
+            tariffs={pair: edit.text() for pair, edit in self.tariff_edits.items()},
+            sessions_per_week=self.per_week_combo.currentData(),
+            holidays_need_exception=self.holidays_check.isChecked(),
+            referent_at_first_session=self.referent_check.isChecked(), home_unit=self.unit_combo.currentData(),
+            hour_rounding_minutes=self._rounding)
 
     # ------------------------------------------------------------------------------------------ messages
 
@@ -364,7 +412,8 @@ class ConventionEditor(QWidget):
 
     def _apply_read_only(self) -> None:
         locked = self._locked_terms()
-        for widget in (self.partner_combo, self.action_combo, self.start_edit, self.open_ended, *self.month_checks):
+        for widget in (self.partner_combo, self.action_combo, self.start_edit, self.open_ended, *self.month_checks,
+                       self.per_week_combo, self.holidays_check, self.referent_check, self.unit_combo):
             widget.setEnabled(not locked)
         self.end_edit.setEnabled(not locked and not self.open_ended.isChecked())
         for edit in self.tariff_edits.values():

@@ -13,7 +13,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QColor, QFont
 
-from services.billing.labels import FLAG_REASONS, KIND_LABELS
+from services.billing.labels import FLAG_REASONS, KIND_LABELS, quantity_text
 from services.billing.statement import Statement, StatementFlag, StatementLine
 from services.conventions_admin import ConventionSummary
 from services.formatting import format_date, format_money, month_in_words, of_month
@@ -71,7 +71,7 @@ class StatementLinesModel(RowsModel):
             Column("Mois", lambda r: line_period(r[1], self._month),
                    lambda r: f"{int(r[1].month != self._month)} {r[1].month} {r[0]:05d}"),
             text_column("Qualification", lambda r: r[1].qualification),
-            count_column("Quantité", lambda r: r[1].quantity),
+            Column("Quantité", lambda r: quantity_text(r[1].kind, r[1].quantity), lambda r: r[1].quantity, RIGHT),
             money_column("Prix unitaire", lambda r: r[1].unit_price),
             money_column("Montant", lambda r: r[1].amount),
         ), parent, background=self._tint, foreground=self._negative)
