@@ -47,7 +47,10 @@ def as_input(convention, **changes) -> ConventionInput:
         key=convention.key, partner=convention.partner, action=convention.action, start=convention.start,
         end=convention.end, max_families=convention.max_families, budget_cap=convention.budget_cap,
         budget_imputation=convention.budget_imputation, period_end_months=convention.period_end_months,
-        tariffs={(t.qualification, t.kind): t.unit_price for t in convention.tariffs})
+        tariffs={(t.qualification, t.kind): t.unit_price for t in convention.tariffs},
+        sessions_per_week=convention.sessions_per_week, holidays_need_exception=convention.holidays_need_exception,
+        referent_at_first_session=convention.referent_at_first_session, home_unit=convention.home_unit,
+        hour_rounding_minutes=convention.hour_rounding_minutes)
     return replace(data, **changes)
 
 
@@ -202,3 +205,25 @@ def test_issued_convention_keeps_its_cap_families_and_imputation_editable(store)
     assert (updated.max_families, updated.budget_cap, updated.budget_imputation) == (20, Decimal("30000.00"),
                                                                                      "Article 6574")
     assert updated.tariffs == convention.tariffs
+
+
+def test_a_new_convention_can_be_hourly_without_weekly_limit_and_bad_rules_are_refused_by_field(store):
+    created = create_convention(store(), admin(store), new_convention(
+        sessions_per_week=None, holidays_need_exception=False, referent_at_first_session=False, home_unit="hour"))
+    assert (created.sessions_per_week, created.holidays_need_exception, created.referent_at_first_session,
+            created.home_unit, created.hour_rounding_minutes) == (None, False, False, "hour", 15)
+    with pytest.raises(InvalidFields) as refused:
+        update_convention(store(), admin(store), "AS-2026", as_input(created, sessions_per_week=0, home_unit="day",
+                                                                    hour_rounding_minutes=0))
+    assert set(refused.value.problems) == {"sessions_per_week", "home_unit", "hour_rounding_minutes"}
+
+
+def test_issued_month_freezes_the_billing_rules(store):
+    issue_statement(store(), admin(store), "ap-2025", "2025-01")
+    convention = get_convention(store(), admin(store), "ap-2025")
+    for name, value in (("sessions_per_week", None), ("holidays_need_exception", False),
+                        ("referent_at_first_session", False), ("home_unit", "hour"), ("hour_rounding_minutes", 30)):
+        with pytest.raises(ConventionLocked) as refused:
+            update_convention(store(), admin(store), "ap-2025", as_input(convention, **{name: value}))
+        assert refused.value.field == name
+    assert get_convention(store(), admin(store), "ap-2025") == convention
