@@ -140,6 +140,7 @@ INSIDE_CHECKED_WORK = {
     "services.activity.family_hours_in", "services.home_sessions.fetch_rows", "services.home_sessions.holiday_zone",
     "services.home_sessions.list_sessions_in", "services.home_sessions.usual_intervenant_in",
     "services.orientations.list_orientations_in", "services.home_sessions.awaiting_decision_ids",
+    "services.home_sessions.session_rules",
 }
 
 
