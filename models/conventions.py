@@ -17,7 +17,7 @@ from sqlalchemy import true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Cents, Keyed, Record
-from models.enums import QUALIFICATIONS, TARIFF_KINDS, in_list
+from models.enums import MAX_QUALIFICATION, PRICED_KINDS, QUALIFICATIONS, in_list
 
 
 class Partner(Base, Keyed):
@@ -54,6 +54,10 @@ class Convention(Base, Keyed):
     referent_at_first_session: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     home_unit: Mapped[str] = mapped_column(String(16), default="session", server_default="session")  # session | hour
     hour_rounding_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
+    # The qualifications the convention pays, in the order of its tariff table (migration 0008; until then AES, TISF
+    # for every convention). The labels are checked by the service (services.conventions_admin), not the database.
+    qualifications: Mapped[list] = mapped_column(JSON, default=lambda: list(QUALIFICATIONS),
+                                                 server_default='["AES", "TISF"]')
 
     partner: Mapped[Partner] = relationship()
     action: Mapped[Action] = relationship()
@@ -72,13 +76,12 @@ class Tariff(Base, Record):
     __tablename__ = "tariff"
     __table_args__ = (
         UniqueConstraint("convention_id", "qualification", "kind", name="uq_tariff_line"),
-        CheckConstraint(in_list("qualification", QUALIFICATIONS), name="qualification"),
-        CheckConstraint(in_list("kind", TARIFF_KINDS), name="kind"),
+        CheckConstraint(in_list("kind", PRICED_KINDS), name="kind"),
         CheckConstraint("unit_price >= 0", name="unit_price"),
     )
 
     convention_id: Mapped[str] = mapped_column(ForeignKey("convention.id", ondelete="CASCADE"))
-    qualification: Mapped[str] = mapped_column(String(4))
+    qualification: Mapped[str] = mapped_column(String(MAX_QUALIFICATION))
     kind: Mapped[str] = mapped_column(String(32))
     unit_price: Mapped[Decimal] = mapped_column(Cents)
 
@@ -93,14 +96,13 @@ class TariffAmendment(Base, Record):
     __tablename__ = "tariff_amendment"
     __table_args__ = (
         UniqueConstraint("convention_id", "starts_on", "qualification", "kind", name="uq_tariff_amendment_line"),
-        CheckConstraint(in_list("qualification", QUALIFICATIONS), name="qualification"),
-        CheckConstraint(in_list("kind", TARIFF_KINDS), name="kind"),
+        CheckConstraint(in_list("kind", PRICED_KINDS), name="kind"),
         CheckConstraint("unit_price >= 0", name="unit_price"),
     )
 
     convention_id: Mapped[str] = mapped_column(ForeignKey("convention.id", ondelete="CASCADE"))
     starts_on: Mapped[date] = mapped_column(Date)
-    qualification: Mapped[str] = mapped_column(String(4))
+    qualification: Mapped[str] = mapped_column(String(MAX_QUALIFICATION))
     kind: Mapped[str] = mapped_column(String(32))
     unit_price: Mapped[Decimal] = mapped_column(Cents)
 
@@ -109,11 +111,10 @@ class TariffAmendment(Base, Record):
 
 class Intervenant(Base, Keyed):
     __tablename__ = "intervenant"
-    __table_args__ = (CheckConstraint(in_list("qualification", QUALIFICATIONS), name="qualification"),)
 
     partner_id: Mapped[str] = mapped_column(ForeignKey("partner.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    qualification: Mapped[str] = mapped_column(String(4))
+    qualification: Mapped[str] = mapped_column(String(MAX_QUALIFICATION))
 
     partner: Mapped[Partner] = relationship()
     history: Mapped[list["IntervenantHistory"]] = relationship(
@@ -127,12 +128,11 @@ class IntervenantHistory(Base, Record):
     __tablename__ = "intervenant_history"
     __table_args__ = (
         UniqueConstraint("intervenant_id", "starts_on", name="uq_intervenant_history_start"),
-        CheckConstraint(in_list("qualification", QUALIFICATIONS), name="qualification"),
     )
 
     intervenant_id: Mapped[str] = mapped_column(ForeignKey("intervenant.id", ondelete="CASCADE"), index=True)
     starts_on: Mapped[date | None] = mapped_column(Date)
-    qualification: Mapped[str] = mapped_column(String(4))
+    qualification: Mapped[str] = mapped_column(String(MAX_QUALIFICATION))
     partner_id: Mapped[str] = mapped_column(ForeignKey("partner.id"))
 
     intervenant: Mapped[Intervenant] = relationship(back_populates="history")

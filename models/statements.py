@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Cents, Record
 from models.conventions import Convention
-from models.enums import LINE_KINDS, QUALIFICATIONS, in_list
+from models.enums import LINE_KINDS, MAX_QUALIFICATION, in_list
 
 
 class Statement(Base, Record):
@@ -44,14 +44,13 @@ class StatementLine(Base, Record):
     __tablename__ = "statement_line"
     __table_args__ = (
         CheckConstraint(in_list("kind", LINE_KINDS), name="kind"),
-        CheckConstraint(in_list("qualification", QUALIFICATIONS), name="qualification"),
         Index("ix_statement_line_position", "statement_id", "position", unique=True),
     )
 
     statement_id: Mapped[str] = mapped_column(ForeignKey("statement.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(32))
-    qualification: Mapped[str] = mapped_column(String(4))
+    qualification: Mapped[str] = mapped_column(String(MAX_QUALIFICATION))
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(Cents)
     amount: Mapped[Decimal] = mapped_column(Cents)

@@ -32,7 +32,7 @@ from sqlalchemy import func, null, select
 
 from models import (Action, Convention, Intervenant, IntervenantHistory, Partner, Statement as StoredStatement, Tariff,
                     TariffAmendment)
-from models.enums import HOME_UNITS, QUALIFICATIONS, TARIFF_KINDS
+from models.enums import FLAT_KIND, FLAT_QUALIFICATION, HOME_UNITS, MAX_QUALIFICATION, QUALIFICATIONS, TARIFF_KINDS
 from services import audit, text_rules
 from services.billing.loading import convention_by_key
 from services.errors import DomainError, InvalidFields, NotFound, ValidationError  # noqa: F401 - callers import InvalidFields from here
@@ -52,7 +52,9 @@ LOCKED_FIELDS = ("partner", "action", "start", "end", "period_end_months", "tari
 # Field names written in the audit log (names only, never values).
 INTERVENANT_FIELDS = ("name", "qualification", "partner_id")
 SUMMARY_FIELDS = ("partner", "action", "start", "end", "max_families", "budget_cap", "budget_imputation",
-                  "period_end_months", "tariffs", *RULE_FIELDS)
+                  "period_end_months", "tariffs", *RULE_FIELDS, "qualifications")
+# The monthly flat per family followed (migration 0008) is one cell of the tariff table, under a reserved label.
+FLAT = (FLAT_QUALIFICATION, FLAT_KIND)
 
 
 class ConventionLocked(DomainError):
@@ -63,6 +65,24 @@ class ConventionLocked(DomainError):
 def tariff_field(qualification: str, kind: str) -> str:
     """The field name of one cell of the tariff table, as `InvalidFields.problems` names it."""
     return f"tariffs.{qualification}.{kind}"
+
+
+def qualification_problem(label: str | None) -> str | None:
+    """Why `label` cannot be a qualification (None when it can): trimmed, 1 to 20 characters, not the reserved label
+    of the monthly flat."""
+    text = (label or "").strip()
+    if not text:
+        return "La qualification est obligatoire (par exemple AES, TISF, Éducateur)."
+    if len(text) > MAX_QUALIFICATION:
+        return f"La qualification dépasse {MAX_QUALIFICATION} caractères."
+    if unstorable(text):
+        return "La qualification contient un caractère invalide (caractère nul ou Unicode mal formé)."
+    problem = text_rules.character_problem(text)
+    if problem:
+        return f"La qualification {problem}."
+    if text.casefold() == FLAT_QUALIFICATION.casefold():
+        return f"« {FLAT_QUALIFICATION} » est réservé au forfait mensuel par famille suivie."
+    return None
 
 
 # ------------------------------------------------------------------------------------------------- read side
@@ -133,10 +153,16 @@ class ConventionSummary:
     referent_at_first_session: bool = True  # a first session without the référent is flagged
     home_unit: str = "session"  # session: flat per intervention | hour: per hour delivered
     hour_rounding_minutes: int = 15  # an hourly convention rounds each session's duration up to this
+    qualifications: tuple[str, ...] = QUALIFICATIONS  # the columns of its tariff table, in order
 
     @property
     def hourly(self) -> bool:
         return self.home_unit == "hour"
+
+    @property
+    def monthly_family_flat(self) -> Decimal | None:
+        """« Forfait mensuel par famille suivie » of the first table, or None."""
+        return self.tariff(*FLAT)
 
     @property
     def locked(self) -> bool:
@@ -206,6 +232,20 @@ def get_convention(uow: UnitOfWork, user: CurrentUser, key: str) -> ConventionSu
         return _convention_summary(convention, _issued_months(uow.session, convention.id).get(convention.id, ()))
 
 
+def known_qualifications(uow: UnitOfWork, user: CurrentUser) -> tuple[str, ...]:
+    """The qualifications the programme's conventions pay (in the order of their tables, newest convention first),
+    then those intervenants already carry: what the intervenant form offers, besides free entry."""
+    with uow:
+        require(user, "convention.read", session=uow.session)
+        s = uow.session
+        found: list[str] = []
+        for labels in s.scalars(select(Convention.qualifications).order_by(Convention.start_date.desc(),
+                                                                            Convention.key)):
+            found.extend(q for q in (labels or QUALIFICATIONS) if q not in found)
+        found.extend(q for q in sorted(set(s.scalars(select(Intervenant.qualification)))) if q not in found)
+        return tuple(found)
+
+
 def list_actions(uow: UnitOfWork, user: CurrentUser) -> tuple[str, ...]:
     """The names of the catalogue's actions, for the convention editor."""
     with uow:
@@ -242,7 +282,9 @@ class IntervenantInput:
 @dataclass(frozen=True)
 class ConventionInput:
     """What the editor submits. Amounts may be Decimal or text as typed ("56,13"); blank means none.
-    `tariffs` maps (qualification, kind) to an amount; a missing or blank cell means no tariff."""
+    `tariffs` maps (qualification, kind) to an amount; a missing or blank cell means no tariff; the monthly flat per
+    family followed is the cell `FLAT`. `qualifications` are the table's columns, in order: a tariff names one of
+    them; a column can go only when no tariff of the convention (nor of an avenant) names it."""
 
     key: str
     partner: str
@@ -260,6 +302,7 @@ class ConventionInput:
     referent_at_first_session: bool = True
     home_unit: str = "session"
     hour_rounding_minutes: int = 15
+    qualifications: tuple[str, ...] = QUALIFICATIONS
 
 
 def zero_amounts(data: ConventionInput) -> tuple[str, ...]:
@@ -271,7 +314,8 @@ def zero_amounts(data: ConventionInput) -> tuple[str, ...]:
         return parse_amount(value, "_", {}) == Decimal("0.00")
 
     named = [("le plafond budgétaire", data.budget_cap)] + [
-        (f"le tarif « {KIND_LABELS.get(kind, kind)} » {qualification}", amount)
+        (f"le tarif « {KIND_LABELS.get(kind, kind)} »" + ("" if (qualification, kind) == FLAT else f" {qualification}"),
+         amount)
         for (qualification, kind), amount in sorted(data.tariffs.items())]
     return tuple(name for name, value in named if is_zero(value))
 
@@ -400,6 +444,11 @@ def update_convention(uow: UnitOfWork, user: CurrentUser, key: str, data: Conven
                                  "avant lui.")
         if starts and terms["end"] is not None and starts[-1] > terms["end"]:
             problems["end"] = f"Un avenant commence le {format_date(starts[-1])} : la convention doit durer jusque-là."
+        used = {row.qualification for row in convention.amendments}
+        dropped = sorted(used - set(terms["qualifications"]) - {FLAT_QUALIFICATION})
+        if dropped and "qualifications" not in problems:
+            problems["qualifications"] = (f"Un avenant a des tarifs {dropped[0]} : la qualification « {dropped[0]} » "
+                                          "reste dans le tableau.")
         _raise_if(problems)
         issued = _issued_months(s, convention.id).get(convention.id, ())
         current = _convention_summary(convention, issued)
@@ -448,7 +497,7 @@ def add_amendment(uow: UnitOfWork, user: CurrentUser, key: str, start: date | No
                 problems["start"] = (f"L'état {of_month(issued[-1])} est émis : un avenant qui commence le "
                                      f"{format_date(day)} changerait des mois déjà payés. Choisissez une date "
                                      f"après {month_in_words(issued[-1])}.")
-        amounts = _check_tariffs(tariffs, problems)
+        amounts = _check_tariffs(tariffs, problems, tuple(convention.qualifications or QUALIFICATIONS))
         if not amounts and not any(name.startswith("tariffs") for name in problems):
             problems["tariffs"] = "Un avenant donne au moins un tarif."
         _raise_if(problems)
@@ -554,7 +603,8 @@ def _check_terms(s, data: ConventionInput, problems: dict[str, str]) -> dict:
         problems["period_end_months"] = "Les mois de fin de période vont de 1 (janvier) à 12 (décembre)."
     elif len(set(months)) != len(months):
         problems["period_end_months"] = "Un mois de fin de période apparaît deux fois."
-    tariffs = _check_tariffs(data.tariffs, problems)
+    qualifications = _check_qualifications(data.qualifications, problems)
+    tariffs = _check_tariffs(data.tariffs, problems, qualifications)
     imputation = text_rules.normalise((data.budget_imputation or "").strip()) or None
     if imputation is not None and (len(imputation) > 2000 or unstorable(imputation)):
         problems["budget_imputation"] = "L'imputation budgétaire dépasse 2 000 caractères."
@@ -564,7 +614,19 @@ def _check_terms(s, data: ConventionInput, problems: dict[str, str]) -> dict:
             "max_families": _check_count(data.max_families, problems),
             "budget_cap": parse_amount(data.budget_cap, "budget_cap", problems),
             "budget_imputation": imputation, "period_end_months": tuple(sorted(set(months))), "tariffs": tariffs,
-            **_check_rules(data, problems)}
+            "qualifications": qualifications, **_check_rules(data, problems)}
+
+
+def _check_qualifications(given, problems: dict[str, str]) -> tuple[str, ...]:
+    labels = tuple((q or "").strip() if isinstance(q, str) else q for q in given)
+    for label in labels:
+        problem = qualification_problem(label) if isinstance(label, str) else "La qualification est un texte."
+        if problem:
+            problems["qualifications"] = problem
+            return ()
+    if len({q.casefold() for q in labels}) != len(labels):
+        problems["qualifications"] = "Une qualification apparaît deux fois dans le tableau des tarifs."
+    return labels
 
 
 def _check_rules(data: ConventionInput, problems: dict[str, str]) -> dict:
@@ -581,10 +643,16 @@ def _check_rules(data: ConventionInput, problems: dict[str, str]) -> dict:
             "hour_rounding_minutes": rounding}
 
 
-def _check_tariffs(given: Mapping, problems: dict[str, str]) -> dict[tuple[str, str], Decimal]:
+def _check_tariffs(given: Mapping, problems: dict[str, str],
+                   qualifications: tuple[str, ...]) -> dict[tuple[str, str], Decimal]:
     tariffs = {}
     for pair, value in given.items():
-        if pair[0] not in QUALIFICATIONS or pair[1] not in TARIFF_KINDS:
+        if pair != FLAT and (pair[0] not in qualifications or pair[1] not in TARIFF_KINDS):
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue  # a blank cell of a column being removed: no tariff
+            if pair[1] in TARIFF_KINDS and "qualifications" not in problems:
+                problems["tariffs"] = f"La qualification « {pair[0]} » n'est pas une colonne du tableau des tarifs."
+                continue
             problems["tariffs"] = f"Ligne de tarif inconnue : {pair[0]} / {pair[1]}."
             continue
         amount = parse_amount(value, tariff_field(*pair), problems)
@@ -647,9 +715,11 @@ def _issued_months(s, convention_id: str | None = None) -> dict[str, tuple[str, 
 
 def _fill_intervenant(s, intervenant: Intervenant, data: IntervenantInput, problems: dict[str, str]) -> None:
     intervenant.name = _check_name(data.name, "name", problems)
-    if data.qualification not in QUALIFICATIONS:
-        problems["qualification"] = f"Qualification attendue : {' ou '.join(QUALIFICATIONS)}."
-    intervenant.qualification = data.qualification
+    problem = qualification_problem(data.qualification) if isinstance(data.qualification, str) else (
+        "La qualification est un texte.")
+    if problem:
+        problems["qualification"] = problem
+    intervenant.qualification = data.qualification.strip() if isinstance(data.qualification, str) else ""
     partner = _by_key(s, Partner, data.partner or "")
     if partner is None:
         problems["partner"] = "Choisissez le partenaire."
@@ -687,6 +757,7 @@ def _apply_terms(s, convention: Convention, terms: dict) -> None:
     convention.max_families, convention.budget_cap = terms["max_families"], terms["budget_cap"]
     convention.budget_imputation = terms["budget_imputation"]
     convention.period_end_months = list(terms["period_end_months"])
+    convention.qualifications = list(terms["qualifications"])
     for name in RULE_FIELDS:  # null(): a None would leave the column to its server default (1) on insert
         setattr(convention, name, null() if terms[name] is None else terms[name])
     existing = {(t.qualification, t.kind): t for t in convention.tariffs}
@@ -705,7 +776,7 @@ def _locked_value(current: ConventionSummary, name: str):
         return current.partner
     if name == "tariffs":
         return {(t.qualification, t.kind): t.unit_price for t in current.tariffs}
-    if name in RULE_FIELDS:
+    if name in RULE_FIELDS or name == "qualifications":
         return getattr(current, name)
     return {"action": current.action, "start": current.start, "end": current.end,
             "period_end_months": current.period_end_months}[name]
@@ -718,8 +789,20 @@ def _intervenant_summary(intervenant: Intervenant, partner: Partner) -> Interven
                               history)
 
 
-def _amounts(rows) -> tuple[TariffAmount, ...]:
-    rows = sorted(rows, key=lambda t: (QUALIFICATIONS.index(t.qualification), TARIFF_KINDS.index(t.kind)))
+def _table_order(qualifications) -> callable:
+    """Tariffs in the order of the table: by column (the convention's qualifications), then by kind; the flat last."""
+    columns = list(qualifications or QUALIFICATIONS)
+
+    def key(t):
+        if (t.qualification, t.kind) == FLAT:
+            return (len(columns) + 1, 0, "")
+        column = columns.index(t.qualification) if t.qualification in columns else len(columns)
+        return (column, TARIFF_KINDS.index(t.kind) if t.kind in TARIFF_KINDS else len(TARIFF_KINDS), t.qualification)
+    return key
+
+
+def _amounts(rows, qualifications=QUALIFICATIONS) -> tuple[TariffAmount, ...]:
+    rows = sorted(rows, key=_table_order(qualifications))
     return tuple(TariffAmount(t.qualification, t.kind, t.unit_price) for t in rows)
 
 
@@ -729,17 +812,18 @@ def _starts_in_issued_month(day: date, issued_months: tuple[str, ...]) -> bool:
 
 
 def _convention_summary(c: Convention, issued_months: tuple[str, ...]) -> ConventionSummary:
-    tariffs = sorted(c.tariffs, key=lambda t: (QUALIFICATIONS.index(t.qualification), TARIFF_KINDS.index(t.kind)))
+    qualifications = tuple(c.qualifications or QUALIFICATIONS)
+    tariffs = sorted(c.tariffs, key=_table_order(qualifications))
     amended: dict[date, list] = {}
     for row in c.amendments:
         amended.setdefault(row.starts_on, []).append(row)
-    versions = (TariffVersionSummary(c.start_date, _amounts(c.tariffs), False, bool(issued_months)),
-                *(TariffVersionSummary(day, _amounts(rows), True, _starts_in_issued_month(day, issued_months))
+    versions = (TariffVersionSummary(c.start_date, _amounts(c.tariffs, qualifications), False, bool(issued_months)),
+                *(TariffVersionSummary(day, _amounts(rows, qualifications), True, _starts_in_issued_month(day, issued_months))
                   for day, rows in sorted(amended.items())))
     return ConventionSummary(
         key=c.key, partner=c.partner.key, partner_name=c.partner.name, action=c.action.name, start=c.start_date,
         end=c.end_date, max_families=c.max_families, budget_cap=c.budget_cap, budget_imputation=c.budget_imputation,
         period_end_months=tuple(sorted(c.period_end_months or ())),
         tariffs=tuple(TariffAmount(t.qualification, t.kind, t.unit_price) for t in tariffs),
-        issued_months=issued_months, tariff_versions=versions,
+        issued_months=issued_months, tariff_versions=versions, qualifications=qualifications,
         **{name: getattr(c, name) for name in RULE_FIELDS})

@@ -164,7 +164,7 @@ def test_administrator_creates_and_renames_partners_and_intervenants(store):
     moved = update_intervenant(store(), admin(store), "i-new", IntervenantInput("i-new", "Inès Roux-Blanc", "AES", "adom"))
     assert (moved.name, moved.qualification, moved.partner) == ("Inès Roux-Blanc", "AES", "adom")
     with pytest.raises(InvalidFields) as refused:
-        create_intervenant(store(), admin(store), IntervenantInput("i-x", "X", "ASE", "nowhere"))
+        create_intervenant(store(), admin(store), IntervenantInput("i-x", "X", " ", "nowhere"))
     assert set(refused.value.problems) == {"qualification", "partner"}
     with pytest.raises(NotFound):
         update_intervenant(store(), admin(store), "missing", IntervenantInput("missing", "X", "AES", "adom"))

@@ -179,7 +179,7 @@ def _duration_as_text(data):
 
 
 def _unknown_qualification(data):
-    data["intervenants"].append({"key": "i-new", "partner": "adom", "name": "Léa Blanc", "qualification": "ASH"})
+    data["intervenants"].append({"key": "i-new", "partner": "adom", "name": "Léa Blanc", "qualification": "A" * 21})
 
 
 def _unknown_status(data):
@@ -231,7 +231,7 @@ BAD_INPUTS = {
     "wrong_type": (_duration_as_text, ["Séance à domicile « S9 »", "champ « duration_minutes »",
                                        "un nombre entier est attendu"]),
     "unknown_qualification": (_unknown_qualification, ["Intervenant « i-new »", "champ « qualification »",
-                                                       "valeur inconnue « ASH »"]),
+                                                       "la qualification dépasse 20 caractères"]),
     "unknown_status": (_unknown_status, ["Séance à domicile « S9 »", "champ « status »", "valeur inconnue « done »"]),
     "unknown_role": (_unknown_role, ["Utilisateur « u-new »", "champ « role »", "valeur inconnue « boss »"]),
     "duplicate_key": (_duplicate_key, ["Séance à domicile « S9 »", "champ « key »", "clé en double"]),

@@ -91,12 +91,11 @@ def test_user_key_is_unique_and_role_is_checked(engine):
     assert count(engine, "app_user") == 1
 
 
-def test_tariff_qualification_price_and_uniqueness_are_checked(stored):
+def test_tariff_kind_price_and_uniqueness_are_checked(stored):
     insert = text("INSERT INTO tariff (id, created_at, updated_at, convention_id, qualification, kind, unit_price)"
                   " VALUES (:id, '2025-01-01', '2025-01-01', (SELECT id FROM convention WHERE key = 'ap-2025'),"
                   " :q, :kind, :price)")
     cases = [
-        ({"q": "ASH", "kind": "home_intervention", "price": 100}, "CHECK constraint failed: ck_tariff_qualification"),
         ({"q": "AES", "kind": "holiday", "price": 100}, "CHECK constraint failed: ck_tariff_kind"),
         ({"q": "AES", "kind": "home_intervention", "price": -1}, "CHECK constraint failed: ck_tariff_unit_price"),
         ({"q": "AES", "kind": "home_intervention", "price": 100}, "UNIQUE constraint failed"),  # line exists

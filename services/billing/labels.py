@@ -6,6 +6,7 @@ KIND_LABELS = {
     "weekly_preparation": "Temps de préparation hebdomadaire",
     "launch_meeting": "Réunion de lancement",
     "period_end_meeting": "Réunion de fin de période",
+    "monthly_family_flat": "Forfait mensuel par famille suivie",  # quantity: the families followed in the month
 }
 
 FLAG_REASONS = {

@@ -14,7 +14,11 @@ The week, preparation and référent rules run across an avenant as over the res
 Another convention may read otherwise (ConventionTerms, migration 0007; the defaults are the above): at most N
 billed interventions per week, or no limit; school holidays as ordinary days; no référent expected; or home
 interventions paid per hour delivered (`home_hours`: the duration rounded up to the quarter hour, per session, at the
-qualification's home_intervention tariff read as an hourly rate).
+qualification's home_intervention tariff read as an hourly rate). The qualifications are the convention's own
+(migration 0008): any label its table prices; an intervenant whose qualification it does not price is
+`missing_tariff`. A convention may also pay a monthly flat per family followed (`monthly_family_flat`): one unit
+for each family with a validated orientation to the convention in force on at least one day of the month (and of the
+convention), at the flat of the table in force on the first such day; no flat in the table: nothing.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from functools import lru_cache
 
 from vacances_scolaires_france import SchoolHolidayDates
 
+from models.enums import FLAT_KIND, FLAT_QUALIFICATION
 from services.billing.facts import BillingFacts, MeetingFact, SessionFact
 from services.errors import StatementError
 from services.rules import iso_week, orientation_in_force
@@ -42,9 +47,9 @@ class BilledUnit:
     qualification: str
     unit_price: Decimal
     family_id: str | None
-    intervenant_id: str
+    intervenant_id: str | None  # None: the monthly flat of a family
     date: date
-    source_key: str  # the session or meeting billed
+    source_key: str  # the session or meeting billed, or the family of a monthly flat
     quantity: int = 1  # minutes for home_hours, else 1
 
     @property
@@ -123,6 +128,7 @@ def bill_month(facts: BillingFacts, month: str) -> MonthBilling:
             minutes_intervenant[s.intervenant_id] += s.duration_minutes
     _weekly_preparation(facts, billed_sessions, first, last, units, flags)
     _meetings(facts, month, first, last, units, flags)
+    _monthly_flat(facts, first, last, units)
     flags.sort(key=lambda f: (f.date, f.session_key or f.meeting_key or "", f.kind, f.intervenant_id or ""))
     return MonthBilling(month, tuple(units), tuple(flags), dict(minutes_family), dict(minutes_intervenant))
 
@@ -253,3 +259,20 @@ def _meetings(facts, month, first, last, units, flags) -> None:
             if kind == "period_end_meeting":
                 period_end_seen.add(intervenant_id)
             units.append(BilledUnit(kind, qualification, price, None, intervenant_id, m.date, m.key))
+
+
+def _monthly_flat(facts, first, last, units) -> None:
+    """One unit per family followed on at least one day of the month, at the flat in force on the first such day."""
+    terms = facts.terms
+    start, end = max(first, terms.start), min(last, terms.end or last)
+    followed: dict[str, date] = {}
+    for o in facts.orientations:
+        if o.convention_id != facts.convention_id or o.status not in ("validated", "ended") or o.decided_on is None:
+            continue
+        day = max(start, o.decided_on)
+        if day <= end and (o.end is None or o.end >= day):
+            followed[o.family_id] = min(day, followed.get(o.family_id, day))
+    for family_id, day in sorted(followed.items(), key=lambda item: (facts.families[item[0]].code, item[0])):
+        price = terms.tariff(FLAT_QUALIFICATION, FLAT_KIND, day)
+        if price is not None:
+            units.append(BilledUnit(FLAT_KIND, FLAT_QUALIFICATION, price, family_id, None, day, family_id))

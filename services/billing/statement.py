@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-KIND_ORDER = ("home_intervention", "home_hours", "weekly_preparation", "launch_meeting", "period_end_meeting")
+KIND_ORDER = ("home_intervention", "home_hours", "weekly_preparation", "launch_meeting", "period_end_meeting",
+              "monthly_family_flat")
 
 # What a statement is. A monthly statement bills its month (and carries the régularisations of issued months);
 # a closing statement (« état complémentaire de clôture ») comes after the period, once every month of it is issued,

@@ -350,7 +350,10 @@ def _family_details(facts, billing: MonthBilling) -> tuple[FamilyDetail, ...]:
     for u in billing.units:
         if u.family_id is None:
             continue
-        (sessions if u.kind in HOME_KINDS else preparations)[u.family_id] += 1
+        if u.kind in HOME_KINDS:
+            sessions[u.family_id] += 1
+        elif u.kind == "weekly_preparation":
+            preparations[u.family_id] += 1
         amounts[u.family_id] += u.amount
     ids = set(amounts) | set(billing.minutes_by_family)
     details = [FamilyDetail(facts.families[i].code, facts.families[i].name, sessions[i], preparations[i],
@@ -362,6 +365,8 @@ def _intervenant_details(facts, billing: MonthBilling) -> tuple[IntervenantDetai
     counts: dict[str, Counter] = defaultdict(Counter)
     amounts = defaultdict(Decimal)
     for u in billing.units:
+        if u.intervenant_id is None:  # a family's monthly flat: nobody's work
+            continue
         counts[u.intervenant_id]["home_intervention" if u.kind in HOME_KINDS else u.kind] += 1
         amounts[u.intervenant_id] += u.amount
     ids = set(amounts) | set(billing.minutes_by_intervenant)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from models import (Child, Convention, EpsMeeting, Family, HomeSession, Intervenant, Meeting, Orientation,
                     Parcours, Partner, Programme, User)
-from models.enums import QUALIFICATIONS, TARIFF_KINDS
+from models.enums import FLAT_QUALIFICATION, PRICED_KINDS, QUALIFICATIONS
 
 FORMAT = "parcours-dataset/1"
 
@@ -40,10 +40,13 @@ def partner(p: Partner) -> dict:
     return {"key": p.key, "name": p.name}
 
 
-def tariff_table(rows) -> dict[str, dict[str, str]]:
-    """{"AES": {kind: "30.00", …}, "TISF": {…}}: the convention's first table or an avenant's."""
+def tariff_table(rows, qualifications=QUALIFICATIONS) -> dict[str, dict[str, str]]:
+    """{"AES": {kind: "30.00", …}, "TISF": {…}}: the convention's first table or an avenant's, in the order of its
+    qualifications, the monthly flat (« forfait ») last."""
+    order = [*qualifications, FLAT_QUALIFICATION]
     table: dict[str, dict[str, str]] = {}
-    for t in sorted(rows, key=lambda t: (QUALIFICATIONS.index(t.qualification), TARIFF_KINDS.index(t.kind))):
+    rank = lambda q: order.index(q) if q in order else len(order)  # noqa: E731
+    for t in sorted(rows, key=lambda t: (rank(t.qualification), t.qualification, PRICED_KINDS.index(t.kind))):
         table.setdefault(t.qualification, {})[t.kind] = money(t.unit_price)
     return table
 
@@ -53,25 +56,28 @@ def tariff_table(rows) -> dict[str, dict[str, str]]:
 RULE_DEFAULTS = {"sessions_per_week": 1, "holidays_need_exception": True, "referent_at_first_session": True,
                  "home_unit": "session", "hour_rounding_minutes": 15}
 # What an omitted field means, when the stored form is compared with a file's record.
-OMITTED_DEFAULTS = RULE_DEFAULTS
+OMITTED_DEFAULTS = {**RULE_DEFAULTS, "qualifications": list(QUALIFICATIONS)}
 
 
 def convention(c: Convention) -> dict:
     data = {
         "key": c.key, "partner": c.partner.key, "action": c.action.name, "start": iso(c.start_date),
         "end": iso(c.end_date), "max_families": c.max_families, "budget_cap": money(c.budget_cap),
-        "period_end_months": sorted(c.period_end_months or []), "tariffs": tariff_table(c.tariffs),
+        "period_end_months": sorted(c.period_end_months or []),
+        "tariffs": tariff_table(c.tariffs, c.qualifications or QUALIFICATIONS),
         "budget_imputation": c.budget_imputation,
     }
     for field, default in RULE_DEFAULTS.items():
         value = getattr(c, field)
         if value != default:
             data[field] = value
+    if list(c.qualifications or QUALIFICATIONS) != list(QUALIFICATIONS):  # migration 0008; AES, TISF files unchanged
+        data["qualifications"] = list(c.qualifications)
     by_start: dict[date, list] = {}
     for row in c.amendments:
         by_start.setdefault(row.starts_on, []).append(row)
     if by_start:  # written only when there are avenants: files of conventions without any stay as they were
-        data["amendments"] = [{"start": iso(day), "tariffs": tariff_table(rows)} for day, rows in sorted(by_start.items())]
+        data["amendments"] = [{"start": iso(day), "tariffs": tariff_table(rows, c.qualifications or QUALIFICATIONS)} for day, rows in sorted(by_start.items())]
     return data
 
 

@@ -16,8 +16,9 @@ from sqlalchemy import null, select
 from models import (Action, Child, Convention, EpsMeeting, EpsSituation, Family, Guardian, HomeSession, Intervenant,
                     IntervenantHistory, Meeting, Orientation, Parcours, Partner, Programme, Tariff, TariffAmendment,
                     User)
-from models.enums import (HOLIDAY_ZONES, MEETING_KINDS, ORIENTATION_STATUSES, PARCOURS_STATUSES, QUALIFICATIONS,
-                          ROLES, SESSION_STATUSES, SEXES, TARIFF_KINDS, HOME_UNITS)
+from models.enums import (FLAT_KIND, FLAT_QUALIFICATION, HOLIDAY_ZONES, MEETING_KINDS, ORIENTATION_STATUSES,
+                          PARCOURS_STATUSES, PRICED_KINDS, QUALIFICATIONS, ROLES, SESSION_STATUSES, SEXES, TARIFF_KINDS,
+                          HOME_UNITS)
 from services import audit
 from services import text_rules
 from services.dataset import canonical, strict_json
@@ -237,8 +238,9 @@ class _Importer:
                 raise r.fail("period_end_months", f"mois de fin de période invalide : {m!r} (de 1 à 12)")
         if len(set(months)) != len(months):
             raise r.fail("period_end_months", "un mois apparaît deux fois")
-        tariffs = self._read_tariffs(r)
-        amendments = self._read_amendments(r, start, end)
+        qualifications = self._read_qualifications(r)
+        tariffs = self._read_tariffs(r, qualifications)
+        amendments = self._read_amendments(r, start, end, qualifications)
         spec = {
             "key": r.key, "partner": partner.key, "action": r.text("action", max_length=200), "start": canonical.iso(start),
             "end": canonical.iso(end), "max_families": r.integer("max_families", required=False, minimum=0, maximum=100_000),
@@ -247,6 +249,8 @@ class _Importer:
             "budget_imputation": r.text("budget_imputation", required=False, max_length=2000),
             # optional, written only when the convention has avenants (None: the first table alone)
             "amendments": [{"start": canonical.iso(day), "tariffs": table} for day, table in amendments] or None,
+            # optional, written only when not AES, TISF (migration 0008)
+            "qualifications": list(qualifications),
         }
         spec.update(self._read_rules(r))
         self.warnings.extend(zero_amount_warnings(r.key, spec["budget_cap"], tariffs, amendments))
@@ -256,6 +260,7 @@ class _Importer:
                 key=r.key, partner=partner, action=self._action(spec["action"]), start_date=start, end_date=end,
                 max_families=spec["max_families"], budget_cap=r.money("budget_cap", required=False),
                 period_end_months=spec["period_end_months"], budget_imputation=spec["budget_imputation"],
+                qualifications=list(qualifications),
                 # null(): None would let the ORM leave the column out, and the server default (1) would fill it
                 **{field: null() if spec[field] is None else spec[field] for field in canonical.RULE_DEFAULTS},
             )
@@ -287,7 +292,37 @@ class _Importer:
         }
         return rules
 
-    def _read_tariffs(self, r: RecordReader) -> dict[str, dict[str, str]]:
+    @staticmethod
+    def _read_qualifications(r: RecordReader) -> tuple[str, ...]:
+        """The convention's qualifications (the columns of its table): the file's `qualifications`, or, when it has
+        none, AES and TISF — or the labels its tables price, in their order, when they name others."""
+        from services.conventions_admin import qualification_problem
+
+        raw = r.raw.get("qualifications")
+        if raw is None:
+            tables = [r.raw.get("tariffs")] + [a.get("tariffs") for a in (r.raw.get("amendments") or [])
+                                               if isinstance(a, dict)]
+            labels = []
+            for table in tables:
+                for q in (table if isinstance(table, dict) else {}):
+                    if q != FLAT_QUALIFICATION and q not in labels:
+                        labels.append(q)
+            if set(labels) <= set(QUALIFICATIONS):
+                return QUALIFICATIONS
+            raw = labels
+        if not isinstance(raw, list) or not raw or len(raw) > 50:
+            raise r.fail("qualifications", "une liste de qualifications est attendue, par exemple [\"AES\", \"TISF\"]")
+        for q in raw:
+            problem = qualification_problem(q) if isinstance(q, str) else "La qualification est un texte."
+            if problem is None and q != q.strip():
+                problem = "La qualification commence ou finit par une espace."
+            if problem:
+                raise r.fail("qualifications", f"{_describe_label(q)} : {problem[0].lower()}{problem[1:]}")
+        if len({q.casefold() for q in raw}) != len(raw):
+            raise r.fail("qualifications", "une qualification apparaît deux fois")
+        return tuple(raw)
+
+    def _read_tariffs(self, r: RecordReader, qualifications: tuple[str, ...]) -> dict[str, dict[str, str]]:
         """A tariff table (the convention's `tariffs`, or an avenant's), in its canonical form: amounts "30.00",
         qualifications and kinds in the order of the window's table, at least one amount."""
         raw = r.raw.get("tariffs")
@@ -295,24 +330,28 @@ class _Importer:
             raise r.fail("tariffs", "la grille des tarifs est obligatoire : {\"AES\": {…}, \"TISF\": {…}}")
         tariffs: dict[str, dict[str, str]] = {}
         for qualification, kinds in raw.items():
-            if qualification not in QUALIFICATIONS:
-                raise r.fail("tariffs", f"qualification inconnue « {qualification} » (valeurs possibles : AES, TISF)")
+            if qualification not in (*qualifications, FLAT_QUALIFICATION):
+                raise r.fail("tariffs", f"qualification inconnue « {qualification} » (valeurs possibles : "
+                                        f"{', '.join((*qualifications, FLAT_QUALIFICATION))})")
             if not isinstance(kinds, dict):
                 raise r.fail("tariffs", f"les tarifs {qualification} doivent être un objet {{…}}")
             tariffs[qualification] = {}
             for kind, value in kinds.items():
-                if kind not in TARIFF_KINDS:
+                if (kind != FLAT_KIND) if qualification == FLAT_QUALIFICATION else (kind not in TARIFF_KINDS):
+                    if qualification == FLAT_QUALIFICATION:
+                        raise r.fail("tariffs", f"« {FLAT_QUALIFICATION} » ne porte que « {FLAT_KIND} »")
                     raise r.fail("tariffs", f"type de tarif inconnu « {kind} » (valeurs possibles : {', '.join(TARIFF_KINDS)})")
                 amount = parse_money(value, lambda reason: r.fail(f"tariffs.{qualification}.{kind}", reason))
                 tariffs[qualification][kind] = canonical.money(amount)
         # An empty {"AES": {}} holds no line: stored as nothing, it must not be compared as something.
-        tariffs = {q: {k: tariffs[q][k] for k in TARIFF_KINDS if k in tariffs[q]}
-                   for q in QUALIFICATIONS if tariffs.get(q)}
+        tariffs = {q: {k: tariffs[q][k] for k in PRICED_KINDS if k in tariffs[q]}
+                   for q in (*qualifications, FLAT_QUALIFICATION) if tariffs.get(q)}
         if not tariffs:
             raise r.fail("tariffs", "la grille des tarifs donne au moins un tarif")
         return tariffs
 
-    def _read_amendments(self, r: RecordReader, start: date, end: date | None) -> list[tuple[date, dict]]:
+    def _read_amendments(self, r: RecordReader, start: date, end: date | None,
+                         qualifications: tuple[str, ...]) -> list[tuple[date, dict]]:
         """The avenants, by start: each a whole table in force from a day after the convention's start and inside its
         period, as services.conventions_admin.add_amendment accepts them."""
         amendments: dict[date, dict] = {}
@@ -328,7 +367,7 @@ class _Importer:
                                       f"({end:%d/%m/%Y})")
             if day in amendments:
                 raise a.fail("start", f"un autre avenant commence déjà le {day:%d/%m/%Y}")
-            amendments[day] = self._read_tariffs(a)
+            amendments[day] = self._read_tariffs(a, qualifications)
             a.reject_unknown_fields({"start", "tariffs"})
         return sorted(amendments.items())
 
@@ -340,9 +379,22 @@ class _Importer:
             self.session.flush()
         return action
 
+    @staticmethod
+    def _qualification(r: RecordReader) -> str:
+        """Any label of 1 to 20 characters (migration 0008), as the intervenant form accepts it."""
+        from services.conventions_admin import qualification_problem
+
+        value = r.text("qualification", max_length=200)
+        problem = qualification_problem(value)
+        if problem is None and value != value.strip():
+            problem = "La qualification commence ou finit par une espace."
+        if problem:
+            raise r.fail("qualification", problem[0].lower() + problem[1:])
+        return value
+
     def build_intervenants(self, r: RecordReader):
         partner = self.ref(r, "partner", "partners")
-        qualification = r.choice("qualification", QUALIFICATIONS)
+        qualification = self._qualification(r)
         rows = self._read_history(r)
         if rows:  # the intervenant's qualification and partner are those of the latest row, as the window keeps them
             last_start, last_qualification, last_partner = rows[-1]
@@ -379,7 +431,7 @@ class _Importer:
         for position in range(len(r.list("history"))):
             h = r.nested("history", position)
             day = h.date("from", required=False)
-            qualification = h.choice("qualification", QUALIFICATIONS)
+            qualification = self._qualification(h)
             partner = self.ref(h, "partner", "partners")
             h.reject_unknown_fields({"from", "qualification", "partner"})
             if day in rows:
@@ -574,3 +626,7 @@ def _normalise(value: Any) -> Any:
     if value in (None, [], {}):
         return None
     return value
+
+
+def _describe_label(value) -> str:
+    return f"« {value} »" if isinstance(value, str) else repr(value)

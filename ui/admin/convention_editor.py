@@ -358,7 +358,12 @@ class ConventionEditor(QWidget):
             max_families=self.max_families_edit.text(), budget_cap=self.budget_cap_edit.text(),
             budget_imputation=self.imputation_edit.toPlainText(),
             period_end_months=tuple(c.property("month") for c in self.month_checks if c.isChecked()),
-            tariffs={pair: edit.text() for pair, edit in self.tariff_edits.items()},
+            # The grid shows AES and TISF; the convention's other qualifications and its monthly flat (migration
+            # 0008, set by a dataset) are kept as they are, not dropped by a save.
+            qualifications=self._summary.qualifications if self._summary else QUALIFICATIONS,
+            tariffs={**{(t.qualification, t.kind): amount_text(t.unit_price)
+                        for t in (self._summary.tariffs if self._summary else ())},
+                     **{pair: edit.text() for pair, edit in self.tariff_edits.items()}},
             sessions_per_week=self.per_week_combo.currentData(),
             holidays_need_exception=self.holidays_check.isChecked(),
             referent_at_first_session=self.referent_check.isChecked(), home_unit=self.unit_combo.currentData(),

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from services.conventions_admin import (QUALIFICATIONS, TARIFF_KINDS, ConventionLocked, ConventionSummary,
+from services.conventions_admin import (TARIFF_KINDS, ConventionLocked, ConventionSummary,
                                         InvalidFields, add_amendment, create_convention,
                                         create_intervenant, create_partner, list_actions, list_conventions,
                                         list_intervenants, list_partners, regularisation_warning, rename_partner,
@@ -291,7 +291,7 @@ class ConventionsPage(QWidget):
         current = {(t.qualification, t.kind): amount_text(t.unit_price) for t in (latest.tariffs if latest else ())}
         key = convention.key
         dialog = AmendmentDialog(lambda start, tariffs: add_amendment(self._uow(), self._user, key, start, tariffs),
-                                 current, tuple((k, kind_label(k)) for k in TARIFF_KINDS), QUALIFICATIONS,
+                                 current, tuple((k, kind_label(k)) for k in TARIFF_KINDS), convention.qualifications,
                                  self._today(), self)
         dialog.saved.connect(lambda saved: self.reload(select=saved.key))
         dialog.saved.connect(self.convention_saved)

@@ -94,6 +94,8 @@ class IntervenantDialog(RecordDialog):
         for p in partners:
             self.partner_combo.addItem(p.name, p.key)
         if intervenant:
+            if self.qualification_combo.findData(intervenant.qualification) < 0:  # a label of another convention
+                self.qualification_combo.addItem(intervenant.qualification, intervenant.qualification)
             self.qualification_combo.setCurrentIndex(self.qualification_combo.findData(intervenant.qualification))
             self.partner_combo.setCurrentIndex(self.partner_combo.findData(intervenant.partner))
         self.add_field("key", "Clé", self.key_edit)
