@@ -403,6 +403,8 @@ CASES: tuple[Case, ...] = (
     Case(conventions_admin.get_convention, "convention.read",
          lambda e, u: conventions_admin.get_convention(e.uow(), u, "ap-2025")),
     Case(conventions_admin.list_actions, "convention.read", lambda e, u: conventions_admin.list_actions(e.uow(), u)),
+    Case(conventions_admin.known_qualifications, "convention.read",
+         lambda e, u: conventions_admin.known_qualifications(e.uow(), u)),
     Case(programme_settings.get_programme, "programme.read",
          lambda e, u: programme_settings.get_programme(e.uow(), u)),
     Case(programme_settings.save_programme, "programme.manage",
