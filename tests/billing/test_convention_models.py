@@ -14,12 +14,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import select
 
 from models import Convention, Intervenant, Statement as StoredStatement, Tariff
-from models.db import MIGRATIONS_DIR, head_revision, migrate
+from models.db import head_revision, migrate
 from services.billing import get_statement, issue_statement
 from services.billing.labels import KIND_LABELS
 from services.billing.pdf import render_statement_pdf
@@ -28,6 +26,7 @@ from services.conventions_admin import (FLAT, ConventionInput, IntervenantInput,
 from services.dataset import export_dataset, import_dataset
 from services.integrity import verify
 from services.permissions import SYSTEM
+from tests.billing.migration_steps import downgrade_to, issued_rows
 from tests.billing.builders import dataset, family, session
 
 
@@ -130,21 +129,14 @@ def test_the_migration_keeps_issued_statements_byte_identical_and_check_passes(e
     import_dataset(uow(), data)
     for month in ("2025-01", "2025-02"):
         issue_statement(uow(), SYSTEM, "AP", month, render_pdf=render_statement_pdf)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0007")
+    downgrade_to(engine, "0007")
     with engine.connect() as conn:
         assert "qualification IN ('AES', 'TISF')" in conn.exec_driver_sql(
             "SELECT sql FROM sqlite_master WHERE name = 'statement_line'").scalar_one()
+    before = issued_rows(uow)
+    assert migrate(engine) == head_revision()
+    after = issued_rows(uow)
     with uow() as u:
-        before = [(s.payload, s.pdf, s.pdf_sha256, s.chain_hash) for s in
-                  u.session.scalars(select(StoredStatement).order_by(StoredStatement.sequence))]
-    assert migrate(engine) == head_revision() == "0008"
-    with uow() as u:
-        after = [(s.payload, s.pdf, s.pdf_sha256, s.chain_hash) for s in
-                 u.session.scalars(select(StoredStatement).order_by(StoredStatement.sequence))]
         assert u.session.scalars(select(Convention)).one().qualifications == ["AES", "TISF"]
         u.session.add(Tariff(convention=u.session.scalars(select(Convention)).one(), qualification="Psychologue",
                              kind="monthly_family_flat", unit_price=Decimal("1.00")))

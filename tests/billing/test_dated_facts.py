@@ -12,13 +12,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
-from models import Intervenant, IntervenantHistory, Statement as StoredStatement
-from models.db import MIGRATIONS_DIR, head_revision, make_engine, migrate
+from models import Intervenant, IntervenantHistory
+from models.db import head_revision, make_engine, migrate
 from services import conventions_admin
 from services.billing import get_statement, issue_statement, list_issued
 from services.dataset import import_dataset
@@ -26,6 +23,7 @@ from services.directory import list_users
 from services.integrity import verify
 from services.permissions import SYSTEM
 from services.uow import unit_of_work_factory
+from tests.billing.migration_steps import downgrade_to, issued_rows
 from tests.billing.builders import dataset, family, meeting, session
 
 MONTHS = ("2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07")
@@ -178,19 +176,10 @@ def test_the_migration_keeps_issued_statements_byte_identical_and_gives_each_int
     meeting(data, "m", "period_end", "2025-02-27", ["A1", "T1"])
     import_dataset(uow(), data)
     issue_until(uow, "2025-02")
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    previous = ScriptDirectory.from_config(config).get_revision(head_revision()).down_revision
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, previous)
-    with uow() as u:
-        before = [(s.payload, s.pdf, s.pdf_sha256, s.chain_hash) for s in
-                  u.session.scalars(select(StoredStatement).order_by(StoredStatement.sequence))]
+    downgrade_to(engine, "0005")  # before 0006, whatever migrations came after it
+    before = issued_rows(uow)
     assert migrate(engine) == head_revision()
-    with uow() as u:
-        after = [(s.payload, s.pdf, s.pdf_sha256, s.chain_hash) for s in
-                 u.session.scalars(select(StoredStatement).order_by(StoredStatement.sequence))]
+    after = issued_rows(uow)
     assert after == before and len(after) == 2
     assert verify(engine).ok
     with uow() as u:  # what billing read until now, from the beginning

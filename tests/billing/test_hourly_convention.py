@@ -17,13 +17,12 @@ from __future__ import annotations
 from datetime import date, time
 from decimal import ROUND_HALF_UP, Decimal
 
-from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from hypothesis import given, strategies as st
 from sqlalchemy import select
 
-from models import Convention, Family, Intervenant, Statement as StoredStatement
+from models import Convention, Family, Intervenant
 from models.db import MIGRATIONS_DIR, head_revision, make_engine, migrate
 from services.billing import get_statement, issue_statement
 from services.billing.facts import ConventionTerms
@@ -37,6 +36,7 @@ from services.integrity import verify
 from services.permissions import SYSTEM
 from services.session_exceptions import flagged_sessions
 from services.uow import unit_of_work_factory
+from tests.billing.migration_steps import downgrade_to, issued_rows
 from tests.billing.builders import dataset, family, session
 
 HOURLY = {"sessions_per_week": None, "holidays_need_exception": False, "referent_at_first_session": False,
@@ -192,16 +192,11 @@ def test_the_migration_keeps_issued_statements_byte_identical_and_check_passes(e
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     assert ScriptDirectory.from_config(config).get_revision("0007").down_revision == "0006"
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0006")
-    with uow() as u:
-        before = [(s.payload, s.pdf, s.pdf_sha256, s.chain_hash) for s in
-                  u.session.scalars(select(StoredStatement).order_by(StoredStatement.sequence))]
+    downgrade_to(engine, "0006")
+    before = issued_rows(uow)
     assert migrate(engine) == head_revision()
+    after = issued_rows(uow)
     with uow() as u:
-        after = [(s.payload, s.pdf, s.pdf_sha256, s.chain_hash) for s in
-                 u.session.scalars(select(StoredStatement).order_by(StoredStatement.sequence))]
         stored = u.session.scalars(select(Convention)).one()
         assert (stored.sessions_per_week, stored.holidays_need_exception, stored.referent_at_first_session,
                 stored.home_unit, stored.hour_rounding_minutes) == (1, True, True, "session", 15)
