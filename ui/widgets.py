@@ -6,7 +6,7 @@ from datetime import date
 from PySide6.QtCore import QDate, QEvent, QSize, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QHelpEvent
 from PySide6.QtWidgets import (QAbstractItemView, QApplication, QBoxLayout, QComboBox, QHBoxLayout, QHeaderView,
-                               QLabel, QLineEdit, QSizePolicy, QStyle, QStyledItemDelegate, QStyleOptionComboBox,
+                               QLabel, QLineEdit, QMessageBox, QSizePolicy, QStyle, QStyledItemDelegate, QStyleOptionComboBox,
                                QStyleOptionViewItem, QTableView, QToolTip, QWidget)
 
 ERROR_STYLE = "color: #b42318;"
@@ -178,3 +178,10 @@ def to_qdate(value: date) -> QDate:
 def align_right(label: QLabel) -> QLabel:
     label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
     return label
+
+
+def confirmed(parent: QWidget, title: str, text: str, accept=QMessageBox.StandardButton.Yes,
+              cancel=QMessageBox.StandardButton.No) -> bool:
+    """Ask `text` with the buttons `accept` and `cancel` (the default, so a stray Entrée does nothing); True when the
+    user chose `accept`. Qt's standard buttons are French once ui.translations is installed."""
+    return QMessageBox.question(parent, title, text, accept | cancel, cancel) == accept

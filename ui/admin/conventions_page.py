@@ -28,7 +28,7 @@ from ui.admin.table_models import ConventionsModel, IntervenantsModel, PartnersM
 from ui.admin.widgets import source_row, table_view
 from ui.errors import show_error
 from ui.form_dialog import Field, FormDialog, open_form
-from ui.widgets import WARNING_STYLE
+from ui.widgets import WARNING_STYLE, confirmed
 
 ADMINISTRATOR = "administrator"
 
@@ -223,20 +223,16 @@ class ConventionsPage(QWidget):
 
     def confirm_zero_amounts(self, names: tuple[str, ...]) -> bool:
         """Ask before saving amounts of 0,00 (tests replace this method)."""
-        answer = QMessageBox.question(
-            self, "Montant à 0,00 €",
-            f"{', '.join(names).capitalize()} {'vaut' if len(names) == 1 else 'valent'} 0,00 €. "
-            "Une prestation à ce montant ne sera jamais payée. Enregistrer quand même ?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Save
+        return confirmed(self, "Montant à 0,00 €",
+                         f"{', '.join(names).capitalize()} {'vaut' if len(names) == 1 else 'valent'} 0,00 €. "
+                         "Une prestation à ce montant ne sera jamais payée. Enregistrer quand même ?",
+                         QMessageBox.StandardButton.Save, QMessageBox.StandardButton.Cancel)
 
     def confirm_discard(self) -> bool:
         """Ask before dropping unsaved changes of the form (tests replace this method)."""
-        answer = QMessageBox.question(
-            self, "Modifications non enregistrées",
-            "La convention affichée a des modifications non enregistrées. Les abandonner ?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
-        return answer == QMessageBox.StandardButton.Discard
+        return confirmed(self, "Modifications non enregistrées",
+                         "La convention affichée a des modifications non enregistrées. Les abandonner ?",
+                         QMessageBox.StandardButton.Discard, QMessageBox.StandardButton.Cancel)
 
     def new_convention(self) -> None:
         if self.editor.is_modified() and not self.confirm_discard():

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QMessageBox, QPushButton, QTabWidget,
+from PySide6.QtWidgets import (QFormLayout, QGridLayout, QHBoxLayout, QLabel, QPushButton, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from services.directory import CurrentUser
@@ -32,7 +32,7 @@ from ui.pages.page import Page
 from ui.session_form import SessionForm, open_session_editor
 from ui.table_model import (CENTER, Column, ListModel, RowsModel, collate, count_column, date_column, hours_column,
                             row_of, sorting_proxy, text_column)
-from ui.widgets import WARNING_STYLE, fit_columns, note_label, table_view, title_label
+from ui.widgets import WARNING_STYLE, confirmed, fit_columns, note_label, table_view, title_label
 
 
 def _exception_label(s) -> str:
@@ -431,11 +431,8 @@ class FamilyFileView(Page):
 
     def confirm_remove_guardian(self, guardian) -> bool:
         """Ask before removing (tests replace this method)."""
-        answer = QMessageBox.question(self, "Retirer le responsable légal",
-                                      f"Retirer {guardian.name} des responsables légaux de {self.record.name} ?",
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
+        return confirmed(self, "Retirer le responsable légal",
+                         f"Retirer {guardian.name} des responsables légaux de {self.record.name} ?")
 
     def ask_remove_guardian(self) -> None:
         guardian = self.selected_guardian()
@@ -483,12 +480,9 @@ class FamilyFileView(Page):
 
     def confirm_delete(self) -> bool:
         """Ask before deleting (tests replace this method)."""
-        answer = QMessageBox.question(
-            self, "Supprimer le dossier",
-            f"Supprimer définitivement le dossier de la {self.record.name} ({self.record.key}), ses responsables, "
-            "ses enfants et leurs parcours ? Cette suppression ne peut pas être annulée.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes
+        return confirmed(self, "Supprimer le dossier",
+                         f"Supprimer définitivement le dossier de la {self.record.name} ({self.record.key}), ses "
+                         "responsables, ses enfants et leurs parcours ? Cette suppression ne peut pas être annulée.")
 
     def delete_family(self) -> None:
         if self.record is None or not self.confirm_delete():
