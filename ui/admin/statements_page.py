@@ -14,7 +14,6 @@ same preview, issue, save and print; each one issued is listed after it (« Éta
 from __future__ import annotations
 
 import html
-import os
 import tempfile
 from dataclasses import dataclass
 from collections.abc import Callable
@@ -35,7 +34,7 @@ from services.billing.statement import Statement
 from services.statement_names import record_names_printed
 from services.conventions_admin import ConventionSummary, list_conventions, month_of
 from services.errors import DomainError
-from services.file_faults import WRITE, describe_os_error
+from services.file_faults import write_atomically
 from services.formatting import format_date, format_hours, format_money, month_in_words, of_month
 from ui.admin.pdf_preview import LoadedPdf, PdfNotReadable, PdfPreview, pdf_support, print_pdf
 from ui.admin.table_models import (FamilyDetailsModel, FlagsModel, IntervenantDetailsModel, IssuedStatementsModel,
@@ -65,20 +64,6 @@ def render_pdf(statement: Statement, with_names: bool = False) -> bytes:
     from services.billing.pdf import render_statement_pdf  # reportlab is heavy: only when a PDF is made
 
     return render_statement_pdf(statement, with_names=with_names)
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write next to the target then rename: a reader never sees half a PDF, a failure leaves no debris."""
-    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp", delete=False)
-    try:
-        with handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
 
 
 def pdf_file_name(statement: Statement, with_names: bool) -> str:
@@ -675,11 +660,7 @@ class StatementsPage(QWidget):
         pdf = self._pdf_bytes_work(statement, with_names)
 
         def work() -> str:
-            data = pdf()
-            try:
-                write_atomically(target, data)
-            except OSError as exc:
-                raise PdfNotWritten(describe_os_error(exc, target, WRITE)) from exc
+            write_atomically(target, pdf())  # a failure is a FileFault naming the file, in French
             return str(target)
 
         self._run_pdf(work, self.pdf_saved.emit, "Création du PDF…")
