@@ -32,3 +32,22 @@ def engine(db_path):
 def uow(engine):
     """A factory of units of work on a fresh, migrated temporary database."""
     return unit_of_work_factory(engine)
+
+
+# PySide6 6.12 can crash while the interpreter finalizes (« bool_dealloc: deallocating True or False », exit 134)
+# after every test has passed, with some sets of Qt test files: the result is known by then, so leave without
+# finalizing, keeping pytest's exit status (its summary is already printed, its files closed).
+_EXIT_STATUS: list[int] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _EXIT_STATUS.append(int(exitstatus))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    if _EXIT_STATUS and "PySide6.QtCore" in sys.modules:
+        config.get_terminal_writer().flush()  # pytest's summary line, written through its own buffered file
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS[-1])

@@ -1,5 +1,7 @@
 from datetime import date
 
+import gc
+
 import pytest
 from PySide6.QtCore import QThreadPool
 
@@ -27,6 +29,9 @@ def _drain_background_work(qtbot):
     yield
     QThreadPool.globalInstance().waitForDone(5000)
     qtbot.wait(10)
+    # Collect the test's Qt wrappers here, on the GUI thread: left for later, Python's collector may run them down
+    # inside a background job of the next test, where PySide6 crashes (« Garbage-collecting », segfault).
+    gc.collect()
 
 
 @pytest.fixture
