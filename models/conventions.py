@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy import true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -111,6 +111,7 @@ class TariffAmendment(Base, Record):
 
 class Intervenant(Base, Keyed):
     __tablename__ = "intervenant"
+    __table_args__ = (Index("ix_intervenant_name", "name"),)  # the session list sorted by intervenant (0009)
 
     partner_id: Mapped[str] = mapped_column(ForeignKey("partner.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))

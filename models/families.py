@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, String, Text
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Keyed, Record
@@ -13,6 +13,7 @@ from models.programme import User
 
 class Family(Base, Keyed):
     __tablename__ = "family"
+    __table_args__ = (Index("ix_family_name", "name"),)  # the session list sorted and searched by family (0009)
 
     name: Mapped[str] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(300))

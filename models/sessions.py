@@ -23,6 +23,10 @@ class HomeSession(Base, Keyed):
         Index("ix_home_session_intervenant_date", "intervenant_id", "date"),
         Index("ix_home_session_family_date", "family_id", "date"),
         Index("ix_home_session_date", "date"),
+        # the session list's orders, paged by keyset (migration 0009)
+        Index("ix_home_session_date_time_key", "date", "start_time", "key"),
+        Index("ix_home_session_duration_date", "duration_minutes", "date"),
+        Index("ix_home_session_status_date", "status", "date"),
     )
 
     family_id: Mapped[str] = mapped_column(ForeignKey("family.id"))

@@ -1,0 +1,44 @@
+"""list indexes: the session list sorted, searched and paged by keyset at 300,000 sessions (issue 12)
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-02
+
+Only indexes, no row is touched:
+- `family(name)` and `intervenant(name)`: the list sorted by family or intervenant walks the small table in name
+  order and each one's sessions through the existing (family_id, date) / (intervenant_id, date) indexes; the
+  search matches names in these small tables first.
+- `home_session(date, start_time, key)`: the default order, newest first, read straight from the index (a keyset
+  page is a range of it, the count of a skipped run is an index-only scan).
+- `home_session(duration_minutes, date)` and `home_session(status, date)`: the other sortable columns.
+
+On SQLite, ANALYZE then records the tables' sizes so the planner prefers walking the small tables by these
+indexes over sorting the big join (without statistics it guesses that every table is the same size).
+"""
+from alembic import op
+
+
+revision = '0009'
+down_revision = '0008'
+branch_labels = None
+depends_on = None
+
+INDEXES = (
+    ("ix_family_name", "family", ["name"]),
+    ("ix_intervenant_name", "intervenant", ["name"]),
+    ("ix_home_session_date_time_key", "home_session", ["date", "start_time", "key"]),
+    ("ix_home_session_duration_date", "home_session", ["duration_minutes", "date"]),
+    ("ix_home_session_status_date", "home_session", ["status", "date"]),
+)
+
+
+def upgrade() -> None:
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("ANALYZE")
+
+
+def downgrade() -> None:
+    for name, table, _columns in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
