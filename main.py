@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = FrenchArgumentParser(prog="parcours", description="Parcours — Programme de Réussite Éducative")
     parser.add_argument("--db", default=None, metavar="BASE",
                         help="fichier SQLite ou URL SQLAlchemy (défaut : dossier de données)")
+    # benchmarks/gui_startup.py: quit once the first window is painted, to time the real start from outside.
+    parser.add_argument("--quit-after-first-paint", action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMANDE", title="commandes")
     sub.add_parser("demo", help="remplit la base avec un programme fictif réaliste")
     p = sub.add_parser("import", help="importe un fichier parcours-dataset/1")
@@ -191,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
             from ui.app import run_app
 
             purge_audit_on_start(uow)
-            return run_app(uow, db_label=db)
+            return run_app(uow, db_label=db, quit_after_first_paint=args.quit_after_first_paint)
         return run_command(args, uow)
     except DomainError as exc:
         return _refused(args, exc.message)

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QObject, QSettings
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from services.backup import sqlite_file
@@ -150,7 +150,18 @@ class AppController(QObject):
             previous.deleteLater()
 
 
-def run_app(uow_factory, db_label: str = "") -> int:
+class FirstPaintProbe(QObject):
+    """For benchmarks/gui_startup.py: says « painted » on stdout at the first window's first paint, then quits."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            print("painted", flush=True)
+            QTimer.singleShot(0, QApplication.quit)
+        return False
+
+
+def run_app(uow_factory, db_label: str = "", *, quit_after_first_paint: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     install_french(app)  # Qt's own dialogs, buttons and menus in French
     app.setOrganizationName("Parcours")
@@ -160,6 +171,8 @@ def run_app(uow_factory, db_label: str = "") -> int:
     restore = install_excepthook()
     controller = AppController(uow_factory, db_label)
     controller.start()
+    if quit_after_first_paint:
+        controller.window.installEventFilter(FirstPaintProbe(controller))  # the controller keeps it alive
     try:
         return app.exec()
     finally:
