@@ -25,8 +25,8 @@ class HomeSession(Base, Keyed):
         Index("ix_home_session_date", "date"),
         # the session list's orders, paged by keyset (migration 0009)
         Index("ix_home_session_date_time_key", "date", "start_time", "key"),
-        Index("ix_home_session_duration_date", "duration_minutes", "date"),
-        Index("ix_home_session_status_date", "status", "date"),
+        Index("ix_home_session_duration_date_key", "duration_minutes", "date", "key"),
+        Index("ix_home_session_status_date_key", "status", "date", "key"),
     )
 
     family_id: Mapped[str] = mapped_column(ForeignKey("family.id"))

@@ -10,7 +10,8 @@ Only indexes, no row is touched:
   search matches names in these small tables first.
 - `home_session(date, start_time, key)`: the default order, newest first, read straight from the index (a keyset
   page is a range of it, the count of a skipped run is an index-only scan).
-- `home_session(duration_minutes, date)` and `home_session(status, date)`: the other sortable columns.
+- `home_session(duration_minutes, date, key)` and `home_session(status, date, key)`: the other sortable columns,
+  with the key that ends each order (unique), so a keyset page and a skipped run never read the table.
 
 On SQLite, ANALYZE then records the tables' sizes so the planner prefers walking the small tables by these
 indexes over sorting the big join (without statistics it guesses that every table is the same size).
@@ -27,8 +28,8 @@ INDEXES = (
     ("ix_family_name", "family", ["name"]),
     ("ix_intervenant_name", "intervenant", ["name"]),
     ("ix_home_session_date_time_key", "home_session", ["date", "start_time", "key"]),
-    ("ix_home_session_duration_date", "home_session", ["duration_minutes", "date"]),
-    ("ix_home_session_status_date", "home_session", ["status", "date"]),
+    ("ix_home_session_duration_date_key", "home_session", ["duration_minutes", "date", "key"]),
+    ("ix_home_session_status_date_key", "home_session", ["status", "date", "key"]),
 )
 
 
