@@ -1,8 +1,11 @@
 """The monthly statement ("état mensuel") as a printable A4 PDF, in French.
 
 Built with reportlab platypus and its built-in Helvetica (WinAnsi: French accents, "€", "—", "…", "œ").
-All text is real text, so the PDF can be searched and copied. Every piece of user data goes through
-`_text`, which escapes the Paragraph markup ("<", "&", ">") and replaces characters Helvetica cannot draw.
+All text is real text, so the PDF can be searched and copied. Every piece of user data goes through `drawable`,
+which replaces characters Helvetica cannot draw, and, in a Paragraph, through `_text`, which also escapes its
+markup ("<", "&", ">"). Table cells are plain strings wrapped here to their column (`_fit`), not Paragraphs: a
+long table is measured again at every page it splits over, and Paragraph cells made issuing a 1,000-family month
+take seconds.
 
 A closing statement (« état complémentaire de clôture », after the period's last month) is titled as such and
 lists only its régularisations, each under the month it corrects; it has no detail per family or intervenant.
@@ -14,6 +17,7 @@ statement, same bytes), so the stored SHA-256 can be checked by rendering again.
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
@@ -23,6 +27,7 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import getFont, stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (CondPageBreak, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
                                 TableStyle)
@@ -101,22 +106,6 @@ STYLES = {
     "note": _style("note", fontName=ITALIC, fontSize=8, leading=10, textColor=MUTED, spaceAfter=2),
     "warning": _style("warning", fontName=BOLD, fontSize=9.5, leading=13, textColor=WARNING),
     "notice": _style("notice", fontName=BOLD, fontSize=8.5, leading=11, textColor=WARNING),
-    "cell": _style("cell", fontSize=8.5, leading=10.5),
-    "cell_num": _style("cell_num", fontSize=8.5, leading=10.5, alignment=TA_RIGHT),
-    "cell_center": _style("cell_center", fontSize=8.5, leading=10.5, alignment=TA_CENTER),
-    "head": _style("head", fontName=BOLD, fontSize=8, leading=10),
-    "head_num": _style("head_num", fontName=BOLD, fontSize=8, leading=10, alignment=TA_RIGHT),
-    "head_center": _style("head_center", fontName=BOLD, fontSize=8, leading=10, alignment=TA_CENTER),
-    "section": _style("section", fontName=BOLD, fontSize=8.5, leading=10.5),
-    "subsection": _style("subsection", fontName=ITALIC, fontSize=8.5, leading=10.5),
-    "total": _style("total", fontName=BOLD, fontSize=10, leading=12.5),
-    "total_num": _style("total_num", fontName=BOLD, fontSize=10, leading=12.5, alignment=TA_RIGHT),
-    "subtotal": _style("subtotal", fontSize=8.5, leading=10.5),
-    "subtotal_num": _style("subtotal_num", fontSize=8.5, leading=10.5, alignment=TA_RIGHT),
-    "small": _style("small", fontSize=7.5, leading=9.5),
-    "small_center": _style("small_center", fontSize=7.5, leading=9.5, alignment=TA_CENTER),
-    "small_head": _style("small_head", fontName=BOLD, fontSize=7.5, leading=9.5),
-    "small_head_center": _style("small_head_center", fontName=BOLD, fontSize=7.5, leading=9.5, alignment=TA_CENTER),
 }
 
 
@@ -129,19 +118,81 @@ def _p(markup: str, style: str) -> Paragraph:
     return Paragraph(markup, STYLES[style])
 
 
-def _grid_style(extra: list | None = None) -> TableStyle:
+# ---------------------------------------------------------------------------------------------- table cells
+
+PADDING = 4  # points between a cell's text and its left and right edges
+# Cell fonts: (name, size, leading), as TableStyle's FONT command takes them.
+CELL, HEAD = (FONT, 8.5, 10.5), (BOLD, 8, 10)
+SMALL, SMALL_HEAD = (FONT, 7.5, 9.5), (BOLD, 7.5, 9.5)
+SECTION, SUBSECTION, TOTAL = (BOLD, 8.5, 10.5), (ITALIC, 8.5, 10.5), (BOLD, 10, 12.5)
+ALIGNMENTS = {"L": "LEFT", "R": "RIGHT", "C": "CENTER"}
+_SPACES = re.compile(r"[ \t\r\n\f\v]+")  # what a Paragraph collapses; a no-break space (in amounts) holds
+_BREAKS = (" ", "\u00a0", "")  # where a line may break, in order of preference: "" is between two letters
+_WIDEST: dict[str, float] = {}  # font name -> width of its widest glyph, per point of size
+
+
+def _fit(value, font: tuple, width: float) -> str:
+    """`value` as a plain table cell: whitespace collapsed as in a Paragraph, then lines no wider than `width`
+    joined by newlines, so nothing is cut off."""
+    text = _SPACES.sub(" ", drawable(str(value))).strip(" ") if value is not None else ""
+    name, size = font[0], font[1]
+    if name not in _WIDEST:
+        _WIDEST[name] = max(getFont(name).widths) / 1000
+    if len(text) * size * _WIDEST[name] <= width:  # fits whatever its letters: most cells are never measured
+        return text
+
+    def fits(line: str) -> bool:
+        return stringWidth(line, name, size) <= width
+
+    return text if fits(text) else "\n".join(_broken(text, _BREAKS, fits))
+
+
+def _broken(text: str, breaks: tuple[str, ...], fits) -> list[str]:
+    """Greedy lines of `text` broken at breaks[0]; a piece too wide for a line alone is broken at the next breaks
+    (words at no-break spaces, then between letters, as Paragraph's splitLongWords did)."""
+    mark, last = breaks[0], len(breaks) == 1
+    lines: list[str] = []
+    line = ""
+    for piece in (text.split(mark) if mark else text):
+        joined = f"{line}{mark}{piece}" if line else piece
+        if fits(joined) or (last and not line):  # a letter alone always takes its line
+            line = joined
+            continue
+        if line:
+            lines.append(line)
+        if last or fits(piece):
+            line = piece
+        else:
+            *whole, line = _broken(piece, breaks[1:], fits)
+            lines.extend(whole)
+    return [*lines, line]
+
+
+def _row(values, widths: list[float], font: tuple) -> list[str]:
+    return [_fit(value, font, width - 2 * PADDING) for value, width in zip(values, widths)]
+
+
+def _grid(rows: list[list[str]], widths: list[float], align: str, body: tuple = CELL, head: tuple = HEAD,
+          extra: list | None = None) -> Table:
+    """A table of plain cells under a header row repeated on each page; `align` is L, R or C for each column."""
     commands = [
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
+        ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
         ("TOPPADDING", (0, 0), (-1, -1), 3),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("FONT", (0, 0), (-1, -1), *body),
+        ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+        ("FONT", (0, 0), (-1, 0), *head),
         ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
         ("LINEABOVE", (0, 0), (-1, 0), 0.8, INK),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, INK),
         ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
     ]
-    return TableStyle(commands + (extra or []))
+    commands += [("ALIGN", (column, 0), (column, -1), ALIGNMENTS[a]) for column, a in enumerate(align) if a != "L"]
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(TableStyle(commands + (extra or [])))
+    return table
 
 
 # ---------------------------------------------------------------------------------------------- sections
@@ -195,64 +246,70 @@ def _header(statement: Statement, with_names: bool) -> list:
 LINE_WIDTHS = _widths(70, 24, 20, 28, 32)
 
 
-def _line_row(line: StatementLine) -> list:
-    return [_p(KIND_LABELS.get(line.kind, _text(line.kind)), "cell"), _p(_text(line.qualification), "cell"),
-            _p(quantity_text(line.kind, line.quantity), "cell_num"), _p(format_money(line.unit_price), "cell_num"),
-            _p(format_money(line.amount), "cell_num")]
+def _line_row(line: StatementLine) -> list[str]:
+    return _row([KIND_LABELS.get(line.kind, line.kind), line.qualification, quantity_text(line.kind, line.quantity),
+                 format_money(line.unit_price), format_money(line.amount)], LINE_WIDTHS, CELL)
 
 
 def _summary(statement: Statement) -> list:
-    rows = [[_p("Prestation", "head"), _p("Qualification", "head"), _p("Quantité", "head_num"),
-             _p("Prix unitaire", "head_num"), _p("Montant", "head_num")]]
+    rows = [_row(["Prestation", "Qualification", "Quantité", "Prix unitaire", "Montant"], LINE_WIDTHS, HEAD)]
     extra: list = []
     current, regularisations = statement.current_lines, statement.regularisation_lines
 
-    def section(markup: str, style: str, background) -> None:
+    def section(text: str, font: tuple = SECTION, background=SECTION_BG) -> None:
         row = len(rows)
-        rows.append([_p(markup, style), "", "", "", ""])
-        extra.extend([("SPAN", (0, row), (-1, row)), ("BACKGROUND", (0, row), (-1, row), background)])
-
-    def nothing(text: str) -> None:
-        row = len(rows)
-        rows.append([_p(text, "subsection"), "", "", "", ""])
-        extra.append(("SPAN", (0, row), (-1, row)))
+        rows.append([_fit(text, font, CONTENT_WIDTH - 2 * PADDING), "", "", "", ""])
+        extra.extend([("SPAN", (0, row), (-1, row)), ("FONT", (0, row), (-1, row), *font)])
+        if background:
+            extra.append(("BACKGROUND", (0, row), (-1, row), background))
 
     if statement.closing:  # régularisations only, each under the month it corrects
         if not regularisations:
-            nothing("Aucune régularisation à reporter.")
+            section("Aucune régularisation à reporter.", SUBSECTION, None)
         for month in sorted({line.month for line in regularisations}):
-            section(f"Régularisation {of_month(month)} (mois corrigé)", "section", SECTION_BG)
+            section(f"Régularisation {of_month(month)} (mois corrigé)")
             rows.extend(_line_row(line) for line in regularisations if line.month == month)
             _subtotal(rows, extra, f"Sous-total de la régularisation {of_month(month)}",
                       sum((l.amount for l in regularisations if l.month == month), Decimal("0.00")))
     else:
         if regularisations:
-            section(f"Prestations {of_month(statement.month)}", "section", SECTION_BG)
+            section(f"Prestations {of_month(statement.month)}")
         if current:
             rows.extend(_line_row(line) for line in current)
         else:
-            nothing("Aucune prestation facturée ce mois-ci.")
+            section("Aucune prestation facturée ce mois-ci.", SUBSECTION, None)
         if regularisations:
             _subtotal(rows, extra, f"Sous-total {month_in_words(statement.month)}",
                      sum((l.amount for l in current), Decimal("0.00")))
-            section("Régularisations", "section", SECTION_BG)
+            section("Régularisations")
             months = sorted({line.month for line in regularisations})
             for month in months:
-                section(f"Régularisation {of_month(month)}", "subsection", colors.white)
+                section(f"Régularisation {of_month(month)}", SUBSECTION, None)
                 rows.extend(_line_row(line) for line in regularisations if line.month == month)
             _subtotal(rows, extra, "Sous-total des régularisations",
                      sum((l.amount for l in regularisations), Decimal("0.00")))
-    total_row = len(rows)
-    rows.append([_p("Total TTC", "total"), "", "", _p(format_money(statement.total), "total_num"), ""])
-    extra.extend([("SPAN", (0, total_row), (2, total_row)), ("SPAN", (3, total_row), (4, total_row)),
-                  ("LINEABOVE", (0, total_row), (-1, total_row), 1, INK),
+    total_row = _sum_row(rows, extra, "Total TTC", statement.total, TOTAL)
+    extra.extend([("LINEABOVE", (0, total_row), (-1, total_row), 1, INK),
                   ("LINEBELOW", (0, total_row), (-1, total_row), 1, INK),
                   ("BACKGROUND", (0, total_row), (-1, total_row), HEAD_BG),
                   ("TOPPADDING", (0, total_row), (-1, total_row), 5),
                   ("BOTTOMPADDING", (0, total_row), (-1, total_row), 5)])
-    table = Table(rows, colWidths=LINE_WIDTHS, repeatRows=1)
-    table.setStyle(_grid_style(extra))
-    return [_p("Récapitulatif", "h2"), table]
+    return [_p("Récapitulatif", "h2"), _grid(rows, LINE_WIDTHS, "LLRRR", extra=extra)]
+
+
+def _sum_row(rows: list, extra: list, label: str, amount: Decimal, font: tuple) -> int:
+    """A label over the first three columns and its amount over the last two; returns the row's index."""
+    row = len(rows)
+    # the amount spans the last two columns: a total of twelve digits stays on one line
+    rows.append([_fit(label, font, sum(LINE_WIDTHS[:3]) - 2 * PADDING), "", "",
+                 _fit(format_money(amount), font, sum(LINE_WIDTHS[3:]) - 2 * PADDING), ""])
+    extra.extend([("SPAN", (0, row), (2, row)), ("SPAN", (3, row), (4, row)), ("FONT", (0, row), (-1, row), *font)])
+    return row
+
+
+def _subtotal(rows: list, extra: list, label: str, amount: Decimal) -> None:
+    row = _sum_row(rows, extra, label, amount, CELL)
+    extra.append(("LINEABOVE", (0, row), (-1, row), 0.6, MUTED))
 
 
 def _closing_note(statement: Statement) -> list:
@@ -263,14 +320,6 @@ def _closing_note(statement: Statement) -> list:
         "d'un de ses mois ne peut plus venir sur un état mensuel. Chaque ligne est la différence entre ce que le "
         "mois donne aujourd'hui et ce que ses états émis (état du mois, régularisations et états de clôture "
         "précédents) ont déjà porté. Le détail des prestations figure sur l'état de chaque mois.", "note")]
-
-
-def _subtotal(rows: list, extra: list, label: str, amount: Decimal) -> None:
-    row = len(rows)
-    # the amount spans the last two columns: a total of twelve digits stays on one line
-    rows.append([_p(label, "subtotal"), "", "", _p(format_money(amount), "subtotal_num"), ""])
-    extra.extend([("SPAN", (0, row), (2, row)), ("SPAN", (3, row), (4, row)),
-                  ("LINEABOVE", (0, row), (-1, row), 0.6, MUTED)])
 
 
 def _budget(statement: Statement) -> list:
@@ -303,58 +352,49 @@ def _families(statement: Statement, with_names: bool) -> list:
     heading = _p("Détail par famille", "h2")
     if not statement.families:
         return [heading, _p("Aucune famille accompagnée ce mois-ci.", "body")]
-    head = [_p("Code", "head")]
-    widths = [20]
-    if with_names:
-        head.append(_p("Famille", "head"))
-        widths.append(54)
-    head += [_p("Séances facturées", "head_num"), _p("Préparations facturées", "head_num"),
-             _p("Heures réalisées", "head_num"), _p("Montant", "head_num")]
-    widths += [26, 28, 24, 30]
+    head = ["Code", *(["Famille"] if with_names else []), "Séances facturées", "Préparations facturées",
+            "Heures réalisées", "Montant"]
+    widths = [20, *([54] if with_names else []), 26, 28, 24, 30]
     widths[0] += 174 - sum(widths)  # without names the code column takes the spare width
     widths = _widths(*widths)
-    rows = [head]
-    for family in statement.families:
-        row = [_p(_text(family.code), "cell")]
-        if with_names:
-            row.append(_p(_text(family.name), "cell"))
-        row += [_p(_quantity(family.sessions_billed), "cell_num"), _p(_quantity(family.preparations_billed), "cell_num"),
-                _p(format_hours(family.minutes_delivered), "cell_num"), _p(format_money(family.amount), "cell_num")]
-        rows.append(row)
-    table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(_grid_style())
+    rows = [_row(head, widths, HEAD)]
+    rows.extend(_row([family.code, *([family.name] if with_names else []), _quantity(family.sessions_billed),
+                      _quantity(family.preparations_billed), format_hours(family.minutes_delivered),
+                      format_money(family.amount)], widths, CELL)
+                for family in statement.families)
     note = _p(f"Prestations {of_month(statement.month)} rattachées à chaque famille (séances et "
               "préparations), hors réunions et régularisations.", "note")
+    table = _grid(rows, widths, "LLRRRR" if with_names else "LRRRR")
     return [CondPageBreak(25 * mm), heading, note, Spacer(1, 3), table]  # a note after would be orphaned
+
+
+INTERVENANT_WIDTHS = _widths(50, 22, 17, 22, 18, 17, 28)
 
 
 def _intervenants(statement: Statement) -> list:
     heading = _p("Détail par intervenant", "h2")
     if not statement.intervenants:
         return [heading, _p("Aucun intervenant ce mois-ci.", "body")]
-    rows = [[_p("Intervenant", "head"), _p("Qualification", "head"), _p("Séances", "head_num"),
-             _p("Préparations", "head_num"), _p("Réunions", "head_num"), _p("Heures", "head_num"),
-             _p("Montant", "head_num")]]
-    for person in statement.intervenants:
-        rows.append([_p(_text(person.name), "cell"), _p(_text(person.qualification), "cell"),
-                     _p(_quantity(person.sessions_billed), "cell_num"),
-                     _p(_quantity(person.preparations_billed), "cell_num"),
-                     _p(_quantity(person.meetings_billed), "cell_num"),
-                     _p(format_hours(person.minutes_delivered), "cell_num"),
-                     _p(format_money(person.amount), "cell_num")])
-    table = Table(rows, colWidths=_widths(50, 22, 17, 22, 18, 17, 28), repeatRows=1)
-    table.setStyle(_grid_style())
+    widths = INTERVENANT_WIDTHS
+    rows = [_row(["Intervenant", "Qualification", "Séances", "Préparations", "Réunions", "Heures", "Montant"],
+                 widths, HEAD)]
+    rows.extend(_row([person.name, person.qualification, _quantity(person.sessions_billed),
+                      _quantity(person.preparations_billed), _quantity(person.meetings_billed),
+                      format_hours(person.minutes_delivered), format_money(person.amount)], widths, CELL)
+                for person in statement.intervenants)
     note = _p(f"Prestations {of_month(statement.month)}, hors régularisations.", "note")
-    return [CondPageBreak(25 * mm), heading, note, Spacer(1, 3), table]  # a note after would be orphaned
+    return [CondPageBreak(25 * mm), heading, note, Spacer(1, 3), _grid(rows, widths, "LLRRRRR")]
 
 
-def _flag_row(flag: StatementFlag, names: dict[str, str]) -> list:
+ANNEX_WIDTHS = _widths(18, 50, 22, 14, 35, 19, 14)
+
+
+def _flag_row(flag: StatementFlag, names: dict[str, str]) -> list[str]:
     reference = flag.session or flag.meeting or "—"
     intervenant = names.get(flag.intervenant, flag.intervenant) if flag.intervenant else "—"
-    return [_p(format_date(flag.date), "small"), _p(FLAG_REASONS.get(flag.kind, _text(flag.kind)), "small"),
-            _p(_text(reference), "small"), _p(_text(flag.family) or "—", "small"), _p(_text(intervenant), "small"),
-            _p("Accordée" if flag.approved else "—", "small_center"),
-            _p("Oui" if flag.billed else "Non", "small_center")]
+    return _row([format_date(flag.date), FLAG_REASONS.get(flag.kind, flag.kind), reference, flag.family or "—",
+                 intervenant, "Accordée" if flag.approved else "—", "Oui" if flag.billed else "Non"],
+                ANNEX_WIDTHS, SMALL)
 
 
 def _annex(statement: Statement) -> list:
@@ -362,13 +402,11 @@ def _annex(statement: Statement) -> list:
     if not statement.flags:
         return [heading, _p("Aucun élément signalé.", "body")]
     names = {person.code: person.name for person in statement.intervenants}
-    rows = [[_p("Date", "small_head"), _p("Motif", "small_head"), _p("Séance / Réunion", "small_head"),
-             _p("Famille", "small_head"), _p("Intervenant", "small_head"), _p("Dérogation", "small_head_center"),
-             _p("Facturé", "small_head_center")]]
+    rows = [_row(["Date", "Motif", "Séance / Réunion", "Famille", "Intervenant", "Dérogation", "Facturé"],
+                 ANNEX_WIDTHS, SMALL_HEAD)]
     flags = sorted(statement.flags, key=lambda f: (f.date, f.session or f.meeting or "", f.kind))
     rows.extend(_flag_row(flag, names) for flag in flags)
-    table = Table(rows, colWidths=_widths(18, 50, 22, 14, 35, 19, 14), repeatRows=1)
-    table.setStyle(_grid_style())
+    table = _grid(rows, ANNEX_WIDTHS, "LLLLLCC", body=SMALL, head=SMALL_HEAD)
     note = _p("Une séance ou réunion signalée n'est facturée qu'avec une dérogation accordée ; "
               "l'absence du référent à la première séance est un simple avertissement.", "note")
     return [CondPageBreak(25 * mm), heading, note, Spacer(1, 3), table]  # a note after would be orphaned
