@@ -514,6 +514,29 @@ def add_amendment(uow: UnitOfWork, user: CurrentUser, key: str, start: date | No
     return get_convention(uow, user, key)
 
 
+def remove_amendment(uow: UnitOfWork, user: CurrentUser, key: str, start: date) -> ConventionSummary:
+    """Withdraw the avenant starting on `start` (typed by mistake, or not signed after all): the tariffs in force before
+    it run on. Refused when it starts in an issued month, or before one: those months were billed with it."""
+    with uow:
+        require(user, "convention.manage", session=uow.session)
+        s = uow.session
+        convention = convention_by_key(s, key)
+        rows = [row for row in convention.amendments if row.starts_on == start]
+        if not rows:
+            raise NotFound(f"Aucun avenant de la convention {key} ne commence le {format_date(start)}.", field="start")
+        issued = _issued_months(s, convention.id).get(convention.id, ())
+        if _starts_in_issued_month(start, issued):
+            raise ConventionLocked(f"L'avenant du {format_date(start)} a servi à l'état {of_month(issued[-1])}, déjà "
+                                   "émis : il ne peut plus être retiré. Pour changer les tarifs à venir, ajoutez un "
+                                   "nouvel avenant après ce mois.")
+        for row in rows:
+            convention.amendments.remove(row)
+        s.flush()
+        audit.record(s, user.key, "update", "convention", key, ["tariff_amendments"])
+        uow.commit()
+    return get_convention(uow, user, key)
+
+
 # ---------------------------------------------------------------------------------------------- validation
 
 def parse_amount(value: Decimal | str | None, field_name: str, problems: dict[str, str]) -> Decimal | None:

@@ -218,6 +218,11 @@ def _year_issued_then_corrected(env: Env) -> None:
     home_sessions.record_session(env.uow(), env.users["coord-durand"], late, date(2025, 12, 20))
 
 
+def _avenant_on_1_september(env: Env) -> None:
+    conventions_admin.add_amendment(env.uow(), env.users["admin-petit"], "ap-2025", date(2025, 9, 1),
+                                    {("AES", "home_intervention"): "31,00"})
+
+
 def _draft(env: Env, family: str = "F1") -> home_sessions.SessionDraft:
     return home_sessions.SessionDraft(env.id("family", family), env.id("intervenant", "i-aes"), date(2025, 3, 18), 60,
                                       notes="Séance calme")
@@ -433,6 +438,9 @@ CASES: tuple[Case, ...] = (
          lambda e, u: conventions_admin.add_amendment(e.uow(), u, "ap-2025", date(2025, 9, 1),
                                                       {("AES", "home_intervention"): "31,00"}),
          audit=("update", "convention", "ap-2025")),
+    Case(conventions_admin.remove_amendment, "convention.manage",
+         lambda e, u: conventions_admin.remove_amendment(e.uow(), u, "ap-2025", date(2025, 9, 1)),
+         audit=("update", "convention", "ap-2025"), setup=_avenant_on_1_september),
     Case(conventions_admin.regularisation_warning, "convention.read",
          lambda e, u: conventions_admin.regularisation_warning(
              e.uow(), u, "i-aes", conventions_admin.IntervenantInput("i-aes", "Nadia Benali", "TISF", "adom",

@@ -248,21 +248,24 @@ def test_the_editor_shows_atout_plus_rules_and_saves_an_hourly_convention_withou
     assert editor.per_week_combo.currentText() == "1"
     assert editor.holidays_check.isChecked() and editor.referent_check.isChecked()
     assert editor.unit_combo.currentText() == "à la séance"
-    assert [editor.unit_combo.itemText(i) for i in range(editor.unit_combo.count())] == [
-        "à la séance", "à l'heure (arrondi au quart d'heure)"]
+    assert [editor.unit_combo.itemText(i) for i in range(editor.unit_combo.count())] == ["à la séance", "à l'heure"]
+    assert editor.rounding_combo.isHidden()  # a rounding of durations means nothing per session
     editor.per_week_combo.setCurrentIndex(editor.per_week_combo.findText("sans limite"))
     editor.holidays_check.setChecked(False)
     editor.referent_check.setChecked(False)
     editor.unit_combo.setCurrentIndex(editor.unit_combo.findData("hour"))
+    assert not editor.rounding_combo.isHidden() and editor.rounding_combo.currentText() == "au quart d'heure"
+    editor.rounding_combo.setCurrentIndex(editor.rounding_combo.findData(30))
     assert editor.is_modified()
     with qtbot.waitSignal(page.convention_saved):
         editor.save_button.click()
     stored = get_convention(programme.uow(), programme.administrator, "ap-2025")
     assert (stored.sessions_per_week, stored.holidays_need_exception, stored.referent_at_first_session,
-            stored.home_unit, stored.hour_rounding_minutes) == (None, False, False, "hour", 15)
+            stored.home_unit, stored.hour_rounding_minutes) == (None, False, False, "hour", 30)
     editor.load(stored, list_partners(programme.uow(), programme.administrator), ())
     assert editor.per_week_combo.currentText() == "sans limite" and not editor.holidays_check.isChecked()
-    assert editor.unit_combo.currentData() == "hour" and not editor.is_modified()
+    assert editor.unit_combo.currentData() == "hour" and editor.rounding_combo.currentText() == "à la demi-heure"
+    assert not editor.is_modified()
 
 
 def test_the_rules_are_locked_once_a_month_is_issued(qtbot, programme):  # noqa: F811
@@ -272,3 +275,177 @@ def test_the_rules_are_locked_once_a_month_is_issued(qtbot, programme):  # noqa:
     editor = page.editor
     assert not any(w.isEnabled() for w in (editor.per_week_combo, editor.holidays_check, editor.referent_check,
                                              editor.unit_combo))
+
+
+# -- issue 9, conventions other than Atout Plus: qualifications, monthly flat, rounding, avenants edited in the window
+
+def test_a_qualification_column_is_added_filled_and_saved_with_a_monthly_flat(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)
+    editor = page.editor
+    assert editor.qualifications() == ("AES", "TISF")
+    editor.new_qualification_edit.setText("Éducateur")
+    editor.add_qualification_button.click()
+    assert editor.qualifications() == ("AES", "TISF", "Éducateur")
+    assert editor.tariff_edits[("TISF", "home_intervention")].text() == "56,13"  # what was shown is kept
+    type_into(qtbot, editor.tariff_edits[("Éducateur", "home_intervention")], "41,50")
+    type_into(qtbot, editor.flat_edit, "12,00")
+    assert editor.is_modified()
+    with qtbot.waitSignal(page.convention_saved):
+        editor.save_button.click()
+    stored = get_convention(programme.uow(), programme.administrator, "ap-2025")
+    assert stored.qualifications == ("AES", "TISF", "Éducateur")
+    assert stored.tariff("Éducateur", "home_intervention") == Decimal("41.50")
+    assert stored.monthly_family_flat == Decimal("12.00")
+    assert editor.flat_edit.text() == "12,00" and editor.tariff_edits[("Éducateur", "home_intervention")].text() == "41,50"
+    assert not editor.is_modified()
+
+
+def test_a_duplicate_or_reserved_qualification_is_refused_next_to_the_field(qtbot, programme):  # noqa: F811
+    editor = open_page(qtbot, programme).editor
+    for typed, message in (("aes", "La colonne aes existe déjà."),
+                           ("forfait", "« forfait » est réservé au forfait mensuel par famille suivie."),
+                           ("", "La qualification est obligatoire (par exemple AES, TISF, Éducateur).")):
+        editor.new_qualification_edit.setText(typed)
+        editor.add_qualification_button.click()
+        assert editor.message_for("qualifications") == message
+        assert editor.qualifications() == ("AES", "TISF")
+
+
+def test_a_column_goes_only_once_its_tariffs_are_emptied(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)
+    editor = page.editor
+    editor.remove_buttons["TISF"].click()
+    assert editor.qualifications() == ("AES", "TISF")
+    assert editor.message_for("qualifications").startswith("Videz d'abord les tarifs de la colonne TISF")
+    for kind in ("home_intervention", "weekly_preparation", "launch_meeting", "period_end_meeting"):
+        type_into(qtbot, editor.tariff_edits[("TISF", kind)], "")
+    editor.remove_buttons["TISF"].click()
+    assert editor.qualifications() == ("AES",) and ("TISF", "home_intervention") not in editor.tariff_edits
+    assert editor.message_for("qualifications") == ""
+    with qtbot.waitSignal(page.convention_saved):
+        editor.save_button.click()
+    stored = get_convention(programme.uow(), programme.administrator, "ap-2025")
+    assert stored.qualifications == ("AES",) and stored.tariff("TISF", "home_intervention") is None
+
+
+def test_a_column_cannot_be_added_or_removed_once_a_month_is_issued(qtbot, programme):  # noqa: F811
+    issue_statement(programme.uow(), programme.administrator, "ap-2025", "2025-01", render_pdf=lambda s: b"%PDF-1.4")
+    editor = open_page(qtbot, programme).editor
+    assert editor.add_qualification_button.isHidden() and editor.remove_buttons["AES"].isHidden()
+    assert editor.flat_edit.isReadOnly() and not editor.rounding_combo.isEnabled()
+
+
+def test_an_hourly_convention_with_an_educateur_entered_in_the_window_is_billed_per_hour(qtbot, programme):  # noqa: F811
+    from datetime import date
+
+    from services.billing import get_statement
+    from services.home_sessions import SessionDraft, record_session
+
+    page = open_page(qtbot, programme)
+    editor = page.editor
+    editor.unit_combo.setCurrentIndex(editor.unit_combo.findData("hour"))
+    editor.per_week_combo.setCurrentIndex(editor.per_week_combo.findText("sans limite"))
+    editor.new_qualification_edit.setText("Éducateur")
+    editor.add_qualification_button.click()
+    type_into(qtbot, editor.tariff_edits[("Éducateur", "home_intervention")], "40,00")
+    with qtbot.waitSignal(page.convention_saved):
+        editor.save_button.click()
+    dialog = page.open_intervenant_dialog()
+    assert dialog.qualification_combo.findData("Éducateur") >= 0  # offered: the convention pays it
+    qtbot.keyClicks(dialog.key_edit, "i-edu")
+    dialog.name_edit.setText("Paul Morel")
+    dialog.qualification_combo.setCurrentIndex(dialog.qualification_combo.count() - 1)
+    assert dialog.qualification_combo.currentText() == "Nouvelle qualification…"
+    assert not dialog.other_qualification_edit.isHidden()
+    dialog.other_qualification_edit.setText("Educ")  # a label no convention pays yet: typed in
+    assert dialog.qualification() == "Educ"
+    dialog.qualification_combo.setCurrentIndex(dialog.qualification_combo.findData("Éducateur"))
+    with qtbot.waitSignal(page.intervenant_saved) as saved:
+        dialog.accept()
+    assert saved.args[0].qualification == "Éducateur"
+    for day, minutes in ((date(2025, 5, 6), 50), (date(2025, 5, 7), 90)):  # two in one week: no weekly limit
+        record_session(programme.uow(), programme.referent, SessionDraft(
+            family_id=programme.family["F1"], intervenant_id=_intervenant_id(programme, "i-edu"), date=day, duration_minutes=minutes, referent_present=True), date(2025, 5, 20))
+    statement = get_statement(programme.uow(), programme.administrator, "ap-2025", "2025-05")
+    hours = [line for line in statement.lines if line.qualification == "Éducateur"]
+    # 50 min rounded up to 60, 90 min stays 90: 150 minutes at 40,00 € an hour = 100,00 €
+    assert [(line.kind, line.quantity, line.amount) for line in hours] == [("home_hours", 150, Decimal("100.00"))]
+
+
+def _intervenant_id(programme, key: str) -> str:  # noqa: F811 - `programme` is the fixture's value here
+    from sqlalchemy import select
+
+    from models import Intervenant
+
+    with programme.uow() as w:
+        return w.session.scalar(select(Intervenant.id).where(Intervenant.key == key))
+
+
+def test_an_avenant_is_changed_then_withdrawn_from_the_list_of_tariff_tables(qtbot, programme):  # noqa: F811
+    from datetime import date
+
+    from services.conventions_admin import add_amendment
+
+    add_amendment(programme.uow(), programme.administrator, "ap-2025", date(2025, 7, 1),
+                  {("AES", "home_intervention"): "32,00", ("TISF", "home_intervention"): "58,00"})
+    page = open_page(qtbot, programme)
+    editor = page.editor
+    editor.versions_list.setCurrentRow(0)  # the convention's own table: changed in the form, not here
+    assert not editor.edit_amendment_button.isEnabled() and not editor.remove_amendment_button.isEnabled()
+    editor.select_version(date(2025, 7, 1))
+    assert editor.edit_amendment_button.isEnabled()
+    editor.edit_amendment_button.click()
+    from ui.admin.dialogs import AmendmentDialog
+    dialog = next(d for d in page.findChildren(AmendmentDialog) if d.isVisible())
+    assert dialog.windowTitle() == "Modifier l'avenant" and dialog.start_edit.date() == date(2025, 7, 1)
+    assert dialog.tariff_edits[("AES", "home_intervention")].text() == "32,00"  # its own tariffs, not the first table's
+    type_into(qtbot, dialog.start_edit, "01/08/2025")
+    type_into(qtbot, dialog.tariff_edits[("AES", "home_intervention")], "33,00")
+    with qtbot.waitSignal(page.convention_saved):
+        dialog.accept()
+    versions = get_convention(programme.uow(), programme.administrator, "ap-2025").tariff_versions
+    assert [(v.start, v.tariff("AES", "home_intervention")) for v in versions] == [
+        (date(2025, 1, 1), Decimal("30.00")), (date(2025, 8, 1), Decimal("33.00"))]
+
+    asked = []
+    page.confirm_remove_amendment = lambda start: asked.append(start) or True
+    page.editor.select_version(date(2025, 8, 1))
+    with qtbot.waitSignal(page.convention_saved):
+        page.editor.remove_amendment_button.click()
+    assert asked == [date(2025, 8, 1)]
+    assert [v.start for v in get_convention(programme.uow(), programme.administrator, "ap-2025").tariff_versions] == [
+        date(2025, 1, 1)]
+
+
+def test_an_avenant_used_by_an_issued_month_cannot_be_changed_or_withdrawn(qtbot, programme):  # noqa: F811
+    from datetime import date
+
+    import pytest
+
+    from services.conventions_admin import ConventionLocked, add_amendment, remove_amendment
+
+    add_amendment(programme.uow(), programme.administrator, "ap-2025", date(2025, 2, 1),
+                  {("AES", "home_intervention"): "32,00"})
+    for month in ("2025-01", "2025-02"):
+        issue_statement(programme.uow(), programme.administrator, "ap-2025", month, render_pdf=lambda s: b"%PDF-1.4")
+    editor = open_page(qtbot, programme).editor
+    editor.select_version(date(2025, 2, 1))
+    assert not editor.edit_amendment_button.isEnabled() and not editor.remove_amendment_button.isEnabled()
+    with pytest.raises(ConventionLocked, match="déjà émis"):
+        remove_amendment(programme.uow(), programme.administrator, "ap-2025", date(2025, 2, 1))
+
+
+def test_an_intervenant_of_a_new_qualification_is_typed_in_and_an_empty_one_refused(qtbot, programme):  # noqa: F811
+    page = open_page(qtbot, programme)
+    dialog = page.open_intervenant_dialog()
+    qtbot.keyClicks(dialog.key_edit, "i-medi")
+    dialog.name_edit.setText("Lina Haddad")
+    assert dialog.other_qualification_edit.isHidden()
+    dialog.qualification_combo.setCurrentIndex(dialog.qualification_combo.count() - 1)
+    dialog.accept()
+    assert dialog.isVisible()
+    assert dialog.errors["qualification"].text() == "La qualification est obligatoire (par exemple AES, TISF, Éducateur)."
+    dialog.other_qualification_edit.setText("  Médiatrice ")
+    with qtbot.waitSignal(page.intervenant_saved) as saved:
+        dialog.accept()
+    assert saved.args[0].qualification == "Médiatrice"

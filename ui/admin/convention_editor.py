@@ -13,11 +13,12 @@ from datetime import date
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout,
-                               QWidget)
+                               QListWidget, QListWidgetItem, QPlainTextEdit, QPushButton, QScrollArea, QToolButton,
+                               QVBoxLayout, QWidget)
 
-from services.conventions_admin import (QUALIFICATIONS, TARIFF_KINDS, ConventionInput, ConventionSummary,
-                                        PartnerSummary, lock_message, parse_amount, tariff_field)
+from services.conventions_admin import (FLAT, QUALIFICATIONS, TARIFF_KINDS, ConventionInput, ConventionSummary,
+                                        PartnerSummary, lock_message, parse_amount, qualification_problem,
+                                        tariff_field)
 from services.errors import InvalidFields
 from services.formatting import MONTHS, NBSP, format_date, format_money
 from ui.admin.table_models import kind_label
@@ -46,6 +47,8 @@ class ConventionEditor(QWidget):
     save_requested = Signal()
     revert_requested = Signal()
     amendment_requested = Signal()  # « Nouvel avenant… »
+    amendment_edit_requested = Signal(object)  # the start (date) of the avenant to change
+    amendment_remove_requested = Signal(object)  # the start (date) of the avenant to withdraw
 
     def __init__(self, parent: QWidget | None = None, *, today: Callable[[], date] = date.today):
         super().__init__(parent)
@@ -128,13 +131,26 @@ class ConventionEditor(QWidget):
         self.referent_check.setObjectName("referentAtFirstSession")
         self.unit_combo = QComboBox()
         self.unit_combo.setObjectName("homeUnit")
-        self._rounding = 15
-        self._fill_units()
+        self.unit_combo.addItem("à la séance", "session")
+        self.unit_combo.addItem("à l'heure", "hour")
+        self.rounding_combo = QComboBox()
+        self.rounding_combo.setObjectName("hourRounding")
+        self._fill_roundings(15)
+        self.unit_combo.currentIndexChanged.connect(self._show_rounding)
+        unit_row = QHBoxLayout()
+        unit_row.setContentsMargins(0, 0, 0, 0)
+        unit_row.addWidget(self.unit_combo)
+        self.rounding_caption = QLabel("durée arrondie")
+        unit_row.addWidget(self.rounding_caption)
+        unit_row.addWidget(self.rounding_combo)
+        unit_row.addStretch(1)
+        unit_widget = QWidget()
+        unit_widget.setLayout(unit_row)
         rules = QGroupBox("Règles de facturation")
         rules_grid = QGridLayout(rules)
         rules_grid.setColumnStretch(1, 1)
         self._add_row(rules_grid, 0, "sessions_per_week", "Séances facturées par semaine", self.per_week_combo)
-        self._add_row(rules_grid, 2, "home_unit", "Facturation", self.unit_combo)
+        self._add_row(rules_grid, 2, "home_unit", "Facturation", unit_widget)
         rules_grid.addWidget(self.holidays_check, 4, 1)
         rules_grid.addWidget(self.referent_check, 5, 1)
         self.errors["hour_rounding_minutes"] = FieldError()
@@ -154,33 +170,53 @@ class ConventionEditor(QWidget):
         self.errors["period_end_months"] = FieldError()
         months_layout.addWidget(self.errors["period_end_months"])
 
+        # The tariff table: one column per qualification of the convention (AES and TISF for a new one), one row per
+        # billable kind; columns are added and removed here, the grid is rebuilt with what was typed kept.
         tariffs_box = QGroupBox("Tarifs TTC de la convention (laisser vide : pas de tarif)")
-        tariffs_grid = QGridLayout(tariffs_box)
-        tariffs_grid.setColumnStretch(0, 1)
-        tariffs_grid.addWidget(QLabel("<b>Prestation</b>"), 0, 0)
+        tariffs_layout = QVBoxLayout(tariffs_box)
+        self.tariffs_grid = QGridLayout()
+        self.tariffs_grid.setColumnStretch(0, 1)
+        tariffs_layout.addLayout(self.tariffs_grid)
+        self._qualifications: list[str] = list(QUALIFICATIONS)
         self.tariff_edits: dict[tuple[str, str], QLineEdit] = {}
-        for column, qualification in enumerate(QUALIFICATIONS, start=1):
-            header = QLabel(f"<b>{qualification}</b>")
-            header.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            tariffs_grid.addWidget(header, 0, column)
-        for row, kind in enumerate(TARIFF_KINDS, start=1):
-            tariffs_grid.addWidget(QLabel(kind_label(kind)), 2 * row - 1, 0)
-            for column, qualification in enumerate(QUALIFICATIONS, start=1):
-                edit = QLineEdit()
-                edit.setObjectName(f"tariff_{qualification}_{kind}")
-                edit.setAlignment(Qt.AlignmentFlag.AlignRight)
-                edit.setPlaceholderText("—")
-                edit.setMaximumWidth(110)
-                edit.setAccessibleName(f"Tarif {qualification}, {kind_label(kind)}")
-                edit.textEdited.connect(lambda _t, q=qualification, k=kind: self._check_tariff(q, k))
-                self.tariff_edits[(qualification, kind)] = edit
-                tariffs_grid.addWidget(edit, 2 * row - 1, column)
-            error = FieldError()  # the message of this row's cells, next to them
-            for qualification in QUALIFICATIONS:
-                self.errors[tariff_field(qualification, kind)] = error
-            tariffs_grid.addWidget(error, 2 * row, 0, 1, 3)
+        self.remove_buttons: dict[str, QToolButton] = {}
+        self._grid_widgets: list[QWidget] = []
+        for kind in TARIFF_KINDS:  # one label per row of the table, naming the qualification at fault
+            self.errors[f"tariff_row.{kind}"] = FieldError()
+        add_row = QHBoxLayout()
+        self.new_qualification_edit = QLineEdit()
+        self.new_qualification_edit.setObjectName("newQualification")
+        self.new_qualification_edit.setPlaceholderText("par exemple Éducateur")
+        self.new_qualification_edit.setMaximumWidth(220)
+        self.new_qualification_edit.returnPressed.connect(self.add_qualification)
+        self.add_qualification_button = QPushButton("Ajouter la qualification")
+        self.add_qualification_button.setObjectName("addQualification")
+        self.add_qualification_button.clicked.connect(self.add_qualification)
+        self.new_qualification_caption = QLabel("Nouvelle qualification :")
+        add_row.addWidget(self.new_qualification_caption)
+        add_row.addWidget(self.new_qualification_edit)
+        add_row.addWidget(self.add_qualification_button)
+        add_row.addStretch(1)
+        tariffs_layout.addLayout(add_row)
+        self.errors["qualifications"] = FieldError()
+        tariffs_layout.addWidget(self.errors["qualifications"])
+        flat_row = QHBoxLayout()
+        self.flat_edit = QLineEdit()
+        self.flat_edit.setObjectName("tariff_flat")
+        self.flat_edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.flat_edit.setPlaceholderText("—")
+        self.flat_edit.setMaximumWidth(110)
+        self.flat_edit.setAccessibleName(kind_label(FLAT[1]))
+        self.flat_edit.textEdited.connect(lambda text: self._recheck({tariff_field(*FLAT): text}))
+        flat_row.addWidget(QLabel(f"{kind_label(FLAT[1])} :"))
+        flat_row.addWidget(self.flat_edit)
+        flat_row.addStretch(1)
+        tariffs_layout.addLayout(flat_row)
+        self.errors[tariff_field(*FLAT)] = FieldError()
+        tariffs_layout.addWidget(self.errors[tariff_field(*FLAT)])
         self.errors["tariffs"] = FieldError()
-        tariffs_grid.addWidget(self.errors["tariffs"], 2 * len(TARIFF_KINDS) + 1, 0, 1, 3)
+        tariffs_layout.addWidget(self.errors["tariffs"])
+        self._build_tariff_grid({})
 
         # The tariff tables in force over the convention: its own (the table above), then each avenant's. A table
         # whose start falls in an issued month is locked: those months were paid with it.
@@ -192,9 +228,21 @@ class ConventionEditor(QWidget):
         self.amendment_button = QPushButton("Nouvel avenant…")
         self.amendment_button.setObjectName("newAmendment")
         self.amendment_button.clicked.connect(self.amendment_requested)
+        self.edit_amendment_button = QPushButton("Modifier l'avenant…")
+        self.edit_amendment_button.setObjectName("editAmendment")
+        self.edit_amendment_button.clicked.connect(
+            lambda: self.amendment_edit_requested.emit(self.selected_amendment()))
+        self.remove_amendment_button = QPushButton("Retirer l'avenant")
+        self.remove_amendment_button.setObjectName("removeAmendment")
+        self.remove_amendment_button.clicked.connect(
+            lambda: self.amendment_remove_requested.emit(self.selected_amendment()))
+        self.versions_list.currentRowChanged.connect(self._amendment_selected)
+        self.versions_list.itemDoubleClicked.connect(lambda _item: self.edit_amendment_button.click())
         versions_layout.addWidget(self.versions_list)
         versions_row = QHBoxLayout()
         versions_row.addWidget(self.amendment_button)
+        versions_row.addWidget(self.edit_amendment_button)
+        versions_row.addWidget(self.remove_amendment_button)
         versions_row.addStretch(1)
         versions_layout.addLayout(versions_row)
         self.versions_box = versions_box
@@ -238,14 +286,18 @@ class ConventionEditor(QWidget):
             widget.setMaximumWidth(420)
         self.budget_cap_edit.textEdited.connect(lambda text: self._recheck({"budget_cap": text}))
 
-    def _fill_units(self) -> None:
-        """« à la séance » / « à l'heure (arrondi au quart d'heure) », naming the convention's rounding."""
-        unit = self.unit_combo.currentData()
-        rounding = "au quart d'heure" if self._rounding == 15 else f"à {self._rounding} min"
-        self.unit_combo.clear()
-        self.unit_combo.addItem("à la séance", "session")
-        self.unit_combo.addItem(f"à l'heure (arrondi {rounding})", "hour")
-        self.unit_combo.setCurrentIndex(max(self.unit_combo.findData(unit or "session"), 0))
+    def _fill_roundings(self, current: int) -> None:
+        """The roundings conventions state (each session's duration rounded up), and the convention's own."""
+        self.rounding_combo.clear()
+        for minutes in sorted({1, 5, 10, 15, 30, 60, current}):
+            words = {1: "à la minute", 15: "au quart d'heure", 30: "à la demi-heure", 60: "à l'heure"}
+            self.rounding_combo.addItem(words.get(minutes, f"à {minutes} minutes"), minutes)
+        self.rounding_combo.setCurrentIndex(self.rounding_combo.findData(current))
+
+    def _show_rounding(self, *_args) -> None:
+        hourly = self.unit_combo.currentData() == "hour"
+        self.rounding_caption.setVisible(hourly)
+        self.rounding_combo.setVisible(hourly)
 
     def _add_row(self, grid: QGridLayout, row: int, name: str, label: str, widget: QWidget) -> None:
         caption = QLabel(label)
@@ -255,6 +307,94 @@ class ConventionEditor(QWidget):
         grid.addWidget(widget, row, 1)  # the message goes right under its field
         self.errors[name] = FieldError()
         grid.addWidget(self.errors[name], row + 1, 1)
+
+    def _build_tariff_grid(self, texts: dict[tuple[str, str], str]) -> None:
+        """(Re)build the table for `self._qualifications`, each cell showing `texts` (what was typed)."""
+        grid = self.tariffs_grid
+        for widget in self._grid_widgets:
+            grid.removeWidget(widget)
+            widget.setParent(None)
+            widget.deleteLater()
+        self._grid_widgets, self.tariff_edits, self.remove_buttons = [], {}, {}
+
+        def put(widget: QWidget, row: int, column: int, span: int = 1) -> None:
+            grid.addWidget(widget, row, column, 1, span)
+            if not isinstance(widget, FieldError):
+                self._grid_widgets.append(widget)
+
+        put(QLabel("<b>Prestation</b>"), 0, 0)
+        columns = len(self._qualifications)
+        for column, qualification in enumerate(self._qualifications, start=1):
+            header = QWidget()
+            header_row = QHBoxLayout(header)
+            header_row.setContentsMargins(0, 0, 0, 0)
+            header_row.setSpacing(2)
+            caption = QLabel(f"<b>{html.escape(qualification)}</b>")
+            caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            remove = QToolButton()
+            remove.setText("×")
+            remove.setObjectName(f"removeQualification_{qualification}")
+            remove.setToolTip(f"Retirer la colonne {qualification} (ses tarifs doivent être vides)")
+            remove.setAccessibleName(f"Retirer la colonne {qualification}")
+            remove.setAutoRaise(True)
+            remove.clicked.connect(lambda _c=False, q=qualification: self.remove_qualification(q))
+            self.remove_buttons[qualification] = remove
+            header_row.addStretch(1)
+            header_row.addWidget(caption)
+            header_row.addWidget(remove)
+            header_row.addStretch(1)
+            put(header, 0, column)
+        for row, kind in enumerate(TARIFF_KINDS, start=1):
+            put(QLabel(kind_label(kind)), 2 * row - 1, 0)
+            for column, qualification in enumerate(self._qualifications, start=1):
+                edit = QLineEdit(texts.get((qualification, kind), ""))
+                edit.setObjectName(f"tariff_{qualification}_{kind}")
+                edit.setAlignment(Qt.AlignmentFlag.AlignRight)
+                edit.setPlaceholderText("—")
+                edit.setMaximumWidth(110)
+                edit.setAccessibleName(f"Tarif {qualification}, {kind_label(kind)}")
+                edit.textEdited.connect(lambda _t, q=qualification, k=kind: self._check_tariff(q, k))
+                self.tariff_edits[(qualification, kind)] = edit
+                put(edit, 2 * row - 1, column)
+            put(self.errors[f"tariff_row.{kind}"], 2 * row, 0, columns + 1)
+        self._apply_read_only_tariffs()
+        self._show_tariff_problems()
+
+    def qualifications(self) -> tuple[str, ...]:
+        """The columns of the tariff table, in order."""
+        return tuple(self._qualifications)
+
+    def _typed_tariffs(self) -> dict[tuple[str, str], str]:
+        return {pair: edit.text() for pair, edit in self.tariff_edits.items()}
+
+    def add_qualification(self) -> bool:
+        """« Ajouter la qualification »: a new column of empty tariffs; the label is checked as the service does."""
+        label = self.new_qualification_edit.text().strip()
+        problem = qualification_problem(label)
+        if problem is None and label.casefold() in {q.casefold() for q in self._qualifications}:
+            problem = f"La colonne {label} existe déjà."
+        self.errors["qualifications"].show_message(problem)
+        if problem:
+            return False
+        self._qualifications.append(label)
+        self._build_tariff_grid(self._typed_tariffs())
+        self.new_qualification_edit.clear()
+        return True
+
+    def remove_qualification(self, qualification: str) -> bool:
+        """Remove a column whose cells are empty (a column with tariffs is emptied first, on purpose)."""
+        filled = [kind_label(k) for k in TARIFF_KINDS if self.tariff_edits[(qualification, k)].text().strip()]
+        if filled:
+            self.errors["qualifications"].show_message(
+                f"Videz d'abord les tarifs de la colonne {qualification} ({', '.join(filled)}) avant de la retirer.")
+            return False
+        if len(self._qualifications) == 1:
+            self.errors["qualifications"].show_message("Le tableau des tarifs garde au moins une colonne.")
+            return False
+        self.errors["qualifications"].show_message(None)
+        self._qualifications.remove(qualification)
+        self._build_tariff_grid(self._typed_tariffs())
+        return True
 
     # ------------------------------------------------------------------------------------------ data
 
@@ -278,16 +418,18 @@ class ConventionEditor(QWidget):
         self.imputation_edit.setPlainText((c.budget_imputation or "") if c else "")
         for check in self.month_checks:
             check.setChecked(c is not None and check.property("month") in c.period_end_months)
-        for (qualification, kind), edit in self.tariff_edits.items():
-            edit.setText(amount_text(c.tariff(qualification, kind)) if c else "")
+        self._qualifications = list(c.qualifications if c else QUALIFICATIONS)
+        self._build_tariff_grid({(t.qualification, t.kind): amount_text(t.unit_price) for t in (c.tariffs if c else ())})
+        self.flat_edit.setText(amount_text(c.monthly_family_flat) if c else "")
+        self.new_qualification_edit.clear()
         defaults = ConventionInput("", "", "", None, None)  # a new convention: Atout Plus's rules
         per_week = c.sessions_per_week if c else defaults.sessions_per_week
         self.per_week_combo.setCurrentIndex(self.per_week_combo.findData(per_week))
         self.holidays_check.setChecked(c.holidays_need_exception if c else defaults.holidays_need_exception)
         self.referent_check.setChecked(c.referent_at_first_session if c else defaults.referent_at_first_session)
-        self._rounding = c.hour_rounding_minutes if c else defaults.hour_rounding_minutes
-        self._fill_units()
+        self._fill_roundings(c.hour_rounding_minutes if c else defaults.hour_rounding_minutes)
         self.unit_combo.setCurrentIndex(self.unit_combo.findData(c.home_unit if c else defaults.home_unit))
+        self._show_rounding()
         self._show_versions(c)
         self.show_problems({})
         self.set_lock_message(lock_message(c) if c else None)
@@ -304,8 +446,27 @@ class ConventionEditor(QWidget):
             item = QListWidgetItem(" — ".join(words))
             item.setToolTip("\n".join(f"{kind_label(t.kind)} {t.qualification} : {amount_text(t.unit_price)} €"
                                        for t in version.tariffs) or "Aucun tarif")
+            item.setData(Qt.ItemDataRole.UserRole, version)
             self.versions_list.addItem(item)
         self.versions_box.setVisible(c is not None)
+        self._amendment_selected()
+
+    def select_version(self, start: date) -> None:
+        """Select the line of the tariff table starting on `start`."""
+        for row in range(self.versions_list.count()):
+            if self.versions_list.item(row).data(Qt.ItemDataRole.UserRole).start == start:
+                self.versions_list.setCurrentRow(row)
+
+    def selected_amendment(self) -> date | None:
+        """The start of the selected avenant that can still change (not the convention's own table, not frozen)."""
+        item = self.versions_list.currentItem()
+        version = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        return version.start if version is not None and version.amendment and not version.locked else None
+
+    def _amendment_selected(self, *_args) -> None:
+        editable = not self._read_only and self.selected_amendment() is not None
+        for button in (self.edit_amendment_button, self.remove_amendment_button):
+            button.setEnabled(editable)
 
     def version_texts(self) -> list[str]:
         """The lines of the list of tariff tables, as the administrator reads them."""
@@ -358,34 +519,36 @@ class ConventionEditor(QWidget):
             max_families=self.max_families_edit.text(), budget_cap=self.budget_cap_edit.text(),
             budget_imputation=self.imputation_edit.toPlainText(),
             period_end_months=tuple(c.property("month") for c in self.month_checks if c.isChecked()),
-            # The grid shows AES and TISF; the convention's other qualifications and its monthly flat (migration
-            # 0008, set by a dataset) are kept as they are, not dropped by a save.
-            qualifications=self._summary.qualifications if self._summary else QUALIFICATIONS,
-            tariffs={**{(t.qualification, t.kind): amount_text(t.unit_price)
-                        for t in (self._summary.tariffs if self._summary else ())},
-                     **{pair: edit.text() for pair, edit in self.tariff_edits.items()}},
+            qualifications=tuple(self._qualifications),
+            tariffs={**self._typed_tariffs(), FLAT: self.flat_edit.text()},
             sessions_per_week=self.per_week_combo.currentData(),
             holidays_need_exception=self.holidays_check.isChecked(),
             referent_at_first_session=self.referent_check.isChecked(), home_unit=self.unit_combo.currentData(),
-            hour_rounding_minutes=self._rounding)
+            hour_rounding_minutes=self.rounding_combo.currentData())
 
     # ------------------------------------------------------------------------------------------ messages
 
     def show_problems(self, problems: dict[str, str]) -> None:
         """Put each message next to its field; what has no field goes under the form."""
         self._problems = dict(problems)
-        for kind in TARIFF_KINDS:  # one label per row of the table, naming the qualification at fault
-            self.errors[tariff_field(QUALIFICATIONS[0], kind)].show_message(" ".join(
-                f"{q} : {problems[tariff_field(q, kind)]}" for q in QUALIFICATIONS
-                if tariff_field(q, kind) in problems) or None)
         for name, label in self.errors.items():
-            if not name.startswith("tariffs."):
+            if not name.startswith("tariff_row."):
                 label.show_message(problems.get(name))
+        self._show_tariff_problems()
+        cells = {tariff_field(*pair) for pair in self.tariff_edits}
+        leftover = [m for f, m in problems.items() if f not in self.errors and f not in cells]
+        self.general_error.show_message(" ".join(leftover) or None)
+
+    def _show_tariff_problems(self) -> None:
+        """One message per row of the table, naming the qualification at fault; the cells at fault outlined."""
+        problems = self._problems
+        for kind in TARIFF_KINDS:
+            self.errors[f"tariff_row.{kind}"].show_message(" ".join(
+                f"{q} : {problems[tariff_field(q, kind)]}" for q in self._qualifications
+                if tariff_field(q, kind) in problems) or None)
         for (qualification, kind), edit in self.tariff_edits.items():
             bad = tariff_field(qualification, kind) in problems
             edit.setStyleSheet("border:1px solid #b42318;" if bad else "")
-        leftover = [m for f, m in problems.items() if f not in self.errors]
-        self.general_error.show_message(" ".join(leftover) or None)
 
     def problems(self) -> dict[str, str]:
         """The messages on screen, by field."""
@@ -393,6 +556,8 @@ class ConventionEditor(QWidget):
 
     def message_for(self, name: str) -> str:
         """The text next to a field ('' when it is fine): what the administrator reads there."""
+        if name.startswith("tariffs.") and name != tariff_field(*FLAT):
+            name = f"tariff_row.{name.rsplit('.', 1)[1]}"
         label = self.errors[name]
         return "" if label.isHidden() else label.text()
 
@@ -418,14 +583,26 @@ class ConventionEditor(QWidget):
     def _apply_read_only(self) -> None:
         locked = self._locked_terms()
         for widget in (self.partner_combo, self.action_combo, self.start_edit, self.open_ended, *self.month_checks,
-                       self.per_week_combo, self.holidays_check, self.referent_check, self.unit_combo):
+                       self.per_week_combo, self.holidays_check, self.referent_check, self.unit_combo,
+                       self.rounding_combo):
             widget.setEnabled(not locked)
         self.end_edit.setEnabled(not locked and not self.open_ended.isChecked())
-        for edit in self.tariff_edits.values():
-            _set_read_only(edit, locked)
+        self._apply_read_only_tariffs()
         for edit in (self.max_families_edit, self.budget_cap_edit):
             _set_read_only(edit, self._read_only)
         _set_read_only(self.imputation_edit, self._read_only)
         self.save_button.setVisible(not self._read_only)
         self.revert_button.setVisible(not self._read_only)
         self.amendment_button.setEnabled(not self._read_only and self._summary is not None)
+        for button in (self.amendment_button, self.edit_amendment_button, self.remove_amendment_button):
+            button.setVisible(not self._read_only)
+        self._amendment_selected()
+
+    def _apply_read_only_tariffs(self) -> None:
+        locked = self._locked_terms()
+        for edit in (*self.tariff_edits.values(), self.flat_edit, self.new_qualification_edit):
+            _set_read_only(edit, locked)
+        for button in (self.add_qualification_button, *self.remove_buttons.values()):
+            button.setVisible(not locked)
+        self.new_qualification_edit.setVisible(not locked)
+        self.new_qualification_caption.setVisible(not locked)

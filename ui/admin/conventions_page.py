@@ -13,12 +13,14 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QMessageBox, QPushButton, QSplitter, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from services.conventions_admin import (TARIFF_KINDS, ConventionLocked, ConventionSummary,
+from services.conventions_admin import (FLAT, TARIFF_KINDS, ConventionLocked, ConventionSummary,
                                         InvalidFields, add_amendment, create_convention,
                                         create_intervenant, create_partner, list_actions, list_conventions,
-                                        list_intervenants, list_partners, regularisation_warning, rename_partner,
+                                        known_qualifications, list_intervenants, list_partners,
+                                        regularisation_warning, remove_amendment, rename_partner,
                                         update_convention, update_intervenant, zero_amounts)
 from services.errors import DomainError
+from services.formatting import format_date
 from services.programme_settings import MISSING as PROGRAMME_MISSING
 from services.programme_settings import ZONE_LABELS, get_programme, save_programme
 from ui.admin.convention_editor import ConventionEditor
@@ -113,6 +115,8 @@ class ConventionsPage(QWidget):
         self.editor.save_requested.connect(self.save_convention)
         self.editor.revert_requested.connect(self._revert)
         self.editor.amendment_requested.connect(self.open_amendment_dialog)
+        self.editor.amendment_edit_requested.connect(self.open_amendment_dialog)
+        self.editor.amendment_remove_requested.connect(self.remove_amendment)
         for button in (self.new_convention_button, self.new_partner_button, self.edit_partner_button,
                        self.new_intervenant_button, self.edit_intervenant_button):
             button.setEnabled(self._is_admin)
@@ -278,22 +282,45 @@ class ConventionsPage(QWidget):
         self.convention_saved.emit(saved)
         return saved
 
-    def open_amendment_dialog(self) -> AmendmentDialog | None:
-        """« Nouvel avenant… » for the convention shown: its start and its tariffs, filled with the latest ones."""
+    def open_amendment_dialog(self, replacing: date | None = None) -> AmendmentDialog | None:
+        """« Nouvel avenant… » for the convention shown: its start and its tariffs, filled with the latest ones; with
+        `replacing` (« Modifier l'avenant… »), that avenant's start and tariffs, saved in its place."""
         convention = self.editor.summary()
         if convention is None or not self._is_admin:
             return None
-        latest = convention.tariff_versions[-1] if convention.tariff_versions else None
-        current = {(t.qualification, t.kind): amount_text(t.unit_price) for t in (latest.tariffs if latest else ())}
+        versions = convention.tariff_versions
+        shown = next((v for v in versions if v.start == replacing), None) if replacing else (
+            versions[-1] if versions else None)
+        current = {(t.qualification, t.kind): amount_text(t.unit_price) for t in (shown.tariffs if shown else ())}
         key = convention.key
-        dialog = AmendmentDialog(lambda start, tariffs: add_amendment(self._uow(), self._user, key, start, tariffs),
-                                 current, tuple((k, kind_label(k)) for k in TARIFF_KINDS), convention.qualifications,
-                                 self._today(), self)
+        dialog = AmendmentDialog(
+            lambda start, tariffs: add_amendment(self._uow(), self._user, key, start, tariffs, replacing=replacing),
+            current, tuple((k, kind_label(k)) for k in TARIFF_KINDS), convention.qualifications,
+            replacing or self._today(), self, flat=(FLAT, kind_label(FLAT[1])), replacing=replacing is not None)
         dialog.saved.connect(lambda saved: self.reload(select=saved.key))
         dialog.saved.connect(self.convention_saved)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    def confirm_remove_amendment(self, start: date) -> bool:
+        """Ask before withdrawing an avenant (tests replace this method)."""
+        return confirmed(self, "Retirer l'avenant",
+                         f"Retirer l'avenant du {format_date(start)} ? Les tarifs en vigueur avant lui "
+                         "continueront de s'appliquer.", QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No)
+
+    def remove_amendment(self, start: date | None) -> ConventionSummary | None:
+        convention = self.editor.summary()
+        if convention is None or start is None or not self._is_admin or not self.confirm_remove_amendment(start):
+            return None
+        try:
+            saved = remove_amendment(self._uow(), self._user, convention.key, start)
+        except Exception as exc:  # noqa: BLE001 - a refusal (an issued month meanwhile) said in French, else logged
+            show_error(self, exc)
+            return None
+        self.reload(select=saved.key)
+        self.convention_saved.emit(saved)
+        return saved
 
     def open_partner_dialog(self, partner=None) -> PartnerDialog:
         dialog = PartnerDialog(lambda key, name: create_partner(self._uow(), self._user, key, name),
@@ -309,7 +336,8 @@ class ConventionsPage(QWidget):
                                    lambda key, data: update_intervenant(self._uow(), self._user, key, data),
                                    self._partners, intervenant, self,
                                    warn=lambda key, data: regularisation_warning(self._uow(), self._user, key, data),
-                                   today=self._today)
+                                   today=self._today,
+                                   qualifications=known_qualifications(self._uow(), self._user))
         dialog.saved.connect(self._intervenant_saved)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()

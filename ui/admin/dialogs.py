@@ -13,6 +13,7 @@ from services.formatting import format_date
 from ui.date_field import DateField
 from ui.form_dialog import FieldsDialog
 
+OTHER_QUALIFICATION = object()  # the combo's « Nouvelle qualification… » line: the label is typed in
 QUALIFICATION_LABELS = {"AES": "AES — accompagnant éducatif et social",
                         "TISF": "TISF — technicien de l'intervention sociale et familiale"}
 
@@ -79,7 +80,7 @@ class IntervenantDialog(RecordDialog):
                  partners: tuple[PartnerSummary, ...], intervenant: IntervenantSummary | None = None,
                  parent: QWidget | None = None, *,
                  warn: Callable[[str, IntervenantInput], str | None] = lambda _key, _values: None,
-                 today: Callable[[], date] = date.today):
+                 today: Callable[[], date] = date.today, qualifications: tuple[str, ...] = ()):
         super().__init__("Modifier l'intervenant" if intervenant else "Nouvel intervenant",
                          lambda: update(intervenant.key, self.values()) if intervenant else create(self.values()),
                          parent)
@@ -87,9 +88,16 @@ class IntervenantDialog(RecordDialog):
         self.key_edit.setPlaceholderText("par exemple i-benali")
         self.key_edit.setReadOnly(intervenant is not None)
         self.name_edit = QLineEdit(intervenant.name if intervenant else "")
+        # The qualifications the conventions pay are offered (the combo keeps its keyboard search: « A » is AES);
+        # « Nouvelle qualification… » opens a field to type another one (« Éducateur »).
         self.qualification_combo = QComboBox()
-        for code, label in QUALIFICATION_LABELS.items():
-            self.qualification_combo.addItem(label, code)
+        for code in dict.fromkeys((*QUALIFICATION_LABELS, *qualifications)):
+            self.qualification_combo.addItem(QUALIFICATION_LABELS.get(code, code), code)
+        self.qualification_combo.addItem("Nouvelle qualification…", OTHER_QUALIFICATION)
+        self.other_qualification_edit = QLineEdit()
+        self.other_qualification_edit.setObjectName("otherQualification")
+        self.other_qualification_edit.setPlaceholderText("par exemple Éducateur")
+        self.other_qualification_edit.setAccessibleName("Nouvelle qualification")
         self.partner_combo = QComboBox()
         for p in partners:
             self.partner_combo.addItem(p.name, p.key)
@@ -101,6 +109,9 @@ class IntervenantDialog(RecordDialog):
         self.add_field("key", "Clé", self.key_edit)
         self.add_field("name", "Nom", self.name_edit)
         self.add_field("qualification", "Qualification", self.qualification_combo)
+        self._grid.addWidget(self.other_qualification_edit, self._grid.rowCount(), 1)
+        self.qualification_combo.currentIndexChanged.connect(self._show_other_qualification)
+        self._show_other_qualification()
         self.add_field("partner", "Partenaire", self.partner_combo)
         self._intervenant, self._warn = intervenant, warn
         self.from_edit = DateField(today())
@@ -119,16 +130,27 @@ class IntervenantDialog(RecordDialog):
         self._grid.addWidget(self.add_message("from_date"), row + 1, 1)
         self._grid.addWidget(self.warning_label, row + 2, 1)
         self._grid.addWidget(self.history_label, row + 3, 1)
-        for signal in (self.qualification_combo.currentIndexChanged, self.partner_combo.currentIndexChanged,
-                       self.from_edit.date_changed):
+        for signal in (self.qualification_combo.currentIndexChanged, self.other_qualification_edit.textChanged,
+                       self.partner_combo.currentIndexChanged, self.from_edit.date_changed):
             signal.connect(self._refresh_date)
         self._refresh_date()
 
     def changes_terms(self) -> bool:
         """The qualification or the partner differs from the intervenant's: the date is asked."""
         i = self._intervenant
-        return i is not None and (self.qualification_combo.currentData(), self.partner_combo.currentData()) != (
+        return i is not None and (self.qualification(), self.partner_combo.currentData()) != (
             i.qualification, i.partner)
+
+    def qualification(self) -> str:
+        """The code of the line chosen (« AES — accompagnant… » is AES), or the label typed under « Nouvelle qualification… »."""
+        code = self.qualification_combo.currentData()
+        return self.other_qualification_edit.text().strip() if code == OTHER_QUALIFICATION else (code or "")
+
+    def _show_other_qualification(self, *_args) -> None:
+        other = self.qualification_combo.currentData() == OTHER_QUALIFICATION
+        self.other_qualification_edit.setVisible(other)
+        if other:
+            self.other_qualification_edit.setFocus()
 
     def _history_text(self) -> str:
         i = self._intervenant
@@ -149,7 +171,7 @@ class IntervenantDialog(RecordDialog):
 
     def values(self) -> IntervenantInput:
         return IntervenantInput(self.key_edit.text(), self.name_edit.text(),
-                                self.qualification_combo.currentData() or "", self.partner_combo.currentData() or "",
+                                self.qualification(), self.partner_combo.currentData() or "",
                                 from_date=self.from_edit.date() if self.changes_terms() else None)
 
     def accept(self) -> None:
@@ -162,22 +184,28 @@ class IntervenantDialog(RecordDialog):
 
 class AmendmentDialog(RecordDialog):
     """« Nouvel avenant… »: the start date and the whole tariff table from that day, filled with the tariffs in
-    force before it (the administrator changes what the avenant changes)."""
+    force before it (the administrator changes what the avenant changes). « Modifier l'avenant… » opens the same form
+    on an avenant (`replacing`, its start), filled with its own tariffs; saving replaces it."""
 
     def __init__(self, save: Callable[[date | None, dict], Any], current: dict[tuple[str, str], str],
                  kinds: tuple[tuple[str, str], ...], qualifications: tuple[str, ...], start: date,
-                 parent: QWidget | None = None):
-        super().__init__("Nouvel avenant", lambda: save(self.start_edit.date(), self.tariffs()), parent)
+                 parent: QWidget | None = None, *, flat: tuple[tuple[str, str], str] | None = None,
+                 replacing: bool = False):
+        super().__init__("Modifier l'avenant" if replacing else "Nouvel avenant",
+                         lambda: save(self.start_edit.date(), self.tariffs()), parent)
         self.start_edit = DateField(start)
         self.start_edit.setObjectName("amendmentStart")
         self.add_field("start", "Tarifs en vigueur à partir du", self.start_edit)
         self.tariff_edits: dict[tuple[str, str], QLineEdit] = {}
-        for kind, label in kinds:
-            for qualification in qualifications:
-                edit = QLineEdit(current.get((qualification, kind), ""))
-                edit.setPlaceholderText("—")
-                self.tariff_edits[(qualification, kind)] = edit
-                self.add_field(tariff_field(qualification, kind), f"{label} ({qualification})", edit)
+        cells = [((qualification, kind), f"{label} ({qualification})") for kind, label in kinds
+                 for qualification in qualifications]
+        if flat is not None:  # the monthly flat per family followed: one cell, no qualification
+            cells.append(flat)
+        for pair, caption in cells:
+            edit = QLineEdit(current.get(pair, ""))
+            edit.setPlaceholderText("—")
+            self.tariff_edits[pair] = edit
+            self.add_field(tariff_field(*pair), caption, edit)
 
     def tariffs(self) -> dict[tuple[str, str], str]:
         return {pair: edit.text() for pair, edit in self.tariff_edits.items()}
