@@ -255,6 +255,7 @@ def test_the_editor_shows_atout_plus_rules_and_saves_an_hourly_convention_withou
     editor.referent_check.setChecked(False)
     editor.unit_combo.setCurrentIndex(editor.unit_combo.findData("hour"))
     assert not editor.rounding_combo.isHidden() and editor.rounding_combo.currentText() == "au quart d'heure"
+    assert editor.kind_captions["home_intervention"].text() == "Intervention à domicile (tarif horaire)"
     editor.rounding_combo.setCurrentIndex(editor.rounding_combo.findData(30))
     assert editor.is_modified()
     with qtbot.waitSignal(page.convention_saved):

@@ -186,7 +186,7 @@ class ConventionEditor(QWidget):
         add_row = QHBoxLayout()
         self.new_qualification_edit = QLineEdit()
         self.new_qualification_edit.setObjectName("newQualification")
-        self.new_qualification_edit.setPlaceholderText("par exemple Éducateur")
+        self.new_qualification_edit.setPlaceholderText("ex. Éducateur")
         self.new_qualification_edit.setMaximumWidth(220)
         self.new_qualification_edit.returnPressed.connect(self.add_qualification)
         self.add_qualification_button = QPushButton("Ajouter la qualification")
@@ -298,6 +298,9 @@ class ConventionEditor(QWidget):
         hourly = self.unit_combo.currentData() == "hour"
         self.rounding_caption.setVisible(hourly)
         self.rounding_combo.setVisible(hourly)
+        caption = getattr(self, "kind_captions", {}).get("home_intervention")
+        if caption is not None:  # an hourly convention's rate is per hour delivered, not per intervention
+            caption.setText(kind_label("home_intervention") + (" (tarif horaire)" if hourly else ""))
 
     def _add_row(self, grid: QGridLayout, row: int, name: str, label: str, widget: QWidget) -> None:
         caption = QLabel(label)
@@ -344,8 +347,10 @@ class ConventionEditor(QWidget):
             header_row.addWidget(remove)
             header_row.addStretch(1)
             put(header, 0, column)
+        self.kind_captions: dict[str, QLabel] = {}
         for row, kind in enumerate(TARIFF_KINDS, start=1):
-            put(QLabel(kind_label(kind)), 2 * row - 1, 0)
+            self.kind_captions[kind] = QLabel(kind_label(kind))
+            put(self.kind_captions[kind], 2 * row - 1, 0)
             for column, qualification in enumerate(self._qualifications, start=1):
                 edit = QLineEdit(texts.get((qualification, kind), ""))
                 edit.setObjectName(f"tariff_{qualification}_{kind}")
@@ -359,6 +364,7 @@ class ConventionEditor(QWidget):
             put(self.errors[f"tariff_row.{kind}"], 2 * row, 0, columns + 1)
         self._apply_read_only_tariffs()
         self._show_tariff_problems()
+        self._show_rounding()
 
     def qualifications(self) -> tuple[str, ...]:
         """The columns of the tariff table, in order."""
