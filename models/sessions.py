@@ -27,6 +27,8 @@ class HomeSession(Base, Keyed):
         Index("ix_home_session_date_time_key", "date", "start_time", "key"),
         Index("ix_home_session_duration_date_key", "duration_minutes", "date", "key"),
         Index("ix_home_session_status_date_key", "status", "date", "key"),
+        Index("ix_home_session_family_date_key", "family_id", "date", "key"),
+        Index("ix_home_session_intervenant_date_key", "intervenant_id", "date", "key"),
     )
 
     family_id: Mapped[str] = mapped_column(ForeignKey("family.id"))

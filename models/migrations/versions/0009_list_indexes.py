@@ -12,6 +12,9 @@ Only indexes, no row is touched:
   page is a range of it, the count of a skipped run is an index-only scan).
 - `home_session(duration_minutes, date, key)` and `home_session(status, date, key)`: the other sortable columns,
   with the key that ends each order (unique), so a keyset page and a skipped run never read the table.
+- `home_session(family_id, date, key)` and `home_session(intervenant_id, date, key)`: the same for the orders by
+  family and by intervenant (the older (family_id, date) and (intervenant_id, date) indexes are kept for the
+  other queries; the new ones would serve them too, dropping the old ones is left to a later migration).
 
 On SQLite, ANALYZE then records the tables' sizes so the planner prefers walking the small tables by these
 indexes over sorting the big join (without statistics it guesses that every table is the same size).
@@ -30,6 +33,8 @@ INDEXES = (
     ("ix_home_session_date_time_key", "home_session", ["date", "start_time", "key"]),
     ("ix_home_session_duration_date_key", "home_session", ["duration_minutes", "date", "key"]),
     ("ix_home_session_status_date_key", "home_session", ["status", "date", "key"]),
+    ("ix_home_session_family_date_key", "home_session", ["family_id", "date", "key"]),
+    ("ix_home_session_intervenant_date_key", "home_session", ["intervenant_id", "date", "key"]),
 )
 
 
