@@ -5,6 +5,7 @@ black box, so both documents pass user text through `drawable()` first.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from reportlab.lib import colors
@@ -19,8 +20,17 @@ _FALLBACKS = {"Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ħ": "H", "ħ": "h", 
               "\u202f": "\u00a0", "\u2009": " ", "’": "'", "‘": "'", "\u2212": "-"}
 
 
+_REPLACED = re.compile("[" + "".join(_FALLBACKS) + "]")
+
+
 def drawable(text: str) -> str:
     """Keep what Helvetica (WinAnsi) can draw; 'Şahin' -> 'Sahin' rather than a black box."""
+    if _REPLACED.search(text) is None:  # most text, at once: a statement has thousands of cells
+        try:
+            text.encode("cp1252")
+            return text
+        except UnicodeEncodeError:
+            pass
     out = []
     for ch in text:
         if ch in _FALLBACKS:

@@ -110,6 +110,7 @@ def test_whitespace_collapses_as_in_a_paragraph_and_markup_is_literal():
     assert _fit("  Famille\n  Durand\t <b>&  Martin ", CELL, 500) == "Famille Durand <b>& Martin"
     assert _fit(None, CELL, 500) == ""
     assert _fit("Şahin", CELL, 500) == "Sahin"  # Helvetica cannot draw the Ş
+    assert _fit("L’Hôpital", CELL, 500) == "L'Hôpital"  # drawable, but replaced all the same (pdf_style)
 
 
 @pytest.mark.parametrize("amount", ["999999999.99", "-9999999999.99"])

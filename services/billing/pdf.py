@@ -20,6 +20,8 @@ import io
 import re
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
+from itertools import chain, repeat
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -120,7 +122,7 @@ def _p(markup: str, style: str) -> Paragraph:
 
 # ---------------------------------------------------------------------------------------------- table cells
 
-PADDING = 4  # points between a cell's text and its left and right edges
+PADDING, VERTICAL_PADDING = 4, 3  # points between a cell's text and its left and right, top and bottom edges
 # Cell fonts: (name, size, leading), as TableStyle's FONT command takes them.
 CELL, HEAD = (FONT, 8.5, 10.5), (BOLD, 8, 10)
 SMALL, SMALL_HEAD = (FONT, 7.5, 9.5), (BOLD, 7.5, 9.5)
@@ -131,6 +133,7 @@ _BREAKS = (" ", "\u00a0", "")  # where a line may break, in order of preference:
 _WIDEST: dict[str, float] = {}  # font name -> width of its widest glyph, per point of size
 
 
+@lru_cache(maxsize=4096)  # a month repeats its reasons, names and counts thousands of times
 def _fit(value, font: tuple, width: float) -> str:
     """`value` as a plain table cell: whitespace collapsed as in a Paragraph, then lines no wider than `width`
     joined by newlines, so nothing is cut off."""
@@ -179,8 +182,8 @@ def _grid(rows: list[list[str]], widths: list[float], align: str, body: tuple = 
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), PADDING),
         ("RIGHTPADDING", (0, 0), (-1, -1), PADDING),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("TOPPADDING", (0, 0), (-1, -1), VERTICAL_PADDING),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), VERTICAL_PADDING),
         ("FONT", (0, 0), (-1, -1), *body),
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
         ("FONT", (0, 0), (-1, 0), *head),
@@ -190,7 +193,11 @@ def _grid(rows: list[list[str]], widths: list[float], align: str, body: tuple = 
         ("LINEBELOW", (0, 1), (-1, -1), 0.25, RULE),
     ]
     commands += [("ALIGN", (column, 0), (column, -1), ALIGNMENTS[a]) for column, a in enumerate(align) if a != "L"]
-    table = Table(rows, colWidths=widths, repeatRows=1)
+    heights = None
+    if not extra:  # rows in the body and head fonts only: their heights are known without measuring every cell
+        heights = [font[2] * (1 + max(cell.count("\n") for cell in row)) + 2 * VERTICAL_PADDING
+                   for font, row in zip(chain([head], repeat(body)), rows)]
+    table = Table(rows, colWidths=widths, rowHeights=heights, repeatRows=1)
     table.setStyle(TableStyle(commands + (extra or [])))
     return table
 
