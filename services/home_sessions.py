@@ -11,14 +11,17 @@ The form's rules, in the words the référent reads next to the field:
 """
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, false, func, or_, select, union
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.selectable import Join
 
 from models import Convention, Family, HomeSession, Intervenant, Orientation, Programme, Statement
 from services import audit
@@ -29,7 +32,7 @@ from services.exception_rules import (DECISION_LABELS, DEFAULT_RULES, HeldFact, 
                                       exception_reasons, week_order)
 from services.formatting import format_date, month_in_words
 from services.month import Month
-from services.permissions import CurrentUser, notes_visible, require, scope_families
+from services.permissions import CurrentUser, followed_family_ids, notes_visible, require, scope_families
 from services.rules import orientation_in_force
 from services.versions import ensure_current
 from services.uow import UnitOfWork
@@ -418,22 +421,80 @@ def usual_intervenant_in(uow: UnitOfWork, family_id: str) -> str | None:
 # -- reading -----------------------------------------------------------------------------------------------
 
 _I = aliased(Intervenant)
+
+
+@dataclass(frozen=True)
+class _Order:
+    """One order of the big list: its SQL columns (the last one unique, so the order is total and a keyset page
+    is exact), the SessionRow fields holding the same values, and the table SQLite must scan first."""
+
+    columns: tuple
+    fields: tuple[str, ...]
+    lead: str  # home_session | family | intervenant
+
+    def values(self, row: SessionRow) -> tuple:
+        return tuple(getattr(row, f) for f in self.fields)
+
+
 SORTABLE = {
-    "date": (HomeSession.date, HomeSession.start_time, HomeSession.key),
-    "family": (Family.name, HomeSession.date),
-    "intervenant": (_I.name, HomeSession.date),
-    "duration": (HomeSession.duration_minutes, HomeSession.date),
-    "status": (HomeSession.status, HomeSession.date),
+    "date": _Order((HomeSession.date, HomeSession.start_time, HomeSession.key), ("date", "start_time", "key"),
+                   "home_session"),
+    "family": _Order((Family.name, Family.id, HomeSession.date, HomeSession.key),
+                     ("family_name", "family_id", "date", "key"), "family"),
+    "intervenant": _Order((_I.name, _I.id, HomeSession.date, HomeSession.key),
+                          ("intervenant_name", "intervenant_id", "date", "key"), "intervenant"),
+    "duration": _Order((HomeSession.duration_minutes, HomeSession.date, HomeSession.key),
+                       ("duration_minutes", "date", "key"), "home_session"),
+    "status": _Order((HomeSession.status, HomeSession.date, HomeSession.key), ("status", "date", "key"),
+                     "home_session"),
 }
+NULLABLE_FIELDS = {"start_time"}  # the only order column that may be NULL
+
+
+class _LeadingJoin(Join):
+    """An inner join whose left side SQLite must scan first (SQLite reads CROSS JOIN so): the list's order is an
+    index of that side. Left to choose, the planner sorted the whole 300,000-row join for some orders (about 1 s
+    a page), with ANALYZE's statistics for some and without them for others. Other databases get a plain JOIN."""
+
+    inherit_cache = True
+
+
+@compiles(_LeadingJoin, "sqlite")
+def _cross_join(join, compiler, asfrom=False, from_linter=None, **kw):
+    if from_linter:
+        from_linter.edges.update(itertools.product(join.left._from_objects, join.right._from_objects))
+    return (join.left._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw) + " CROSS JOIN "
+            + join.right._compiler_dispatch(compiler, asfrom=True, from_linter=from_linter, **kw) + " ON "
+            + join.onclause._compiler_dispatch(compiler, from_linter=from_linter, **kw))
+
+
+_ON_FAMILY = Family.id == HomeSession.family_id
+_ON_INTERVENANT = _I.id == HomeSession.intervenant_id
+
+
+def _list_from(lead: str, everything: bool = True):
+    """The FROM of the list, its `lead` table first; without `everything`, only what the order needs (the filters
+    never need a join: they read home_session's own columns, names through sub-selects)."""
+    if lead == "family":
+        joined = _LeadingJoin(Family.__table__, HomeSession.__table__, _ON_FAMILY)
+        return _LeadingJoin(joined, _I, _ON_INTERVENANT) if everything else joined
+    if lead == "intervenant":
+        joined = _LeadingJoin(_I, HomeSession.__table__, _ON_INTERVENANT)
+        return _LeadingJoin(joined, Family.__table__, _ON_FAMILY) if everything else joined
+    if not everything:
+        return HomeSession.__table__
+    return _LeadingJoin(_LeadingJoin(HomeSession.__table__, Family.__table__, _ON_FAMILY), _I, _ON_INTERVENANT)
+
+
+ROW_COLUMNS = (HomeSession.id, HomeSession.key, HomeSession.family_id, Family.name, HomeSession.intervenant_id,
+               _I.name, _I.qualification, HomeSession.date, HomeSession.start_time, HomeSession.duration_minutes,
+               HomeSession.status, HomeSession.referent_present, HomeSession.children_present,
+               HomeSession.approved_exception, HomeSession.notes, HomeSession.exception_refused,
+               HomeSession.exception_reason, HomeSession.updated_at)  # in SessionRow's order
 
 
 def select_rows():
-    return (select(HomeSession.id, HomeSession.key, HomeSession.family_id, Family.name, HomeSession.intervenant_id,
-                   _I.name, _I.qualification, HomeSession.date, HomeSession.start_time,
-                   HomeSession.duration_minutes, HomeSession.status, HomeSession.referent_present,
-                   HomeSession.children_present, HomeSession.approved_exception, HomeSession.notes,
-                   HomeSession.exception_refused, HomeSession.exception_reason, HomeSession.updated_at)
-            .join(Family, Family.id == HomeSession.family_id).join(_I, _I.id == HomeSession.intervenant_id))
+    return select(*ROW_COLUMNS).join(Family, _ON_FAMILY).join(_I, _ON_INTERVENANT)
 
 
 def fetch_rows(uow: UnitOfWork, query, user: CurrentUser) -> list[SessionRow]:
@@ -448,16 +509,18 @@ def _with_decisions(uow: UnitOfWork, rows: list[SessionRow]) -> list[SessionRow]
     held = [r for r in rows if r.status == "held"]
     if not held:
         return rows
-    first = min(r.date for r in held)
-    last = max(r.date for r in held)
-    families = sorted({r.family_id for r in held})
+    weeks = sorted({(r.family_id, r.date - timedelta(days=r.date.weekday())) for r in held})
+    families = sorted({family for family, _monday in weeks})
     facts: list[HeldFact] = []
-    for chunk in range(0, len(families), 500):
-        facts += [HeldFact(*f) for f in uow.session.execute(
-            select(HomeSession.id, HomeSession.family_id, HomeSession.date, HomeSession.start_time, HomeSession.key)
-            .where(HomeSession.status == "held", HomeSession.family_id.in_(families[chunk:chunk + 500]),
-                   HomeSession.date.between(first - timedelta(days=first.weekday()),
-                                            last + timedelta(days=6 - last.weekday()))))]
+    for chunk in range(0, len(weeks), 100):
+        # one (family, ISO week) range each, through the (family_id, date) index; the status is checked here, not
+        # in SQL, where SQLite walked the (status, date) index over years of held sessions (0.5 s for one page)
+        facts += [HeldFact(*f[:5]) for f in uow.session.execute(
+            select(HomeSession.id, HomeSession.family_id, HomeSession.date, HomeSession.start_time, HomeSession.key,
+                   HomeSession.status)
+            .where(or_(*(and_(HomeSession.family_id == family,
+                              HomeSession.date.between(monday, monday + timedelta(days=6)))
+                         for family, monday in weeks[chunk:chunk + 100])))) if f.status == "held"]
     zone = holiday_zone(uow)
     reasons = exception_reasons(facts, lambda day: school_holiday(day, zone), session_rules(uow, families))
     return [replace(r, decision=decision_state(r.id in reasons, r.approved_exception, r.exception_refused))
@@ -470,25 +533,44 @@ def scope_to_user(query, user: CurrentUser):
     return scope_families(query, user)
 
 
-def _filtered(uow: UnitOfWork, query, user: CurrentUser, q: SessionQuery):
-    query = scope_to_user(query, user)
+def _text_alternatives(uow: UnitOfWork, q: SessionQuery) -> tuple:
+    """What the search text may match: a family's or an intervenant's name — looked up in those small tables, so
+    the big one is read through its (family_id, …) and (intervenant_id, …) indexes — or the session's key."""
+    text = q.text.strip()
+    if not text:
+        return ()
+    like = f"%{text}%"
+    # SQLite's LIKE ignores case already; its lower() would make the key's index useless to the count
+    key = HomeSession.key.like(like) if uow.session.get_bind().dialect.name == "sqlite" else HomeSession.key.ilike(like)
+    return (HomeSession.family_id.in_(select(Family.id).where(Family.name.ilike(like))),
+            HomeSession.intervenant_id.in_(select(Intervenant.id).where(Intervenant.name.ilike(like))), key)
+
+
+def _conditions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery) -> list:
+    """`q` and the user's families as conditions on home_session's own columns (no join needed), the search text
+    apart (_text_alternatives); built once per call: the « à décider » ids cost a pass over the held sessions."""
+    terms = []
+    if user.is_referent:
+        terms.append(HomeSession.family_id.in_(followed_family_ids(user.id)))
     if q.family_id:
-        query = query.where(HomeSession.family_id == q.family_id)
-    if q.text.strip():
-        like = f"%{q.text.strip()}%"
-        query = query.where(or_(Family.name.ilike(like), _I.name.ilike(like), HomeSession.key.ilike(like)))
+        terms.append(HomeSession.family_id == q.family_id)
     if q.month:
         first, last = Month.parse(q.month).bounds
-        query = query.where(HomeSession.date.between(first, last))
+        terms.append(HomeSession.date.between(first, last))
     if q.status:
-        query = query.where(HomeSession.status == q.status)
+        terms.append(HomeSession.status == q.status)
     if q.decision == "approved":
-        query = query.where(HomeSession.approved_exception.is_(True))
+        terms.append(HomeSession.approved_exception.is_(True))
     elif q.decision == "refused":
-        query = query.where(HomeSession.exception_refused.is_(True), HomeSession.approved_exception.is_(False))
+        terms += [HomeSession.exception_refused.is_(True), HomeSession.approved_exception.is_(False)]
     elif q.decision == "awaiting":
-        query = query.where(HomeSession.id.in_(awaiting_decision_ids(uow, user, q.month)))
-    return query
+        terms.append(HomeSession.id.in_(awaiting_decision_ids(uow, user, q.month)))
+    return terms
+
+
+def _searched(uow: UnitOfWork, q: SessionQuery, terms: list) -> list:
+    alternatives = _text_alternatives(uow, q)
+    return terms + [or_(*alternatives)] if alternatives else terms
 
 
 def awaiting_decision_ids(uow: UnitOfWork, user: CurrentUser, month: str | None = None) -> list[str]:
@@ -509,34 +591,132 @@ def awaiting_decision_ids(uow: UnitOfWork, user: CurrentUser, month: str | None 
             and f.date >= first_day]
 
 
+@dataclass(frozen=True)
+class SessionCursor:
+    """Where a page of the big list starts: just after `row` in the list's order (None: at the start), or with
+    `backward`, just before it (None: at the end); `skip` rows are passed over first (a jump to a far position
+    reads only index columns for them)."""
+
+    row: SessionRow | None = None
+    backward: bool = False
+    skip: int = 0
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    rows: tuple[SessionRow, ...]  # in the list's order, whichever way they were read
+    total: int | None = None  # how many sessions the query finds, when the page was asked to count them
+
+
 def count_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQuery()) -> int:
     with uow:
         require(user, "session.read", session=uow.session)
-        base = select(func.count(HomeSession.id)).select_from(HomeSession).join(
-            Family, Family.id == HomeSession.family_id).join(_I, _I.id == HomeSession.intervenant_id)
-        return uow.session.scalar(_filtered(uow, base, user, q))
+        return _count(uow, user, q)
+
+
+def _count(uow: UnitOfWork, user: CurrentUser, q: SessionQuery) -> int:
+    """Without a search, home_session alone; with one, the UNION of the ids each alternative finds through its
+    own index (one OR over the three would scan the whole table for every count)."""
+    terms, alternatives = _conditions(uow, user, q), _text_alternatives(uow, q)
+    if not alternatives:
+        return uow.session.scalar(select(func.count()).select_from(HomeSession).where(*terms))
+    parts = [select(HomeSession.key).where(*terms, a) for a in alternatives]  # the key: unique, and in every index
+    return uow.session.scalar(select(func.count()).select_from(union(*parts).subquery()))
+
+
+def sessions_page(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQuery(),
+                  cursor: SessionCursor = SessionCursor(), limit: int = 200, count: bool = False) -> SessionPage:
+    """A page of the big list by keyset: the rows after (or before) the cursor's row in the query's order, read
+    from an index whatever the position — never an OFFSET over the rows before it. A query's first page is asked
+    with `count`: it also counts the query's sessions and, when the notes are shown, leaves the one « read » entry
+    of the query in the audit log (as list_sessions' first page); the pages fetched while scrolling leave none."""
+    with uow:
+        require(user, "session.read", session=uow.session)
+        total = _count(uow, user, q) if count else None
+        rows = _page_in(uow, user, q, cursor, limit)
+        if count:
+            _record_read(uow, user, q)
+        return SessionPage(rows, total)
+
+
+def _page_in(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, cursor: SessionCursor,
+             limit: int) -> tuple[SessionRow, ...]:
+    order = SORTABLE.get(q.sort, SORTABLE["date"])
+    terms = _searched(uow, q, _conditions(uow, user, q))
+    descending = q.descending != cursor.backward  # the way the index is read
+    anchor = order.values(cursor.row) if cursor.row is not None else None
+    if cursor.skip > 0:  # the last skipped row, from the index columns alone, is the anchor of the page
+        keys = select(*order.columns).select_from(_list_from(order.lead, everything=False)).where(*terms)
+        if anchor is not None:
+            keys = keys.where(_beyond(order, anchor, descending))
+        anchor = uow.session.execute(keys.order_by(*_order_by(uow, order, descending))
+                                     .offset(cursor.skip - 1).limit(1)).first()
+        if anchor is None:
+            return ()
+    query = _rows_query(order, terms)
+    if anchor is not None:
+        query = query.where(_beyond(order, tuple(anchor), descending))
+    rows = fetch_rows(uow, query.order_by(*_order_by(uow, order, descending)).limit(limit), user)
+    return tuple(reversed(rows)) if cursor.backward else tuple(rows)
+
+
+def _rows_query(order: _Order, terms: list):
+    return select(*ROW_COLUMNS).select_from(_list_from(order.lead)).where(*terms)
+
+
+def _order_by(uow: UnitOfWork, order: _Order, descending: bool) -> list:
+    terms = [c.desc() if descending else c.asc() for c in order.columns]
+    if uow.session.get_bind().dialect.name != "sqlite":  # NULL first ascending everywhere, as SQLite does
+        terms = [(t.nulls_last() if descending else t.nulls_first()) if f in NULLABLE_FIELDS else t
+                 for t, f in zip(terms, order.fields)]
+    return terms
+
+
+def _beyond(order: _Order, values: tuple, descending: bool):
+    """The rows strictly after `values` when the order is read ascending (or, `descending`, before them), NULL
+    being the smallest value. The leading bound (the first column is never NULL) lets the index start there."""
+    term = None
+    for column, value, field in reversed(list(zip(order.columns, values, order.fields))):
+        nullable = field in NULLABLE_FIELDS
+        if descending:
+            strict = false() if value is None else (or_(column < value, column.is_(None)) if nullable
+                                                    else column < value)
+        else:
+            strict = column.is_not(None) if value is None else column > value
+        term = strict if term is None else or_(strict, and_(column.is_(None) if value is None else column == value,
+                                                            term))
+    lead, value = order.columns[0], values[0]
+    return and_(lead <= value if descending else lead >= value, term)
+
+
+def _record_read(uow: UnitOfWork, user: CurrentUser, q: SessionQuery) -> None:
+    """The « read » entry of a query's first page when the notes are shown: the family's key if the query names
+    one, else « liste »."""
+    if notes_visible(user):
+        family_key = uow.session.scalar(select(Family.key).where(Family.id == q.family_id)) if q.family_id else None
+        audit.record(uow.session, user.key, "read", "home_session", family_key or "liste")
+        uow.commit()
 
 
 def list_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQuery(), offset: int = 0,
                   limit: int = 500) -> tuple[SessionRow, ...]:
-    """A page of the sessions list. When the notes are shown (notes_visible), the first page of a query leaves one
-    « read » entry in the audit log — the family's key if the query names one, else « liste »; the later pages of
-    the same query (offset > 0, fetched as the list scrolls) leave none."""
+    """A page of the sessions list by position (sessions_page reads the big list by keyset). When the notes are
+    shown (notes_visible), the first page of a query leaves one « read » entry in the audit log — the family's key
+    if the query names one, else « liste »; the later pages of the same query (offset > 0) leave none."""
     with uow:
         require(user, "session.read", session=uow.session)
         rows = list_sessions_in(uow, user, q, offset, limit)
-        if offset == 0 and notes_visible(user):
-            family_key = uow.session.scalar(select(Family.key).where(Family.id == q.family_id)) if q.family_id else None
-            audit.record(uow.session, user.key, "read", "home_session", family_key or "liste")
-            uow.commit()
+        if offset == 0:
+            _record_read(uow, user, q)
         return rows
 
 
 def list_sessions_in(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, offset: int = 0,
                      limit: int = 500) -> tuple[SessionRow, ...]:
-    columns = SORTABLE.get(q.sort, SORTABLE["date"])
-    order = [c.desc() if q.descending else c.asc() for c in columns] + [HomeSession.id]
-    return tuple(fetch_rows(uow, _filtered(uow, select_rows(), user, q).order_by(*order).offset(offset).limit(limit), user))
+    order = SORTABLE.get(q.sort, SORTABLE["date"])
+    query = _rows_query(order, _searched(uow, q, _conditions(uow, user, q)))
+    return tuple(fetch_rows(uow, query.order_by(*_order_by(uow, order, q.descending)).offset(offset).limit(limit),
+                            user))
 
 
 def week_sessions(uow: UnitOfWork, user: CurrentUser, day: date) -> Week:

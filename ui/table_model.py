@@ -66,8 +66,9 @@ def hours_column(title: str, get: Callable[[Any], int]) -> Column:
 
 
 class ColumnsModel(QAbstractTableModel):
-    """The Qt side shared by every list of frozen rows described by `Column`s: subclasses own how `_rows` fills
-    (all at once in `RowsModel`, by pages in the sessions list), the display, sort and tooltip roles stay one."""
+    """The Qt side shared by every list of frozen rows described by `Column`s: subclasses own how the rows fill
+    (all at once in `RowsModel`; by pages in the sessions list, through `_count`, `_row` and `_missing`), the
+    display, sort and tooltip roles stay one."""
 
     def __init__(self, columns: Sequence[Column], parent: QObject | None = None,
                  background: Callable[[Any, int], QColor | None] | None = None,
@@ -81,15 +82,27 @@ class ColumnsModel(QAbstractTableModel):
         self._search = search
 
     def rowCount(self, parent: INDEX = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
+        return 0 if parent.isValid() else self._count()
 
     def columnCount(self, parent: INDEX = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.columns)
 
+    def _count(self) -> int:
+        return len(self._rows)
+
+    def _row(self, row: int):
+        """The row's dataclass; None while a lazily read list has not fetched it yet (see `_missing`)."""
+        return self._rows[row]
+
+    def _missing(self, index: INDEX, role: int) -> Any:
+        return None
+
     def data(self, index: INDEX, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows) and 0 <= index.column() < len(self.columns)):
+        if not index.isValid() or not (0 <= index.row() < self._count() and 0 <= index.column() < len(self.columns)):
             return None
-        row, column = self._rows[index.row()], self.columns[index.column()]
+        row, column = self._row(index.row()), self.columns[index.column()]
+        if row is None:
+            return self._missing(index, role)
         if role == Qt.ItemDataRole.DisplayRole:
             return column.text(row)
         if role == SORT_ROLE:

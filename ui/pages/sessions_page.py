@@ -1,5 +1,5 @@
-"""Every session the user may see, newest first: fetched a page at a time, sorted and searched by the database,
-so the list opens at once even with 100 000 sessions. Entrée or double-clic opens a session in the session form
+"""Every session the user may see, newest first: read a page at a time in the background, sorted and searched
+by the database, so the list opens, sorts, searches and scrolls anywhere at once even with 300 000 sessions. Entrée or double-clic opens a session in the session form
 (« Modifier la séance ») for the référent of its family and the coordination."""
 from __future__ import annotations
 
@@ -12,16 +12,19 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidg
 
 from services.directory import CurrentUser
 from services.formatting import month_in_words
-from services.home_sessions import STATUS_LABELS, SessionQuery, count_sessions, list_sessions
+from services.home_sessions import STATUS_LABELS, SessionCursor, SessionPage, SessionQuery, SessionRow, sessions_page
 from services.month import Month
 from services.permissions import allowed
 from ui.background import run_in_background
+from ui.errors import show_error
 from ui.pages.family_file import sessions_columns
 from ui.session_form import SessionForm, open_session_editor
 from ui.table_model import INDEX, ColumnsModel, row_of
 from ui.widgets import column_width, heading_row, note_label, search_field, table_view
 
-PAGE_SIZE = 500
+PAGE_SIZE = 200
+KEPT_PAGES = 60  # pages held in memory (12,000 rows); the ones furthest from the last page read go first
+WANTED_PAGES = 4  # pages waiting to be read: the most recently shown; older ones were scrolled past
 
 
 def _recent_months(current: Month, count: int) -> list[Month]:
@@ -32,12 +35,17 @@ def _recent_months(current: Month, count: int) -> list[Month]:
 
 
 class LazySessionsModel(ColumnsModel):
-    """Rows arrive by pages through canFetchMore/fetchMore; sort() and set_text() re-query the database."""
+    """Every row of the query as far as the view knows (rowCount is the count), their contents read by pages in
+    the background for the rows the view shows, by keyset from the nearest page already here or from an end of
+    the list — never an OFFSET on the GUI thread, wherever the scroll bar is dragged. A query (sort, search,
+    filter) is one request for its count and first page; every response carries the generation of the query it
+    answers, and a page of an earlier generation is dropped when it arrives."""
 
     DATE, TIME, FAMILY, INTERVENANT, DURATION, STATUS, REFERENT, EXCEPTION, NOTES = range(9)
     SORT_KEYS = {DATE: "date", FAMILY: "family", INTERVENANT: "intervenant", DURATION: "duration", STATUS: "status"}
 
     reset_done = Signal()
+    page_loaded = Signal(int)  # the page's number (rows PAGE_SIZE × n onwards)
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QObject | None = None):
         super().__init__(sessions_columns(with_family=True), parent)
@@ -45,65 +53,135 @@ class LazySessionsModel(ColumnsModel):
         self._user = current_user
         self.query = SessionQuery()
         self.total = 0
-        self._rows: list = []
+        self.generation = 0  # of the query whose rows are shown (or on their way)
+        self.dropped = 0  # responses of an earlier generation, thrown away
+        self._pages: dict[int, tuple[SessionRow, ...]] = {}
+        self._wanted: dict[int, None] = {}  # page numbers, in the order the view last asked for them
+        self._reading: int | None = None  # the page being read for the current generation
         self._loaded = False  # sort() before the first reload() only records the order
-        self._resetting = False
+        self._resetting = False  # a query's first page is on its way: no page of the old one is read meanwhile
         self.background = False
+        self._dispatch = QTimer(self)
+        self._dispatch.setSingleShot(True)
+        self._dispatch.setInterval(0)  # after the paint that asked for the rows: never from inside data()
+        self._dispatch.timeout.connect(self._read_wanted)
+
+    # -- rows -------------------------------------------------------------------------------------------------
+    def _count(self) -> int:
+        return self.total
+
+    def _row(self, row: int) -> SessionRow | None:
+        page = self._pages.get(row // PAGE_SIZE)
+        return page[row % PAGE_SIZE] if page is not None and row % PAGE_SIZE < len(page) else None
+
+    def _missing(self, index: INDEX, role: int):
+        number = index.row() // PAGE_SIZE
+        if number not in self._pages and number != self._reading:
+            self._wanted.pop(number, None)
+            self._wanted[number] = None
+            while len(self._wanted) > WANTED_PAGES:
+                del self._wanted[next(iter(self._wanted))]
+            self._dispatch.start()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return "…" if index.column() == 0 else ""
+        return None
+
+    def loaded_rows(self) -> list[SessionRow]:
+        """The rows read so far, in the list's order (tests and the benchmark check them)."""
+        return [row for number in sorted(self._pages) for row in self._pages[number]]
 
     # -- querying ---------------------------------------------------------------------------------------------
-    def _first_page(self, query: SessionQuery):
-        uow, user = self._uow, self._user
-        return lambda: (query, count_sessions(uow(), user, query), list(list_sessions(uow(), user, query, 0, PAGE_SIZE)))
+    def _run(self, fn, on_success) -> None:
+        if self.background:
+            run_in_background(self, fn, on_success, self._failed)
+        else:
+            on_success(fn())
 
     def reload(self) -> None:
-        """Count and first page; off the GUI thread when `background` is set (the page sets it)."""
-        self._loaded = True
-        if self.background:
-            run_in_background(self, self._first_page(self.query), self._apply)
-        else:
-            self._apply(self._first_page(self.query)())
+        """The count and first page of the current query: one request, a new generation."""
+        self._loaded = self._resetting = True
+        self.generation += 1
+        uow, user, query, generation = self._uow, self._user, self.query, self.generation
+        self._run(lambda: (generation, sessions_page(uow(), user, query, limit=PAGE_SIZE, count=True)), self._apply)
 
-    def _apply(self, result: tuple[SessionQuery, int, list]) -> None:
-        query, total, rows = result
-        if query != self.query:
-            return  # the user typed or sorted again meanwhile: a newer page is on its way
-        self._resetting = True
+    def _apply(self, result: tuple[int, SessionPage]) -> None:
+        generation, page = result
+        if generation != self.generation:
+            self.dropped += 1  # the user typed or sorted again meanwhile: a newer first page is on its way
+            return
         self.beginResetModel()
-        self.total, self._rows = total, rows
-        self.endResetModel()
+        self.total, self._pages, self._wanted, self._reading = page.total, {0: page.rows}, {}, None
         self._resetting = False
+        self.endResetModel()
         self.reset_done.emit()
+
+    def _read_wanted(self) -> None:
+        if self._resetting or self._reading is not None:
+            return  # called again when that answer arrives
+        while self._wanted:
+            number = self._wanted.popitem()[0]  # the last asked: the rows on screen now
+            if number not in self._pages and number * PAGE_SIZE < self.total:
+                break
+        else:
+            return
+        cursor, limit = self._cursor(number)
+        self._reading = number
+        uow, user, query, generation = self._uow, self._user, self.query, self.generation
+        self._run(lambda: (generation, number, sessions_page(uow(), user, query, cursor, limit)), self._arrived)
+
+    def _cursor(self, number: int) -> tuple[SessionCursor, int]:
+        """From the nearest page already read, or from the start or the end of the list: as few rows to skip as
+        possible (a page next to one on screen skips none)."""
+        first, end = number * PAGE_SIZE, min((number + 1) * PAGE_SIZE, self.total)
+        skip, cursor = first, SessionCursor(None, False, first)
+        if self.total - end < skip:
+            skip, cursor = self.total - end, SessionCursor(None, True, self.total - end)
+        for other, rows in self._pages.items():
+            if rows and other < number and first - (other * PAGE_SIZE + len(rows)) < skip:
+                skip = first - (other * PAGE_SIZE + len(rows))
+                cursor = SessionCursor(rows[-1], False, skip)
+            elif rows and other > number and other * PAGE_SIZE - end < skip:
+                skip = other * PAGE_SIZE - end
+                cursor = SessionCursor(rows[0], True, skip)
+        return cursor, end - first
+
+    def _arrived(self, result: tuple[int, int, SessionPage]) -> None:
+        generation, number, page = result
+        if generation != self.generation:
+            self.dropped += 1  # a page of an earlier query: its rows would mix with the new ones
+            return
+        self._reading = None
+        self._pages[number] = page.rows
+        for far in sorted(self._pages, key=lambda n: abs(n - number))[KEPT_PAGES:]:
+            del self._pages[far]  # far from the view: read again if it comes back
+        if page.rows:
+            self.dataChanged.emit(self.index(number * PAGE_SIZE, 0),
+                                  self.index(number * PAGE_SIZE + len(page.rows) - 1, len(self.columns) - 1))
+        self.page_loaded.emit(number)
+        self._read_wanted()
+
+    def _failed(self, exc: BaseException) -> None:
+        self._reading, self._resetting = None, False
+        show_error(None, exc)
 
     def set_text(self, text: str) -> None:
         self.set_filter(text=text)
 
     def set_filter(self, **changes) -> None:
         """Search text, month ("YYYY-MM"), status or decision (None: all); the database filters, then reloads."""
-        self.query = replace(self.query, **changes)
-        if self._loaded:
-            self.reload()
+        self._change(replace(self.query, **changes))
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         key = self.SORT_KEYS.get(column)
-        if key is None:
-            return
-        self.query = replace(self.query, sort=key, descending=order == Qt.SortOrder.DescendingOrder)
-        if self._loaded:
-            self.reload()
+        if key is not None:
+            self._change(replace(self.query, sort=key, descending=order == Qt.SortOrder.DescendingOrder))
 
-    def canFetchMore(self, parent: INDEX = QModelIndex()) -> bool:
-        return not parent.isValid() and not self._resetting and len(self._rows) < self.total
-
-    def fetchMore(self, parent: INDEX = QModelIndex()) -> None:
-        if parent.isValid() or self._resetting:
-            return
-        more = list_sessions(self._uow(), self._user, self.query, len(self._rows), PAGE_SIZE)
-        if not more:
-            self.total = len(self._rows)
-            return
-        self.beginInsertRows(QModelIndex(), len(self._rows), len(self._rows) + len(more) - 1)
-        self._rows.extend(more)
-        self.endInsertRows()
+    def _change(self, query: SessionQuery) -> None:
+        # QTableView.sortByColumn sorts twice (once through the header's signal): the same query is not run again
+        if query != self.query:
+            self.query = query
+            if self._loaded:
+                self.reload()
 
 
 class DatabaseSortProxy(QSortFilterProxyModel):
@@ -122,7 +200,7 @@ class SessionsPage(QWidget):
         self._uow, self._user, self._today = uow_factory, current_user, today
         self.session_form: SessionForm | None = None
         self.model = LazySessionsModel(uow_factory, current_user, self)
-        self.model.background = True  # counting and sorting 100 000 rows must not freeze the window
+        self.model.background = True  # no query on the GUI thread: the window never waits for the database
         self.proxy = DatabaseSortProxy(self)
         self.proxy.setSourceModel(self.model)
         layout = QVBoxLayout(self)
@@ -179,7 +257,10 @@ class SessionsPage(QWidget):
         self.model.reload()
 
     def open_session(self, index) -> SessionForm | None:
-        form = open_session_editor(self, self._uow, self._user, row_of(index), self._today, self.refresh,
+        row = row_of(index)
+        if row is None:
+            return None  # a row still being read (« … »)
+        form = open_session_editor(self, self._uow, self._user, row, self._today, self.refresh,
                                    already_open=self.session_form)
         self.session_form = form or self.session_form
         return form
