@@ -1,6 +1,7 @@
 """SQLAlchemy tables of Parcours. No rules here: they live in services/."""
 from models.audit import AuditEntry, AuditPurgePermit
 from models.base import Base, Cents
+from models.devices import Device  # noqa: F401  (the team server's enrolled computers)
 from models.conventions import (Action, Convention, Intervenant, IntervenantHistory, Partner, Tariff,
                                 TariffAmendment)
 from models.eps import EpsMeeting, EpsSituation, Orientation

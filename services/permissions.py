@@ -123,6 +123,9 @@ PERMISSIONS: Mapping[str, Rule] = {
     "access_export.run": _rule((C,), "exporter les données d'une famille (droit d'accès)", system=True),
     "dataset.import": _rule((C,), "importer un fichier de données", system=True, bootstrap=True),
     "dataset.export": _rule((C,), "exporter toute la base", system=True),
+    # the team server's enrolled computers (services.devices)
+    "device.enrol": _rule((R, C, A), "enregistrer un poste auprès du serveur"),
+    "device.manage": _rule((A,), "gérer les postes enregistrés auprès du serveur"),
 }
 
 # Public functions of services/ that take a unit of work but check no permission, and why. tests/test_permissions.py
@@ -134,6 +137,9 @@ PRE_LOGIN = {
     "services.users.needs_first_administrator": "first start: whether the window asks for a first administrator",
     "services.users.authenticate": "the login itself",
     "services.demo.load_demo": "delegates to dataset.import_dataset, which runs the check",
+    "services.devices.enrol_with_password": "the login itself (users.authenticate), then devices.enrol_device, "
+                                            "which runs the check",
+    "services.devices.device_user": "the device's own authentication: its token is how the user is known",
 }
 # Helpers that run inside a unit of work their caller already opened and checked (they never open one).
 INSIDE_CHECKED_WORK = {

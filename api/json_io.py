@@ -1,0 +1,134 @@
+"""JSON in and out of the API: the services' frozen dataclasses written generically, request bodies read strictly.
+
+Out: a dataclass becomes an object of its fields (not its properties), a Decimal the string of its amount
+(« 56.13 », never a float), a date, time or datetime its ISO form, a tuple a list.
+In: a body is one JSON object, without NaN/Infinity (not JSON) nor a key given twice (which one would count?); a
+field of the wrong type is named, in French, with every other wrong field at once (InvalidFields, 422).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import Enum
+
+from services.dates import make_date
+from services.errors import DomainError, InvalidFields, ValidationError
+
+
+class BadJson(Exception):
+    """The body is not a JSON object; the message is French."""
+
+
+NOT_JSON = "Le corps de la requête n'est pas du JSON valide."
+NOT_OBJECT = "Le corps de la requête doit être un objet JSON ({…})."
+
+
+def to_json(value):
+    """A JSON-ready copy of `value` (see the module's docstring)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_json(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value) if isinstance(value, (set, frozenset)) else value
+        return [to_json(v) for v in items]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return to_json(value.value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def dumps(value) -> bytes:
+    return json.dumps(to_json(value), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _no_constant(name: str):
+    raise BadJson(NOT_JSON)  # NaN, Infinity, -Infinity: Python's json reads them, JSON has none
+
+
+def _unique_keys(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise BadJson(f"Le corps de la requête donne deux fois le champ « {key} ».")
+        seen[key] = value
+    return seen
+
+
+def parse_object(body: bytes) -> dict:
+    """The JSON object in `body` (UTF-8); BadJson (French) otherwise."""
+    try:
+        value = json.loads(body.decode("utf-8"), parse_constant=_no_constant, object_pairs_hook=_unique_keys)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise BadJson(NOT_JSON) from None
+    if not isinstance(value, dict):
+        raise BadJson(NOT_OBJECT)
+    return value
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_ISO_TIME = re.compile(r"([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?")
+
+
+def _text(value):
+    if not isinstance(value, str):
+        raise ValidationError("doit être un texte")
+    return value
+
+
+def _integer(value):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("doit être un nombre entier")
+    return value
+
+
+def _boolean(value):
+    if not isinstance(value, bool):
+        raise ValidationError("doit valoir true ou false")
+    return value
+
+
+def _date(value):
+    match = _ISO_DATE.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValidationError("doit être une date AAAA-MM-JJ (par exemple 2025-03-18)")
+    try:
+        return make_date(int(match[1]), int(match[2]), int(match[3]))
+    except DomainError as exc:
+        reason = exc.message.rstrip(".")
+        raise ValidationError(f"n'est pas une date : {reason[0].lower()}{reason[1:]}") from None
+
+
+def _time(value):
+    match = _ISO_TIME.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValidationError("doit être une heure HH:MM (par exemple 14:30)")
+    return time(int(match[1]), int(match[2]), int(match[3] or 0))
+
+
+KINDS = {"text": _text, "integer": _integer, "boolean": _boolean, "date": _date, "time": _time}
+
+
+def read_fields(body: Mapping, spec: Mapping[str, str]) -> dict:
+    """The fields of `spec` ({name: kind}) read from `body` and converted, a missing one or a null as None: whether a
+    field may be empty is the service's rule, not the API's. Every field of the wrong type is reported at once
+    (InvalidFields, French)."""
+    values, problems = {}, {}
+    for name, kind in spec.items():
+        raw = body.get(name)
+        try:
+            values[name] = None if raw is None else KINDS[kind](raw)
+        except ValidationError as exc:
+            problems[name] = f"Le champ « {name} » {exc.message}."
+    if problems:
+        raise InvalidFields(problems)
+    return values
