@@ -18,7 +18,7 @@ import pypdf
 import pytest
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from services.billing.pdf import CELL, SMALL, _fit, render_statement_pdf
+from services.billing.pdf import CELL, CONTENT_WIDTH, HEAD, SMALL, _fit, _grid, _row, _widths, render_statement_pdf
 from services.billing.statement import FamilyDetail, IntervenantDetail, StatementFlag, to_payload
 from services.formatting import format_money
 from tests.test_statement_pdf import flat, issued, text_of
@@ -118,3 +118,18 @@ def test_a_twelve_digit_amount_is_printed_whole_in_the_named_family_table(amount
     family = FamilyDetail("F001", LONG_NAME, 3, 3, 180, Decimal(amount))
     pdf = render_statement_pdf(replace(issued(), families=(family,)), with_names=True)
     assert flat(format_money(Decimal(amount))) in text_of(pdf)
+
+
+def test_the_row_heights_given_to_a_grid_are_those_reportlab_would_measure():
+    widths = _widths(20, 54, 26, 28, 24, 30)
+    rows = [_row(["Code", "Famille", "Séances facturées", "Préparations facturées", "Heures réalisées", "Montant"],
+                 widths, HEAD)]
+    rows += [_row([f"F{n}", LONG_NAME if n % 3 == 0 else f"Famille {n}", str(n), str(n), "1 h", "12,00 €"], widths, CELL)
+             for n in range(12)]
+    given = _grid(rows, widths, "LLRRRR")
+    measured = _grid(rows, widths, "LLRRRR", extra=[("VALIGN", (0, 0), (-1, -1), "TOP")])  # extra: measured
+    assert given._argH != measured._argH  # one knows its heights, the other will measure them
+    for table in (given, measured):
+        table.wrap(CONTENT_WIDTH, 10_000)
+    assert given._rowHeights == measured._rowHeights
+    assert max(given._rowHeights) > min(given._rowHeights)  # the long names' rows are taller
