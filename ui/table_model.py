@@ -30,6 +30,9 @@ HOLIDAY = QColor("#fdf1d6")
 WARNING = QColor("#b42318")
 MUTED = QColor("#667085")
 INDEX = QModelIndex | QPersistentModelIndex
+ANSWERED_ROLES = frozenset({Qt.ItemDataRole.DisplayRole, SORT_ROLE, ROW_ROLE, SEARCH_ROLE, Qt.ItemDataRole.ToolTipRole,
+                            Qt.ItemDataRole.TextAlignmentRole, Qt.ItemDataRole.BackgroundRole,
+                            Qt.ItemDataRole.ForegroundRole})
 
 
 def collate(text: str | None) -> str:
@@ -98,6 +101,8 @@ class ColumnsModel(QAbstractTableModel):
         return None
 
     def data(self, index: INDEX, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role not in ANSWERED_ROLES:  # the delegate asks for seven roles per cell at each paint: answer fast
+            return None
         if not index.isValid() or not (0 <= index.row() < self._count() and 0 <= index.column() < len(self.columns)):
             return None
         row, column = self._row(index.row()), self.columns[index.column()]

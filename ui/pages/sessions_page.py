@@ -45,7 +45,7 @@ class LazySessionsModel(ColumnsModel):
     SORT_KEYS = {DATE: "date", FAMILY: "family", INTERVENANT: "intervenant", DURATION: "duration", STATUS: "status"}
 
     reset_done = Signal()
-    page_loaded = Signal(int)  # the page's number (rows PAGE_SIZE × n onwards)
+    page_loaded = Signal(int)  # the first page of the rows just read (rows PAGE_SIZE × n onwards)
 
     def __init__(self, uow_factory, current_user: CurrentUser, parent: QObject | None = None):
         super().__init__(sessions_columns(with_family=True), parent)
@@ -57,7 +57,7 @@ class LazySessionsModel(ColumnsModel):
         self.dropped = 0  # responses of an earlier generation, thrown away
         self._pages: dict[int, tuple[SessionRow, ...]] = {}
         self._wanted: dict[int, None] = {}  # page numbers, in the order the view last asked for them
-        self._reading: int | None = None  # the page being read for the current generation
+        self._reading: tuple[int, int] | None = None  # the pages being read (first, last) for this generation
         self._loaded = False  # sort() before the first reload() only records the order
         self._resetting = False  # a query's first page is on its way: no page of the old one is read meanwhile
         self.background = False
@@ -76,7 +76,7 @@ class LazySessionsModel(ColumnsModel):
 
     def _missing(self, index: INDEX, role: int):
         number = index.row() // PAGE_SIZE
-        if number not in self._pages and number != self._reading:
+        if number not in self._pages and not (self._reading and self._reading[0] <= number <= self._reading[1]):
             self._wanted.pop(number, None)
             self._wanted[number] = None
             while len(self._wanted) > WANTED_PAGES:
@@ -120,44 +120,54 @@ class LazySessionsModel(ColumnsModel):
             return  # called again when that answer arrives
         while self._wanted:
             number = self._wanted.popitem()[0]  # the last asked: the rows on screen now
-            if number not in self._pages and number * PAGE_SIZE < self.total:
+            if self._readable(number):
                 break
         else:
             return
-        cursor, limit = self._cursor(number)
-        self._reading = number
+        first = last = number
+        for neighbour in (number - 1, number + 1):  # the rows on screen often straddle two pages: one read
+            if neighbour in self._wanted and self._readable(neighbour):
+                del self._wanted[neighbour]
+                first, last = min(first, neighbour), max(last, neighbour)
+        cursor, limit = self._cursor(first, last)
+        self._reading = (first, last)
         uow, user, query, generation = self._uow, self._user, self.query, self.generation
-        self._run(lambda: (generation, number, sessions_page(uow(), user, query, cursor, limit)), self._arrived)
+        self._run(lambda: (generation, first, sessions_page(uow(), user, query, cursor, limit)), self._arrived)
 
-    def _cursor(self, number: int) -> tuple[SessionCursor, int]:
+    def _readable(self, number: int) -> bool:
+        return number not in self._pages and 0 <= number * PAGE_SIZE < self.total
+
+    def _cursor(self, first_page: int, last_page: int) -> tuple[SessionCursor, int]:
         """From the nearest page already read, or from the start or the end of the list: as few rows to skip as
         possible (a page next to one on screen skips none)."""
-        first, end = number * PAGE_SIZE, min((number + 1) * PAGE_SIZE, self.total)
+        first, end = first_page * PAGE_SIZE, min((last_page + 1) * PAGE_SIZE, self.total)
         skip, cursor = first, SessionCursor(None, False, first)
         if self.total - end < skip:
             skip, cursor = self.total - end, SessionCursor(None, True, self.total - end)
         for other, rows in self._pages.items():
-            if rows and other < number and first - (other * PAGE_SIZE + len(rows)) < skip:
+            if rows and other < first_page and first - (other * PAGE_SIZE + len(rows)) < skip:
                 skip = first - (other * PAGE_SIZE + len(rows))
                 cursor = SessionCursor(rows[-1], False, skip)
-            elif rows and other > number and other * PAGE_SIZE - end < skip:
+            elif rows and other > last_page and other * PAGE_SIZE - end < skip:
                 skip = other * PAGE_SIZE - end
                 cursor = SessionCursor(rows[0], True, skip)
         return cursor, end - first
 
     def _arrived(self, result: tuple[int, int, SessionPage]) -> None:
-        generation, number, page = result
+        generation, first, page = result
         if generation != self.generation:
             self.dropped += 1  # a page of an earlier query: its rows would mix with the new ones
             return
+        _first, last = self._reading
         self._reading = None
-        self._pages[number] = page.rows
-        for far in sorted(self._pages, key=lambda n: abs(n - number))[KEPT_PAGES:]:
+        for number in range(first, last + 1):
+            self._pages[number] = page.rows[(number - first) * PAGE_SIZE:(number - first + 1) * PAGE_SIZE]
+        for far in sorted(self._pages, key=lambda n: abs(n - first))[KEPT_PAGES:]:
             del self._pages[far]  # far from the view: read again if it comes back
         if page.rows:
-            self.dataChanged.emit(self.index(number * PAGE_SIZE, 0),
-                                  self.index(number * PAGE_SIZE + len(page.rows) - 1, len(self.columns) - 1))
-        self.page_loaded.emit(number)
+            self.dataChanged.emit(self.index(first * PAGE_SIZE, 0),
+                                  self.index(first * PAGE_SIZE + len(page.rows) - 1, len(self.columns) - 1))
+        self.page_loaded.emit(first)
         self._read_wanted()
 
     def _failed(self, exc: BaseException) -> None:
