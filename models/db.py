@@ -1,20 +1,30 @@
-"""Engine creation (with the SQLite pragmas we rely on) and schema migration through Alembic."""
+"""Engine creation (with the SQLite pragmas we rely on) and schema migration through Alembic.
+
+Alembic is imported only when the schema must change (a new file, an older schema): at every other start the
+revision stored in `alembic_version` is compared with the head read from the migration files' own
+`revision = '…'` / `down_revision = '…'` lines (scanned_revisions), which saves Alembic, Mako and every SQL
+dialect Alembic loads — a sixth of the window's start."""
 from __future__ import annotations
 
+import ast
 import os
+import re
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+VERSIONS_DIR = MIGRATIONS_DIR / "versions"
+# `revision = '0009'`, `down_revision: str | None = '0008'` (the two spellings of Alembic's templates).
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", re.MULTILINE)
 
 
 class SchemaTooNew(Exception):
@@ -82,34 +92,99 @@ def make_engine(db: str) -> Engine:
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     return cfg
 
 
+def scanned_revisions() -> dict[str, tuple[str, ...]] | None:
+    """Each migration file's revision and the revisions it follows, read from its `revision` and `down_revision`
+    lines without importing Alembic (the files are scanned each time: a migration added is seen at once). None
+    when a file does not state them plainly once each: Alembic, which runs the files, then decides."""
+    graph: dict[str, tuple[str, ...]] = {}
+    for path in sorted(VERSIONS_DIR.glob("*.py")):
+        if path.name.startswith((".#", "__init__")):  # the files Alembic skips too
+            continue
+        found = _REVISION_LINE.findall(path.read_text(encoding="utf-8"))
+        values = dict(found)
+        if len(found) != 2 or len(values) != 2:
+            return None
+        try:
+            revision, down = ast.literal_eval(values["revision"]), ast.literal_eval(values["down_revision"])
+        except (ValueError, SyntaxError):
+            return None
+        down = () if down is None else (down,) if isinstance(down, str) else down
+        if not isinstance(revision, str) or revision in graph or not all(isinstance(d, str) for d in down):
+            return None
+        graph[revision] = tuple(down)
+    return graph
+
+
+def _scanned_head() -> tuple[str | None, set[str]]:
+    """(the single head, every revision) from scanned_revisions; (None, …) when the scan cannot say."""
+    graph = scanned_revisions()
+    if not graph:
+        return None, set()
+    followed = {d for downs in graph.values() for d in downs}
+    heads = set(graph) - followed
+    if len(heads) != 1 or not followed <= set(graph):
+        return None, set(graph)
+    return heads.pop(), set(graph)
+
+
 def head_revision() -> str:
+    head, _ = _scanned_head()
+    if head is not None:
+        return head
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
 
 
+def known_revisions() -> set[str]:
+    """Every revision this version of Parcours knows: a database at another one comes from a newer Parcours."""
+    head, revisions = _scanned_head()
+    if head is not None:
+        return revisions
+    from alembic.script import ScriptDirectory
+
+    return {rev.revision for rev in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
 def current_revision(engine: Engine) -> str | None:
+    """The revision stored in the database's `alembic_version`; None for a database Alembic never touched."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(versions) > 1:  # a branched history: ours is linear, so Alembic is left to say what it is
+        from alembic.runtime.migration import MigrationContext
+
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    return versions[0] if versions else None
 
 
 def migrate(engine: Engine) -> str:
     """Create or upgrade the schema to the newest revision; refuse a database from a newer Parcours."""
-    script = ScriptDirectory.from_config(_alembic_config())
     current = current_revision(engine)
-    if current is not None and current not in {rev.revision for rev in script.walk_revisions()}:
+    head = head_revision()
+    if current == head:
+        return head  # the everyday start: nothing to upgrade, Alembic stays unimported
+    if current is not None and current not in known_revisions():
         raise SchemaTooNew(
             f"Cette base de données a été créée par une version plus récente de Parcours (schéma « {current} »). "
             "Mettez Parcours à jour avant de l'ouvrir."
         )
+    from alembic import command
+
     cfg = _alembic_config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
-    return script.get_current_head()
+    return head
 
 
 def check_parcours_file(db: str) -> None:

@@ -44,10 +44,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import platformdirs
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
-from models.db import MIGRATIONS_DIR, PARCOURS_TABLES  # how we recognise a Parcours database
+from models.db import PARCOURS_TABLES, known_revisions  # how we recognise a Parcours database
 from services.errors import DomainError
 from services.file_faults import os_reason
 
@@ -206,10 +205,6 @@ def _windows_drive_is_remote(path: Path) -> bool:
 
 def _read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-
-
-def known_revisions() -> set[str]:
-    return {script.revision for script in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
 
 
 def inspect_database(path: str | os.PathLike) -> CheckReport:

@@ -23,12 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher, Type
-from argon2.exceptions import InvalidHashError, VerificationError
-from argon2.low_level import hash_secret_raw
 from sqlalchemy import func, select, update
-from zxcvbn import zxcvbn
 
 from models import AuditEntry, User
 from models.base import utcnow
@@ -38,6 +35,9 @@ from services.errors import NotFound, PermissionDenied, ValidationError
 from services.permissions import SYSTEM, CurrentUser, require, someone_can_log_in
 from services.uow import UnitOfWork
 
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this only bounds the work an attacker can ask for
 MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 = « safely unguessable » (about 10^8 guesses and more), 4 = very strong
@@ -46,7 +46,21 @@ FREE_ATTEMPTS = 5
 FIRST_DELAY = timedelta(seconds=30)
 MAX_DELAY = timedelta(hours=1)  # beyond, the delay would lock the real user out more than it slows a guesser
 
-HASHER = PasswordHasher(time_cost=2, memory_cost=47104, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
+
+@cache
+def hasher() -> PasswordHasher:
+    """The argon2id hasher, made (and argon2's C library loaded) at the first password checked or set: the window's
+    start does not wait for it."""
+    from argon2 import PasswordHasher, Type
+
+    return PasswordHasher(time_cost=2, memory_cost=47104, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
+
+
+def __getattr__(name: str):
+    if name == "HASHER":  # the module attribute it used to be
+        return hasher()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 WRONG_CREDENTIALS = _WRONG = "Identifiant ou mot de passe incorrect."
@@ -122,6 +136,8 @@ def check_password_policy(password: str, key: str | None = None, name: str | Non
             raise ValidationError(f"Le mot de passe ne peut pas être {what}.", field="password")
     known = [variant for text in own for variant in (text, _plain(text))]
     known += [part for text in known for part in re.split(r"[\W_]+", text) if len(part) > 2]
+    from zxcvbn import zxcvbn  # loading its dictionaries is not for every start: only when a password is set
+
     result = zxcvbn(password[:_ZXCVBN_MAX_LENGTH], user_inputs=known)
     if result["score"] < MIN_PASSWORD_SCORE:
         weakness = _WEAKNESS.get(result["feedback"].get("warning") or "")
@@ -188,7 +204,7 @@ def _create_account(s, actor_key: str | None, key: str, role: str, password: str
     if twin is not None:
         raise ValidationError(f"L'identifiant « {key} » se confond avec le compte « {text_rules.visible(twin)} » déjà présent : "
                               "choisissez un identifiant vraiment différent.", field="key")
-    account = User(key=key, name=name, role=role, active=True, password_hash=HASHER.hash(password), failed_logins=0)
+    account = User(key=key, name=name, role=role, active=True, password_hash=hasher().hash(password), failed_logins=0)
     s.add(account)
     audit.record(s, actor_key, "create", "user", key, ("name", "role", "active", "password_hash"))
     return account
@@ -202,7 +218,7 @@ def change_password(uow: UnitOfWork, user: CurrentUser, key: str, new_password: 
         s = uow.session
         account = _get(s, key)
         check_password_policy(new_password, key, account.name)
-        account.password_hash = HASHER.hash(new_password)
+        account.password_hash = hasher().hash(new_password)
         account.failed_logins, account.locked_until = 0, None
         audit.record(s, user.key, "change_password", "user", key, ("password_hash", "failed_logins",
                                                                    "locked_until"))
@@ -294,8 +310,8 @@ def authenticate(uow: UnitOfWork, key: str, password: str, *,
             uow.commit()
             raise AuthenticationFailed("Ce compte est désactivé. Adressez-vous à un administrateur.")
         changed = []
-        if HASHER.check_needs_rehash(user.password_hash):
-            user.password_hash = HASHER.hash(password)
+        if hasher().check_needs_rehash(user.password_hash):
+            user.password_hash = hasher().hash(password)
             changed.append("password_hash")
         if user.failed_logins or user.locked_until is not None:
             user.failed_logins, user.locked_until = 0, None
@@ -312,6 +328,9 @@ def typed_name_key(key: object) -> str:
     """The audit's record key for a typed name that is no account: a slow, salted hash (argon2id, 8 MiB), so that a
     password typed in the identifier field is neither written down nor cheap to recover from the log."""
     typed = key if isinstance(key, str) else ""
+    from argon2 import Type
+    from argon2.low_level import hash_secret_raw
+
     digest = hash_secret_raw(typed.encode("utf-8", "surrogatepass"), b"parcours/login-name/1", time_cost=1,
                              memory_cost=8192, parallelism=1, hash_len=16, type=Type.ID)
     return "h-" + digest.hex()
@@ -337,12 +356,14 @@ def _unknown_name(s, record_key: str, password: str, now: datetime) -> Authentic
 @cache
 def _dummy_hash() -> str:
     """Verified against when the account does not exist or has no password, so that the answer takes as long."""
-    return HASHER.hash("parcours: no such account")
+    return hasher().hash("parcours: no such account")
 
 
 def _verify(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return HASHER.verify(password_hash, password if isinstance(password, str) else "")
+        return hasher().verify(password_hash, password if isinstance(password, str) else "")
     except (VerificationError, InvalidHashError):
         return False
 

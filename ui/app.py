@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
@@ -20,11 +21,14 @@ from services.directory import CurrentUser, store_is_empty
 from services.users import needs_first_administrator
 from ui.autobackup import BACKUP_EVERY_MS, CLOSE_WAIT_MS, AutoBackup
 from ui.errors import install_excepthook
-from ui.lock import ScreenLock, lock_delay_ms as delay_from_settings
+from ui.lock import lock_delay_ms as delay_from_settings
 from ui.login import FirstAdministratorDialog, LoginDialog
-from ui.main_window import MainWindow
 from ui.translations import install_french
 from ui.welcome import WelcomeWindow
+
+if TYPE_CHECKING:  # imported when someone logs in: the login dialog comes up without the pages and the billing
+    from ui.lock import ScreenLock
+    from ui.main_window import MainWindow
 
 STYLE = """
 QWidget { font-size: 13px; }
@@ -56,6 +60,7 @@ class AppController(QObject):
         self._settings = settings
         self._today = today
         self.window = None
+        self.main_window: MainWindow | None = None  # the last one made: the window is it while someone works
         self.user: CurrentUser | None = None
         self.screen_lock: ScreenLock | None = None
         self.lock_delay_ms = (lock_delay_ms if lock_delay_ms is not None
@@ -99,10 +104,13 @@ class AppController(QObject):
 
     def set_user(self, user: CurrentUser) -> MainWindow:
         """The one place where the current user (and so the role) is set: the window is built for them."""
+        from ui.lock import ScreenLock
+        from ui.main_window import MainWindow
+
         self.user = user
-        window = MainWindow(self._uow, user, db_label=self._db_label, settings=self._settings, today=self._today)
+        window = self.main_window = MainWindow(self._uow, user, db_label=self._db_label, settings=self._settings,
+                                               today=self._today, autobackup=self.autobackup)
         window.switch_user_requested.connect(self.ask_login)
-        window.closed.connect(self._window_closed)
         self.screen_lock = ScreenLock(window, self._uow, user, self.lock_delay_ms)
         self.screen_lock.switch_user_requested.connect(self.ask_login)
         window.lock_requested.connect(self.screen_lock.lock)
@@ -110,14 +118,11 @@ class AppController(QObject):
         return window
 
     # -- while working ------------------------------------------------------------------------------------------
-    def _window_closed(self) -> None:
-        if self.autobackup is not None:
-            self.autobackup.backup_if_changed()
-
     def _working_window(self) -> MainWindow | None:
         """The main window if it is open and not locked (its status bar is where backups report)."""
         window = self.window
-        if isinstance(window, MainWindow) and shiboken6.isValid(window) and window.isVisible() and not window.covered:
+        if (window is not None and window is self.main_window and shiboken6.isValid(window) and window.isVisible()
+                and not window.covered):
             return window
         return None
 
@@ -134,19 +139,34 @@ class AppController(QObject):
         self._backup_message = ""
 
     def shutdown(self, timeout_ms: int = CLOSE_WAIT_MS) -> None:
-        """After the last window closed: let a running backup finish, for a bounded time."""
-        if self.autobackup is not None:
-            self.autobackup.stop()
+        """After the last window closed: let a running backup finish, for a bounded time, on screen. (The main
+        window waits for its own before closing, ui.closing; this is the copy started when a user switched.)"""
+        if self.autobackup is None:
+            return
+        self.autobackup.stop()
+        if self.autobackup.running:
+            from ui.closing import BACKUP_LABEL, busy_dialog
+
+            progress = busy_dialog(BACKUP_LABEL, None)
+            progress.show()
             self.autobackup.wait(timeout_ms)
+            progress.close()
+            progress.deleteLater()
 
     def _replace(self, widget) -> None:
         previous, self.window = self.window, widget
-        if isinstance(previous, MainWindow) and self.screen_lock is not None:
+        if previous is not None and previous is self.main_window and self.screen_lock is not None:
             self.screen_lock.stop()
             self.screen_lock = None
         widget.show()
         if previous is not None and previous is not widget:
-            previous.close()
+            close_at_once = getattr(previous, "close_at_once", None)  # a main window, which would wait for its work
+            if close_at_once is not None:
+                close_at_once()  # the next window is up and the process goes on: its work and copy go on too
+                if self.autobackup is not None:
+                    self.autobackup.backup_if_changed()
+            else:
+                previous.close()
             previous.deleteLater()
 
 

@@ -9,8 +9,10 @@ The copy is services.backup.backup_database (SQLite's online backup API into a 0
 before it takes its dated name, then this database's copies thinned), run off the GUI thread. The copies go to
 the window's own database's folder (services.backup.backups_folder: `NOM-sauvegardes/` beside the file), never
 to a folder shared with other databases, so that thinning one never removes another's. A failure is logged and
-reported through `failed(message)`, which the window shows in its status bar; nothing ever blocks. On quitting,
-`wait()` gives a running copy a bounded time to finish.
+reported through `failed(message)`, which the window shows in its status bar; nothing ever blocks while the
+window is open. When it closes, ui.closing keeps it on screen with « Sauvegarde en cours… » until the copy due
+(`backup_before_closing()`) is written, or says why it could not be (`failure`). On quitting, `wait()` gives a copy
+still running (one started when a user switched) a bounded time to finish.
 """
 from __future__ import annotations
 
@@ -27,7 +29,7 @@ from ui.background import BackgroundTask, run_in_background
 log = logging.getLogger("parcours.ui.autobackup")
 
 BACKUP_EVERY_MS = 30 * 60 * 1000
-CLOSE_WAIT_MS = 15_000  # on quitting, how long a running copy may keep the process (the window is already gone)
+CLOSE_WAIT_MS = 15_000  # on quitting, how long a copy still running may keep the process
 
 
 def fingerprint(database: Path) -> tuple:
@@ -54,6 +56,7 @@ class AutoBackup(QObject):
         self.backups_dir = backups_dir or backups_folder(self.database)
         self._saved = fingerprint(self.database)  # the state of the last copy; at start, what we found
         self.task: BackgroundTask | None = None
+        self.failure: str | None = None  # why the last copy failed, in French; None once one succeeded
         self._again = False
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
@@ -81,8 +84,14 @@ class AutoBackup(QObject):
                                       lambda report: self._done(state, report), self._failed)
         return self.task
 
+    def backup_before_closing(self) -> BackgroundTask | None:
+        """The copy to wait for before the window closes: the running one, else a new one if the data changed since
+        the last; None when the copies are up to date."""
+        return self.task if self.running else self.backup_if_changed()
+
     def _done(self, state: tuple, report: BackupReport) -> None:
         self._saved = state
+        self.failure = None
         log.info("automatic backup written to %s (%d old copies removed)", report.path, len(report.removed))
         self.backed_up.emit(report)
         if self._again:
@@ -94,6 +103,7 @@ class AutoBackup(QObject):
             detail = exc.message
         else:
             detail = "le détail est dans le journal"
+        self.failure = detail
         self.failed.emit(f"La sauvegarde automatique n'a pas pu être faite ({detail}). "
                          "Vos données ne sont pas touchées ; elle sera retentée.")
 

@@ -79,9 +79,12 @@ class MainWindow(QMainWindow):
 
     def __init__(self, uow_factory, current_user: CurrentUser, *, db_label: str = "",
                  settings: QSettings | None = None, today: Callable[[], date] = date.today,
-                 parent: QWidget | None = None):
+                 autobackup=None, parent: QWidget | None = None):
         super().__init__(parent)
         self._uow = uow_factory
+        self._autobackup = autobackup  # ui.autobackup.AutoBackup: the copy a close waits for (ui.closing)
+        self._closing = None  # the ui.closing.ClosingWait of a close waiting for work to finish
+        self._may_close = False
         self.user = current_user
         self._today = today
         self.settings = settings if settings is not None else QSettings()
@@ -389,5 +392,35 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.sync()
+        if not self._may_close and self._wait_before_closing():
+            event.ignore()  # closed by _close_after_wait once the work and the backup are done
+            return
         super().closeEvent(event)
         self.closed.emit()
+
+    def _wait_before_closing(self) -> bool:
+        """True while background work or the backup due must end first (ui.closing shows it)."""
+        if self._closing is None:
+            from ui.closing import ClosingWait
+
+            self._closing = ClosingWait(self, self._autobackup)
+            self._closing.may_close.connect(self._close_after_wait)
+            self._closing.stayed.connect(self._stay_open)
+            if not self._closing.start():
+                self._closing.deleteLater()
+                self._closing = None
+                return False
+        return True
+
+    def _close_after_wait(self) -> None:
+        self._may_close = True
+        self.close()
+
+    def _stay_open(self) -> None:
+        self._closing.deleteLater()
+        self._closing = None
+
+    def close_at_once(self) -> bool:
+        """Close without waiting for the background work: another window takes over and the process goes on."""
+        self._may_close = True
+        return self.close()
