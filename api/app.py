@@ -116,7 +116,13 @@ def _http_error(request: Request, exc: HTTPException) -> Response:
     return refusal(exc.status_code, "http_error", "La requête a été refusée par le serveur.")
 
 
-def _unexpected(_request: Request, exc: Exception) -> Response:
+def _log_unexpected(method: str | None, path: str | None, exc: Exception) -> None:
+    log.error("erreur inattendue pendant %s %s", method, path, exc_info=exc)
+    exc.parcours_logged = True
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    _log_unexpected(request.method, request.url.path, exc)  # before the answer: once a client has it, it is logged
     fault = store_fault(exc)  # busy, full, read-only, damaged: said as such (the services' French sentence)
     if fault is not None:
         return refusal(503, "store_fault", fault.message)
@@ -200,9 +206,9 @@ def build_app(uow_factory: Callable[[], UnitOfWork], *, schema_version: str,
 
 
 class GuardedApp:
-    """The outermost layer: Starlette has already answered an unexpected error (500, French) and raises it again for
-    the server to log; it is logged here instead, as the request's method and path and the traceback (no message,
-    no body), so that uvicorn never prints an exception's text."""
+    """The outermost layer: Starlette has already answered (and _unexpected logged) an unexpected error, and raises
+    it again for the server to log; it stops here, so that uvicorn never prints an exception's text. The log holds
+    the request's method and path and the traceback: no message, no body."""
 
     def __init__(self, app: Starlette):
         self.app = app
@@ -213,4 +219,5 @@ class GuardedApp:
         except Exception as exc:
             if scope.get("type") != "http":
                 raise
-            log.error("erreur inattendue pendant %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
+            if not getattr(exc, "parcours_logged", False):
+                _log_unexpected(scope.get("method"), scope.get("path"), exc)

@@ -45,6 +45,7 @@ class Api:
     client: httpx.Client
     tokens: dict[str, str]  # referent, coordinator, administrator, spare, revoked -> token
     devices: dict[str, str]  # the same -> device key
+    template: object  # the file each test's store is a copy of
     schema: str = field(default_factory=head_revision)
 
     def headers(self, who: str | None = None, schema: str | None = None) -> dict[str, str]:
@@ -132,6 +133,6 @@ def api(served, api_template, tmp_path):
     template, tokens, keys = api_template
     env = open_env(template, tmp_path)
     store.uow = env.uow
-    yield Api(env, client, tokens, keys)
+    yield Api(env, client, tokens, keys, template)
     store.uow = None
     env.engine.dispose()

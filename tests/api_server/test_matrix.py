@@ -1,0 +1,70 @@
+"""Every (actor × endpoint) pair over the real server, like tests/test_permissions.py for the services: an allowed
+pair answers its success status, a refused one 403 with the service's own French sentence for the endpoint's
+operation (api.routes.ENDPOINTS), a revoked device or a request without a token 401; a refused request writes
+nothing at all (every row of every table compared)."""
+from __future__ import annotations
+
+import pytest
+
+from api.routes import ENDPOINTS
+from services.permissions import PERMISSIONS, ROLE_LABELS, allowed
+from services.devices import NO_TOKEN, REVOKED
+from tests.service_cases import CurrentUser
+
+ACTORS = ("referent", "coordinator", "administrator", "revoked", "nobody")
+
+
+def _session(api) -> dict:
+    return {"family_id": api.env.id("family", "F1"), "intervenant_id": api.env.id("intervenant", "i-aes"),
+            "date": "2025-03-18", "duration_minutes": 60, "notes": "Séance calme"}
+
+
+# One sample request per endpoint that succeeds for an allowed role: (path, JSON body or None).
+SAMPLES = {
+    ("GET", "/api/devices"): lambda api: ("/api/devices", None),
+    ("POST", "/api/devices/{key}/revoke"): lambda api: (f"/api/devices/{api.devices['spare']}/revoke", None),
+    ("GET", "/api/families"): lambda api: ("/api/families", None),
+    ("GET", "/api/families/{family_id}"): lambda api: (f"/api/families/{api.env.id('family', 'F1')}", None),
+    ("POST", "/api/sessions"): lambda api: ("/api/sessions", _session(api)),
+    ("GET", "/api/statements/{convention}/{month}"): lambda api: ("/api/statements/ap-2025/2025-03", None),
+    ("POST", "/api/statements/{convention}/{month}/issue"): lambda api: ("/api/statements/ap-2025/2025-01/issue",
+                                                                          None),
+}
+DEVICE_ENDPOINTS = [row for row in ENDPOINTS if row.device]
+
+
+def test_every_endpoint_behind_a_device_has_a_sample_request_and_names_a_real_operation():
+    assert {(row.method, row.path) for row in DEVICE_ENDPOINTS} == set(SAMPLES)
+    assert all(row.operation in PERMISSIONS for row in ENDPOINTS if row.operation is not None)
+    assert all(row.service is not None for row in ENDPOINTS if row.operation is not None)
+
+
+def _request(api, row, who):
+    path, body = SAMPLES[(row.method, row.path)](api)
+    headers = api.headers(None if who == "nobody" else who)
+    return api.client.request(row.method, path, headers=headers, json=body)
+
+
+@pytest.mark.parametrize("who", ACTORS)
+@pytest.mark.parametrize("row", DEVICE_ENDPOINTS, ids=lambda r: f"{r.method} {r.path}")
+def test_actor_on_endpoint(api, row, who):
+    if who in ("referent", "coordinator", "administrator"):
+        # a first request stamps the device as seen: done before the measure, so that a refusal writes nothing
+        api.get("/api/devices", who)
+    before = api.env.dump()
+    response = _request(api, row, who)
+    body = response.json()
+    if who in ("revoked", "nobody"):
+        assert response.status_code == 401, body
+        assert body["code"] == "device_refused"
+        assert body["message"] == (REVOKED if who == "revoked" else NO_TOKEN)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    elif allowed(CurrentUser("-", "-", "-", who), row.operation):
+        assert response.status_code == row.status, body
+        return
+    else:
+        assert response.status_code == 403, body
+        assert body == {"code": "permission_denied", "field": None,
+                        "message": f"Votre rôle ({ROLE_LABELS[who]}) ne permet pas de "
+                                   f"{PERMISSIONS[row.operation].doing}."}
+    assert api.env.dump() == before, "a refused request wrote something"
