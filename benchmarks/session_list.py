@@ -159,8 +159,11 @@ def gui_figures(db: str, runs: int) -> dict[str, tuple[float, float, int]]:
         return run
 
     def settle() -> None:
-        QThreadPool.globalInstance().waitForDone()
+        """Until every read asked for is in: the next action starts alone."""
         app.processEvents()
+        while not model.idle:
+            QThreadPool.globalInstance().waitForDone()
+            app.processEvents()
 
     figures: dict[str, list] = {}
 
@@ -183,6 +186,7 @@ def gui_figures(db: str, runs: int) -> dict[str, tuple[float, float, int]]:
         settle()
         record("scroll to the bottom", measure(view.scrollToBottom, on_screen_loaded))
         settle()
+        view.scrollToTop()
         reload()
         bar = view.verticalScrollBar()
         record("jump to 80 % (scroll bar dragged)", measure(lambda: bar.setValue(int(bar.maximum() * 0.8)),
@@ -232,4 +236,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    sys.stdout.flush()
+    os._exit(status)  # PySide6 can crash while the interpreter finalizes (none_dealloc), after every figure is out

@@ -18,7 +18,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, false, func, or_, select, union
+from sqlalchemy import Date, and_, bindparam, false, func, or_, select, union
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import Join
@@ -503,24 +503,36 @@ def fetch_rows(uow: UnitOfWork, query, user: CurrentUser) -> list[SessionRow]:
     return rows if notes_visible(user) else [replace(r, notes=None) for r in rows]
 
 
+_WEEK_FACTS = (select(HomeSession.id, HomeSession.family_id, HomeSession.date, HomeSession.start_time, HomeSession.key,
+                      HomeSession.status)
+               .where(HomeSession.family_id.in_(bindparam("families", expanding=True)),
+                      HomeSession.date.between(bindparam("first", type_=Date), bindparam("last", type_=Date))))
+
+
 def _with_decisions(uow: UnitOfWork, rows: list[SessionRow]) -> list[SessionRow]:
     """Each held row's dérogation state. Whether a session is the extra one of its week depends on its family's
     other held sessions of that week, so those are read too (whatever the query's filter)."""
     held = [r for r in rows if r.status == "held"]
     if not held:
         return rows
-    weeks = sorted({(r.family_id, r.date - timedelta(days=r.date.weekday())) for r in held})
-    families = sorted({family for family, _monday in weeks})
+    weeks: dict[date, set[str]] = {}  # monday -> the families with a held row that week
+    spans: dict[str, tuple[date, date]] = {}  # family -> its first and last monday
+    for r in held:
+        monday = r.date - timedelta(days=r.date.weekday())
+        weeks.setdefault(monday, set()).add(r.family_id)
+        first, last = spans.get(r.family_id, (monday, monday))
+        spans[r.family_id] = (min(first, monday), max(last, monday))
+    families = sorted(spans)
+    # By week when the rows are few weeks (the list by date), by family when they are few families (by family):
+    # each read goes through the (family_id, date) index with one cached statement
+    groups = ([(sorted(f), monday, monday) for monday, f in weeks.items()] if len(weeks) <= len(spans)
+              else [([family], first, last) for family, (first, last) in spans.items()])
     facts: list[HeldFact] = []
-    for chunk in range(0, len(weeks), 100):
-        # one (family, ISO week) range each, through the (family_id, date) index; the status is checked here, not
-        # in SQL, where SQLite walked the (status, date) index over years of held sessions (0.5 s for one page)
-        facts += [HeldFact(*f[:5]) for f in uow.session.execute(
-            select(HomeSession.id, HomeSession.family_id, HomeSession.date, HomeSession.start_time, HomeSession.key,
-                   HomeSession.status)
-            .where(or_(*(and_(HomeSession.family_id == family,
-                              HomeSession.date.between(monday, monday + timedelta(days=6)))
-                         for family, monday in weeks[chunk:chunk + 100])))) if f.status == "held"]
+    for members, first, last in groups:
+        for chunk in range(0, len(members), 500):
+            facts += [HeldFact(*f[:5]) for f in uow.session.execute(_WEEK_FACTS, {
+                "families": members[chunk:chunk + 500], "first": first, "last": last + timedelta(days=6)})
+                if f.status == "held"]  # checked here: in SQL, SQLite walked the (status, …) index over years
     zone = holiday_zone(uow)
     reasons = exception_reasons(facts, lambda day: school_holiday(day, zone), session_rules(uow, families))
     return [replace(r, decision=decision_state(r.id in reasons, r.approved_exception, r.exception_refused))

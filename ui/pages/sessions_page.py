@@ -86,6 +86,11 @@ class LazySessionsModel(ColumnsModel):
             return "…" if index.column() == 0 else ""
         return None
 
+    @property
+    def idle(self) -> bool:
+        """No read on its way nor waiting (the benchmark waits for it between two actions)."""
+        return not self._resetting and self._reading is None and not self._wanted and not self._dispatch.isActive()
+
     def loaded_rows(self) -> list[SessionRow]:
         """The rows read so far, in the list's order (tests and the benchmark check them)."""
         return [row for number in sorted(self._pages) for row in self._pages[number]]
