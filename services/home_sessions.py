@@ -558,12 +558,18 @@ def _text_alternatives(uow: UnitOfWork, q: SessionQuery) -> tuple:
             HomeSession.intervenant_id.in_(select(Intervenant.id).where(Intervenant.name.ilike(like))), key)
 
 
-def _conditions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery) -> list:
+def _conditions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, *, ordered: bool = False) -> list:
     """`q` and the user's families as conditions on home_session's own columns (no join needed), the search text
     apart (_text_alternatives); built once per call: the « à décider » ids cost a pass over the held sessions."""
     terms = []
     if user.is_referent:
-        terms.append(HomeSession.family_id.in_(followed_family_ids(user.id)))
+        followed = followed_family_ids(user.id)
+        # A page (`ordered`) of a référent who follows a good share of the families walks the order's index and
+        # checks each family in the set: through the family index, SQLite sorted every session of theirs first
+        # (0.4 s a page at 1,000 of 3,000 families); `|| ''` keeps SQLite off that index. A few families: the index.
+        walk = ordered and uow.session.scalar(select(func.count()).select_from(followed.subquery())) * 10 > \
+            uow.session.scalar(select(func.count()).select_from(Family))
+        terms.append((HomeSession.family_id + "" if walk else HomeSession.family_id).in_(followed))
     if q.family_id:
         terms.append(HomeSession.family_id == q.family_id)
     if q.month:
@@ -654,7 +660,7 @@ def sessions_page(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQ
 def _page_in(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, cursor: SessionCursor,
              limit: int) -> tuple[SessionRow, ...]:
     order = SORTABLE.get(q.sort, SORTABLE["date"])
-    terms = _searched(uow, q, _conditions(uow, user, q))
+    terms = _searched(uow, q, _conditions(uow, user, q, ordered=True))
     descending = q.descending != cursor.backward  # the way the index is read
     anchor = order.values(cursor.row) if cursor.row is not None else None
     if cursor.skip > 0:  # the last skipped row, from the index columns alone, is the anchor of the page
@@ -726,7 +732,7 @@ def list_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQ
 def list_sessions_in(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, offset: int = 0,
                      limit: int = 500) -> tuple[SessionRow, ...]:
     order = SORTABLE.get(q.sort, SORTABLE["date"])
-    query = _rows_query(order, _searched(uow, q, _conditions(uow, user, q)))
+    query = _rows_query(order, _searched(uow, q, _conditions(uow, user, q, ordered=True)))
     return tuple(fetch_rows(uow, query.order_by(*_order_by(uow, order, q.descending)).offset(offset).limit(limit),
                             user))
 
