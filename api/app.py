@@ -26,7 +26,7 @@ from models.base import utcnow
 from services import devices
 from services.errors import (DatabaseVersionError, DomainError, InvalidFields, NotFound, PermissionDenied,
                              StaleEdit, StatementError, ValidationError)
-from services.store_faults import store_fault
+from services.store_faults import StoreFault, store_fault
 from services.uow import UnitOfWork
 from services.users import AuthenticationFailed, TooManyAttempts
 
@@ -57,6 +57,7 @@ ERROR_STATUS: dict[type, int] = {
     StaleEdit: 409,
     DatabaseVersionError: 409,
     StatementError: 409,  # already issued, an earlier month still a draft; with a field (the month): 422
+    StoreFault: 503,  # busy, full, read-only, damaged: the server's condition, not the request's
 }
 
 
@@ -99,7 +100,10 @@ def _domain_error(_request: Request, exc: DomainError) -> Response:
         headers["Retry-After"] = str(max(1, int(-(-exc.retry_after.total_seconds() // 1))))
     elif isinstance(exc, AuthenticationFailed):
         headers["WWW-Authenticate"] = 'Bearer realm="Parcours"'
-    extra = {"problems": exc.problems} if isinstance(exc, InvalidFields) else {}
+    extra = {}
+    if isinstance(exc, ValidationError):  # every field at fault, each with its sentence: one shape for clients
+        extra["problems"] = exc.problems if isinstance(exc, InvalidFields) else (
+            {exc.field: exc.message} if exc.field else {})
     return refusal(status_of(exc), _code(type(exc)), exc.message, exc.field, headers, **extra)
 
 

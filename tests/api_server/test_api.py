@@ -244,8 +244,9 @@ def test_the_services_own_refusal_of_a_session_comes_back_with_its_field(api):
     response = api.post("/api/sessions", "coordinator", json={
         "family_id": api.env.id("family", "F1"), "intervenant_id": api.env.id("intervenant", "i-aes"),
         "date": "2025-03-18"})
-    assert response.status_code == 422 and response.json()["code"] == "validation_error"
-    assert response.json()["field"] == "duration"
+    body = response.json()
+    assert response.status_code == 422 and body["code"] == "validation_error"
+    assert body["field"] == "duration" and body["problems"] == {"duration": body["message"]}
 
 
 def test_an_unknown_address_and_a_wrong_method_are_refused_in_french(api):
