@@ -4,12 +4,10 @@ The command line works on the database file without logging in: it acts as servi
 operator of the machine, who may run only the operations the command line offers."""
 from __future__ import annotations
 
-import json
 import sys
-from pathlib import Path
 from typing import Callable
 
-from services.dataset import export_dataset, import_dataset, parse_json
+from services.dataset import import_dataset, read_dataset_file, stream_dataset
 from services.errors import DomainError
 from services.file_faults import READ, describe_os_error, write_atomically
 from services.permissions import SYSTEM
@@ -20,12 +18,11 @@ EXIT_OK, EXIT_REFUSED = 0, 2
 
 def run_import(uow: Callable[[], UnitOfWork], path: str) -> int:
     try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
+        # read section by section, while importing: a file of 300,000 sessions is never held whole
+        report = import_dataset(uow(), read_dataset_file(path), SYSTEM)
+    except OSError as exc:  # the file, unreadable when opened or while its sections are read again
         print(describe_os_error(exc, path, READ), file=sys.stderr)
         return EXIT_REFUSED
-    try:
-        report = import_dataset(uow(), parse_json(raw), SYSTEM)
     except DomainError as exc:
         print(f"Import refusé, rien n'a été enregistré.\n{exc.message}", file=sys.stderr)
         return EXIT_REFUSED
@@ -50,9 +47,9 @@ def run_import(uow: Callable[[], UnitOfWork], path: str) -> int:
 def run_export(uow: Callable[[], UnitOfWork], path: str) -> int:
     try:
         # through a temporary file: never a half-written export; a failure names the file, in French, and the
-        # export's audit entry is rolled back with it
-        export_dataset(uow(), SYSTEM, deliver=lambda data: write_atomically(
-            path, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")))
+        # export's audit entry is rolled back with it. Written as it is read: the whole file is never in memory.
+        stream_dataset(uow(), SYSTEM, deliver=lambda chunks: write_atomically(
+            path, (chunk.encode("utf-8") for chunk in chunks)))
     except DomainError as exc:
         print(exc.message, file=sys.stderr)
         return EXIT_REFUSED

@@ -16,7 +16,7 @@ import errno
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
@@ -156,12 +156,16 @@ def write_all_atomically(outputs: list[tuple[str | os.PathLike, bytes]]) -> None
         raise
 
 
-def _staged_copy(target: Path, data: bytes) -> str:
-    """`data` in a new temporary file next to `target`, flushed to the disk; its name. Removed on failure."""
+def _staged_copy(target: Path, data: bytes | Iterable[bytes]) -> str:
+    """`data` (or its chunks, written as they come: an export is never whole in memory) in a new temporary file next
+    to `target`, flushed to the disk; its name. Removed on failure, the chunks' own failure included."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
+            if isinstance(data, bytes):
+                out.write(data)
+            else:
+                out.writelines(data)
             out.flush()
             os.fsync(out.fileno())
     except BaseException:
@@ -171,7 +175,7 @@ def _staged_copy(target: Path, data: bytes) -> str:
     return tmp
 
 
-def write_atomically(target: str | os.PathLike, data: bytes) -> None:
+def write_atomically(target: str | os.PathLike, data: bytes | Iterable[bytes]) -> None:
     """Write through a temporary file next to `target`, flushed to the disk, then rename: a reader never sees half
     a file, a failure leaves no debris. The file is readable by its owner only (exports hold personal data).
     Raises FileFault naming `target`."""

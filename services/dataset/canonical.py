@@ -137,18 +137,34 @@ def orientation(o: Orientation) -> dict:
 
 
 def session(s: HomeSession) -> dict:
-    data = {"key": s.key, "family": s.family.key, "intervenant": s.intervenant.key, "date": iso(s.date),
-            "start_time": hhmm(s.start_time), "duration_minutes": s.duration_minutes, "status": s.status,
-            "referent_present": s.referent_present, "children_present": s.children_present,
-            "approved_exception": s.approved_exception, "approved_by": key_of(s.approved_by), "notes": s.notes}
+    return session_form(s.key, s.family.key, s.intervenant.key, s.date, s.start_time, s.duration_minutes, s.status,
+                        s.referent_present, s.children_present, s.approved_exception, key_of(s.approved_by), s.notes,
+                        s.exception_refused, key_of(s.exception_decided_by), s.exception_reason)
+
+
+def session_form(key, family_key, intervenant_key, day, start_time, duration_minutes, status, referent_present,
+                 children_present, approved_exception, approved_by_key, notes, exception_refused,
+                 exception_decided_by_key, exception_reason) -> dict:
+    """A session's interchange form from its column values (SESSION_COLUMNS, references as keys): the export
+    streams sessions as rows, without an ORM object each."""
+    data = {"key": key, "family": family_key, "intervenant": intervenant_key, "date": iso(day),
+            "start_time": hhmm(start_time), "duration_minutes": duration_minutes, "status": status,
+            "referent_present": referent_present, "children_present": children_present,
+            "approved_exception": approved_exception, "approved_by": approved_by_key, "notes": notes}
     # A refused dérogation (optional fields, written only when set: older files and readers do without them).
-    if s.exception_refused:
+    if exception_refused:
         data["exception_refused"] = True
-    if s.exception_decided_by is not None:
-        data["exception_decided_by"] = s.exception_decided_by.key
-    if s.exception_reason is not None:
-        data["exception_reason"] = s.exception_reason
+    if exception_decided_by_key is not None:
+        data["exception_decided_by"] = exception_decided_by_key
+    if exception_reason is not None:
+        data["exception_reason"] = exception_reason
     return data
+
+
+# The columns session_form takes, in its order (ids where it takes keys).
+SESSION_COLUMNS = ("key", "family_id", "intervenant_id", "date", "start_time", "duration_minutes", "status",
+                   "referent_present", "children_present", "approved_exception", "approved_by_id", "notes",
+                   "exception_refused", "exception_decided_by_id", "exception_reason")
 
 
 def meeting(m: Meeting) -> dict:

@@ -7,11 +7,12 @@ created. The programme's rules are reported as warnings: history is taken as it 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import null, select
+from sqlalchemy import insert, null, select
 
 from models import (Action, Child, Convention, EpsMeeting, EpsSituation, Family, Guardian, HomeSession, Intervenant,
                     IntervenantHistory, Meeting, Orientation, Parcours, Partner, Programme, Tariff, TariffAmendment,
@@ -22,6 +23,7 @@ from models.enums import (FLAT_KIND, FLAT_QUALIFICATION, HOLIDAY_ZONES, MEETING_
 from services import audit
 from services import text_rules
 from services.dataset import canonical, strict_json
+from services.dataset.stream import StreamedList, open_dataset
 from services.dataset.fields import RECORD_LABELS, RecordReader, _describe, parse_money, printable
 from services.dataset.rules import meeting_partner_warnings, programme_rule_warnings, zero_amount_warnings
 from services.errors import ImportRejected
@@ -38,10 +40,13 @@ SECTION_MODELS = {
 SECTIONS = ("users", "partners", "conventions", "intervenants", "families", "parcours", "eps_meetings",
             "orientations", "sessions", "meetings")
 KNOWN_TOP_LEVEL = {"format", "programme", *SECTIONS}
-# Far above any programme's history (a few thousand families, some hundred thousand sessions), far below what would
-# exhaust memory while every record of a section is read before any is written.
+# Far above any programme's history (a few thousand families, some hundred thousand sessions); a section is read a
+# record at a time, but its keys are all held while they are checked.
 MAX_RECORDS = 1_000_000
 MAX_GUARDIANS, MAX_CHILDREN = 20, 30
+# Sections stored by a multi-row INSERT, BULK_BATCH records at a time (nothing refers to their records by key).
+BULK_SECTIONS = frozenset({"sessions"})
+BULK_BATCH = 2000
 MAX_NAME = 200  # the window's limit for a person's, a partner's or a programme's name
 
 
@@ -57,8 +62,18 @@ class ImportReport:
 
 
 def parse_json(text: str | bytes) -> Any:
+    return _parsed(lambda: strict_json.loads(text))
+
+
+def read_dataset_file(path: str | Path) -> Any:
+    """The dataset of the file at `path`, read section by section when it can be (services.dataset.stream), refused
+    as `parse_json` refuses the same text. Raises OSError when the file cannot be read."""
+    return _parsed(lambda: open_dataset(path))
+
+
+def _parsed(parse: Callable[[], Any]) -> Any:
     try:
-        return strict_json.loads(text)
+        return parse()
     except strict_json.DuplicateName as duplicate:
         where = f" (objet commençant ligne {duplicate.line}, colonne {duplicate.column})" if duplicate.line else ""
         raise ImportRejected(printable(
@@ -102,6 +117,8 @@ class _Importer:
         self.created: dict[str, int] = {}
         self.unchanged: dict[str, int] = {}
         self._stored: dict[str, dict[str, Any]] = {}
+        self._bulk_keys: dict[str, set[str]] = {}  # BULK_SECTIONS: stored keys only, not records
+        self._resolved: dict[tuple[str, str], Any] = {}  # (section, reference as written): the record it names
         self.touched_families: set[str] = set()
         self.touched_meetings: set[str] = set()
         self.warnings: list[str] = []  # found while reading (amounts of 0,00 €); the programme's rules come after
@@ -115,6 +132,12 @@ class _Importer:
         return self._stored[section]
 
     def ref(self, reader: RecordReader, field_name: str, section: str, required: bool = True):
+        # A text already read as a reference to a record of this section names it again: 300,000 sessions name a
+        # few thousand families and intervenants, each checked once (a record once found stays found).
+        raw = reader.raw.get(field_name)
+        known = self._resolved.get((section, raw)) if isinstance(raw, str) else None
+        if known is not None:
+            return known
         key = reader.reference(field_name)
         if key is None:
             if required:
@@ -127,6 +150,7 @@ class _Importer:
                 f"référence inconnue : aucun(e) {RECORD_LABELS[section].lower()} de clé « {key} » dans le fichier "
                 "ni dans la base",
             )
+        self._resolved[(section, raw)] = target
         return target
 
     def check_role(self, reader: RecordReader, field_name: str, user: User | None, roles: tuple[str, ...]) -> None:
@@ -141,60 +165,111 @@ class _Importer:
             raw_list = data.get(section)
             if raw_list is None:
                 continue
-            if not isinstance(raw_list, list):
+            if not isinstance(raw_list, (list, StreamedList)):
                 raise ImportRejected(f"La rubrique « {section} » doit être une liste […].")
             if len(raw_list) > MAX_RECORDS:
                 raise ImportRejected(f"La rubrique « {section} » dépasse {MAX_RECORDS} enregistrements.")
-            seen: set[str] = set()
-            keys = text_rules.KeyIndex(self.stored(section))
-            readers = []
-            for position, raw in enumerate(raw_list):
-                reader = RecordReader(section, raw, position)
-                if reader.key in seen:
-                    raise ImportRejected(
-                        f"{RECORD_LABELS[section]} « {reader.key} », champ « key » : clé en double dans la rubrique "
-                        f"« {section} ».",
-                        field="key",
-                    )
-                self._refuse_look_alike(reader, keys)
-                seen.add(reader.key)
-                readers.append(reader)
+            # Every key of the section is checked before any record is read: the records are then read again, one
+            # at a time, so that a section of 300,000 sessions is never held whole (a streamed file reads it anew).
+            self._check_keys(section, raw_list)
             if section == "families":
-                self._check_child_keys(readers)
+                self._check_child_keys(raw_list)
             build = getattr(self, f"build_{section}")
-            for reader in readers:
-                self._import_one(section, reader, build)
+            if section in BULK_SECTIONS:
+                self._import_bulk(section, raw_list, build)
+            else:
+                for position, raw in enumerate(raw_list):
+                    self._import_one(section, RecordReader(section, raw, position), build)
             self.session.flush()
 
+    def _check_keys(self, section: str, raw_list) -> None:
+        seen: set[str] = set()
+        keys = _KeyIndex(self._stored_keys(section))
+        for position, raw in enumerate(raw_list):
+            reader = RecordReader(section, raw, position)
+            if reader.key in seen:
+                raise ImportRejected(
+                    f"{RECORD_LABELS[section]} « {reader.key} », champ « key » : clé en double dans la rubrique "
+                    f"« {section} ».",
+                    field="key",
+                )
+            self._refuse_look_alike(reader, keys)
+            seen.add(reader.key)
+
+    def _stored_keys(self, section: str):
+        """The keys stored for a section; for a bulk section, only them (its records are fetched when needed)."""
+        if section not in BULK_SECTIONS:
+            return self.stored(section)
+        if section not in self._bulk_keys:
+            model = SECTION_MODELS[section]
+            self._bulk_keys[section] = set(self.session.scalars(select(model.key)))
+        return self._bulk_keys[section]
+
+    def _import_bulk(self, section: str, raw_list, build: Callable) -> None:
+        """Records read as `_import_one` reads them, stored by one multi-row INSERT per batch instead of an ORM
+        object each (the flush of 300,000 objects was most of the import's time and memory). The statement goes
+        through the session as an ORM insert: what listens to the session's writes (models.billing_marks) sees it."""
+        batch: list[RecordReader] = []
+        for position, raw in enumerate(raw_list):
+            batch.append(RecordReader(section, raw, position))
+            if len(batch) == BULK_BATCH:
+                self._import_batch(section, batch, build)
+                batch = []
+        if batch:
+            self._import_batch(section, batch, build)
+
+    def _import_batch(self, section: str, readers: list[RecordReader], build: Callable) -> None:
+        model, stored_keys = SECTION_MODELS[section], self._stored_keys(section)
+        known = [r.key for r in readers if r.key in stored_keys]
+        stored = {record.key: record for record in self.session.scalars(
+            select(model).where(model.key.in_(known)))} if known else {}
+        rows = []
+        for reader in readers:
+            spec, row = build(reader)
+            reader.reject_unknown_fields(spec)
+            if reader.key in stored:
+                self._same_as_stored(section, reader, spec, stored[reader.key])
+                continue
+            rows.append(row())
+            stored_keys.add(reader.key)
+        if rows:
+            # render_nulls: one executemany for the batch; without it the ORM splits the rows wherever another
+            # column is null (a note or not), down to a dozen rows a statement
+            self.session.execute(insert(model).execution_options(render_nulls=True), rows)
+            self.created[section] = self.created.get(section, 0) + len(rows)
+
     @staticmethod
-    def _refuse_look_alike(reader: RecordReader, keys: text_rules.KeyIndex) -> None:
+    def _refuse_look_alike(reader: RecordReader, keys: "_KeyIndex") -> None:
         """A key that only differs by case or look-alike letters from one in the file or the base would be two
         records a person reads as one (`ѕystem` in Cyrillic and `system`)."""
-        twin = keys.look_alike(reader.key)
+        twin = keys.add_or_twin(reader.key)
         if twin is not None:
             raise reader.fail("key", text_rules.look_alike_reason(reader.key, twin))
-        keys.add(reader.key)
 
     def _import_one(self, section: str, reader: RecordReader, build: Callable) -> None:
         spec, make = build(reader)
         reader.reject_unknown_fields(spec)
         existing = self.stored(section).get(reader.key)
         if existing is not None:
-            stored_form = getattr(canonical, _CANONICAL[section])(existing)
-            differing = [k for k in spec if _normalise(spec[k]) != _normalise(
-                stored_form.get(k, canonical.OMITTED_DEFAULTS.get(k)))]
-            if differing:
-                raise ImportRejected(
-                    f"{RECORD_LABELS[section]} « {reader.key} » : cette clé existe déjà dans la base avec un contenu "
-                    f"différent (champ(s) : {', '.join(differing)}). Corrigez le fichier ou changez la clé.",
-                    field=differing[0],
-                )
-            self.unchanged[section] = self.unchanged.get(section, 0) + 1
+            self._same_as_stored(section, reader, spec, existing)
             return
         record = make()
         self.session.add(record)
         self.stored(section)[reader.key] = record
         self.created[section] = self.created.get(section, 0) + 1
+
+    def _same_as_stored(self, section: str, reader: RecordReader, spec: dict, existing) -> None:
+        """A record of a stored key: counted unchanged when the file says what is stored, else refused."""
+        stored_form = getattr(canonical, _CANONICAL[section])(existing)
+        differing = [k for k in spec if _normalise(spec[k]) != _normalise(
+            stored_form.get(k, canonical.OMITTED_DEFAULTS.get(k)))]
+        if differing:
+            raise ImportRejected(
+                f"{RECORD_LABELS[section]} « {reader.key} » : cette clé existe déjà dans la base avec un contenu "
+                f"différent (champ(s) : {', '.join(differing)}). Corrigez le fichier ou changez la clé.",
+                field=differing[0],
+            )
+        self.unchanged[section] = self.unchanged.get(section, 0) + 1
 
     # -- sections -----------------------------------------------------------------------------------
     def import_programme(self, r: RecordReader) -> None:
@@ -444,11 +519,11 @@ class _Importer:
                                     "(les lignes suivantes donnent la date de chaque changement)")
         return ordered
 
-    def _check_child_keys(self, readers: list[RecordReader]) -> None:
+    def _check_child_keys(self, raw_families) -> None:
         seen: set[str] = set()
-        keys = text_rules.KeyIndex(self.stored("children"))
-        for reader in readers:
-            for raw in reader.list("children", max_items=MAX_CHILDREN):
+        keys = _KeyIndex(self.stored("children"))
+        for position, raw_family in enumerate(raw_families):
+            for raw in RecordReader("families", raw_family, position).list("children", max_items=MAX_CHILDREN):
                 child = RecordReader("children", raw)
                 if child.key in seen:
                     raise ImportRejected(f"Enfant « {child.key} », champ « key » : clé en double dans le fichier.", field="key")
@@ -589,12 +664,14 @@ class _Importer:
             if spec[name] is not None and not refused:
                 raise r.fail(name, "décision de refus sur une dérogation qui n'est pas marquée refusée")
         self.touched_families.add(family.key)
-        return spec, lambda: HomeSession(
-            key=r.key, family=family, intervenant=intervenant, date=day, start_time=start,
-            duration_minutes=spec["duration_minutes"], status=spec["status"],
-            referent_present=spec["referent_present"], children_present=spec["children_present"],
-            approved_exception=spec["approved_exception"], approved_by=approved_by, notes=spec["notes"],
-            exception_refused=refused, exception_decided_by=decided_by, exception_reason=spec["exception_reason"])
+        # the row of a bulk insert (BULK_SECTIONS): the columns, references by id
+        return spec, lambda: {
+            "key": r.key, "family_id": family.id, "intervenant_id": intervenant.id, "date": day, "start_time": start,
+            "duration_minutes": spec["duration_minutes"], "status": spec["status"],
+            "referent_present": spec["referent_present"], "children_present": spec["children_present"],
+            "approved_exception": spec["approved_exception"], "approved_by_id": _id(approved_by),
+            "notes": spec["notes"], "exception_refused": refused, "exception_decided_by_id": _id(decided_by),
+            "exception_reason": spec["exception_reason"]}
 
     def build_meetings(self, r: RecordReader):
         convention = self.ref(r, "convention", "conventions")
@@ -610,11 +687,25 @@ class _Importer:
                                      intervenants=intervenants, notes=spec["notes"])
 
 
+class _KeyIndex(text_rules.KeyIndex):
+    def add_or_twin(self, key: str) -> str | None:
+        """`look_alike(key)`, then `add(key)`: one skeleton per key (the most of checking 300,000
+        keys was computing each twice)."""
+        same = self._by_skeleton.setdefault(text_rules.skeleton(key), set())
+        twin = None if key in same else min(same, default=None)
+        same.add(key)
+        return twin
+
+
 _CANONICAL = {
     "users": "user", "partners": "partner", "conventions": "convention", "intervenants": "intervenant",
     "families": "family", "parcours": "parcours", "eps_meetings": "eps_meeting", "orientations": "orientation",
     "sessions": "session", "meetings": "meeting",
 }
+
+
+def _id(record) -> str | None:
+    return record.id if record is not None else None
 
 
 def _date(value: str | None) -> date | None:

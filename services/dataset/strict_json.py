@@ -19,7 +19,7 @@ class DuplicateName(ValueError):
         self.column: int | None = None
 
 
-def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj: dict[str, Any] = {}
     for name, value in pairs:
         if name in obj:
@@ -31,7 +31,7 @@ def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def loads(text: str | bytes) -> Any:
     """json.loads, raising DuplicateName (with the line and column of the object) for a name given twice."""
     try:
-        return json.loads(text, object_pairs_hook=_refuse_duplicates)
+        return json.loads(text, object_pairs_hook=refuse_duplicates)
     except DuplicateName as duplicate:
         _locate(text, duplicate)
         raise
@@ -51,7 +51,7 @@ def _locate(text: str | bytes, duplicate: DuplicateName) -> None:
                 inner.position = s_and_end[1] - 1
             raise
 
-    decoder = json.JSONDecoder(object_pairs_hook=_refuse_duplicates)
+    decoder = json.JSONDecoder(object_pairs_hook=refuse_duplicates)
     decoder.parse_object = parse_object
     decoder.scan_once = json.scanner.py_make_scanner(decoder)
     try:
