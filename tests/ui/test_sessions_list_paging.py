@@ -1,17 +1,15 @@
 """The big session list reads its rows by keyset pages in the background: a late page of an earlier search is
 dropped, one user action runs one query, and no query runs on the GUI thread, even for a jump to 80 %."""
 import threading
-import uuid
-from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from PySide6.QtCore import QThreadPool, Qt
-from sqlalchemy import event, insert
+from sqlalchemy import event
 
 import ui.pages.sessions_page as sessions_page
-from models import HomeSession
 from services.home_sessions import SessionQuery, list_sessions
 from ui.pages.sessions_page import LazySessionsModel, SessionsPage
+from tests.session_rows import add_sessions
 from ui.table_model import ROW_ROLE
 
 WAIT = 10000
@@ -19,16 +17,7 @@ WAIT = 10000
 
 @pytest.fixture
 def many(programme, engine):
-    """The example programme plus 20 sessions of the Lefèvre family with Nadia Benali and 20 of the Diallo family
-    with Julien Morel, one a week in 2024 (44 sessions)."""
-    now = datetime.now(timezone.utc)
-    rows = [{"id": str(uuid.uuid4()), "key": f"P-{n:03d}", "family_id": programme.family[family],
-             "intervenant_id": programme.intervenant[intervenant], "date": date(2024, 1, 1) + timedelta(days=7 * n),
-             "duration_minutes": 60, "status": "held", "referent_present": True, "approved_exception": False,
-             "exception_refused": False, "created_at": now, "updated_at": now}
-            for n in range(40) for family, intervenant in [(("F1", "i-aes"), ("F2", "i-tisf"))[n % 2]]]
-    with engine.begin() as conn:
-        conn.execute(insert(HomeSession.__table__), rows)
+    add_sessions(programme, engine)  # 44 sessions: 22 of the Lefèvre family and Benali, 22 of Diallo and Morel
     return programme
 
 
@@ -115,7 +104,8 @@ def test_one_sort_and_one_search_each_run_one_query(qtbot, many):
     assert gate.opened - before == 1 and page.model.total == 22
 
 
-def test_jumping_to_80_percent_reads_the_rows_there_off_the_gui_thread(qtbot, many, engine, monkeypatch):
+def test_jumping_to_80_percent_reads_the_rows_there_off_the_gui_thread(qtbot, qtmodeltester, many, engine,
+                                                                       monkeypatch):
     monkeypatch.setattr(sessions_page, "PAGE_SIZE", 4)
     expected = list_sessions(many.uow(), many.coordinator, SessionQuery(), 0, 100)  # by OFFSET, the reference
     on_gui_thread = []
@@ -139,6 +129,7 @@ def test_jumping_to_80_percent_reads_the_rows_there_off_the_gui_thread(qtbot, ma
         assert [model.index(r, 0).data(ROW_ROLE).id for r in range(first, last + 1)] == \
             [s.id for s in expected[first:last + 1]]
         assert len(model.loaded_rows()) < first  # the rows above were not read on the way
+        qtmodeltester.check(model)  # rows not read yet included
         with qtbot.waitSignal(page.sessions_loaded, timeout=WAIT):
             page.view.sortByColumn(LazySessionsModel.FAMILY, Qt.SortOrder.DescendingOrder)
         shown = _read_everything(qtbot, model)

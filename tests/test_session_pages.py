@@ -1,0 +1,55 @@
+"""sessions_page, the big list's keyset pages: walked forward, backward or jumped into, in every order and with
+the filters, they give exactly the rows the OFFSET listing gives, ties and sessions without a start time included;
+the count with a search is the number of rows found."""
+import pytest
+
+from services.home_sessions import (SORTABLE, SessionCursor, SessionQuery, count_sessions, list_sessions,
+                                    sessions_page)
+from tests.programme_fixture import programme  # noqa: F401 - fixture
+from tests.session_rows import add_sessions
+
+QUERIES = [SessionQuery(sort=sort, descending=descending) for sort in SORTABLE for descending in (True, False)] + [
+    SessionQuery(text="diallo"), SessionQuery(text="BENALI", sort="family", descending=False),
+    SessionQuery(text="p-01"), SessionQuery(status="held", sort="duration"), SessionQuery(month="2024-03"),
+    SessionQuery(decision="approved"), SessionQuery(text="morel", month="2024-02", sort="intervenant")]
+
+
+@pytest.fixture
+def many(programme, engine):
+    add_sessions(programme, engine)
+    return programme
+
+
+@pytest.mark.parametrize("q", QUERIES, ids=repr)
+def test_keyset_pages_give_the_rows_of_the_offset_listing(many, q):
+    expected = [r.id for r in list_sessions(many.uow(), many.coordinator, q, 0, 1000)]
+    first = sessions_page(many.uow(), many.coordinator, q, limit=3, count=True)
+    assert first.total == len(expected) == count_sessions(many.uow(), many.coordinator, q)
+    forward, page = list(first.rows), first
+    while page.rows:
+        page = sessions_page(many.uow(), many.coordinator, q, SessionCursor(page.rows[-1]), limit=3)
+        forward += page.rows
+    assert [r.id for r in forward] == expected
+    backward, page = [], sessions_page(many.uow(), many.coordinator, q, SessionCursor(None, backward=True), limit=4)
+    while page.rows:
+        backward = list(page.rows) + backward
+        page = sessions_page(many.uow(), many.coordinator, q, SessionCursor(page.rows[0], backward=True), limit=4)
+    assert [r.id for r in backward] == expected
+
+
+@pytest.mark.parametrize("q", QUERIES[:10], ids=repr)
+def test_a_jump_skips_exactly_the_rows_asked_from_either_end_or_from_a_row(many, q):
+    expected = [r.id for r in list_sessions(many.uow(), many.coordinator, q, 0, 1000)]
+    read = lambda cursor: [r.id for r in sessions_page(many.uow(), many.coordinator, q, cursor, limit=5).rows]
+    assert read(SessionCursor(None, False, 30)) == expected[30:35]
+    assert read(SessionCursor(None, True, 10)) == expected[-15:-10]
+    anchor = list_sessions(many.uow(), many.coordinator, q, 12, 1)[0]
+    assert read(SessionCursor(anchor, False, 7)) == expected[20:25]
+    assert read(SessionCursor(anchor, True, 2)) == expected[5:10]
+
+
+def test_a_referent_pages_through_the_sessions_of_the_families_they_follow_only(many):
+    everything = [r.id for r in list_sessions(many.uow(), many.referent, SessionQuery(), 0, 1000)]
+    page = sessions_page(many.uow(), many.referent, SessionQuery(), limit=1000, count=True)
+    assert [r.id for r in page.rows] == everything and page.total == len(everything)
+    assert {r.family_id for r in page.rows} <= set(many.family.values())
