@@ -61,7 +61,7 @@ class Api:
         return self.client.post(path, headers={**self.headers(who), **kw.pop("headers", {})}, **kw)
 
 
-def trusting(certfile: Path) -> ssl.SSLContext:
+def trusting(certfile) -> ssl.SSLContext:
     """A client context that trusts this certificate and nothing else (what pinning it amounts to)."""
     return ssl.create_default_context(cafile=str(certfile))
 
