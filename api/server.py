@@ -9,9 +9,8 @@ from collections.abc import Callable
 from services.errors import ValidationError
 from services.uow import UnitOfWork
 
+from api import DEFAULT_LISTEN
 from api.tls import TlsFileError, fingerprint
-
-DEFAULT_LISTEN = "127.0.0.1:8443"
 
 
 def parse_listen(listen: str) -> tuple[str, int]:

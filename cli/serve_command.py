@@ -13,7 +13,7 @@ EXIT_OK, EXIT_REFUSED = 0, 2
 
 def add_parser(sub) -> None:
     """Add `serve` to the sub-commands of main.build_parser()."""
-    from api.server import DEFAULT_LISTEN
+    from api import DEFAULT_LISTEN  # the package only: nothing of the server is imported to build the parser
 
     p = sub.add_parser("serve", help="serveur d'équipe : l'API HTTPS sur cette base (PostgreSQL en équipe)")
     p.add_argument("--listen", default=DEFAULT_LISTEN, metavar="HÔTE:PORT",

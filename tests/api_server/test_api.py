@@ -329,3 +329,22 @@ def test_issuing_over_the_api_writes_the_same_audit_row_as_in_process(api, tmp_p
     assert response.json()["total"] == str(issued.total)
     again = api.post("/api/statements/ap-2025/2025-01/issue", "administrator")
     assert again.status_code == 409 and "déjà émis" in again.json()["message"]
+
+
+def test_concurrent_sessions_from_several_devices_are_all_recorded_without_an_error(api):
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import date, timedelta
+
+    before = rows(api, "home_session")
+    days = [date(2025, 1, 2) + timedelta(days=n) for n in range(40)]  # all before TODAY, one session a day
+
+    def record(day):
+        who = ("referent", "coordinator")[day.toordinal() % 2]
+        return api.post("/api/sessions", who, json={
+            "family_id": api.env.id("family", "F2"), "intervenant_id": api.env.id("intervenant", "i-tisf"),
+            "date": day.isoformat(), "duration_minutes": 45})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = [r.status_code for r in pool.map(record, days)]
+    assert statuses == [201] * len(days)
+    assert rows(api, "home_session") == before + len(days)
