@@ -558,7 +558,8 @@ def _text_alternatives(uow: UnitOfWork, q: SessionQuery) -> tuple:
             HomeSession.intervenant_id.in_(select(Intervenant.id).where(Intervenant.name.ilike(like))), key)
 
 
-def _conditions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, *, ordered: bool = False) -> list:
+def _conditions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, *, ordered: bool = False,
+                awaiting: list[str] | None = None) -> list:
     """`q` and the user's families as conditions on home_session's own columns (no join needed), the search text
     apart (_text_alternatives); built once per call: the « à décider » ids cost a pass over the held sessions."""
     terms = []
@@ -582,7 +583,7 @@ def _conditions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, *, ordered:
     elif q.decision == "refused":
         terms += [HomeSession.exception_refused.is_(True), HomeSession.approved_exception.is_(False)]
     elif q.decision == "awaiting":
-        terms.append(HomeSession.id.in_(awaiting_decision_ids(uow, user, q.month)))
+        terms.append(HomeSession.id.in_(awaiting_decision_ids(uow, user, q.month) if awaiting is None else awaiting))
     return terms
 
 
@@ -632,10 +633,10 @@ def count_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = Session
         return _count(uow, user, q)
 
 
-def _count(uow: UnitOfWork, user: CurrentUser, q: SessionQuery) -> int:
+def _count(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, awaiting: list[str] | None = None) -> int:
     """Without a search, home_session alone; with one, the UNION of the ids each alternative finds through its
     own index (one OR over the three would scan the whole table for every count)."""
-    terms, alternatives = _conditions(uow, user, q), _text_alternatives(uow, q)
+    terms, alternatives = _conditions(uow, user, q, awaiting=awaiting), _text_alternatives(uow, q)
     if not alternatives:
         return uow.session.scalar(select(func.count()).select_from(HomeSession).where(*terms))
     parts = [select(HomeSession.key).where(*terms, a) for a in alternatives]  # the key: unique, and in every index
@@ -650,17 +651,19 @@ def sessions_page(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQ
     of the query in the audit log (as list_sessions' first page); the pages fetched while scrolling leave none."""
     with uow:
         require(user, "session.read", session=uow.session)
-        total = _count(uow, user, q) if count else None
-        rows = _page_in(uow, user, q, cursor, limit)
+        # the « à décider » sessions are a pass over every held one: read once for the count and the page
+        awaiting = awaiting_decision_ids(uow, user, q.month) if q.decision == "awaiting" else None
+        total = _count(uow, user, q, awaiting) if count else None
+        rows = _page_in(uow, user, q, cursor, limit, awaiting)
         if count:
             _record_read(uow, user, q)
         return SessionPage(rows, total)
 
 
-def _page_in(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, cursor: SessionCursor,
-             limit: int) -> tuple[SessionRow, ...]:
+def _page_in(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, cursor: SessionCursor, limit: int,
+             awaiting: list[str] | None = None) -> tuple[SessionRow, ...]:
     order = SORTABLE.get(q.sort, SORTABLE["date"])
-    terms = _searched(uow, q, _conditions(uow, user, q, ordered=True))
+    terms = _searched(uow, q, _conditions(uow, user, q, ordered=True, awaiting=awaiting))
     descending = q.descending != cursor.backward  # the way the index is read
     anchor = order.values(cursor.row) if cursor.row is not None else None
     if cursor.skip > 0:  # the last skipped row, from the index columns alone, is the anchor of the page
