@@ -96,9 +96,9 @@ class LazySessionsModel(ColumnsModel):
         return [row for number in sorted(self._pages) for row in self._pages[number]]
 
     # -- querying ---------------------------------------------------------------------------------------------
-    def _run(self, fn, on_success) -> None:
+    def _run(self, fn, on_success, generation: int) -> None:
         if self.background:
-            run_in_background(self, fn, on_success, self._failed)
+            run_in_background(self, fn, on_success, lambda exc: self._failed(generation, exc))
         else:
             on_success(fn())
 
@@ -107,7 +107,8 @@ class LazySessionsModel(ColumnsModel):
         self._loaded = self._resetting = True
         self.generation += 1
         uow, user, query, generation = self._uow, self._user, self.query, self.generation
-        self._run(lambda: (generation, sessions_page(uow(), user, query, limit=PAGE_SIZE, count=True)), self._apply)
+        self._run(lambda: (generation, sessions_page(uow(), user, query, limit=PAGE_SIZE, count=True)), self._apply,
+                  generation)
 
     def _apply(self, result: tuple[int, SessionPage]) -> None:
         generation, page = result
@@ -137,7 +138,8 @@ class LazySessionsModel(ColumnsModel):
         cursor, limit = self._cursor(first, last)
         self._reading = (first, last)
         uow, user, query, generation = self._uow, self._user, self.query, self.generation
-        self._run(lambda: (generation, first, sessions_page(uow(), user, query, cursor, limit)), self._arrived)
+        self._run(lambda: (generation, first, sessions_page(uow(), user, query, cursor, limit)), self._arrived,
+                  generation)
 
     def _readable(self, number: int) -> bool:
         return number not in self._pages and 0 <= number * PAGE_SIZE < self.total
@@ -175,8 +177,11 @@ class LazySessionsModel(ColumnsModel):
         self.page_loaded.emit(first)
         self._read_wanted()
 
-    def _failed(self, exc: BaseException) -> None:
-        self._reading, self._resetting = None, False
+    def _failed(self, generation: int, exc: BaseException) -> None:
+        # A failed first page leaves `_resetting` set: the rows shown stay the old query's, no page of the new one
+        # is read into them; the next reload starts afresh. A failed page may be asked again by the view.
+        if generation == self.generation and not self._resetting:
+            self._reading = None
         show_error(None, exc)
 
     def set_text(self, text: str) -> None:
