@@ -8,6 +8,8 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import main
 
@@ -98,3 +100,151 @@ def test_streamed_text_is_json_dumps_of_the_exported_dictionary(db_path, tmp_pat
     chunks: list[str] = []
     stream_dataset(uow(), SYSTEM, deliver=chunks.extend)
     assert "".join(chunks) == json.dumps(export_dataset(uow(), SYSTEM), ensure_ascii=False, indent=2)
+
+
+# -- the streamed reader says what the whole-file reader says --------------------------------------------------------
+
+def _outcome(read):
+    """What a reader makes of a file: its value (every streamed section read out) or its refusal."""
+    from services.errors import ImportRejected
+
+    try:
+        value = read()
+    except ImportRejected as refused:
+        return ("refused", refused.message)
+    if isinstance(value, dict):
+        return ("read", {name: item if isinstance(item, (dict, str)) or item is None or not hasattr(item, "__len__")
+                         else list(item) for name, item in value.items()})
+    return ("read", value)
+
+
+def _same_as_whole_file(tmp_path, content: bytes) -> None:
+    from services.dataset import parse_json, read_dataset_file
+
+    path = tmp_path / "file.json"
+    path.write_bytes(content)
+    assert _outcome(lambda: read_dataset_file(path)) == _outcome(lambda: parse_json(content))
+
+
+SMALL = json.dumps({**EXAMPLE, "sessions": EXAMPLE["sessions"][:2], "programme": EXAMPLE["programme"]},
+                   ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("content", [
+    SMALL, "\ufeff" + SMALL, SMALL + "  \n", SMALL + " x", SMALL[:-1], SMALL[:len(SMALL) // 2], "", "  ", "[]",
+    '"text"', "{}", '{"format": "parcours-dataset/1", "sessions": []}', '{"sessions": [1, 2, 3]}',
+    '{"a": 1, "a": 2}', '{"sessions": [{"key": "S1", "key": "S2"}]}', '{"sessions": [{"a": 1e400}]}',
+    '{"n": 12345678901234567890123}', '{"sessions": [1 2]}', '{"x": [' + "[" * 5000 + "]" * 5000 + "]}",
+    '{"x": "\\ud800"}', '{"x": "a\x01b"}', '{"x": NaN}', '{"x": tru}', '{"x": 1,}', '{"x": [1,]}',
+])
+def test_the_streamed_reader_reads_or_refuses_as_the_whole_file_reader(tmp_path, monkeypatch, content):
+    from services.dataset import stream
+
+    for chunk in (stream.CHUNK, 3):  # in one chunk, and cut everywhere
+        monkeypatch.setattr(stream, "CHUNK", chunk)
+        _same_as_whole_file(tmp_path, content.encode("utf-8", "surrogatepass"))
+
+
+@pytest.mark.parametrize("content", [SMALL.encode("utf-16"), SMALL.encode("utf-32-le"), b'{"x": "\xff"}',
+                                     b'{"x": "\xc3"}', b"\xef\xbb\xbf" + SMALL.encode("utf-8")])
+def test_other_encodings_and_broken_utf8_are_read_or_refused_as_before(tmp_path, content):
+    _same_as_whole_file(tmp_path, content)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(0, len(SMALL)), insert=st.sampled_from(["", ",", "]", "}", '"', "{", "[", " ", "é", "\\", "0",
+                                                               '"key": 1, '] ), chunk=st.sampled_from([1, 2, 5, 64]))
+def test_any_file_broken_anywhere_is_read_or_refused_as_the_whole_file_reader(tmp_path, monkeypatch, cut, insert,
+                                                                             chunk):
+    """One character added (or none) anywhere in a real file, read in chunks of any size: the streamed reader's
+    value or refusal (message, line and column) is the whole-file reader's."""
+    from services.dataset import stream
+
+    monkeypatch.setattr(stream, "CHUNK", chunk)
+    _same_as_whole_file(tmp_path, (SMALL[:cut] + insert + SMALL[cut:]).encode("utf-8"))
+
+
+# -- the bulk insert of sessions stores what one ORM object each stored ----------------------------------------------
+
+def _stored(db_path) -> dict:
+    """Every row of every table, ids replaced by the keys they stand for and timestamps left out (they differ from one
+    import to the next); the audit log as (actor, action, type, key, fields)."""
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        names = {}
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        for table in tables:
+            columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+            label = "key" if "key" in columns else "name" if "name" in columns else None  # actions have a name
+            if "id" in columns and label:
+                names.update(conn.execute(f'SELECT id, {label} FROM "{table}"'))
+        rows = {}
+        for table in tables:
+            columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
+            kept = [c for c in columns if c not in ("id", "created_at", "updated_at", "at", "seq", "entry_hash",
+                                                    "changes")]
+            rows[table] = sorted(repr(tuple(names.get(v, v) if c.endswith("_id") else v for c, v in zip(kept, row)))
+                                 for row in conn.execute(f'SELECT {", ".join(kept)} FROM "{table}"'))
+    conn.close()
+    return rows
+
+
+def test_bulk_import_stores_the_rows_the_warnings_and_the_audit_entry_of_the_orm_path(tmp_path, monkeypatch, capsys):
+    """The same file through both paths (batches of 7 rows: many statements): the same rows in every table (billing
+    marks included, when the schema has them), the same summary and warnings, the same audit entry."""
+    from services.dataset import importer
+
+    results = []
+    for bulk in (importer.BULK_SECTIONS, frozenset()):
+        monkeypatch.setattr(importer, "BULK_SECTIONS", bulk)
+        monkeypatch.setattr(importer, "BULK_BATCH", 7)
+        db = str(tmp_path / f"{'bulk' if bulk else 'orm'}.sqlite")
+        capsys.readouterr()
+        _import_rich(db, tmp_path)
+        results.append((capsys.readouterr(), _stored(db)))
+    (bulk_output, bulk_rows), (orm_output, orm_rows) = results
+    assert bulk_output == orm_output
+    assert "264 séances à domicile" in bulk_output.out and "Avertissement" in bulk_output.err
+    assert bulk_rows == orm_rows
+    assert len(bulk_rows["home_session"]) == 264
+
+
+def test_an_imported_store_passes_the_integrity_check(db_path, tmp_path, capsys):
+    """The audit chain written next to a bulk import is whole: `check` finds nothing wrong."""
+    _import_rich(db_path, tmp_path)
+    capsys.readouterr()
+    assert main.main(["--db", db_path, "check"]) == 0, capsys.readouterr().err
+    from models.db import make_engine
+    from services import integrity
+
+    engine = make_engine(db_path)
+    report = integrity.verify(engine)
+    engine.dispose()
+    assert report.ok and report.entries >= 1, report.problems
+
+
+def test_reimport_through_batches_counts_every_session_unchanged_and_refuses_one_changed(db_path, tmp_path,
+                                                                                        monkeypatch, capsys):
+    """Stored sessions are fetched a batch at a time: an identical file writes nothing; one session changed in a
+    later batch is refused, by its key and field, and nothing is written."""
+    from services.dataset import importer
+
+    monkeypatch.setattr(importer, "BULK_BATCH", 7)
+    _import_rich(db_path, tmp_path)
+    before = _stored(db_path)
+    capsys.readouterr()
+    _import_rich(db_path, tmp_path)
+    out = capsys.readouterr().out
+    assert "aucun nouvel enregistrement" in out and _stored(db_path) == before
+    changed = rich_dataset()
+    changed["sessions"][200]["duration_minutes"] += 1
+    changed["sessions"].append({**changed["sessions"][0], "key": "NEW"})
+    source = tmp_path / "changed.json"
+    source.write_text(json.dumps(changed, ensure_ascii=False), encoding="utf-8")
+    assert main.main(["--db", db_path, "import", str(source)]) == 2
+    err = capsys.readouterr().err
+    key = changed["sessions"][200]["key"]
+    assert f"Séance à domicile « {key} » : cette clé existe déjà dans la base avec un contenu différent " \
+           "(champ(s) : duration_minutes)" in err
+    assert _stored(db_path) == before

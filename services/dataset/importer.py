@@ -254,6 +254,8 @@ class _Importer:
             self._same_as_stored(section, reader, spec, existing)
             return
         record = make()
+        if isinstance(record, dict):  # the row of a bulk section, stored one object at a time
+            record = SECTION_MODELS[section](**record)
         self.session.add(record)
         self.stored(section)[reader.key] = record
         self.created[section] = self.created.get(section, 0) + 1
