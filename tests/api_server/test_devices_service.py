@@ -91,3 +91,21 @@ def test_a_device_is_stamped_as_seen_at_most_every_few_minutes(programme):
     assert seen_at(T0) == T0
     assert seen_at(T0 + devices.SEEN_PRECISION - timedelta(seconds=1)) == T0  # no write for every request
     assert seen_at(T0 + devices.SEEN_PRECISION) == T0 + devices.SEEN_PRECISION
+
+
+def test_the_device_model_and_migration_0011_agree_on_sqlite_and_go_down_and_up(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import inspect
+
+    from models import Base
+    from models.db import head_revision, migrate
+    from tests.billing.migration_steps import downgrade_to
+
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    assert {ix["name"] for ix in inspect(engine).get_indexes("device")} == {"ix_device_user_id"}
+    downgrade_to(engine, "0010")
+    assert "device" not in inspect(engine).get_table_names()
+    assert migrate(engine) == head_revision()
+    assert "device" in inspect(engine).get_table_names()
