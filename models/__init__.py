@@ -9,6 +9,7 @@ from models.families import Child, Family, Guardian, Parcours
 from models.programme import Programme, User
 from models.sessions import HomeSession, Meeting, meeting_attendance
 from models.statements import Statement, StatementLine
+from models.billing_marks import BillingChangeMark  # noqa: F401  (importing it registers the listeners that mark)
 
 __all__ = [
     "Action", "AuditEntry", "AuditPurgePermit", "Base", "Cents", "Child", "Convention", "EpsMeeting",

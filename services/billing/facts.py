@@ -1,8 +1,9 @@
 """The plain facts the billing rules read: loaded once from the store, never ORM objects."""
 from __future__ import annotations
 
-from bisect import bisect_right
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, replace
+from functools import cached_property
 from datetime import date, time
 from decimal import Decimal
 from typing import NamedTuple
@@ -128,6 +129,19 @@ class BillingFacts:
     families_with_earlier_session: frozenset[str]  # had a held session under the convention before the window
     # Each intervenant's qualification and employer over time, in order of start (the first one from the beginning).
     intervenant_terms: dict[str, tuple[IntervenantTerm, ...]]
+
+    @cached_property
+    def _sessions_by_date(self) -> tuple[list[date], tuple[SessionFact, ...]]:
+        ordered = tuple(sorted(self.sessions, key=lambda s: s.date))
+        return [s.date for s in ordered], ordered
+
+    def cut(self, start: date, end: date) -> "BillingFacts":
+        """The sessions and meetings of [start, end] only, so that billing one month of a load of many months reads
+        that month's weeks, not all of them. Its amounts are those of a load of [start, end] alone; not its référent
+        flags (the families seen earlier in the longer load are not counted), so it serves régularisations only."""
+        days, ordered = self._sessions_by_date
+        return replace(self, sessions=ordered[bisect_left(days, start):bisect_right(days, end)],
+                       meetings=tuple(m for m in self.meetings if start <= m.date <= end))
 
     def intervenant_on(self, intervenant_id: str, day: date) -> IntervenantTerm:
         """The qualification and partner in force on `day`: a session is billed at those of its own day."""

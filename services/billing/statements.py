@@ -2,7 +2,9 @@
 
 Regularisation: when the data of an issued month changes, that statement stays as issued; the next draft
 carries, for that month, recomputed − issued − regularisations already issued, per (kind, qualification,
-unit price). After the period's last month there is no next month: a closing statement (« état complémentaire de
+unit price). Only the issued months marked as changed since the convention's last statement are re-billed
+(models.billing_marks): each statement brings every issued month to its recomputation, so an unmarked month has
+nothing to carry. After the period's last month there is no next month: a closing statement (« état complémentaire de
 clôture », `issue_closing_statement`), numbered in the same series, carries those régularisations, as many times as
 corrections keep coming.
 """
@@ -15,10 +17,12 @@ from collections import Counter, defaultdict
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy.orm import defer
 
 from models import Convention, Family, HomeSession, Programme, Statement as StoredStatement, StatementLine as StoredLine, User
-from services.billing.loading import convention_by_key, families_under_orientation, load_facts
+from models.billing_marks import BillingChangeMark
+from services.billing.loading import convention_by_key, convention_terms, families_under_orientation, load_facts
 from services.billing.rules import MonthBilling, bill_month, billing_window, month_bounds
 from services.billing.statement import (CLOSING, KIND_ORDER, MONTHLY, FamilyDetail, IntervenantDetail, Statement,
                                         StatementFlag, StatementLine, from_payload, to_payload)
@@ -69,7 +73,8 @@ def issue_closing_statement(uow: UnitOfWork, user: CurrentUser, convention_key: 
             from services.billing.pdf import render_statement_pdf as render_pdf
         session = uow.session
         convention = convention_by_key(session, convention_key)
-        draft = compute_closing_draft(session, convention)
+        marks = _marks(session, convention, lock=True)
+        draft = compute_closing_draft(session, convention, marks)
         if not draft.lines:
             raise StatementError(
                 f"Aucune régularisation à reporter : les états émis de la convention {convention.key} "
@@ -78,6 +83,7 @@ def issue_closing_statement(uow: UnitOfWork, user: CurrentUser, convention_key: 
         count = session.scalar(select(func.count()).select_from(StoredStatement)
                                .where(StoredStatement.convention_id == convention.id))
         statement = _store(session, user, convention, draft, count + 1, render_pdf)
+        _settle(session, convention, marks)
         uow.commit()
         return statement
 
@@ -95,8 +101,43 @@ def list_issued(uow: UnitOfWork, user: CurrentUser, convention_key: str) -> tupl
         require(user, "statement.read", session=uow.session)
         convention = convention_by_key(uow.session, convention_key)
         rows = uow.session.scalars(select(StoredStatement).where(StoredStatement.convention_id == convention.id)
-                                   .order_by(StoredStatement.sequence))
+                                   .options(defer(StoredStatement.pdf)).order_by(StoredStatement.sequence))
         return tuple(_read_stored(uow.session, r) for r in rows)
+
+
+@dataclass(frozen=True)
+class IssuedSummary:
+    """A row of the list of issued statements: what the list shows, without decoding each statement."""
+
+    convention: str
+    month: str
+    number: str
+    total: Decimal
+    issued_at: str
+    pdf_sha256: str | None
+    kind: str  # MONTHLY | CLOSING
+
+    @property
+    def closing(self) -> bool:
+        return self.kind == CLOSING
+
+
+def list_issued_summaries(uow: UnitOfWork, user: CurrentUser, convention_key: str) -> tuple[IssuedSummary, ...]:
+    """The convention's issued statements in order, read from their columns only (no payload, no PDF)."""
+    with uow:
+        require(user, "statement.read", session=uow.session)
+        convention = convention_by_key(uow.session, convention_key)
+        s = StoredStatement
+        rows = uow.session.execute(select(s.month, s.number, s.total, s.issued_at, s.pdf_sha256)
+                                   .where(s.convention_id == convention.id).order_by(s.sequence))
+        return tuple(IssuedSummary(convention.key, r.month, r.number, r.total, _issued_at(r.issued_at),
+                                   r.pdf_sha256, CLOSING if _after_period(convention, r.month) else MONTHLY)
+                     for r in rows)
+
+
+def _issued_at(value: datetime) -> str:
+    """As the payload writes it (UTC, to the second): SQLite hands the column back without its zone."""
+    return (value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def recomputed_lines(uow: UnitOfWork, user: CurrentUser, convention_key: str, month: str
@@ -144,7 +185,7 @@ def issued_month_changes(uow: UnitOfWork, user: CurrentUser, convention_key: str
         window_start, window_end = billing_window(month)
         facts = load_facts(uow.session, convention, window_start, window_end)
         billing = bill_month(facts, month)
-        return IssuedMonthChanges(tuple(_regularisations(uow.session, convention, facts, [month])),
+        return IssuedMonthChanges(tuple(_regularisations(uow.session, convention, {month: group_units(billing)})),
                                   sum(f.minutes_delivered for f in issued.families),
                                   sum(billing.minutes_by_family.values()))
 
@@ -181,6 +222,7 @@ def issue_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, mon
         session = uow.session
         convention = convention_by_key(session, convention_key)
         _check_month(convention, month)
+        marks = _marks(session, convention, lock=True)  # first: a change made after this read stays marked
         issued = set(session.scalars(select(StoredStatement.month)
                                      .where(StoredStatement.convention_id == convention.id)))
         if month in issued:
@@ -190,8 +232,9 @@ def issue_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, mon
                 raise StatementError(
                     f"L'état {of_month(earlier)} est encore un projet : les mois s'émettent dans l'ordre. "
                     f"Émettez d'abord {month_in_words(earlier)}.")
-        statement = _store(session, user, convention, compute_draft(session, convention, month), len(issued) + 1,
-                           render_pdf)
+        statement = _store(session, user, convention, compute_draft(session, convention, month, marks),
+                           len(issued) + 1, render_pdf)
+        _settle(session, convention, marks)
         uow.commit()
         return statement
 
@@ -230,26 +273,26 @@ def _store(session, user: CurrentUser, convention: Convention, draft: Statement,
     return statement
 
 
-def compute_draft(session, convention: Convention, month: str) -> Statement:
-    issued_months = [m for m in session.scalars(
-        select(StoredStatement.month).where(StoredStatement.convention_id == convention.id)) if m < month]
-    first_month = min(issued_months, default=month)
-    window_start, window_end = billing_window(first_month)[0], billing_window(month)[1]
-    facts = load_facts(session, convention, window_start, window_end)
+def compute_draft(session, convention: Convention, month: str, marks: "Marks | None" = None) -> Statement:
+    """The month billed from its own weeks, and the régularisations of the issued months marked as changed."""
+    issued_months = sorted(m for m in session.scalars(
+        select(StoredStatement.month).where(StoredStatement.convention_id == convention.id)) if m < month)
+    facts = load_facts(session, convention, *billing_window(month))
     billing = bill_month(facts, month)
 
     lines = _lines(billing, month)
     if issued_months:
-        lines += _regularisations(session, convention, facts, sorted(issued_months))
+        changed = (marks if marks is not None else _marks(session, convention)).changed(issued_months)
+        lines += _regularisations(session, convention, _recomputed(session, convention, changed))
 
     previous_total = session.scalar(select(func.sum(StoredStatement.total)).where(  # typed: Cents → Decimal
         StoredStatement.convention_id == convention.id, StoredStatement.month < month)) or Decimal("0.00")
-    return _statement(session, convention, facts, month, lines, previous_total,
+    return _statement(session, convention, facts.terms, month, lines, previous_total,
                       flags=tuple(_flag(facts, f) for f in billing.flags),
                       families=_family_details(facts, billing), intervenants=_intervenant_details(facts, billing))
 
 
-def compute_closing_draft(session, convention: Convention) -> Statement:
+def compute_closing_draft(session, convention: Convention, marks: "Marks | None" = None) -> Statement:
     """The closing statement as it would be issued now: for each month of the period, recomputed − issued −
     régularisations already issued (monthly or closing statements), and nothing else."""
     if convention.end_date is None:
@@ -266,23 +309,23 @@ def compute_closing_draft(session, convention: Convention) -> Statement:
             f"L'état complémentaire de clôture vient après le dernier mois de la convention {convention.key} : "
             f"l'état {of_month(missing)} n'est pas encore émis. Émettez d'abord {month_in_words(missing)}{then}.",
             field="month")
-    facts = load_facts(session, convention, billing_window(months[0])[0], billing_window(months[-1])[1])
-    lines = _regularisations(session, convention, facts, months)
+    changed = (marks if marks is not None else _marks(session, convention)).changed(months)
+    lines = _regularisations(session, convention, _recomputed(session, convention, changed))
     previous_total = session.scalar(select(func.sum(StoredStatement.total)).where(
         StoredStatement.convention_id == convention.id)) or Decimal("0.00")
     # Stored under the month after the convention's last statement: after the period, unique, in order.
-    return _statement(session, convention, facts, _months_after(stored[-1]), lines, previous_total,
+    return _statement(session, convention, convention_terms(session, convention), _months_after(stored[-1]), lines,
+                      previous_total,
                       kind=CLOSING, last_month=months[-1])
 
 
-def _statement(session, convention: Convention, facts, month: str, lines: list[StatementLine],
+def _statement(session, convention: Convention, terms, month: str, lines: list[StatementLine],
                previous_total: Decimal, *, flags=(), families=(), intervenants=(), kind: str = MONTHLY,
                last_month: str | None = None) -> Statement:
     """A draft with the programme's and the convention's fields; the follow-up counts up to `last_month`."""
     programme = session.scalars(select(Programme)).first()
     if programme is None:
         raise StatementError(PROGRAMME_MISSING)
-    terms = facts.terms
     total = sum((l.amount for l in lines), Decimal("0.00"))
     return Statement(
         convention=convention.key, month=month, status="draft", number=None, issued_at=None,
@@ -319,19 +362,71 @@ def _lines(billing: MonthBilling, month: str) -> list[StatementLine]:
     return [_line(key, counts[key], month) for key in sorted(counts, key=_sort_key)]
 
 
-def _regularisations(session, convention, facts, issued_months: list[str]) -> list[StatementLine]:
+@dataclass(frozen=True)
+class Marks:
+    """The convention's change marks as read (models.billing_marks): which issued months may bill differently."""
+
+    months: frozenset[str]  # one month each
+    onward: str | None  # the earliest month from which every month is marked
+    keys: tuple[tuple[str, bool], ...]  # (month, onward) of each row read: what issuing settles
+
+    def changed(self, months: list[str]) -> list[str]:
+        return [m for m in months if m in self.months or (self.onward is not None and m >= self.onward)]
+
+
+def _marks(session, convention, lock: bool = False) -> Marks:
+    """`lock` (issuing): the rows read are locked until the commit (PostgreSQL; SQLite's writer holds the file), so a
+    change committed meanwhile waits and marks again after the issue's settlement instead of being settled unseen."""
+    m = BillingChangeMark
+    query = select(m.month, m.onward).where(m.convention_id == convention.id)
+    rows = session.execute(query.with_for_update() if lock else query).all()
+    return Marks(frozenset(r.month for r in rows if not r.onward), min((r.month for r in rows if r.onward), default=None),
+                 tuple((r.month, r.onward) for r in rows))
+
+
+def _settle(session, convention, marks: Marks) -> None:
+    """The statement just stored brings every issued month to its recomputation: the marks read are settled."""
+    if marks.keys:
+        m = BillingChangeMark
+        session.execute(delete(m).where(m.convention_id == convention.id,
+                                        tuple_(m.month, m.onward).in_(marks.keys)))
+
+
+RUN = 12  # months billed from one load: bounds the memory of a re-bill of a whole history
+
+
+def _recomputed(session, convention, months: list[str]) -> dict[str, Counter]:
+    """Each month's units as billed today, loading the facts once per run of consecutive months."""
+    runs: list[list[str]] = []
+    for month in months:
+        if runs and len(runs[-1]) < RUN and _months_after(runs[-1][-1]) == month:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    recomputed = {}
+    for run in runs:
+        facts = load_facts(session, convention, billing_window(run[0])[0], billing_window(run[-1])[1])
+        for month in run:
+            recomputed[month] = group_units(bill_month(facts.cut(*billing_window(month)) if len(run) > 1 else facts,
+                                                       month))
+    return recomputed
+
+
+def _regularisations(session, convention, recomputed: dict[str, Counter]) -> list[StatementLine]:
+    """For each month of `recomputed`: its units today − its issued lines − the régularisations already carried."""
+    if not recomputed:
+        return []
     stored: dict[str, Counter] = defaultdict(Counter)
     rows = session.execute(
         select(StoredLine.month, StoredLine.kind, StoredLine.qualification, StoredLine.unit_price, StoredLine.quantity)
         .join(StoredStatement, StoredStatement.id == StoredLine.statement_id)
-        .where(StoredStatement.convention_id == convention.id))
+        .where(StoredStatement.convention_id == convention.id, StoredLine.month.in_(sorted(recomputed))))
     for month, kind, qualification, price, quantity in rows:
         stored[month][(kind, qualification, price)] += quantity
     lines = []
-    for month in issued_months:
-        recomputed = group_units(bill_month(facts, month))
-        for key in sorted(set(recomputed) | set(stored[month]), key=_sort_key):
-            difference = recomputed[key] - stored[month][key]
+    for month in sorted(recomputed):
+        for key in sorted(set(recomputed[month]) | set(stored[month]), key=_sort_key):
+            difference = recomputed[month][key] - stored[month][key]
             if difference:
                 lines.append(_line(key, difference, month))
     return lines
