@@ -192,8 +192,9 @@ def main(argv: list[str] | None = None) -> int:
             from cli.admin_commands import purge_audit_on_start
             from ui.app import run_app
 
-            purge_audit_on_start(uow)
-            return run_app(uow, db_label=db, quit_after_first_paint=args.quit_after_first_paint)
+            # The purge writes (and syncs) the audit log: done once the login is on screen, not before.
+            return run_app(uow, db_label=db, after_first_paint=lambda: purge_audit_on_start(uow),
+                           quit_after_first_paint=args.quit_after_first_paint)
         return run_command(args, uow)
     except DomainError as exc:
         return _refused(args, exc.message)

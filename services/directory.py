@@ -85,4 +85,5 @@ def list_conventions(uow: UnitOfWork, user: CurrentUser) -> tuple[ConventionRow,
 def store_is_empty(uow: UnitOfWork) -> bool:
     """No user yet: the window offers to load the demo programme."""
     with uow:
-        return uow.session.scalar(select(User.id).limit(1)) is None
+        # Core, like someone_can_log_in: the window's start does not wait for the ORM's mappers to configure.
+        return uow.session.scalar(select(User.__table__.c.id).limit(1)) is None

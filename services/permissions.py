@@ -205,7 +205,8 @@ def require(user: CurrentUser | None, operation: str, family_id: str | None = No
 def someone_can_log_in(session: Session) -> bool:
     """An active account has a password. Until then the store is at its first start (empty, or imported accounts
     without passwords) and the bootstrap operations run without a user."""
-    return session.scalar(select(User.id).where(User.active.is_(True), User.password_hash.is_not(None))
+    users = User.__table__.c  # Core columns: the window's first query does not wait for the ORM to configure
+    return session.scalar(select(users.id).where(users.active.is_(True), users.password_hash.is_not(None))
                           .limit(1)) is not None
 
 

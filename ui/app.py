@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import shiboken6
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, QThreadPool, QTimer
 from PySide6.QtWidgets import QApplication
 
 from services.backup import sqlite_file
 from services.directory import CurrentUser, store_is_empty
 from services.users import needs_first_administrator
 from ui.autobackup import BACKUP_EVERY_MS, CLOSE_WAIT_MS, AutoBackup
+from ui.background import run_in_background
 from ui.errors import install_excepthook
 from ui.lock import lock_delay_ms as delay_from_settings
 from ui.login import FirstAdministratorDialog, LoginDialog
@@ -139,19 +140,19 @@ class AppController(QObject):
         self._backup_message = ""
 
     def shutdown(self, timeout_ms: int = CLOSE_WAIT_MS) -> None:
-        """After the last window closed: let a running backup finish, for a bounded time, on screen. (The main
-        window waits for its own before closing, ui.closing; this is the copy started when a user switched.)"""
-        if self.autobackup is None:
-            return
-        self.autobackup.stop()
-        if self.autobackup.running:
-            from ui.closing import BACKUP_LABEL, busy_dialog
+        """After the last window closed: let the work still running finish, for a bounded time; a backup on screen
+        (the main window waits for its own before closing, ui.closing: this is the copy a switch of user started)."""
+        if self.autobackup is not None:
+            self.autobackup.stop()
+            if self.autobackup.running:
+                from ui.closing import BACKUP_LABEL, busy_dialog
 
-            progress = busy_dialog(BACKUP_LABEL, None)
-            progress.show()
-            self.autobackup.wait(timeout_ms)
-            progress.close()
-            progress.deleteLater()
+                progress = busy_dialog(BACKUP_LABEL, None)
+                progress.show()
+                self.autobackup.wait(timeout_ms)
+                progress.close()
+                progress.deleteLater()
+        QThreadPool.globalInstance().waitForDone(timeout_ms)  # the start's own work (the audit purge)
 
     def _replace(self, widget) -> None:
         previous, self.window = self.window, widget
@@ -170,18 +171,26 @@ class AppController(QObject):
             previous.deleteLater()
 
 
-class FirstPaintProbe(QObject):
-    """For benchmarks/gui_startup.py: says « painted » on stdout at the first window's first paint, then quits."""
+class FirstPaint(QObject):
+    """Runs `then()` once `watched` has been painted for the first time: what the first window need not wait for."""
+
+    def __init__(self, watched: QObject, then: Callable[[], None]):
+        super().__init__(watched)
+        self._then = then
+        watched.installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
+        if event.type() == QEvent.Type.Paint and self._then is not None:
             watched.removeEventFilter(self)
-            print("painted", flush=True)
-            QTimer.singleShot(0, QApplication.quit)
+            then, self._then = self._then, None
+            QTimer.singleShot(0, self, then)  # after this paint has reached the screen
         return False
 
 
-def run_app(uow_factory, db_label: str = "", *, quit_after_first_paint: bool = False) -> int:
+def run_app(uow_factory, db_label: str = "", *, after_first_paint: Callable[[], None] | None = None,
+            quit_after_first_paint: bool = False) -> int:
+    """`after_first_paint()`: work of the start that the first window does not need (the audit purge), run on the
+    thread pool once that window is on screen. `quit_after_first_paint`: for the start-up benchmark."""
     app = QApplication.instance() or QApplication(sys.argv)
     install_french(app)  # Qt's own dialogs, buttons and menus in French
     app.setOrganizationName("Parcours")
@@ -191,8 +200,15 @@ def run_app(uow_factory, db_label: str = "", *, quit_after_first_paint: bool = F
     restore = install_excepthook()
     controller = AppController(uow_factory, db_label)
     controller.start()
-    if quit_after_first_paint:
-        controller.window.installEventFilter(FirstPaintProbe(controller))  # the controller keeps it alive
+
+    def started() -> None:
+        if quit_after_first_paint:
+            print("painted", flush=True)  # benchmarks/gui_startup.py times the start from outside up to this line
+            QTimer.singleShot(0, QApplication.quit)
+        if after_first_paint is not None:
+            run_in_background(controller, after_first_paint, lambda _result: None)
+
+    FirstPaint(controller.window, started)
     try:
         return app.exec()
     finally:
