@@ -548,14 +548,24 @@ def scope_to_user(query, user: CurrentUser):
 def _text_alternatives(uow: UnitOfWork, q: SessionQuery) -> tuple:
     """What the search text may match: a family's or an intervenant's name — looked up in those small tables, so
     the big one is read through its (family_id, …) and (intervenant_id, …) indexes — or the session's key."""
+    names = _matching_names(q)
+    if not names:
+        return ()
+    families, intervenants = names
+    like = f"%{q.text.strip()}%"
+    # SQLite's LIKE ignores case already; its lower() would make the key's index useless to the count
+    key = HomeSession.key.like(like) if uow.session.get_bind().dialect.name == "sqlite" else HomeSession.key.ilike(like)
+    return HomeSession.family_id.in_(families), HomeSession.intervenant_id.in_(intervenants), key
+
+
+def _matching_names(q: SessionQuery) -> tuple:
+    """The ids of the families and of the intervenants whose name holds the search text (none without one)."""
     text = q.text.strip()
     if not text:
         return ()
     like = f"%{text}%"
-    # SQLite's LIKE ignores case already; its lower() would make the key's index useless to the count
-    key = HomeSession.key.like(like) if uow.session.get_bind().dialect.name == "sqlite" else HomeSession.key.ilike(like)
-    return (HomeSession.family_id.in_(select(Family.id).where(Family.name.ilike(like))),
-            HomeSession.intervenant_id.in_(select(Intervenant.id).where(Intervenant.name.ilike(like))), key)
+    return (select(Family.id).where(Family.name.ilike(like)),
+            select(Intervenant.id).where(Intervenant.name.ilike(like)))
 
 
 def _conditions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, *, ordered: bool = False,
@@ -587,9 +597,35 @@ def _conditions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, *, ordered:
     return terms
 
 
-def _searched(uow: UnitOfWork, q: SessionQuery, terms: list) -> list:
+def _searched(uow: UnitOfWork, q: SessionQuery, terms: list) -> tuple[list, bool]:
+    """`terms` and the search text; True with them when few sessions match (see _narrow)."""
     alternatives = _text_alternatives(uow, q)
-    return terms + [or_(*alternatives)] if alternatives else terms
+    if not alternatives:
+        return terms, False
+    if _narrow(uow, q, alternatives[-1]):
+        return terms + [HomeSession.key.in_(union(*(select(HomeSession.key).where(a) for a in alternatives)))], True
+    return terms + [or_(*alternatives)], False
+
+
+NARROW = 0.05  # a search finding less than this share of the sessions reads them through their own indexes
+
+
+def _narrow(uow: UnitOfWork, q: SessionQuery, by_key) -> bool:
+    """Whether the search finds few sessions, judged from the small tables (the share of the families and of
+    the intervenants whose name matches) and the keys (counted up to that share). Few: the page reads the
+    matching sessions through their indexes and sorts them — walking the order's index for them took seconds
+    for a name found in 100 of 300,000 sessions. Many: walking the order's index finds a page at once."""
+    share = 0.0
+    for table, found in zip((Family, Intervenant), _matching_names(q)):
+        everything = uow.session.scalar(select(func.count()).select_from(table)) or 1
+        share += uow.session.scalar(select(func.count()).select_from(found.subquery())) / everything
+    if share >= NARROW:
+        return False
+    sessions = uow.session.scalar(select(func.count()).select_from(HomeSession)) or 1
+    ceiling = int(sessions * NARROW) + 1
+    keys = uow.session.scalar(select(func.count()).select_from(
+        select(HomeSession.key).where(by_key).limit(ceiling).subquery()))
+    return share + keys / sessions < NARROW
 
 
 def awaiting_decision_ids(uow: UnitOfWork, user: CurrentUser, month: str | None = None) -> list[str]:
@@ -663,26 +699,27 @@ def sessions_page(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQ
 def _page_in(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, cursor: SessionCursor, limit: int,
              awaiting: list[str] | None = None) -> tuple[SessionRow, ...]:
     order = SORTABLE.get(q.sort, SORTABLE["date"])
-    terms = _searched(uow, q, _conditions(uow, user, q, ordered=True, awaiting=awaiting))
+    terms, narrow = _searched(uow, q, _conditions(uow, user, q, ordered=True, awaiting=awaiting))
+    lead = "home_session" if narrow else order.lead  # a narrow search starts from the sessions it found
     descending = q.descending != cursor.backward  # the way the index is read
     anchor = order.values(cursor.row) if cursor.row is not None else None
     if cursor.skip > 0:  # the last skipped row, from the index columns alone, is the anchor of the page
-        keys = select(*order.columns).select_from(_list_from(order.lead, everything=False)).where(*terms)
+        keys = select(*order.columns).select_from(_list_from(lead, everything=narrow)).where(*terms)
         if anchor is not None:
             keys = keys.where(_beyond(order, anchor, descending))
         anchor = uow.session.execute(keys.order_by(*_order_by(uow, order, descending))
                                      .offset(cursor.skip - 1).limit(1)).first()
         if anchor is None:
             return ()
-    query = _rows_query(order, terms)
+    query = _rows_query(lead, terms)
     if anchor is not None:
         query = query.where(_beyond(order, tuple(anchor), descending))
     rows = fetch_rows(uow, query.order_by(*_order_by(uow, order, descending)).limit(limit), user)
     return tuple(reversed(rows)) if cursor.backward else tuple(rows)
 
 
-def _rows_query(order: _Order, terms: list):
-    return select(*ROW_COLUMNS).select_from(_list_from(order.lead)).where(*terms)
+def _rows_query(lead: str, terms: list):
+    return select(*ROW_COLUMNS).select_from(_list_from(lead)).where(*terms)
 
 
 def _order_by(uow: UnitOfWork, order: _Order, descending: bool) -> list:
@@ -735,7 +772,8 @@ def list_sessions(uow: UnitOfWork, user: CurrentUser, q: SessionQuery = SessionQ
 def list_sessions_in(uow: UnitOfWork, user: CurrentUser, q: SessionQuery, offset: int = 0,
                      limit: int = 500) -> tuple[SessionRow, ...]:
     order = SORTABLE.get(q.sort, SORTABLE["date"])
-    query = _rows_query(order, _searched(uow, q, _conditions(uow, user, q, ordered=True)))
+    terms, narrow = _searched(uow, q, _conditions(uow, user, q, ordered=True))
+    query = _rows_query("home_session" if narrow else order.lead, terms)
     return tuple(fetch_rows(uow, query.order_by(*_order_by(uow, order, q.descending)).offset(offset).limit(limit),
                             user))
 

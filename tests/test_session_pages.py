@@ -2,7 +2,9 @@
 the filters, they give exactly the rows the OFFSET listing gives, ties and sessions without a start time included;
 the count with a search is the number of rows found."""
 import pytest
+from sqlalchemy import event
 
+from services import home_sessions
 from services.home_sessions import (SORTABLE, SessionCursor, SessionQuery, count_sessions, list_sessions,
                                     sessions_page)
 from tests.programme_fixture import programme  # noqa: F401 - fixture
@@ -22,6 +24,21 @@ def many(programme, engine):
 
 @pytest.mark.parametrize("q", QUERIES, ids=repr)
 def test_keyset_pages_give_the_rows_of_the_offset_listing(many, q):
+    _pages_match_the_offset_listing(many, q)
+
+
+@pytest.mark.parametrize("q", [SessionQuery(text=text, sort=sort, descending=sort == "date")
+                               for text in ("benali", "p-01", "famille") for sort in SORTABLE], ids=repr)
+def test_a_search_read_through_the_sessions_it_finds_pages_the_same(many, engine, q, monkeypatch):
+    monkeypatch.setattr(home_sessions, "NARROW", 2.0)  # every search counts as narrow (few sessions found)
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _k, statement, *_a: statements.append(statement))
+    _pages_match_the_offset_listing(many, q)
+    flat = [" ".join(s.split()) for s in statements]
+    assert any('home_session."key" IN (SELECT' in s and " ORDER BY " in s for s in flat)
+
+
+def _pages_match_the_offset_listing(many, q):
     expected = [r.id for r in list_sessions(many.uow(), many.coordinator, q, 0, 1000)]
     first = sessions_page(many.uow(), many.coordinator, q, limit=3, count=True)
     assert first.total == len(expected) == count_sessions(many.uow(), many.coordinator, q)
