@@ -9,7 +9,7 @@ from __future__ import annotations
 # (source relative to the repository, folder inside the bundle). The migrations are read from disk by Alembic
 # (models.db scans models/migrations/versions), the Qt supplement by ui.translations: neither is imported.
 DATAS = (
-    ("models/migrations/env.py", "models/migrations"),
+    ("models/migrations/*.py", "models/migrations"),
     ("models/migrations/script.py.mako", "models/migrations"),
     ("models/migrations/versions/*.py", "models/migrations/versions"),
     ("ui/i18n/*.qm", "ui/i18n"),

@@ -20,12 +20,13 @@ TRANSLATIONS = "Traductions de Qt"
 
 
 def _application():
-    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
 
-    app = QGuiApplication.instance()
+    app = QApplication.instance()
     if app is None:
-        # offscreen: the check runs in a console, over SSH or in CI, with no display to connect to
-        app = QGuiApplication([sys.argv[0] if sys.argv else "parcours", "-platform", "offscreen"])
+        # offscreen: the check runs in a console, over SSH or in CI, with no display to connect to. A QApplication
+        # (not a QGuiApplication): a widget made later in the same process, by a caller, needs one.
+        app = QApplication([sys.argv[0] if sys.argv else "parcours", "-platform", "offscreen"])
     return app
 
 
