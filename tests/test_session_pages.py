@@ -4,10 +4,12 @@ the count with a search is the number of rows found."""
 import pytest
 from sqlalchemy import event
 
+from models.db import make_engine, migrate
 from services import home_sessions
 from services.home_sessions import (SORTABLE, SessionCursor, SessionQuery, count_sessions, list_sessions,
                                     sessions_page)
-from tests.programme_fixture import programme  # noqa: F401 - fixture
+from services.uow import unit_of_work_factory
+from tests.programme_fixture import load_example, programme  # noqa: F401 - fixture
 from tests.session_rows import add_sessions
 
 QUERIES = [SessionQuery(sort=sort, descending=descending) for sort in SORTABLE for descending in (True, False)] + [
@@ -70,3 +72,20 @@ def test_a_referent_pages_through_the_sessions_of_the_families_they_follow_only(
     page = sessions_page(many.uow(), many.referent, SessionQuery(), limit=1000, count=True)
     assert [r.id for r in page.rows] == everything and page.total == len(everything)
     assert {r.family_id for r in page.rows} <= set(many.family.values())
+
+
+@pytest.mark.parametrize("q", [SessionQuery(), SessionQuery(sort="family", descending=False),
+                               SessionQuery(text="diallo", sort="intervenant")], ids=repr)
+def test_the_same_pages_on_postgresql(postgres_url, q, monkeypatch):
+    """PostgreSQL puts NULL last ascending unless told: the pages (sessions without a start time among them) and
+    their order must be the same as on SQLite."""
+    engine = make_engine(postgres_url)
+    try:
+        migrate(engine)
+        programme = load_example(unit_of_work_factory(engine))
+        add_sessions(programme, engine)
+        _pages_match_the_offset_listing(programme, q)
+        monkeypatch.setattr(home_sessions, "NARROW", 2.0)
+        _pages_match_the_offset_listing(programme, q)
+    finally:
+        engine.dispose()
