@@ -106,13 +106,16 @@ def run_user(args, uow) -> int:
 
 
 def run_file_command(args, db: str) -> int:
+    """check, backup, restore: on a SQLite file itself, or on a PostgreSQL URL through pg_dump and pg_restore
+    (services.pg_backup, which services.backup dispatches to)."""
     from services import backup
+    from services.store_faults import shown_database
 
     backup.check_local_filesystem(db)
     if args.command == "check":
         report = backup.check_database(db)
         if not report.ok:
-            print(f"La base « {db} » a des problèmes :", file=sys.stderr)
+            print(f"La base « {shown_database(db)} » a des problèmes :", file=sys.stderr)
             for problem in report.problems:
                 print(f"- {problem}", file=sys.stderr)
             return EXIT_REFUSED
@@ -134,6 +137,9 @@ def run_file_command(args, db: str) -> int:
     if args.command == "restore":
         done = backup.restore_database(db, args.path)
         print(f"Base restaurée depuis « {args.path} » (schéma {done.revision}).")
+        integrity = getattr(done, "integrity", None)  # a PostgreSQL restore is checked like `check`
+        if integrity is not None:
+            print(f"vérifiés : {integrity.statements} état(s) émis, {integrity.entries} entrée(s) du journal d'audit")
         if done.safety_copy:
             print(f"La base précédente est conservée dans « {done.safety_copy} ».")
         return EXIT_OK

@@ -258,7 +258,12 @@ def unreadable(exc: BaseException, path: Path) -> str:
 
 def check_database(db: str | os.PathLike) -> CheckReport:
     """inspect_database, then, on a sound file whose schema has the chains (0005 on), services.integrity: the
-    chains of issued statements and of the audit log, the PDFs and the payloads — read only, like the rest."""
+    chains of issued statements and of the audit log, the PDFs and the payloads — read only, like the rest.
+    A PostgreSQL URL: services.pg_backup.check_postgres."""
+    if _postgres(db):
+        from services.pg_backup import check_postgres
+
+        return check_postgres(db)
     path = _required_file(db)
     report = inspect_database(path)
     if not report.ok:
@@ -280,6 +285,13 @@ def check_database(db: str | os.PathLike) -> CheckReport:
     finally:
         engine.dispose()
     return CheckReport(found.problems, report.revision, found)
+
+
+def _postgres(db: str | os.PathLike) -> bool:
+    """A PostgreSQL URL: check, backup, restore and the listing are services.pg_backup's (pg_dump, pg_restore)."""
+    from services.pg_backup import is_postgres
+
+    return is_postgres(db)
 
 
 def _required_file(db: str | os.PathLike) -> Path:
@@ -376,12 +388,27 @@ def _cannot_write(folder: Path, reason: str, what: str = "Sauvegarde impossible"
             "dossier ; rien n'a été écrit.")
 
 
-def _free_name(folder: Path, stem: str) -> Path:
+def _free_name(folder: Path, stem: str, suffix: str = ".sqlite") -> Path:
     for n in range(1000):
-        candidate = folder / (f"{stem}.sqlite" if n == 0 else f"{stem}-{n}.sqlite")
+        candidate = folder / (f"{stem}{suffix}" if n == 0 else f"{stem}-{n}{suffix}")
         if not candidate.exists():
             return candidate
     raise StorageError(f"Trop de sauvegardes portent le nom « {stem} » dans {folder}.")
+
+
+def backup_destination(db: str | os.PathLike, to: str | os.PathLike | None, backups_dir: Path | None,
+                       clock: Callable[[], datetime], suffix: str = ".sqlite") -> tuple[Path | None, Path]:
+    """(the folder to thin or None, the file to write) for a backup of `db`: see backup_database."""
+    if to is None or Path(to).is_dir() or os.fspath(to).endswith(("/", os.sep)):
+        folder = Path(to) if to is not None else (backups_dir or backups_folder(db))
+        _writable_folder(folder)
+        return folder, _free_name(folder, f"{backup_prefix(db)}{clock():%Y%m%d-%H%M%S}", suffix)
+    target = Path(to)
+    if target.exists():
+        raise StorageError(f"« {target} » existe déjà : choisissez un autre nom ou un dossier.")
+    if not target.parent.is_dir():
+        raise StorageError(f"Le dossier « {target.parent} » n'existe pas.")
+    return None, target
 
 
 def backup_database(db: str | os.PathLike, to: str | os.PathLike | None = None, *,
@@ -390,21 +417,15 @@ def backup_database(db: str | os.PathLike, to: str | os.PathLike | None = None, 
 
     `to` may be a folder (a dated file is written there, and this database's copies in it are thinned) or a
     file name (written as is, nothing thinned). Without `to`, the folder is `backups_dir` or, by default, the
-    database's own (backups_folder)."""
+    database's own (backups_folder). A PostgreSQL URL: services.pg_backup.backup_postgres (pg_dump)."""
+    if _postgres(db):
+        from services.pg_backup import backup_postgres
+
+        return backup_postgres(db, to, backups_dir=backups_dir, clock=clock)
     source = _required_file(db)
     if not source.is_file():
         raise StorageError(f"La base « {source} » n'existe pas : rien à sauvegarder.")
-    folder, target = None, None
-    if to is None or Path(to).is_dir() or os.fspath(to).endswith(("/", os.sep)):
-        folder = Path(to) if to is not None else (backups_dir or backups_folder(db))
-        _writable_folder(folder)
-        target = _free_name(folder, f"{backup_prefix(db)}{clock():%Y%m%d-%H%M%S}")
-    else:
-        target = Path(to)
-        if target.exists():
-            raise StorageError(f"« {target} » existe déjà : choisissez un autre nom ou un dossier.")
-        if not target.parent.is_dir():
-            raise StorageError(f"Le dossier « {target.parent} » n'existe pas.")
+    folder, target = backup_destination(db, to, backups_dir, clock)
     # The PID in the name: remove_leftovers can tell a killed copy's file from one another process is writing.
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
@@ -461,11 +482,12 @@ def _stamp(name: str, pattern: re.Pattern) -> datetime | None:
     return datetime.strptime(match[1], "%Y%m%d-%H%M%S") + timedelta(microseconds=int(match[2] or 0))
 
 
-def thin_backups(folder: Path, db: str | os.PathLike) -> list[Path]:
+def thin_backups(folder: Path, db: str | os.PathLike, *, pattern: re.Pattern | None = None) -> list[Path]:
     """Delete the dated backups of `db` in `folder` that the last 3 / 12 daily / 10 weekly / 9 monthly rule does
     not keep. Only files named as backup_database names this database's copies are considered: another
-    database's copies, copies kept before a restore, older versions' copies and anything else are never touched."""
-    pattern = _dated_name(db)
+    database's copies, copies kept before a restore, older versions' copies and anything else are never touched.
+    `pattern`: the names of the dated copies when they are not SQLite files (services.pg_backup's `.dump`)."""
+    pattern = pattern or _dated_name(db)
     dated = {path: stamp for path in folder.iterdir()
              if (stamp := _stamp(path.name, pattern)) is not None and path.is_file()}
     keep = backups_to_keep(dated.values())
@@ -478,6 +500,10 @@ def thin_backups(folder: Path, db: str | os.PathLike) -> list[Path]:
 def list_backups(db: str | os.PathLike, *, backups_dir: Path | None = None) -> BackupList:
     """This database's copies in its folder (dated ones and those kept before a restore), and the copies of the
     shared folder of older versions, which may be this database's or another's."""
+    if _postgres(db):
+        from services.pg_backup import list_dumps
+
+        return list_dumps(db, backups_dir=backups_dir)
     folder = backups_dir or backups_folder(db)
     prefix = backup_prefix(db)
     own = [p for p in _files(folder) if p.name.startswith(prefix) and p.suffix == ".sqlite"]
@@ -506,6 +532,10 @@ def remove_leftovers(db: str | os.PathLike) -> tuple[Path, ...]:
     backup or restore running right now, from the window or another command, keeps its file). Another database's
     files, and the copies written with `backup --to` elsewhere, are never looked at. Never raises: a file that
     cannot be removed is left for the next start."""
+    if _postgres(db):
+        from services.pg_backup import remove_dump_leftovers
+
+        return remove_dump_leftovers(db)
     path = sqlite_file(db)
     if path is None:
         return ()
@@ -556,7 +586,12 @@ def _process_alive(pid: int) -> bool:
 def restore_database(db: str | os.PathLike, candidate: str | os.PathLike, *, backups_dir: Path | None = None,
                      clock: Callable[[], datetime] = datetime.now) -> RestoreReport:
     """Replace the database by the copy `candidate`, after checking that it is an intact Parcours database
-    that this version can open; the current database is first copied into its backups folder."""
+    that this version can open; the current database is first copied into its backups folder. A PostgreSQL URL:
+    services.pg_backup.restore_postgres (a pg_dump file, into an empty database only)."""
+    if _postgres(db):
+        from services.pg_backup import restore_postgres
+
+        return restore_postgres(db, candidate)
     target = _required_file(db)
     check_local_filesystem(target)
     candidate = Path(candidate)

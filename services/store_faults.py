@@ -67,7 +67,9 @@ class StoreFault(DomainError):
 
 
 def describe_store_fault(exc: BaseException | None, db: str | os.PathLike | None = None) -> str | None:
-    named = _describe(exc)
+    from services.pg_faults import describe_pg_fault  # a PostgreSQL server's faults (psycopg), named there
+
+    named = describe_pg_fault(exc) or _describe(exc)
     if named in (IO_ERROR, CANNOT_OPEN) and db is not None:
         return _disk_state(db) or named
     return named
@@ -80,8 +82,21 @@ def store_fault(exc: BaseException | None, db: str | os.PathLike | None = None) 
     named = describe_store_fault(exc, db)
     if named is None:
         return None
-    where = f"\n(base : {db})" if db is not None else ""
+    where = f"\n(base : {shown_database(db)})" if db is not None else ""
     return StoreFault(f"{named} {NOTHING_SAVED}{where}")
+
+
+def shown_database(db: str | os.PathLike) -> str:
+    """The database as a message may name it: a URL without its password."""
+    text = os.fspath(db)
+    if "://" not in text:
+        return text
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(text).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: nothing after the scheme is shown, it may hold a password
+        return text.split("://", 1)[0] + "://…"
 
 
 def _database_folder(db: str | os.PathLike) -> Path | None:
