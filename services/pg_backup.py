@@ -233,8 +233,13 @@ def _read(db: str | os.PathLike, read: Callable, refused: str):
         engine.dispose()
 
 
+def public_tables(db: str | os.PathLike, refused: str = "") -> set[str]:
+    """The tables of the database's schema (`public`); a connection that fails is said in French after `refused`."""
+    return _read(db, _public_tables, refused)
+
+
 def _tables_to_back_up(db: str | os.PathLike) -> set[str]:
-    tables = _read(db, _public_tables, f"Sauvegarde impossible ; {_NOTHING}")
+    tables = public_tables(db, f"Sauvegarde impossible ; {_NOTHING}")
     if not tables:
         raise StorageError(f"La base PostgreSQL est vide : rien à sauvegarder ; {_NOTHING}")
     if not PARCOURS_TABLES <= tables:
