@@ -1,9 +1,14 @@
-"""Benchmark: the monthly statement on a large programme, next to one hand-written SQL aggregate.
+"""Benchmark: the monthly statement on a large programme, next to two hand-written SQL floors.
 
 Builds 1,000 families followed for 5 years (2021–2025) with a weekly home session each (about 260,000
-sessions), then times the draft statement of one month and of the twelve months of 2025, and a single SQL
-query that sums the held sessions of the month per qualification (what a spreadsheet would do, without the
-convention's week, holiday and preparation rules). Prints the figures and the ratio.
+sessions), then times the draft statement of one month and of the twelve months of 2025, and two single SQL
+queries measured in the same run:
+  * the aggregate: sums the held sessions of the month per qualification (what a spreadsheet would do: it reads only
+    March and applies no rule of the convention);
+  * the fair floor: reads the same window as the statement (the whole ISO weeks touching the month), ranks each
+    family's sessions of each ISO week with a window function (ROW_NUMBER() OVER (PARTITION BY family, week ORDER BY
+    date, start time, key)) and sums the first of each week falling in the month — the week rule done by SQL.
+Prints each figure next to its floor and the ratios.
 
     .venv/bin/python benchmarks/billing_statement.py [--families 1000] [--years 5]
 """
@@ -26,6 +31,7 @@ from models import (Action, Convention, Family, HomeSession, Intervenant, Orient
                     Programme, Tariff)
 from models.db import make_engine, migrate  # noqa: E402
 from services.billing import get_statement  # noqa: E402
+from services.billing.rules import billing_window  # noqa: E402
 from services.permissions import SYSTEM  # noqa: E402  (a benchmark runs like the command line)
 from services.uow import unit_of_work_factory  # noqa: E402
 
@@ -34,7 +40,10 @@ TARIFFS = {("AES", "home_intervention"): 3000, ("AES", "weekly_preparation"): 15
            ("TISF", "weekly_preparation"): 2007, ("TISF", "launch_meeting"): 5613, ("TISF", "period_end_meeting"): 5613}
 
 
-def build(engine, families: int, years: int) -> None:
+def build(engine, families: int, years: int, until: date = date(2025, 12, 31),
+          convention_end: date | None = date(2025, 12, 31)) -> None:
+    """A convention from 1 January of the first year (`years` before 2026) to `convention_end`, a weekly session per
+    family until `until` (one in 13 the family is absent)."""
     now = datetime.now(timezone.utc)
     stamp = {"created_at": now, "updated_at": now}
     first_year = 2026 - years
@@ -47,7 +56,7 @@ def build(engine, families: int, years: int) -> None:
         conn.execute(insert(Action), [{"id": action_id, "name": "Atout Plus", **stamp}])
         conn.execute(insert(Convention), [{
             "id": convention_id, "key": "AP", "partner_id": partner_id, "action_id": action_id,
-            "start_date": date(first_year, 1, 1), "end_date": date(2025, 12, 31), "max_families": 1000,
+            "start_date": date(first_year, 1, 1), "end_date": convention_end, "max_families": 1000,
             "budget_cap": None, "period_end_months": [2, 4, 7, 10, 12], "budget_imputation": None, **stamp}])
         conn.execute(text("INSERT INTO tariff (id, convention_id, qualification, kind, unit_price, created_at, updated_at)"
                           " VALUES (:id, :c, :q, :k, :p, :t, :t)"),
@@ -68,7 +77,7 @@ def build(engine, families: int, years: int) -> None:
         rows, serial = [], 0
         for n, family_id in enumerate(family_ids):
             day = start + timedelta(days=n % 5)
-            while day.year <= 2025:
+            while day <= until:
                 serial += 1
                 rows.append({"id": str(uuid.uuid4()), "key": f"S{serial:07d}", "family_id": family_id,
                              "intervenant_id": intervenant_ids[n % 40], "date": day, "start_time": clock(14, 0),
@@ -82,15 +91,33 @@ def build(engine, families: int, years: int) -> None:
             conn.execute(insert(HomeSession), rows)
 
 
-SQL_AGGREGATE = text("""
-    SELECT i.qualification, count(*) AS sessions, sum(t.unit_price) AS cents
+# The held sessions of the partner's intervenants covered by a validated orientation, with their tariff: what both
+# floors read (the aggregate over the month, the fair floor over the month's whole weeks).
+COVERED_SESSIONS = """
     FROM home_session s
     JOIN intervenant i ON i.id = s.intervenant_id
     JOIN orientation o ON o.family_id = s.family_id AND o.convention_id = :c AND o.status = 'validated'
                           AND o.decided_on <= s.date AND (o.end_date IS NULL OR o.end_date >= s.date)
     JOIN tariff t ON t.convention_id = :c AND t.qualification = i.qualification AND t.kind = 'home_intervention'
-    WHERE s.status = 'held' AND s.date BETWEEN :start AND :end AND i.partner_id = :p
+    WHERE s.status = 'held' AND i.partner_id = :p"""
+
+SQL_AGGREGATE = text(f"""
+    SELECT i.qualification, count(*) AS sessions, sum(t.unit_price) AS cents
+    {COVERED_SESSIONS} AND s.date BETWEEN :start AND :end
     GROUP BY i.qualification
+""")
+
+# 1721425.5 is julianday('0001-01-01'), a Monday: the same week number as services.rules.iso_week.
+SQL_WINDOW_FLOOR = text(f"""
+    WITH ranked AS (
+        SELECT s.date, i.qualification, t.unit_price,
+               ROW_NUMBER() OVER (PARTITION BY s.family_id, CAST((julianday(s.date) - 1721425.5) / 7 AS INTEGER)
+                                  ORDER BY s.date, s.start_time, s.key) AS rank
+        {COVERED_SESSIONS} AND s.date BETWEEN :window_start AND :window_end
+    )
+    SELECT qualification, count(*) AS sessions, sum(unit_price) AS cents
+    FROM ranked WHERE rank = 1 AND date BETWEEN :start AND :end
+    GROUP BY qualification
 """)
 
 
@@ -126,17 +153,30 @@ def main() -> None:
             lambda: [get_statement(uow(), SYSTEM, "AP", f"2025-{m:02d}") for m in range(1, 13)],
             max(2, args.repeat // 3))
 
+        march = {"c": c, "p": p, "start": date(2025, 3, 1), "end": date(2025, 3, 31)}
+
         def aggregate():
             with engine.connect() as conn:
-                return conn.execute(SQL_AGGREGATE, {"c": c, "p": p, "start": date(2025, 3, 1),
-                                                    "end": date(2025, 3, 31)}).all()
+                return conn.execute(SQL_AGGREGATE, march).all()
+
+        window_start, window_end = billing_window("2025-03")
+
+        def window_floor():
+            with engine.connect() as conn:
+                return conn.execute(SQL_WINDOW_FLOOR, {**march, "window_start": window_start,
+                                                       "window_end": window_end}).all()
         sql_median, sql_best = timed(aggregate, args.repeat)
+        floor_median, floor_best = timed(window_floor, args.repeat)
+        billed = {q: n for q, n, _cents in window_floor()}
         print(f"État de mars 2025 : {len(statement.lines)} lignes, total {statement.total} €, "
-              f"{len(statement.flags)} éléments signalés")
+              f"{len(statement.flags)} éléments signalés ; le plancher classé compte {billed} séances")
         print(f"Un mois  : médiane {month_median:7.1f} ms (meilleur {month_best:.1f} ms)")
         print(f"Une année: médiane {year_median:7.1f} ms (meilleur {year_best:.1f} ms) pour 12 états")
-        print(f"Agrégat SQL écrit à la main (un mois) : médiane {sql_median:7.1f} ms (meilleur {sql_best:.1f} ms)")
+        print(f"Agrégat SQL (mars seul, sans règle) : médiane {sql_median:7.1f} ms (meilleur {sql_best:.1f} ms)")
+        print(f"Plancher juste (semaines entières, ROW_NUMBER par famille et semaine ISO) : médiane "
+              f"{floor_median:7.1f} ms (meilleur {floor_best:.1f} ms)")
         print(f"Rapport mois / agrégat SQL : {month_median / sql_median:.1f}×")
+        print(f"Rapport mois / plancher juste : {month_median / floor_median:.1f}× (cible : 2×)")
         engine.dispose()
 
 

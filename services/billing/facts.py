@@ -56,11 +56,18 @@ class ConventionTerms:
         """The first table, in force from the convention's start."""
         return self.tariff_versions[0].prices if self.tariff_versions else {}
 
+    @cached_property
+    def _prices_of_day(self) -> dict:
+        return {}  # asked once per session and line: a month asks the same few days thousands of times
+
     def tariff(self, qualification: str, kind: str, day: date) -> Decimal | None:
         """The unit price of the table in force on `day` (None when that table has none for this line)."""
-        versions = self.tariff_versions
-        index = bisect_right([v.start for v in versions], day) - 1
-        return versions[max(index, 0)].prices.get((qualification, kind)) if versions else None
+        versions, known = self.tariff_versions, self._prices_of_day
+        prices = known.get(day)
+        if prices is None:
+            index = bisect_right([v.start for v in versions], day) - 1
+            prices = known[day] = versions[max(index, 0)].prices if versions else {}
+        return prices.get((qualification, kind))
 
 
 @dataclass(frozen=True)
@@ -143,12 +150,20 @@ class BillingFacts:
         return replace(self, sessions=ordered[bisect_left(days, start):bisect_right(days, end)],
                        meetings=tuple(m for m in self.meetings if start <= m.date <= end))
 
+    @cached_property
+    def _terms_of_day(self) -> dict:
+        return {}
+
     def intervenant_on(self, intervenant_id: str, day: date) -> IntervenantTerm:
         """The qualification and partner in force on `day`: a session is billed at those of its own day."""
+        known = self._terms_of_day.get((intervenant_id, day))
+        if known is not None:
+            return known
         terms = self.intervenant_terms[intervenant_id]
         chosen = terms[0]
         for term in terms[1:]:
             if term.start > day:
                 break
             chosen = term
+        self._terms_of_day[(intervenant_id, day)] = chosen
         return chosen

@@ -104,10 +104,16 @@ def load_facts(session, convention: Convention, window_start: date, window_end: 
                s.duration_minutes, s.status, s.referent_present, s.approved_exception)
         .where(s.date.between(window_start, window_end), s.status == "held",  # only held sessions are billed
                _with_partner(history, partner_id, s.intervenant_id, s.date)))
+    # A month's thousands of sessions fall on a few dozen days and start times: each text is parsed once.
+    days: dict = {}
+    starts: dict = {None: None}
+    make = SessionFact._make
     sessions = tuple(
-        SessionFact(key, family, intervenant, day if type(day) is date else date.fromisoformat(day),
-                    start if start is None or type(start) is time else time.fromisoformat(start),
-                    minutes, status, bool(referent), bool(approved))
+        make((key, family, intervenant,
+              days.get(day) or days.setdefault(day, day if type(day) is date else date.fromisoformat(day)),
+              starts[start] if start in starts else starts.setdefault(
+                  start, start if type(start) is time else time.fromisoformat(start)),
+              minutes, status, bool(referent), bool(approved)))
         for key, family, intervenant, day, start, minutes, status, referent, approved in rows)
 
     o = Orientation
@@ -137,9 +143,12 @@ def load_facts(session, convention: Convention, window_start: date, window_end: 
     first_decision = (select(func.min(o.decided_on)).where(
         o.family_id == Family.id, o.convention_id == convention.id, o.status.in_(("validated", "ended")))
         .scalar_subquery())
+    # `status || ''`: no index on the status, so that SQLite probes the family's (family_id, date) index; it took the
+    # session list's (status, date) index (0009) and scanned every held session before the window for each family.
     earlier_session = (select(s.id).where(
-        s.family_id == Family.id, s.status == "held", s.date < window_start, s.date >= convention.start_date,
-        s.date >= first_decision, _with_partner(history, partner_id, s.intervenant_id, s.date)).exists())
+        s.family_id == Family.id, s.status.concat("") == "held", s.date < window_start,
+        s.date >= convention.start_date, s.date >= first_decision,
+        _with_partner(history, partner_id, s.intervenant_id, s.date)).exists())
     window_families = sorted({x.family_id for x in sessions if x.status == "held"})
     earlier = frozenset(session.scalars(
         select(Family.id).where(Family.id.in_(window_families), earlier_session))) if window_families else frozenset()
