@@ -40,6 +40,14 @@ def test_a_search_read_through_the_sessions_it_finds_pages_the_same(many, engine
     assert any('home_session."key" IN (SELECT' in s and " ORDER BY " in s for s in flat)
 
 
+@pytest.mark.parametrize("narrow", (0.0, 2.0))
+@pytest.mark.parametrize("sort", SORTABLE)
+def test_a_search_matching_more_keys_than_listed_pages_the_same(many, monkeypatch, sort, narrow):
+    monkeypatch.setattr(home_sessions, "KEY_LIST", 0)  # the keys stay a LIKE, not the list of those found
+    monkeypatch.setattr(home_sessions, "NARROW", narrow)
+    _pages_match_the_offset_listing(many, SessionQuery(text="p-0", sort=sort))
+
+
 def _pages_match_the_offset_listing(many, q):
     expected = [r.id for r in list_sessions(many.uow(), many.coordinator, q, 0, 1000)]
     first = sessions_page(many.uow(), many.coordinator, q, limit=3, count=True)
