@@ -28,7 +28,7 @@ from sqlalchemy import select, text
 from models import (Child, Convention, EpsMeeting, EpsSituation, Family, Guardian, HomeSession, Intervenant,
                     Orientation, Parcours)
 from models.db import make_engine, migrate
-from services import (access_export, activity, audit, consent, conventions_admin, directory, family_records,
+from services import (access_export, activity, audit, consent, conventions_admin, devices, directory, family_records,
                       families, home_sessions, orientations, parcours, programme_settings, retention,
                       session_exceptions, statement_names, users)
 from services.billing import statements
@@ -216,6 +216,11 @@ def _year_issued_then_corrected(env: Env) -> None:
     late = home_sessions.SessionDraft(env.id("family", "F1"), env.id("intervenant", "i-aes"), date(2025, 12, 9), 60,
                                       referent_present=True)
     home_sessions.record_session(env.uow(), env.users["coord-durand"], late, date(2025, 12, 20))
+
+
+def _spare_device(env: Env) -> None:
+    """A device of ref-martin for a revocation to withdraw."""
+    env.ids["device:spare"] = devices.enrol_device(env.uow(), env.users["ref-martin"], "Poste de rechange").device.key
 
 
 def _avenant_on_1_september(env: Env) -> None:
@@ -501,6 +506,13 @@ CASES: tuple[Case, ...] = (
     Case(access_export.export_family, "access_export.run",
          lambda e, u: access_export.export_family(e.uow(), u, "F1", today=TODAY),
          audit=("access_export", "family", "F1")),
+    # the team server's enrolled computers
+    Case(devices.enrol_device, "device.enrol", lambda e, u: devices.enrol_device(e.uow(), u, "Portable de test"),
+         audit=("create", "device", None)),
+    Case(devices.list_devices, "device.manage", lambda e, u: devices.list_devices(e.uow(), u)),
+    Case(devices.revoke_device, "device.manage",
+         lambda e, u: devices.revoke_device(e.uow(), u, e.id("device", "spare")), audit=("revoke", "device", None),
+         setup=_spare_device),
     # audit log
     Case(audit.list_entries, "audit.read", lambda e, u: audit.list_entries(e.uow(), u)),
     Case(audit.purge_older_than, "audit.purge", lambda e, u: audit.purge_older_than(e.uow(), u, days=365),

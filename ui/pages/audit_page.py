@@ -53,6 +53,7 @@ ACTION_LABELS = {
     "access_export": "Export du droit d'accès",
     "anonymise": "Anonymisation",
     "purge": "Purge du journal",
+    "revoke": "Révocation d'un poste",
 }
 RECORD_TYPE_LABELS = {
     "user": "Compte utilisateur",
@@ -73,6 +74,7 @@ RECORD_TYPE_LABELS = {
     "statement_names": "État mensuel avec les noms des familles",
     "dataset": "Données du programme",
     "audit_log": "Journal d'audit",
+    "device": "Poste (serveur d'équipe)",
 }
 
 
