@@ -56,7 +56,8 @@ HIDDENIMPORTS = (
 # support plugin (libcupsprintersupport, which links libcups) is a different plugin type and stays.
 EXCLUDED_QT_PLUGINS = ("libqgtk3.so",)
 
-# Python packages never used by the app that PyInstaller would follow from the venv.
+# Python packages never used by the app that PyInstaller would follow from the venv. (Not PIL, although the PDFs
+# have no image: reportlab 5's canvas imports it, and the frozen selfcheck failed without it.)
 EXCLUDES = (
     "tkinter",
     "pytest",
@@ -74,7 +75,6 @@ EXCLUDES = (
     "PySide6.QtHelp",
     "PySide6.QtTest",
     "PySide6.QtOpenGLWidgets",
-    "PIL",  # reportlab's images: the PDFs have none (19 MB with its libraries)
 )
 
 # Qt's own translations kept (the app is in French; the other languages are 7 MB).
