@@ -1,8 +1,9 @@
 """The --db argument as the command line opens it, for a PostgreSQL URL (the team server).
 
-    normalise(db) -> str          `postgresql://…` and `postgres://…` (libpq's and most tools' spelling) become
-                                  `postgresql+psycopg://…`: SQLAlchemy would otherwise look for psycopg2, which
-                                  Parcours does not install, and fail with an « erreur inattendue »
+    normalise(db) -> str          `postgresql://…` and `postgres://…` (libpq's and most tools' spellings) become
+                                  `postgresql+psycopg://…`: SQLAlchemy knows no `postgres` dialect, and before 2.1
+                                  its `postgresql://` means psycopg2, which Parcours does not install — both an
+                                  « erreur inattendue » otherwise
     refuse_foreign_database(db)   a PostgreSQL database that holds another application's tables is refused before
                                   migrating (which would add Parcours's tables among them), as check_parcours_file
                                   refuses another application's SQLite file; an empty database becomes a new

@@ -403,3 +403,42 @@ def test_a_postgresql_database_of_another_application_is_refused_and_left_untouc
 def test_an_empty_or_parcours_postgresql_database_is_accepted(postgres_url, programme):
     store_url.refuse_foreign_database(postgres_url)  # empty: becomes a new Parcours database
     store_url.refuse_foreign_database(programme[0])
+
+
+def test_a_killed_backups_partial_dump_is_removed_at_the_next_start_and_a_running_ones_kept(capsys, programme):
+    db = programme[0]
+    folder = backup.backups_folder(db)
+    folder.mkdir(parents=True, exist_ok=True)
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # a process that is gone, as a killed backup's
+    stem = f".{backup.backup_prefix(db)}20261201-021500.dump"
+    killed, running = folder / f"{stem}.{ended.pid}.partial", folder / f"{stem}.{os.getpid()}.partial"
+    killed.write_bytes(b"PGDMP")
+    running.write_bytes(b"PGDMP")
+    assert cli(capsys, db, "backup", "--list")[0] == 0
+    assert not killed.exists() and running.exists()
+
+
+@pytest.mark.parametrize("said, expected", [
+    ('connection to server at "10.0.0.9", port 5432 failed: Connection refused', pg_faults.UNREACHABLE),
+    ('connection to server at "127.0.0.1", port 5432 failed: FATAL:  password authentication failed for user "p"',
+     pg_faults.AUTH_FAILED),
+    ('la connexion au serveur a échoué : FATAL:  l\'authentification par mot de passe a échoué pour l\'utilisateur '
+     '« parcours »', pg_faults.AUTH_FAILED),
+    ('FATAL:  la base de données « parcours » n\'existe pas', pg_faults.NO_DATABASE),
+    ('FATAL:  database "parcours" does not exist', pg_faults.NO_DATABASE),
+    ('FATAL:  role "parcours" does not exist', pg_faults.AUTH_FAILED),
+    ('pg_dump: error: query failed: ERROR:  could not obtain lock on relation "statement"', pg_faults.BUSY),
+    ("failed to resolve host 'serveur.invalid': [Errno -2] Name or service not known", pg_faults.UNREACHABLE),
+])
+def test_what_libpq_says_in_english_or_french_is_named(said, expected):
+    assert pg_faults.describe_pg_tool_error(said) == expected
+
+
+def test_a_pg_dump_older_than_the_server_says_which_client_to_install(tmp_path):
+    said = ("pg_dump: error: aborting because of server version mismatch\n"
+            "pg_dump: detail: server version: 17.2; pg_dump version: 15.10\n")
+    done = subprocess.CompletedProcess(["pg_dump"], 1, "", said)
+    message = pg_backup._dump_failed(done, tmp_path).message
+    assert message.startswith("pg_dump (version 15.10) est plus ancien que le serveur PostgreSQL (version 17.2) : "
+                              "installez le paquet postgresql-client-17")
