@@ -27,11 +27,12 @@ def normalise(db: str) -> str:
 
 
 def refuse_foreign_database(db: str) -> None:
-    from services.backup import StorageError
-    from services.pg_backup import is_postgres, public_tables
+    from services.backup import StorageError, _postgres
 
-    if not is_postgres(db):
-        return
+    if not _postgres(db):
+        return  # a file: check_parcours_file's, and nothing more imported at the window's start
+    from services.pg_backup import public_tables
+
     tables = public_tables(db, "La base n'a pas pu être ouverte.")
     if tables and not PARCOURS_TABLES <= tables:
         raise StorageError(f"La base PostgreSQL « {shown(db)} » n'est pas une base Parcours (elle contient les tables "

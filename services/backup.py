@@ -288,10 +288,15 @@ def check_database(db: str | os.PathLike) -> CheckReport:
 
 
 def _postgres(db: str | os.PathLike) -> bool:
-    """A PostgreSQL URL: check, backup, restore and the listing are services.pg_backup's (pg_dump, pg_restore)."""
-    from services.pg_backup import is_postgres
-
-    return is_postgres(db)
+    """A PostgreSQL URL: check, backup, restore and the listing are services.pg_backup's (pg_dump, pg_restore),
+    imported only then (remove_leftovers runs at every start of the window)."""
+    text = os.fspath(db)
+    if "://" not in text:
+        return False
+    try:
+        return make_url(text).get_backend_name() == "postgresql"
+    except Exception:  # not a URL SQLAlchemy reads: not PostgreSQL's
+        return False
 
 
 def _required_file(db: str | os.PathLike) -> Path:

@@ -36,13 +36,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
 from models.db import PARCOURS_TABLES, known_revisions
 from services import backup
 from services.backup import BackupList, BackupReport, CheckReport, StorageError
-from services.integrity import IntegrityReport
+
+if TYPE_CHECKING:
+    from services.integrity import IntegrityReport
 
 TOOLS_ENV = "PARCOURS_PG_BIN"
 SUFFIX = ".dump"
@@ -60,18 +63,12 @@ _TOC_LINE = re.compile(r"^\d+;\s+\d+\s+\d+\s+(TABLE DATA|TABLE)\s+(\S+)\s+(\S+)"
 @dataclass(frozen=True)
 class PostgresRestoreReport:
     revision: str
-    integrity: IntegrityReport | None
+    integrity: "IntegrityReport | None"
     safety_copy: None = None  # nothing to keep: a PostgreSQL restore only ever writes into an empty database
 
 
 def is_postgres(db: str | os.PathLike) -> bool:
-    text = os.fspath(db)
-    if "://" not in text:
-        return False
-    try:
-        return make_url(text).get_backend_name() == "postgresql"
-    except Exception:  # not a URL SQLAlchemy reads: not ours to handle
-        return False
+    return backup._postgres(db)
 
 
 # -- the tools --------------------------------------------------------------------------------------------
