@@ -1,4 +1,6 @@
-"""Database faults that can be named, in French: a locked, full, read-only or damaged SQLite file.
+"""Database faults that can be named, in French: a locked, full, read-only or damaged SQLite file, and a
+PostgreSQL server's faults (services.pg_faults: not answering, password refused, no such database, full, read-only,
+busy), asked first.
 
     describe_store_fault(exc, db=None) -> str | None
     store_fault(exc, db=None) -> StoreFault | None     the same, as a DomainError naming the database, for the
