@@ -126,6 +126,7 @@ def child_import_floor(db: str, file: str) -> dict:
     from datetime import datetime, timezone
 
     from models.db import make_engine
+    from services.dataset.importer import IMPORT_CACHE_KIB
 
     engine = make_engine(db)
     started = time.perf_counter()
@@ -144,6 +145,7 @@ def child_import_floor(db: str, file: str) -> dict:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        cursor.execute(f"PRAGMA cache_size = -{IMPORT_CACHE_KIB}")  # the import's own page cache: the same floor
         cursor.execute("BEGIN IMMEDIATE")
         cursor.executemany("INSERT INTO app_user (id, key, created_at, updated_at, name, role, active, password_hash)"
                            " VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",

@@ -248,3 +248,21 @@ def test_reimport_through_batches_counts_every_session_unchanged_and_refuses_one
     assert f"Séance à domicile « {key} » : cette clé existe déjà dans la base avec un contenu différent " \
            "(champ(s) : duration_minutes)" in err
     assert _stored(db_path) == before
+
+
+def test_the_import_gives_its_connection_back_with_the_page_cache_it_had(engine, uow):
+    """The import's larger SQLite page cache is the import's only: the pooled connection, used next by the window,
+    keeps its own size — after an import, and after a refused one."""
+    from sqlalchemy import text
+
+    from services.dataset import import_dataset
+    from services.errors import ImportRejected
+
+    engine.pool = engine.pool.recreate()  # one connection, the one the import used
+    with engine.connect() as connection:
+        before = connection.execute(text("PRAGMA cache_size")).scalar()
+    import_dataset(uow(), copy.deepcopy(EXAMPLE))
+    with pytest.raises(ImportRejected):
+        import_dataset(uow(), {**EXAMPLE, "sessions": [{**EXAMPLE["sessions"][0], "duration_minutes": 0}]})
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA cache_size")).scalar() == before

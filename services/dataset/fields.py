@@ -66,6 +66,14 @@ class RecordReader:
                 raise ImportRejected(printable(f"{self._who()}, champ « key » : la clé {problem}."), field="key")
             self.key = text_rules.normalise(self.key)  # stored and referred to in NFC
 
+    @classmethod
+    def checked(cls, section: str, raw: dict, key: str) -> "RecordReader":
+        """A reader of a record whose key a reader of the same record has already read (`key`, checked and in
+        NFC): the importer reads each record twice, its key first, and checks it once."""
+        reader = cls.__new__(cls)
+        reader.section, reader.prefix, reader.raw, reader.key = section, "", raw, key
+        return reader
+
     def _who(self) -> str:
         label = RECORD_LABELS[self.section]
         return f"{label} « {self.key} »" if self.key is not None else label

@@ -21,42 +21,54 @@ def programme_rule_warnings(session, family_keys: set[str]) -> list[str]:
     programme = session.scalars(select(Programme)).first()
     communes = {c.casefold() for c in (programme.eligible_communes if programme else [])}
     warnings: list[str] = []
-    families = []
     keys = sorted(family_keys)
-    for start in range(0, len(keys), _IN_BATCH):  # a bound list per query, far below any backend's limit
-        families += session.scalars(select(Family).where(Family.key.in_(keys[start:start + _IN_BATCH]))
-                                    .options(selectinload(Family.children))).all()
-    for family in sorted(families, key=lambda f: f.key):
-        if communes and family.commune.casefold() not in communes:
-            warnings.append(f"Famille « {family.key} » : la commune « {family.commune} » n'est pas éligible au programme.")
-        # Columns, not objects (300,000 sessions were loaded as objects after an import), and the family alone in
-        # the WHERE clause: with the status there too, SQLite chose the index on (status, date) and read every
-        # held session of the store for each family.
-        sessions = [s for s in session.execute(
-            select(HomeSession.date, HomeSession.referent_present, HomeSession.status)
-            .where(HomeSession.family_id == family.id)
-            .order_by(HomeSession.date, HomeSession.start_time, HomeSession.key)
-        ) if s.status == "held"]
-        reference_day = sessions[0].date if sessions else date.today()
-        for child in family.children:
-            age = age_on(child.birth_date, reference_day)
-            if not MIN_AGE <= age <= MAX_AGE:
-                warnings.append(
-                    f"Enfant « {child.key} » : {age} ans au {reference_day:%d/%m/%Y}, hors de la tranche 2 à 16 ans."
-                )
-        if sessions and not sessions[0].referent_present:
+    # A few hundred families a query (a bound list, far below any backend's limit), their sessions and orientations
+    # in one query each: a query per family was most of the time after an import of 300,000 sessions.
+    for start in range(0, len(keys), _IN_BATCH):
+        families = session.scalars(select(Family).where(Family.key.in_(keys[start:start + _IN_BATCH]))
+                                   .options(selectinload(Family.children))).all()
+        ids = [f.id for f in families]
+        held: dict[str, list] = {f.id: [] for f in families}
+        # Columns, not objects; the status left out of the WHERE clause: with it, SQLite chose the index on
+        # (status, date) and read every held session of the store.
+        for row in session.execute(
+                select(HomeSession.family_id, HomeSession.date, HomeSession.referent_present, HomeSession.status)
+                .where(HomeSession.family_id.in_(ids))
+                .order_by(HomeSession.family_id, HomeSession.date, HomeSession.start_time, HomeSession.key)):
+            if row.status == "held":
+                held[row.family_id].append(row)
+        orientations_of: dict[str, list] = {f.id: [] for f in families}
+        for orientation in session.scalars(select(Orientation).where(Orientation.family_id.in_(ids))):
+            orientations_of[orientation.family_id].append(orientation)
+        for family in sorted(families, key=lambda f: f.key):
+            warnings += _family_warnings(family, communes, held[family.id], orientations_of[family.id])
+    return warnings
+
+
+def _family_warnings(family: Family, communes: set[str], sessions: list, orientations: list) -> list[str]:
+    """The programme's rules on one family: `sessions`, its held sessions in order (date, referent_present)."""
+    warnings: list[str] = []
+    if communes and family.commune.casefold() not in communes:
+        warnings.append(f"Famille « {family.key} » : la commune « {family.commune} » n'est pas éligible au programme.")
+    reference_day = sessions[0].date if sessions else date.today()
+    for child in family.children:
+        age = age_on(child.birth_date, reference_day)
+        if not MIN_AGE <= age <= MAX_AGE:
             warnings.append(
-                f"Famille « {family.key} » : le référent de parcours était absent de la première séance "
-                f"({sessions[0].date:%d/%m/%Y})."
+                f"Enfant « {child.key} » : {age} ans au {reference_day:%d/%m/%Y}, hors de la tranche 2 à 16 ans."
             )
-        orientations = session.scalars(select(Orientation).where(Orientation.family_id == family.id)).all()
-        uncovered = [s for s in sessions if not any(
-            orientation_in_force(o.status, o.decided_on, o.end_date, s.date) for o in orientations)]
-        if uncovered:
-            warnings.append(
-                f"Famille « {family.key} » : {len(uncovered)} séance(s) réalisée(s) sans orientation validée en "
-                f"vigueur (première le {uncovered[0].date:%d/%m/%Y})."
-            )
+    if sessions and not sessions[0].referent_present:
+        warnings.append(
+            f"Famille « {family.key} » : le référent de parcours était absent de la première séance "
+            f"({sessions[0].date:%d/%m/%Y})."
+        )
+    uncovered = [s for s in sessions if not any(
+        orientation_in_force(o.status, o.decided_on, o.end_date, s.date) for o in orientations)]
+    if uncovered:
+        warnings.append(
+            f"Famille « {family.key} » : {len(uncovered)} séance(s) réalisée(s) sans orientation validée en "
+            f"vigueur (première le {uncovered[0].date:%d/%m/%Y})."
+        )
     return warnings
 
 

@@ -20,7 +20,10 @@ class DuplicateName(ValueError):
 
 
 def refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
+    obj = dict(pairs)  # in C: the hook runs for every object of the file
+    if len(obj) == len(pairs):
+        return obj
+    obj = {}
     for name, value in pairs:
         if name in obj:
             raise DuplicateName(name, obj[name], value)
