@@ -91,10 +91,9 @@ class SessionFact(NamedTuple):
     status: str
     referent_present: bool
     approved_exception: bool
-
-    @property
-    def order(self) -> tuple:
-        return (self.date, self.start_time or time(0, 0), self.key)
+    # (date, start time or midnight, key): the order of the week rule, read thousands of times a month, so stored
+    # once (services.billing.loading.session_fact) rather than rebuilt by a property at each comparison
+    order: tuple
 
 
 @dataclass(frozen=True)

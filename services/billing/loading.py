@@ -83,8 +83,23 @@ def _with_partner(terms: dict[str, tuple[IntervenantTerm, ...]], partner_id: str
     return or_(*conditions) if conditions else false()
 
 
+_make_session = SessionFact._make
+
+
+def session_fact(key: str, family_id: str, intervenant_id: str, day: date, start: time | None, minutes: int,
+                 status: str, referent_present: bool, approved_exception: bool) -> SessionFact:
+    return _make_session((key, family_id, intervenant_id, day, start, minutes, status, referent_present,
+                          approved_exception, (day, start or MIDNIGHT, key)))
+
+
+MIDNIGHT = time(0, 0)
+
+
 def load_facts(session, convention: Convention, window_start: date, window_end: date) -> BillingFacts:
     terms = convention_terms(session, convention)
+    # The thousands of rows below are read on the session's connection: plain rows, without the ORM's result
+    # layer (a fifth of a month's draft); same transaction.
+    rows_of = session.connection().execute
     partner_id = convention.partner_id
     other_ids = frozenset(session.scalars(
         select(Convention.id).where(Convention.partner_id == partner_id, Convention.id != convention.id)))
@@ -99,32 +114,31 @@ def load_facts(session, convention: Convention, window_start: date, window_end: 
     # Dates come back as ISO text and are parsed with date.fromisoformat: several times faster than the
     # generic type processing on the thousands of rows of a large month. (SQLite only: type_coerce casts
     # nothing in SQL, so PostgreSQL's driver still hands over date and time objects, taken as they are.)
-    rows = session.execute(
+    rows = rows_of(
         select(s.key, s.family_id, s.intervenant_id, type_coerce(s.date, String), type_coerce(s.start_time, String),
                s.duration_minutes, s.status, s.referent_present, s.approved_exception)
         .where(s.date.between(window_start, window_end), s.status == "held",  # only held sessions are billed
-               _with_partner(history, partner_id, s.intervenant_id, s.date)))
+               _with_partner(history, partner_id, s.intervenant_id, s.date))).fetchall()
     # A month's thousands of sessions fall on a few dozen days and start times: each text is parsed once.
     days: dict = {}
     starts: dict = {None: None}
-    make = SessionFact._make
     sessions = tuple(
-        make((key, family, intervenant,
-              days.get(day) or days.setdefault(day, day if type(day) is date else date.fromisoformat(day)),
-              starts[start] if start in starts else starts.setdefault(
-                  start, start if type(start) is time else time.fromisoformat(start)),
-              minutes, status, bool(referent), bool(approved)))
+        session_fact(key, family, intervenant,
+                     days.get(day) or days.setdefault(day, day if type(day) is date else date.fromisoformat(day)),
+                     starts[start] if start in starts else starts.setdefault(
+                         start, start if type(start) is time else time.fromisoformat(start)),
+                     minutes, status, bool(referent), bool(approved))
         for key, family, intervenant, day, start, minutes, status, referent, approved in rows)
 
     o = Orientation
     family_ids = {x.family_id for x in sessions}
-    orientation_rows = session.execute(
+    orientation_rows = rows_of(
         select(o.family_id, o.convention_id, o.status, o.decided_on, o.end_date)
         .where(o.convention_id.in_([convention.id, *other_ids]), o.status.in_(("validated", "ended"))))
     orientations = tuple(OrientationFact(*row) for row in orientation_rows)
 
     m = Meeting
-    meeting_rows = session.execute(
+    meeting_rows = rows_of(
         select(m.key, m.kind, m.date, meeting_attendance.c.intervenant_id)
         .join(meeting_attendance, meeting_attendance.c.meeting_id == m.id)
         .where(m.convention_id == convention.id, m.date.between(window_start, window_end))
@@ -135,16 +149,17 @@ def load_facts(session, convention: Convention, window_start: date, window_end: 
     meetings = tuple(MeetingFact(k, v[0], v[1], tuple(v[2])) for k, v in grouped.items())
 
     family_ids |= {x.family_id for x in orientations}
-    families = {row.id: Person(row.id, row.key, row.name) for row in session.execute(
+    families = {row.id: Person(row.id, row.key, row.name) for row in rows_of(
         select(Family.id, Family.key, Family.name).where(Family.id.in_(family_ids)))} if family_ids else {}
 
     # Whether a family's first session under the convention lies before the window (the référent rule):
     # one indexed probe per family seen in the window, instead of a scan of the convention's whole history.
+    # `|| ''` keeps SQLite's planner off an index that does not narrow to the family: the convention's orientations
+    # are all of them (it read 1,000 for each of 1,000 families), and the session list's (status, date) index (0009)
+    # made it scan every held session before the window for each family (1.4 s); the family's own indexes serve.
     first_decision = (select(func.min(o.decided_on)).where(
-        o.family_id == Family.id, o.convention_id == convention.id, o.status.in_(("validated", "ended")))
-        .scalar_subquery())
-    # `status || ''`: no index on the status, so that SQLite probes the family's (family_id, date) index; it took the
-    # session list's (status, date) index (0009) and scanned every held session before the window for each family.
+        o.family_id == Family.id, o.convention_id.concat("") == convention.id, o.status.in_(("validated", "ended")))
+        .correlate(Family).scalar_subquery())  # the family's own first decision (uncorrelated, it was anyone's)
     earlier_session = (select(s.id).where(
         s.family_id == Family.id, s.status.concat("") == "held", s.date < window_start,
         s.date >= convention.start_date, s.date >= first_decision,
