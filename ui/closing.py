@@ -10,7 +10,9 @@ copied once more. Meanwhile the window stays on screen behind a window-modal
 progress dialog, « Sauvegarde en cours… » (or « Opération en cours… »), shown once the wait lasts more than a
 moment; `may_close` is emitted when everything is done. A backup that fails is said calmly and the user decides:
 close anyway (the data are intact in the database, only the safety copy is missing) or stay (`stayed`) to fix the
-folder, the copy being tried again at the next close. Never a window that disappears while work goes on.
+folder, the copy being tried again at the next close. Never a window that disappears while work goes on. (A locked
+window stays behind its lock screen, which keeps every other window off the screen: the question, if any, comes up
+at the unlock.)
 """
 from __future__ import annotations
 
@@ -85,20 +87,17 @@ class ClosingWait(QObject):
             self._end()
             self.may_close.emit()
 
-    def _host(self) -> QWidget:
-        # The central widget is the lock screen while the window is locked: ui.lock leaves its dialogs on screen.
-        return self._window.centralWidget() or self._window
 
     def _show_progress(self) -> None:
         if self.progress is not None or not self._waiting:
             return
-        self.progress = busy_dialog(self._label, self._host())
+        self.progress = busy_dialog(self._label, self._window)
         self.progress.show()
 
     def _ask(self, reason: str) -> None:
         self._end()
         box = QMessageBox(QMessageBox.Icon.Warning, "Parcours",
-                          "La sauvegarde de fermeture n'a pas pu être faite.", parent=self._host())
+                          "La sauvegarde de fermeture n'a pas pu être faite.", parent=self._window)
         box.setObjectName("closingBackupFailed")
         box.setInformativeText(f"{reason[:1].upper()}{reason[1:].rstrip('.')}.\n\nVos données sont intactes dans la "
                                "base : seule la copie de sécurité manque. Vous pouvez fermer Parcours quand même, ou "

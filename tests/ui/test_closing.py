@@ -14,10 +14,13 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 import ui.closing
 from services.backup import inspect_database
 from services.consent import record_consent
+from services.permissions import SYSTEM
+from services.users import change_password
 from ui.app import AppController
 from ui.background import run_in_background
 
 HOUR = 3_600_000
+PASSWORD = "cheval-agrafe-pile"
 
 
 @pytest.fixture(autouse=True)
@@ -211,3 +214,24 @@ def test_quitting_while_a_copy_runs_shows_it_until_it_is_written(qtbot, open_app
     assert seen and seen[0].startswith("Sauvegarde en cours…")
     assert not app.autobackup.running and inspect_database(_copies(backups)[-1]).ok
     assert not [d for d in QApplication.topLevelWidgets() if isinstance(d, QProgressDialog) and d.isVisible()]
+
+
+def test_a_locked_window_that_is_closed_stays_locked_and_asks_at_the_unlock(qtbot, open_app, programme, tmp_path):
+    change_password(programme.uow(), SYSTEM, "coord-durand", PASSWORD)
+    backups = tmp_path / "backups"
+    backups.write_text("un fichier, pas un dossier")
+    app = open_app(backups)
+    window, lock = app.window, app.screen_lock
+    _change(programme)
+    lock.lock()
+    window.close()  # from the window manager, on the lock screen
+    qtbot.waitUntil(lambda: bool(window.findChildren(QMessageBox, "closingBackupFailed")), timeout=10_000)
+    qtbot.wait(100)
+    assert window.isVisible() and window.covered  # still there, still locked: nothing shown past the lock
+    assert not any(b.isVisible() for b in window.findChildren(QMessageBox, "closingBackupFailed"))
+    lock.screen.password.setText(PASSWORD)
+    lock.screen.unlock_button.click()
+    qtbot.waitUntil(lambda: any(b.isVisible() for b in window.findChildren(QMessageBox, "closingBackupFailed")),
+                    timeout=10_000)
+    _button(_question(window), ui.closing.CLOSE_ANYWAY).click()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
