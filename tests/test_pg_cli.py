@@ -442,3 +442,30 @@ def test_a_pg_dump_older_than_the_server_says_which_client_to_install(tmp_path):
     message = pg_backup._dump_failed(done, tmp_path).message
     assert message.startswith("pg_dump (version 15.10) est plus ancien que le serveur PostgreSQL (version 17.2) : "
                               "installez le paquet postgresql-client-17")
+
+
+def test_an_import_refused_on_postgres_writes_nothing(capsys, postgres_url, programme, tmp_path):
+    export = tmp_path / "programme.json"
+    assert cli(capsys, programme[0], "export", export)[0] == 0
+    data = json.loads(export.read_text(encoding="utf-8"))
+    data["sessions"][-1]["duration_minutes"] = -5  # the last record of the file is wrong
+    broken = tmp_path / "faux.json"
+    broken.write_text(json.dumps(data), encoding="utf-8")
+    assert cli(capsys, postgres_url, "user", "disable", "personne")[0] == 2  # the schema, migrated and empty
+    before = contents(postgres_url)
+    code, out, err = cli(capsys, postgres_url, "import", broken)
+    assert_french_refusal(code, err, "Import refusé, rien n'a été enregistré.", data["sessions"][-1]["key"])
+    assert contents(postgres_url) == before
+
+
+def test_the_other_verbs_run_on_postgres_too(capsys, programme, tmp_path):
+    db = programme[0]
+    code, out, err = cli(capsys, db, "retention", "--dry-run")
+    assert code == 0 and out.startswith("Simulation : rien n'a été modifié."), err
+    code, out, err = cli(capsys, db, "audit-purge", "--days", "3650")
+    assert code == 0 and out.startswith("Journal d'audit : 0 entrée(s) de plus de 3650 jours effacée(s)"), err
+    code, out, err = cli(capsys, db, "access-export", "F001", "--json", tmp_path / "f001.json",
+                         "--pdf", tmp_path / "f001.pdf")
+    assert code == 0, err
+    assert json.loads((tmp_path / "f001.json").read_text(encoding="utf-8"))
+    assert (tmp_path / "f001.pdf").read_bytes().startswith(b"%PDF")
