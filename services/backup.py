@@ -605,6 +605,12 @@ def restore_database(db: str | os.PathLike, candidate: str | os.PathLike, *, bac
     refused = "Restauration refusée ; la base actuelle n'a pas été modifiée."
     report = inspect_database(candidate)
     if not report.ok:
+        from services.pg_backup import dump_of_postgres
+
+        if dump_of_postgres(candidate):  # a server's backup given to a desk's file
+            raise StorageError(f"{refused}\n« {candidate} » est une sauvegarde d'une base PostgreSQL (pg_dump) : elle "
+                               "se restaure dans une base PostgreSQL vide (--db postgresql+psycopg://… restore …), pas "
+                               "dans un fichier SQLite.")
         raise StorageError("\n".join((refused, *report.problems)))
     # Stage a private, verified copy beside the database: checked again, since the candidate could change.
     staged = target.with_name(f".{target.name}.restore-{os.getpid()}")

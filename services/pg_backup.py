@@ -271,6 +271,15 @@ def dump_problems(path: Path, expected: set[str] = REQUIRED_TABLES) -> list[str]
     return []
 
 
+def dump_of_postgres(path: str | os.PathLike) -> bool:
+    """Whether the file starts as pg_dump's custom format does (`PGDMP`); False when it cannot be read."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(5) == b"PGDMP"
+    except OSError:
+        return False
+
+
 def dump_revision(path: Path) -> str | None:
     """The schema revision stored in the dump (its alembic_version row), read without restoring anything."""
     done = _run([find_tool("pg_restore"), "--data-only", "--table=alembic_version", "--file=-", str(path)],

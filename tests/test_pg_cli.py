@@ -469,3 +469,12 @@ def test_the_other_verbs_run_on_postgres_too(capsys, programme, tmp_path):
     assert code == 0, err
     assert json.loads((tmp_path / "f001.json").read_text(encoding="utf-8"))
     assert (tmp_path / "f001.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_a_server_dump_given_to_a_sqlite_restore_is_refused_in_french(capsys, programme, tmp_path):
+    sqlite_db = tmp_path / "poste.sqlite"
+    assert main.main(["--db", str(sqlite_db), "user", "disable", "personne"]) == 2  # creates the file
+    before = sqlite_db.read_bytes()
+    code, out, err = cli(capsys, str(sqlite_db), "restore", programme[1])
+    assert_french_refusal(code, err, "est une sauvegarde d'une base PostgreSQL (pg_dump)")
+    assert sqlite_db.read_bytes() == before
