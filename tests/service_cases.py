@@ -334,6 +334,11 @@ CASES: tuple[Case, ...] = (
          audit=("read", "home_session", "liste"), audited_actors=("referent", "coordinator")),  # they see notes
     Case(home_sessions.list_sessions, "session.read",
          lambda e, u: home_sessions.list_sessions(e.uow(), u, offset=1), label="later page"),
+    Case(home_sessions.sessions_page, "session.read",
+         lambda e, u: home_sessions.sessions_page(e.uow(), u, count=True),
+         audit=("read", "home_session", "liste"), audited_actors=("referent", "coordinator")),  # they see notes
+    Case(home_sessions.sessions_page, "session.read",
+         lambda e, u: home_sessions.sessions_page(e.uow(), u), label="page while scrolling"),
     Case(home_sessions.week_sessions, "session.read",
          lambda e, u: home_sessions.week_sessions(e.uow(), u, date(2025, 3, 4))),
     Case(home_sessions.latest_session_date, "session.read",
