@@ -315,6 +315,7 @@ def test_pg_dump_off_the_path_is_found_in_the_packages_folder(tmp_path, monkeypa
     assert found.parent in pg_backup.tool_folders() and found.name == "pg_dump"
 
 
+@pytest.mark.skipif(os.name != "posix", reason="the recording pg_dump is a shell script")
 def test_the_password_goes_to_pg_dump_through_its_environment_never_its_command_line(programme, tmp_path,
                                                                                       monkeypatch):
     """A pg_dump in PARCOURS_PG_BIN that records its arguments and whether PGPASSWORD is set, then runs the real
