@@ -2,7 +2,8 @@
 
 `user …` works through the services on the opened store. `check`, `backup` and `restore` work on the database
 file itself, without migrating or even opening it through SQLAlchemy first: they must still run when the file is
-damaged or comes from another version. Passwords are read from standard input (`--password-stdin`) or typed
+damaged or comes from another version. On a PostgreSQL URL (the team server) they work on the database through
+pg_dump and pg_restore, and `restore` writes only into an empty database (services.pg_backup). Passwords are read from standard input (`--password-stdin`) or typed
 without echo, never taken from the command line, where other users of the machine could read them.
 """
 from __future__ import annotations
