@@ -97,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--db", default=None, metavar="BASE",
                         help="fichier SQLite ou URL SQLAlchemy (défaut : dossier de données)")
     # benchmarks/gui_startup.py: quit once the first window is painted, to time the real start from outside.
-    parser.add_argument("--quit-after-first-paint", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(PROBE_FLAG, action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMANDE", title="commandes")
     sub.add_parser("demo", help="remplit la base avec un programme fictif réaliste")
     p = sub.add_parser("import", help="importe un fichier parcours-dataset/1")
@@ -172,8 +172,27 @@ def run_command(args, uow) -> int:
     raise AssertionError(args.command)
 
 
+PROBE_FLAG = "--quit-after-first-paint"
+
+
+def window_arguments(argv: list[str]) -> argparse.Namespace | None:
+    """The arguments of a plain window start, `[--db BASE]`, read without building the parser of every command (a
+    few milliseconds of the window's start); None for anything else, which build_parser() reads (and refuses)."""
+    rest = [arg for arg in argv if arg != PROBE_FLAG]
+    if not rest:
+        db = None
+    elif len(rest) == 2 and rest[0] == "--db" and not rest[1].startswith("-"):
+        db = rest[1]
+    elif len(rest) == 1 and rest[0].startswith("--db=") and rest[0] != "--db=":
+        db = rest[0].removeprefix("--db=")
+    else:
+        return None
+    return argparse.Namespace(db=db, command=None, quit_after_first_paint=PROBE_FLAG in argv)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = window_arguments(argv) or build_parser().parse_args(argv)
     configure_logging()
     db = args.db or default_database()
     from services.errors import DomainError

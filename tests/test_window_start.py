@@ -29,3 +29,11 @@ def test_the_login_is_painted_then_the_start_purges_the_audit_log(db_path, tmp_p
     assert done.returncode == 0, done.stderr
     assert done.stdout == "painted\n"
     assert _purges(db_path) == 1  # after the paint, and waited for before the process ended
+
+
+def test_a_plain_window_start_reads_its_arguments_as_the_full_parser_does():
+    for argv in ([], ["--db", "base.sqlite"], ["--db=base.sqlite"], ["--quit-after-first-paint", "--db", "b.sqlite"],
+                 ["--db", "b.sqlite", "--quit-after-first-paint"]):
+        assert vars(main.window_arguments(argv)) == vars(main.build_parser().parse_args(argv)), argv
+    for argv in (["demo"], ["--db", "b.sqlite", "check"], ["--db"], ["--db", "-x"], ["--db="], ["-h"], ["--bd", "x"]):
+        assert main.window_arguments(argv) is None, argv  # commands, help and mistakes: the full parser's
