@@ -2,7 +2,11 @@
 otherwise the login dialog. The AppController is the one place where the current user is set (`set_user`).
 
 While a main window is open, the controller also keeps its inactivity lock (ui.lock) and the automatic backups
-(ui.autobackup: every 30 minutes when the data changed, and when a window closes).
+(ui.autobackup: every 30 minutes when the data changed; when the user closes the main window, it stays on screen
+until its copy is written, ui.closing; a switch of user copies in the background while the login shows).
+
+The first window is up before anything it does not need: the main window and its pages are imported at the first
+login, and the start's own work (`run_app(after_first_paint=…)`, the audit purge) runs once it is painted.
 """
 from __future__ import annotations
 

@@ -8,6 +8,9 @@ Ctrl+F goes to the page's search field (`focus_search()`), Échap or Alt+Gauche 
 from a family file to the list), F5 refreshes the page. Aide › Raccourcis clavier lists the window's shortcuts
 from its actions (ui.help_dialogs), so the list says what the keys do.
 
+Closing it never hides work still running: the window stays, behind « Sauvegarde en cours… », until its background
+work and the automatic backup due are done (ui.closing); `close_at_once()` is for a switch of user.
+
 Page constructor convention (every page, including ui/admin): `Page(uow_factory, current_user, parent=None)`;
 ours also take `today=` (a zero-argument callable) and offer `refresh()`, called each time the page is shown.
 """
