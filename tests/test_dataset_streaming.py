@@ -266,3 +266,32 @@ def test_the_import_gives_its_connection_back_with_the_page_cache_it_had(engine,
         import_dataset(uow(), {**EXAMPLE, "sessions": [{**EXAMPLE["sessions"][0], "duration_minutes": 0}]})
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA cache_size")).scalar() == before
+
+
+def _broken(section: str, position: int, record) -> dict:
+    data = copy.deepcopy(EXAMPLE)
+    data[section] = [*data[section][:position], record, *data[section][position:]]
+    return data
+
+
+@pytest.mark.parametrize("data", [
+    _broken("sessions", 1, 42), _broken("sessions", 2, ["S9"]), _broken("sessions", 0, {"family": "F1"}),
+    _broken("sessions", 3, {**EXAMPLE["sessions"][0]}), _broken("sessions", 3, {**EXAMPLE["sessions"][0], "key": "s1"}),
+    _broken("sessions", 4, {**EXAMPLE["sessions"][0], "key": "S9", "status": "done"}),
+    _broken("families", 1, {**EXAMPLE["families"][0], "key": "F9"}), _broken("users", 0, None),
+    {**EXAMPLE, "sessions": {"key": "S1"}},
+], ids=["not-an-object", "a-list", "no-key", "key-twice", "look-alike", "bad-status", "child-twice", "null", "no-list"])
+def test_a_streamed_file_is_refused_with_the_message_of_the_same_dictionary(db_path, tmp_path, uow, capsys, data):
+    """The keys a streamed section gives from its scan, and its records read again, are refused as the records of
+    the parsed dictionary are."""
+    from services.dataset import import_dataset, parse_json
+    from services.errors import ImportRejected
+
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    with pytest.raises(ImportRejected) as refused:
+        import_dataset(uow(), parse_json(text))
+    source = tmp_path / "broken.json"
+    source.write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    assert main.main(["--db", db_path, "import", str(source)]) == 2
+    assert capsys.readouterr().err == f"Import refusé, rien n'a été enregistré.\n{refused.value.message}\n"

@@ -211,7 +211,9 @@ class _Importer:
         seen: set[str] = set()
         keys: list[str] = []
         index = _KeyIndex(self._stored_keys(section))
-        for position, raw in enumerate(raw_list):
+        # a streamed section gives its keys as the scan kept them: no second parse of its records for them
+        items = raw_list.key_items() if isinstance(raw_list, StreamedList) else raw_list
+        for position, raw in enumerate(items):
             reader = RecordReader(section, raw, position)
             if reader.key in seen:
                 raise ImportRejected(

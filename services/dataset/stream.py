@@ -22,18 +22,31 @@ CHUNK = 1 << 20  # characters decoded at a time
 _WHITESPACE = json.decoder.WHITESPACE
 
 
+class _NotAnObject:
+    """An item of a top-level list that is not an object, kept whole: the importer refuses it."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
 class _NotStreamable(Exception):
     """This reader cannot go on: the whole-file reader will say why (or read what this one cannot)."""
 
 
 class StreamedList:
-    """A top-level list of the file: its length, and its items parsed anew at each iteration."""
+    """A top-level list of the file: its length, its items parsed anew at each iteration, and, kept from the scan,
+    what each item's key is (the importer checks every key of a section before reading its records)."""
 
-    def __init__(self, file: "DatasetFile", offset: int, length: int):
-        self._file, self._offset, self._length = file, offset, length
+    def __init__(self, file: "DatasetFile", offset: int, keys: list):
+        self._file, self._offset, self._keys = file, offset, keys
 
     def __len__(self) -> int:
-        return self._length
+        return len(self._keys)
+
+    def key_items(self) -> Iterator[Any]:
+        """Each item as far as its key goes: `{"key": …}` for an object, any other item as it is."""
+        for key in self._keys:
+            yield key.value if isinstance(key, _NotAnObject) else {"key": key}
 
     def __iter__(self) -> Iterator[Any]:
         with open(self._file.path, "rb") as raw:
@@ -86,7 +99,8 @@ def _scan(path: Path) -> DatasetFile:
                 reader.expect(":")
                 if reader.peek() == "[":
                     offset = reader.byte_offset()
-                    values[name] = StreamedList(file, offset, sum(1 for _ in reader.items()))
+                    values[name] = StreamedList(file, offset, [item.get("key") if isinstance(item, dict)
+                                                               else _NotAnObject(item) for item in reader.items()])
                 else:
                     values[name] = reader.value()
                 if not reader.another("}"):
