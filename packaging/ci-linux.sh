@@ -126,8 +126,9 @@ dpkg -x "$DEB" "$WORK/root"
 # The packaged symlink points to /opt/parcours; the same link into the unpacked root checks the launcher finds its
 # _internal folder through a symlink.
 ln -s "$WORK/root/opt/parcours/parcours-cli" "$WORK/parcours-cli"
-"$WORK/parcours-cli" --db "$WORK/deb/parcours.sqlite" selfcheck > "$WORK/deb-selfcheck.txt" \
-  || { cat "$WORK/deb-selfcheck.txt"; fail "selfcheck du .deb"; }
+# env -i: nothing of CI's environment reaches it (no venv, PYTHONPATH or PYTHONHOME): the bundle's own Python runs.
+env -i HOME="$HOME" PATH=/usr/bin:/bin LANG=C.UTF-8 "$WORK/parcours-cli" --db "$WORK/deb/parcours.sqlite" selfcheck \
+  > "$WORK/deb-selfcheck.txt" || { cat "$WORK/deb-selfcheck.txt"; fail "selfcheck du .deb"; }
 tail -1 "$WORK/deb-selfcheck.txt"
 
 step "tailles et démarrage"

@@ -209,7 +209,7 @@ def runtime_description() -> str:
 
 def header(db: str) -> str:
     return (f"Vérification de Parcours {parcours_version()} ({runtime_description()})\n"
-            f"Base : {db}\nProgramme : {Path(sys.executable).resolve()}")
+            f"Base : {db}\nExécutable : {Path(sys.executable).resolve()}")
 
 
 def format_report(results: Sequence[CheckResult], heading: str) -> str:
