@@ -254,3 +254,57 @@ def test_about_text_states_the_version(qapp):
     assert f"Version {VERSION}" in dialog.text.text() and "/tmp/parcours.sqlite" in dialog.text.text()
     assert not application_icon().isNull()
     dialog.deleteLater()
+
+
+SMOKE_SCRIPT = """
+import sys
+import main
+from ui.smoke import run_smoke
+
+engine, uow = main.open_store(sys.argv[1])
+sys.exit(run_smoke(uow, sys.argv[1]))
+"""
+
+
+def smoke_env(tmp_path: Path, password: str) -> dict[str, str]:
+    home = tmp_path / "home"
+    return {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_DATA_HOME": str(home / "data"), "XDG_STATE_HOME": str(home / "state"),
+            "XDG_CACHE_HOME": str(home / "cache"), "QT_QPA_PLATFORM": "offscreen",
+            "PARCOURS_SMOKE": "statements-preview", "PARCOURS_SMOKE_USER": "ci-admin",
+            "PARCOURS_SMOKE_PASSWORD": password, "PARCOURS_SMOKE_SECONDS": "0"}
+
+
+@pytest.fixture(scope="module")
+def demo_with_administrator(tmp_path_factory):
+    import subprocess
+
+    tmp = tmp_path_factory.mktemp("smoke")
+    db = tmp / "demo.sqlite"
+    env = smoke_env(tmp, "")
+    for args, stdin in ((["demo"], ""), (["user", "add", "ci-admin", "--role", "administrator", "--password-stdin"],
+                                         "Smoke-Test-Parcours-2026!\n")):
+        subprocess.run([sys.executable, str(ROOT / "main.py"), "--db", str(db), *args], input=stdin, text=True,
+                       env=env, cwd=ROOT, check=True, capture_output=True, timeout=120)
+    return db
+
+
+def run_smoke_process(db: Path, tmp_path: Path, password: str):
+    import subprocess
+
+    return subprocess.run([sys.executable, "-c", SMOKE_SCRIPT, str(db)], env=smoke_env(tmp_path, password),
+                          cwd=ROOT, text=True, capture_output=True, timeout=180)
+
+
+def test_smoke_run_logs_in_and_the_statement_preview_shows_pages(demo_with_administrator, tmp_path):
+    done = run_smoke_process(demo_with_administrator, tmp_path, "Smoke-Test-Parcours-2026!")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "fenêtre principale ouverte : Parcours — ci-admin (Administration)" in done.stdout
+    assert re.search(r"aperçu PDF : [1-9]\d* page\(s\) affichée\(s\)", done.stdout)
+    assert done.stdout.rstrip().endswith("réussi")
+
+
+def test_smoke_run_with_a_wrong_password_fails_with_the_login_refusal(demo_with_administrator, tmp_path):
+    done = run_smoke_process(demo_with_administrator, tmp_path, "pas-le-bon-mot-de-passe")
+    assert done.returncode == 3
+    assert "[smoke] ÉCHEC : connexion refusée : Identifiant ou mot de passe incorrect." in done.stderr
