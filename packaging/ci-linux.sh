@@ -13,9 +13,11 @@ fail() { echo "ci-linux: ÉCHEC : $*" >&2; exit 1; }
 
 step "outils"
 if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-  # binutils: PyInstaller's objcopy/objdump; poppler-utils: pdftotext. The libraries are bundled from this machine
+  # binutils: PyInstaller's objcopy/objdump; poppler-utils: pdftotext; desktop-file-utils: the menu entry's
+  # validator. The libraries are bundled from this machine
   # (PyInstaller copies what the Qt plugins link): libcups2 for printing, the xcb ones for the X11 window.
-  need="binutils poppler-utils libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libcups2
+  need="binutils poppler-utils desktop-file-utils libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1
+        libdbus-1-3 libcups2
         libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 libxcb-shape0
         libxcb-xkb1 libx11-xcb1"
   missing=$(dpkg-query -W -f='${Package} ${Status}\n' $need 2>/dev/null | awk '$NF != "installed" {print $1}' || true)
@@ -25,7 +27,7 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
   fi
 fi
-for tool in objcopy pdftotext dpkg-deb; do command -v $tool >/dev/null || fail "$tool introuvable"; done
+for tool in objcopy pdftotext dpkg-deb desktop-file-validate; do command -v $tool >/dev/null || fail "$tool introuvable"; done
 [ -x .venv/bin/python ] || python3 -m venv .venv
 # [packaging] pins PyInstaller beside PySide6 (pyproject.toml).
 .venv/bin/pip install -q -e ".[test,packaging]"
@@ -123,6 +125,7 @@ for entry in ./opt/parcours/Parcours ./opt/parcours/parcours-cli "./usr/bin/parc
   grep -qF "$entry" "$WORK/deb.txt" || fail "$entry absent du .deb"
 done
 dpkg -x "$DEB" "$WORK/root"
+desktop-file-validate "$WORK/root/usr/share/applications/parcours.desktop" || fail "entrée de menu non valide"
 # The packaged symlink points to /opt/parcours; the same link into the unpacked root checks the launcher finds its
 # _internal folder through a symlink.
 ln -s "$WORK/root/opt/parcours/parcours-cli" "$WORK/parcours-cli"

@@ -102,7 +102,8 @@ def check_holidays(today: date) -> CheckResult:
                 missing.append(f"{year} (zone {zone})")
     if missing:
         return CheckResult(HOLIDAYS, False, "pas de dates de vacances pour " + ", ".join(missing) + " : mettez "
-                           "Parcours à jour, sinon les séances de ces périodes seront facturées comme hors vacances.")
+                           "Parcours à jour, sinon les séances de ces périodes seront facturées comme hors "
+                           "vacances.")
     return CheckResult(HOLIDAYS, True, f"calendrier lu pour {years[0]} et {years[1]} (zones {', '.join(ZONES)}).")
 
 

@@ -25,7 +25,8 @@ PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
 
 def bundled_files() -> set[str]:
-    """Every file the spec's data list puts in the bundle, as (bundle folder / name) — folders given whole expanded."""
+    """Every file the spec's data list puts in the bundle, as "bundle folder/name" (a folder given whole: its
+    files)."""
     found = set()
     for source, target in bundle.DATAS:
         for match in glob.glob(str(ROOT / source)):
