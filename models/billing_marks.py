@@ -93,43 +93,58 @@ class _Marks:
         return bool(self.months or self.onward or self.convention_onward)
 
 
+# Rows taken out of these collections are deleted by the flush itself (delete-orphan), after before_flush: their
+# back-reference makes them dirty meanwhile, but a collection without one would not, so they are marked from the
+# parent's collection history as well.
+_OWNED = {Intervenant: ("history",), Convention: ("tariffs", "amendments")}
+
+
 def _collect(session: Session) -> _Marks:
     marks = _Marks()
-    for deleted, dirty, records in ((False, False, session.new), (False, True, session.dirty),
-                                    (True, False, session.deleted)):
+    new = session.new
+    for deleted, dirty, records in ((False, False, new), (False, True, session.dirty), (True, False, session.deleted)):
         for record in records:
-            kind = type(record)
-            if kind not in _IGNORED or (dirty and not _changed(record)):
+            if type(record) not in _IGNORED:
                 continue
-            if kind in (HomeSession, Meeting):
-                for day in _values(record, "date", deleted):
-                    if day is not None:
-                        marks.months |= week_months(day)
-            elif kind is Orientation:
-                decided = _values(record, "decided_on", deleted)
-                if any(d is not None for d in decided):  # never decided, before and after: in force on no day
-                    marks.from_day(decided + _values(record, "end_date", deleted))
-            elif kind is IntervenantHistory:
-                if record in session.new and record.intervenant in session.new:
-                    continue  # a new intervenant's first terms: nothing of it was billed yet
-                starts = _values(record, "starts_on", deleted)
-                marks.from_day(starts if None not in starts else [])  # a first row holds from the beginning
-            elif kind is Intervenant:
-                # only an intervenant without history is billed at its own columns; a new one has billed nothing
-                if record not in session.new and not record.history:
-                    marks.onward.add(BEGINNING)
-            elif kind is Programme:
-                marks.onward.add(BEGINNING)  # the holiday zone
-            elif kind is Convention:
-                if record.id is not None and not deleted:
-                    marks.convention_onward.add((record.id, BEGINNING))
-            else:  # a tariff table: the first one holds from the start, an avenant's from its day
-                convention_id = record.convention_id or (record.convention.id if record.convention else None)
-                start = _values(record, "starts_on", deleted) if kind is TariffAmendment else []
-                if convention_id is not None:
-                    known = [d for d in start if d is not None]
-                    marks.convention_onward.add((convention_id, _month(min(known)) if known else BEGINNING))
+            for attribute in _OWNED.get(type(record), ()) if dirty else ():
+                for orphan in inspect(record).attrs[attribute].history.deleted:
+                    _mark_record(marks, orphan, True, new, record)
+            if not dirty or _changed(record):
+                _mark_record(marks, record, deleted, new)
     return marks
+
+
+def _mark_record(marks: _Marks, record, deleted: bool, new, parent=None) -> None:
+    kind = type(record)
+    if kind in (HomeSession, Meeting):
+        for day in _values(record, "date", deleted):
+            if day is not None:
+                marks.months |= week_months(day)
+    elif kind is Orientation:
+        decided = _values(record, "decided_on", deleted)
+        if any(d is not None for d in decided):  # never decided, before and after: in force on no day
+            marks.from_day(decided + _values(record, "end_date", deleted))
+    elif kind is IntervenantHistory:
+        if record in new and record.intervenant in new:
+            return  # a new intervenant's first terms: nothing of it was billed yet
+        starts = _values(record, "starts_on", deleted)
+        marks.from_day(starts if None not in starts else [])  # a first row holds from the beginning
+    elif kind is Intervenant:
+        # only an intervenant without history is billed at its own columns; a new one has billed nothing
+        if record not in new and not record.history:
+            marks.onward.add(BEGINNING)
+    elif kind is Programme:
+        marks.onward.add(BEGINNING)  # the holiday zone
+    elif kind is Convention:
+        if record.id is not None and not deleted:
+            marks.convention_onward.add((record.id, BEGINNING))
+    else:  # a tariff table: the first one holds from the start, an avenant's from its day
+        owner = record.convention or parent
+        convention_id = record.convention_id or (owner.id if owner is not None else None)
+        start = _values(record, "starts_on", deleted) if kind is TariffAmendment else []
+        if convention_id is not None:
+            known = [d for d in start if d is not None]
+            marks.convention_onward.add((convention_id, _month(min(known)) if known else BEGINNING))
 
 
 def mark(session: Session, marks: _Marks) -> None:

@@ -200,3 +200,24 @@ def test_a_session_changed_in_a_week_across_two_months_re_bills_both(store):
     assert [(l.month, l.kind, l.quantity) for l in get_statement(uow(), SYSTEM, "AP", "2025-03").lines] == [
         ("2025-01", "home_intervention", -1), ("2025-01", "weekly_preparation", -1),
         ("2025-02", "home_intervention", 1), ("2025-02", "weekly_preparation", 1)]
+
+
+def test_an_avenant_or_a_qualification_taken_out_of_its_list_marks_from_its_day(store):
+    """As the conventions page removes them (out of the convention's or the intervenant's list, deleted by the flush
+    as orphans): the months from their day re-bill at the table or qualification now in force."""
+    uow = _one_session(store)
+    _late_change(uow, ("avenant", date(2025, 3, 3), "31.00"), 0)
+    _late_change(uow, ("qualification", "A1", date(2025, 2, 10), "TISF"), 1)
+    issue_statement(uow(), SYSTEM, "AP", "2025-01", render_pdf=_fake_pdf)
+    assert _marked(uow) == set()
+    with uow() as u:
+        convention = u.session.scalars(select(Convention)).one()
+        for row in [a for a in convention.amendments if a.starts_on == date(2025, 3, 3)]:
+            convention.amendments.remove(row)
+        u.commit()
+    assert _marked(uow) == {("2025-03", True)}
+    with uow() as u:
+        intervenant = u.session.scalars(select(Intervenant).where(Intervenant.key == "A1")).one()
+        intervenant.history.remove(next(h for h in intervenant.history if h.starts_on == date(2025, 2, 10)))
+        u.commit()
+    assert _marked(uow) == {("2025-03", True), ("2025-02", True)}
