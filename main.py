@@ -120,6 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli import rgpd_commands
 
     rgpd_commands.add_parsers(sub)  # retention, access-export
+    from cli import serve_command
+
+    serve_command.add_parser(sub)  # serve: the team server's HTTPS API
     return parser
 
 
@@ -137,6 +140,9 @@ def open_store(db: str):
         check_parcours_file(db)
     except NotParcoursDatabase as exc:
         raise StorageError(str(exc)) from None
+    from cli.store_url import refuse_foreign_database
+
+    refuse_foreign_database(db)  # a PostgreSQL database of another application: refused before migrating
     engine = make_engine(db)
     try:
         migrate(engine)
@@ -165,6 +171,10 @@ def run_command(args, uow) -> int:
         from cli import admin_commands
 
         return admin_commands.run(args, uow, args.db or default_database())
+    if args.command == "serve":
+        from cli import serve_command
+
+        return serve_command.run(args, uow)
     if args.command in ("retention", "access-export"):
         from cli import rgpd_commands
 
@@ -193,6 +203,10 @@ def window_arguments(argv: list[str]) -> argparse.Namespace | None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = window_arguments(argv) or build_parser().parse_args(argv)
+    if args.db:  # postgres:// and postgresql:// are read as postgresql+psycopg://
+        from cli.store_url import normalise
+
+        args.db = normalise(args.db)
     configure_logging()
     db = args.db or default_database()
     from services.errors import DomainError
@@ -212,7 +226,9 @@ def main(argv: list[str] | None = None) -> int:
             from ui.app import run_app
 
             # The purge writes (and syncs) the audit log: done once the login is on screen, not before.
-            return run_app(uow, db_label=db, after_first_paint=lambda: purge_audit_on_start(uow),
+            from cli.store_url import shown
+
+            return run_app(uow, db_label=shown(db), after_first_paint=lambda: purge_audit_on_start(uow),
                            quit_after_first_paint=args.quit_after_first_paint)
         return run_command(args, uow)
     except DomainError as exc:
