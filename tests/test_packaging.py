@@ -309,3 +309,11 @@ def test_smoke_run_with_a_wrong_password_fails_with_the_login_refusal(demo_with_
     done = run_smoke_process(demo_with_administrator, tmp_path, "pas-le-bon-mot-de-passe")
     assert done.returncode == 3
     assert "[smoke] ÉCHEC : connexion refusée : Identifiant ou mot de passe incorrect." in done.stderr
+
+
+def test_qt_translation_check_fails_without_the_supplement(qapp, monkeypatch, tmp_path):
+    from ui import selfcheck_qt, translations
+
+    monkeypatch.setattr(translations, "SUPPLEMENT_FOLDER", tmp_path)
+    result = selfcheck_qt.check_translations()
+    assert not result.ok and f"parcours_qt_fr.qm introuvable dans {tmp_path}" in result.detail

@@ -89,14 +89,15 @@ def check_translations() -> CheckResult:
     """qtbase_fr.qm: without it, Qt's own dialogs (fichiers, impression, boutons) speak English."""
     from PySide6.QtCore import QLibraryInfo, QTranslator
 
-    from ui.translations import CATALOGUE, FRENCH
+    from ui.translations import CATALOGUE, FRENCH, SUPPLEMENT, SUPPLEMENT_FOLDER
 
-    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
-    if not QTranslator().load(FRENCH, CATALOGUE, "_", folder):
-        return CheckResult(TRANSLATIONS, False, f"{CATALOGUE}_fr.qm introuvable dans {folder} : les boîtes de "
-                                                "dialogue de Qt seront en anglais. Réinstallez Parcours.")
-    return CheckResult(TRANSLATIONS, True, f"{CATALOGUE}_fr.qm chargé : les boîtes de dialogue de Qt sont en "
-                                           "français.")
+    for name, folder in ((CATALOGUE, QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)),
+                         (SUPPLEMENT, str(SUPPLEMENT_FOLDER))):  # ui/i18n: the words qtbase_fr.qm leaves in English
+        if not QTranslator().load(FRENCH, name, "_", folder):
+            return CheckResult(TRANSLATIONS, False, f"{name}_fr.qm introuvable dans {folder} : des boîtes de "
+                                                    f"dialogue de Qt seront en anglais. {REINSTALL}")
+    return CheckResult(TRANSLATIONS, True, f"{CATALOGUE}_fr.qm et {SUPPLEMENT}_fr.qm chargés : les boîtes de "
+                                           "dialogue de Qt sont en français.")
 
 
 def qt_checks(pdf: bytes | None) -> list[CheckResult]:
