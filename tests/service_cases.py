@@ -461,6 +461,8 @@ CASES: tuple[Case, ...] = (
     Case(statements.issued_pdf, "statement.read",
          lambda e, u: statements.issued_pdf(e.uow(), u, "ap-2025", "2025-01")),
     Case(statements.list_issued, "statement.read", lambda e, u: statements.list_issued(e.uow(), u, "ap-2025")),
+    Case(statements.list_issued_summaries, "statement.read",
+         lambda e, u: statements.list_issued_summaries(e.uow(), u, "ap-2025")),
     Case(statements.recomputed_lines, "statement.read",
          lambda e, u: statements.recomputed_lines(e.uow(), u, "ap-2025", "2025-03")),
     Case(statements.issued_month_changes, "statement.read",

@@ -27,9 +27,10 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGroup
                                QMessageBox, QPushButton, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from services.billing import (get_closing_statement, get_statement, issue_closing_statement, issue_statement,
-                              issued_pdf, list_issued)
+                              issued_pdf, list_issued_summaries)
 from services.billing.rules import month_bounds
-from services.billing.statements import IssuedMonthChanges, issued_month_changes, undecided_exceptions
+from services.billing.statements import (IssuedMonthChanges, IssuedSummary, issued_month_changes,
+                                         undecided_exceptions)
 from services.billing.statement import Statement
 from services.statement_names import record_names_printed
 from services.conventions_admin import ConventionSummary, list_conventions, month_of
@@ -81,7 +82,7 @@ def issued_badge_text(statement: Statement) -> str:
 @dataclass(frozen=True)
 class _Loaded:
     statement: Statement
-    issued: tuple[Statement, ...]
+    issued: tuple[IssuedSummary, ...]  # the list of issued statements, read without decoding them
     changes: IssuedMonthChanges | None = None  # issued month: how its data differs today from the statement
     undecided: tuple[str, ...] = ()  # draft: keys of the month's sessions still waiting for a dérogation decision
 
@@ -360,12 +361,12 @@ class StatementsPage(QWidget):
 
         def work() -> _Loaded:
             if month == CLOSING_DRAFT:
-                return _Loaded(get_closing_statement(uow(), user, key), list_issued(uow(), user, key))
+                return _Loaded(get_closing_statement(uow(), user, key), list_issued_summaries(uow(), user, key))
             statement = get_statement(uow(), user, key, month)
             if statement.status == "issued":
-                return _Loaded(statement, list_issued(uow(), user, key),
+                return _Loaded(statement, list_issued_summaries(uow(), user, key),
                                changes=issued_month_changes(uow(), user, key, month))
-            return _Loaded(statement, list_issued(uow(), user, key),
+            return _Loaded(statement, list_issued_summaries(uow(), user, key),
                            undecided=undecided_exceptions(uow(), user, key, month))
 
         def done(result: _Loaded) -> None:
@@ -404,7 +405,7 @@ class StatementsPage(QWidget):
         """The statement on screen."""
         return self._statement
 
-    def _show(self, statement: Statement | None, issued: tuple[Statement, ...] | None = None) -> None:
+    def _show(self, statement: Statement | None, issued: tuple[IssuedSummary, ...] | None = None) -> None:
         self._statement = statement
         self.lines_model.set_statement(statement)
         self.flags_model.set_statement(statement)
@@ -599,7 +600,7 @@ class StatementsPage(QWidget):
                 issued = issue_closing_statement(uow(), user, key, render_pdf=render_pdf)
             else:
                 issued = issue_statement(uow(), user, key, month, render_pdf=render_pdf)
-            return _Loaded(issued, list_issued(uow(), user, key))
+            return _Loaded(issued, list_issued_summaries(uow(), user, key))
 
         def done(result: _Loaded) -> None:
             self._set_working(-1)
