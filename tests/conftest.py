@@ -12,12 +12,57 @@ from models.db import make_engine, migrate  # noqa: E402
 from services.uow import unit_of_work_factory  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
+TESTS = Path(__file__).resolve().parent
 pytest_plugins = ["tests.postgres"]  # postgres_server (session) and postgres_url (a fresh database per test)
+
+# The service tests run on both stores. Every test of tests/*.py and tests/billing/*.py that takes a store through
+# `db_path` (so also `engine`, `uow`, `programme`) runs twice, as test[sqlite] and test[postgresql]: on PostgreSQL
+# `db_path` is the URL of a new database, a copy of a template built once per session (migrated; with the example
+# programme when the test takes `programme`), dropped after the test. Without PostgreSQL the [postgresql] half is
+# skipped with « PostgreSQL absent : … » (failed when PARCOURS_TEST_POSTGRES_REQUIRED=1, as in CI). A test that
+# is about the SQLite file itself carries `@pytest.mark.sqlite_only("why")` and runs once, on SQLite. The window's
+# tests (tests/ui) use the desktop's store: SQLite only.
+BACKENDS = ("sqlite", "postgresql")
+BOTH_STORES = (TESTS, TESTS / "billing")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(reason): about the SQLite file itself; not run on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" not in metafunc.fixturenames or Path(metafunc.definition.path).parent not in BOTH_STORES:
+        return
+    marker = metafunc.definition.get_closest_marker("sqlite_only")
+    if marker is not None:
+        if not (marker.args or marker.kwargs.get("reason")):
+            raise pytest.UsageError(f"{metafunc.definition.nodeid}: sqlite_only needs a reason")
+        return
+    # Module scope: a module's template (tests/both_stores.py) is built once per store, its tests grouped by store.
+    metafunc.parametrize("backend", BACKENDS, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def backend(request) -> str:
+    """The store under test: "sqlite" (the default) or "postgresql" (see BACKENDS above)."""
+    return getattr(request, "param", "sqlite")
 
 
 @pytest.fixture
-def db_path(tmp_path):
-    return str(tmp_path / "parcours.sqlite")
+def db_path(request, backend, tmp_path):
+    """Where the test's store is: a SQLite file's path (not yet created), or a PostgreSQL database's URL (migrated)."""
+    if backend == "sqlite":
+        yield str(tmp_path / "parcours.sqlite")
+        return
+    databases = request.getfixturevalue("postgres_databases")
+    if "programme" in request.fixturenames:
+        from tests.programme_fixture import build_example
+
+        name = databases.clone("example", build_example)
+    else:
+        name = databases.clone("migrated")
+    yield databases.url(name)
+    databases.drop(name)
 
 
 @pytest.fixture

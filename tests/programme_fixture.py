@@ -25,8 +25,29 @@ class Programme:
     convention: dict  # key -> id
 
 
-def load_example(uow) -> Programme:
+def import_example(uow) -> None:
     import_dataset(uow(), parse_json(EXAMPLE.read_bytes()))
+
+
+def build_example(url: str) -> None:
+    """The example dataset in the (migrated) database at `url`: a template for `programme` on PostgreSQL."""
+    from models.db import make_engine
+    from services.uow import unit_of_work_factory
+
+    engine = make_engine(url)
+    try:
+        import_example(unit_of_work_factory(engine))
+    finally:
+        engine.dispose()
+
+
+def load_example(uow) -> Programme:
+    import_example(uow)
+    return example_handles(uow)
+
+
+def example_handles(uow) -> Programme:
+    """The handles on a store that already holds the example dataset."""
     users = {u.key: u for u in list_users(uow())}
     with uow() as w:
         ids = lambda model: {r.key: r.id for r in w.session.scalars(select(model))}  # noqa: E731
@@ -36,7 +57,9 @@ def load_example(uow) -> Programme:
 
 
 @pytest.fixture
-def programme(uow) -> Programme:
+def programme(uow, backend) -> Programme:
+    if backend == "postgresql":  # the database is a copy of a template that already holds the example (conftest)
+        return example_handles(uow)
     return load_example(uow)
 
 

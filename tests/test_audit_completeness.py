@@ -15,7 +15,7 @@ from services import audit, families, session_exceptions
 from services.errors import PermissionDenied, ValidationError
 from services.orientations import reject_orientation
 from tests.service_cases import ACTORS, CASES, PASSWORD, TODAY, actor, allowed_pairs
-from tests.service_cases import env, template  # noqa: F401 (fixtures)
+from tests.both_stores import env, template  # noqa: F401 (fixtures, on both stores)
 
 # The text typed into the sample calls: none of it may reach the audit log.
 SAMPLE_VALUES = ("Séance calme", "Ordre du jour", "Soutien scolaire", "Atout Plus renforcé", "Hors critères", "Lecture",

@@ -32,7 +32,7 @@ from services.uow import unit_of_work_factory
 from services.users import add_user, create_first_administrator, needs_first_administrator
 from tests.service_cases import (ACTORS, BOOTSTRAP_ONLY, CASES, F1_NOTE, F3_NOTE, PASSWORD, TODAY, Case, actor,
                                  allowed_pairs)
-from tests.service_cases import env, template  # noqa: F401 (fixtures)
+from tests.both_stores import env, template  # noqa: F401 (fixtures, on both stores)
 
 REAL_ROLES = ("referent", "coordinator", "administrator")
 

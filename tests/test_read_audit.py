@@ -11,7 +11,7 @@ from services.uow import unit_of_work_factory
 from tests.billing.test_statement_cli import db, run  # noqa: F401 (fixture)
 from tests.billing.test_worked_example import worked  # noqa: F401 (fixture)
 from tests.service_cases import actor
-from tests.service_cases import env, template  # noqa: F401 (fixtures)
+from tests.both_stores import env, template  # noqa: F401 (fixtures, on both stores)
 from ui.pages.audit_page import ACTION_LABELS, RECORD_TYPE_LABELS
 
 NEW_READS = {("read", "home_session"), ("read", "family_hours"), ("read", "activity"), ("read", "exception"),
