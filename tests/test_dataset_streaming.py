@@ -79,6 +79,7 @@ def _logs_in_tmp(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
+@pytest.mark.sqlite_only("the golden file was written from SQLite, which sorts null start times first")
 def test_streamed_export_is_byte_for_byte_the_former_exporters_file(db_path, tmp_path, monkeypatch):
     """The golden file was written by the exporter that built one dictionary and one string; the streamed one,
     fetching sessions a few rows at a time (several batches here), writes the same bytes."""
@@ -224,6 +225,7 @@ def test_an_imported_store_passes_the_integrity_check(db_path, tmp_path, capsys)
     assert report.ok and report.entries >= 1, report.problems
 
 
+@pytest.mark.sqlite_only("reads every table through sqlite3")
 def test_reimport_through_batches_counts_every_session_unchanged_and_refuses_one_changed(db_path, tmp_path,
                                                                                         monkeypatch, capsys):
     """Stored sessions are fetched a batch at a time: an identical file writes nothing; one session changed in a
@@ -250,6 +252,7 @@ def test_reimport_through_batches_counts_every_session_unchanged_and_refuses_one
     assert _stored(db_path) == before
 
 
+@pytest.mark.sqlite_only("SQLite's page cache")
 def test_the_import_gives_its_connection_back_with_the_page_cache_it_had(engine, uow):
     """The import's larger SQLite page cache is the import's only: the pooled connection, used next by the window,
     keeps its own size — after an import, and after a refused one."""
@@ -295,3 +298,28 @@ def test_a_streamed_file_is_refused_with_the_message_of_the_same_dictionary(db_p
     capsys.readouterr()
     assert main.main(["--db", db_path, "import", str(source)]) == 2
     assert capsys.readouterr().err == f"Import refusé, rien n'a été enregistré.\n{refused.value.message}\n"
+
+
+def test_bulk_import_and_streamed_export_on_postgresql(postgres_url, monkeypatch):
+    """The same paths on PostgreSQL (no page cache there): the rich dataset imports through batches, its sessions all
+    stored, and the streamed text is json.dumps of the exported dictionary."""
+    from models.db import make_engine, migrate
+    from services.dataset import export_dataset, import_dataset, importer, stream_dataset
+    from services.permissions import SYSTEM
+    from services.uow import unit_of_work_factory
+
+    monkeypatch.setattr(importer, "BULK_BATCH", 7)
+    engine = make_engine(postgres_url)
+    migrate(engine)
+    uow = unit_of_work_factory(engine)
+    try:
+        report = import_dataset(uow(), rich_dataset())
+        assert report.created["sessions"] == 264
+        chunks: list[str] = []
+        stream_dataset(uow(), SYSTEM, deliver=chunks.extend)
+        exported = export_dataset(uow(), SYSTEM)
+        assert "".join(chunks) == json.dumps(exported, ensure_ascii=False, indent=2)
+        assert len(exported["sessions"]) == 264
+        assert import_dataset(uow(), exported).unchanged["sessions"] == 264
+    finally:
+        engine.dispose()
