@@ -459,17 +459,20 @@ def _family_details(facts, billing: MonthBilling) -> tuple[FamilyDetail, ...]:
 def _intervenant_details(facts, billing: MonthBilling) -> tuple[IntervenantDetail, ...]:
     counts: dict[str, Counter] = defaultdict(Counter)
     amounts = defaultdict(Decimal)
-    for u in billing.units:
+    billed_as: dict[str, dict[str, None]] = defaultdict(dict)  # the qualifications paid this month, by date
+    for u in sorted(billing.units, key=lambda u: u.date):
         if u.intervenant_id is None:  # a family's monthly flat: nobody's work
             continue
         counts[u.intervenant_id]["home_intervention" if u.kind in HOME_KINDS else u.kind] += 1
         amounts[u.intervenant_id] += u.amount
+        billed_as[u.intervenant_id][u.qualification] = None
     ids = set(amounts) | set(billing.minutes_by_intervenant)
     details = []
     for i in ids:
         person, c = facts.intervenants[i], counts[i]
         details.append(IntervenantDetail(
-            person.code, person.name, person.qualification or "", c["home_intervention"], c["weekly_preparation"],
+            # An AES who becomes TISF on the 15th was paid as both: « AES puis TISF », not the later one alone.
+            person.code, person.name, " puis ".join(billed_as[i]) or person.qualification or "", c["home_intervention"], c["weekly_preparation"],
             c["launch_meeting"] + c["period_end_meeting"], billing.minutes_by_intervenant.get(i, 0),
             amounts[i].quantize(CENT, rounding=ROUND_HALF_UP)))
     return tuple(sorted(details, key=lambda d: d.name))

@@ -83,6 +83,20 @@ def test_an_aes_who_becomes_tisf_on_1_june_is_billed_aes_in_may_and_tisf_in_june
                                     ("weekly_preparation", "AES", 1, "15.00", "15.00", "2025-05")]
 
 
+def test_the_intervenant_detail_names_the_qualifications_paid_in_the_month_in_their_order(uow):
+    """A1 becomes TISF on 15 June, between a session on the 10th (AES) and one on the 17th (TISF): June's detail says
+    « AES puis TISF », not the later qualification alone; May's says AES although A1 is TISF today."""
+    data = with_admin(dataset())
+    family(data, "F1")
+    for key, day in (("S-may", "2025-05-13"), ("S-june", "2025-06-10"), ("S-later", "2025-06-17")):
+        session(data, key, "F1", "A1", day, referent=True)
+    import_dataset(uow(), data)
+    change_intervenant(uow, "A1", "TISF", "adom", date(2025, 6, 15))
+    june = get_statement(uow(), SYSTEM, "AP", "2025-06")
+    assert [d.qualification for d in june.intervenants] == ["AES puis TISF"]
+    assert [d.qualification for d in get_statement(uow(), SYSTEM, "AP", "2025-05").intervenants] == ["AES"]
+
+
 def test_a_move_to_another_partner_on_1_june_keeps_may_with_the_first_partner_and_no_regularisation(may_and_june):
     uow = may_and_june
     change_intervenant(uow, "A1", "AES", "pep", date(2025, 6, 1))
