@@ -73,6 +73,7 @@ def issue_closing_statement(uow: UnitOfWork, user: CurrentUser, convention_key: 
             from services.billing.pdf import render_statement_pdf as render_pdf
         session = uow.session
         convention = convention_by_key(session, convention_key)
+        _lock_series(session, convention)
         marks = _marks(session, convention, lock=True)
         draft = compute_closing_draft(session, convention, marks)
         if not draft.lines:
@@ -222,6 +223,7 @@ def issue_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, mon
         session = uow.session
         convention = convention_by_key(session, convention_key)
         _check_month(convention, month)
+        _lock_series(session, convention)
         marks = _marks(session, convention, lock=True)  # first: a change made after this read stays marked
         issued = set(session.scalars(select(StoredStatement.month)
                                      .where(StoredStatement.convention_id == convention.id)))
@@ -237,6 +239,15 @@ def issue_statement(uow: UnitOfWork, user: CurrentUser, convention_key: str, mon
         _settle(session, convention, marks)
         uow.commit()
         return statement
+
+
+def _lock_series(session, convention: Convention) -> None:
+    """Take the convention's row as the counter of its numbered series, until the commit: a second issue of the same
+    convention (another administrator, on the team server's PostgreSQL) waits here, then reads the statements this
+    one stored — no duplicate, no gap, and no UNIQUE violation to explain. A sequence would leave gaps on rollback.
+    On SQLite the unit of work's BEGIN IMMEDIATE already holds the file's write lock; FOR UPDATE is left out there."""
+    session.execute(select(Convention.id).where(Convention.id == convention.id).with_for_update())
+    session.expire(convention)  # read again after the wait: what the other issue committed counts
 
 
 def _store(session, user: CurrentUser, convention: Convention, draft: Statement, sequence: int, render_pdf
