@@ -487,6 +487,9 @@ CASES: tuple[Case, ...] = (
          audit=("import", "dataset", None)),
     Case(exporter.export_dataset, "dataset.export", lambda e, u: exporter.export_dataset(e.uow(), u),
          audit=("export", "dataset", None)),
+    Case(exporter.stream_dataset, "dataset.export",
+         lambda e, u: exporter.stream_dataset(e.uow(), u, deliver=lambda chunks: "".join(chunks)),
+         audit=("export", "dataset", None)),
     # accounts
     Case(users.add_user, "user.manage",
          lambda e, u: users.add_user(e.uow(), u, "nouvelle", "referent", PASSWORD, name="Nouvelle Référente"),
