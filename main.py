@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     from cli.french_argparse import FrenchArgumentParser  # usage, help and errors in French
 
     parser = FrenchArgumentParser(prog="parcours", description="Parcours — Programme de Réussite Éducative")
+    from services.version import parcours_version
+
+    parser.add_argument("--version", action="version", version=f"Parcours {parcours_version()}",
+                        help="affiche la version de Parcours et quitte")
     parser.add_argument("--db", default=None, metavar="BASE",
                         help="fichier SQLite ou URL SQLAlchemy (défaut : dossier de données)")
     # benchmarks/gui_startup.py: quit once the first window is painted, to time the real start from outside.
@@ -120,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli import rgpd_commands
 
     rgpd_commands.add_parsers(sub)  # retention, access-export
+    from cli import selfcheck_command
+
+    selfcheck_command.add_parser(sub)  # selfcheck
     from cli import serve_command
 
     serve_command.add_parser(sub)  # serve: the team server's HTTPS API
@@ -207,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         from cli.store_url import normalise
 
         args.db = normalise(args.db)
+    if args.command == "selfcheck":  # checks the installation: reports even where the log or the base cannot open
+        from cli.selfcheck_command import run as run_selfcheck
+
+        return run_selfcheck(args.db or default_database())
     configure_logging()
     db = args.db or default_database()
     from services.errors import DomainError
@@ -227,7 +238,12 @@ def main(argv: list[str] | None = None) -> int:
 
             # The purge writes (and syncs) the audit log: done once the login is on screen, not before.
             from cli.store_url import shown
+            from ui.smoke import smoke_requested
 
+            if smoke_requested():  # CI on the frozen bundle (packaging/ci-linux.sh): login, statements, PDF preview
+                from ui.smoke import run_smoke
+
+                return run_smoke(uow, db)
             return run_app(uow, db_label=shown(db), after_first_paint=lambda: purge_audit_on_start(uow),
                            quit_after_first_paint=args.quit_after_first_paint)
         return run_command(args, uow)

@@ -200,6 +200,10 @@ def run_app(uow_factory, db_label: str = "", *, after_first_paint: Callable[[], 
     app.setOrganizationName("Parcours")
     app.setApplicationName("Parcours")
     app.setApplicationDisplayName("Parcours")
+    from ui.about import application_icon
+
+    app.setWindowIcon(application_icon())  # title bars and task bar
+    app.setDesktopFileName("parcours")  # Wayland finds the icon through parcours.desktop
     app.setStyleSheet(STYLE)
     restore = install_excepthook()
     controller = AppController(uow_factory, db_label)

@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
                  autobackup=None, parent: QWidget | None = None):
         super().__init__(parent)
         self._uow = uow_factory
+        self._db_label = db_label
         self._autobackup = autobackup  # ui.autobackup.AutoBackup: the copy a close waits for (ui.closing)
         self._closing = None  # the ui.closing.ClosingWait of a close waiting for work to finish
         self._may_close = False
@@ -165,12 +166,13 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = self._action(help_menu, "&Raccourcis clavier…", self.open_shortcuts)
         self.first_steps_action = self._action(help_menu, "Premiers &pas…", self.open_first_steps)
         help_menu.addSeparator()
-        about = QAction("À pr&opos de Parcours", self)
-        about.triggered.connect(lambda: QMessageBox.about(
-            self, "À propos de Parcours",
-            "Parcours — l'application des équipes de Réussite Éducative.\n"
-            "Les données restent sur cet ordinateur."))
-        help_menu.addAction(about)
+        self.about_action = self._action(help_menu, "À pr&opos de Parcours…", self.open_about)
+
+    def open_about(self):
+        from ui.about import show_about
+
+        self.help_dialog = show_about(self, self._db_label)
+        return self.help_dialog
 
     def _action(self, menu, text: str, slot, *keys) -> QAction:
         action = QAction(text, self)
