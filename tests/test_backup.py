@@ -23,6 +23,10 @@ from services.users import add_user
 
 from conftest import DATA
 
+# Backups of the SQLite file (online copy, its checks, thinning in a folder); a PostgreSQL URL's backup (pg_dump) and
+# restore are tested in tests/test_pg_cli.py.
+pytestmark = pytest.mark.sqlite_only("the backup of the SQLite file (pg_dump's: tests/test_pg_cli.py)")
+
 EXAMPLE = json.loads((DATA / "example_dataset.json").read_text(encoding="utf-8"))
 CLOCK = lambda: datetime(2026, 3, 31, 18, 30, 5)  # noqa: E731
 

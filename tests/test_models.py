@@ -1,7 +1,6 @@
 """The storage layer: constraints enforced by the database itself, SQLite pragmas, money in cents, the unit of
 work, and the refusal of a database written by a newer Parcours."""
 import json
-import sqlite3
 from decimal import Decimal
 
 import pytest
@@ -33,8 +32,20 @@ SESSION_INSERT = text(
     "INSERT INTO home_session (id, created_at, updated_at, key, family_id, intervenant_id, date, duration_minutes,"
     " status, referent_present, approved_exception) VALUES (:id, '2025-03-01 10:00:00', '2025-03-01 10:00:00',"
     " :key, COALESCE(:family_id, (SELECT id FROM family WHERE key = 'F1')),"
-    " (SELECT id FROM intervenant WHERE key = 'i-aes'), '2025-03-20', :duration, :status, 0, 0)"
+    " (SELECT id FROM intervenant WHERE key = 'i-aes'), '2025-03-20', :duration, :status, false, false)"
 )
+
+
+# What each store says when a constraint refuses a row: SQLite, then PostgreSQL.
+def check_failed(name: str) -> str:
+    return rf'CHECK constraint failed: {name}\b|violates check constraint "{name}"'
+
+
+def unique_failed(table: str, column: str) -> str:
+    return rf"UNIQUE constraint failed: {table}\.{column}\b|duplicate key value violates unique constraint (.|\n)*Key \({column}\)"
+
+
+FOREIGN_KEY_FAILED = "FOREIGN KEY constraint failed|violates foreign key constraint"
 
 
 def insert_session(engine, key, duration=60, status="held", family_id=None):
@@ -57,36 +68,36 @@ def test_raw_insert_of_a_valid_session_succeeds(stored):
 
 @pytest.mark.parametrize("duration", [-30, 0, 1441])
 def test_raw_insert_of_session_with_impossible_duration_fails_at_db_level(stored, duration):
-    with pytest.raises(exc.IntegrityError, match="CHECK constraint failed: ck_home_session_duration"):
+    with pytest.raises(exc.IntegrityError, match=check_failed("ck_home_session_duration")):
         insert_session(stored, "SX-dur", duration=duration)
     assert count(stored, "home_session") == 4
 
 
 def test_raw_insert_of_session_with_unknown_status_fails_at_db_level(stored):
-    with pytest.raises(exc.IntegrityError, match="CHECK constraint failed: ck_home_session_status"):
+    with pytest.raises(exc.IntegrityError, match=check_failed("ck_home_session_status")):
         insert_session(stored, "SX-status", status="done")
     assert count(stored, "home_session") == 4
 
 
 def test_raw_insert_of_session_for_unknown_family_fails_because_foreign_keys_are_on(stored):
-    with pytest.raises(exc.IntegrityError, match="FOREIGN KEY constraint failed"):
+    with pytest.raises(exc.IntegrityError, match=FOREIGN_KEY_FAILED):
         insert_session(stored, "SX-fk", family_id="no-such-family")
     assert count(stored, "home_session") == 4
 
 
 def test_session_key_is_unique(stored):
-    with pytest.raises(exc.IntegrityError, match="UNIQUE constraint failed: home_session.key"):
+    with pytest.raises(exc.IntegrityError, match=unique_failed("home_session", "key")):
         insert_session(stored, "S1")
 
 
 def test_user_key_is_unique_and_role_is_checked(engine):
     insert = text("INSERT INTO app_user (id, created_at, updated_at, key, name, role, active)"
-                  " VALUES (:id, '2025-01-01', '2025-01-01', :key, 'N', :role, 1)")
+                  " VALUES (:id, '2025-01-01', '2025-01-01', :key, 'N', :role, true)")
     with engine.begin() as conn:
         conn.execute(insert, {"id": "u1", "key": "k", "role": "referent"})
-    with pytest.raises(exc.IntegrityError, match="UNIQUE constraint failed: app_user.key"), engine.begin() as conn:
+    with pytest.raises(exc.IntegrityError, match=unique_failed("app_user", "key")), engine.begin() as conn:
         conn.execute(insert, {"id": "u2", "key": "k", "role": "referent"})
-    with pytest.raises(exc.IntegrityError, match="CHECK constraint failed: ck_app_user_role"), engine.begin() as conn:
+    with pytest.raises(exc.IntegrityError, match=check_failed("ck_app_user_role")), engine.begin() as conn:
         conn.execute(insert, {"id": "u3", "key": "k3", "role": "boss"})
     assert count(engine, "app_user") == 1
 
@@ -96,9 +107,9 @@ def test_tariff_kind_price_and_uniqueness_are_checked(stored):
                   " VALUES (:id, '2025-01-01', '2025-01-01', (SELECT id FROM convention WHERE key = 'ap-2025'),"
                   " :q, :kind, :price)")
     cases = [
-        ({"q": "AES", "kind": "holiday", "price": 100}, "CHECK constraint failed: ck_tariff_kind"),
-        ({"q": "AES", "kind": "home_intervention", "price": -1}, "CHECK constraint failed: ck_tariff_unit_price"),
-        ({"q": "AES", "kind": "home_intervention", "price": 100}, "UNIQUE constraint failed"),  # line exists
+        ({"q": "AES", "kind": "holiday", "price": 100}, check_failed("ck_tariff_kind")),
+        ({"q": "AES", "kind": "home_intervention", "price": -1}, check_failed("ck_tariff_unit_price")),
+        ({"q": "AES", "kind": "home_intervention", "price": 100}, "UNIQUE constraint failed|duplicate key value violates unique constraint"),  # line exists
     ]
     for i, (params, message) in enumerate(cases):
         with pytest.raises(exc.IntegrityError, match=message), stored.begin() as conn:
@@ -115,6 +126,7 @@ def test_orientation_decision_before_eps_and_convention_end_before_start_fail_at
 
 # -- pragmas -------------------------------------------------------------------------------------------
 
+@pytest.mark.sqlite_only("SQLite's pragmas")
 def test_sqlite_pragmas_are_set_on_every_connection(engine):
     seen = []
     for _ in range(2):
@@ -133,15 +145,16 @@ def test_sqlite_pragmas_are_set_on_every_connection(engine):
 
 # -- money ---------------------------------------------------------------------------------------------
 
-def test_money_is_stored_as_integer_cents(stored):
+def test_money_is_stored_as_integer_cents(stored, backend):
     with stored.connect() as conn:
         price = conn.execute(text("SELECT unit_price FROM tariff WHERE qualification = 'TISF'"
                                   " AND kind = 'home_intervention'")).scalar_one()
         cap = conn.execute(text("SELECT budget_cap FROM convention WHERE key = 'ap-2025'")).scalar_one()
-        price_type = conn.execute(text("SELECT typeof(unit_price) FROM tariff LIMIT 1")).scalar_one()
+        type_of = "typeof(unit_price)" if backend == "sqlite" else "pg_typeof(unit_price)::text"
+        price_type = conn.execute(text(f"SELECT {type_of} FROM tariff LIMIT 1")).scalar_one()
     assert price == 5613 and isinstance(price, int)
     assert cap == 2_500_000
-    assert price_type == "integer"
+    assert price_type in ("integer", "bigint")
 
 
 def test_money_column_refuses_a_float(stored, uow):
@@ -204,6 +217,7 @@ def test_database_from_a_newer_parcours_is_refused_by_main(engine, db_path, tmp_
     assert status == 2
     err = capsys.readouterr().err
     assert "version plus récente de Parcours" in err and "9999" in err
-    with sqlite3.connect(db_path) as conn:  # left as it was: neither upgraded nor filled
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999",)]
-        assert conn.execute("SELECT COUNT(*) FROM app_user").fetchone() == (0,)
+    with engine.connect() as conn:  # left as it was: neither upgraded nor filled
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).all() == [("9999",)]
+        assert conn.execute(text("SELECT COUNT(*) FROM app_user")).scalar_one() == 0
+    engine.dispose()
