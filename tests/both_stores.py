@@ -6,7 +6,7 @@ Import `env` and `template` from here instead of from tests.service_cases; conft
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import inspect, select, text
+from sqlalchemy import select, text
 
 from models import Child, Convention, EpsMeeting, EpsSituation, Family, HomeSession, Intervenant, Orientation, Parcours
 from models.db import make_engine
@@ -14,6 +14,7 @@ from services.directory import list_users
 from services.uow import unit_of_work_factory
 from tests import service_cases
 from tests.service_cases import Env
+from tests.stores import dump_connection
 
 
 class PostgresEnv(Env):
@@ -21,8 +22,7 @@ class PostgresEnv(Env):
 
     def dump(self) -> dict[str, list[str]]:
         with self.engine.connect() as conn:
-            return {t: sorted(repr(tuple(r)) for r in conn.execute(text(f'SELECT * FROM "{t}"')))
-                    for t in sorted(inspect(conn).get_table_names())}
+            return dump_connection(conn)
 
     def audit_rows(self) -> list[tuple]:
         with self.engine.connect() as conn:

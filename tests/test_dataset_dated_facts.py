@@ -4,7 +4,6 @@ and bills the same; a file that contradicts them is refused (exit 2, French, not
 another partner's intervenant, and an amount of 0,00 €, are warned about; amounts may be written « 30,00 »."""
 import copy
 import json
-import sqlite3
 from datetime import date
 
 import pytest
@@ -16,6 +15,7 @@ from services.dataset import export_dataset, import_dataset
 from services.directory import list_users
 from services.permissions import SYSTEM
 from tests.billing.builders import dataset, family, meeting, session
+from tests.stores import dump, rows
 
 REFUSED = "Import refusé, rien n'a été enregistré."
 MONTHS = ("2025-05", "2025-06", "2025-07", "2025-08", "2025-09")
@@ -73,13 +73,6 @@ def write(tmp_path, data, name="data.json") -> str:
 def cli_export(db: str, target) -> dict:
     assert main.main(["--db", db, "export", str(target)]) == 0
     return json.loads(target.read_text(encoding="utf-8"))
-
-
-def dump(db: str) -> dict:
-    """Every row of every table: equal dumps mean nothing at all was written."""
-    with sqlite3.connect(db) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"'))) for t in tables}
 
 
 def statements(uow) -> list:
@@ -154,12 +147,11 @@ def test_a_file_without_dated_facts_gives_one_table_and_one_history_row_and_expo
     exported = cli_export(db_path, tmp_path / "out.json")
     assert "amendments" not in exported["conventions"][0]
     assert all(set(i) == {"key", "partner", "name", "qualification"} for i in exported["intervenants"])
-    with sqlite3.connect(db_path) as conn:
-        rows = conn.execute("SELECT i.key, h.starts_on, h.qualification, p.key FROM intervenant_history h "
+    history = rows(db_path, "SELECT i.key, h.starts_on, h.qualification, p.key FROM intervenant_history h "
                             "JOIN intervenant i ON i.id = h.intervenant_id JOIN partner p ON p.id = h.partner_id "
-                            "ORDER BY i.key").fetchall()
-        amendments = conn.execute("SELECT count(*) FROM tariff_amendment").fetchone()[0]
-    assert rows == [("A1", None, "AES", "adom"), ("T1", None, "TISF", "adom")]
+                            "ORDER BY i.key")
+    [(amendments,)] = rows(db_path, "SELECT count(*) FROM tariff_amendment")
+    assert history == [("A1", None, "AES", "adom"), ("T1", None, "TISF", "adom")]
     assert amendments == 0
 
 

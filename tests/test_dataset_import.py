@@ -3,7 +3,6 @@ stored records, warnings for the programme's rules, and a clear French refusal (
 import copy
 import itertools
 import json
-import sqlite3
 
 import pytest
 from hypothesis import example, given, settings
@@ -17,6 +16,7 @@ from services.permissions import SYSTEM
 from services.uow import unit_of_work_factory
 
 from conftest import DATA
+from tests.stores import dump, rows
 
 EXAMPLE_FILE = DATA / "example_dataset.json"
 EXAMPLE = json.loads(EXAMPLE_FILE.read_text(encoding="utf-8"))
@@ -40,15 +40,8 @@ def cli_import(db_path, file):
     return main.main(["--db", db_path, "import", file])
 
 
-def dump(db_path):
-    """Every row of every table (timestamps included): equal dumps mean nothing at all was written."""
-    with sqlite3.connect(db_path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        return {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"'))) for t in tables}
-
-
 def counts(db_path):
-    return {table: len(rows) for table, rows in dump(db_path).items()}
+    return {table: len(found) for table, found in dump(db_path).items()}
 
 
 @pytest.fixture
@@ -107,15 +100,13 @@ def test_second_file_with_only_new_records_resolves_references_to_stored_records
     }
     assert cli_import(stored_db, write(tmp_path, later)) == 0
     assert "Import terminé : 2 séances à domicile, 1 réunion." in capsys.readouterr().out
-    with sqlite3.connect(stored_db) as conn:
-        rows = conn.execute(
-            "SELECT s.key, f.key, i.key, u.key FROM home_session s JOIN family f ON f.id = s.family_id"
-            " JOIN intervenant i ON i.id = s.intervenant_id LEFT JOIN app_user u ON u.id = s.approved_by_id"
-            " WHERE s.key IN ('S5', 'S6') ORDER BY s.key").fetchall()
-        attendance = conn.execute(
-            "SELECT i.key FROM meeting m JOIN meeting_attendance a ON a.meeting_id = m.id"
-            " JOIN intervenant i ON i.id = a.intervenant_id WHERE m.key = 'M2'").fetchall()
-    assert rows == [("S5", "F1", "i-aes", None), ("S6", "F2", "i-tisf", "coord-durand")]
+    sessions = rows(
+        stored_db, "SELECT s.key, f.key, i.key, u.key FROM home_session s JOIN family f ON f.id = s.family_id"
+        " JOIN intervenant i ON i.id = s.intervenant_id LEFT JOIN app_user u ON u.id = s.approved_by_id"
+        " WHERE s.key IN ('S5', 'S6') ORDER BY s.key")
+    attendance = rows(stored_db, "SELECT i.key FROM meeting m JOIN meeting_attendance a ON a.meeting_id = m.id"
+                                 " JOIN intervenant i ON i.id = a.intervenant_id WHERE m.key = 'M2'")
+    assert sessions == [("S5", "F1", "i-aes", None), ("S6", "F2", "i-tisf", "coord-durand")]
     assert attendance == [("i-tisf",)]
     assert counts(stored_db)["home_session"] == 6
 

@@ -1,0 +1,48 @@
+"""Reading a test's store as it is, on either store: `db` is a SQLite file's path or a PostgreSQL URL (conftest's
+`db_path`). SQLite is read through the sqlite3 module (as the tests always did: no engine, no pragma on the file);
+PostgreSQL through a short-lived engine."""
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+
+from models.db import make_engine
+
+
+def is_url(db: str) -> bool:
+    return "://" in str(db)
+
+
+def dump_connection(conn: Connection) -> dict[str, list[str]]:
+    """Every row of every table through a SQLAlchemy connection."""
+    return {t: sorted(repr(tuple(r)) for r in conn.execute(text(f'SELECT * FROM "{t}"')))
+            for t in sorted(inspect(conn).get_table_names())}
+
+
+def dump(db: str) -> dict[str, list[str]]:
+    """Every row of every table (timestamps included): equal dumps mean that nothing at all was written."""
+    if not is_url(db):
+        with sqlite3.connect(db) as conn:
+            tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            return {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"'))) for t in tables}
+    engine = make_engine(db)
+    try:
+        with engine.connect() as conn:
+            return dump_connection(conn)
+    finally:
+        engine.dispose()
+
+
+def rows(db: str, sql: str, **params) -> list[tuple]:
+    """The rows of one query (named parameters, `:name`), as tuples."""
+    if not is_url(db):
+        with sqlite3.connect(db) as conn:
+            return conn.execute(sql, params).fetchall()
+    engine = make_engine(db)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql), params)]
+    finally:
+        engine.dispose()
