@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from services import devices, families, home_sessions
 from services.billing import get_statement, issue_statement
+from services.dataset import import_dataset
 from services.permissions import CurrentUser
 from services.uow import UnitOfWork
 
@@ -65,6 +66,12 @@ def _record_session(call: Call):
     return home_sessions.record_session(call.uow(), call.user, draft, call.today)
 
 
+def _import(call: Call):
+    """The request's body is the dataset itself (format parcours-dataset/1), within the app's body limit: all or
+    nothing, as from a file; ImportRejected (422) names the record and the field at fault."""
+    return import_dataset(call.uow(), call.body, call.user)
+
+
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/health", None, None, _health, device=False),
     Endpoint("POST", "/api/enrol", devices.enrol_with_password, "device.enrol", _enrol, status=201, device=False,
@@ -83,4 +90,5 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              lambda c: get_statement(c.uow(), c.user, c.params["convention"], c.params["month"])),
     Endpoint("POST", "/api/statements/{convention}/{month}/issue", issue_statement, "statement.issue",
              lambda c: issue_statement(c.uow(), c.user, c.params["convention"], c.params["month"]), status=201),
+    Endpoint("POST", "/api/dataset/import", import_dataset, "dataset.import", _import, status=201, body=True),
 )

@@ -29,6 +29,9 @@ SAMPLES = {
     ("GET", "/api/statements/{convention}/{month}"): lambda api: ("/api/statements/ap-2025/2025-03", None),
     ("POST", "/api/statements/{convention}/{month}/issue"): lambda api: ("/api/statements/ap-2025/2025-01/issue",
                                                                           None),
+    ("POST", "/api/dataset/import"): lambda api: ("/api/dataset/import", {
+        "format": "parcours-dataset/1",
+        "families": [{"key": "F-API", "name": "Famille Importée", "commune": "Bourg-en-Bresse"}]}),
 }
 DEVICE_ENDPOINTS = [row for row in ENDPOINTS if row.device]
 
