@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from models import Convention, Intervenant, User
 from services.errors import NotFound
-from services.permissions import ROLE_LABELS, CurrentUser, require  # noqa: F401 (re-exported)
+from services.permissions import APP_USERS, ROLE_LABELS, CurrentUser, require  # noqa: F401 (re-exported)
 from services.uow import UnitOfWork
+
+if TYPE_CHECKING:  # the models are imported in the functions that use them: the login reaches its window without
+    from models import User
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,8 @@ def _current(u: User) -> CurrentUser:
 
 
 def list_users(uow: UnitOfWork, active_only: bool = True) -> tuple[CurrentUser, ...]:
+    from models import User
+
     with uow:
         query = select(User).order_by(User.role, User.name)
         if active_only:
@@ -61,6 +66,7 @@ def get_user(uow: UnitOfWork, user: CurrentUser, user_id: str) -> CurrentUser:
     """One account: one's own, or any for the administration."""
     with uow:
         require(user, "user.self" if user_id == getattr(user, "id", None) else "user.manage", session=uow.session)
+        from models import User
         found = uow.session.get(User, user_id)
         if found is None or not found.active:
             raise NotFound("Cette personne n'existe pas ou n'a plus accès à Parcours.")
@@ -70,6 +76,7 @@ def get_user(uow: UnitOfWork, user: CurrentUser, user_id: str) -> CurrentUser:
 def list_intervenants(uow: UnitOfWork, user: CurrentUser) -> tuple[IntervenantRow, ...]:
     with uow:
         require(user, "convention.read", session=uow.session)
+        from models import Intervenant
         rows = uow.session.scalars(select(Intervenant).order_by(Intervenant.name))
         return tuple(IntervenantRow(i.id, i.key, i.name, i.qualification, i.partner.name) for i in rows)
 
@@ -77,6 +84,7 @@ def list_intervenants(uow: UnitOfWork, user: CurrentUser) -> tuple[IntervenantRo
 def list_conventions(uow: UnitOfWork, user: CurrentUser) -> tuple[ConventionRow, ...]:
     with uow:
         require(user, "convention.read", session=uow.session)
+        from models import Convention
         rows = uow.session.scalars(select(Convention).order_by(Convention.start_date.desc(), Convention.key))
         return tuple(ConventionRow(c.id, c.key, c.action.name, c.partner.name, c.start_date, c.end_date,
                                    c.max_families) for c in rows)
@@ -85,5 +93,5 @@ def list_conventions(uow: UnitOfWork, user: CurrentUser) -> tuple[ConventionRow,
 def store_is_empty(uow: UnitOfWork) -> bool:
     """No user yet: the window offers to load the demo programme."""
     with uow:
-        # Core, like someone_can_log_in: the window's start does not wait for the ORM's mappers to configure.
-        return uow.session.scalar(select(User.__table__.c.id).limit(1)) is None
+        # Core, like someone_can_log_in: the window's start neither imports nor configures the mapped classes.
+        return uow.session.scalar(select(APP_USERS.c.id).limit(1)) is None

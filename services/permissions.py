@@ -23,11 +23,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Boolean, column, exists, or_, select, table
 from sqlalchemy.orm import Session
 
-from models import Child, Family, Parcours, User
 from services.errors import PermissionDenied
+
+# The few columns of `app_user` the start reads, as a Core table: the window reaches its login without importing
+# the mapped classes (models is loaded on first use, at the first check of a logged-in user).
+APP_USERS = table("app_user", column("id"), column("active", Boolean), column("password_hash"))
 
 ROLE_LABELS = {"referent": "Référent·e de parcours", "coordinator": "Coordination",
                "administrator": "Administration"}
@@ -193,6 +196,8 @@ def require(user: CurrentUser | None, operation: str, family_id: str | None = No
         label = ROLE_LABELS.get(getattr(user, "role", None), "inconnu")
         raise _deny(f"Votre rôle ({label}) ne permet pas de {rule.doing}.")
     if session is not None:
+        from models import User
+
         stored = session.get(User, user.id)
         if stored is None or not stored.active or stored.role != user.role or stored.key != user.key:
             raise _deny("Ce compte est désactivé ou ses droits ont changé : reconnectez-vous à Parcours.")
@@ -205,23 +210,32 @@ def require(user: CurrentUser | None, operation: str, family_id: str | None = No
 def someone_can_log_in(session: Session) -> bool:
     """An active account has a password. Until then the store is at its first start (empty, or imported accounts
     without passwords) and the bootstrap operations run without a user."""
-    users = User.__table__.c  # Core columns: the window's first query does not wait for the ORM to configure
+    users = APP_USERS.c  # Core, without the models: the window's first query neither maps nor configures them
     return session.scalar(select(users.id).where(users.active.is_(True), users.password_hash.is_not(None))
                           .limit(1)) is not None
 
 
 def followed_family_ids(user_id: str):
     """SELECT of the ids of the families a référent follows (family référent, or référent of a child's parcours)."""
+    from models import Child, Family, Parcours
+
     by_parcours = select(Child.family_id).join(Parcours, Parcours.child_id == Child.id).where(
         Parcours.referent_id == user_id)
     return select(Family.id).where(or_(Family.referent_id == user_id, Family.id.in_(by_parcours)))
 
 
 def follows(session: Session, user_id: str, family_id: str) -> bool:
+    from models import Family
+
     return bool(session.scalar(select(exists().where(Family.id == family_id,
                                                      Family.id.in_(followed_family_ids(user_id))))))
 
 
-def scope_families(query, user: CurrentUser, family_column=Family.id):
-    """Restrict a query to the families `user` may see: all of them, except for a référent."""
+def scope_families(query, user: CurrentUser, family_column=None):
+    """Restrict a query to the families `user` may see: all of them, except for a référent. `family_column` is the
+    column holding the family's id (by default `Family.id`)."""
+    if family_column is None:
+        from models import Family
+
+        family_column = Family.id
     return query.where(family_column.in_(followed_family_ids(user.id))) if user.is_referent else query

@@ -27,16 +27,20 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 
-from models import AuditEntry, User
 from models.base import utcnow
 from models.enums import ROLES
-from services import audit, text_rules
+from services import text_rules
 from services.errors import NotFound, PermissionDenied, ValidationError
 from services.permissions import SYSTEM, CurrentUser, require, someone_can_log_in
 from services.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
+
+    from models import User
+
+# The mapped classes (models) and services.audit, which needs them, are imported in the functions that use them:
+# the window's start (needs_first_administrator, the login dialog) reaches its login without mapping any table.
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes any length; this only bounds the work an attacker can ask for
@@ -59,6 +63,10 @@ def hasher() -> PasswordHasher:
 def __getattr__(name: str):
     if name == "HASHER":  # the module attribute it used to be
         return hasher()
+    if name in ("User", "AuditEntry"):  # the module's names when it imported the models at its top
+        import models
+
+        return getattr(models, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -164,6 +172,8 @@ def format_wait(wait: timedelta) -> str:
 
 
 def _get(session, key: str) -> User:
+    from models import User
+
     user = session.scalars(select(User).where(User.key == key)).one_or_none()
     if user is None:
         raise NotFound(f"Aucun utilisateur « {key} ».", field="key")
@@ -181,6 +191,9 @@ def add_user(uow: UnitOfWork, user: CurrentUser, key: str, role: str, password: 
 
 
 def _create_account(s, actor_key: str | None, key: str, role: str, password: str, name: str | None) -> User:
+    from models import User
+    from services import audit
+
     if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise ValidationError("L'identifiant doit faire de 1 à 64 caractères : lettres sans accent, chiffres, "
                               "point, tiret, arobase ou souligné, en commençant par une lettre ou un chiffre.",
@@ -215,6 +228,7 @@ def change_password(uow: UnitOfWork, user: CurrentUser, key: str, new_password: 
     whoever sets it knows the new one."""
     with uow:
         require(user, "user.self" if key == getattr(user, "key", None) else "user.manage", session=uow.session)
+        from services import audit
         s = uow.session
         account = _get(s, key)
         check_password_policy(new_password, key, account.name)
@@ -229,6 +243,8 @@ def change_password(uow: UnitOfWork, user: CurrentUser, key: str, new_password: 
 def disable_user(uow: UnitOfWork, user: CurrentUser, key: str) -> UserInfo:
     with uow:
         require(user, "user.manage", session=uow.session)
+        from models import User
+        from services import audit
         s = uow.session
         account = _get(s, key)
         if not account.active:
@@ -251,6 +267,7 @@ def list_accounts(uow: UnitOfWork, user: CurrentUser) -> tuple[UserInfo, ...]:
     lists the accounts before the login)."""
     with uow:
         require(user, "user.manage", session=uow.session)
+        from models import User
         users = uow.session.scalars(select(User).order_by(User.active.desc(), User.name, User.key))
         return tuple(_info(u) for u in users)
 
@@ -280,6 +297,9 @@ def authenticate(uow: UnitOfWork, key: str, password: str, *,
     same messages, the same growing delay after 5 failures and an argon2 verification as long. Failures are counted
     and committed even though the call raises; the delay is checked before the password, so guesses made during it
     are not even tried."""
+    from models import User
+    from services import audit
+
     now = audit.as_utc(clock())
     name_key = typed_name_key(key)  # for every name, so that its cost does not tell an unknown one
     with uow:
@@ -340,6 +360,9 @@ def _unknown_name(s, record_key: str, password: str, now: datetime) -> Authentic
     """A name that is no account: throttled like an account (its failures and their last moment read from the audit
     log), verified against the dummy hash, its failure written down (actor None: « Avant connexion »). Returns the
     refusal to raise once the caller has committed."""
+    from models import AuditEntry
+    from services import audit
+
     failures, last = s.execute(select(func.count(), func.max(AuditEntry.at)).where(
         AuditEntry.action == "login_failed", AuditEntry.record_type == UNKNOWN_NAME,
         AuditEntry.record_key == record_key)).one()
