@@ -1,0 +1,413 @@
+"""Import of a team's spreadsheet: its rows read into families, children and parcours, reported before anything is
+written, then stored all or nothing.
+
+    import_sheet(uow, user, grid, options, today=None, dry_run=False) -> SheetImportReport
+
+The rows become a `parcours-dataset/1` structure (families with their children and guardians, parcours) stored by
+the dataset import's own reader (services.dataset.importer), so that every length, key and reference rule is the
+one the JSON import applies, with its French refusals. Before that, each row is checked for what only a sheet can
+get wrong, and each refusal names the row as the sheet numbers it, the column and the reason: an impossible date,
+an age outside 2 to 16 years at the import date (services.rules), a missing required field, the same child twice.
+
+A row whose child is already in Parcours (same last name, first name and birth date, case and accents aside) is
+merged with it: nothing of it is written, the stored child is kept as it is. Any refusal and nothing is written;
+`dry_run` builds the same report, runs the same checks and stores nothing. Unmapped columns are dropped, unless
+`keep_unmapped_as_notes`: then « En-tête : valeur » lines go into the family's notes (data minimisation: only what
+the user asks to keep).
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from sqlalchemy import select
+
+from models import Child, Family, User
+from services import audit
+from services.dataset import canonical
+from services.dataset.importer import _Importer
+from services.dataset.rules import programme_rule_warnings
+from services.errors import DomainError, ImportRejected, ValidationError
+from services.family_records import new_family_key
+from services.formatting import format_date
+from services.permissions import CurrentUser, require
+from services.rules import MAX_AGE, MIN_AGE, age_on
+from services.sheet_import.cell_dates import cell_date
+from services.sheet_import.columns import REQUIRED, Column, ColumnMapping, find_header_row, fold, label, map_columns
+from services.sheet_import.grid import Grid
+from services.uow import UnitOfWork
+
+DATE_FIELDS = ("birth_date", "orientation_date", "end_date")
+TEXT_FIELDS = ("last_name", "first_name", "school", "school_class", "commune", "address", "family", "referent",
+               "guardian", "phone", "objectives", "exit_reason")
+FAMILY_FIELDS = ("commune", "address", "priority_neighbourhood", "referent", "guardian", "phone")
+CHILD_FIELDS = ("sex", "school", "school_class", "orientation_date", "end_date", "exit_reason", "objectives")
+SEX_VALUES = {"f": "F", "fille": "F", "feminin": "F", "femme": "F", "m": "M", "g": "M", "garcon": "M",
+              "masculin": "M", "homme": "M"}
+YES = {"oui", "o", "x", "1", "vrai", "true", "qpv", "yes"}
+NO = {"non", "n", "0", "faux", "false", "horsqpv", "no"}
+
+
+@dataclass(frozen=True)
+class SheetOptions:
+    header_row: int | None = None  # as the sheet numbers it (1, 2…); None: found, or the mapping file's
+    mapping: ColumnMapping | None = None
+    keep_unmapped_as_notes: bool = False
+
+
+@dataclass(frozen=True)
+class Refusal:
+    row: int | None  # as the sheet numbers it
+    column: str | None  # « C (DDN) »
+    reason: str
+
+    def text(self) -> str:
+        where = ", ".join(part for part in (f"ligne {self.row}" if self.row else None,
+                                             f"colonne {self.column}" if self.column else None) if part)
+        return f"{where} : {self.reason}" if where else self.reason
+
+
+@dataclass(frozen=True)
+class ChildLine:
+    rows: tuple[int, ...]
+    first_name: str
+    last_name: str
+    birth_date: date
+    family: str  # the household's name
+    actions: tuple[str, ...] = ()
+    child_key: str | None = None  # the stored child a merged row is
+
+    def text(self) -> str:
+        rows = ", ".join(map(str, self.rows))
+        what = f"{self.first_name} {self.last_name}, né·e le {format_date(self.birth_date)}"
+        if self.child_key:
+            return f"ligne{'s' if len(self.rows) > 1 else ''} {rows} : {what} — déjà dans Parcours ({self.child_key})"
+        actions = f" ; actions : {', '.join(self.actions)}" if self.actions else ""
+        return f"ligne{'s' if len(self.rows) > 1 else ''} {rows} : {what} (foyer {self.family}){actions}"
+
+
+@dataclass(frozen=True)
+class SheetImportReport:
+    sheet: str
+    header_row: int | None
+    columns: tuple[Column, ...]
+    created: tuple[ChildLine, ...] = ()
+    merged: tuple[ChildLine, ...] = ()
+    refused: tuple[Refusal, ...] = ()
+    families_created: int = 0
+    kept_as_notes: tuple[str, ...] = ()
+    written: bool = False
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def dropped(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.field is None and c.name not in self.kept_as_notes)
+
+    @property
+    def mapping(self) -> ColumnMapping:
+        """What to write back in the mapping file, for next year's sheet."""
+        return ColumnMapping(self.sheet or None, self.header_row,
+                             {c.header: c.field for c in self.columns if c.header})
+
+    def text(self) -> str:
+        lines = []
+        sheet = f"Feuille « {self.sheet} », " if self.sheet else ""
+        if self.header_row:
+            lines.append(f"{sheet}en-têtes ligne {self.header_row}.")
+        mapped = [f"{c.name} → {label(c.field)}" for c in self.columns if c.field]
+        if mapped:
+            lines.append("Colonnes lues : " + " ; ".join(mapped) + ".")
+        if self.kept_as_notes:
+            lines.append("Colonnes gardées en notes du foyer : " + ", ".join(self.kept_as_notes) + ".")
+        if self.dropped:
+            lines.append("Colonnes non reprises (rien n'en est enregistré) : " + ", ".join(self.dropped) + ".")
+        lines.append(f"À créer : {len(self.created)} enfant(s) dans {self.families_created} foyer(s).")
+        lines.extend(f"  {line.text()}" for line in self.created)
+        lines.append(f"Déjà dans Parcours, rapprochés (rien n'est modifié) : {len(self.merged)} enfant(s).")
+        lines.extend(f"  {line.text()}" for line in self.merged)
+        if self.refused:
+            lines.append(f"Refus : {len(self.refused)}.")
+            lines.extend(f"  {r.text()}" for r in self.refused)
+        lines.extend(f"Avertissement : {w}" for w in self.warnings)
+        if self.refused:
+            lines.append("Import refusé, rien n'a été enregistré : corrigez ces lignes dans la feuille (ou la "
+                         "correspondance des colonnes), puis relancez.")
+        elif self.written:
+            lines.append("Import terminé.")
+        else:
+            lines.append("Simulation : rien n'a été enregistré.")
+        return "\n".join(lines)
+
+
+def import_sheet(uow: UnitOfWork, user: CurrentUser, grid: Grid, options: SheetOptions = SheetOptions(), *,
+                 today: date | None = None, dry_run: bool = False) -> SheetImportReport:
+    """Read `grid` into Parcours (see the module's docstring); the report says what was, or would be, written."""
+    today = today or date.today()
+    with uow:
+        require(user, "dataset.import", session=uow.session)
+        report, data, actions = _Plan(uow.session, grid, options, today).run()
+        if report.refused:
+            return report
+        importer = _Importer(uow.session)
+        try:
+            importer.run(data)
+        except DomainError as exc:  # a rule of the dataset import: named by the record, given its rows
+            return replace(report, refused=(Refusal(_rows_named(exc.message, report), None, exc.message),))
+        for parcours_key, text in actions.items():
+            importer.stored("parcours")[parcours_key].actions = text
+        uow.session.flush()
+        report = replace(report, warnings=tuple(programme_rule_warnings(uow.session, importer.touched_families)))
+        if dry_run or not importer.created:
+            return report
+        audit.record(uow.session, user.key, "import", "sheet", None, importer.created)
+        uow.commit()
+        return replace(report, written=True)
+
+
+def _rows_named(message: str, report: SheetImportReport) -> int | None:
+    for line in report.created:
+        if line.last_name in message or line.first_name in message:
+            return line.rows[0]
+    return None
+
+
+class _Entry:
+    """One child of the sheet: its first row's values, the rows that name it, its actions."""
+
+    def __init__(self, row: int, values: dict, notes: list[str]):
+        self.rows, self.values, self.notes = [row], values, notes
+        self.actions: list[str] = list(values.pop("actions", ()))
+
+
+class _Plan:
+    def __init__(self, session, grid: Grid, options: SheetOptions, today: date):
+        self.session, self.grid, self.options, self.today = session, grid, options, today
+        self.refused: list[Refusal] = []
+
+    def refuse(self, row: int | None, column: Column | None, reason: str) -> None:
+        self.refused.append(Refusal(row, column.name if column else None, reason))
+
+    def run(self):
+        header = self._header_index()
+        if header is None:
+            self.refuse(None, None, "ligne des en-têtes introuvable : indiquez-la (--header-row N) ou donnez un "
+                                    "fichier de correspondance des colonnes")
+            return SheetImportReport(self.grid.sheet, None, (), refused=tuple(self.refused)), {}, {}
+        columns = map_columns(self.grid.rows[header], self.options.mapping)
+        self.by_field: dict[str, list[Column]] = {}
+        for column in columns:
+            if column.field:
+                self.by_field.setdefault(column.field, []).append(column)
+        for name in REQUIRED:
+            if name not in self.by_field:
+                self.refuse(header + 1, None, f"aucune colonne « {label(name)} » (colonne obligatoire) : nommez-la "
+                                              "dans le fichier de correspondance")
+        notes_columns = tuple(c for c in columns if c.field is None and c.header) \
+            if self.options.keep_unmapped_as_notes else ()
+        base = SheetImportReport(self.grid.sheet, header + 1, columns, kept_as_notes=tuple(c.name for c in notes_columns))
+        if self.refused:
+            return replace(base, refused=tuple(self.refused)), {}, {}
+        entries = self._entries(header, notes_columns)
+        stored = self._stored_children()
+        created = [e for e in entries if self._identity(e) not in stored]
+        merged = [ChildLine(tuple(e.rows), e.values["first_name"], e.values["last_name"], e.values["birth_date"],
+                            stored[self._identity(e)][1], tuple(e.actions), stored[self._identity(e)][0])
+                  for e in entries if self._identity(e) in stored]
+        families = self._families(created)
+        data, actions, lines = self._dataset(families)
+        report = replace(base, created=tuple(lines), merged=tuple(merged), refused=tuple(self.refused),
+                         families_created=len(families))
+        return report, data, actions
+
+    def _header_index(self) -> int | None:
+        row = self.options.header_row or (self.options.mapping.header_row if self.options.mapping else None)
+        if row is not None:
+            return row - 1 if row <= len(self.grid.rows) else None
+        return find_header_row(self.grid.rows)
+
+    # -- the rows -----------------------------------------------------------------------------------------------
+    def _entries(self, header: int, notes_columns: tuple[Column, ...]) -> list[_Entry]:
+        entries: dict[tuple, _Entry] = {}
+        per_action = "action" in self.by_field
+        for index in range(header + 1, len(self.grid.rows)):
+            cells, number = self.grid.rows[index], index + 1
+            if all(v is None for v in cells):
+                continue
+            first = next(v for v in cells if v is not None)
+            if isinstance(first, str) and fold(first).startswith(("total", "soustotal")):
+                break  # the totals at the bottom of the sheet
+            values = self._values(cells, number)
+            if values is None:
+                continue
+            notes = [f"{c.header} : {_text(cells[c.index])}" for c in notes_columns
+                     if c.index < len(cells) and cells[c.index] is not None]
+            identity = (fold(values["last_name"]), fold(values["first_name"]), values["birth_date"])
+            known = entries.get(identity)
+            if known is None:
+                entries[identity] = _Entry(number, values, notes)
+            elif per_action:
+                self._same_child(known, values, number)
+                known.rows.append(number)
+                known.actions.extend(a for a in values.get("actions", ()) if a not in known.actions)
+            else:
+                self.refuse(number, None, f"doublon dans la feuille : {values['first_name']} {values['last_name']}, "
+                                          f"né·e le {format_date(values['birth_date'])}, est déjà ligne {known.rows[0]}")
+        return list(entries.values())
+
+    def _same_child(self, known: _Entry, values: dict, number: int) -> None:
+        for name in (*FAMILY_FIELDS, *CHILD_FIELDS, "family"):
+            theirs, ours = known.values.get(name), values.get(name)
+            if theirs is not None and ours is not None and theirs != ours:
+                self.refuse(number, self.by_field[name][0], f"même enfant que ligne {known.rows[0]}, mais "
+                                                            f"« {label(name)} » y est différent")
+
+    def _values(self, cells: tuple, number: int) -> dict | None:
+        """The row's values by field, each checked; None when a refusal was recorded for it."""
+        before = len(self.refused)
+        values: dict = {}
+        for name, columns in self.by_field.items():
+            if name in ("actions", "action"):
+                values["actions"] = [_text(cells[c.index]) for c in columns
+                                     if c.index < len(cells) and cells[c.index] is not None]
+                continue
+            column = columns[0]
+            raw = cells[column.index] if column.index < len(cells) else None
+            if raw is None:
+                continue
+            try:
+                values[name] = self._value(name, raw)
+            except ValidationError as exc:
+                self.refuse(number, column, exc.message)
+        for name in REQUIRED:
+            if values.get(name) is None and not any(r.row == number and r.column == self.by_field[name][0].name
+                                                    for r in self.refused[before:]):
+                self.refuse(number, self.by_field[name][0], f"champ obligatoire manquant ({label(name)})")
+        birth = values.get("birth_date")
+        if birth is not None:
+            age = age_on(birth, self.today)
+            if not MIN_AGE <= age <= MAX_AGE:
+                self.refuse(number, self.by_field["birth_date"][0],
+                            f"âge hors du programme : {age} an{'s' if abs(age) > 1 else ''} au "
+                            f"{format_date(self.today)} (de {MIN_AGE} à {MAX_AGE} ans)")
+        start, end = values.get("orientation_date"), values.get("end_date")
+        if start and end and end < start:
+            self.refuse(number, self.by_field["end_date"][0], "la sortie précède la date d'orientation")
+        return values if len(self.refused) == before else None
+
+    def _value(self, name: str, raw: object):
+        if name in DATE_FIELDS:
+            try:
+                return cell_date(raw, self.grid.epoch)
+            except ValidationError as exc:
+                raise ValidationError(f"date impossible ({_text(raw)}) : {exc.message}") from None
+        text = _text(raw)
+        if name == "sex":
+            sex = SEX_VALUES.get(fold(text))
+            if sex is None:
+                raise ValidationError(f"sexe non reconnu « {text} » (attendu : F, M, G, fille, garçon)")
+            return sex
+        if name == "priority_neighbourhood":
+            folded = fold(text)
+            if folded in YES or folded not in NO and folded.startswith("qpv"):
+                return True
+            if folded in NO:
+                return False
+            raise ValidationError(f"« {text} » : attendu oui ou non")
+        if name == "referent":
+            return self._referent(text)
+        return text
+
+    def _referent(self, text: str) -> str:
+        if not hasattr(self, "_users"):
+            self._users = list(self.session.scalars(select(User)))
+        wanted = fold(text)
+        found = [u for u in self._users if wanted in (fold(u.key), fold(u.name))]
+        if not found:
+            raise ValidationError(f"référent·e inconnu·e « {text} » : aucun compte de ce nom ni de cet identifiant")
+        if found[0].role not in ("referent", "coordinator"):
+            raise ValidationError(f"« {text} » n'est ni référent·e ni coordination")
+        return found[0].key
+
+    # -- families and the dataset -------------------------------------------------------------------------------
+    @staticmethod
+    def _identity(entry: _Entry) -> tuple:
+        v = entry.values
+        return fold(v["last_name"]), fold(v["first_name"]), v["birth_date"]
+
+    def _stored_children(self) -> dict[tuple, tuple[str, str]]:
+        rows = self.session.execute(select(Child.key, Child.first_name, Child.last_name, Child.birth_date, Family.name)
+                                    .join(Family, Child.family_id == Family.id))
+        return {(fold(last), fold(first), born): (key, family) for key, first, last, born, family in rows}
+
+    def _families(self, entries: list[_Entry]) -> list[list[_Entry]]:
+        """Children of one household: the same « Famille » value, else the same last name at the same address."""
+        groups: dict[tuple, list[_Entry]] = {}
+        for position, entry in enumerate(entries):
+            v = entry.values
+            if v.get("family"):
+                group = ("family", fold(v["family"]))
+            elif v.get("address"):
+                group = ("address", fold(v["last_name"]), fold(v["address"]), fold(v["commune"]))
+            else:
+                group = ("row", position)
+            members = groups.setdefault(group, [])
+            if members:
+                for name in FAMILY_FIELDS:
+                    theirs, ours = members[0].values.get(name), v.get(name)
+                    if theirs is not None and ours is not None and theirs != ours:
+                        self.refuse(entry.rows[0], self.by_field[name][0],
+                                    f"même foyer que ligne {members[0].rows[0]}, mais « {label(name)} » y est différent")
+            members.append(entry)
+        return list(groups.values())
+
+    def _dataset(self, families: list[list[_Entry]]):
+        data = {"format": canonical.FORMAT, "families": [], "parcours": []}
+        actions: dict[str, str] = {}
+        lines: list[ChildLine] = []
+        keys: set[str] = set()
+        for members in families:
+            head = members[0].values
+            key = new_family_key(self.session)
+            while key in keys:
+                key = new_family_key(self.session)
+            keys.add(key)
+            name = head.get("family") or head["last_name"]
+            guardian = next((m.values for m in members if m.values.get("guardian")), None)
+            notes = [n for m in members for n in m.notes]
+            family = {"key": key, "name": name, "commune": head["commune"], "address": _first(members, "address"),
+                      "priority_neighbourhood": bool(_first(members, "priority_neighbourhood")),
+                      "referent": _first(members, "referent"), "notes": "\n".join(notes) or None,
+                      "guardians": [{"name": guardian["guardian"], "phone": guardian.get("phone")}] if guardian else [],
+                      "children": []}
+            for member in members:
+                v = member.values
+                child_key = "C-" + uuid.uuid4().hex[:10]
+                family["children"].append({"key": child_key, "first_name": v["first_name"], "last_name": v["last_name"],
+                                           "birth_date": v["birth_date"].isoformat(), "sex": v.get("sex"),
+                                           "school": v.get("school"), "class": v.get("school_class")})
+                lines.append(ChildLine(tuple(member.rows), v["first_name"], v["last_name"], v["birth_date"], name,
+                                       tuple(member.actions)))
+                if any(v.get(n) for n in ("orientation_date", "end_date", "objectives", "exit_reason")) or member.actions:
+                    parcours_key = "P-" + uuid.uuid4().hex[:10]
+                    data["parcours"].append({
+                        "key": parcours_key, "child": child_key, "referent": v.get("referent"),
+                        "status": "closed" if v.get("end_date") else "open",
+                        "start": canonical.iso(v.get("orientation_date")), "end": canonical.iso(v.get("end_date")),
+                        "objectives": v.get("objectives"), "exit_reason": v.get("exit_reason")})
+                    if member.actions:
+                        actions[parcours_key] = "\n".join(member.actions)
+            data["families"].append(family)
+        return data, actions, lines
+
+
+def _first(members: list[_Entry], name: str):
+    return next((m.values[name] for m in members if m.values.get(name) is not None), None)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, date):
+        return format_date(value)
+    return " ".join(str(value).split())
