@@ -46,3 +46,24 @@ def rows(db: str, sql: str, **params) -> list[tuple]:
             return [tuple(r) for r in conn.execute(text(sql), params)]
     finally:
         engine.dispose()
+
+
+def execute(db: str, *sql: str) -> None:
+    """Raw statements, each on its own, as someone with a database client would type them: on SQLite a bare
+    sqlite3 connection (none of the application's pragmas: foreign keys and recursive triggers off), on PostgreSQL
+    a connection in autocommit."""
+    if not is_url(db):
+        conn = sqlite3.connect(db, isolation_level=None)
+        try:
+            for statement in sql:
+                conn.execute(statement)
+        finally:
+            conn.close()
+        return
+    engine = make_engine(db).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            for statement in sql:
+                conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()

@@ -16,6 +16,7 @@ from services.billing import issue_statement
 from services.integrity import verify
 from services.permissions import SYSTEM
 from tests.billing.test_worked_example import worked  # noqa: F401  (fixture)
+from tests.stores import execute, rows
 
 STATEMENT_COLUMNS = ("id, created_at, updated_at, convention_id, month, sequence, number, issued_at, issued_by_id, "
                      "total, payload, pdf, pdf_sha256, line_count, chain_hash")
@@ -106,6 +107,7 @@ def check(db_path: str, capsys) -> tuple[int, str]:
     return code, captured.err + captured.out
 
 
+@pytest.mark.sqlite_only("SQLite's triggers (PostgreSQL's: test_each_forged_write_is_refused_by_postgresqls_triggers)")
 @pytest.mark.parametrize("forgery", FORGERIES)
 def test_each_forged_write_is_refused_by_the_triggers_of_a_bare_sqlite_connection(issued, forgery):
     before = snapshot(issued)
@@ -115,6 +117,7 @@ def test_each_forged_write_is_refused_by_the_triggers_of_a_bare_sqlite_connectio
     assert verify_file(issued).ok
 
 
+@pytest.mark.sqlite_only("INSERT OR REPLACE is SQLite's")
 @pytest.mark.parametrize("forgery", ["insert or replace of a statement", "insert or replace of a line",
                                      "audit insert or replace"])
 def test_replace_is_refused_through_the_applications_engine_too(issued, engine, forgery):
@@ -163,6 +166,7 @@ TAMPERING = {  # with the triggers dropped: SQL → what `check` must name
 }
 
 
+@pytest.mark.sqlite_only("drops SQLite's triggers (PostgreSQL's: test_with_postgresqls_triggers_disabled_…)")
 @pytest.mark.parametrize("tampering", TAMPERING)
 def test_with_the_triggers_dropped_check_names_the_forged_statement_or_entry(issued, tampering, capsys):
     assert check(issued, capsys)[0] == 0
@@ -176,14 +180,13 @@ def test_with_the_triggers_dropped_check_names_the_forged_statement_or_entry(iss
 
 
 def last_entry(db_path: str) -> tuple[int, str, datetime]:
-    with closing(sqlite3.connect(db_path)) as conn:
-        seq, digest, at = conn.execute("SELECT seq, entry_hash, at FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    return seq, digest, datetime.fromisoformat(at)
+    [(seq, digest, at)] = rows(db_path, "SELECT seq, entry_hash, at FROM audit_log ORDER BY seq DESC LIMIT 1")
+    return seq, digest, at if isinstance(at, datetime) else datetime.fromisoformat(at)
 
 
 def test_a_back_dated_raw_entry_is_named_even_with_the_triggers_on(issued, capsys):
     seq, _, _ = last_entry(issued)
-    shell(issued, f"INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ('raw', '2024-03-01 09:00:00.000000', "
+    execute(issued, f"INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ('raw', '2024-03-01 09:00:00.000000', "
                   f"'coord', 'delete', 'family', 'F9', '[]', {seq + 1}, '{'0' * 64}', NULL)")
     code, said = check(issued, capsys)
     assert code == 2 and f"L'entrée n° {seq + 1} (delete family F9, du 01/03/2024" in said.splitlines()[1]
@@ -196,7 +199,7 @@ def test_a_back_dated_entry_with_a_correct_hash_is_named_by_its_date(issued, cap
     at = "2024-03-01 09:00:00.000000"
     digest = audit_hash(previous, seq=seq + 1, id="raw", at=at, actor_key="coord", action="delete",
                         record_type="family", record_key="F9", changed_fields="[]", anchor=None)
-    shell(issued, f"INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ('raw', '{at}', 'coord', 'delete', 'family', "
+    execute(issued, f"INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ('raw', '{at}', 'coord', 'delete', 'family', "
                   f"'F9', '[]', {seq + 1}, '{digest}', NULL)")
     code, said = check(issued, capsys)
     assert code == 2 and f"L'entrée n° {seq + 1} " in said.splitlines()[1] and "antidatée" in said
@@ -215,8 +218,7 @@ def test_the_normal_path_issue_three_months_and_purge_the_audit_log_passes_check
     code, said = check(db_path, capsys)
     assert code == 0, said
     assert "4 état(s) émis" in said
-    with closing(sqlite3.connect(db_path)) as conn:
-        first = conn.execute("SELECT min(seq) FROM audit_log").fetchone()[0]
+    [(first,)] = rows(db_path, "SELECT min(seq) FROM audit_log")
     assert first == 4  # the three old entries went, the chain goes on from the purge's anchor
     assert audit.purge_older_than(uow(), SYSTEM) == 0  # a purge with nothing to remove keeps the anchor
     assert check(db_path, capsys)[0] == 0
