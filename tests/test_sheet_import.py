@@ -88,7 +88,7 @@ def test_a_team_workbook_is_read_past_its_title_merged_header_and_totals(program
     with programme.uow() as w:
         starts = {p.child.first_name: p.start_date for p in w.session.scalars(select(Parcours))
                   if p.child.first_name in ("Léa", "Noé", "Inès")}
-        notes = [f.notes for f in w.session.scalars(select(Family).where(Family.name == "Dupont"))]
+        notes = [f.notes for f in w.session.scalars(select(Family).where(Family.name == "Famille Dupont"))]
         entry = w.session.execute(select(AuditEntry.actor_key, AuditEntry.action)
                                   .where(AuditEntry.record_type == "sheet")).one()
     assert starts == {"Léa": date(2024, 9, 12), "Noé": date(2024, 9, 12), "Inès": date(2024, 10, 1)}
@@ -101,7 +101,7 @@ def test_unmapped_columns_are_kept_as_notes_only_when_asked(programme, tmp_path)
     report = _run(programme, team_workbook(tmp_path / "suivi.xlsx"), keep_unmapped_as_notes=True)
     assert report.kept_as_notes == ("H (Observations)",) and not report.dropped
     with programme.uow() as w:
-        assert w.session.scalars(select(Family.notes).where(Family.name == "Dupont")).one() == "Observations : timide"
+        assert w.session.scalars(select(Family.notes).where(Family.name == "Famille Dupont")).one() == "Observations : timide"
 
 
 def test_one_row_per_child_with_action_columns_unpivoted(programme, tmp_path):
@@ -118,7 +118,7 @@ def test_one_row_per_child_with_action_columns_unpivoted(programme, tmp_path):
     with programme.uow() as w:
         plans = {p.child.first_name: (p.actions, p.referent.key, p.status)
                  for p in w.session.scalars(select(Parcours)) if p.child.last_name == "Roux"}
-        families = [f.referent.key for f in w.session.scalars(select(Family).where(Family.name == "Roux"))]
+        families = [f.referent.key for f in w.session.scalars(select(Family).where(Family.name == "Famille Roux"))]
     assert plans == {"Jade": ("Atout Plus\nLoisirs", "ref-martin", "open"),
                      "Tom": ("Accompagnement scolaire", "ref-martin", "open")}
     assert families == ["ref-martin", "ref-martin"]  # no address nor « Famille » column: a household each
@@ -251,6 +251,10 @@ def test_a_row_of_a_stored_child_is_merged_not_created(programme, tmp_path):
     assert [c.first_name for c in report.created] == ["Jade"]
     assert _counts(programme)[:2] == (before[0] + 1, before[1] + 1)
     assert "Déjà dans Parcours, rapprochés (rien n'est modifié) : 1 enfant(s)." in report.text()
+    again = _run(programme, tmp_path / "f.csv")  # the same sheet a second time: every row merged, nothing written
+    assert (again.created, len(again.merged), again.written) == ((), 2, False)
+    assert again.text().endswith("Import terminé : rien de nouveau à enregistrer.")
+    assert _counts(programme) == (before[0] + 1, before[1] + 1, before[2], before[3] + 1)
 
 
 # -- the mapping file ---------------------------------------------------------------------------------------------
@@ -349,3 +353,50 @@ def test_impossible_dates_say_why():
         with pytest.raises(ValidationError, match=reason):
             cell_date(value)
     assert cell_date(42097.75) == date(2015, 4, 3) and cell_date(date(2015, 4, 3)) == date(2015, 4, 3)
+
+
+def test_household_columns_and_a_closed_parcours(programme, tmp_path):
+    wb = Workbook()
+    wb.active.title = "Notes"
+    ws = wb.create_sheet("2024")
+    ws.append(["Nom", "Prénom", "DDN", "Commune", "Adresse", "QPV", "Responsable légal", "Tél", "Date d'entrée",
+               "Date de sortie", "Motif de sortie", "Objectifs"])
+    ws.append(["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", "2 rue Neuve", "oui", "Nadia Roux", "06 12 34 56 78",
+               "01/09/2023", "30/06/2024", "Objectifs atteints", "Lecture"])
+    ws.append(["Roux", "Tom", "01/01/2017", "Bourg-en-Bresse", "2 rue Neuve", "oui", None, None, "01/09/2023", None,
+               None, None])
+    wb.save(tmp_path / "f.xlsx")
+    report = _run(programme, tmp_path / "f.xlsx", sheet="2024", header_row=1)
+    assert report.written and report.families_created == 1, report.text()
+    with programme.uow() as w:
+        family = w.session.scalars(select(Family).where(Family.name == "Famille Roux")).one()
+        assert (family.address, family.priority_neighbourhood, [(g.name, g.phone) for g in family.guardians]) == (
+            "2 rue Neuve", True, [("Nadia Roux", "06 12 34 56 78")])
+        plans = {p.child.first_name: (p.status, p.start_date, p.end_date, p.exit_reason, p.objectives)
+                 for p in w.session.scalars(select(Parcours)) if p.child.family_id == family.id}
+    assert plans == {"Jade": ("closed", date(2023, 9, 1), date(2024, 6, 30), "Objectifs atteints", "Lecture"),
+                     "Tom": ("open", date(2023, 9, 1), None, None, None)}
+
+
+def test_rows_that_contradict_each_other_or_the_base_are_refused(programme, tmp_path):
+    long_name = "A" * 130
+    (tmp_path / "f.csv").write_text(
+        "Famille;Nom;Prénom;DDN;Commune;Action;Référent;QPV\n"
+        "Roux;Roux;Jade;01/01/2015;Bourg-en-Bresse;Loisirs;Inconnue;\n"            # row 2: no such account
+        "Roux;Roux;Jade;01/01/2015;Bourg;Atout Plus;;\n"                            # row 3: same child, other commune
+        "Petit;Petit;Léo;01/01/2015;Bourg-en-Bresse;;Marc Petit;peut-être\n"        # row 4: an administrator; QPV
+        f"Blanc;{long_name};Léa;01/01/2015;Bourg-en-Bresse;;;\n", encoding="utf-8")
+    before = _counts(programme)
+    report = _run(programme, tmp_path / "f.csv")
+    assert _counts(programme) == before
+    assert [r.text() for r in report.refused] == [
+        "ligne 2, colonne G (Référent) : référent·e inconnu·e « Inconnue » : aucun compte de ce nom ni de cet "
+        "identifiant",
+        "ligne 3, colonne E (Commune) : même enfant que ligne 2, mais « Commune » y est différent",
+        "ligne 4, colonne G (Référent) : « Marc Petit » n'est ni référent·e ni coordination",
+        "ligne 4, colonne H (QPV) : « peut-être » : attendu oui ou non"]
+    (tmp_path / "g.csv").write_text(f"Nom;Prénom;DDN;Commune\n{long_name};Léa;01/01/2015;Bourg-en-Bresse\n",
+                                    encoding="utf-8")
+    report = _run(programme, tmp_path / "g.csv")  # the dataset import's own rule (120 characters), given its row
+    assert len(report.refused) == 1 and report.refused[0].row == 2 and "120" in report.refused[0].reason
+    assert _counts(programme) == before

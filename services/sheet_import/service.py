@@ -17,6 +17,7 @@ the user asks to keep).
 """
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -98,6 +99,7 @@ class SheetImportReport:
     families_created: int = 0
     kept_as_notes: tuple[str, ...] = ()
     written: bool = False
+    dry_run: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -133,10 +135,12 @@ class SheetImportReport:
         if self.refused:
             lines.append("Import refusé, rien n'a été enregistré : corrigez ces lignes dans la feuille (ou la "
                          "correspondance des colonnes), puis relancez.")
+        elif self.dry_run:
+            lines.append("Simulation : rien n'a été enregistré.")
         elif self.written:
             lines.append("Import terminé.")
         else:
-            lines.append("Simulation : rien n'a été enregistré.")
+            lines.append("Import terminé : rien de nouveau à enregistrer.")
         return "\n".join(lines)
 
 
@@ -146,14 +150,16 @@ def import_sheet(uow: UnitOfWork, user: CurrentUser, grid: Grid, options: SheetO
     today = today or date.today()
     with uow:
         require(user, "dataset.import", session=uow.session)
-        report, data, actions = _Plan(uow.session, grid, options, today).run()
+        plan = _Plan(uow.session, grid, options, today)
+        report, data, actions = plan.run()
+        report = replace(report, dry_run=dry_run)
         if report.refused:
             return report
         importer = _Importer(uow.session)
         try:
             importer.run(data)
         except DomainError as exc:  # a rule of the dataset import: named by the record, given its rows
-            return replace(report, refused=(Refusal(_rows_named(exc.message, report), None, exc.message),))
+            return replace(report, refused=(plan.refusal_of(exc.message),))
         for parcours_key, text in actions.items():
             importer.stored("parcours")[parcours_key].actions = text
         uow.session.flush()
@@ -165,11 +171,14 @@ def import_sheet(uow: UnitOfWork, user: CurrentUser, grid: Grid, options: SheetO
         return replace(report, written=True)
 
 
-def _rows_named(message: str, report: SheetImportReport) -> int | None:
-    for line in report.created:
-        if line.last_name in message or line.first_name in message:
-            return line.rows[0]
-    return None
+_FIELD_IN_MESSAGE = re.compile(r"champ « (\w+) »")
+_DATASET_FIELDS = {"class": "school_class", "name": "family", "start": "orientation_date", "end": "end_date"}
+
+
+def _line(entry: "_Entry", members: list["_Entry"]) -> ChildLine:
+    v, head = entry.values, members[0].values
+    return ChildLine(tuple(entry.rows), v["first_name"], v["last_name"], v["birth_date"],
+                     head.get("family") or f"Famille {head['last_name']}", tuple(entry.actions))
 
 
 class _Entry:
@@ -184,6 +193,7 @@ class _Plan:
     def __init__(self, session, grid: Grid, options: SheetOptions, today: date):
         self.session, self.grid, self.options, self.today = session, grid, options, today
         self.refused: list[Refusal] = []
+        self.key_rows: dict[str, list[int]] = {}  # a key made for a record of the dataset: the rows it comes from
 
     def refuse(self, row: int | None, column: Column | None, reason: str) -> None:
         self.refused.append(Refusal(row, column.name if column else None, reason))
@@ -215,10 +225,21 @@ class _Plan:
                             stored[self._identity(e)][1], tuple(e.actions), stored[self._identity(e)][0])
                   for e in entries if self._identity(e) in stored]
         families = self._families(created)
-        data, actions, lines = self._dataset(families)
+        lines = [_line(e, members) for members in families for e in members]
+        data, actions = ({}, {}) if self.refused else self._dataset(families)
         report = replace(base, created=tuple(lines), merged=tuple(merged), refused=tuple(self.refused),
                          families_created=len(families))
         return report, data, actions
+
+    def refusal_of(self, message: str) -> Refusal:
+        """A refusal of the dataset import's reader, which names a record by the key made for it: its row instead,
+        and the column of its field."""
+        row = next((rows[0] for key, rows in self.key_rows.items() if f"« {key} »" in message), None)
+        found = _FIELD_IN_MESSAGE.search(message)
+        name = _DATASET_FIELDS.get(found[1], found[1]) if found else None
+        column = self.by_field[name][0] if name in self.by_field else None
+        reason = message[found.end():].lstrip(" :") if found and row else message
+        return Refusal(row, column.name if column else None, reason)
 
     def _header_index(self) -> int | None:
         row = self.options.header_row or (self.options.mapping.header_row if self.options.mapping else None)
@@ -238,8 +259,8 @@ class _Plan:
             if isinstance(first, str) and fold(first).startswith(("total", "soustotal")):
                 break  # the totals at the bottom of the sheet
             values = self._values(cells, number)
-            if values is None:
-                continue
+            if any(values.get(name) is None for name in ("last_name", "first_name", "birth_date")):
+                continue  # refused already; a row refused for another reason still counts for the duplicates
             notes = [f"{c.header} : {_text(cells[c.index])}" for c in notes_columns
                      if c.index < len(cells) and cells[c.index] is not None]
             identity = (fold(values["last_name"]), fold(values["first_name"]), values["birth_date"])
@@ -262,8 +283,8 @@ class _Plan:
                 self.refuse(number, self.by_field[name][0], f"même enfant que ligne {known.rows[0]}, mais "
                                                             f"« {label(name)} » y est différent")
 
-    def _values(self, cells: tuple, number: int) -> dict | None:
-        """The row's values by field, each checked; None when a refusal was recorded for it."""
+    def _values(self, cells: tuple, number: int) -> dict:
+        """The row's values by field, each checked (a value refused is left out, its refusal recorded)."""
         before = len(self.refused)
         values: dict = {}
         for name, columns in self.by_field.items():
@@ -293,7 +314,7 @@ class _Plan:
         start, end = values.get("orientation_date"), values.get("end_date")
         if start and end and end < start:
             self.refuse(number, self.by_field["end_date"][0], "la sortie précède la date d'orientation")
-        return values if len(self.refused) == before else None
+        return values
 
     def _value(self, name: str, raw: object):
         if name in DATE_FIELDS:
@@ -364,7 +385,6 @@ class _Plan:
     def _dataset(self, families: list[list[_Entry]]):
         data = {"format": canonical.FORMAT, "families": [], "parcours": []}
         actions: dict[str, str] = {}
-        lines: list[ChildLine] = []
         keys: set[str] = set()
         for members in families:
             head = members[0].values
@@ -372,7 +392,8 @@ class _Plan:
             while key in keys:
                 key = new_family_key(self.session)
             keys.add(key)
-            name = head.get("family") or head["last_name"]
+            self.key_rows[key] = [row for m in members for row in m.rows]
+            name = head.get("family") or f"Famille {head['last_name']}"
             guardian = next((m.values for m in members if m.values.get("guardian")), None)
             notes = [n for m in members for n in m.notes]
             family = {"key": key, "name": name, "commune": head["commune"], "address": _first(members, "address"),
@@ -383,13 +404,13 @@ class _Plan:
             for member in members:
                 v = member.values
                 child_key = "C-" + uuid.uuid4().hex[:10]
+                self.key_rows[child_key] = member.rows
                 family["children"].append({"key": child_key, "first_name": v["first_name"], "last_name": v["last_name"],
                                            "birth_date": v["birth_date"].isoformat(), "sex": v.get("sex"),
                                            "school": v.get("school"), "class": v.get("school_class")})
-                lines.append(ChildLine(tuple(member.rows), v["first_name"], v["last_name"], v["birth_date"], name,
-                                       tuple(member.actions)))
                 if any(v.get(n) for n in ("orientation_date", "end_date", "objectives", "exit_reason")) or member.actions:
                     parcours_key = "P-" + uuid.uuid4().hex[:10]
+                    self.key_rows[parcours_key] = member.rows
                     data["parcours"].append({
                         "key": parcours_key, "child": child_key, "referent": v.get("referent"),
                         "status": "closed" if v.get("end_date") else "open",
@@ -398,7 +419,7 @@ class _Plan:
                     if member.actions:
                         actions[parcours_key] = "\n".join(member.actions)
             data["families"].append(family)
-        return data, actions, lines
+        return data, actions
 
 
 def _first(members: list[_Entry], name: str):
