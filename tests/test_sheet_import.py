@@ -9,7 +9,7 @@ from datetime import date, datetime
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
@@ -18,7 +18,7 @@ from models import AuditEntry, Child, Family, Parcours
 from services.errors import ValidationError
 from services.formatting import MONTHS
 from services.permissions import SYSTEM
-from services.sheet_import import ColumnMapping, SheetOptions, import_sheet, read_sheet
+from services.sheet_import import ColumnMapping, Grid, SheetOptions, import_sheet, read_sheet
 from services.sheet_import.cell_dates import EPOCH_1900, cell_date
 from services.sheet_import.columns import recognised
 from tests.programme_fixture import programme  # noqa: F401 - fixture
@@ -399,4 +399,33 @@ def test_rows_that_contradict_each_other_or_the_base_are_refused(programme, tmp_
                                     encoding="utf-8")
     report = _run(programme, tmp_path / "g.csv")  # the dataset import's own rule (120 characters), given its row
     assert len(report.refused) == 1 and report.refused[0].row == 2 and "120" in report.refused[0].reason
+    assert _counts(programme) == before
+
+
+def test_dates_written_with_their_empty_hour_and_future_births():
+    assert cell_date("03/04/2015 00:00") == cell_date("2015-04-03T00:00:00") == cell_date("2015-04-03 00:00:00.000")
+    with pytest.raises(ValidationError):
+        cell_date("03/04/2015 midi")
+
+
+def test_a_birth_date_to_come_is_refused_as_such(programme, tmp_path):
+    (tmp_path / "f.csv").write_text("Nom;Prénom;DDN;Commune\nRoux;Jade;12/05/98;Bourg-en-Bresse\n", encoding="utf-8")
+    assert [r.text() for r in _run(programme, tmp_path / "f.csv").refused] == [
+        "ligne 2, colonne C (DDN) : date de naissance à venir (12/05/2098), après le 20/03/2025"]
+
+
+_CELL = st.one_of(st.none(), st.text(max_size=12), st.integers(-10, 80_000), st.floats(), st.booleans(),
+                  st.datetimes(datetime(1890, 1, 1), datetime(2100, 1, 1)),
+                  st.sampled_from(["Total", "F", "garçon", "01/01/2015", "Bourg-en-Bresse", "oui", "ref-martin"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(_CELL, min_size=0, max_size=8), max_size=8))
+def test_any_sheet_is_reported_or_refused_in_french_and_a_dry_run_writes_nothing(programme, rows):
+    grid = Grid("Feuille", ("Feuille",), (("Nom", "Prénom", "DDN", "Sexe", "Commune", "QPV", "Référent", "Action 1"),
+                                          *map(tuple, rows)))
+    before = _counts(programme)
+    report = import_sheet(programme.uow(), SYSTEM, grid, today=TODAY, dry_run=True)
+    assert isinstance(report.text(), str) and not report.written
+    assert all(r.reason for r in report.refused)
     assert _counts(programme) == before

@@ -5,6 +5,7 @@ French team types it (services.dates.parse_french_date: « 03/04/2015 », « 3-4
 from __future__ import annotations
 
 import math
+import re
 from datetime import date, datetime, timedelta
 
 from services.dates import EARLIEST_YEAR, LATEST_YEAR, parse_french_date
@@ -14,6 +15,7 @@ from services.errors import ValidationError
 EPOCH_1900, EPOCH_1904 = date(1899, 12, 30), date(1904, 1, 1)
 _FIRST_SERIAL = (date(EARLIEST_YEAR, 1, 1) - EPOCH_1900).days
 _LAST_SERIAL = (date(LATEST_YEAR, 12, 31) - EPOCH_1900).days
+_WITH_TIME = re.compile(r"(?<=[0-9])(?:\s+|T)[0-9]{1,2}[:h][0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?$")
 
 
 def cell_date(value: object, epoch: date = EPOCH_1900) -> date:
@@ -27,7 +29,8 @@ def cell_date(value: object, epoch: date = EPOCH_1900) -> date:
     if isinstance(value, (int, float)):
         return serial_date(value, epoch)
     if isinstance(value, str):
-        return parse_french_date(value)
+        # « 03/04/2015 00:00 », « 2015-04-03T00:00:00 »: a date that a program wrote with its (empty) hour
+        return parse_french_date(_WITH_TIME.sub("", value.strip()))
     if value is None:
         return parse_french_date(None)
     raise ValidationError("Cette case ne contient pas une date lisible.")

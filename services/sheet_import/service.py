@@ -158,11 +158,11 @@ def import_sheet(uow: UnitOfWork, user: CurrentUser, grid: Grid, options: SheetO
         importer = _Importer(uow.session)
         try:
             importer.run(data)
+            for parcours_key, text in actions.items():
+                importer.stored("parcours")[parcours_key].actions = text
+            uow.session.flush()
         except DomainError as exc:  # a rule of the dataset import: named by the record, given its rows
             return replace(report, refused=(plan.refusal_of(exc.message),))
-        for parcours_key, text in actions.items():
-            importer.stored("parcours")[parcours_key].actions = text
-        uow.session.flush()
         report = replace(report, warnings=tuple(programme_rule_warnings(uow.session, importer.touched_families)))
         if dry_run or not importer.created:
             return report
@@ -305,7 +305,10 @@ class _Plan:
                                                     for r in self.refused[before:]):
                 self.refuse(number, self.by_field[name][0], f"champ obligatoire manquant ({label(name)})")
         birth = values.get("birth_date")
-        if birth is not None:
+        if birth is not None and birth > self.today:
+            self.refuse(number, self.by_field["birth_date"][0],
+                        f"date de naissance à venir ({format_date(birth)}), après le {format_date(self.today)}")
+        elif birth is not None:
             age = age_on(birth, self.today)
             if not MIN_AGE <= age <= MAX_AGE:
                 self.refuse(number, self.by_field["birth_date"][0],
