@@ -25,7 +25,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser(COMMAND, help="importe un tableur de l'équipe (XLSX, ODS, CSV) : familles et enfants")
     p.add_argument("file", metavar="FICHIER")
     p.add_argument("--sheet", metavar="NOM", help="feuille à lire (défaut : la première)")
-    p.add_argument("--header-row", metavar="N", default=None, help="numéro de la ligne des en-têtes (défaut : trouvée)")
+    p.add_argument("--header-row", metavar="N", default=None,
+                   help="numéro de la ligne des en-têtes (défaut : trouvée)")
     p.add_argument("--mapping", metavar="M.json", help="correspondance des colonnes : lue si elle existe, réécrite")
     p.add_argument("--dry-run", action="store_true", help="affiche le rapport sans rien enregistrer")
     p.add_argument("--keep-unmapped-as-notes", action="store_true",

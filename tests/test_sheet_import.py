@@ -28,7 +28,8 @@ TODAY = date(2025, 3, 20)
 
 def _counts(p) -> tuple[int, int, int, int]:
     with p.uow() as w:
-        return tuple(w.session.scalar(select(func.count()).select_from(m)) for m in (Family, Child, Parcours, AuditEntry))
+        return tuple(w.session.scalar(select(func.count()).select_from(m))
+                     for m in (Family, Child, Parcours, AuditEntry))
 
 
 def _children(p) -> dict[str, SimpleNamespace]:
@@ -101,7 +102,8 @@ def test_unmapped_columns_are_kept_as_notes_only_when_asked(programme, tmp_path)
     report = _run(programme, team_workbook(tmp_path / "suivi.xlsx"), keep_unmapped_as_notes=True)
     assert report.kept_as_notes == ("H (Observations)",) and not report.dropped
     with programme.uow() as w:
-        assert w.session.scalars(select(Family.notes).where(Family.name == "Famille Dupont")).one() == "Observations : timide"
+        notes = w.session.scalars(select(Family.notes).where(Family.name == "Famille Dupont")).one()
+    assert notes == "Observations : timide"
 
 
 def test_one_row_per_child_with_action_columns_unpivoted(programme, tmp_path):

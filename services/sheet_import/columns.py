@@ -110,11 +110,12 @@ class ColumnMapping:
             raise ImportRejected("Le fichier de correspondance : « columns » doit être un objet {en-tête: champ}.")
         for header, name in columns.items():
             if name is not None and name not in FIELDS:
-                raise ImportRejected(f"Le fichier de correspondance associe la colonne « {header} » à un champ inconnu "
-                                     f"« {name} » (champs : {', '.join(FIELDS)}).")
+                raise ImportRejected(f"Le fichier de correspondance associe la colonne « {header} » à un champ "
+                                     f"inconnu « {name} » (champs : {', '.join(FIELDS)}).")
         row = data.get("header_row")
         if row is not None and (isinstance(row, bool) or not isinstance(row, int) or row < 1):
-            raise ImportRejected("Le fichier de correspondance : « header_row » doit être un numéro de ligne (1, 2…).")
+            raise ImportRejected("Le fichier de correspondance : « header_row » doit être un numéro de ligne "
+                                 "(1, 2…).")
         sheet = data.get("sheet")
         return cls(sheet if isinstance(sheet, str) else None, row, dict(columns))
 

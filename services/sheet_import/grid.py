@@ -44,8 +44,9 @@ def read_sheet(path: str | Path, sheet: str | None = None) -> Grid:
         return _read_ods(path, sheet)
     if suffix in (".csv", ".txt"):
         return _read_csv(path)
-    raise ImportRejected(f"Le fichier « {path.name} » n'est ni un classeur XLSX, ni un ODS, ni un CSV : enregistrez-le "
-                         "dans l'un de ces formats (un ancien .xls s'enregistre en .xlsx depuis le tableur).")
+    raise ImportRejected(f"Le fichier « {path.name} » n'est ni un classeur XLSX, ni un ODS, ni un CSV : "
+                         "enregistrez-le dans l'un de ces formats (un ancien .xls s'enregistre en .xlsx depuis le "
+                         "tableur).")
 
 
 def _choose(names: list[str], sheet: str | None, file: str) -> str:

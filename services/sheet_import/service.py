@@ -29,7 +29,7 @@ from services import audit
 from services.dataset import canonical
 from services.dataset.importer import _Importer
 from services.dataset.rules import programme_rule_warnings
-from services.errors import DomainError, ImportRejected, ValidationError
+from services.errors import DomainError, ValidationError
 from services.family_records import new_family_key
 from services.formatting import format_date
 from services.permissions import CurrentUser, require
@@ -80,12 +80,12 @@ class ChildLine:
     child_key: str | None = None  # the stored child a merged row is
 
     def text(self) -> str:
-        rows = ", ".join(map(str, self.rows))
+        rows = ("lignes " if len(self.rows) > 1 else "ligne ") + ", ".join(map(str, self.rows))
         what = f"{self.first_name} {self.last_name}, né·e le {format_date(self.birth_date)}"
         if self.child_key:
-            return f"ligne{'s' if len(self.rows) > 1 else ''} {rows} : {what} — déjà dans Parcours ({self.child_key})"
+            return f"{rows} : {what} — déjà dans Parcours ({self.child_key})"
         actions = f" ; actions : {', '.join(self.actions)}" if self.actions else ""
-        return f"ligne{'s' if len(self.rows) > 1 else ''} {rows} : {what} (foyer {self.family}){actions}"
+        return f"{rows} : {what} (foyer {self.family}){actions}"
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,8 @@ class _Plan:
                                               "dans le fichier de correspondance")
         notes_columns = tuple(c for c in columns if c.field is None and c.header) \
             if self.options.keep_unmapped_as_notes else ()
-        base = SheetImportReport(self.grid.sheet, header + 1, columns, kept_as_notes=tuple(c.name for c in notes_columns))
+        base = SheetImportReport(self.grid.sheet, header + 1, columns,
+                                 kept_as_notes=tuple(c.name for c in notes_columns))
         if self.refused:
             return replace(base, refused=tuple(self.refused)), {}, {}
         entries = self._entries(header, notes_columns)
@@ -273,7 +274,8 @@ class _Plan:
                 known.actions.extend(a for a in values.get("actions", ()) if a not in known.actions)
             else:
                 self.refuse(number, None, f"doublon dans la feuille : {values['first_name']} {values['last_name']}, "
-                                          f"né·e le {format_date(values['birth_date'])}, est déjà ligne {known.rows[0]}")
+                                          f"né·e le {format_date(values['birth_date'])}, est déjà ligne "
+                                          f"{known.rows[0]}")
         return list(entries.values())
 
     def _same_child(self, known: _Entry, values: dict, number: int) -> None:
@@ -348,7 +350,8 @@ class _Plan:
         wanted = fold(text)
         found = [u for u in self._users if wanted in (fold(u.key), fold(u.name))]
         if not found:
-            raise ValidationError(f"référent·e inconnu·e « {text} » : aucun compte de ce nom ni de cet identifiant")
+            raise ValidationError(f"référent·e inconnu·e « {text} » : aucun compte de ce nom ni de cet "
+                                  "identifiant")
         if found[0].role not in ("referent", "coordinator"):
             raise ValidationError(f"« {text} » n'est ni référent·e ni coordination")
         return found[0].key
@@ -380,8 +383,8 @@ class _Plan:
                 for name in FAMILY_FIELDS:
                     theirs, ours = members[0].values.get(name), v.get(name)
                     if theirs is not None and ours is not None and theirs != ours:
-                        self.refuse(entry.rows[0], self.by_field[name][0],
-                                    f"même foyer que ligne {members[0].rows[0]}, mais « {label(name)} » y est différent")
+                        self.refuse(entry.rows[0], self.by_field[name][0], f"même foyer que ligne "
+                                    f"{members[0].rows[0]}, mais « {label(name)} » y est différent")
             members.append(entry)
         return list(groups.values())
 
@@ -411,7 +414,8 @@ class _Plan:
                 family["children"].append({"key": child_key, "first_name": v["first_name"], "last_name": v["last_name"],
                                            "birth_date": v["birth_date"].isoformat(), "sex": v.get("sex"),
                                            "school": v.get("school"), "class": v.get("school_class")})
-                if any(v.get(n) for n in ("orientation_date", "end_date", "objectives", "exit_reason")) or member.actions:
+                if member.actions or any(v.get(n) for n in ("orientation_date", "end_date", "objectives",
+                                                            "exit_reason")):
                     parcours_key = "P-" + uuid.uuid4().hex[:10]
                     self.key_rows[parcours_key] = member.rows
                     data["parcours"].append({
