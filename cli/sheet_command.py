@@ -5,7 +5,8 @@
 Prints the report (services.sheet_import: rows created, merged with a stored child, refused with their row, column
 and reason) before and whatever is decided; exit 0 when the sheet is (or, with --dry-run, would be) imported, 2 when
 anything is refused — then nothing is written. With --mapping, the columns' mapping is read from the file when it
-exists and written back to it after a run without refusal, so that next year's sheet reuses the choices.
+exists and written back to it after each run that found the header row (refused or not: it is then the file to
+correct), so that the next run, and next year's sheet, reuse the choices. It holds headers and fields, no row.
 """
 from __future__ import annotations
 
@@ -63,13 +64,12 @@ def run(args, uow) -> int:
         print(f"Import refusé, rien n'a été enregistré.\n{exc.message}", file=sys.stderr)
         return EXIT_REFUSED
     print(report.text(), file=sys.stderr if report.refused else sys.stdout)
-    if report.refused:
-        return EXIT_REFUSED
-    if args.mapping:
+    if args.mapping and report.columns:  # written even when refused: it is the file to correct
         try:
             write_atomically(args.mapping, report.mapping.to_json().encode("utf-8"))
         except OSError as exc:
             print(describe_os_error(exc, args.mapping, WRITE), file=sys.stderr)
             return EXIT_REFUSED
-        print(f"Correspondance des colonnes enregistrée dans {args.mapping}.")
-    return EXIT_OK
+        print(f"Correspondance des colonnes enregistrée dans {args.mapping} : corrigez-la au besoin, elle sera "
+              "relue à l'import suivant.", file=sys.stderr if report.refused else sys.stdout)
+    return EXIT_REFUSED if report.refused else EXIT_OK

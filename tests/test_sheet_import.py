@@ -300,6 +300,20 @@ def test_the_command_line_dry_run_then_import_writes_the_mapping(programme, tmp_
     assert "Import terminé." in capsys.readouterr().out and _counts(programme)[1] == before[1] + 3
 
 
+def test_a_refused_run_writes_the_mapping_to_correct_then_it_is_reused(programme, tmp_path, capsys):
+    (tmp_path / "f.csv").write_text("Patronyme;Prénom;DDN;Commune\nRoux;Jade;01/01/2015;Bourg-en-Bresse\n",
+                                    encoding="utf-8")
+    mapping = tmp_path / "m.json"
+    assert _cli(programme, tmp_path / "f.csv", "--mapping", mapping) == 2
+    assert "aucune colonne « Nom »" in capsys.readouterr().err
+    saved = ColumnMapping.from_json(mapping.read_text(encoding="utf-8"))
+    assert saved.fields["Patronyme"] is None
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace('"Patronyme": null', '"Patronyme": "last_name"'),
+                       encoding="utf-8")
+    assert _cli(programme, tmp_path / "f.csv", "--mapping", mapping) == 0
+    assert "Jade Roux" in _children(programme)
+
+
 def test_the_command_line_refuses_with_exit_2(programme, tmp_path, capsys):
     path = team_workbook(tmp_path / "suivi.xlsx", extra_rows=[["Faure", "Lina", "31/02/2015", "F", "Bourg", None,
                                                                None, None]])
