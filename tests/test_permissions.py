@@ -152,7 +152,7 @@ def test_a_disabled_account_is_refused_everywhere(env, case, who):
     """Every call a role may make is refused once its account is disabled (the window may still be open)."""
     user = actor(env, who)
     case.prepare(env)
-    env.set_account(user.key, active=0)
+    env.set_account(user.key, active=False)
     before = env.dump()
     with pytest.raises(PermissionDenied, match="désactivé"):
         case.call(env, user)

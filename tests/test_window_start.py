@@ -7,6 +7,8 @@ import sys
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 import main
 from services.users import create_first_administrator
 
@@ -18,6 +20,7 @@ def _purges(db: str) -> int:
         return conn.execute("SELECT count(*) FROM audit_log WHERE action = 'purge'").fetchone()[0]
 
 
+@pytest.mark.sqlite_only("the window opens the desktop's store, a SQLite file")
 def test_the_login_is_painted_then_the_start_purges_the_audit_log(db_path, tmp_path):
     engine, uow = main.open_store(db_path)
     create_first_administrator(uow(), "admin", "Essai-de-demarrage-2026")

@@ -117,6 +117,7 @@ def test_a_convention_without_a_flat_bills_none(uow):
     assert get_statement(uow(), SYSTEM, "AP", "2025-04").lines == ()
 
 
+@pytest.mark.sqlite_only("brings the SQLite file back to 0007 (writable_schema, PRAGMA integrity_check)")
 def test_the_migration_keeps_issued_statements_byte_identical_and_check_passes(engine, uow):
     """Statements issued on a base brought back to 0007 keep payload, PDF and hashes through 0008; every convention
     reads AES, TISF and the next draft carries no régularisation."""

@@ -20,6 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from hypothesis import given, strategies as st
+import pytest
 from sqlalchemy import select
 
 from models import Convention, Family, Intervenant
@@ -178,6 +179,7 @@ def test_a_file_without_the_settings_gives_atout_plus_and_exports_without_them(u
     assert not set(convention) & {*HOURLY, "hour_rounding_minutes"}
 
 
+@pytest.mark.sqlite_only("brings the SQLite file back to 0006 (writable_schema, PRAGMA integrity_check)")
 def test_the_migration_keeps_issued_statements_byte_identical_and_check_passes(engine, uow):
     """Atout Plus statements issued on a base brought back to 0006 keep payload, PDF and hashes through 0007; the
     convention reads Atout Plus's defaults and the next draft carries no régularisation."""
