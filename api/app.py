@@ -11,7 +11,9 @@ writes exceptions without their message).
 from __future__ import annotations
 
 import logging
+import random
 import re
+import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
@@ -169,6 +171,35 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+RETRIED_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure: PostgreSQL rolled it all back
+ATTEMPTS = 3
+
+
+def _retried_fault(exc: BaseException) -> bool:
+    """Whether `exc` (or an exception it was raised from) is PostgreSQL giving up a transaction to let another go."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) in RETRIED_SQLSTATES or getattr(
+                exc, "sqlstate", None) in RETRIED_SQLSTATES:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _retrying(handle: Callable, call):
+    """Run an endpoint's service call; when PostgreSQL chose it as a deadlock's victim, run it again (its unit of
+    work was rolled back whole, so nothing is done twice), at most ATTEMPTS times, after a short random pause."""
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return handle(call)
+        except Exception as exc:
+            if attempt == ATTEMPTS or not _retried_fault(exc):
+                raise
+            logging.getLogger(__name__).info("deadlock or serialization failure: attempt %d of %d", attempt + 1,
+                                             ATTEMPTS)
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
+
+
 def build_app(uow_factory: Callable[[], UnitOfWork], *, schema_version: str,
               known_schemas: Iterable[str] | None = None, today: Callable[[], date] = date.today,
               clock: Callable[[], datetime] = utcnow, max_body: int = MAX_BODY_BYTES) -> "GuardedApp":
@@ -198,7 +229,7 @@ def build_app(uow_factory: Callable[[], UnitOfWork], *, schema_version: str,
                 except BadJson as exc:
                     raise Refusal(400, "bad_json", str(exc)) from None
             call = Call(uow_factory, user, dict(request.path_params), body, today(), clock, schema_version)
-            return json_response(await run_in_threadpool(row.handle, call), row.status)
+            return json_response(await run_in_threadpool(_retrying, row.handle, call), row.status)
 
         return run
 

@@ -246,7 +246,9 @@ def _lock_series(session, convention: Convention) -> None:
     convention (another administrator, on the team server's PostgreSQL) waits here, then reads the statements this
     one stored — no duplicate, no gap, and no UNIQUE violation to explain. A sequence would leave gaps on rollback.
     On SQLite the unit of work's BEGIN IMMEDIATE already holds the file's write lock; FOR UPDATE is left out there."""
-    session.execute(select(Convention.id).where(Convention.id == convention.id).with_for_update())
+    # NO KEY UPDATE: a writer inserting a change mark (its foreign key takes KEY SHARE on this row) is not held
+    # behind the issue, which would wait in turn for the mark rows that writer holds (a deadlock, seen at 8 clients).
+    session.execute(select(Convention.id).where(Convention.id == convention.id).with_for_update(key_share=True))
     session.expire(convention)  # read again after the wait: what the other issue committed counts
 
 
@@ -389,7 +391,8 @@ def _marks(session, convention, lock: bool = False) -> Marks:
     """`lock` (issuing): the rows read are locked until the commit (PostgreSQL; SQLite's writer holds the file), so a
     change committed meanwhile waits and marks again after the issue's settlement instead of being settled unseen."""
     m = BillingChangeMark
-    query = select(m.month, m.onward).where(m.convention_id == convention.id)
+    # In the order models.billing_marks.mark upserts them: two lockers of the same rows wait, never cross.
+    query = select(m.month, m.onward).where(m.convention_id == convention.id).order_by(m.month, m.onward)
     rows = session.execute(query.with_for_update() if lock else query).all()
     return Marks(frozenset(r.month for r in rows if not r.onward), min((r.month for r in rows if r.onward), default=None),
                  tuple((r.month, r.onward) for r in rows))

@@ -164,18 +164,13 @@ def _run_processes(url: str, certfile, programme, tmp_path: Path) -> list[dict]:
     return calls
 
 
-# Found by this test (issue 10), to be fixed in services/billing and models/billing_marks, then this mark removed:
-# on PostgreSQL an issue and a session (or an import) deadlock, one of them answered 503. The issue holds the
-# convention's row FOR UPDATE (_lock_series), which conflicts with the FOR KEY SHARE that the foreign key of a NEW
-# billing_change_mark row takes on that convention; the writer, already holding an existing mark row it bumped,
-# waits on the convention while the issue's `SELECT … FROM billing_change_mark … FOR UPDATE` (_marks) waits on that
-# mark row. FOR NO KEY UPDATE in _lock_series and ORDER BY (month, onward) in _marks take away most of them (measured:
-# 1 run in 3 still deadlocks, an import marking its months over several flushes, in another order).
-MARK_ROWS_DEADLOCK = pytest.mark.xfail(reason="issue/session deadlock on billing_change_mark (PostgreSQL), see above",
-                                       raises=AssertionError, strict=False)
+# Found by this test (issue 10): on PostgreSQL an issue and a session (or an import) deadlocked, one of them answered
+# 503 — the issue's FOR UPDATE on the convention against the KEY SHARE a new billing_change_mark row's foreign key
+# takes, while each held mark rows the other wanted. Now: FOR NO KEY UPDATE in _lock_series, the marks locked in the
+# order mark() upserts them, and the API runs a deadlock's victim again (api.app._retrying); this test holds it.
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=MARK_ROWS_DEADLOCK)])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
     if request.param == "postgresql":
         url = request.getfixturevalue("postgres_url")
