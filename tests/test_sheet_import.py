@@ -321,8 +321,10 @@ def test_the_command_line_refuses_with_exit_2(programme, tmp_path, capsys):
     assert _cli(programme, path) == 2 and _counts(programme) == before
     assert "ligne 8, colonne C (DDN)" in capsys.readouterr().err
     assert _cli(programme, path, "--header-row", "zéro") == 2
-    assert _cli(programme, tmp_path / "absent.xlsx") == 2
-    assert "absent.xlsx" in capsys.readouterr().err
+    for absent in ("absent.xlsx", "absent.ods", "absent.csv"):
+        assert _cli(programme, tmp_path / absent) == 2
+        error = capsys.readouterr().err
+        assert absent in error and "lisible" not in error
     assert _cli(programme, path, "--sheet", "Autre") == 2
     assert "pas de feuille « Autre »" in capsys.readouterr().err
 

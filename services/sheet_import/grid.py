@@ -131,6 +131,8 @@ def _read_ods(path: Path, sheet: str | None) -> Grid:
 
     try:
         document = load(str(path))
+    except OSError:
+        raise  # missing, unreadable: the caller names the file (services.file_faults)
     except Exception as exc:  # odfpy raises whatever its zip or XML parser raised
         raise ImportRejected(f"Le fichier « {path.name} » n'est pas un classeur ODS lisible.") from exc
     tables = document.spreadsheet.getElementsByType(Table)

@@ -114,9 +114,9 @@ class SheetImportReport:
 
     def text(self) -> str:
         lines = []
-        sheet = f"Feuille « {self.sheet} », " if self.sheet else ""
         if self.header_row:
-            lines.append(f"{sheet}en-têtes ligne {self.header_row}.")
+            lines.append(f"Feuille « {self.sheet} », en-têtes ligne {self.header_row}." if self.sheet
+                         else f"En-têtes ligne {self.header_row}.")
         mapped = [f"{c.name} → {label(c.field)}" for c in self.columns if c.field]
         if mapped:
             lines.append("Colonnes lues : " + " ; ".join(mapped) + ".")
