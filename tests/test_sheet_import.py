@@ -98,6 +98,12 @@ def test_a_team_workbook_is_read_past_its_title_merged_header_and_totals(program
     assert _counts(programme)[:2] == (before[0] + 3, before[1] + 3)
 
 
+def test_a_family_called_totalis_is_no_totals_row(programme, tmp_path):
+    (tmp_path / "f.csv").write_text("Nom;Prénom;DDN;Commune\nTotalis;Jade;01/01/2015;Bourg-en-Bresse\n"
+                                    "Sous-total;;;\nRoux;Tom;01/01/2015;Bourg-en-Bresse\n", encoding="utf-8")
+    assert [c.last_name for c in _run(programme, tmp_path / "f.csv", dry_run=True).created] == ["Totalis"]
+
+
 def test_unmapped_columns_are_kept_as_notes_only_when_asked(programme, tmp_path):
     report = _run(programme, team_workbook(tmp_path / "suivi.xlsx"), keep_unmapped_as_notes=True)
     assert report.kept_as_notes == ("H (Observations)",) and not report.dropped

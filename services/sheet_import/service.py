@@ -171,6 +171,8 @@ def import_sheet(uow: UnitOfWork, user: CurrentUser, grid: Grid, options: SheetO
         return replace(report, written=True)
 
 
+# « Total », « TOTAL », « Sous-total », « Totaux », « Total général : 3 enfants » (not a family called Totalis)
+_TOTALS = re.compile(r"\s*(?:sous[- ]?)?(?:total|totaux)(?:\s+g[ée]n[ée]ral)?(?![^\W\d_])", re.IGNORECASE)
 _FIELD_IN_MESSAGE = re.compile(r"champ « (\w+) »")
 _DATASET_FIELDS = {"class": "school_class", "name": "family", "start": "orientation_date", "end": "end_date"}
 
@@ -257,7 +259,7 @@ class _Plan:
             if all(v is None for v in cells):
                 continue
             first = next(v for v in cells if v is not None)
-            if isinstance(first, str) and fold(first).startswith(("total", "soustotal")):
+            if isinstance(first, str) and _TOTALS.match(first):
                 break  # the totals at the bottom of the sheet
             values = self._values(cells, number)
             if any(values.get(name) is None for name in ("last_name", "first_name", "birth_date")):
