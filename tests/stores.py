@@ -15,10 +15,15 @@ def is_url(db: str) -> bool:
     return "://" in str(db)
 
 
-def dump_connection(conn: Connection) -> dict[str, list[str]]:
-    """Every row of every table through a SQLAlchemy connection."""
-    return {t: sorted(repr(tuple(r)) for r in conn.execute(text(f'SELECT * FROM "{t}"')))
+def every_row(conn: Connection) -> dict[str, list[tuple]]:
+    """Every row of every table through a SQLAlchemy connection, as tuples of Python values."""
+    return {t: [tuple(r) for r in conn.execute(text(f'SELECT * FROM "{t}"'))]
             for t in sorted(inspect(conn).get_table_names())}
+
+
+def dump_connection(conn: Connection) -> dict[str, list[str]]:
+    """Every row of every table through a SQLAlchemy connection, as sorted reprs."""
+    return {t: sorted(map(repr, found)) for t, found in every_row(conn).items()}
 
 
 def dump(db: str) -> dict[str, list[str]]:
@@ -27,10 +32,15 @@ def dump(db: str) -> dict[str, list[str]]:
         with sqlite3.connect(db) as conn:
             tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
             return {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"'))) for t in tables}
+    return {t: sorted(map(repr, found)) for t, found in table_rows(db).items()}
+
+
+def table_rows(db: str) -> dict[str, list[tuple]]:
+    """Every row of every table of a PostgreSQL database (`db`, a URL), as tuples of Python values."""
     engine = make_engine(db)
     try:
         with engine.connect() as conn:
-            return dump_connection(conn)
+            return every_row(conn)
     finally:
         engine.dispose()
 

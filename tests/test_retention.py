@@ -36,6 +36,8 @@ from services.retention import anonymise_expired_families, retention_cutoff
 from services.uow import unit_of_work_factory
 from tests.billing.builders import dataset, family, meeting, session
 from tests.billing.test_properties import template_db  # noqa: F401  (fixture: a migrated empty base)
+from tests import stores
+from tests.stores import is_url
 
 TODAY = date(2028, 3, 15)
 MONTHS = ("2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06")
@@ -180,12 +182,10 @@ def stub_pdf(statement) -> bytes:
     return b"%PDF-1.4 test"
 
 
-@pytest.fixture(scope="module")
-def template(template_db, tmp_path_factory) -> Path:  # noqa: F811
-    """The programme imported and January to June 2025 issued (February regularises a late January session)."""
-    path = tmp_path_factory.mktemp("retention") / "programme.sqlite"
-    shutil.copy(template_db, path)
-    engine = make_engine(str(path))
+def build_programme(db: str) -> None:
+    """The programme imported and January to June 2025 issued (February regularises a late January session), in
+    the migrated store at `db`."""
+    engine = make_engine(db)
     uow = unit_of_work_factory(engine)
     import_dataset(uow(), programme_data())
     issue(uow, "2025-01")
@@ -195,21 +195,42 @@ def template(template_db, tmp_path_factory) -> Path:  # noqa: F811
     for month in MONTHS[1:]:
         issue(uow, month)
     engine.dispose()  # the last connection checkpoints the log into the file
+
+
+@pytest.fixture(scope="module")
+def template(request, backend, tmp_path_factory):
+    """build_programme once: a SQLite file per module, a PostgreSQL template database per session (its name)."""
+    if backend == "postgresql":
+        return request.getfixturevalue("postgres_databases").template("retention", build_programme)
+    path = tmp_path_factory.mktemp("retention") / "programme.sqlite"
+    shutil.copy(request.getfixturevalue("template_db"), path)
+    build_programme(str(path))
     return path
 
 
 @pytest.fixture
-def store(template, tmp_path):
-    path = tmp_path / "parcours.sqlite"
-    shutil.copy(template, path)
+def store(request, backend, template, tmp_path):
+    """(where the store is: a SQLite file's Path or a PostgreSQL URL, the unit-of-work factory), a copy of the
+    template."""
+    if backend == "sqlite":
+        path = tmp_path / "parcours.sqlite"
+        shutil.copy(template, path)
+    else:
+        databases = request.getfixturevalue("postgres_databases")
+        name = databases.copy(template)
+        path = databases.url(name)
     engine = make_engine(str(path))
     yield path, unit_of_work_factory(engine)
     engine.dispose()
+    if backend == "postgresql":
+        databases.drop(name)
 
 
-def dump(path: Path) -> str:
+def dump(path: Path | str) -> str:
     """The whole base as SQL text (sqlite3's iterdump), with the SQL quoting undone so that « l'assistante » is
-    found as typed."""
+    found as typed; on PostgreSQL every value of every row of every table, as text (dates as ISO dates)."""
+    if is_url(path):
+        return "\n".join(" | ".join(map(str, row)) for found in stores.table_rows(path).values() for row in found)
     connection = sqlite3.connect(path)
     try:
         return "\n".join(connection.iterdump()).replace("''", "'")
@@ -294,15 +315,14 @@ def test_no_name_address_note_or_birth_date_of_an_anonymised_family_is_left_anyw
     before = dump(path)
     assert all(s in before for s in secrets), [s for s in secrets if s not in before]  # the test sees them first
     report = anonymise(uow)
-    assert report.storage_compacted
+    assert report.storage_compacted is (None if is_url(path) else True)  # PostgreSQL: no file of ours to compact
 
     after = dump(path)  # every table, including the audit log and the issued statements' JSON
     assert [s for s in secrets if s in after] == []
-    content = raw_bytes(path)  # free pages and the write-ahead log too
-    assert [s for s in secrets if s.encode("utf-8") in content] == []
-    connection = sqlite3.connect(path)
-    pdfs = [row[0] for row in connection.execute("SELECT pdf FROM statement")]
-    connection.close()
+    if not is_url(path):  # SQLite: nor in the file's free pages and its write-ahead log
+        content = raw_bytes(path)
+        assert [s for s in secrets if s.encode("utf-8") in content] == []
+    pdfs = [row[0] for row in stores.rows(str(path), "SELECT pdf FROM statement")]
     assert len(pdfs) == len(MONTHS)
     for pdf in pdfs:  # the stored statements were printed without family names
         printed = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
@@ -507,6 +527,7 @@ def test_cli_refuses_a_bad_number_of_years_in_french_with_exit_code_2(cli, years
     assert dump(path) == before
 
 
+@pytest.mark.sqlite_only("compacting is the SQLite file's (VACUUM and the write-ahead log's checkpoint)")
 def test_cli_warns_when_the_file_could_not_be_compacted(cli, monkeypatch):
     run, _, _ = cli
     from services import retention
