@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli import serve_command
 
     serve_command.add_parser(sub)  # serve: the team server's HTTPS API
+    from cli import sheet_command
+
+    sheet_command.add_parser(sub)  # import-sheet: a team's spreadsheet (XLSX, ODS, CSV)
     return parser
 
 
@@ -182,6 +185,10 @@ def run_command(args, uow) -> int:
         from cli import serve_command
 
         return serve_command.run(args, uow)
+    if args.command == "import-sheet":
+        from cli import sheet_command
+
+        return sheet_command.run(args, uow)
     if args.command in ("retention", "access-export"):
         from cli import rgpd_commands
 

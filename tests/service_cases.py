@@ -32,6 +32,7 @@ from services import (access_export, activity, audit, consent, conventions_admin
                       families, home_sessions, orientations, parcours, programme_settings, retention,
                       session_exceptions, statement_names, users)
 from services.billing import statements
+from services import sheet_import
 from services.dataset import exporter, import_dataset, importer
 from services.directory import CurrentUser, list_users
 from services.permissions import SYSTEM, allowed
@@ -254,6 +255,9 @@ LUCAS = family_records.ChildInput("Lucas", "Lefèvre", date(2016, 4, 2), "M", "�
 def _fake_pdf(_statement) -> bytes:
     return b"%PDF-1.4 test"
 
+
+SHEET_GRID = sheet_import.Grid("", (), (("Nom", "Prénom", "DDN", "Commune"),
+                                        ("Roux", "Jade", "01/01/2015", "Bourg-en-Bresse")))
 
 NEW_CONVENTION = conventions_admin.ConventionInput(
     key="AS-2026", partner="adom", action="Accompagnement scolaire", start=date(2026, 1, 1), end=date(2026, 12, 31),
@@ -482,6 +486,9 @@ CASES: tuple[Case, ...] = (
          lambda e, u: statements.issue_closing_statement(e.uow(), u, "ap-2025", render_pdf=_fake_pdf),
          audit=("issue", "statement", "ap-2025-013"), setup=_year_issued_then_corrected),
     # interchange
+    Case(sheet_import.import_sheet, "dataset.import",
+         lambda e, u: sheet_import.import_sheet(e.uow(), u, SHEET_GRID, today=TODAY),
+         audit=("import", "sheet", None)),
     Case(importer.import_dataset, "dataset.import",
          lambda e, u: importer.import_dataset(e.uow(), copy.deepcopy(NEW_PARTNER_FILE), u),
          audit=("import", "dataset", None)),

@@ -134,6 +134,13 @@ def _page_cache(session):
             connection.exec_driver_sql(f"PRAGMA cache_size = {int(before)}")
 
 
+def records_importer(session) -> "_Importer":
+    """The dataset import's record writer, inside the caller's own transaction (the spreadsheet import turns its
+    rows into a dataset and stores them with it: one set of rules); `run(data)` validates and writes, `stored(kind)`
+    gives the records written by key, `created` and `touched_families` what it did."""
+    return _Importer(session)
+
+
 class _Importer:
     def __init__(self, session):
         self.session = session

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from models import Child, Family, User
 from services import audit
 from services.dataset import canonical
-from services.dataset.importer import _Importer
+from services.dataset.importer import records_importer
 from services.dataset.rules import programme_rule_warnings
 from services.errors import DomainError, ValidationError
 from services.family_records import new_family_key
@@ -147,15 +147,15 @@ class SheetImportReport:
 def import_sheet(uow: UnitOfWork, user: CurrentUser, grid: Grid, options: SheetOptions = SheetOptions(), *,
                  today: date | None = None, dry_run: bool = False) -> SheetImportReport:
     """Read `grid` into Parcours (see the module's docstring); the report says what was, or would be, written."""
-    today = today or date.today()
     with uow:
         require(user, "dataset.import", session=uow.session)
+        today = today or date.today()
         plan = _Plan(uow.session, grid, options, today)
         report, data, actions = plan.run()
         report = replace(report, dry_run=dry_run)
         if report.refused:
             return report
-        importer = _Importer(uow.session)
+        importer = records_importer(uow.session)
         try:
             importer.run(data)
             for parcours_key, text in actions.items():
