@@ -165,7 +165,7 @@ def test_a_qualification_changed_from_a_day_marks_every_month_from_that_day(stor
 def test_the_migration_marks_every_issued_convention_from_the_beginning(store):
     uow = _one_session(store)
     issue_statement(uow(), SYSTEM, "AP", "2025-01", render_pdf=_fake_pdf)
-    engine = make_engine(str(store.folder / f"example-{store.counter}.sqlite"))
+    engine = make_engine(store.location)
     downgrade_to(engine, "0009")
     with engine.begin() as conn:  # changed while no mark was kept
         conn.execute(text("UPDATE home_session SET date = '2025-01-27'"))

@@ -52,17 +52,33 @@ def template_db(tmp_path_factory):
 
 
 class Store:
-    """A fresh migrated database per generated example (copied from a template: migrations run once)."""
+    """A fresh migrated database per generated example (copied from a template: migrations run once): a SQLite
+    file in `folder`, or, given `databases` (tests.postgres.Databases), a PostgreSQL database, a copy of the
+    template database `template`; the previous example's database is closed (and dropped) then."""
 
-    def __init__(self, template, folder):
+    def __init__(self, template, folder, databases=None):
         self.counter = 0
-        self.template, self.folder = template, folder
+        self.template, self.folder, self.databases = template, folder, databases
+        self.engine, self.name = None, None
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+        if self.name is not None:
+            self.databases.drop(self.name)
+        self.engine, self.name = None, None
 
     def new(self, generated):
+        self.close()
         self.counter += 1
-        path = self.folder / f"example-{self.counter}.sqlite"
-        shutil.copy(self.template, path)
-        engine = make_engine(str(path))
+        if self.databases is None:
+            path = self.folder / f"example-{self.counter}.sqlite"
+            shutil.copy(self.template, path)
+            self.location = str(path)
+        else:
+            self.name = self.databases.copy(self.template)
+            self.location = self.databases.url(self.name)
+        engine = self.engine = make_engine(self.location)
         uow = unit_of_work_factory(engine)
         data = dataset()
         for key, decided in zip(FAMILIES, generated["decisions"]):
@@ -77,8 +93,14 @@ class Store:
 
 
 @pytest.fixture
-def store(template_db, tmp_path):
-    return Store(template_db, tmp_path)
+def store(request, backend, tmp_path):
+    if backend == "sqlite":
+        store = Store(request.getfixturevalue("template_db"), tmp_path)
+    else:
+        databases = request.getfixturevalue("postgres_databases")
+        store = Store(databases.template("migrated"), tmp_path, databases)
+    yield store
+    store.close()
 
 
 def money(statement):
