@@ -67,6 +67,7 @@ def get_user(uow: UnitOfWork, user: CurrentUser, user_id: str) -> CurrentUser:
     with uow:
         require(user, "user.self" if user_id == getattr(user, "id", None) else "user.manage", session=uow.session)
         from models import User
+
         found = uow.session.get(User, user_id)
         if found is None or not found.active:
             raise NotFound("Cette personne n'existe pas ou n'a plus accès à Parcours.")
@@ -77,6 +78,7 @@ def list_intervenants(uow: UnitOfWork, user: CurrentUser) -> tuple[IntervenantRo
     with uow:
         require(user, "convention.read", session=uow.session)
         from models import Intervenant
+
         rows = uow.session.scalars(select(Intervenant).order_by(Intervenant.name))
         return tuple(IntervenantRow(i.id, i.key, i.name, i.qualification, i.partner.name) for i in rows)
 
@@ -85,6 +87,7 @@ def list_conventions(uow: UnitOfWork, user: CurrentUser) -> tuple[ConventionRow,
     with uow:
         require(user, "convention.read", session=uow.session)
         from models import Convention
+
         rows = uow.session.scalars(select(Convention).order_by(Convention.start_date.desc(), Convention.key))
         return tuple(ConventionRow(c.id, c.key, c.action.name, c.partner.name, c.start_date, c.end_date,
                                    c.max_families) for c in rows)

@@ -229,6 +229,7 @@ def change_password(uow: UnitOfWork, user: CurrentUser, key: str, new_password: 
     with uow:
         require(user, "user.self" if key == getattr(user, "key", None) else "user.manage", session=uow.session)
         from services import audit
+
         s = uow.session
         account = _get(s, key)
         check_password_policy(new_password, key, account.name)
@@ -245,6 +246,7 @@ def disable_user(uow: UnitOfWork, user: CurrentUser, key: str) -> UserInfo:
         require(user, "user.manage", session=uow.session)
         from models import User
         from services import audit
+
         s = uow.session
         account = _get(s, key)
         if not account.active:
@@ -268,6 +270,7 @@ def list_accounts(uow: UnitOfWork, user: CurrentUser) -> tuple[UserInfo, ...]:
     with uow:
         require(user, "user.manage", session=uow.session)
         from models import User
+
         users = uow.session.scalars(select(User).order_by(User.active.desc(), User.name, User.key))
         return tuple(_info(u) for u in users)
 
