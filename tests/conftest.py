@@ -1,4 +1,5 @@
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -65,10 +66,23 @@ def db_path(request, backend, tmp_path):
     databases.drop(name)
 
 
-@pytest.fixture
-def engine(db_path):
-    engine = make_engine(db_path)
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite file migrated once per session: `engine` starts from a copy of it instead of migrating again."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "migrated.sqlite"
+    engine = make_engine(str(path))
     migrate(engine)
+    engine.dispose()  # the last connection checkpoints the write-ahead log into the file (and removes it)
+    return path
+
+
+@pytest.fixture
+def engine(request, backend, db_path):
+    """An engine on the test's store, migrated (a copy of a migrated template on either store)."""
+    if backend == "sqlite" and not Path(db_path).exists():
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), db_path)
+    engine = make_engine(db_path)
+    migrate(engine)  # a no-op on the copy: it checks the revision
     yield engine
     engine.dispose()
 
