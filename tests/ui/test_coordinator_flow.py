@@ -95,7 +95,8 @@ def test_coordinator_refuses_a_batch_with_a_reason(qtbot, window, programme):
 
 
 def test_queue_lists_capacity_and_children_turning_17(qtbot, programme, open_window):
-    page = _queue(qtbot, open_window(programme.coordinator, lambda: date(2033, 1, 10)))
+    window = open_window(programme.coordinator, lambda: date(2033, 1, 10))  # kept: qtbot holds it weakly
+    page = _queue(qtbot, window)
     assert page.tabs.tabText(3) == "Enfants atteignant 17 ans (1)"
     assert page.leaving.row_at(0).child_name == "Lucas Lefèvre"
     assert [c.max_families for c in page.capacity.rows()] == [18]
