@@ -107,7 +107,8 @@ def _cell(view, row: int, column: int, role=Qt.ItemDataRole.DisplayRole):
 def _shown(qtbot, app, kind):
     widget = app.window
     assert isinstance(widget, kind), type(widget).__name__
-    qtbot.addWidget(widget)
+    # Not qtbot.addWidget: the controller deletes each window it replaces (deleteLater), and qtbot would close a
+    # deleted one at teardown; the `team` fixture closes the window still up.
     if isinstance(widget, MainWindow):
         qtbot.waitExposed(widget)
         widget.activateWindow()
