@@ -25,6 +25,8 @@ orientation reasons.
 A family is « already anonymised » when running the anonymisation again would change nothing: it is skipped
 (no write, no audit entry). Text typed into an anonymised family afterwards is erased by the next run.
 
+On PostgreSQL (the team server), the tables whose text is erased are rewritten by VACUUM (FULL) after the commit, for
+the same reason: an UPDATE leaves the old row versions in the table's files.
 On SQLite, after the commit, the file is rebuilt (VACUUM) and the write-ahead log truncated, so that erased text does
 not linger in free pages or old log frames; if another program holds the base busy, `storage_compacted` is False
 and the job should be run again later. Backups taken before the run still hold the erased data until they expire.
@@ -117,6 +119,8 @@ def anonymise_expired_families(uow: UnitOfWork, user: CurrentUser, years: int = 
     compacted = None
     if anonymised and not dry_run and bind.dialect.name == "sqlite":
         compacted = _compact_sqlite(getattr(bind, "engine", bind))  # a session may be bound to a Connection
+    elif anonymised and not dry_run and bind.dialect.name == "postgresql":
+        compacted = _compact_postgres(getattr(bind, "engine", bind))
     return RetentionReport(cutoff, dry_run, tuple(anonymised), already, kept, tuple(sorted(to_review)), compacted)
 
 
@@ -194,6 +198,25 @@ def _anonymise(session, family: Family) -> list[str]:
     for orientation in session.scalars(select(Orientation).where(Orientation.family_id == family.id)):
         _erase(orientation, changed, "orientation_", reason=None)
     return sorted(changed)
+
+
+# The tables whose text the anonymisation erases (guardian: its rows are deleted).
+ERASED_TABLES = ("family", "guardian", "child", "parcours", "home_session", "eps_situation", "orientation")
+
+
+def _compact_postgres(engine: Engine) -> bool:
+    """On the team server's PostgreSQL an UPDATE leaves the old row version, erased text included, in the table's
+    files until a VACUUM FULL rewrites them. Run once the anonymisation is committed, outside any transaction (VACUUM
+    refuses to run inside one); it locks each table a moment, which a yearly retention run can afford. Best effort:
+    False (and logged) if it failed — the anonymisation itself is committed."""
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for table in ERASED_TABLES:
+                conn.exec_driver_sql(f'VACUUM (FULL) "{table}"')
+        return True
+    except Exception:  # noqa: BLE001 — as _compact_sqlite
+        log.warning("retention: VACUUM FULL failed; erased text may remain in dead rows", exc_info=True)
+        return False
 
 
 def _compact_sqlite(engine: Engine) -> bool:
