@@ -79,7 +79,6 @@ def _logs_in_tmp(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
 
 
-@pytest.mark.sqlite_only("the golden file was written from SQLite, which sorts null start times first")
 def test_streamed_export_is_byte_for_byte_the_former_exporters_file(db_path, tmp_path, monkeypatch):
     """The golden file was written by the exporter that built one dictionary and one string; the streamed one,
     fetching sessions a few rows at a time (several batches here), writes the same bytes."""

@@ -79,7 +79,9 @@ def _sessions(s: Session, referred: list) -> Iterator[dict]:
     key_of = {record.id: record.key for record in referred}  # UUIDs: one map for the three tables
     key_of[None] = None
     columns = [getattr(HomeSession, name) for name in canonical.SESSION_COLUMNS]
-    rows = s.execute(select(*columns).order_by(HomeSession.date, HomeSession.start_time, HomeSession.key)
+    # NULLS FIRST: PostgreSQL puts a missing start time last by default, SQLite first; the same file from both.
+    rows = s.execute(select(*columns).order_by(HomeSession.date, HomeSession.start_time.asc().nullsfirst(),
+                                               HomeSession.key)
                      .execution_options(yield_per=SESSION_BATCH))
     for (key, family_id, intervenant_id, day, start, duration, status, referent_present, children_present,
          approved_exception, approved_by_id, notes, refused, decided_by_id, reason) in rows:
