@@ -228,7 +228,8 @@ def build_app(uow_factory: Callable[[], UnitOfWork], *, schema_version: str,
                     body = parse_object(await _read_body(request, max_body))
                 except BadJson as exc:
                     raise Refusal(400, "bad_json", str(exc)) from None
-            call = Call(uow_factory, user, dict(request.path_params), body, today(), clock, schema_version)
+            call = Call(uow_factory, user, dict(request.path_params), body, today(), clock, schema_version,
+                        dict(request.query_params))
             return json_response(await run_in_threadpool(_retrying, row.handle, call), row.status)
 
         return run

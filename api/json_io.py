@@ -115,20 +115,80 @@ def _time(value):
     return time(int(match[1]), int(match[2]), int(match[3] or 0))
 
 
-KINDS = {"text": _text, "integer": _integer, "boolean": _boolean, "date": _date, "time": _time}
+def _datetime(value):
+    try:
+        if not isinstance(value, str) or not _ISO_DATE.match(value):
+            raise ValueError
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("doit être un horodatage ISO (par exemple 2025-03-18T14:30:00+00:00)") from None
 
 
-def read_fields(body: Mapping, spec: Mapping[str, str]) -> dict:
+_DECIMAL = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def _decimal(value):
+    """An amount as a string (« 31.50 » or « 31,50 »): a float would not be exact."""
+    if not isinstance(value, str) or not _DECIMAL.fullmatch(value.strip()):
+        raise ValidationError("doit être un montant écrit comme un texte (par exemple « 31.50 »)")
+    return Decimal(value.strip().replace(",", "."))
+
+
+def _texts(value):
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError("doit être une liste de textes")
+    return value
+
+
+KINDS = {"text": _text, "integer": _integer, "boolean": _boolean, "date": _date, "time": _time,
+         "datetime": _datetime, "decimal": _decimal, "texts": _texts}
+
+
+REQUIRED = "est obligatoire"
+
+
+def read_fields(body: Mapping, spec: Mapping[str, str], required: tuple[str, ...] = ()) -> dict:
     """The fields of `spec` ({name: kind}) read from `body` and converted, a missing one or a null as None: whether a
-    field may be empty is the service's rule, not the API's. Every field of the wrong type is reported at once
+    field may be empty is the service's rule, not the API's — except the `required` ones, the records a service
+    looks up by id, which the API names itself. Every field of the wrong type is reported at once
     (InvalidFields, French)."""
     values, problems = {}, {}
     for name, kind in spec.items():
         raw = body.get(name)
+        if raw is None and name in required:
+            problems[name] = f"Le champ « {name} » {REQUIRED}."
+            continue
         try:
             values[name] = None if raw is None else KINDS[kind](raw)
         except ValidationError as exc:
             problems[name] = f"Le champ « {name} » {exc.message}."
+    if problems:
+        raise InvalidFields(problems)
+    return values
+
+
+def read_query(params: Mapping[str, str], spec: Mapping[str, str]) -> dict:
+    """The fields of `spec` read from a URL's query string (every value a text there): an integer, a boolean
+    (true/false), a date… named in French when it cannot be read, like read_fields; an absent one is None."""
+    values, problems = {}, {}
+    for name, kind in spec.items():
+        raw = params.get(name)
+        if raw is None or raw == "":
+            values[name] = None
+            continue
+        try:
+            if kind == "integer":
+                if not re.fullmatch(r"-?\d{1,9}", raw):
+                    raise ValidationError("doit être un nombre entier")
+                values[name] = int(raw)
+            elif kind == "boolean":
+                if raw not in ("true", "false"):
+                    raise ValidationError("doit valoir true ou false")
+                values[name] = raw == "true"
+            else:
+                values[name] = KINDS[kind](raw)
+        except ValidationError as exc:
+            problems[name] = f"Le paramètre « {name} » {exc.message}."
     if problems:
         raise InvalidFields(problems)
     return values

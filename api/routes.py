@@ -6,16 +6,17 @@ A handler only turns the request into the service's arguments: every check, rule
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from services import devices, families, home_sessions
+from services import devices, families, home_sessions, orientations, session_exceptions
 from services.billing import get_statement, issue_statement
 from services.dataset import import_dataset
+from services.errors import InvalidFields
 from services.permissions import CurrentUser
 from services.uow import UnitOfWork
 
-from api.json_io import read_fields
+from api.json_io import read_fields, read_query
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Call:
     today: date
     clock: Callable[[], datetime]
     schema: str  # the server's schema revision
+    query: Mapping[str, str] = field(default_factory=dict)  # the URL's query string
 
 
 @dataclass(frozen=True)
@@ -58,12 +60,135 @@ SESSION_FIELDS = {"family_id": "text", "intervenant_id": "text", "date": "date",
                   "children_present": "integer", "notes": "text"}
 
 
-def _record_session(call: Call):
-    given = read_fields(call.body, SESSION_FIELDS)
+def _session_draft(given: dict) -> home_sessions.SessionDraft:
     defaults = {"status": "held", "referent_present": False}  # SessionDraft's, for a field left out
-    draft = home_sessions.SessionDraft(**{name: defaults.get(name) if value is None else value
-                                          for name, value in given.items()})
-    return home_sessions.record_session(call.uow(), call.user, draft, call.today)
+    return home_sessions.SessionDraft(**{name: defaults.get(name) if given[name] is None else given[name]
+                                         for name in SESSION_FIELDS})
+
+
+def _record_session(call: Call):
+    return home_sessions.record_session(call.uow(), call.user, _session_draft(read_fields(call.body, SESSION_FIELDS)),
+                                        call.today)
+
+
+def _update_session(call: Call):
+    """The whole corrected session (as the form sends it), and `based_on`: the `updated_at` the client read, so
+    that a correction made on an older version is refused (StaleEdit, 409)."""
+    given = read_fields(call.body, {**SESSION_FIELDS, "based_on": "datetime"})
+    return home_sessions.update_session(call.uow(), call.user, call.params["session_id"], _session_draft(given),
+                                        call.today, based_on=given["based_on"])
+
+
+def _delete_session(call: Call):
+    based_on = read_query(call.query, {"based_on": "datetime"})["based_on"]
+    return home_sessions.delete_session(call.uow(), call.user, call.params["session_id"], based_on=based_on)
+
+
+QUERY_FIELDS = {"text": "text", "family_id": "text", "month": "text", "status": "text", "decision": "text",
+                "sort": "text", "descending": "boolean"}
+
+
+def _session_query(given: dict) -> home_sessions.SessionQuery:
+    defaults = home_sessions.SessionQuery()
+    return home_sessions.SessionQuery(**{name: getattr(defaults, name) if given[name] is None else given[name]
+                                         for name in QUERY_FIELDS})
+
+
+def _list_sessions(call: Call):
+    """GET /api/sessions?text=…&family_id=…&month=YYYY-MM&status=…&decision=…&sort=…&descending=true&offset=0&limit=500"""
+    given = read_query(call.query, {**QUERY_FIELDS, "offset": "integer", "limit": "integer"})
+    return home_sessions.list_sessions(call.uow(), call.user, _session_query(given), given["offset"] or 0,
+                                       500 if given["limit"] is None else given["limit"])
+
+
+ROW_FIELDS = {"id": "text", "key": "text", "family_id": "text", "family_name": "text", "intervenant_id": "text",
+              "intervenant_name": "text", "date": "date", "start_time": "time", "duration_minutes": "integer",
+              "status": "text"}
+
+
+def _sessions_page(call: Call):
+    """The big list by keyset: {"query": {…}, "after": <a row of the last page> | "before": <its first row>,
+    "skip": 0, "limit": 200, "count": false}; the cursor is the row the client was given (its order's columns)."""
+    body = call.body
+    query = body.get("query") or {}
+    if not isinstance(query, dict):
+        raise InvalidFields({"query": "Le champ « query » doit être un objet JSON ({…})."})
+    given = read_fields(body, {"skip": "integer", "limit": "integer", "count": "boolean"})
+    cursor_row, backward = None, False
+    for name in ("after", "before"):
+        if isinstance(body.get(name), dict):
+            row = read_fields(body[name], ROW_FIELDS, required=("id", "key", "date"))
+            cursor_row = home_sessions.SessionRow(**row, qualification="", referent_present=False,
+                                                  children_present=None, approved_exception=False, notes=None)
+            backward = name == "before"
+    cursor = home_sessions.SessionCursor(cursor_row, backward, given["skip"] or 0)
+    return home_sessions.sessions_page(call.uow(), call.user, _session_query(read_fields(query, QUERY_FIELDS)),
+                                       cursor, 200 if given["limit"] is None else given["limit"],
+                                       bool(given["count"]))
+
+
+def _week_sessions(call: Call):
+    day = read_fields(call.params, {"day": "date"}, required=("day",))["day"]
+    return home_sessions.week_sessions(call.uow(), call.user, day)
+
+
+# -- dérogations, EPS and orientations ------------------------------------------------------------------------
+
+def _approve_exceptions(call: Call):
+    given = read_fields(call.body, {"session_ids": "texts"}, required=("session_ids",))
+    return {"approved": session_exceptions.approve_exceptions(call.uow(), call.user, given["session_ids"])}
+
+
+def _refuse_exceptions(call: Call):
+    given = read_fields(call.body, {"session_ids": "texts", "reason": "text"}, required=("session_ids",))
+    return {"refused": session_exceptions.refuse_exceptions(call.uow(), call.user, given["session_ids"],
+                                                            given["reason"], call.today)}
+
+
+def _create_eps_meeting(call: Call):
+    given = read_fields(call.body, {"date": "date", "notes": "text"})
+    return orientations.create_eps_meeting(call.uow(), call.user, given["date"], given["notes"])
+
+
+def _add_situation(call: Call):
+    given = read_fields(call.body, {"family_id": "text", "recommendation": "text"}, required=("family_id",))
+    return orientations.add_situation(call.uow(), call.user, call.params["meeting_id"], given["family_id"],
+                                      given["recommendation"])
+
+
+def _record_recommendation(call: Call):
+    given = read_fields(call.body, {"recommendation": "text"})
+    return orientations.record_recommendation(call.uow(), call.user, call.params["situation_id"],
+                                              given["recommendation"])
+
+
+def _propose_orientation(call: Call):
+    given = read_fields(call.body, {"convention_id": "text"}, required=("convention_id",))
+    return orientations.propose_orientation(call.uow(), call.user, call.params["situation_id"],
+                                            given["convention_id"])
+
+
+def _list_orientations(call: Call):
+    given = read_query(call.query, {"status": "text", "family_id": "text"})
+    return orientations.list_orientations(call.uow(), call.user, given["status"], given["family_id"])
+
+
+def _validate_orientation(call: Call):
+    given = read_fields(call.body, {"decided_on": "date"})
+    return orientations.validate_orientation(call.uow(), call.user, call.params["orientation_id"],
+                                             given["decided_on"])
+
+
+def _reject_orientation(call: Call):
+    given = read_fields(call.body, {"reason": "text", "decided_on": "date"})
+    return orientations.reject_orientation(call.uow(), call.user, call.params["orientation_id"], given["reason"],
+                                           given["decided_on"])
+
+
+def _end_orientation(call: Call):
+    given = read_fields(call.body, {"end": "date", "reason": "text"})
+    return orientations.end_orientation(call.uow(), call.user, call.params["orientation_id"], given["end"],
+                                        given["reason"])
 
 
 def _import(call: Call):
@@ -86,6 +211,42 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              lambda c: families.family_file(c.uow(), c.user, c.params["family_id"], c.today)),
     Endpoint("POST", "/api/sessions", home_sessions.record_session, "session.record", _record_session, status=201,
              body=True),
+    Endpoint("GET", "/api/sessions", home_sessions.list_sessions, "session.read", _list_sessions),
+    Endpoint("POST", "/api/sessions/page", home_sessions.sessions_page, "session.read", _sessions_page, body=True),
+    Endpoint("GET", "/api/sessions/week/{day}", home_sessions.week_sessions, "session.read", _week_sessions),
+    Endpoint("GET", "/api/sessions/{session_id}", home_sessions.get_session, "session.read",
+             lambda c: home_sessions.get_session(c.uow(), c.user, c.params["session_id"])),
+    Endpoint("PUT", "/api/sessions/{session_id}", home_sessions.update_session, "session.update", _update_session,
+             body=True),
+    Endpoint("DELETE", "/api/sessions/{session_id}", home_sessions.delete_session, "session.delete",
+             _delete_session),
+    Endpoint("GET", "/api/exceptions", session_exceptions.flagged_sessions, "exception.read",
+             lambda c: session_exceptions.flagged_sessions(c.uow(), c.user)),
+    Endpoint("POST", "/api/exceptions/approve", session_exceptions.approve_exceptions, "exception.approve",
+             _approve_exceptions, body=True),
+    Endpoint("POST", "/api/exceptions/refuse", session_exceptions.refuse_exceptions, "exception.approve",
+             _refuse_exceptions, body=True),
+    Endpoint("GET", "/api/eps", orientations.list_eps_meetings, "eps.read",
+             lambda c: orientations.list_eps_meetings(c.uow(), c.user)),
+    Endpoint("POST", "/api/eps", orientations.create_eps_meeting, "eps.manage", _create_eps_meeting, status=201,
+             body=True),
+    Endpoint("GET", "/api/eps/{meeting_id}", orientations.eps_meeting_detail, "eps.read",
+             lambda c: orientations.eps_meeting_detail(c.uow(), c.user, c.params["meeting_id"])),
+    Endpoint("POST", "/api/eps/{meeting_id}/situations", orientations.add_situation, "eps.manage", _add_situation,
+             status=201, body=True),
+    Endpoint("PUT", "/api/situations/{situation_id}/recommendation", orientations.record_recommendation,
+             "eps.manage", _record_recommendation, body=True),
+    Endpoint("POST", "/api/situations/{situation_id}/orientations", orientations.propose_orientation, "eps.manage",
+             _propose_orientation, status=201, body=True),
+    Endpoint("GET", "/api/orientations", orientations.list_orientations, "orientation.read", _list_orientations),
+    Endpoint("POST", "/api/orientations/{orientation_id}/validate", orientations.validate_orientation,
+             "orientation.validate", _validate_orientation, body=True),
+    Endpoint("POST", "/api/orientations/{orientation_id}/reject", orientations.reject_orientation,
+             "orientation.validate", _reject_orientation, body=True),
+    Endpoint("POST", "/api/orientations/{orientation_id}/end", orientations.end_orientation, "orientation.end",
+             _end_orientation, body=True),
+    Endpoint("GET", "/api/capacity", orientations.convention_capacity, "convention.read",
+             lambda c: orientations.convention_capacity(c.uow(), c.user, c.today)),
     Endpoint("GET", "/api/statements/{convention}/{month}", get_statement, "statement.read",
              lambda c: get_statement(c.uow(), c.user, c.params["convention"], c.params["month"])),
     Endpoint("POST", "/api/statements/{convention}/{month}/issue", issue_statement, "statement.issue",

@@ -29,6 +29,40 @@ SAMPLES = {
     ("GET", "/api/statements/{convention}/{month}"): lambda api: ("/api/statements/ap-2025/2025-03", None),
     ("POST", "/api/statements/{convention}/{month}/issue"): lambda api: ("/api/statements/ap-2025/2025-01/issue",
                                                                           None),
+    ("GET", "/api/sessions"): lambda api: ("/api/sessions?month=2025-03&descending=false", None),
+    ("POST", "/api/sessions/page"): lambda api: ("/api/sessions/page", {"count": True, "limit": 10}),
+    ("GET", "/api/sessions/week/{day}"): lambda api: ("/api/sessions/week/2025-03-04", None),
+    ("GET", "/api/sessions/{session_id}"): lambda api: (f"/api/sessions/{api.env.id('session', 'S1')}", None),
+    ("PUT", "/api/sessions/{session_id}"): lambda api: (f"/api/sessions/{api.env.id('session', 'S1')}",
+                                                        _session(api)),
+    ("DELETE", "/api/sessions/{session_id}"): lambda api: (f"/api/sessions/{api.env.id('session', 'S1')}", None),
+    ("GET", "/api/exceptions"): lambda api: ("/api/exceptions", None),
+    ("POST", "/api/exceptions/approve"): lambda api: ("/api/exceptions/approve",
+                                                      {"session_ids": [api.env.id("session", "S1")]}),
+    ("POST", "/api/exceptions/refuse"): lambda api: ("/api/exceptions/refuse", {
+        "session_ids": [api.env.id("session", "S1")], "reason": "Pas de motif"}),
+    ("GET", "/api/eps"): lambda api: ("/api/eps", None),
+    ("POST", "/api/eps"): lambda api: ("/api/eps", {"date": "2025-03-11", "notes": "Ordre du jour"}),
+    ("GET", "/api/eps/{meeting_id}"): lambda api: (f"/api/eps/{api.env.id('eps', 'EPS-2025-01')}", None),
+    ("POST", "/api/eps/{meeting_id}/situations"): lambda api: (
+        f"/api/eps/{api.env.id('eps', 'EPS-2025-02')}/situations",
+        {"family_id": api.env.id("family", "F3"), "recommendation": "Soutien scolaire"}),
+    ("PUT", "/api/situations/{situation_id}/recommendation"): lambda api: (
+        f"/api/situations/{api.env.id('situation', 'EPS-2025-01/F1')}/recommendation",
+        {"recommendation": "Atout Plus renforcé"}),
+    ("POST", "/api/situations/{situation_id}/orientations"): lambda api: (
+        f"/api/situations/{api.env.id('situation', 'EPS-2025-01/F1')}/orientations",
+        {"convention_id": api.env.id("convention", "as-2025")}),
+    ("GET", "/api/orientations"): lambda api: ("/api/orientations?status=proposed", None),
+    ("POST", "/api/orientations/{orientation_id}/validate"): lambda api: (
+        f"/api/orientations/{api.env.id('orientation', 'O-prop')}/validate", {"decided_on": "2025-02-20"}),
+    ("POST", "/api/orientations/{orientation_id}/reject"): lambda api: (
+        f"/api/orientations/{api.env.id('orientation', 'O-prop')}/reject",
+        {"reason": "Hors critères", "decided_on": "2025-02-20"}),
+    ("POST", "/api/orientations/{orientation_id}/end"): lambda api: (
+        f"/api/orientations/{api.env.id('orientation', 'O3')}/end",
+        {"end": "2025-03-01", "reason": "Fin de prise en charge"}),
+    ("GET", "/api/capacity"): lambda api: ("/api/capacity", None),
     ("POST", "/api/dataset/import"): lambda api: ("/api/dataset/import", {
         "format": "parcours-dataset/1",
         "families": [{"key": "F-API", "name": "Famille Importée", "commune": "Bourg-en-Bresse"}]}),
