@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import typing
 from collections.abc import Mapping
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -192,3 +193,35 @@ def read_query(params: Mapping[str, str], spec: Mapping[str, str]) -> dict:
     if problems:
         raise InvalidFields(problems)
     return values
+
+
+_KIND_OF_TYPE = {str: "text", int: "integer", bool: "boolean", date: "date", time: "time", datetime: "datetime",
+                 Decimal: "decimal"}
+
+
+def input_spec(cls) -> tuple[dict[str, str], tuple[str, ...]]:
+    """A service's input dataclass as a read_fields spec ({field: kind}) and the fields it cannot do without (no
+    default and not optional: the API names them when they are missing)."""
+    hints = typing.get_type_hints(cls)
+    spec, required = {}, []
+    for f in dataclasses.fields(cls):
+        kinds = [a for a in typing.get_args(hints[f.name]) if a is not type(None)] or [hints[f.name]]
+        if len(kinds) != 1 or kinds[0] not in _KIND_OF_TYPE:
+            continue  # not a JSON scalar (a mapping of tariffs…): the endpoint reads it itself
+        spec[f.name] = _KIND_OF_TYPE[kinds[0]]
+        optional = type(None) in typing.get_args(hints[f.name])
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and not optional:
+            required.append(f.name)
+    return spec, tuple(required)
+
+
+def read_input(cls, body: Mapping, extra: Mapping[str, str] | None = None, **given):
+    """(an instance of the service's input dataclass `cls` read from `body`, the `extra` fields read with it): a
+    field left out takes the dataclass's default; every wrong or missing field is named at once (InvalidFields).
+    `given` are the fields the endpoint read itself."""
+    spec, required = input_spec(cls)
+    spec = {name: kind for name, kind in spec.items() if name not in given}
+    values = read_fields(body, {**spec, **(extra or {})}, tuple(r for r in required if r not in given))
+    defaults = {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
+    fields = {name: defaults.get(name) if values[name] is None else values[name] for name in spec}
+    return cls(**fields, **given), {name: values[name] for name in (extra or {})}

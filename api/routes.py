@@ -9,14 +9,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from services import devices, families, home_sessions, orientations, session_exceptions
+from services import (consent, devices, families, family_records, home_sessions, orientations, parcours,
+                      session_exceptions)
 from services.billing import get_statement, issue_statement
 from services.dataset import import_dataset
 from services.errors import InvalidFields
 from services.permissions import CurrentUser
 from services.uow import UnitOfWork
 
-from api.json_io import read_fields, read_query
+from api.json_io import read_fields, read_input, read_query
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,25 @@ class Endpoint:
     body: bool = False  # reads a JSON object
 
 
+def _body_call(service: Callable, param: str, spec: dict[str, str], required: tuple[str, ...] = (),
+               today: bool = False) -> Callable[[Call], object]:
+    """The handler of an endpoint whose service takes (uow, user, <the path's `param`>, <the body's fields, in
+    `spec`'s order>), and the request's day as `today` when asked: the fields read as read_fields does."""
+    def handle(call: Call):
+        given = read_fields(call.body, spec, required)
+        return service(call.uow(), call.user, call.params[param], *given.values(),
+                       **({"today": call.today} if today else {}))
+
+    return handle
+
+
+def _body_endpoint(method: str, path: str, service: Callable, operation: str, param: str, spec: dict[str, str],
+                   required: tuple[str, ...] = (), today: bool = False, status: int = 200) -> Endpoint:
+    """The row of such an endpoint (_body_call): it reads a JSON object."""
+    return Endpoint(method, path, service, operation, _body_call(service, param, spec, required, today), status,
+                    body=True)
+
+
 def _health(call: Call) -> dict:
     return {"status": "ok", "application": "Parcours", "schema": call.schema}
 
@@ -55,6 +75,7 @@ def _enrol(call: Call):
                                        clock=call.clock)
 
 
+BASED_ON = {"based_on": "datetime"}  # the `updated_at` the client read: a save on an older version is refused
 SESSION_FIELDS = {"family_id": "text", "intervenant_id": "text", "date": "date", "duration_minutes": "integer",
                   "status": "text", "start_time": "time", "referent_present": "boolean",
                   "children_present": "integer", "notes": "text"}
@@ -95,7 +116,7 @@ def _session_query(given: dict) -> home_sessions.SessionQuery:
 
 
 def _list_sessions(call: Call):
-    """GET /api/sessions?text=…&family_id=…&month=YYYY-MM&status=…&decision=…&sort=…&descending=true&offset=0&limit=500"""
+    """?text=…&family_id=…&month=YYYY-MM&status=…&decision=…&sort=…&descending=true&offset=0&limit=500"""
     given = read_query(call.query, {**QUERY_FIELDS, "offset": "integer", "limit": "integer"})
     return home_sessions.list_sessions(call.uow(), call.user, _session_query(given), given["offset"] or 0,
                                        500 if given["limit"] is None else given["limit"])
@@ -150,45 +171,9 @@ def _create_eps_meeting(call: Call):
     return orientations.create_eps_meeting(call.uow(), call.user, given["date"], given["notes"])
 
 
-def _add_situation(call: Call):
-    given = read_fields(call.body, {"family_id": "text", "recommendation": "text"}, required=("family_id",))
-    return orientations.add_situation(call.uow(), call.user, call.params["meeting_id"], given["family_id"],
-                                      given["recommendation"])
-
-
-def _record_recommendation(call: Call):
-    given = read_fields(call.body, {"recommendation": "text"})
-    return orientations.record_recommendation(call.uow(), call.user, call.params["situation_id"],
-                                              given["recommendation"])
-
-
-def _propose_orientation(call: Call):
-    given = read_fields(call.body, {"convention_id": "text"}, required=("convention_id",))
-    return orientations.propose_orientation(call.uow(), call.user, call.params["situation_id"],
-                                            given["convention_id"])
-
-
 def _list_orientations(call: Call):
     given = read_query(call.query, {"status": "text", "family_id": "text"})
     return orientations.list_orientations(call.uow(), call.user, given["status"], given["family_id"])
-
-
-def _validate_orientation(call: Call):
-    given = read_fields(call.body, {"decided_on": "date"})
-    return orientations.validate_orientation(call.uow(), call.user, call.params["orientation_id"],
-                                             given["decided_on"])
-
-
-def _reject_orientation(call: Call):
-    given = read_fields(call.body, {"reason": "text", "decided_on": "date"})
-    return orientations.reject_orientation(call.uow(), call.user, call.params["orientation_id"], given["reason"],
-                                           given["decided_on"])
-
-
-def _end_orientation(call: Call):
-    given = read_fields(call.body, {"end": "date", "reason": "text"})
-    return orientations.end_orientation(call.uow(), call.user, call.params["orientation_id"], given["end"],
-                                        given["reason"])
 
 
 def _import(call: Call):
@@ -196,6 +181,39 @@ def _import(call: Call):
     nothing, as from a file; ImportRejected (422) names the record and the field at fault."""
     return import_dataset(call.uow(), call.body, call.user)
 
+
+def _input_endpoint(method: str, path: str, service: Callable, operation: str, input_type: type,
+                    param: str | None = None, versioned: bool = False, today: bool = False,
+                    status: int = 200) -> Endpoint:
+    """The row of an endpoint that reads a service's input dataclass (_input_call)."""
+    return Endpoint(method, path, service, operation, _input_call(service, input_type, param, versioned, today),
+                    status, body=True)
+
+
+# -- family records, consent, parcours ------------------------------------------------------------------------
+
+
+def _based_on_query(call: Call):
+    """A DELETE's version, from its query string (?based_on=…): a DELETE carries no body."""
+    return read_query(call.query, BASED_ON)["based_on"]
+
+
+def _input_call(service: Callable, input_type: type, param: str | None = None, versioned: bool = False,
+                today: bool = False) -> Callable[[Call], object]:
+    """The handler of an endpoint whose service takes (uow, user[, the path's `param`], <its input dataclass read
+    from the body (read_input)>[, based_on when `versioned`]), and the request's day as `today` when asked."""
+    def handle(call: Call):
+        given, extra = read_input(input_type, call.body, BASED_ON if versioned else None)
+        args = ([call.params[param]] if param else []) + [given] + ([extra["based_on"]] if versioned else [])
+        return service(call.uow(), call.user, *args, **({"today": call.today} if today else {}))
+
+    return handle
+
+
+def _turning_17(call: Call):
+    given = read_query(call.query, {"within_months": "integer"})
+    return parcours.children_turning_17(call.uow(), call.user, call.today,
+                                        3 if given["within_months"] is None else given["within_months"])
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/health", None, None, _health, device=False),
@@ -209,6 +227,41 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              lambda c: families.list_families(c.uow(), c.user, c.today)),
     Endpoint("GET", "/api/families/{family_id}", families.family_file, "family.read",
              lambda c: families.family_file(c.uow(), c.user, c.params["family_id"], c.today)),
+    Endpoint("GET", "/api/families/{family_id}/record", family_records.family_record, "family.read",
+             lambda c: family_records.family_record(c.uow(), c.user, c.params["family_id"])),
+    _input_endpoint("POST", "/api/families", family_records.create_family, "family.create",
+                    family_records.HouseholdInput, status=201),
+    _input_endpoint("PUT", "/api/families/{family_id}", family_records.update_family, "family.edit",
+                    family_records.HouseholdInput, "family_id", versioned=True),
+    _body_endpoint("POST", "/api/families/{family_id}/close", family_records.close_family, "family.close",
+                   "family_id", {"closed_on": "date", "reason": "text", **BASED_ON}, today=True),
+    Endpoint("DELETE", "/api/families/{family_id}", family_records.delete_family, "family.remove",
+             lambda c: family_records.delete_family(c.uow(), c.user, c.params["family_id"], _based_on_query(c))),
+    _input_endpoint("POST", "/api/families/{family_id}/guardians", family_records.add_guardian, "family.edit",
+                    family_records.GuardianInput, "family_id", status=201),
+    _input_endpoint("PUT", "/api/guardians/{guardian_id}", family_records.update_guardian, "family.edit",
+                    family_records.GuardianInput, "guardian_id", versioned=True),
+    Endpoint("DELETE", "/api/guardians/{guardian_id}", family_records.remove_guardian, "family.edit",
+             lambda c: family_records.remove_guardian(c.uow(), c.user, c.params["guardian_id"], _based_on_query(c))),
+    _input_endpoint("POST", "/api/families/{family_id}/children", family_records.add_child, "family.edit",
+                    family_records.ChildInput, "family_id", today=True, status=201),
+    _input_endpoint("PUT", "/api/children/{child_id}", family_records.update_child, "family.edit",
+                    family_records.ChildInput, "child_id", versioned=True, today=True),
+    _body_endpoint("PUT", "/api/parcours/{parcours_id}/plan", family_records.update_parcours_plan, "parcours.edit",
+                   "parcours_id", {"objectives": "text", "actions": "text", **BASED_ON}),
+    Endpoint("GET", "/api/consent/missing", consent.families_without_consent, "family.list",
+             lambda c: consent.families_without_consent(c.uow(), c.user)),
+    _body_endpoint("PUT", "/api/consent/{family_key}", consent.record_consent, "consent.record", "family_key",
+                   {"consent_date": "date", "scope": "text"}, required=("consent_date",), today=True),
+    _body_endpoint("POST", "/api/children/{child_id}/parcours", parcours.open_parcours, "parcours.change",
+                   "child_id", {"start": "date", "objectives": "text"}, status=201),
+    _body_endpoint("POST", "/api/parcours/{parcours_id}/resume", parcours.resume_parcours, "parcours.change",
+                   "parcours_id", {"start": "date"}),
+    Endpoint("POST", "/api/parcours/{parcours_id}/suspend", parcours.suspend_parcours, "parcours.change",
+             lambda c: parcours.suspend_parcours(c.uow(), c.user, c.params["parcours_id"])),
+    _body_endpoint("POST", "/api/parcours/{parcours_id}/close", parcours.close_parcours, "parcours.change",
+                   "parcours_id", {"end": "date", "exit_reason": "text"}),
+    Endpoint("GET", "/api/parcours/turning-17", parcours.children_turning_17, "parcours.read", _turning_17),
     Endpoint("POST", "/api/sessions", home_sessions.record_session, "session.record", _record_session, status=201,
              body=True),
     Endpoint("GET", "/api/sessions", home_sessions.list_sessions, "session.read", _list_sessions),
@@ -232,19 +285,20 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              body=True),
     Endpoint("GET", "/api/eps/{meeting_id}", orientations.eps_meeting_detail, "eps.read",
              lambda c: orientations.eps_meeting_detail(c.uow(), c.user, c.params["meeting_id"])),
-    Endpoint("POST", "/api/eps/{meeting_id}/situations", orientations.add_situation, "eps.manage", _add_situation,
-             status=201, body=True),
-    Endpoint("PUT", "/api/situations/{situation_id}/recommendation", orientations.record_recommendation,
-             "eps.manage", _record_recommendation, body=True),
-    Endpoint("POST", "/api/situations/{situation_id}/orientations", orientations.propose_orientation, "eps.manage",
-             _propose_orientation, status=201, body=True),
+    _body_endpoint("POST", "/api/eps/{meeting_id}/situations", orientations.add_situation, "eps.manage",
+                   "meeting_id", {"family_id": "text", "recommendation": "text"}, required=("family_id",),
+                   status=201),
+    _body_endpoint("PUT", "/api/situations/{situation_id}/recommendation", orientations.record_recommendation,
+                   "eps.manage", "situation_id", {"recommendation": "text"}),
+    _body_endpoint("POST", "/api/situations/{situation_id}/orientations", orientations.propose_orientation,
+                   "eps.manage", "situation_id", {"convention_id": "text"}, required=("convention_id",), status=201),
     Endpoint("GET", "/api/orientations", orientations.list_orientations, "orientation.read", _list_orientations),
-    Endpoint("POST", "/api/orientations/{orientation_id}/validate", orientations.validate_orientation,
-             "orientation.validate", _validate_orientation, body=True),
-    Endpoint("POST", "/api/orientations/{orientation_id}/reject", orientations.reject_orientation,
-             "orientation.validate", _reject_orientation, body=True),
-    Endpoint("POST", "/api/orientations/{orientation_id}/end", orientations.end_orientation, "orientation.end",
-             _end_orientation, body=True),
+    _body_endpoint("POST", "/api/orientations/{orientation_id}/validate", orientations.validate_orientation,
+                   "orientation.validate", "orientation_id", {"decided_on": "date"}),
+    _body_endpoint("POST", "/api/orientations/{orientation_id}/reject", orientations.reject_orientation,
+                   "orientation.validate", "orientation_id", {"reason": "text", "decided_on": "date"}),
+    _body_endpoint("POST", "/api/orientations/{orientation_id}/end", orientations.end_orientation, "orientation.end",
+                   "orientation_id", {"end": "date", "reason": "text"}),
     Endpoint("GET", "/api/capacity", orientations.convention_capacity, "convention.read",
              lambda c: orientations.convention_capacity(c.uow(), c.user, c.today)),
     Endpoint("GET", "/api/statements/{convention}/{month}", get_statement, "statement.read",

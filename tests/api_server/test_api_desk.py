@@ -38,7 +38,8 @@ def test_a_session_corrected_over_the_api_after_its_month_was_issued_is_regulari
                               json=_corrected(row, status="cancelled"))
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "cancelled" and response.json()["key"] == "S6"
-    assert audit_rows(api.env, before) == [("coord-durand", "update", "home_session", "S6", '["approved_by_id", "approved_exception", "status"]')]
+    assert audit_rows(api.env, before) == [
+        ("coord-durand", "update", "home_session", "S6", '["approved_by_id", "approved_exception", "status"]')]
     draft = api.get("/api/statements/ap-2025/2025-03", "administrator").json()
     regularised = [line for line in draft["lines"] if line["month"] == "2025-02"]
     assert regularised and all(line["amount"].startswith("-") for line in regularised), draft["lines"]
@@ -69,6 +70,12 @@ def test_ill_typed_fields_of_the_new_endpoints_are_named_in_french_with_422_and_
         ("POST", f"/api/situations/{api.env.id('situation', 'EPS-2025-01/F1')}/orientations", {}, {"convention_id"}),
         ("GET", "/api/sessions?limit=beaucoup&descending=oui", None, {"limit", "descending"}),
         ("GET", "/api/sessions/week/2025-02-30", None, {"day"}),
+        ("POST", "/api/families", {"commune": 3, "priority_neighbourhood": "oui"},
+         {"name", "commune", "priority_neighbourhood"}),
+        ("PUT", f"/api/children/{api.env.id('child', 'C1')}", {"first_name": "Lucas", "last_name": "Lefèvre",
+                                                               "birth_date": "02/04/2016"}, {"birth_date"}),
+        ("PUT", "/api/consent/F2", {"scope": "Accompagnement PRE"}, {"consent_date"}),
+        ("GET", "/api/parcours/turning-17?within_months=trois", None, {"within_months"}),
     ]
     for method, path, body, named in cases:
         response = api.client.request(method, path, headers=api.headers("coordinator"), json=body)
@@ -115,3 +122,16 @@ def test_validating_an_orientation_over_the_api_writes_the_same_audit_row_as_in_
                                        '["decided_by_id", "decided_on", "status"]')]
     again = api.post(f"/api/orientations/{orientation}/validate", "coordinator", json={"decided_on": "2025-02-20"})
     assert again.status_code == 422 and "déjà validée" in again.json()["message"]
+
+
+def test_a_family_entered_over_the_api_is_the_services_record_and_its_child_follows(api):
+    created = api.post("/api/families", "coordinator", json={"name": "Famille Nouvelle", "commune": "Bourg-en-Bresse"})
+    assert created.status_code == 201, created.text
+    family = created.json()
+    assert family["name"] == "Famille Nouvelle" and family["priority_neighbourhood"] is False
+    child = api.post(f"/api/families/{family['id']}/children", "coordinator",
+                     json={"first_name": "Léo", "last_name": "Nouvelle", "birth_date": "2016-05-01"})
+    assert child.status_code == 201, child.text
+    assert [c["first_name"] for c in child.json()["children"]] == ["Léo"]
+    record = api.get(f"/api/families/{family['id']}/record", "coordinator").json()
+    assert record["children"] == child.json()["children"]

@@ -9,7 +9,7 @@ import pytest
 from api.routes import ENDPOINTS
 from services.permissions import PERMISSIONS, ROLE_LABELS, allowed
 from services.devices import NO_TOKEN, REVOKED
-from tests.service_cases import CurrentUser
+from tests.service_cases import CurrentUser, _guardian
 
 ACTORS = ("referent", "coordinator", "administrator", "revoked", "nobody")
 
@@ -63,6 +63,42 @@ SAMPLES = {
         f"/api/orientations/{api.env.id('orientation', 'O3')}/end",
         {"end": "2025-03-01", "reason": "Fin de prise en charge"}),
     ("GET", "/api/capacity"): lambda api: ("/api/capacity", None),
+    ("GET", "/api/families/{family_id}/record"): lambda api: (f"/api/families/{api.env.id('family', 'F1')}/record",
+                                                             None),
+    ("POST", "/api/families"): lambda api: ("/api/families", {"name": "Famille Nouvelle", "commune": "Bourg-en-Bresse",
+                                                              "address": "3 rue Neuve"}),
+    ("PUT", "/api/families/{family_id}"): lambda api: (f"/api/families/{api.env.id('family', 'F1')}", {
+        "name": "Famille Lefèvre-Roux", "commune": "Bourg-en-Bresse", "address": "12 rue des Lilas",
+        "priority_neighbourhood": True, "referent_id": api.env.users["ref-martin"].id}),
+    ("POST", "/api/families/{family_id}/close"): lambda api: (f"/api/families/{api.env.id('family', 'F1')}/close",
+                                                              {"closed_on": "2025-03-20", "reason": "Déménagement"}),
+    ("DELETE", "/api/families/{family_id}"): lambda api: (f"/api/families/{api.env.id('family', 'F5')}", None),
+    ("POST", "/api/families/{family_id}/guardians"): lambda api: (
+        f"/api/families/{api.env.id('family', 'F1')}/guardians", {"name": "Karim Lefèvre", "relationship": "père"}),
+    ("PUT", "/api/guardians/{guardian_id}"): lambda api: (f"/api/guardians/{_guardian(api.env)}", {
+        "name": "Aurélie Lefèvre", "relationship": "mère", "phone": "06 00 00 00 02"}),
+    ("DELETE", "/api/guardians/{guardian_id}"): lambda api: (f"/api/guardians/{_guardian(api.env)}", None),
+    ("POST", "/api/families/{family_id}/children"): lambda api: (
+        f"/api/families/{api.env.id('family', 'F1')}/children",
+        {"first_name": "Léo", "last_name": "Lefèvre", "birth_date": "2021-05-01"}),
+    ("PUT", "/api/children/{child_id}"): lambda api: (f"/api/children/{api.env.id('child', 'C1')}", {
+        "first_name": "Lucas", "last_name": "Lefèvre", "birth_date": "2016-04-02", "sex": "M",
+        "school": "École Charles Robin", "school_class": "CM2"}),
+    ("PUT", "/api/parcours/{parcours_id}/plan"): lambda api: (f"/api/parcours/{api.env.id('parcours', 'P1')}/plan", {
+        "objectives": "Confiance en soi", "actions": "Aide aux devoirs le mardi"}),
+    ("GET", "/api/consent/missing"): lambda api: ("/api/consent/missing", None),
+    ("PUT", "/api/consent/{family_key}"): lambda api: ("/api/consent/F2", {"consent_date": "2025-03-01",
+                                                                          "scope": "Accompagnement PRE"}),
+    ("POST", "/api/children/{child_id}/parcours"): lambda api: (f"/api/children/{api.env.id('child', 'C2')}/parcours",
+                                                                {"start": "2025-02-01", "objectives": "Lecture"}),
+    ("POST", "/api/parcours/{parcours_id}/resume"): lambda api: (
+        f"/api/parcours/{api.env.id('parcours', 'P2')}/resume", {}),
+    ("POST", "/api/parcours/{parcours_id}/suspend"): lambda api: (
+        f"/api/parcours/{api.env.id('parcours', 'P1')}/suspend", None),
+    ("POST", "/api/parcours/{parcours_id}/close"): lambda api: (
+        f"/api/parcours/{api.env.id('parcours', 'P1')}/close",
+        {"end": "2025-03-01", "exit_reason": "Objectifs atteints"}),
+    ("GET", "/api/parcours/turning-17"): lambda api: ("/api/parcours/turning-17?within_months=120", None),
     ("POST", "/api/dataset/import"): lambda api: ("/api/dataset/import", {
         "format": "parcours-dataset/1",
         "families": [{"key": "F-API", "name": "Famille Importée", "commune": "Bourg-en-Bresse"}]}),
