@@ -230,7 +230,10 @@ def build_app(uow_factory: Callable[[], UnitOfWork], *, schema_version: str,
                     raise Refusal(400, "bad_json", str(exc)) from None
             call = Call(uow_factory, user, dict(request.path_params), body, today(), clock, schema_version,
                         dict(request.query_params))
-            return json_response(await run_in_threadpool(_retrying, row.handle, call), row.status)
+            result = await run_in_threadpool(_retrying, row.handle, call)
+            if isinstance(result, Response):  # a file (a statement's PDF): the handler made its answer
+                return result
+            return json_response(result, row.status)
 
         return run
 

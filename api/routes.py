@@ -9,13 +9,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from services import (consent, devices, families, family_records, home_sessions, orientations, parcours,
-                      session_exceptions)
-from services.billing import get_statement, issue_statement
+from services import (activity, audit, consent, conventions_admin, devices, families, family_records, home_sessions,
+                      orientations, parcours, session_exceptions, users)
+from services.billing import get_statement, issue_statement, issued_pdf
 from services.dataset import import_dataset
-from services.errors import InvalidFields
+from services.errors import InvalidFields, NotFound
 from services.permissions import CurrentUser
 from services.uow import UnitOfWork
+
+from starlette.responses import Response
 
 from api.json_io import read_fields, read_input, read_query
 
@@ -215,6 +217,29 @@ def _turning_17(call: Call):
     return parcours.children_turning_17(call.uow(), call.user, call.today,
                                         3 if given["within_months"] is None else given["within_months"])
 
+
+# -- hours, conventions, accounts, audit, statement files -----------------------------------------------------
+
+def _audit_entries(call: Call):
+    """?actor_key=…&action=…&record_type=…&record_key=…&since=<ISO>&until=<ISO>&limit=1000"""
+    given = read_query(call.query, {"actor_key": "text", "action": "text", "record_type": "text",
+                                    "record_key": "text", "since": "datetime", "until": "datetime",
+                                    "limit": "integer"})
+    limit = given.pop("limit")
+    return audit.list_entries(call.uow(), call.user, **given, **({} if limit is None else {"limit": limit}))
+
+
+NOT_ISSUED = "Ce relevé n'a pas encore été émis : il n'a pas de PDF."
+
+
+def _statement_pdf(call: Call) -> Response:
+    pdf = issued_pdf(call.uow(), call.user, call.params["convention"], call.params["month"])
+    if pdf is None:
+        raise NotFound(NOT_ISSUED)
+    name = f'releve-{call.params["convention"]}-{call.params["month"]}.pdf'
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{name}"'})
+
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/health", None, None, _health, device=False),
     Endpoint("POST", "/api/enrol", devices.enrol_with_password, "device.enrol", _enrol, status=201, device=False,
@@ -303,6 +328,39 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              lambda c: orientations.convention_capacity(c.uow(), c.user, c.today)),
     Endpoint("GET", "/api/statements/{convention}/{month}", get_statement, "statement.read",
              lambda c: get_statement(c.uow(), c.user, c.params["convention"], c.params["month"])),
+    Endpoint("GET", "/api/statements/{convention}/{month}/pdf", issued_pdf, "statement.read", _statement_pdf),
+    Endpoint("GET", "/api/activity/months", activity.months_with_activity, "activity.read",
+             lambda c: activity.months_with_activity(c.uow(), c.user)),
+    Endpoint("GET", "/api/activity/{month}", activity.monthly_activity, "activity.read",
+             lambda c: activity.monthly_activity(c.uow(), c.user, c.params["month"])),
+    Endpoint("GET", "/api/families/{family_id}/hours", activity.family_hours, "family.read",
+             lambda c: activity.family_hours(c.uow(), c.user, c.params["family_id"])),
+    Endpoint("GET", "/api/partners", conventions_admin.list_partners, "convention.read",
+             lambda c: conventions_admin.list_partners(c.uow(), c.user)),
+    _body_endpoint("POST", "/api/partners/{key}", conventions_admin.create_partner, "convention.manage", "key",
+                   {"name": "text"}, status=201),
+    _body_endpoint("PUT", "/api/partners/{key}", conventions_admin.rename_partner, "convention.manage", "key",
+                   {"name": "text"}),
+    Endpoint("GET", "/api/intervenants", conventions_admin.list_intervenants, "convention.read",
+             lambda c: conventions_admin.list_intervenants(c.uow(), c.user, read_query(c.query, {
+                 "partner": "text"})["partner"])),
+    _input_endpoint("POST", "/api/intervenants", conventions_admin.create_intervenant, "convention.manage",
+                    conventions_admin.IntervenantInput, status=201),
+    _input_endpoint("PUT", "/api/intervenants/{key}", conventions_admin.update_intervenant, "convention.manage",
+                    conventions_admin.IntervenantInput, "key"),
+    Endpoint("GET", "/api/conventions", conventions_admin.list_conventions, "convention.read",
+             lambda c: conventions_admin.list_conventions(c.uow(), c.user)),
+    Endpoint("GET", "/api/conventions/{key}", conventions_admin.get_convention, "convention.read",
+             lambda c: conventions_admin.get_convention(c.uow(), c.user, c.params["key"])),
+    Endpoint("GET", "/api/actions", conventions_admin.list_actions, "convention.read",
+             lambda c: conventions_admin.list_actions(c.uow(), c.user)),
+    Endpoint("GET", "/api/qualifications", conventions_admin.known_qualifications, "convention.read",
+             lambda c: conventions_admin.known_qualifications(c.uow(), c.user)),
+    Endpoint("GET", "/api/accounts", users.list_accounts, "user.manage",
+             lambda c: users.list_accounts(c.uow(), c.user)),  # UserInfo: has_password, never the hash
+    Endpoint("POST", "/api/accounts/{key}/disable", users.disable_user, "user.manage",
+             lambda c: users.disable_user(c.uow(), c.user, c.params["key"])),
+    Endpoint("GET", "/api/audit", audit.list_entries, "audit.read", _audit_entries),
     Endpoint("POST", "/api/statements/{convention}/{month}/issue", issue_statement, "statement.issue",
              lambda c: issue_statement(c.uow(), c.user, c.params["convention"], c.params["month"]), status=201),
     Endpoint("POST", "/api/dataset/import", import_dataset, "dataset.import", _import, status=201, body=True),

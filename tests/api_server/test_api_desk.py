@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from api.routes import NOT_ISSUED
 from services import orientations
 from tests.api_server.test_api import audit_ids, audit_rows
 from tests.service_cases import open_env
@@ -135,3 +136,20 @@ def test_a_family_entered_over_the_api_is_the_services_record_and_its_child_foll
     assert [c["first_name"] for c in child.json()["children"]] == ["Léo"]
     record = api.get(f"/api/families/{family['id']}/record", "coordinator").json()
     assert record["children"] == child.json()["children"]
+
+
+def test_an_issued_statements_pdf_comes_as_application_pdf_and_an_unissued_one_is_404_in_french(api):
+    assert api.post("/api/statements/ap-2025/2025-01/issue", "administrator").status_code == 201
+    response = api.get("/api/statements/ap-2025/2025-01/pdf", "administrator")
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and response.headers["Cache-Control"] == "no-store"
+    missing = api.get("/api/statements/ap-2025/2025-02/pdf", "administrator")
+    assert missing.status_code == 404 and missing.json()["message"] == NOT_ISSUED
+
+
+def test_accounts_over_the_api_never_carry_a_password_hash(api):
+    response = api.get("/api/accounts", "administrator")
+    assert response.status_code == 200, response.text
+    assert response.json() and all(set(a) == {"key", "name", "role", "active", "has_password"}
+                                   for a in response.json())
+    assert "argon2" not in response.text

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from api.routes import ENDPOINTS
-from services.permissions import PERMISSIONS, ROLE_LABELS, allowed
+from services.billing import issue_statement
+from services.permissions import PERMISSIONS, ROLE_LABELS, SYSTEM, allowed
 from services.devices import NO_TOKEN, REVOKED
 from tests.service_cases import CurrentUser, _guardian
 
@@ -99,10 +100,33 @@ SAMPLES = {
         f"/api/parcours/{api.env.id('parcours', 'P1')}/close",
         {"end": "2025-03-01", "exit_reason": "Objectifs atteints"}),
     ("GET", "/api/parcours/turning-17"): lambda api: ("/api/parcours/turning-17?within_months=120", None),
+    ("GET", "/api/statements/{convention}/{month}/pdf"): lambda api: ("/api/statements/ap-2025/2025-01/pdf", None),
+    ("GET", "/api/activity/months"): lambda api: ("/api/activity/months", None),
+    ("GET", "/api/activity/{month}"): lambda api: ("/api/activity/2025-03", None),
+    ("GET", "/api/families/{family_id}/hours"): lambda api: (f"/api/families/{api.env.id('family', 'F1')}/hours",
+                                                             None),
+    ("GET", "/api/partners"): lambda api: ("/api/partners", None),
+    ("POST", "/api/partners/{key}"): lambda api: ("/api/partners/pep", {"name": "PEP 01"}),
+    ("PUT", "/api/partners/{key}"): lambda api: ("/api/partners/adom", {"name": "Adom de l'Ain"}),
+    ("GET", "/api/intervenants"): lambda api: ("/api/intervenants?partner=adom", None),
+    ("POST", "/api/intervenants"): lambda api: ("/api/intervenants", {
+        "key": "i-new", "name": "Inès Roux", "qualification": "TISF", "partner": "adom"}),
+    ("PUT", "/api/intervenants/{key}"): lambda api: ("/api/intervenants/i-aes", {
+        "key": "i-aes", "name": "Nadia Benali-Roux", "qualification": "AES", "partner": "adom"}),
+    ("GET", "/api/conventions"): lambda api: ("/api/conventions", None),
+    ("GET", "/api/conventions/{key}"): lambda api: ("/api/conventions/ap-2025", None),
+    ("GET", "/api/actions"): lambda api: ("/api/actions", None),
+    ("GET", "/api/qualifications"): lambda api: ("/api/qualifications", None),
+    ("GET", "/api/accounts"): lambda api: ("/api/accounts", None),
+    ("POST", "/api/accounts/{key}/disable"): lambda api: ("/api/accounts/ref-other/disable", None),
+    ("GET", "/api/audit"): lambda api: ("/api/audit?limit=10", None),
     ("POST", "/api/dataset/import"): lambda api: ("/api/dataset/import", {
         "format": "parcours-dataset/1",
         "families": [{"key": "F-API", "name": "Famille Importée", "commune": "Bourg-en-Bresse"}]}),
 }
+# What a sample needs done first, before the store is measured (as the system, not over the API)
+SETUPS = {("GET", "/api/statements/{convention}/{month}/pdf"): lambda api: issue_statement(
+    api.env.uow(), SYSTEM, "ap-2025", "2025-01")}
 DEVICE_ENDPOINTS = [row for row in ENDPOINTS if row.device]
 
 
@@ -124,8 +148,15 @@ def test_actor_on_endpoint(api, row, who):
     if who in ("referent", "coordinator", "administrator"):
         # a first request stamps the device as seen: done before the measure, so that a refusal writes nothing
         api.get("/api/devices", who)
+    if (setup := SETUPS.get((row.method, row.path))) is not None:
+        setup(api)
     before = api.env.dump()
     response = _request(api, row, who)
+    if response.headers["content-type"] == "application/pdf":
+        assert who in ("referent", "coordinator", "administrator")
+        assert allowed(CurrentUser("-", "-", "-", who), row.operation)
+        assert response.status_code == row.status and response.content.startswith(b"%PDF")
+        return
     body = response.json()
     if who in ("revoked", "nobody"):
         assert response.status_code == 401, body
