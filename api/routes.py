@@ -5,7 +5,9 @@ A handler only turns the request into the service's arguments: every check, rule
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import queue
+import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -13,11 +15,12 @@ from services import (activity, audit, consent, conventions_admin, devices, fami
                       orientations, parcours, session_exceptions, users)
 from services.billing import get_statement, issue_statement, issued_pdf
 from services.dataset import import_dataset
+from services.dataset.exporter import stream_dataset
 from services.errors import InvalidFields, NotFound
 from services.permissions import CurrentUser
 from services.uow import UnitOfWork
 
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from api.json_io import read_fields, read_input, read_query
 
@@ -240,6 +243,45 @@ def _statement_pdf(call: Call) -> Response:
     return Response(pdf, media_type="application/pdf",
                     headers={"Cache-Control": "no-store", "Content-Disposition": f'attachment; filename="{name}"'})
 
+
+_DONE = object()
+EXPORT_STALL_S = 120  # a client that stops reading for this long: the export is given up (rolled back, unaudited)
+
+
+def _export(call: Call) -> StreamingResponse:
+    """The dataset as stream_dataset writes it, chunk by chunk from a thread through a bounded queue: the store is
+    never held whole in memory. Its first item is awaited before answering, so that a refusal (403) is an
+    ordinary JSON refusal; the service commits its audit entry once every chunk is handed over."""
+    chunks: queue.Queue = queue.Queue(maxsize=64)
+
+    def deliver(text: Iterator[str]) -> None:
+        for chunk in text:
+            chunks.put(chunk.encode("utf-8"), timeout=EXPORT_STALL_S)
+
+    def produce() -> None:
+        try:
+            stream_dataset(call.uow(), call.user, deliver)
+        except BaseException as exc:  # handed to the reader: a refusal before the first chunk, else the end
+            chunks.put(exc)
+        else:
+            chunks.put(_DONE)
+
+    threading.Thread(target=produce, name="parcours-export", daemon=True).start()
+    first = chunks.get()
+    if isinstance(first, BaseException):
+        raise first
+
+    def body() -> Iterator[bytes]:
+        item = first
+        while item is not _DONE:
+            if isinstance(item, BaseException):
+                raise item  # the answer is under way: the connection is cut, the client sees a broken file
+            yield item
+            item = chunks.get()
+
+    return StreamingResponse(body(), media_type="application/json", headers={
+        "Cache-Control": "no-store", "Content-Disposition": 'attachment; filename="parcours-export.json"'})
+
 ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/health", None, None, _health, device=False),
     Endpoint("POST", "/api/enrol", devices.enrol_with_password, "device.enrol", _enrol, status=201, device=False,
@@ -363,5 +405,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/audit", audit.list_entries, "audit.read", _audit_entries),
     Endpoint("POST", "/api/statements/{convention}/{month}/issue", issue_statement, "statement.issue",
              lambda c: issue_statement(c.uow(), c.user, c.params["convention"], c.params["month"]), status=201),
+    Endpoint("GET", "/api/dataset/export", stream_dataset, "dataset.export", _export),
     Endpoint("POST", "/api/dataset/import", import_dataset, "dataset.import", _import, status=201, body=True),
 )

@@ -153,3 +153,14 @@ def test_accounts_over_the_api_never_carry_a_password_hash(api):
     assert response.json() and all(set(a) == {"key", "name", "role", "active", "has_password"}
                                    for a in response.json())
     assert "argon2" not in response.text
+
+
+def test_the_export_streamed_over_the_api_is_the_services_text_and_is_audited(api):
+    from services.dataset.exporter import stream_dataset
+    before = audit_ids(api.env)
+    response = api.get("/api/dataset/export", "coordinator")
+    assert response.status_code == 200, response.text
+    assert audit_rows(api.env, before) == [("coord-durand", "export", "dataset", None, "[]")]
+    parts: list[str] = []
+    stream_dataset(api.env.uow(), api.env.users["coord-durand"], lambda chunks: parts.extend(chunks))
+    assert response.text == "".join(parts)

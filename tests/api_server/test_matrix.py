@@ -120,6 +120,7 @@ SAMPLES = {
     ("GET", "/api/accounts"): lambda api: ("/api/accounts", None),
     ("POST", "/api/accounts/{key}/disable"): lambda api: ("/api/accounts/ref-other/disable", None),
     ("GET", "/api/audit"): lambda api: ("/api/audit?limit=10", None),
+    ("GET", "/api/dataset/export"): lambda api: ("/api/dataset/export", None),
     ("POST", "/api/dataset/import"): lambda api: ("/api/dataset/import", {
         "format": "parcours-dataset/1",
         "families": [{"key": "F-API", "name": "Famille Importée", "commune": "Bourg-en-Bresse"}]}),
