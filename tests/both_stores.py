@@ -6,12 +6,9 @@ Import `env` and `template` from here instead of from tests.service_cases; conft
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
-from models import Child, Convention, EpsMeeting, EpsSituation, Family, HomeSession, Intervenant, Orientation, Parcours
 from models.db import make_engine
-from services.directory import list_users
-from services.uow import unit_of_work_factory
 from tests import service_cases
 from tests.service_cases import Env
 from tests.stores import dump_connection
@@ -32,17 +29,7 @@ class PostgresEnv(Env):
 
 def open_postgres_env(url: str) -> PostgresEnv:
     """service_cases.open_env on a database that already is a copy of the template."""
-    engine = make_engine(url)
-    uow = unit_of_work_factory(engine)
-    env = PostgresEnv(uow, url, engine, {u.key: u for u in list_users(uow(), active_only=False)})
-    with uow() as w:
-        for kind, model in (("family", Family), ("child", Child), ("parcours", Parcours), ("session", HomeSession),
-                            ("orientation", Orientation), ("intervenant", Intervenant), ("eps", EpsMeeting),
-                            ("convention", Convention)):
-            env.ids.update({f"{kind}:{r.key}": r.id for r in w.session.scalars(select(model))})
-        for s in w.session.scalars(select(EpsSituation)):
-            env.ids[f"situation:{s.meeting.key}/{s.family.key}"] = s.id
-    return env
+    return service_cases.env_on(make_engine(url), url, PostgresEnv)
 
 
 @pytest.fixture(scope="module")

@@ -129,9 +129,13 @@ class Env:
 def open_env(template: Path, folder: Path) -> Env:
     path = folder / "programme.sqlite"
     shutil.copyfile(template, path)
-    engine = make_engine(str(path))
+    return env_on(make_engine(str(path)), path)
+
+
+def env_on(engine, path, env_class: type[Env] = Env) -> Env:
+    """An Env on a store that already is a copy of the programme (a SQLite file, or a PostgreSQL database)."""
     uow = unit_of_work_factory(engine)
-    env = Env(uow, path, engine, {u.key: u for u in list_users(uow(), active_only=False)})
+    env = env_class(uow, path, engine, {u.key: u for u in list_users(uow(), active_only=False)})
     with uow() as w:
         for kind, model in (("family", Family), ("child", Child), ("parcours", Parcours), ("session", HomeSession),
                             ("orientation", Orientation), ("intervenant", Intervenant), ("eps", EpsMeeting),
