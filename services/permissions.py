@@ -116,6 +116,8 @@ PERMISSIONS: Mapping[str, Rule] = {
     "convention.manage": _rule((A,), "modifier les partenaires, les intervenants et les conventions"),
     "statement.read": _rule((C, A), "consulter les états mensuels", system=True),
     "statement.issue": _rule((A,), "émettre un état mensuel", system=True),
+    # aggregated reports (« Bilans »): counts only, never a name
+    "report.read": _rule((C, A), "produire les bilans du programme", system=True),
     # accounts, audit, RGPD, interchange
     "user.self": _rule((R, C, A), "gérer son propre compte"),
     "user.manage": _rule((A,), "gérer les comptes des utilisateurs", system=True),

@@ -33,6 +33,7 @@ from services import (access_export, activity, audit, consent, conventions_admin
                       session_exceptions, statement_names, users)
 from services.billing import statements
 from services import sheet_import
+from services import reports
 from services.dataset import exporter, import_dataset, importer
 from services.directory import CurrentUser, list_users
 from services.permissions import SYSTEM, allowed
@@ -463,6 +464,11 @@ CASES: tuple[Case, ...] = (
          lambda e, u: conventions_admin.regularisation_warning(
              e.uow(), u, "i-aes", conventions_admin.IntervenantInput("i-aes", "Nadia Benali", "TISF", "adom",
                                                                      from_date=date(2025, 9, 1)))),
+    # reports (« Bilans »)
+    Case(reports.bilan_report, "report.read",
+         lambda e, u: reports.bilan_report(e.uow(), u, reports.ReportPeriod.calendar_year(2025))),
+    Case(reports.caf_report, "report.read",
+         lambda e, u: reports.caf_report(e.uow(), u, reports.ReportPeriod.calendar_year(2025))),
     # statements
     Case(statements.get_statement, "statement.read",
          lambda e, u: statements.get_statement(e.uow(), u, "ap-2025", "2025-03")),
