@@ -23,7 +23,7 @@ if TYPE_CHECKING:
                                     TariffAmendment)
     from models.devices import Device
     from models.eps import EpsMeeting, EpsSituation, Orientation
-    from models.families import Child, Family, Guardian, Parcours
+    from models.families import Child, Family, Guardian, Parcours, ParcoursReason
     from models.programme import Programme, User
     from models.sessions import HomeSession, Meeting, meeting_attendance
     from models.statements import Statement, StatementLine
@@ -36,7 +36,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "models.conventions": ("Action", "Convention", "Intervenant", "IntervenantHistory", "Partner", "Tariff",
                            "TariffAmendment"),
     "models.eps": ("EpsMeeting", "EpsSituation", "Orientation"),
-    "models.families": ("Child", "Family", "Guardian", "Parcours"),
+    "models.families": ("Child", "Family", "Guardian", "Parcours", "ParcoursReason"),
     "models.programme": ("Programme", "User"),
     "models.sessions": ("HomeSession", "Meeting", "meeting_attendance"),
     "models.statements": ("Statement", "StatementLine"),
@@ -47,7 +47,7 @@ _LAZY = {name for names in _SOURCES.values() for name in names}
 __all__ = [
     "Action", "AuditEntry", "AuditPurgePermit", "Base", "Cents", "Child", "Convention", "EpsMeeting",
     "EpsSituation", "Family", "Guardian",
-    "HomeSession", "Intervenant", "IntervenantHistory", "Meeting", "Orientation", "Parcours", "Partner", "Programme", "Statement",
+    "HomeSession", "Intervenant", "IntervenantHistory", "Meeting", "Orientation", "Parcours", "ParcoursReason", "Partner", "Programme", "Statement",
     "StatementLine", "Tariff", "TariffAmendment", "User", "meeting_attendance",
 ]
 

@@ -28,3 +28,68 @@ SEXES = ("F", "M")
 def in_list(column: str, values: tuple[str, ...]) -> str:
     """SQL text for a CHECK constraint restricting a column to a vocabulary."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+# The closed lists the reports count (issue 13, migration 0012). Each list offering « autre » has a free-text
+# precision column beside its code; the labels are what the window and the reports show.
+OTHER = "autre"
+REFERRAL_SOURCES = ("en_enseignant", "en_direction", "en_cpe", "en_infirmiere", "en_assistante_sociale", "pmi",
+                    "ase_departement", "ccas", "cmp_cmpp", "famille", "association", "autre")
+REFERRAL_SOURCE_LABELS = {
+    "en_enseignant": "Éducation nationale — enseignant",
+    "en_direction": "Éducation nationale — direction d'école ou d'établissement",
+    "en_cpe": "Éducation nationale — CPE",
+    "en_infirmiere": "Éducation nationale — infirmière scolaire",
+    "en_assistante_sociale": "Éducation nationale — assistante sociale",
+    "pmi": "PMI",
+    "ase_departement": "ASE / services du Département",
+    "ccas": "CCAS",
+    "cmp_cmpp": "CMP / CMPP",
+    "famille": "La famille elle-même",
+    "association": "Association",
+    "autre": "Autre (préciser)",
+}
+REFERRAL_REASONS = ("scolarite", "comportement", "sante", "langage", "absenteisme", "soutien_parentalite",
+                    "vie_familiale", "acces_loisirs_culture", "isolement_social", "autre")
+REFERRAL_REASON_LABELS = {
+    "scolarite": "Scolarité, apprentissages",
+    "comportement": "Comportement",
+    "sante": "Santé",
+    "langage": "Langage",
+    "absenteisme": "Absentéisme scolaire",
+    "soutien_parentalite": "Soutien à la parentalité",
+    "vie_familiale": "Vie familiale",
+    "acces_loisirs_culture": "Accès aux loisirs et à la culture",
+    "isolement_social": "Isolement social",
+    "autre": "Autre (préciser)",
+}
+SUPPORT_PROFILES = ("veille", "individualise", "renforce", "autre")
+SUPPORT_PROFILE_LABELS = {
+    "veille": "Veille",
+    "individualise": "Parcours individualisé",
+    "renforce": "Parcours renforcé",
+    "autre": "Autre (préciser)",
+}
+EXIT_REASONS = ("objectifs_atteints", "relais_droit_commun", "demenagement", "refus_abandon", "limite_age", "autre")
+EXIT_REASON_LABELS = {
+    "objectifs_atteints": "Objectifs atteints",
+    "relais_droit_commun": "Relais vers le droit commun",
+    "demenagement": "Déménagement",
+    "refus_abandon": "Refus ou abandon de la famille",
+    "limite_age": "Limite d'âge atteinte",
+    "autre": "Autre (préciser)",
+}
+SCHOOL_LEVELS = ("maternelle", "elementaire", "college", "lycee", "non_scolarise")
+SCHOOL_LEVEL_LABELS = {
+    "maternelle": "Maternelle",
+    "elementaire": "Élémentaire",
+    "college": "Collège",
+    "lycee": "Lycée",
+    "non_scolarise": "Non scolarisé",
+}
+PRIORITY_EDUCATION = ("hors_rep", "rep", "rep_plus")
+PRIORITY_EDUCATION_LABELS = {
+    "hors_rep": "Hors éducation prioritaire",
+    "rep": "REP",
+    "rep_plus": "REP+",
+}
