@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from models.conventions import (Action, Convention, Intervenant, IntervenantHistory, Partner, Tariff,
                                     TariffAmendment)
     from models.devices import Device
+    from models.sync import (SyncApplied, SyncAudit, SyncChange, SyncClock, SyncConflict, SyncOutbox, SyncScope,
+                             SyncState)
     from models.eps import EpsMeeting, EpsSituation, Orientation
     from models.families import Child, Family, Guardian, Parcours, ParcoursReason
     from models.programme import Programme, User
@@ -33,6 +35,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "models.audit": ("AuditEntry", "AuditPurgePermit"),
     "models.base": ("Base", "Cents"),
     "models.devices": ("Device",),  # the team server's enrolled computers
+    "models.sync": ("SyncApplied", "SyncAudit", "SyncChange", "SyncClock", "SyncConflict", "SyncOutbox",
+                    "SyncScope", "SyncState"),  # laptops and team server converging (issue 11)
     "models.conventions": ("Action", "Convention", "Intervenant", "IntervenantHistory", "Partner", "Tariff",
                            "TariffAmendment"),
     "models.eps": ("EpsMeeting", "EpsSituation", "Orientation"),
