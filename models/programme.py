@@ -17,6 +17,8 @@ class Programme(Base, Record):
     name: Mapped[str] = mapped_column(String(200))
     holiday_zone: Mapped[str] = mapped_column(String(1))
     eligible_communes: Mapped[list] = mapped_column(JSON, default=list)
+    # The programme's QPV names (0012), offered by the family form; a family may still name another one.
+    qpv_names: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     city: Mapped[str | None] = mapped_column(String(120))
 
 

@@ -5,7 +5,8 @@ Revises: 0011
 Create Date: 2026-12-02
 
 New nullable columns, each code with a CHECK on its closed list (models.enums), « autre » with a precision beside:
-- `family.qpv_name`: the QPV (quartier prioritaire de la politique de la ville) by name;
+- `family.qpv_name`: the QPV (quartier prioritaire de la politique de la ville) by name, and
+  `programme.qpv_names` (JSON list, empty for an existing programme): the QPV the window offers;
 - `child.school_level`, `child.priority_education` (hors REP, REP, REP+);
 - `parcours.referral_source` (+ `referral_source_other`), `referral_reason_other`, `support_profile`
   (+ `support_profile_other`), `exit_reason_code` (the existing free-text `exit_reason` becomes its precision);
@@ -58,6 +59,7 @@ def upgrade() -> None:
         check = (f" CONSTRAINT ck_{table}_{column} CHECK ({column} IS NULL OR {_in_list(column, values)})"
                  if values else "")
         op.execute(f"ALTER TABLE {table} ADD COLUMN {column} VARCHAR({length}){check}")
+    op.add_column('programme', sa.Column('qpv_names', sa.JSON(), server_default='[]', nullable=False))
     op.create_table(
         'parcours_reason',
         sa.Column('parcours_id', sa.String(length=36), nullable=False),
@@ -71,5 +73,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('parcours_reason')
+    op.drop_column('programme', 'qpv_names')
     for table, column, _length, _values in reversed(COLUMNS):
         op.drop_column(table, column)
