@@ -8,8 +8,8 @@ Server side:
     before a commit, it hands out numbers in commit order (the row lock serialises committing writers).
   - `sync_change`: for each synced record, the number of its latest committed change (one row per record, moved
     forward at each change), its family (scope) and whether it was deleted. A pull reads it by number.
-  - `sync_scope`: per device, the families it was sent and since which number, and when one left its user's
-    scope (listed once in a pull's `removed_families`).
+  - `sync_scope`: per user, the families of their scope and since which number, and when one left it (listed once
+    in a pull's `removed_families`: every device of the user passes that number once).
   - `sync_applied`: every operation a device pushed, with the result given, written in the transaction that applied
     it: a replay (lost response) gets the stored answer, never a second apply.
   - `sync_audit`: the laptops' own audit entries, stored unchanged beside the server's log with their receipt time.
@@ -58,10 +58,10 @@ class SyncChange(Base):
 class SyncScope(Base):
     __tablename__ = "sync_scope"
 
-    device_id: Mapped[str] = mapped_column(ForeignKey("device.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)
     family_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     family_key: Mapped[str] = mapped_column(String(64))  # kept: the family may be gone when its removal is sent
-    entered_at: Mapped[int] = mapped_column(Integer)  # the clock when the family entered the device's scope
+    entered_at: Mapped[int] = mapped_column(Integer)  # the clock when the family entered the user's scope
     left_at: Mapped[int | None] = mapped_column(Integer)  # the clock when it left; None while in scope
 
 
@@ -108,6 +108,7 @@ class SyncState(Base):
     device_key: Mapped[str] = mapped_column(String(64))
     device_token: Mapped[str] = mapped_column(Text)  # the copy is encrypted at rest (SQLCipher)
     user_key: Mapped[str] = mapped_column(String(64))  # the enrolled user: every local write acts as them
+    user_id: Mapped[str] = mapped_column(String(36))
     cursor: Mapped[int] = mapped_column(Integer, default=0)  # the last change number pulled
     next_sequence: Mapped[int] = mapped_column(Integer, default=1)
     enrolled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -123,13 +124,16 @@ class SyncOutbox(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)  # the operation's uuid
     sequence: Mapped[int] = mapped_column(Integer)
     name: Mapped[str] = mapped_column(String(40))  # services.sync.operations
-    record_key: Mapped[str] = mapped_column(String(64))
+    record_table: Mapped[str] = mapped_column(String(40))
+    record_key: Mapped[str] = mapped_column(String(64))  # the record's id (the operation's "record")
     base_version: Mapped[int | None] = mapped_column(Integer)  # None: a creation
     fields: Mapped[str] = mapped_column(Text, default="{}")  # JSON {field: {"base": …, "value": …}}
     actor_key: Mapped[str] = mapped_column(String(64))
     local_time: Mapped[str] = mapped_column(String(40))  # ISO-8601 with offset, informative only
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | applied | conflict | refused
+    # pending | applied | conflict | refused | duplicate
+    status: Mapped[str] = mapped_column(String(12), default="pending")
     reason: Mapped[str | None] = mapped_column(Text)  # the server's French refusal
+    result: Mapped[str | None] = mapped_column(Text)  # the server's answer (JSON)
     server_version: Mapped[int | None] = mapped_column(Integer)
     answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -140,10 +144,12 @@ class SyncConflict(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     operation_id: Mapped[str] = mapped_column(String(36), unique=True)
     name: Mapped[str] = mapped_column(String(40))
+    record_table: Mapped[str] = mapped_column(String(40))
     record_key: Mapped[str] = mapped_column(String(64))
     fields: Mapped[str] = mapped_column(Text)  # JSON {field: {"base": …, "local": …, "server": …}}
+    server_version: Mapped[int | None] = mapped_column(Integer)
     operation: Mapped[str] = mapped_column(Text)  # the whole operation (JSON), to send again once resolved
     detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_by_key: Mapped[str | None] = mapped_column(String(64))
-    resolution: Mapped[str | None] = mapped_column(String(12))  # local | server | merged
+    resolution: Mapped[str | None] = mapped_column(Text)  # JSON: what the person chose, field by field
