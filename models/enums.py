@@ -33,6 +33,8 @@ def in_list(column: str, values: tuple[str, ...]) -> str:
 # The closed lists the reports count (issue 13, migration 0012). Each list offering « autre » has a free-text
 # precision column beside its code; the labels are what the window and the reports show.
 OTHER = "autre"
+MAX_PRECISION = 200  # the « autre (préciser) » free text beside a code
+MAX_QPV_NAME = 120
 REFERRAL_SOURCES = ("en_enseignant", "en_direction", "en_cpe", "en_infirmiere", "en_assistante_sociale", "pmi",
                     "ase_departement", "ccas", "cmp_cmpp", "famille", "association", "autre")
 REFERRAL_SOURCE_LABELS = {

@@ -7,12 +7,9 @@ from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Keyed, Record
-from models.enums import (EXIT_REASONS, PARCOURS_STATUSES, PRIORITY_EDUCATION, REFERRAL_REASONS, REFERRAL_SOURCES,
-                          SCHOOL_LEVELS, SEXES, SUPPORT_PROFILES, in_list)
+from models.enums import (EXIT_REASONS, MAX_PRECISION, MAX_QPV_NAME, PARCOURS_STATUSES, PRIORITY_EDUCATION,
+                          REFERRAL_REASONS, REFERRAL_SOURCES, SCHOOL_LEVELS, SEXES, SUPPORT_PROFILES, in_list)
 from models.programme import User
-
-MAX_PRECISION = 200  # the « autre (préciser) » free text beside a code
-MAX_QPV_NAME = 120
 
 
 def _optional_code(column: str, values: tuple[str, ...]) -> CheckConstraint:
