@@ -1,0 +1,240 @@
+"""The outbox of a laptop copy: every local write appends its operations in the same transaction.
+
+The services stay as they are. A copy that is connected to a team server has its engine attached here (`attach`);
+from then on, every unit of work on it is watched by three session events:
+  * after each flush, the records the flush created, changed or deleted are noted with their base values (the
+    values before this transaction, from SQLAlchemy's attribute history) and the version they were based on;
+  * just before the commit, each noted record becomes one operation — its new values read from the object itself,
+    so defaults and later changes in the same transaction are included — numbered in the device's sequence and
+    inserted into `sync_outbox` in the same transaction: the write and its operation are committed together, or
+    neither is (a crash in between rolls both back);
+  * the audit entries of the transaction follow as « audit.append » operations: the trail travels unchanged.
+A unit of work that applies what the server sent (`applying`) is not watched: it must not be sent back.
+
+Operation names are "<type>.<verb>", one per table and kind of change (NAMES); the server applies each through the
+service that owns the change, as the operation's actor.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+import weakref
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+
+from sqlalchemy import Engine, event, inspect, insert
+from sqlalchemy.orm import Session
+
+from models.base import Cents
+from services.errors import ValidationError
+from services.sync import local
+
+# The records a laptop writes and the server receives, by table: (type of the operation names, verb of a creation).
+NAMES: dict[str, tuple[str, str]] = {
+    "home_session": ("session", "record"),
+    "family": ("family", "create"),
+    "guardian": ("guardian", "create"),
+    "child": ("child", "create"),
+    "parcours": ("parcours", "create"),
+    "orientation": ("orientation", "create"),
+    "eps_meeting": ("eps_meeting", "create"),
+    "eps_situation": ("eps_situation", "create"),
+    "meeting": ("meeting", "create"),
+}
+AUDIT_OPERATION = "audit.append"
+AUDIT_COLUMNS = ("id", "at", "actor_key", "action", "record_type", "record_key", "changed_fields", "seq",
+                 "entry_hash", "anchor")
+# Issued on the server only: a laptop receives statements read-only.
+SERVER_ONLY = {"statement", "statement_line"}
+SERVER_ONLY_MESSAGE = ("Les états mensuels s'émettent sur le serveur de l'équipe, pas sur un poste connecté : "
+                       "émettez-le depuis le serveur ; ce poste le recevra à la prochaine synchronisation.")
+# Kept by each side for itself: never part of an operation.
+UNSENT_COLUMNS = {"created_at", "updated_at", "version"}
+
+APPLYING = "parcours_sync_applying"
+_NOTED = "parcours_sync_noted"
+_AUDIT = "parcours_sync_audit"
+_VERSIONS = "parcours_sync_versions"
+_ATTACHED: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def operation_name(table: str, kind: str) -> str:
+    """`kind`: "create", "update" or "delete"."""
+    type_, creation = NAMES[table]
+    return f"{type_}.{creation if kind == 'create' else kind}"
+
+
+def attach(engine: Engine) -> None:
+    """Watch every unit of work on this (connected) copy; idempotent."""
+    _listen_once()
+    _ATTACHED.add(engine)
+
+
+def detach(engine: Engine) -> None:
+    _ATTACHED.discard(engine)
+
+
+def attached(engine: Engine) -> bool:
+    return engine in _ATTACHED
+
+
+def applying(session: Session) -> None:
+    """Mark a session as applying the server's changes: nothing it writes goes to the outbox."""
+    session.info[APPLYING] = True
+
+
+def as_json(value, column_type=None):
+    """A column's value as the operation (and a pull) carries it: ISO-8601 moments, money in integer cents as
+    stored."""
+    if isinstance(column_type, Cents) and value is not None:
+        return Cents().process_bind_param(value, None)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # SQLite gives back naive UTC
+            value = value.replace(tzinfo=timezone.utc)
+        return value.isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+@dataclass
+class _Noted:
+    table: str
+    record: str
+    kind: str  # create | update | delete
+    obj: object
+    base_version: int | None
+    bases: dict = field(default_factory=dict)  # column -> value before this transaction
+
+
+def _watched(session: Session) -> bool:
+    if session.info.get(APPLYING):
+        return False
+    bind = session.get_bind()
+    return getattr(bind, "engine", bind) in _ATTACHED
+
+
+def _before_flush(session: Session, _context, _instances) -> None:
+    """Refuse what only the server does; note the version each changed record had before its first flush here (the
+    flush itself moves it on)."""
+    if not _watched(session):
+        return
+    for obj in session.new:
+        if inspect(obj).mapper.local_table.name in SERVER_ONLY:
+            raise ValidationError(SERVER_ONLY_MESSAGE)
+    versions: dict = session.info.setdefault(_VERSIONS, {})
+    for obj in (*session.dirty, *session.deleted):
+        state = inspect(obj)
+        if "version" in state.mapper.column_attrs and state.identity:
+            versions.setdefault((state.mapper.local_table.name, record_key(obj)), state.dict.get("version"))
+
+
+def _note_flush(session: Session, _context) -> None:
+    """After a flush (history still readable): which records changed, and their values before this transaction."""
+    if not _watched(session):
+        return
+    noted: dict = session.info.setdefault(_NOTED, {})
+    audit: list = session.info.setdefault(_AUDIT, [])
+    changes = [("create", o) for o in session.new] + [("update", o) for o in session.dirty] + \
+        [("delete", o) for o in session.deleted]
+    for kind, obj in changes:
+        state = inspect(obj)
+        table = state.mapper.local_table.name
+        if table == "audit_log" and kind == "create":
+            audit.append(obj)
+            continue
+        if table not in NAMES:
+            continue
+        record = record_key(obj)
+        entry = noted.get((table, record))
+        if entry is None:
+            entry = noted[(table, record)] = _Noted(table, record, kind, obj, None if kind == "create" else
+                                                    session.info.get(_VERSIONS, {}).get((table, record)))
+        elif kind == "delete":
+            entry.kind = "gone" if entry.kind == "create" else "delete"  # created and deleted here: nothing to send
+        if kind == "update" and entry.kind == "update":
+            for attribute in state.mapper.column_attrs:
+                if attribute.key in UNSENT_COLUMNS or attribute.key in entry.bases:
+                    continue
+                history = state.attrs[attribute.key].history
+                if history.has_changes():
+                    entry.bases[attribute.key] = history.deleted[0] if history.deleted else None
+
+
+def record_key(obj) -> str:
+    """What an operation names a record by: its `id`, a uuid (made on the laptop for a creation)."""
+    return str(obj.id)
+
+
+def _columns(obj) -> dict:
+    return {a.key: a.columns[0].type for a in inspect(obj).mapper.column_attrs if a.key not in UNSENT_COLUMNS}
+
+
+def _operation(entry: _Noted) -> tuple[str, dict] | None:
+    if entry.kind == "gone":
+        return None
+    if entry.kind == "delete":
+        return operation_name(entry.table, "delete"), {}
+    if entry.kind == "create":
+        fields = {c: {"base": None, "value": as_json(getattr(entry.obj, c), t)}
+                  for c, t in _columns(entry.obj).items()}
+        return operation_name(entry.table, "create"), fields
+    fields, types = {}, _columns(entry.obj)
+    for column, base in entry.bases.items():
+        value = getattr(entry.obj, column)
+        if value != base:  # changed and changed back in one transaction: nothing to send
+            fields[column] = {"base": as_json(base, types[column]), "value": as_json(value, types[column])}
+    return (operation_name(entry.table, "update"), fields) if fields else None
+
+
+def _write_operations(session: Session) -> None:
+    """Just before the commit: the noted changes become operations, inserted in this very transaction."""
+    if not _watched(session):
+        return
+    session.flush()  # the last changes, noted by _note_flush; defaults (ids, keys) are now set
+    noted: dict = session.info.pop(_NOTED, {})
+    audit: list = session.info.pop(_AUDIT, [])
+    session.info.pop(_VERSIONS, None)
+    built = [(entry.table, entry.record, entry.base_version, *op) for entry in noted.values()
+             if (op := _operation(entry)) is not None]
+    built += [("audit_log", entry.id, None, AUDIT_OPERATION,
+               {c: {"base": None, "value": as_json(getattr(entry, c))} for c in AUDIT_COLUMNS}) for entry in audit]
+    if built:
+        append(session.connection(), built)
+
+
+def append(connection, built: list[tuple]) -> None:
+    """Insert operations (table, record, base version, name, fields) in the connection's transaction, numbered in
+    the device's sequence, as the enrolled user."""
+    state = local.read_state(connection)
+    if state is None:  # attached, but the connection was never completed: nothing to send to
+        return
+    now = datetime.now(timezone.utc).astimezone().isoformat()
+    first = local.take_sequences(connection, len(built))
+    connection.execute(insert(local.OUTBOX), [
+        dict(id=str(uuid.uuid4()), sequence=first + offset, name=name, record_table=table, record_key=record,
+             base_version=base_version, fields=json.dumps(fields), actor_key=state["user_key"], local_time=now,
+             status="pending")
+        for offset, (table, record, base_version, name, fields) in enumerate(built)])
+
+
+def _forget(session: Session, *_args) -> None:
+    for name in (_NOTED, _AUDIT, _VERSIONS):
+        session.info.pop(name, None)
+
+
+_listening = False
+
+
+def _listen_once() -> None:
+    global _listening
+    if _listening:
+        return
+    event.listen(Session, "before_flush", _before_flush)
+    event.listen(Session, "after_flush", _note_flush)
+    event.listen(Session, "before_commit", _write_operations)
+    event.listen(Session, "after_rollback", _forget)
+    _listening = True

@@ -1,0 +1,141 @@
+"""The outbox of a connected laptop copy: each local write appends its operations in the same transaction."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from models import HomeSession
+from services import home_sessions
+from services.errors import ValidationError
+from services.sync import local, outbox
+from tests.service_cases import ACCOUNT_OF, TODAY, Env, env, template  # noqa: F401 (fixtures)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def connect_locally(env: Env, who: str = "referent") -> None:
+    """What services.sync.client.connect leaves behind, without a server: the state row and the engine watched."""
+    with env.engine.begin() as conn:
+        local.write_state(conn, server_url="https://127.0.0.1:1", fingerprint="AA", device_key="poste-test",
+                          device_token="jeton", user_key=ACCOUNT_OF[who],
+                          user_id=env.users[ACCOUNT_OF[who]].id, cursor=0, next_sequence=1)
+    outbox.attach(env.engine)
+
+
+def operations(env: Env) -> list[dict]:
+    with env.engine.connect() as conn:
+        rows = conn.execute(select(local.OUTBOX).order_by(local.OUTBOX.c.sequence)).mappings().all()
+    return [{**row, "fields": json.loads(row["fields"])} for row in rows]
+
+
+def draft(env: Env, **changes) -> home_sessions.SessionDraft:
+    base = home_sessions.SessionDraft(env.id("family", "F1"), env.id("intervenant", "i-aes"), date(2025, 3, 18), 60,
+                                      notes="Séance calme")
+    return replace(base, **changes)
+
+
+@pytest.fixture
+def laptop(env):
+    connect_locally(env)
+    yield env
+    outbox.detach(env.engine)
+
+
+def test_a_recorded_session_appends_its_creation_with_every_field(laptop):
+    row = home_sessions.record_session(laptop.uow(), laptop.users["ref-martin"], draft(laptop), TODAY)
+    op, trail = operations(laptop)
+    assert (op["name"], op["record_key"], op["base_version"], op["sequence"]) == ("session.record", row.id, None, 1)
+    assert (trail["name"], trail["sequence"], trail["fields"]["record_key"]["value"]) == ("audit.append", 2, row.key)
+    assert op["actor_key"] == "ref-martin" and op["status"] == "pending"
+    fields = op["fields"]
+    assert fields["duration_minutes"] == {"base": None, "value": 60}
+    assert fields["date"]["value"] == "2025-03-18" and fields["notes"]["value"] == "Séance calme"
+    assert fields["family_id"]["value"] == laptop.id("family", "F1") and fields["key"]["value"] == row.key
+    assert not {"created_at", "updated_at", "version"} & set(fields)
+
+
+def test_an_update_carries_only_the_changed_fields_with_their_base_and_the_version_it_was_based_on(laptop):
+    user = laptop.users["ref-martin"]
+    row = home_sessions.record_session(laptop.uow(), user, draft(laptop), TODAY)
+    home_sessions.update_session(laptop.uow(), user, row.id, draft(laptop, duration_minutes=90), TODAY)
+    update = operations(laptop)[2]
+    assert (update["name"], update["record_key"], update["base_version"], update["sequence"]) == (
+        "session.update", row.id, 1, 3)
+    assert update["fields"] == {"duration_minutes": {"base": 60, "value": 90}}
+
+
+def test_a_deletion_is_an_operation_without_fields(laptop):
+    row = home_sessions.record_session(laptop.uow(), laptop.users["ref-martin"], draft(laptop), TODAY)
+    home_sessions.delete_session(laptop.uow(), laptop.users["coord-durand"], row.id)
+    assert [(op["name"], op["fields"], op["base_version"]) for op in operations(laptop)][2] == (
+        "session.delete", {}, 1)
+
+
+def test_a_refused_write_leaves_no_operation(laptop):
+    with pytest.raises(ValidationError):
+        home_sessions.record_session(laptop.uow(), laptop.users["ref-martin"], draft(laptop, duration_minutes=0),
+                                     TODAY)
+    assert operations(laptop) == []
+
+
+def test_what_a_pull_applies_is_not_sent_back(laptop):
+    with laptop.uow() as w:
+        outbox.applying(w.session)
+        w.session.get(HomeSession, laptop.id("session", next(k.split(":")[1] for k in laptop.ids
+                                                               if k.startswith("session:")))).notes = "du serveur"
+        w.commit()
+    assert operations(laptop) == []
+
+
+def test_a_copy_not_connected_keeps_no_outbox(env):
+    home_sessions.record_session(env.uow(), env.users["ref-martin"], draft(env), TODAY)
+    assert operations(env) == []
+
+
+def test_a_connected_copy_refuses_to_issue_a_statement(laptop):
+    from services.billing.statements import issue_statement  # noqa: PLC0415
+
+    with pytest.raises(ValidationError, match="serveur"):
+        issue_statement(laptop.uow(), laptop.users["admin-petit"], "ap-2025", "2025-01")
+
+
+CRASHING_WRITER = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {root!r})
+    from sqlalchemy import event
+    from models.db import make_engine
+    from services import home_sessions
+    from services.directory import list_users
+    from services.sync import outbox
+    from services.uow import unit_of_work_factory
+    from datetime import date
+    engine = make_engine({db!r})
+    outbox.attach(engine)
+    uow = unit_of_work_factory(engine)
+    user = next(u for u in list_users(uow(), active_only=False) if u.key == "ref-martin")
+    # Killed once the session and its operation are written, before SQLite commits: the power cut case.
+    event.listen(engine, "commit", lambda conn: os._exit(9))
+    home_sessions.record_session(uow(), user, home_sessions.SessionDraft({family!r}, {intervenant!r},
+                                 date(2025, 3, 18), 75), date(2025, 3, 20))
+""")
+
+
+def test_a_process_killed_between_the_write_and_its_commit_leaves_neither(laptop):
+    before = laptop.dump()["home_session"]
+    laptop.engine.dispose()
+    script = CRASHING_WRITER.format(root=str(ROOT), db=str(laptop.path), family=laptop.id("family", "F1"),
+                                    intervenant=laptop.id("intervenant", "i-aes"))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert done.returncode == 9, done.stderr.decode()
+    assert laptop.dump()["home_session"] == before
+    assert operations(laptop) == []
+    with laptop.engine.connect() as conn:  # nor was a sequence number taken
+        assert conn.execute(text("SELECT next_sequence FROM sync_state")).scalar_one() == 1
