@@ -226,11 +226,13 @@ def test_each_refusal_names_its_row_column_and_reason_and_nothing_is_written(pro
     assert reasons[1][:2] == (9, "C (DDN)") and "âge hors du programme : 25 ans au 20/03/2025" in reasons[1][2]
     assert reasons[2] == (10, "A (NOM)", "champ obligatoire manquant (Nom)")
     assert reasons[3][0] == 11 and "doublon dans la feuille" in reasons[3][2] and "déjà ligne 4" in reasons[3][2]
-    assert {r[1] for r in reasons[4:]} == {"D (F/M/G)", "E (Commune)"} and {r[0] for r in reasons[4:]} == {12}
+    assert reasons[4:] == [(12, "E (Commune)", "champ obligatoire manquant (Commune)")]
+    assert [(v.field, v.column, v.value, v.rows) for v in report.unmapped] == [("sex", "D (F/M/G)", "X", (12,))]
     text = report.text()
     assert "ligne 8, colonne C (DDN) : date impossible (31/02/2015)" in text
+    assert "colonne D (F/M/G), ligne 12 : valeur « X » sans correspondance dans la liste « Sexe »" in text
     assert text.endswith("Import refusé, rien n'a été enregistré : corrigez ces lignes dans la feuille (ou la "
-                         "correspondance des colonnes), puis relancez.")
+                         "correspondance des colonnes et des valeurs), puis relancez.")
 
 
 def test_a_sheet_without_a_required_column_is_refused(programme, tmp_path):
@@ -258,7 +260,8 @@ def test_a_row_of_a_stored_child_is_merged_not_created(programme, tmp_path):
     assert [(m.rows, m.child_key) for m in report.merged] == [((2,), _children(programme)["Lucas Lefèvre"].key)]
     assert [c.first_name for c in report.created] == ["Jade"]
     assert _counts(programme)[:2] == (before[0] + 1, before[1] + 1)
-    assert "Déjà dans Parcours, rapprochés (rien n'est modifié) : 1 enfant(s)." in report.text()
+    assert "Fusionnés avec un enfant déjà dans Parcours (ce qui est nouveau est ajouté, rien n'est remplacé) : " \
+           "1 enfant(s)." in report.text() and "fusionné avec" in report.text()
     again = _run(programme, tmp_path / "f.csv")  # the same sheet a second time: every row merged, nothing written
     assert (again.created, len(again.merged), again.written) == ((), 2, False)
     assert again.text().endswith("Import terminé : rien de nouveau à enregistrer.")
@@ -277,7 +280,7 @@ def test_the_mapping_file_overrides_and_round_trips(programme, tmp_path):
     assert not report.refused and report.header_row == 2, report.text()
     assert ColumnMapping.from_json(report.mapping.to_json()) == ColumnMapping(None, 2, {
         "Patronyme": "last_name", "Prénom": "first_name", "Jour de naissance": "birth_date", "Lieu": "commune",
-        "Remarque": None})
+        "Remarque": None}, layout="per_child")
 
 
 def test_a_mapping_file_naming_an_unknown_field_is_refused():
@@ -396,10 +399,11 @@ def test_household_columns_and_a_closed_parcours(programme, tmp_path):
         family = w.session.scalars(select(Family).where(Family.name == "Famille Roux")).one()
         assert (family.address, family.priority_neighbourhood, [(g.name, g.phone) for g in family.guardians]) == (
             "2 rue Neuve", True, [("Nadia Roux", "06 12 34 56 78")])
-        plans = {p.child.first_name: (p.status, p.start_date, p.end_date, p.exit_reason, p.objectives)
+        plans = {p.child.first_name: (p.status, p.start_date, p.end_date, p.exit_reason_code, p.exit_reason,
+                                      p.objectives)
                  for p in w.session.scalars(select(Parcours)) if p.child.family_id == family.id}
-    assert plans == {"Jade": ("closed", date(2023, 9, 1), date(2024, 6, 30), "Objectifs atteints", "Lecture"),
-                     "Tom": ("open", date(2023, 9, 1), None, None, None)}
+    assert plans == {"Jade": ("closed", date(2023, 9, 1), date(2024, 6, 30), "objectifs_atteints", None, "Lecture"),
+                     "Tom": ("open", date(2023, 9, 1), None, None, None, None)}
 
 
 def test_rows_that_contradict_each_other_or_the_base_are_refused(programme, tmp_path):
@@ -417,8 +421,9 @@ def test_rows_that_contradict_each_other_or_the_base_are_refused(programme, tmp_
         "ligne 2, colonne G (Référent) : référent·e inconnu·e « Inconnue » : aucun compte de ce nom ni de cet "
         "identifiant",
         "ligne 3, colonne E (Commune) : même enfant que ligne 2, mais « Commune » y est différent",
-        "ligne 4, colonne G (Référent) : « Marc Petit » n'est ni référent·e ni coordination",
-        "ligne 4, colonne H (QPV) : « peut-être » : attendu oui ou non"]
+        "ligne 4, colonne G (Référent) : « Marc Petit » n'est ni référent·e ni coordination"]
+    assert [v.text() for v in report.unmapped] == [
+        "colonne H (QPV), ligne 4 : valeur « peut-être » sans correspondance dans la liste « Quartier prioritaire »"]
     (tmp_path / "g.csv").write_text(f"Nom;Prénom;DDN;Commune\n{long_name};Léa;01/01/2015;Bourg-en-Bresse\n",
                                     encoding="utf-8")
     report = _run(programme, tmp_path / "g.csv")  # the dataset import's own rule (120 characters), given its row

@@ -2,7 +2,7 @@
 stored all or nothing (service)."""
 from services.sheet_import.columns import Column, ColumnMapping, find_header_row, map_columns
 from services.sheet_import.grid import Grid, read_sheet
-from services.sheet_import.service import ChildLine, Refusal, SheetImportReport, SheetOptions, import_sheet
+from services.sheet_import.service import ChildLine, CodedValue, Refusal, SheetImportReport, SheetOptions, import_sheet
 
-__all__ = ["ChildLine", "Column", "ColumnMapping", "Grid", "Refusal", "SheetImportReport", "SheetOptions",
+__all__ = ["ChildLine", "CodedValue", "Column", "ColumnMapping", "Grid", "Refusal", "SheetImportReport", "SheetOptions",
            "find_header_row", "import_sheet", "map_columns", "read_sheet"]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from services.errors import ImportRejected
 
 MAPPING_FORMAT = "parcours-sheet-mapping/1"
+LAYOUTS = {"per_child": "une ligne par enfant", "per_action": "une ligne par action"}
 
 # field: (its French label, the headers that name it, folded)
 FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -30,7 +31,10 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "end_date": ("Date de sortie", ("datedesortie", "datesortie", "sortie", "sortiele", "datedefin", "finparcours")),
     "exit_reason": ("Motif de sortie", ("motifdesortie", "motifsortie", "raisondesortie")),
     "school": ("École", ("ecole", "etablissement", "etablissementscolaire", "ecolefrequentee", "college")),
-    "school_class": ("Classe", ("classe", "niveau", "niveauscolaire", "niveaudeclasse")),
+    "school_class": ("Classe", ("classe", "niveaudeclasse", "classefrequentee")),
+    "school_level": ("Niveau scolaire", ("niveau", "niveauscolaire", "cycle", "scolarite", "niveaudetude")),
+    "priority_education": ("REP / REP+", ("rep", "repplus", "reprep", "educationprioritaire", "repourep",
+                                          "ecolerep", "reseaueducationprioritaire")),
     "commune": ("Commune", ("commune", "ville", "communederesidence", "lieuderesidence")),
     "address": ("Adresse", ("adresse", "adressepostale", "adressedelafamille")),
     "family": ("Famille", ("famille", "foyer", "codefamille", "nfamille", "numerofamille", "nomdufoyer")),
@@ -41,6 +45,14 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
                                        "nomduparent", "nomdesparents")),
     "phone": ("Téléphone", ("telephone", "tel", "portable", "telephoneparent")),
     "objectives": ("Objectifs", ("objectifs", "objectif", "objectifsduparcours")),
+    "referral_source": ("Orienté par", ("orientepar", "orienteepar", "adressepar", "adresseepar", "origine",
+                                        "originedelorientation", "originedelasaisine", "prescripteur", "saisinepar",
+                                        "sourcedorientation", "orienteur", "structureorientatrice")),
+    "referral_reasons": ("Motifs d'orientation", ("motif", "motifs", "motifdorientation", "motifsdorientation",
+                                                  "motifdesaisine", "motifsdesaisine", "problematique",
+                                                  "problematiques", "motifsdelorientation")),
+    "support_profile": ("Profil d'accompagnement", ("profil", "profildaccompagnement", "typedaccompagnement",
+                                                    "typedeparcours", "niveaudaccompagnement", "intensite")),
     "action": ("Action", ("action", "actionproposee", "actionmiseenplace")),
     "actions": ("Actions 1…n", ()),  # « Action 1 », « Action 2 »…: recognised by ACTION_N
 }
@@ -92,10 +104,13 @@ class ColumnMapping:
     sheet: str | None = None
     header_row: int | None = None
     fields: dict[str, str | None] = field(default_factory=dict)  # header as written -> field
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> value as written -> code
+    layout: str | None = None  # a key of LAYOUTS; None: guessed (an « Action » column is one row per action)
 
     def to_json(self) -> str:
         return json.dumps({"format": MAPPING_FORMAT, "sheet": self.sheet, "header_row": self.header_row,
-                           "columns": self.fields}, ensure_ascii=False, indent=2) + "\n"
+                           "layout": self.layout, "columns": self.fields, "values": self.values},
+                          ensure_ascii=False, indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "ColumnMapping":
@@ -116,8 +131,17 @@ class ColumnMapping:
         if row is not None and (isinstance(row, bool) or not isinstance(row, int) or row < 1):
             raise ImportRejected("Le fichier de correspondance : « header_row » doit être un numéro de ligne "
                                  "(1, 2…).")
+        layout = data.get("layout")
+        if layout is not None and layout not in LAYOUTS:
+            raise ImportRejected(f"Le fichier de correspondance : « layout » vaut {', '.join(LAYOUTS)} ou null.")
+        from services.sheet_import.values import check_dictionaries
+
+        try:
+            values = check_dictionaries(data.get("values"))
+        except ValueError as exc:
+            raise ImportRejected(f"Le fichier de correspondance : {exc}") from None
         sheet = data.get("sheet")
-        return cls(sheet if isinstance(sheet, str) else None, row, dict(columns))
+        return cls(sheet if isinstance(sheet, str) else None, row, dict(columns), values, layout)
 
 
 def header_text(value: object) -> str:

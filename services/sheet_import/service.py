@@ -9,8 +9,13 @@ one the JSON import applies, with its French refusals. Before that, each row is 
 get wrong, and each refusal names the row as the sheet numbers it, the column and the reason: an impossible date,
 an age outside 2 to 16 years at the import date (services.rules), a missing required field, the same child twice.
 
+Coded columns (sex, school level, REP/REP+, referral source and reasons, support profile, exit reason, QPV) go
+through the value dictionaries (services.sheet_import.values): a value nobody mapped blocks the import, the report
+listing it with its column and rows, until the mapping file (or the wizard) says what it is.
+
 A row whose child is already in Parcours (same last name, first name and birth date, case and accents aside) is
-merged with it: nothing of it is written, the stored child is kept as it is. Any refusal and nothing is written;
+merged with it (services.sheet_import.merge): what is new is added, a differing value is listed and left as it is.
+Any refusal and nothing is written;
 `dry_run` builds the same report, runs the same checks and stores nothing. Unmapped columns are dropped, unless
 `keep_unmapped_as_notes`: then « En-tête : valeur » lines go into the family's notes (data minimisation: only what
 the user asks to keep).
@@ -24,7 +29,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from models import Child, Family, User
+from models import Child, Family, ParcoursReason, User
 from services import audit
 from services.dataset import canonical
 from services.dataset.importer import records_importer
@@ -37,17 +42,23 @@ from services.rules import MAX_AGE, MIN_AGE, age_on
 from services.sheet_import.cell_dates import cell_date
 from services.sheet_import.columns import REQUIRED, Column, ColumnMapping, find_header_row, fold, label, map_columns
 from services.sheet_import.grid import Grid
+from services.sheet_import.merge import Difference, plan_merge
+from services.sheet_import.values import (CODED, OTHER_TEXT, QPV_NAMED, QPV_NO, code_of, fold_value, parts, qpv_name,
+                                          recognised_code)
 from services.uow import UnitOfWork
 
 DATE_FIELDS = ("birth_date", "orientation_date", "end_date")
-TEXT_FIELDS = ("last_name", "first_name", "school", "school_class", "commune", "address", "family", "referent",
-               "guardian", "phone", "objectives", "exit_reason")
-FAMILY_FIELDS = ("commune", "address", "priority_neighbourhood", "referent", "guardian", "phone")
-CHILD_FIELDS = ("sex", "school", "school_class", "orientation_date", "end_date", "exit_reason", "objectives")
-SEX_VALUES = {"f": "F", "fille": "F", "feminin": "F", "femme": "F", "m": "M", "g": "M", "garcon": "M",
-              "masculin": "M", "homme": "M"}
-YES = {"oui", "o", "x", "1", "vrai", "true", "qpv", "yes"}
-NO = {"non", "n", "0", "faux", "false", "horsqpv", "no"}
+FAMILY_FIELDS = ("commune", "address", "priority_neighbourhood", "qpv_name", "referent", "guardian", "phone")
+CHILD_FIELDS = ("sex", "school", "school_class", "school_level", "priority_education", "orientation_date", "end_date",
+                "exit_reason_code", "exit_reason", "objectives", "referral_source", "support_profile")
+PARCOURS_FIELDS = ("orientation_date", "end_date", "objectives", "exit_reason_code", "exit_reason", "referral_source",
+                   "referral_reasons", "support_profile")
+CODE_KEY = {"exit_reason": "exit_reason_code"}  # the values' key of a coded field whose name the precision keeps
+# Set on the records the dataset import made (its format does not carry them): record section, attribute names.
+CHILD_CODES = ("school_level", "priority_education")
+PARCOURS_CODES = ("referral_source", "referral_source_other", "referral_reason_other", "support_profile",
+                  "support_profile_other", "exit_reason_code")
+MAX_PRECISION, MAX_QPV_NAME = 200, 120  # models.families
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,23 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class CodedValue:
+    """A distinct value of a coded column, with the rows that hold it and its code (None: not mapped yet)."""
+
+    field: str
+    column: str  # « D (Classe) »
+    value: str  # as first written
+    rows: tuple[int, ...]
+    code: str | None
+
+    def text(self) -> str:
+        rows = ("lignes " if len(self.rows) > 1 else "ligne ") + ", ".join(map(str, self.rows[:12])) + (
+            "…" if len(self.rows) > 12 else "")
+        return (f"colonne {self.column}, {rows} : valeur « {self.value} » sans correspondance dans la liste "
+                f"« {label(self.field)} »")
+
+
+@dataclass(frozen=True)
 class ChildLine:
     rows: tuple[int, ...]
     first_name: str
@@ -78,12 +106,15 @@ class ChildLine:
     family: str  # the household's name
     actions: tuple[str, ...] = ()
     child_key: str | None = None  # the stored child a merged row is
+    added: tuple[str, ...] = ()  # merged: what the sheet adds
+    differences: tuple[Difference, ...] = ()  # merged: what it says otherwise, left as it is
 
     def text(self) -> str:
         rows = ("lignes " if len(self.rows) > 1 else "ligne ") + ", ".join(map(str, self.rows))
         what = f"{self.first_name} {self.last_name}, né·e le {format_date(self.birth_date)}"
         if self.child_key:
-            return f"{rows} : {what} — déjà dans Parcours ({self.child_key})"
+            added = f" ; ajouté : {', '.join(self.added)}" if self.added else " ; rien de nouveau"
+            return f"{rows} : {what} — fusionné avec {self.child_key} (foyer {self.family}){added}"
         actions = f" ; actions : {', '.join(self.actions)}" if self.actions else ""
         return f"{rows} : {what} (foyer {self.family}){actions}"
 
@@ -101,16 +132,32 @@ class SheetImportReport:
     written: bool = False
     dry_run: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    values: tuple[CodedValue, ...] = ()  # every distinct value of the coded columns
+    dictionaries: dict[str, dict[str, str]] = field(default_factory=dict)  # to save: previous and this sheet's
+    layout: str | None = None
 
     @property
     def dropped(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if c.field is None and c.name not in self.kept_as_notes)
 
     @property
+    def unmapped(self) -> tuple[CodedValue, ...]:
+        return tuple(v for v in self.values if v.code is None)
+
+    @property
+    def blocked(self) -> bool:
+        """Nothing may be written: a refusal, or a value nobody mapped."""
+        return bool(self.refused or self.unmapped)
+
+    @property
+    def differences(self) -> tuple[Difference, ...]:
+        return tuple(d for line in self.merged for d in line.differences)
+
+    @property
     def mapping(self) -> ColumnMapping:
         """What to write back in the mapping file, for next year's sheet."""
         return ColumnMapping(self.sheet or None, self.header_row,
-                             {c.header: c.field for c in self.columns if c.header})
+                             {c.header: c.field for c in self.columns if c.header}, self.dictionaries, self.layout)
 
     def text(self) -> str:
         lines = []
@@ -126,15 +173,23 @@ class SheetImportReport:
             lines.append("Colonnes non reprises (rien n'en est enregistré) : " + ", ".join(self.dropped) + ".")
         lines.append(f"À créer : {len(self.created)} enfant(s) dans {self.families_created} foyer(s).")
         lines.extend(f"  {line.text()}" for line in self.created)
-        lines.append(f"Déjà dans Parcours, rapprochés (rien n'est modifié) : {len(self.merged)} enfant(s).")
+        lines.append(f"Fusionnés avec un enfant déjà dans Parcours (ce qui est nouveau est ajouté, rien n'est "
+                     f"remplacé) : {len(self.merged)} enfant(s).")
         lines.extend(f"  {line.text()}" for line in self.merged)
+        if self.differences:
+            lines.append(f"Valeurs différentes, non modifiées (à voir dans la fenêtre) : {len(self.differences)}.")
+            lines.extend(f"  {d.text()}" for d in self.differences)
+        if self.unmapped:
+            lines.append(f"Valeurs sans correspondance : {len(self.unmapped)} (choisissez-les dans l'assistant ou "
+                         "dans « values » du fichier de correspondance).")
+            lines.extend(f"  {v.text()}" for v in self.unmapped)
         if self.refused:
             lines.append(f"Refus : {len(self.refused)}.")
             lines.extend(f"  {r.text()}" for r in self.refused)
         lines.extend(f"Avertissement : {w}" for w in self.warnings)
-        if self.refused:
+        if self.blocked:
             lines.append("Import refusé, rien n'a été enregistré : corrigez ces lignes dans la feuille (ou la "
-                         "correspondance des colonnes), puis relancez.")
+                         "correspondance des colonnes et des valeurs), puis relancez.")
         elif self.dry_run:
             lines.append("Simulation : rien n'a été enregistré.")
         elif self.written:
@@ -153,20 +208,23 @@ def import_sheet(uow: UnitOfWork, user: CurrentUser, grid: Grid, options: SheetO
         plan = _Plan(uow.session, grid, options, today)
         report, data, actions = plan.run()
         report = replace(report, dry_run=dry_run)
-        if report.refused:
+        if report.blocked:
             return report
         importer = records_importer(uow.session)
         try:
             importer.run(data)
-            for parcours_key, text in actions.items():
-                importer.stored("parcours")[parcours_key].actions = text
+            plan.complete(importer, actions)
+            changed = plan.apply_merges()
             uow.session.flush()
         except DomainError as exc:  # a rule of the dataset import: named by the record, given its rows
             return replace(report, refused=(plan.refusal_of(exc.message),))
         report = replace(report, warnings=tuple(programme_rule_warnings(uow.session, importer.touched_families)))
-        if dry_run or not importer.created:
+        if dry_run or not (importer.created or changed):
             return report
-        audit.record(uow.session, user.key, "import", "sheet", None, importer.created)
+        if importer.created:
+            audit.record(uow.session, user.key, "import", "sheet", None, importer.created)
+        for record, attributes in changed.items():
+            audit.record(uow.session, user.key, "update", type(record).__tablename__, record.key, attributes)
         uow.commit()
         return replace(report, written=True)
 
@@ -196,6 +254,12 @@ class _Plan:
         self.session, self.grid, self.options, self.today = session, grid, options, today
         self.refused: list[Refusal] = []
         self.key_rows: dict[str, list[int]] = {}  # a key made for a record of the dataset: the rows it comes from
+        mapping = options.mapping
+        self.dictionaries = {name: dict(d) for name, d in (mapping.values if mapping else {}).items()}
+        self.layout = mapping.layout if mapping else None
+        self.coded: dict[tuple[str, str], list] = {}  # (field, value folded): [column, value, rows, code]
+        self.extras: list[tuple[str, str, dict]] = []  # (section, key, attributes) set once the dataset is stored
+        self.merges = []  # services.sheet_import.merge.Merge of each merged child
 
     def refuse(self, row: int | None, column: Column | None, reason: str) -> None:
         self.refused.append(Refusal(row, column.name if column else None, reason))
@@ -217,22 +281,69 @@ class _Plan:
                                               "dans le fichier de correspondance")
         notes_columns = tuple(c for c in columns if c.field is None and c.header) \
             if self.options.keep_unmapped_as_notes else ()
+        if self.layout is None:
+            self.layout = "per_action" if "action" in self.by_field else "per_child"
         base = SheetImportReport(self.grid.sheet, header + 1, columns,
-                                 kept_as_notes=tuple(c.name for c in notes_columns))
+                                 kept_as_notes=tuple(c.name for c in notes_columns), layout=self.layout)
         if self.refused:
             return replace(base, refused=tuple(self.refused)), {}, {}
         entries = self._entries(header, notes_columns)
+        values = tuple(CodedValue(name, column, value, tuple(rows), code)
+                       for (name, _), (column, value, rows, code) in self.coded.items())
+        for value in values:
+            if value.code is not None:
+                self.dictionaries.setdefault(value.field, {}).setdefault(value.value, value.code)
+        base = replace(base, values=values, dictionaries=self.dictionaries)
         stored = self._stored_children()
         created = [e for e in entries if self._identity(e) not in stored]
-        merged = [ChildLine(tuple(e.rows), e.values["first_name"], e.values["last_name"], e.values["birth_date"],
-                            stored[self._identity(e)][1], tuple(e.actions), stored[self._identity(e)][0])
-                  for e in entries if self._identity(e) in stored]
+        merged = [self._merged(e, *stored[self._identity(e)]) for e in entries if self._identity(e) in stored]
         families = self._families(created)
         lines = [_line(e, members) for members in families for e in members]
-        data, actions = ({}, {}) if self.refused else self._dataset(families)
+        blocked = self.refused or any(v.code is None for v in values)
+        data, actions = ({}, {}) if blocked else self._dataset(families)
+        if not blocked:
+            self._merged_parcours(data, actions)
         report = replace(base, created=tuple(lines), merged=tuple(merged), refused=tuple(self.refused),
                          families_created=len(families))
         return report, data, actions
+
+    def _merged(self, entry: _Entry, key: str, family: str) -> ChildLine:
+        child = self.session.scalars(select(Child).where(Child.key == key)).one()
+        merge = plan_merge(self.session, child, entry.values, entry.actions, entry.rows[0], self._column_name)
+        self.merges.append((merge, entry, child))
+        added = tuple(dict.fromkeys(merge.added))
+        return ChildLine(tuple(entry.rows), entry.values["first_name"], entry.values["last_name"],
+                         entry.values["birth_date"], family, tuple(entry.actions), key, added,
+                         tuple(merge.differences))
+
+    def _merged_parcours(self, data: dict, actions: dict) -> None:
+        """The parcours a merged row brings that Parcours does not have: made like a new child's."""
+        for merge, entry, child in self.merges:
+            if merge.new_parcours:
+                self._parcours(data, actions, entry, child.key)
+
+    def apply_merges(self) -> dict:
+        changed: dict = {}
+        for merge, _entry, _child in self.merges:
+            for record, attributes in merge.apply().items():
+                changed.setdefault(record, set()).update(attributes)
+        return changed
+
+    def complete(self, importer, actions: dict) -> None:
+        """What the dataset format does not carry, set on the records it made: actions, codes, reasons."""
+        for parcours_key, text in actions.items():
+            importer.stored("parcours")[parcours_key].actions = text
+        for section, key, attributes in self.extras:
+            record = importer.stored(section)[key]
+            for name, value in attributes.items():
+                if name == "reasons":
+                    record.reasons = [ParcoursReason(reason=r) for r in value]
+                else:
+                    setattr(record, name, value)
+
+    def _column_name(self, name: str) -> str | None:
+        columns = self.by_field.get(name)
+        return columns[0].name if columns else None
 
     def refusal_of(self, message: str) -> Refusal:
         """A refusal of the dataset import's reader, which names a record by the key made for it: its row instead,
@@ -253,7 +364,7 @@ class _Plan:
     # -- the rows -----------------------------------------------------------------------------------------------
     def _entries(self, header: int, notes_columns: tuple[Column, ...]) -> list[_Entry]:
         entries: dict[tuple, _Entry] = {}
-        per_action = "action" in self.by_field
+        per_action = self.layout == "per_action"
         for index in range(header + 1, len(self.grid.rows)):
             cells, number = self.grid.rows[index], index + 1
             if all(v is None for v in cells):
@@ -284,8 +395,19 @@ class _Plan:
         for name in (*FAMILY_FIELDS, *CHILD_FIELDS, "family"):
             theirs, ours = known.values.get(name), values.get(name)
             if theirs is not None and ours is not None and theirs != ours:
-                self.refuse(number, self.by_field[name][0], f"même enfant que ligne {known.rows[0]}, mais "
-                                                            f"« {label(name)} » y est différent")
+                column = self._column(name)
+                self.refuse(number, column, f"même enfant que ligne {known.rows[0]}, mais « {label(column.field)} » "
+                                            "y est différent")
+        for reason in values.get("referral_reasons", ()):  # one row per action: each may name more reasons
+            if reason not in known.values.setdefault("referral_reasons", []):
+                known.values["referral_reasons"].append(reason)
+
+    def _column(self, name: str) -> Column:
+        """The column a value of the row comes from (a precision or a QPV name: its coded column)."""
+        source = {"qpv_name": "priority_neighbourhood", "exit_reason_code": "exit_reason",
+                  "referral_source_other": "referral_source", "referral_reason_other": "referral_reasons",
+                  "support_profile_other": "support_profile"}.get(name, name)
+        return self.by_field[source][0]
 
     def _values(self, cells: tuple, number: int) -> dict:
         """The row's values by field, each checked (a value refused is left out, its refusal recorded)."""
@@ -301,9 +423,16 @@ class _Plan:
             if raw is None:
                 continue
             try:
-                values[name] = self._value(name, raw)
+                if name in CODED:
+                    self._coded(name, column, _text(raw), number, values)
+                else:
+                    values[name] = self._value(name, raw)
             except ValidationError as exc:
                 self.refuse(number, column, exc.message)
+        if "school_level" not in self.by_field and values.get("school_class"):  # « CM2 » says élémentaire
+            level = recognised_code("school_level", values["school_class"])
+            if level:
+                values["school_level"] = level
         for name in REQUIRED:
             if values.get(name) is None and not any(r.row == number and r.column == self.by_field[name][0].name
                                                     for r in self.refused[before:]):
@@ -330,20 +459,38 @@ class _Plan:
             except ValidationError as exc:
                 raise ValidationError(f"date impossible ({_text(raw)}) : {exc.message}") from None
         text = _text(raw)
-        if name == "sex":
-            sex = SEX_VALUES.get(fold(text))
-            if sex is None:
-                raise ValidationError(f"sexe non reconnu « {text} » (attendu : F, M, G, fille, garçon)")
-            return sex
-        if name == "priority_neighbourhood":
-            folded = fold(text)
-            if folded in YES or folded not in NO and folded.startswith("qpv"):
-                return True
-            if folded in NO:
-                return False
-            raise ValidationError(f"« {text} » : attendu oui ou non")
         if name == "referent":
             return self._referent(text)
+        return text
+
+    def _coded(self, name: str, column: Column, text: str, number: int, values: dict) -> None:
+        """The row's value of a coded column through the dictionaries; a value not mapped is noted (it blocks)."""
+        codes = []
+        for part in parts(name, text):
+            code = code_of(name, part, self.dictionaries.get(name))
+            entry = self.coded.setdefault((name, fold_value(part)), [column.name, part, [], code])
+            entry[2].append(number)
+            if code is not None:
+                codes.append((code, part))
+        if not codes:
+            return
+        others = [part for code, part in codes if code == "autre"]
+        if name == "referral_reasons":
+            values[name] = list(dict.fromkeys(code for code, _ in codes))
+        elif name == "priority_neighbourhood":
+            code, part = codes[0]
+            values[name] = code != QPV_NO
+            if code == QPV_NAMED:
+                values["qpv_name"] = self._bounded(qpv_name(part), MAX_QPV_NAME, "le nom du quartier")
+        else:
+            values[CODE_KEY.get(name, name)] = codes[0][0]
+        if others and name in OTHER_TEXT:
+            values[OTHER_TEXT[name]] = self._bounded(" ; ".join(others), MAX_PRECISION, "la précision")
+
+    @staticmethod
+    def _bounded(text: str, limit: int, what: str) -> str:
+        if len(text) > limit:
+            raise ValidationError(f"{what} « {text[:40]}… » est trop longue : {len(text)} caractères, {limit} au plus")
         return text
 
     def _referent(self, text: str) -> str:
@@ -385,8 +532,9 @@ class _Plan:
                 for name in FAMILY_FIELDS:
                     theirs, ours = members[0].values.get(name), v.get(name)
                     if theirs is not None and ours is not None and theirs != ours:
-                        self.refuse(entry.rows[0], self.by_field[name][0], f"même foyer que ligne "
-                                    f"{members[0].rows[0]}, mais « {label(name)} » y est différent")
+                        column = self._column(name)
+                        self.refuse(entry.rows[0], column, f"même foyer que ligne {members[0].rows[0]}, mais "
+                                                           f"« {label(column.field)} » y est différent")
             members.append(entry)
         return list(groups.values())
 
@@ -416,19 +564,33 @@ class _Plan:
                 family["children"].append({"key": child_key, "first_name": v["first_name"], "last_name": v["last_name"],
                                            "birth_date": v["birth_date"].isoformat(), "sex": v.get("sex"),
                                            "school": v.get("school"), "class": v.get("school_class")})
-                if member.actions or any(v.get(n) for n in ("orientation_date", "end_date", "objectives",
-                                                            "exit_reason")):
-                    parcours_key = "P-" + uuid.uuid4().hex[:10]
-                    self.key_rows[parcours_key] = member.rows
-                    data["parcours"].append({
-                        "key": parcours_key, "child": child_key, "referent": v.get("referent"),
-                        "status": "closed" if v.get("end_date") else "open",
-                        "start": canonical.iso(v.get("orientation_date")), "end": canonical.iso(v.get("end_date")),
-                        "objectives": v.get("objectives"), "exit_reason": v.get("exit_reason")})
-                    if member.actions:
-                        actions[parcours_key] = "\n".join(member.actions)
+                codes = {n: v[n] for n in CHILD_CODES if v.get(n)}
+                if codes:
+                    self.extras.append(("children", child_key, codes))
+                if member.actions or any(v.get(n) for n in PARCOURS_FIELDS):
+                    self._parcours(data, actions, member, child_key)
+            qpv = _first(members, "qpv_name")
+            if qpv:
+                self.extras.append(("families", key, {"qpv_name": qpv}))
             data["families"].append(family)
         return data, actions
+
+    def _parcours(self, data: dict, actions: dict, member: _Entry, child_key: str) -> None:
+        v = member.values
+        parcours_key = "P-" + uuid.uuid4().hex[:10]
+        self.key_rows[parcours_key] = member.rows
+        data["parcours"].append({
+            "key": parcours_key, "child": child_key, "referent": v.get("referent"),
+            "status": "closed" if v.get("end_date") else "open",
+            "start": canonical.iso(v.get("orientation_date")), "end": canonical.iso(v.get("end_date")),
+            "objectives": v.get("objectives"), "exit_reason": v.get("exit_reason")})
+        if member.actions:
+            actions[parcours_key] = "\n".join(member.actions)
+        codes = {n: v[n] for n in PARCOURS_CODES if v.get(n)}
+        if v.get("referral_reasons"):
+            codes["reasons"] = v["referral_reasons"]
+        if codes:
+            self.extras.append(("parcours", parcours_key, codes))
 
 
 def _first(members: list[_Entry], name: str):
