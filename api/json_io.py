@@ -141,8 +141,14 @@ def _texts(value):
     return value
 
 
+def _integers(value):
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ValidationError("doit être une liste de nombres entiers")
+    return tuple(value)
+
+
 KINDS = {"text": _text, "integer": _integer, "boolean": _boolean, "date": _date, "time": _time,
-         "datetime": _datetime, "decimal": _decimal, "texts": _texts}
+         "datetime": _datetime, "decimal": _decimal, "texts": _texts, "integers": _integers}
 
 
 REQUIRED = "est obligatoire"

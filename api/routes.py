@@ -7,67 +7,22 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Iterator
 
-from services import (activity, audit, consent, conventions_admin, devices, families, family_records, home_sessions,
-                      orientations, parcours, session_exceptions, users)
+from services import (activity, audit, consent, conventions_admin, devices, directory, families, family_records,
+                      home_sessions, orientations, parcours, session_exceptions, users)
 from services.billing import get_statement, issue_statement, issued_pdf
 from services.dataset import import_dataset
 from services.dataset.exporter import stream_dataset
 from services.errors import InvalidFields, NotFound
-from services.permissions import CurrentUser
-from services.uow import UnitOfWork
 
 from starlette.responses import Response, StreamingResponse
 
-from api.json_io import read_fields, read_input, read_query
-
-
-@dataclass(frozen=True)
-class Call:
-    """One request, as a handler sees it."""
-
-    uow: Callable[[], UnitOfWork]
-    user: CurrentUser | None  # None on the endpoints without a device
-    params: Mapping[str, str]  # from the path
-    body: dict | None  # the JSON object, on the endpoints that take one
-    today: date
-    clock: Callable[[], datetime]
-    schema: str  # the server's schema revision
-    query: Mapping[str, str] = field(default_factory=dict)  # the URL's query string
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    method: str
-    path: str
-    service: Callable | None  # the service function called
-    operation: str | None  # what it checks (PERMISSIONS); None: nothing (the health check)
-    handle: Callable[[Call], object]
-    status: int = 200  # on success
-    device: bool = True  # needs `Authorization: Bearer <device token>` and `X-Parcours-Schema`
-    body: bool = False  # reads a JSON object
-
-
-def _body_call(service: Callable, param: str, spec: dict[str, str], required: tuple[str, ...] = (),
-               today: bool = False) -> Callable[[Call], object]:
-    """The handler of an endpoint whose service takes (uow, user, <the path's `param`>, <the body's fields, in
-    `spec`'s order>), and the request's day as `today` when asked: the fields read as read_fields does."""
-    def handle(call: Call):
-        given = read_fields(call.body, spec, required)
-        return service(call.uow(), call.user, call.params[param], *given.values(),
-                       **({"today": call.today} if today else {}))
-
-    return handle
-
-
-def _body_endpoint(method: str, path: str, service: Callable, operation: str, param: str, spec: dict[str, str],
-                   required: tuple[str, ...] = (), today: bool = False, status: int = 200) -> Endpoint:
-    """The row of such an endpoint (_body_call): it reads a JSON object."""
-    return Endpoint(method, path, service, operation, _body_call(service, param, spec, required, today), status,
-                    body=True)
+from api.admin_routes import ADMIN_ENDPOINTS
+from api.billing_routes import BILLING_ENDPOINTS
+from api.endpoints import BASED_ON, Call, Endpoint, based_on_query, body_endpoint, input_endpoint
+from api.json_io import read_fields, read_query
+from api.sheet_routes import SHEET_ENDPOINTS
 
 
 def _health(call: Call) -> dict:
@@ -80,7 +35,6 @@ def _enrol(call: Call):
                                        clock=call.clock)
 
 
-BASED_ON = {"based_on": "datetime"}  # the `updated_at` the client read: a save on an older version is refused
 SESSION_FIELDS = {"family_id": "text", "intervenant_id": "text", "date": "date", "duration_minutes": "integer",
                   "status": "text", "start_time": "time", "referent_present": "boolean",
                   "children_present": "integer", "notes": "text"}
@@ -153,6 +107,26 @@ def _sessions_page(call: Call):
                                        bool(given["count"]))
 
 
+def _count_sessions(call: Call):
+    """?text=…&family_id=…&month=YYYY-MM&status=…&decision=… as GET /api/sessions reads them"""
+    return {"count": home_sessions.count_sessions(call.uow(), call.user,
+                                                  _session_query(read_query(call.query, QUERY_FIELDS)))}
+
+
+def _latest_session_date(call: Call):
+    """?not_after=YYYY-MM-DD (default: the server's day): the week view's « last week with sessions »."""
+    not_after = read_query(call.query, {"not_after": "date"})["not_after"]
+    return {"date": home_sessions.latest_session_date(call.uow(), call.user, not_after or call.today)}
+
+
+def _check_session(call: Call):
+    """The form's errors and warnings for a draft (the fields of POST /api/sessions), and `exclude_id`: the
+    session being corrected, which is not compared with itself."""
+    given = read_fields(call.body, {**SESSION_FIELDS, "exclude_id": "text"})
+    return home_sessions.check_session(call.uow(), call.user, _session_draft(given), call.today,
+                                       given["exclude_id"])
+
+
 def _week_sessions(call: Call):
     day = read_fields(call.params, {"day": "date"}, required=("day",))["day"]
     return home_sessions.week_sessions(call.uow(), call.user, day)
@@ -187,33 +161,7 @@ def _import(call: Call):
     return import_dataset(call.uow(), call.body, call.user)
 
 
-def _input_endpoint(method: str, path: str, service: Callable, operation: str, input_type: type,
-                    param: str | None = None, versioned: bool = False, today: bool = False,
-                    status: int = 200) -> Endpoint:
-    """The row of an endpoint that reads a service's input dataclass (_input_call)."""
-    return Endpoint(method, path, service, operation, _input_call(service, input_type, param, versioned, today),
-                    status, body=True)
-
-
 # -- family records, consent, parcours ------------------------------------------------------------------------
-
-
-def _based_on_query(call: Call):
-    """A DELETE's version, from its query string (?based_on=…): a DELETE carries no body."""
-    return read_query(call.query, BASED_ON)["based_on"]
-
-
-def _input_call(service: Callable, input_type: type, param: str | None = None, versioned: bool = False,
-                today: bool = False) -> Callable[[Call], object]:
-    """The handler of an endpoint whose service takes (uow, user[, the path's `param`], <its input dataclass read
-    from the body (read_input)>[, based_on when `versioned`]), and the request's day as `today` when asked."""
-    def handle(call: Call):
-        given, extra = read_input(input_type, call.body, BASED_ON if versioned else None)
-        args = ([call.params[param]] if param else []) + [given] + ([extra["based_on"]] if versioned else [])
-        return service(call.uow(), call.user, *args, **({"today": call.today} if today else {}))
-
-    return handle
-
 
 def _turning_17(call: Call):
     given = read_query(call.query, {"within_months": "integer"})
@@ -296,37 +244,37 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              lambda c: families.family_file(c.uow(), c.user, c.params["family_id"], c.today)),
     Endpoint("GET", "/api/families/{family_id}/record", family_records.family_record, "family.read",
              lambda c: family_records.family_record(c.uow(), c.user, c.params["family_id"])),
-    _input_endpoint("POST", "/api/families", family_records.create_family, "family.create",
+    input_endpoint("POST", "/api/families", family_records.create_family, "family.create",
                     family_records.HouseholdInput, status=201),
-    _input_endpoint("PUT", "/api/families/{family_id}", family_records.update_family, "family.edit",
+    input_endpoint("PUT", "/api/families/{family_id}", family_records.update_family, "family.edit",
                     family_records.HouseholdInput, "family_id", versioned=True),
-    _body_endpoint("POST", "/api/families/{family_id}/close", family_records.close_family, "family.close",
+    body_endpoint("POST", "/api/families/{family_id}/close", family_records.close_family, "family.close",
                    "family_id", {"closed_on": "date", "reason": "text", **BASED_ON}, today=True),
     Endpoint("DELETE", "/api/families/{family_id}", family_records.delete_family, "family.remove",
-             lambda c: family_records.delete_family(c.uow(), c.user, c.params["family_id"], _based_on_query(c))),
-    _input_endpoint("POST", "/api/families/{family_id}/guardians", family_records.add_guardian, "family.edit",
+             lambda c: family_records.delete_family(c.uow(), c.user, c.params["family_id"], based_on_query(c))),
+    input_endpoint("POST", "/api/families/{family_id}/guardians", family_records.add_guardian, "family.edit",
                     family_records.GuardianInput, "family_id", status=201),
-    _input_endpoint("PUT", "/api/guardians/{guardian_id}", family_records.update_guardian, "family.edit",
+    input_endpoint("PUT", "/api/guardians/{guardian_id}", family_records.update_guardian, "family.edit",
                     family_records.GuardianInput, "guardian_id", versioned=True),
     Endpoint("DELETE", "/api/guardians/{guardian_id}", family_records.remove_guardian, "family.edit",
-             lambda c: family_records.remove_guardian(c.uow(), c.user, c.params["guardian_id"], _based_on_query(c))),
-    _input_endpoint("POST", "/api/families/{family_id}/children", family_records.add_child, "family.edit",
+             lambda c: family_records.remove_guardian(c.uow(), c.user, c.params["guardian_id"], based_on_query(c))),
+    input_endpoint("POST", "/api/families/{family_id}/children", family_records.add_child, "family.edit",
                     family_records.ChildInput, "family_id", today=True, status=201),
-    _input_endpoint("PUT", "/api/children/{child_id}", family_records.update_child, "family.edit",
+    input_endpoint("PUT", "/api/children/{child_id}", family_records.update_child, "family.edit",
                     family_records.ChildInput, "child_id", versioned=True, today=True),
-    _body_endpoint("PUT", "/api/parcours/{parcours_id}/plan", family_records.update_parcours_plan, "parcours.edit",
+    body_endpoint("PUT", "/api/parcours/{parcours_id}/plan", family_records.update_parcours_plan, "parcours.edit",
                    "parcours_id", {"objectives": "text", "actions": "text", **BASED_ON}),
     Endpoint("GET", "/api/consent/missing", consent.families_without_consent, "family.list",
              lambda c: consent.families_without_consent(c.uow(), c.user)),
-    _body_endpoint("PUT", "/api/consent/{family_key}", consent.record_consent, "consent.record", "family_key",
+    body_endpoint("PUT", "/api/consent/{family_key}", consent.record_consent, "consent.record", "family_key",
                    {"consent_date": "date", "scope": "text"}, required=("consent_date",), today=True),
-    _body_endpoint("POST", "/api/children/{child_id}/parcours", parcours.open_parcours, "parcours.change",
+    body_endpoint("POST", "/api/children/{child_id}/parcours", parcours.open_parcours, "parcours.change",
                    "child_id", {"start": "date", "objectives": "text"}, status=201),
-    _body_endpoint("POST", "/api/parcours/{parcours_id}/resume", parcours.resume_parcours, "parcours.change",
+    body_endpoint("POST", "/api/parcours/{parcours_id}/resume", parcours.resume_parcours, "parcours.change",
                    "parcours_id", {"start": "date"}),
     Endpoint("POST", "/api/parcours/{parcours_id}/suspend", parcours.suspend_parcours, "parcours.change",
              lambda c: parcours.suspend_parcours(c.uow(), c.user, c.params["parcours_id"])),
-    _body_endpoint("POST", "/api/parcours/{parcours_id}/close", parcours.close_parcours, "parcours.change",
+    body_endpoint("POST", "/api/parcours/{parcours_id}/close", parcours.close_parcours, "parcours.change",
                    "parcours_id", {"end": "date", "exit_reason": "text"}),
     Endpoint("GET", "/api/parcours/turning-17", parcours.children_turning_17, "parcours.read", _turning_17),
     Endpoint("POST", "/api/sessions", home_sessions.record_session, "session.record", _record_session, status=201,
@@ -334,6 +282,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/sessions", home_sessions.list_sessions, "session.read", _list_sessions),
     Endpoint("POST", "/api/sessions/page", home_sessions.sessions_page, "session.read", _sessions_page, body=True),
     Endpoint("GET", "/api/sessions/week/{day}", home_sessions.week_sessions, "session.read", _week_sessions),
+    # before /api/sessions/{session_id}: the first route whose path matches answers
+    Endpoint("GET", "/api/sessions/count", home_sessions.count_sessions, "session.read", _count_sessions),
+    Endpoint("GET", "/api/sessions/latest", home_sessions.latest_session_date, "session.read",
+             _latest_session_date),
+    Endpoint("POST", "/api/sessions/check", home_sessions.check_session, "session.record", _check_session,
+             body=True),
     Endpoint("GET", "/api/sessions/{session_id}", home_sessions.get_session, "session.read",
              lambda c: home_sessions.get_session(c.uow(), c.user, c.params["session_id"])),
     Endpoint("PUT", "/api/sessions/{session_id}", home_sessions.update_session, "session.update", _update_session,
@@ -352,19 +306,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              body=True),
     Endpoint("GET", "/api/eps/{meeting_id}", orientations.eps_meeting_detail, "eps.read",
              lambda c: orientations.eps_meeting_detail(c.uow(), c.user, c.params["meeting_id"])),
-    _body_endpoint("POST", "/api/eps/{meeting_id}/situations", orientations.add_situation, "eps.manage",
+    body_endpoint("POST", "/api/eps/{meeting_id}/situations", orientations.add_situation, "eps.manage",
                    "meeting_id", {"family_id": "text", "recommendation": "text"}, required=("family_id",),
                    status=201),
-    _body_endpoint("PUT", "/api/situations/{situation_id}/recommendation", orientations.record_recommendation,
+    body_endpoint("PUT", "/api/situations/{situation_id}/recommendation", orientations.record_recommendation,
                    "eps.manage", "situation_id", {"recommendation": "text"}),
-    _body_endpoint("POST", "/api/situations/{situation_id}/orientations", orientations.propose_orientation,
+    body_endpoint("POST", "/api/situations/{situation_id}/orientations", orientations.propose_orientation,
                    "eps.manage", "situation_id", {"convention_id": "text"}, required=("convention_id",), status=201),
     Endpoint("GET", "/api/orientations", orientations.list_orientations, "orientation.read", _list_orientations),
-    _body_endpoint("POST", "/api/orientations/{orientation_id}/validate", orientations.validate_orientation,
+    body_endpoint("POST", "/api/orientations/{orientation_id}/validate", orientations.validate_orientation,
                    "orientation.validate", "orientation_id", {"decided_on": "date"}),
-    _body_endpoint("POST", "/api/orientations/{orientation_id}/reject", orientations.reject_orientation,
+    body_endpoint("POST", "/api/orientations/{orientation_id}/reject", orientations.reject_orientation,
                    "orientation.validate", "orientation_id", {"reason": "text", "decided_on": "date"}),
-    _body_endpoint("POST", "/api/orientations/{orientation_id}/end", orientations.end_orientation, "orientation.end",
+    body_endpoint("POST", "/api/orientations/{orientation_id}/end", orientations.end_orientation, "orientation.end",
                    "orientation_id", {"end": "date", "reason": "text"}),
     Endpoint("GET", "/api/capacity", orientations.convention_capacity, "convention.read",
              lambda c: orientations.convention_capacity(c.uow(), c.user, c.today)),
@@ -377,18 +331,29 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              lambda c: activity.monthly_activity(c.uow(), c.user, c.params["month"])),
     Endpoint("GET", "/api/families/{family_id}/hours", activity.family_hours, "family.read",
              lambda c: activity.family_hours(c.uow(), c.user, c.params["family_id"])),
+    Endpoint("GET", "/api/families/{family_id}/usual-intervenant", home_sessions.usual_intervenant,
+             "session.record", lambda c: {"intervenant_id": home_sessions.usual_intervenant(
+                 c.uow(), c.user, c.params["family_id"])}),
+    # what a form's pickers offer: open families (and ?keep=<the family of the session corrected>), the
+    # intervenants and conventions by name
+    Endpoint("GET", "/api/choices/families", families.family_choices, "family.list",
+             lambda c: families.family_choices(c.uow(), c.user, read_query(c.query, {"keep": "text"})["keep"])),
+    Endpoint("GET", "/api/choices/intervenants", directory.list_intervenants, "convention.read",
+             lambda c: directory.list_intervenants(c.uow(), c.user)),
+    Endpoint("GET", "/api/choices/conventions", directory.list_conventions, "convention.read",
+             lambda c: directory.list_conventions(c.uow(), c.user)),
     Endpoint("GET", "/api/partners", conventions_admin.list_partners, "convention.read",
              lambda c: conventions_admin.list_partners(c.uow(), c.user)),
-    _body_endpoint("POST", "/api/partners/{key}", conventions_admin.create_partner, "convention.manage", "key",
+    body_endpoint("POST", "/api/partners/{key}", conventions_admin.create_partner, "convention.manage", "key",
                    {"name": "text"}, status=201),
-    _body_endpoint("PUT", "/api/partners/{key}", conventions_admin.rename_partner, "convention.manage", "key",
+    body_endpoint("PUT", "/api/partners/{key}", conventions_admin.rename_partner, "convention.manage", "key",
                    {"name": "text"}),
     Endpoint("GET", "/api/intervenants", conventions_admin.list_intervenants, "convention.read",
              lambda c: conventions_admin.list_intervenants(c.uow(), c.user, read_query(c.query, {
                  "partner": "text"})["partner"])),
-    _input_endpoint("POST", "/api/intervenants", conventions_admin.create_intervenant, "convention.manage",
+    input_endpoint("POST", "/api/intervenants", conventions_admin.create_intervenant, "convention.manage",
                     conventions_admin.IntervenantInput, status=201),
-    _input_endpoint("PUT", "/api/intervenants/{key}", conventions_admin.update_intervenant, "convention.manage",
+    input_endpoint("PUT", "/api/intervenants/{key}", conventions_admin.update_intervenant, "convention.manage",
                     conventions_admin.IntervenantInput, "key"),
     Endpoint("GET", "/api/conventions", conventions_admin.list_conventions, "convention.read",
              lambda c: conventions_admin.list_conventions(c.uow(), c.user)),
@@ -407,4 +372,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
              lambda c: issue_statement(c.uow(), c.user, c.params["convention"], c.params["month"]), status=201),
     Endpoint("GET", "/api/dataset/export", stream_dataset, "dataset.export", _export),
     Endpoint("POST", "/api/dataset/import", import_dataset, "dataset.import", _import, status=201, body=True),
+    *BILLING_ENDPOINTS,
+    *ADMIN_ENDPOINTS,
+    *SHEET_ENDPOINTS,
 )

@@ -4,13 +4,18 @@ operation (api.routes.ENDPOINTS), a revoked device or a request without a token 
 nothing at all (every row of every table compared)."""
 from __future__ import annotations
 
+import base64
+
 import pytest
 
+from api.json_io import to_json
 from api.routes import ENDPOINTS
+from services import conventions_admin
 from services.billing import issue_statement
 from services.permissions import PERMISSIONS, ROLE_LABELS, SYSTEM, allowed
 from services.devices import NO_TOKEN, REVOKED
-from tests.service_cases import CurrentUser, _guardian
+from tests.service_cases import (PASSWORD, CurrentUser, _avenant_on_1_september, _guardian,
+                                 _year_issued_then_corrected)
 
 ACTORS = ("referent", "coordinator", "administrator", "revoked", "nobody")
 
@@ -125,9 +130,75 @@ SAMPLES = {
         "format": "parcours-dataset/1",
         "families": [{"key": "F-API", "name": "Famille Importée", "commune": "Bourg-en-Bresse"}]}),
 }
+TEAM_SHEET = "Nom;Prénom;DDN;Commune\nRoux;Jade;01/01/2015;Bourg-en-Bresse\n".encode("utf-8")
+NEW_CONVENTION = {"key": "AS-2026", "partner": "adom", "action": "Accompagnement scolaire", "start": "2026-01-01",
+                  "end": "2026-12-31",
+                  "tariffs": [{"qualification": "AES", "kind": "home_intervention", "unit_price": "31.50"}]}
+
+
+def _convention_as_read(api, **changes) -> dict:
+    """ap-2025 as GET /api/conventions/{key} writes it, with `changes`: what an editor sends back."""
+    current = conventions_admin.get_convention(api.env.uow(), api.env.users["admin-petit"], "ap-2025")
+    return {**to_json(current), **changes}
+
+
+def _month(path: str):
+    return lambda api: (f"/api/statements/ap-2025/2025-03/{path}", None)
+
+
+SAMPLES.update({
+    ("GET", "/api/sessions/count"): lambda api: ("/api/sessions/count?month=2025-03", None),
+    ("GET", "/api/sessions/latest"): lambda api: ("/api/sessions/latest?not_after=2025-03-20", None),
+    ("POST", "/api/sessions/check"): lambda api: ("/api/sessions/check", _session(api)),
+    ("GET", "/api/families/{family_id}/usual-intervenant"): lambda api: (
+        f"/api/families/{api.env.id('family', 'F1')}/usual-intervenant", None),
+    ("GET", "/api/choices/families"): lambda api: ("/api/choices/families", None),
+    ("GET", "/api/choices/intervenants"): lambda api: ("/api/choices/intervenants", None),
+    ("GET", "/api/choices/conventions"): lambda api: ("/api/choices/conventions", None),
+    ("GET", "/api/conventions/{key}/statements"): lambda api: ("/api/conventions/ap-2025/statements", None),
+    ("GET", "/api/conventions/{key}/statements/full"): lambda api: ("/api/conventions/ap-2025/statements/full",
+                                                                    None),
+    ("GET", "/api/conventions/{key}/closing-statement"): lambda api: ("/api/conventions/ap-2025/closing-statement",
+                                                                      None),
+    ("POST", "/api/conventions/{key}/closing-statement/issue"): lambda api: (
+        "/api/conventions/ap-2025/closing-statement/issue", None),
+    ("GET", "/api/statements/{convention}/{month}/recomputed"): _month("recomputed"),
+    ("GET", "/api/statements/{convention}/{month}/changes"): _month("changes"),
+    ("GET", "/api/statements/{convention}/{month}/undecided"): _month("undecided"),
+    ("POST", "/api/statements/{convention}/{month}/names-printed"): _month("names-printed"),
+    ("POST", "/api/conventions"): lambda api: ("/api/conventions", NEW_CONVENTION),
+    ("PUT", "/api/conventions/{key}"): lambda api: ("/api/conventions/ap-2025",
+                                                    _convention_as_read(api, max_families=20)),
+    ("POST", "/api/conventions/{key}/amendments"): lambda api: ("/api/conventions/ap-2025/amendments", {
+        "start": "2025-09-01",
+        "tariffs": [{"qualification": "AES", "kind": "home_intervention", "unit_price": "31,00"}]}),
+    ("DELETE", "/api/conventions/{key}/amendments/{start}"): lambda api: (
+        "/api/conventions/ap-2025/amendments/2025-09-01", None),
+    ("POST", "/api/intervenants/{key}/regularisation-warning"): lambda api: (
+        "/api/intervenants/i-aes/regularisation-warning",
+        {"key": "i-aes", "name": "Nadia Benali", "qualification": "TISF", "partner": "adom",
+         "from_date": "2025-09-01"}),
+    ("GET", "/api/me"): lambda api: ("/api/me", None),
+    ("PUT", "/api/me/password"): lambda api: ("/api/me/password", {"password": PASSWORD + "!"}),
+    ("POST", "/api/accounts"): lambda api: ("/api/accounts", {"key": "nouvelle", "role": "referent",
+                                                              "password": PASSWORD, "name": "Nouvelle Référente"}),
+    ("PUT", "/api/accounts/{key}/password"): lambda api: ("/api/accounts/ref-other/password",
+                                                          {"password": PASSWORD}),
+    ("GET", "/api/programme"): lambda api: ("/api/programme", None),
+    ("PUT", "/api/programme"): lambda api: ("/api/programme", {"name": "PRE de Bourg-en-Bresse",
+                                                               "city": "Bourg-en-Bresse", "holiday_zone": "A"}),
+    ("POST", "/api/audit/purge"): lambda api: ("/api/audit/purge", {"days": 365}),
+    ("POST", "/api/retention/run"): lambda api: ("/api/retention/run", {"years": 1}),
+    ("GET", "/api/access-export/{family_key}"): lambda api: ("/api/access-export/F1", None),
+    ("POST", "/api/sheets/import"): lambda api: ("/api/sheets/import", {
+        "file_name": "equipe.csv", "content": base64.b64encode(TEAM_SHEET).decode("ascii")}),
+})
 # What a sample needs done first, before the store is measured (as the system, not over the API)
 SETUPS = {("GET", "/api/statements/{convention}/{month}/pdf"): lambda api: issue_statement(
-    api.env.uow(), SYSTEM, "ap-2025", "2025-01")}
+    api.env.uow(), SYSTEM, "ap-2025", "2025-01"),
+    ("GET", "/api/conventions/{key}/closing-statement"): lambda api: _year_issued_then_corrected(api.env),
+    ("POST", "/api/conventions/{key}/closing-statement/issue"): lambda api: _year_issued_then_corrected(api.env),
+    ("DELETE", "/api/conventions/{key}/amendments/{start}"): lambda api: _avenant_on_1_september(api.env)}
 DEVICE_ENDPOINTS = [row for row in ENDPOINTS if row.device]
 
 
