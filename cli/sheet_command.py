@@ -6,7 +6,8 @@ Prints the report (services.sheet_import: rows created, merged with a stored chi
 and reason) before and whatever is decided; exit 0 when the sheet is (or, with --dry-run, would be) imported, 2 when
 anything is refused — then nothing is written. With --mapping, the columns' mapping is read from the file when it
 exists and written back to it after each run that found the header row (refused or not: it is then the file to
-correct), so that the next run, and next year's sheet, reuse the choices. It holds headers and fields, no row.
+correct), so that the next run, and next year's sheet, reuse the choices. It holds headers and fields, the value
+dictionaries (value as written -> code of the closed list) and the layout; no row.
 """
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def run(args, uow) -> int:
     except DomainError as exc:
         print(f"Import refusé, rien n'a été enregistré.\n{exc.message}", file=sys.stderr)
         return EXIT_REFUSED
-    print(report.text(), file=sys.stderr if report.refused else sys.stdout)
+    print(report.text(), file=sys.stderr if report.blocked else sys.stdout)
     if args.mapping and report.columns:  # written even when refused: it is the file to correct
         try:
             write_atomically(args.mapping, report.mapping.to_json().encode("utf-8"))
@@ -71,5 +72,5 @@ def run(args, uow) -> int:
             print(describe_os_error(exc, args.mapping, WRITE), file=sys.stderr)
             return EXIT_REFUSED
         print(f"Correspondance des colonnes enregistrée dans {args.mapping} : corrigez-la au besoin, elle sera "
-              "relue à l'import suivant.", file=sys.stderr if report.refused else sys.stdout)
-    return EXIT_REFUSED if report.refused else EXIT_OK
+              "relue à l'import suivant.", file=sys.stderr if report.blocked else sys.stdout)
+    return EXIT_REFUSED if report.blocked else EXIT_OK

@@ -104,7 +104,7 @@ class ColumnMapping:
     sheet: str | None = None
     header_row: int | None = None
     fields: dict[str, str | None] = field(default_factory=dict)  # header as written -> field
-    values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> value as written -> code
+    values: dict[str, dict[str, str | None]] = field(default_factory=dict)  # field -> value as written -> code
     layout: str | None = None  # a key of LAYOUTS; None: guessed (an « Action » column is one row per action)
 
     def to_json(self) -> str:

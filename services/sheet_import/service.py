@@ -133,7 +133,7 @@ class SheetImportReport:
     dry_run: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
     values: tuple[CodedValue, ...] = ()  # every distinct value of the coded columns
-    dictionaries: dict[str, dict[str, str]] = field(default_factory=dict)  # to save: previous and this sheet's
+    dictionaries: dict[str, dict[str, str | None]] = field(default_factory=dict)  # to save: earlier and this sheet's
     layout: str | None = None
 
     @property
@@ -290,9 +290,10 @@ class _Plan:
         entries = self._entries(header, notes_columns)
         values = tuple(CodedValue(name, column, value, tuple(rows), code)
                        for (name, _), (column, value, rows, code) in self.coded.items())
-        for value in values:
-            if value.code is not None:
-                self.dictionaries.setdefault(value.field, {}).setdefault(value.value, value.code)
+        for value in values:  # an unmapped value is written null in the mapping file, for a person to choose
+            dictionary = self.dictionaries.setdefault(value.field, {})
+            if dictionary.get(value.value) is None:
+                dictionary[value.value] = value.code
         base = replace(base, values=values, dictionaries=self.dictionaries)
         stored = self._stored_children()
         created = [e for e in entries if self._identity(e) not in stored]

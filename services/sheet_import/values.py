@@ -136,7 +136,7 @@ def code_of(field: str, text: str, dictionary: dict[str, str] | None) -> str | N
     if dictionary:
         folded = fold_value(text)
         for value, code in dictionary.items():
-            if fold_value(value) == folded:
+            if code is not None and fold_value(value) == folded:
                 return code
     return recognised_code(field, text)
 
@@ -148,7 +148,8 @@ def qpv_name(text: str) -> str:
 
 
 def check_dictionaries(values: object) -> dict[str, dict[str, str]]:
-    """The « values » of a mapping file, checked; raises ValueError with a French message."""
+    """The « values » of a mapping file, checked (a null code is a value left to choose); raises ValueError with a
+    French message."""
     if values is None:
         return {}
     if not isinstance(values, dict):
@@ -162,7 +163,7 @@ def check_dictionaries(values: object) -> dict[str, dict[str, str]]:
             raise ValueError(f"« values » : « {name} » doit être un objet {{valeur: code}}.")
         codes = [code for code, _ in CHOICES[name]]
         for value, code in dictionary.items():
-            if code not in codes:
+            if code is not None and code not in codes:  # null: written for a person to choose
                 raise ValueError(f"« values » : la valeur « {value} » de « {name} » a le code inconnu « {code} » "
                                  f"(codes : {', '.join(codes)}).")
         checked[name] = dict(dictionary)

@@ -1,0 +1,232 @@
+"""The spreadsheet import's value dictionaries and merges (services.sheet_import.values, .merge): coded columns of a
+real openpyxl workbook mapped to Parcours' closed lists, an unmapped value blocking with its column and rows, the
+mapping file (columns, values, layout) written then reused, a row of a stored child adding what is new and listing
+what differs."""
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+
+import pytest
+from hypothesis import given, settings, strategies as st
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from cli import sheet_command
+from models import AuditEntry, Child, Family, Parcours
+from models import enums
+from services.permissions import SYSTEM
+from services.sheet_import import ColumnMapping, SheetOptions, import_sheet, read_sheet
+from services.sheet_import.values import CHOICES, code_of, parts, recognised_code
+from tests.programme_fixture import programme  # noqa: F401 - fixture
+
+TODAY = date(2025, 3, 20)
+HEADER = ["Nom", "Prénom", "DDN", "Commune", "Classe", "REP", "Orienté par", "Motifs", "Profil", "QPV",
+          "Date d'entrée", "Date de sortie", "Motif de sortie"]
+
+
+def _book(path, rows, header=HEADER):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Suivi"
+    ws.append(["PRE — enfants suivis 2024"])
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    ws.append(["Total", None, len(rows)])
+    wb.save(path)
+    return path
+
+
+def _run(p, path, *, mapping=None, dry_run=False):
+    return import_sheet(p.uow(), SYSTEM, read_sheet(path), SheetOptions(mapping=mapping), today=TODAY,
+                        dry_run=dry_run)
+
+
+ROWS = [
+    ["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", "CM2", "REP+", "CPE", "Scolarité ; santé / langage",
+     "Renforcé", "QPV Croix-Blanche", "01/09/2023", "30/06/2024", "Déménagement"],
+    ["Blanc", "Tom", 42005, "Bourg-en-Bresse", "4ème", "hors REP", "Mairie de quartier", "comportement",
+     "veille", "non", "01/10/2024", None, None],
+    ["Petit", "Léo", "02/02/2014", "Bourg-en-Bresse", "GS", "REP", "Mairie de quartier", "phobie scolaire",
+     "individualisé", "oui", "01/10/2024", None, None],
+]
+
+
+def test_recognised_spellings_map_by_themselves():
+    assert [recognised_code("school_level", v) for v in ("Maternelle", "GS", "CP", "CM2", "6e", "3ème", "Seconde",
+                                                          "non scolarisé")] == [
+        "maternelle", "maternelle", "elementaire", "elementaire", "college", "college", "lycee", "non_scolarise"]
+    assert [recognised_code("priority_education", v) for v in ("REP+", "REP +", "rep plus", "REP", "hors REP")] == [
+        "rep_plus", "rep_plus", "rep_plus", "rep", "hors_rep"]
+    assert parts("referral_reasons", "Scolarité, santé;langage / isolement\nautre") == [
+        "Scolarité", "santé", "langage", "isolement", "autre"]
+    assert recognised_code("referral_source", "Mairie de quartier") is None
+
+
+def test_the_closed_lists_are_the_models():
+    assert [c for c, _ in CHOICES["referral_source"]] == list(enums.REFERRAL_SOURCES)
+    assert [c for c, _ in CHOICES["referral_reasons"]] == list(enums.REFERRAL_REASONS)
+    assert [c for c, _ in CHOICES["exit_reason"]] == list(enums.EXIT_REASONS)
+    assert [c for c, _ in CHOICES["school_level"]] == list(enums.SCHOOL_LEVELS)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([n for n in CHOICES]), st.data())
+def test_each_label_and_code_of_a_closed_list_maps_to_itself_whatever_its_case(name, data):
+    code, label = data.draw(st.sampled_from(CHOICES[name]))
+    if name == "priority_neighbourhood" and code == "nom":
+        return  # « la valeur est le nom du quartier » is a choice, not a value
+    spelled = data.draw(st.sampled_from([label, label.upper(), label.lower(), code, f"  {code.upper()} "]))
+    assert code_of(name, spelled, None) == code
+
+
+def test_an_unmapped_value_blocks_with_its_column_and_rows_then_the_mapping_file_unblocks(programme, tmp_path):
+    path = _book(tmp_path / "suivi.xlsx", ROWS)
+    before = _counts(programme)
+    report = _run(programme, path)
+    assert not report.written and report.blocked and not report.refused and _counts(programme) == before
+    assert [(v.field, v.column, v.value, v.rows) for v in report.unmapped] == [
+        ("referral_source", "G (Orienté par)", "Mairie de quartier", (4, 5)),
+        ("referral_reasons", "H (Motifs)", "phobie scolaire", (5,))]
+    assert "colonne G (Orienté par), lignes 4, 5 : valeur « Mairie de quartier » sans correspondance" in report.text()
+    saved = json.loads(report.mapping.to_json())
+    assert saved["values"]["referral_source"] == {"CPE": "en_cpe", "Mairie de quartier": None}
+    saved["values"]["referral_source"]["Mairie de quartier"] = "autre"
+    saved["values"]["referral_reasons"]["phobie scolaire"] = "absenteisme"
+    mapping = ColumnMapping.from_json(json.dumps(saved))
+    report = _run(programme, path, mapping=mapping)
+    assert report.written and not report.blocked, report.text()
+    with programme.uow() as w:
+        children = {c.first_name: c for c in w.session.scalars(select(Child).where(Child.first_name.in_(
+            ["Jade", "Tom", "Léo"])))}
+        got = {name: (c.school_level, c.priority_education) for name, c in children.items()}
+        plans = {p.child.first_name: (p.referral_source, p.referral_source_other, sorted(r.reason for r in p.reasons),
+                                      p.support_profile, p.exit_reason_code, p.status)
+                 for p in w.session.scalars(select(Parcours)) if p.child.first_name in children}
+        qpv = {f.name: (f.priority_neighbourhood, f.qpv_name) for f in w.session.scalars(select(Family))
+               if f.name in ("Famille Roux", "Famille Blanc", "Famille Petit")}
+    assert got == {"Jade": ("elementaire", "rep_plus"), "Tom": ("college", "hors_rep"), "Léo": ("maternelle", "rep")}
+    assert plans == {
+        "Jade": ("en_cpe", None, ["langage", "sante", "scolarite"], "renforce", "demenagement", "closed"),
+        "Tom": ("autre", "Mairie de quartier", ["comportement"], "veille", None, "open"),
+        "Léo": ("autre", "Mairie de quartier", ["absenteisme"], "individualise", None, "open")}
+    assert qpv == {"Famille Roux": (True, "Croix-Blanche"), "Famille Blanc": (False, None),
+                   "Famille Petit": (True, None)}
+
+
+def test_the_command_line_writes_null_for_a_value_to_choose_and_reads_it_back(programme, tmp_path, capsys):
+    path, mapping = _book(tmp_path / "suivi.xlsx", ROWS), tmp_path / "correspondance.json"
+    parser = argparse.ArgumentParser()
+    sheet_command.add_parser(parser.add_subparsers(dest="command"))
+
+    def cli(*argv):
+        return sheet_command.run(parser.parse_args(["import-sheet", *map(str, argv)]), programme.uow)
+
+    assert cli(path, "--mapping", mapping) == 2
+    assert "valeur « phobie scolaire » sans correspondance" in capsys.readouterr().err
+    text = mapping.read_text(encoding="utf-8")
+    assert '"Mairie de quartier": null' in text and '"layout": "per_child"' in text
+    mapping.write_text(text.replace('"Mairie de quartier": null', '"Mairie de quartier": "ccas"')
+                       .replace('"phobie scolaire": null', '"phobie scolaire": "autre"'), encoding="utf-8")
+    assert cli(path, "--mapping", mapping) == 0, capsys.readouterr().err
+    with programme.uow() as w:
+        leo = w.session.scalars(select(Parcours).join(Child).where(Child.first_name == "Léo")).one()
+        assert (leo.referral_source, [r.reason for r in leo.reasons], leo.referral_reason_other) == (
+            "ccas", ["autre"], "phobie scolaire")
+    # next year's sheet: the same values need no choice
+    assert cli(_book(tmp_path / "2025.xlsx", [["Noir", "Lou", "03/03/2016", "Bourg-en-Bresse", "CE1", "REP",
+                                                "Mairie de quartier", "phobie scolaire", None, None, "02/09/2024",
+                                                None, None]]), "--mapping", mapping, "--dry-run") == 0
+
+
+def test_a_mapping_file_with_an_unknown_code_is_refused():
+    from services.errors import ImportRejected
+
+    with pytest.raises(ImportRejected, match="code inconnu « primaire »"):
+        ColumnMapping.from_json('{"format": "parcours-sheet-mapping/1", "values": {"school_level": {"CP": '
+                                '"primaire"}}}')
+    with pytest.raises(ImportRejected, match="layout"):
+        ColumnMapping.from_json('{"format": "parcours-sheet-mapping/1", "layout": "en colonnes"}')
+
+
+def test_one_row_per_action_gathers_reasons_across_rows(programme, tmp_path):
+    header = ["Nom", "Prénom", "DDN", "Commune", "Action", "Motif", "Saisine"]
+    path = _book(tmp_path / "actions.xlsx", [
+        ["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", "Atout Plus", "scolarité", "01/09/2024"],
+        ["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", "Loisirs", "isolement", "01/09/2024"]], header)
+    report = _run(programme, path)
+    assert report.written and report.layout == "per_action", report.text()
+    with programme.uow() as w:
+        p = w.session.scalars(select(Parcours).join(Child).where(Child.first_name == "Jade")).one()
+        assert (p.actions, sorted(r.reason for r in p.reasons)) == ("Atout Plus\nLoisirs",
+                                                                    ["isolement_social", "scolarite"])
+
+
+# -- merged rows --------------------------------------------------------------------------------------------------
+
+def _counts(p):
+    with p.uow() as w:
+        return tuple(w.session.scalar(select(func.count()).select_from(m)) for m in (Family, Child, Parcours))
+
+
+def _lucas(p):
+    with p.uow() as w:
+        child = w.session.scalars(select(Child).where(Child.first_name == "Lucas")).one()
+        plans = list(w.session.scalars(select(Parcours).where(Parcours.child_id == child.id)
+                                       .order_by(Parcours.start_date)))
+        return child.key, (child.school, child.school_class, child.school_level, child.sex), [
+            (p.start_date, p.status, p.actions, p.objectives) for p in plans]
+
+
+def test_a_merged_row_adds_what_is_new_and_lists_what_differs_unchanged(programme, tmp_path):
+    key, before_child, before_plans = _lucas(programme)
+    header = ["Nom", "Prénom", "DDN", "Commune", "Sexe", "École", "Classe", "Date d'entrée", "Action 1", "Objectifs"]
+    start = before_plans[-1][0] if before_plans else None
+    path = _book(tmp_path / "m.xlsx", [["LEFEVRE", "lucas", "02/04/2016", "Bourg-en-Bresse", "G",
+                                        before_child[0] or "École Jean Macé", "CM2 bis",
+                                        start.strftime("%d/%m/%Y") if start else None, "Atelier lecture",
+                                        "Lire seul"]], header)
+    counts = _counts(programme)
+    report = _run(programme, path)
+    assert report.written and not report.created and [m.child_key for m in report.merged] == [key], report.text()
+    line = report.merged[0]
+    assert "fusionné avec" in line.text() and "action Atelier lecture" in line.added
+    _, child, plans = _lucas(programme)
+    assert child[3] == (before_child[3] or "M")  # filled if it was empty, kept otherwise
+    if before_child[1] and before_child[1] != "CM2 bis":
+        assert child[1] == before_child[1]
+        assert any(d.column == "G (Classe)" and d.sheet == "CM2 bis" for d in line.differences)
+        assert "valeur différente, non modifiée" in report.text()
+    assert plans[-1][2].splitlines()[-1] == "Atelier lecture" and _counts(programme) == counts
+    with programme.uow() as w:
+        updates = w.session.scalars(select(AuditEntry.record_type).where(AuditEntry.action == "update",
+                                                                          AuditEntry.actor_key == "system")).all()
+    assert "parcours" in updates
+    again = _run(programme, path)  # the same sheet again: nothing new
+    assert not again.written and again.merged[0].added == ()
+
+
+def test_a_merged_row_with_a_parcours_parcours_does_not_have_creates_it(programme, tmp_path):
+    key = _lucas(programme)[0]
+    with programme.uow() as w:  # the stored parcours ended: a sheet's later one is a new period
+        for p in w.session.scalars(select(Parcours).join(Child).where(Child.key == key)):
+            p.status, p.start_date, p.end_date = "closed", date(2023, 9, 1), date(2024, 6, 30)
+        w.commit()
+    header = ["Nom", "Prénom", "DDN", "Commune", "Saisine", "Action 1"]
+    path = _book(tmp_path / "n.xlsx", [["Lefèvre", "Lucas", "02/04/2016", "Bourg-en-Bresse", "01/10/2024",
+                                        "Atout Plus"]], header)
+    counts = _counts(programme)
+    report = _run(programme, path)
+    assert report.written and report.merged[0].added == ("parcours du 01/10/2024",), report.text()
+    assert _counts(programme) == (counts[0], counts[1], counts[2] + 1)
+    _, _, after = _lucas(programme)
+    assert after[-1][:3] == (date(2024, 10, 1), "open", "Atout Plus")
+    # a third sheet naming another date while that parcours runs: listed, not doubled
+    path = _book(tmp_path / "o.xlsx", [["Lefèvre", "Lucas", "02/04/2016", "Bourg-en-Bresse", "15/10/2024",
+                                        None]], header)
+    report = _run(programme, path)
+    assert not report.written and _counts(programme)[2] == counts[2] + 1
+    assert [(d.column, d.stored, d.sheet) for d in report.differences] == [
+        ("E (Saisine)", "parcours en cours depuis le 01/10/2024", "15/10/2024")]
