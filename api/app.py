@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 from models.base import utcnow
 from services import devices
+from services.conventions_admin import ConventionLocked
 from services.errors import (DatabaseVersionError, DomainError, InvalidFields, NotFound, PermissionDenied,
                              StaleEdit, StatementError, ValidationError)
 from services.store_faults import StoreFault, store_fault
@@ -59,6 +60,7 @@ ERROR_STATUS: dict[type, int] = {
     StaleEdit: 409,
     DatabaseVersionError: 409,
     StatementError: 409,  # already issued, an earlier month still a draft; with a field (the month): 422
+    ConventionLocked: 409,  # its issued statements forbid the change
     StoreFault: 503,  # busy, full, read-only, damaged: the server's condition, not the request's
 }
 
