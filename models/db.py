@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import QueuePool
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -39,6 +40,15 @@ class NotParcoursDatabase(Exception):
 # Tables every Parcours database has had since the first revision: how we recognise one.
 PARCOURS_TABLES = frozenset({"alembic_version", "programme", "app_user", "family", "home_session", "convention"})
 SQLITE_HEADER = b"SQLite format 3\x00"
+# A connected laptop's copy is SQLCipher-encrypted; its wrapped key lives in `<file>.key` (services.local_crypto).
+KEY_FILE_SUFFIX = ".key"
+
+
+def cipher_key_pragma(key: bytes) -> str:
+    """SQLCipher's raw-key form (x'…', 32 bytes): the key is random already, so no passphrase derivation."""
+    if len(key) != 32:
+        raise ValueError("a SQLCipher raw key is 32 bytes")
+    return f"PRAGMA key = \"x'{key.hex()}'\""
 
 
 def database_url(db: str) -> str:
@@ -79,16 +89,27 @@ def _begin_sqlite(conn) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def make_engine(db: str) -> Engine:
-    url = database_url(db)
-    # hide_parameters: an error written to the log must never carry a child's name or a note.
-    engine = create_engine(url, hide_parameters=True)
+def make_engine(db: str, key: bytes | None = None) -> Engine:
+    """`key`: the 32-byte data key of an encrypted laptop copy (services.local_crypto.unlock); None for a plain
+    file or a URL, as before."""
+    url = database_url(db) if key is None else _cipher_url(db, key)
+    # hide_parameters: an error written to the log must never carry a child's name or a note. QueuePool: the pool a
+    # plain file gets (pysqlcipher's default, one connection per thread, would differ from the standalone mode's).
+    engine = create_engine(url, hide_parameters=True, **({} if key is None else {"poolclass": QueuePool}))
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine, "connect", _set_sqlite_pragmas)
         # pysqlite's implicit transactions would defer BEGIN; make it explicit so each unit of work is atomic.
         event.listen(engine, "connect", lambda conn, _r: setattr(conn, "isolation_level", None))
         event.listen(engine, "begin", _begin_sqlite)
     return engine
+
+
+def _cipher_url(db: str, key: bytes) -> URL:
+    """SQLAlchemy's pysqlcipher dialect on sqlcipher3, which gives the URL's password as `PRAGMA key` before the
+    connect listeners' pragmas (WAL…) run; the raw-key form is the password. Its repr hides it (***)."""
+    cipher_key_pragma(key)  # checks the length
+    path = Path(make_url(db).database if "://" in db else db).expanduser()
+    return URL.create("sqlite+pysqlcipher", password=f"x'{key.hex()}'", database=str(path))
 
 
 def _alembic_config() -> Config:
@@ -206,6 +227,8 @@ def check_parcours_file(db: str) -> None:
         return
     if not header:
         return
+    if header != SQLITE_HEADER and Path(f"{path}{KEY_FILE_SUFFIX}").is_file():
+        return  # an encrypted laptop copy: its key (services.local_crypto.unlock) is what tells whether it opens
     if header != SQLITE_HEADER:
         raise NotParcoursDatabase(f"Le fichier « {path} » n'est pas une base Parcours (ce n'est pas une base "
                                   "SQLite) : Parcours refuse de l'ouvrir et ne l'a pas modifié. Vérifiez le chemin "

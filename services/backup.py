@@ -36,6 +36,7 @@ import platform
 import re
 import shutil
 import sqlite3
+import sys
 from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass
@@ -203,20 +204,32 @@ def _windows_drive_is_remote(path: Path) -> bool:
 
 # -- inspection -----------------------------------------------------------------------------------------
 
-def _read_only(path: Path) -> sqlite3.Connection:
+def _read_only(path: Path, key: bytes | None = None) -> sqlite3.Connection:
+    if key is not None:  # an encrypted laptop copy (services.local_crypto): SQLCipher's driver, the key first
+        from services.local_crypto import connect
+
+        return connect(path, key, read_only=True)
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
 
-def inspect_database(path: str | os.PathLike) -> CheckReport:
-    """Integrity, foreign keys and schema revision of a SQLite file, read only; problems in French."""
+def _database_errors() -> tuple[type[Exception], ...]:
+    """sqlite3's DatabaseError, and SQLCipher's once an encrypted copy was opened (its driver is imported only
+    then, so before that none of its errors can be raised)."""
+    cipher = sys.modules.get("sqlcipher3.dbapi2")
+    return (sqlite3.DatabaseError,) if cipher is None else (sqlite3.DatabaseError, cipher.DatabaseError)
+
+
+def inspect_database(path: str | os.PathLike, *, key: bytes | None = None) -> CheckReport:
+    """Integrity, foreign keys and schema revision of a SQLite file, read only; problems in French. `key`: the
+    data key of an encrypted laptop copy, whose bytes have no SQLite header."""
     path = Path(path)
     if not path.is_file():
         return CheckReport((f"Le fichier « {path} » n'existe pas.",), None)
     try:
         with open(path, "rb") as f:
-            if f.read(16) != b"SQLite format 3\x00":
+            if f.read(16) != b"SQLite format 3\x00" and key is None:
                 return CheckReport(("Ce fichier n'est pas une base de données SQLite.",), None)
-        with closing(_read_only(path)) as conn:
+        with closing(_read_only(path, key)) as conn:
             rows = [row[0] for row in conn.execute("PRAGMA integrity_check(50)")]
             problems = [] if rows == ["ok"] else [f"Intégrité : {row}" for row in rows]
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -225,7 +238,7 @@ def inspect_database(path: str | os.PathLike) -> CheckReport:
             for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check").fetchmany(50):
                 problems.append(f"Référence cassée : table {table}, ligne {rowid}, vers {parent}.")
             versions = [row[0] for row in conn.execute("SELECT version_num FROM alembic_version")]
-    except sqlite3.DatabaseError as exc:
+    except _database_errors() as exc:
         return CheckReport((unreadable(exc, path),), None)
     revision = versions[0] if len(versions) == 1 else None
     if revision is None:
@@ -256,23 +269,23 @@ def unreadable(exc: BaseException, path: Path) -> str:
             "(commande « parcours restore »).")
 
 
-def check_database(db: str | os.PathLike) -> CheckReport:
+def check_database(db: str | os.PathLike, *, key: bytes | None = None) -> CheckReport:
     """inspect_database, then, on a sound file whose schema has the chains (0005 on), services.integrity: the
     chains of issued statements and of the audit log, the PDFs and the payloads — read only, like the rest.
-    A PostgreSQL URL: services.pg_backup.check_postgres."""
+    A PostgreSQL URL: services.pg_backup.check_postgres. `key`: an encrypted laptop copy's (inspect_database)."""
     if _postgres(db):
         from services.pg_backup import check_postgres
 
         return check_postgres(db)
     path = _required_file(db)
-    report = inspect_database(path)
+    report = inspect_database(path, key=key)
     if not report.ok:
         return report
     from sqlalchemy import create_engine
 
     from services import integrity
 
-    engine = create_engine("sqlite://", creator=lambda: _read_only(path))
+    engine = create_engine("sqlite://", creator=lambda: _read_only(path, key))
     try:
         with engine.connect() as conn:
             columns = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(audit_log)")}
@@ -327,7 +340,7 @@ class _WriteFailed(Exception):
 
 def _write_reason(exc: BaseException) -> str:
     """Why writing failed, in French words a user can act on."""
-    if isinstance(exc, sqlite3.Error):
+    if isinstance(exc, (sqlite3.Error, *_database_errors())):  # SQLCipher's carry the same codes
         code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
         if code == sqlite3.SQLITE_FULL:
             return _FULL
@@ -344,28 +357,35 @@ def _write_reason(exc: BaseException) -> str:
     return f"erreur d'écriture ({os_reason(exc) if isinstance(exc, OSError) else 'cause inconnue, voir le journal'})"
 
 
-def _copy(source: Path, target: Path) -> None:
+def _copy(source: Path, target: Path, key: bytes | None = None) -> None:
     """A consistent snapshot of `source` into the new file `target` (mode 0600), as one self-contained file.
-    A failure to write raises _WriteFailed; a source SQLite cannot read raises sqlite3.DatabaseError."""
+    A failure to write raises _WriteFailed; a source SQLite cannot read raises sqlite3.DatabaseError. `key`: an
+    encrypted copy's, the snapshot encrypted with the same key (SQLCipher's backup copies pages as they are)."""
     try:
         _private_file(target)
     except OSError as exc:
         raise _WriteFailed(_write_reason(exc)) from None
     try:
         # The source is opened and read first, so that what fails afterwards is the writing of the copy.
-        with closing(_read_only(source)) as src:
+        with closing(_read_only(source, key)) as src:
             src.execute("SELECT count(*) FROM sqlite_master").fetchone()
             try:
-                with closing(sqlite3.connect(target)) as dst:
+                with closing(sqlite3.connect(target) if key is None else _keyed(target, key)) as dst:
                     src.backup(dst)
                     dst.execute("PRAGMA journal_mode=DELETE")  # no -wal to carry around with the copy
-            except sqlite3.DatabaseError as exc:
+            except _database_errors() as exc:
                 if (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF not in _WRITE_CODES:
                     raise
                 raise _WriteFailed(_write_reason(exc)) from None
     except BaseException:
         target.unlink(missing_ok=True)
         raise
+
+
+def _keyed(target: Path, key: bytes):
+    from services.local_crypto import connect
+
+    return connect(target, key)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -417,12 +437,14 @@ def backup_destination(db: str | os.PathLike, to: str | os.PathLike | None, back
 
 
 def backup_database(db: str | os.PathLike, to: str | os.PathLike | None = None, *,
-                    backups_dir: Path | None = None, clock: Callable[[], datetime] = datetime.now) -> BackupReport:
+                    backups_dir: Path | None = None, clock: Callable[[], datetime] = datetime.now,
+                    key: bytes | None = None) -> BackupReport:
     """Copy the database with SQLite's online backup API, check the copy, then thin this database's backups.
 
     `to` may be a folder (a dated file is written there, and this database's copies in it are thinned) or a
     file name (written as is, nothing thinned). Without `to`, the folder is `backups_dir` or, by default, the
-    database's own (backups_folder). A PostgreSQL URL: services.pg_backup.backup_postgres (pg_dump)."""
+    database's own (backups_folder). A PostgreSQL URL: services.pg_backup.backup_postgres (pg_dump). `key`: an
+    encrypted laptop copy's; the backup is encrypted with the same key (the copy's key file unlocks it)."""
     if _postgres(db):
         from services.pg_backup import backup_postgres
 
@@ -435,14 +457,14 @@ def backup_database(db: str | os.PathLike, to: str | os.PathLike | None = None, 
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
     partial.unlink(missing_ok=True)
     try:
-        _copy(source, partial)
+        _copy(source, partial) if key is None else _copy(source, partial, key)  # a plain file's call as before
     except _WriteFailed as exc:
         raise StorageError(_cannot_write(target.parent, exc.reason)) from None
-    except sqlite3.DatabaseError as exc:
+    except _database_errors() as exc:
         # Reading a WAL database also writes its -shm beside it: a full or read-only disk there, not damage. That
         # disk is the database's, which need not be the one of the backups.
         raise StorageError(f"Sauvegarde impossible ; rien n'a été écrit. {unreadable(exc, source)}") from None
-    problems = inspect_database(partial).problems
+    problems = inspect_database(partial, key=key).problems
     if problems:
         partial.unlink(missing_ok=True)
         raise StorageError("La copie ne passe pas la vérification d'intégrité ; aucune sauvegarde n'a été gardée.\n"
