@@ -70,6 +70,8 @@ class ChildRow:
     school: str | None
     school_class: str | None
     parcours: tuple[ParcoursRow, ...]  # oldest first
+    school_level: str | None = None  # models.enums.SCHOOL_LEVELS
+    priority_education: str | None = None  # models.enums.PRIORITY_EDUCATION
 
     @property
     def name(self) -> str:
@@ -105,6 +107,7 @@ class FamilyFile:
     timeline: tuple[TimelineEvent, ...]  # newest first
     hours: FamilyHours
     usual_intervenant_id: str | None
+    qpv_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +184,8 @@ def family_file(uow: UnitOfWork, user: CurrentUser, family_id: str, today: date)
                                        .order_by(Parcours.start_date, Parcours.key)).all()
         children = tuple(
             ChildRow(c.id, c.first_name, c.last_name, c.birth_date, age_on(c.birth_date, today), c.sex, c.school,
-                     c.school_class, tuple(parcours_row(p) for p in parcours if p.child_id == c.id))
+                     c.school_class, tuple(parcours_row(p) for p in parcours if p.child_id == c.id),
+                     c.school_level, c.priority_education)
             for c in family.children)
         eps = [(s.meeting.date, s.recommendation)
                for s in uow.session.scalars(select(EpsSituation).where(EpsSituation.family_id == family.id))]
@@ -196,7 +200,7 @@ def family_file(uow: UnitOfWork, user: CurrentUser, family_id: str, today: date)
             guardians=tuple(GuardianRow(g.name, g.relationship_to_child, g.phone) for g in family.guardians),
             children=children, orientations=orientations, sessions=sessions,
             timeline=_timeline(children, orientations, eps, sessions), hours=family_hours_in(uow, family.id),
-            usual_intervenant_id=usual_intervenant_in(uow, family.id))
+            usual_intervenant_id=usual_intervenant_in(uow, family.id), qpv_name=family.qpv_name)
         uow.commit()
         return result
 
@@ -219,7 +223,7 @@ def _timeline(children, orientations, eps, sessions) -> tuple[TimelineEvent, ...
             if p.start_date:
                 events.append(TimelineEvent(p.start_date, f"Début du parcours de {c.first_name}"))
             if p.end_date:
-                reason = f" : {p.exit_reason}" if p.exit_reason else ""
+                reason = f" : {p.exit_label}" if p.exit_label else ""
                 events.append(TimelineEvent(p.end_date, f"Fin du parcours de {c.first_name}{reason}"))
     held = [s for s in sessions if s.status == "held"]
     if held:

@@ -26,13 +26,16 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from models import Child, EpsSituation, Family, Guardian, HomeSession, Orientation, Parcours, User
-from models.enums import SEXES
+from models import Child, EpsSituation, Family, Guardian, HomeSession, Orientation, Parcours, ParcoursReason, User
+from models.enums import MAX_PRECISION, MAX_QPV_NAME, OTHER, SEXES
 from services import audit
-from services.dataset.fields import RecordReader, printable
+from services.dataset.fields import MAX_TEXT, RecordReader, printable
 from services.errors import ImportRejected, InvalidFields, NotFound, ValidationError
 from services.formatting import format_date
 from services.permissions import CurrentUser, require
+from services.record_fields import (EXIT_REASON, OTHER_LABELS, PRIORITY, QPV_LABEL, REFERRAL_REASON, REFERRAL_SOURCE,
+                                    SCHOOL_LEVEL, SUPPORT_PROFILE, ClosedList, FieldProblem, OtherMissing,
+                                    ParcoursDetails, qpv_flag, read_code, read_codes, with_other)
 from services.retention import is_anonymised
 from services.rules import MAX_AGE, MIN_AGE, age_on
 from services.uow import UnitOfWork
@@ -45,7 +48,10 @@ LABELS = {
     "referent_id": "Référent·e", "notes": "Notes", "relationship": "Lien avec l'enfant", "phone": "Téléphone",
     "first_name": "Prénom", "last_name": "Nom", "birth_date": "Date de naissance", "sex": "Sexe", "school": "École",
     "school_class": "Classe", "objectives": "Objectifs", "actions": "Actions", "closed_on": "Date de clôture",
-    "closed_reason": "Motif de clôture",
+    "closed_reason": "Motif de clôture", "qpv_name": QPV_LABEL,
+    **{closed.field: closed.label for closed in (REFERRAL_SOURCE, REFERRAL_REASON, SUPPORT_PROFILE, EXIT_REASON,
+                                                 SCHOOL_LEVEL, PRIORITY)},
+    **OTHER_LABELS,
 }
 GUARDIAN_LABELS = {**LABELS, "name": "Nom"}
 
@@ -60,6 +66,7 @@ class HouseholdInput:
     priority_neighbourhood: bool = False
     notes: str | None = None
     referent_id: str | None = None  # chosen by the coordination; a référent's own family is theirs
+    qpv_name: str | None = None  # the QPV by name; a name sets priority_neighbourhood
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,8 @@ class ChildInput:
     sex: str | None = None  # "F", "M" or None
     school: str | None = None
     school_class: str | None = None
+    school_level: str | None = None  # models.enums.SCHOOL_LEVELS
+    priority_education: str | None = None  # models.enums.PRIORITY_EDUCATION
 
 
 # -- what they read back ----------------------------------------------------------------------------------------------
@@ -101,6 +110,8 @@ class ChildRecord:
     school: str | None
     school_class: str | None
     updated_at: datetime
+    school_level: str | None = None
+    priority_education: str | None = None
 
     @property
     def name(self) -> str:
@@ -116,6 +127,9 @@ class ParcoursPlan:
     objectives: str | None
     actions: str | None
     updated_at: datetime
+    details: ParcoursDetails = ParcoursDetails()
+    exit_reason_code: str | None = None
+    exit_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +150,7 @@ class FamilyRecord:
     children: tuple[ChildRecord, ...]
     parcours: tuple[ParcoursPlan, ...]  # every parcours of the children, oldest first
     has_sessions: bool
+    qpv_name: str | None = None
 
     @property
     def closed(self) -> bool:
@@ -190,13 +205,15 @@ def _interchange(value: Any) -> Any:
 
 def _household(values: HouseholdInput) -> tuple[_FormReader, dict[str, Any]]:
     r = _FormReader("families", {"name": values.name, "address": values.address, "commune": values.commune,
-                                 "priority_neighbourhood": values.priority_neighbourhood, "notes": values.notes},
-                    LABELS)
+                                 "priority_neighbourhood": values.priority_neighbourhood, "notes": values.notes,
+                                 "qpv_name": values.qpv_name}, LABELS)
     read = {"name": r.read(r.text, "name", max_length=200),
             "address": r.read(r.text, "address", required=False, max_length=300),
             "commune": r.read(r.text, "commune", max_length=120),
             "priority_neighbourhood": r.read(r.boolean, "priority_neighbourhood"),
+            "qpv_name": r.read(r.text, "qpv_name", required=False, max_length=MAX_QPV_NAME),
             "notes": r.read(r.text, "notes", required=False)}
+    read["priority_neighbourhood"] = qpv_flag(read["priority_neighbourhood"], read["qpv_name"])
     return r, read
 
 
@@ -219,7 +236,9 @@ def _child(values: ChildInput, today: date, check_age: bool) -> dict[str, Any]:
             "birth_date": r.read(r.date, "birth_date"),
             "sex": r.read(r.choice, "sex", SEXES, required=False),
             "school": r.read(r.text, "school", required=False, max_length=200),
-            "school_class": r.read(r.text, "school_class", required=False, max_length=40)}
+            "school_class": r.read(r.text, "school_class", required=False, max_length=40),
+            "school_level": _code(r, SCHOOL_LEVEL, values.school_level),
+            "priority_education": _code(r, PRIORITY, values.priority_education)}
     born = read["birth_date"]
     if born is not None and born > today:
         r.refuse("birth_date", f"La date de naissance ({format_date(born)}) ne peut pas être dans le futur "
@@ -238,6 +257,78 @@ def _plan_texts(objectives: str | None, actions: str | None) -> dict[str, Any]:
             "actions": r.read(r.text, "actions", required=False)}
     r.check()
     return read
+
+
+def _code(r: _FormReader, closed: ClosedList, value: Any, *, many: bool = False):
+    """A code (or, `many`, the codes) of a closed list as a form sends it; an unknown one is refused by name."""
+    try:
+        return read_codes(closed, value) if many else read_code(closed, value)
+    except FieldProblem as problem:
+        r.refuse(problem.field, f"{closed.label} : {problem.reason}.")
+        return () if many else None
+
+
+def _precision(r: _FormReader, closed: ClosedList, code, text: str | None) -> str | None:
+    """The « autre » precision: required with « autre », dropped without it (except the exit reason's comment)."""
+    field = closed.other_field
+    precision = r.read(r.text, field, required=False, max_length=MAX_TEXT if closed.comment else MAX_PRECISION)
+    chosen = OTHER in code if isinstance(code, tuple) else code == OTHER
+    try:
+        return with_other(closed, chosen, precision)
+    except OtherMissing:
+        if field not in r.problems:
+            r.refuse(field, f"« Autre » est choisi pour « {closed.label} » : précisez-le ({OTHER_LABELS[field]}).")
+        return precision
+
+
+def parcours_details(details: ParcoursDetails) -> dict[str, Any]:
+    """The columns of a parcours's referral and support profile, read as the form sends them (InvalidFields)."""
+    d = details
+    r = _FormReader("parcours", {"referral_source_other": d.referral_source_other,
+                                 "referral_reason_other": d.referral_reason_other,
+                                 "support_profile_other": d.support_profile_other}, LABELS)
+    source = _code(r, REFERRAL_SOURCE, d.referral_source)
+    reasons = _code(r, REFERRAL_REASON, d.referral_reasons, many=True)
+    profile = _code(r, SUPPORT_PROFILE, d.support_profile)
+    read = {"referral_source": source,
+            "referral_source_other": _precision(r, REFERRAL_SOURCE, source, d.referral_source_other),
+            "reasons": reasons,
+            "referral_reason_other": _precision(r, REFERRAL_REASON, reasons, d.referral_reason_other),
+            "support_profile": profile,
+            "support_profile_other": _precision(r, SUPPORT_PROFILE, profile, d.support_profile_other)}
+    r.check()
+    return read
+
+
+def exit_reason(code: str | None, text: str | None) -> tuple[str | None, str | None]:
+    """(exit_reason_code, exit_reason) of a closing: a code of the list, or at least a text; « autre » needs the text
+    (InvalidFields)."""
+    r = _FormReader("parcours", {"exit_reason": text}, LABELS)
+    code = _code(r, EXIT_REASON, code)
+    text = _precision(r, EXIT_REASON, code, text)
+    if code is None and not text and not r.problems:
+        r.refuse(EXIT_REASON.other_field, "Indiquez le motif de sortie du parcours.")
+    r.check()
+    return code, text
+
+
+def apply_parcours_details(p: Parcours, values: dict[str, Any]) -> list[str]:
+    """Set a parcours's referral and support profile (parcours_details' values); the names of those changed."""
+    values = dict(values)
+    reasons = values.pop("reasons")
+    changed = _apply(p, values)
+    stored = {r.reason for r in p.reasons}
+    if stored != set(reasons):
+        # the rows kept stay: a deleted row and a new one of the same key would meet in one flush
+        p.reasons = [r for r in p.reasons if r.reason in reasons] + [ParcoursReason(reason=reason) for reason in reasons
+                                                                    if reason not in stored]
+        changed.append("referral_reasons")
+    return changed
+
+
+def reasons_of(p: Parcours) -> tuple[str, ...]:
+    """A parcours's reasons for referral, in the list's order."""
+    return tuple(code for code in REFERRAL_REASON.codes if code in {r.reason for r in p.reasons})
 
 
 # -- helpers ----------------------------------------------------------------------------------------------------------
@@ -297,18 +388,22 @@ def _record(uow: UnitOfWork, family: Family) -> FamilyRecord:
     has_sessions = s.scalar(select(func.count(HomeSession.id)).where(HomeSession.family_id == family.id)) > 0
     return FamilyRecord(
         id=family.id, key=family.key, name=family.name, address=family.address, commune=family.commune,
-        priority_neighbourhood=family.priority_neighbourhood, referent_id=family.referent_id,
+        priority_neighbourhood=family.priority_neighbourhood, qpv_name=family.qpv_name, referent_id=family.referent_id,
         referent_name=family.referent.name if family.referent else None, notes=family.notes,
         closed_on=family.closed_on, closed_reason=family.closed_reason, updated_at=family.updated_at,
         guardians=tuple(GuardianRecord(g.id, g.name, g.relationship_to_child, g.phone, g.updated_at)
                         for g in family.guardians),
         children=tuple(ChildRecord(c.id, c.key, c.first_name, c.last_name, c.birth_date, c.sex, c.school,
-                                   c.school_class, c.updated_at) for c in family.children),
+                                   c.school_class, c.updated_at, c.school_level, c.priority_education)
+                       for c in family.children),
         parcours=tuple(_plan(p) for p in parcours), has_sessions=has_sessions)
 
 
 def _plan(p: Parcours) -> ParcoursPlan:
-    return ParcoursPlan(p.id, p.key, p.child_id, p.status, p.objectives, p.actions, p.updated_at)
+    details = ParcoursDetails(p.referral_source, p.referral_source_other, reasons_of(p),
+                              p.referral_reason_other, p.support_profile, p.support_profile_other)
+    return ParcoursPlan(p.id, p.key, p.child_id, p.status, p.objectives, p.actions, p.updated_at, details,
+                        p.exit_reason_code, p.exit_reason)
 
 
 def _saved(uow: UnitOfWork, user: CurrentUser, action: str, record_type: str, key: str, changed: list[str],
@@ -521,25 +616,62 @@ def update_child(uow: UnitOfWork, user: CurrentUser, child_id: str, child: Child
 # -- a parcours's objectives and actions ------------------------------------------------------------------------------
 
 def update_parcours_plan(uow: UnitOfWork, user: CurrentUser, parcours_id: str, objectives: str | None,
-                         actions: str | None, based_on: datetime | None) -> ParcoursPlan:
-    """The objectives and the planned actions of a parcours not yet closed (opening, suspending and closing are in
-    services.parcours)."""
+                         actions: str | None, based_on: datetime | None, *,
+                         details: ParcoursDetails | None = None) -> ParcoursPlan:
+    """The objectives and the planned actions of a parcours not yet closed, and with `details` its referral and
+    support profile (None: unchanged). Opening, suspending and closing are in services.parcours."""
     with uow:
         require(user, "parcours.edit", session=uow.session)
-        p = uow.session.get(Parcours, parcours_id) if isinstance(parcours_id, str) and parcours_id else None
-        if p is None:
-            raise NotFound("Ce parcours n'existe plus : actualisez la fiche.")
-        _open_family(uow, user, "parcours.edit", p.child.family_id)
+        p = _parcours_of(uow, user, parcours_id)
         if p.status == "closed":
             raise ValidationError("Ce parcours est clos : ses objectifs et ses actions ne se modifient plus.")
         values = _plan_texts(objectives, actions)
+        read = parcours_details(details) if details is not None else None
         ensure_current(p, based_on, "ce parcours")
-        changed = _apply(p, values)
-        if changed:
-            uow.session.flush()
-            audit.record(uow.session, user.key, "update", "parcours", p.key, changed)
+        changed = _apply(p, values) + (apply_parcours_details(p, read) if read is not None else [])
+        return _parcours_saved(uow, user, p, changed)
+
+
+def correct_closed_parcours(uow: UnitOfWork, user: CurrentUser, parcours_id: str, details: ParcoursDetails,
+                            exit_reason_code: str | None, exit_reason_text: str | None,
+                            based_on: datetime | None) -> ParcoursPlan:
+    """A closed parcours's referral, support profile and exit reason, completed or corrected for the reports (a
+    parcours closed before these lists existed has only its exit text)."""
+    with uow:
+        require(user, "parcours.edit", session=uow.session)
+        p = _parcours_of(uow, user, parcours_id)
+        if p.status != "closed":
+            raise ValidationError("Ce parcours n'est pas clos : son motif de sortie se renseigne à sa clôture.")
+        problems: dict[str, str] = {}
+        try:
+            read = parcours_details(details)
+        except InvalidFields as refused:
+            problems.update(refused.problems)
+        try:
+            code, text = exit_reason(exit_reason_code, exit_reason_text)
+        except InvalidFields as refused:
+            problems.update(refused.problems)
+        if problems:
+            raise InvalidFields(problems)
+        ensure_current(p, based_on, "ce parcours")
+        changed = apply_parcours_details(p, read) + _apply(p, {"exit_reason_code": code, "exit_reason": text})
+        return _parcours_saved(uow, user, p, changed)
+
+
+def _parcours_of(uow: UnitOfWork, user: CurrentUser, parcours_id: str) -> Parcours:
+    p = uow.session.get(Parcours, parcours_id) if isinstance(parcours_id, str) and parcours_id else None
+    if p is None:
+        raise NotFound("Ce parcours n'existe plus : actualisez la fiche.")
+    _open_family(uow, user, "parcours.edit", p.child.family_id)
+    return p
+
+
+def _parcours_saved(uow: UnitOfWork, user: CurrentUser, p: Parcours, changed: list[str]) -> ParcoursPlan:
+    if changed:
         uow.session.flush()
-        uow.session.refresh(p)
-        plan = _plan(p)
-        uow.commit()
-        return plan
+        audit.record(uow.session, user.key, "update", "parcours", p.key, changed)
+    uow.session.flush()
+    uow.session.refresh(p)
+    plan = _plan(p)
+    uow.commit()
+    return plan

@@ -14,8 +14,10 @@ from models import Child, Family, Parcours
 from services import audit
 from services.date_bounds import require_plausible
 from services.errors import NotFound, ValidationError
+from services.family_records import apply_parcours_details, exit_reason as read_exit_reason, parcours_details
 from services.formatting import format_date
 from services.permissions import CurrentUser, require
+from services.record_fields import EXIT_REASON, ParcoursDetails
 from services.rules import MAX_AGE, age_on
 from services.uow import UnitOfWork
 
@@ -34,10 +36,17 @@ class ParcoursRow:
     objectives: str | None
     exit_reason: str | None
     referent_name: str | None
+    exit_reason_code: str | None = None
 
     @property
     def status_label(self) -> str:
         return PARCOURS_LABELS.get(self.status, self.status)
+
+    @property
+    def exit_label(self) -> str | None:
+        """The exit reason as the file shows it: the list's label, then the precision or comment."""
+        parts = [EXIT_REASON.label_of(self.exit_reason_code) if self.exit_reason_code else None, self.exit_reason]
+        return " — ".join(part for part in parts if part) or None
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,7 @@ class ChildLeaving:
 
 def parcours_row(p: Parcours) -> ParcoursRow:
     return ParcoursRow(p.id, p.key, p.child_id, p.status, p.start_date, p.end_date, p.objectives, p.exit_reason,
-                       p.referent.name if p.referent else None)
+                       p.referent.name if p.referent else None, p.exit_reason_code)
 
 
 def _parcours(uow: UnitOfWork, parcours_id: str) -> Parcours:
@@ -72,10 +81,12 @@ def _save(uow: UnitOfWork, p: Parcours, user: CurrentUser, action: str, changed:
 
 
 def open_parcours(uow: UnitOfWork, user: CurrentUser, child_id: str, start: date | None,
-                  objectives: str | None = None) -> ParcoursRow:
-    """A new parcours for the child, followed by the family's référent; refused if one is already running."""
+                  objectives: str | None = None, *, details: ParcoursDetails | None = None) -> ParcoursRow:
+    """A new parcours for the child, followed by the family's référent; refused if one is already running.
+    `details`: who referred the child and why, and the support profile (services.record_fields)."""
     with uow:
         require(user, "parcours.change", session=uow.session)
+        read = parcours_details(details or ParcoursDetails())
         if start is None:
             raise ValidationError("Indiquez la date de début du parcours.", field="start")
         require_plausible(start, "start", "La date de début du parcours")
@@ -95,8 +106,9 @@ def open_parcours(uow: UnitOfWork, user: CurrentUser, child_id: str, start: date
         p = Parcours(key="P-" + uuid.uuid4().hex[:10], child=child, referent_id=family.referent_id, status="open",
                      start_date=start, objectives=(objectives or "").strip() or None)
         uow.session.add(p)
+        detailed = apply_parcours_details(p, read)
         return _save(uow, p, user, "open", ["child_id", "referent_id", "status", "start_date"]
-                     + (["objectives"] if p.objectives else []))
+                     + (["objectives"] if p.objectives else []) + detailed)
 
 
 def resume_parcours(uow: UnitOfWork, user: CurrentUser, parcours_id: str, start: date | None = None) -> ParcoursRow:
@@ -128,12 +140,12 @@ def suspend_parcours(uow: UnitOfWork, user: CurrentUser, parcours_id: str) -> Pa
 
 
 def close_parcours(uow: UnitOfWork, user: CurrentUser, parcours_id: str, end: date | None,
-                   exit_reason: str) -> ParcoursRow:
+                   exit_reason: str | None, exit_reason_code: str | None = None) -> ParcoursRow:
+    """Close on `end` for the exit reason: a code of models.enums.EXIT_REASONS (« autre » with its text in
+    `exit_reason`), or at least the text alone, as before the list existed."""
     with uow:
         require(user, "parcours.change", session=uow.session)
-        exit_reason = (exit_reason or "").strip()
-        if not exit_reason:
-            raise ValidationError("Indiquez le motif de sortie du parcours.", field="exit_reason")
+        exit_reason_code, exit_reason = read_exit_reason(exit_reason_code, exit_reason)
         if end is None:
             raise ValidationError("Indiquez la date de fin du parcours.", field="end")
         require_plausible(end, "end", "La date de fin du parcours")
@@ -143,8 +155,9 @@ def close_parcours(uow: UnitOfWork, user: CurrentUser, parcours_id: str, end: da
         if p.start_date is not None and end < p.start_date:
             raise ValidationError(f"La fin ne peut pas précéder le début du parcours ({format_date(p.start_date)}).",
                                   field="end")
-        p.status, p.end_date, p.exit_reason = "closed", end, exit_reason
-        return _save(uow, p, user, "close", ["status", "end_date", "exit_reason"])
+        p.status, p.end_date, p.exit_reason, p.exit_reason_code = "closed", end, exit_reason, exit_reason_code
+        return _save(uow, p, user, "close", ["status", "end_date"] + (["exit_reason"] if exit_reason else [])
+                     + (["exit_reason_code"] if exit_reason_code else []))
 
 
 def seventeenth_birthday(birth_date: date) -> date:

@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlalchemy import select
 
 from models import Programme
-from models.enums import HOLIDAY_ZONES
+from models.enums import HOLIDAY_ZONES, MAX_QPV_NAME
 from services import audit
+from services.dataset.fields import clean_text
 from services.errors import InvalidFields
 from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
@@ -75,3 +76,47 @@ def save_programme(uow: UnitOfWork, user: CurrentUser, name: str, city: str | No
         result = ProgrammeSettings(p.name, p.city, p.holiday_zone, p.updated_at)
         uow.commit()
         return result
+
+
+# -- the programme's QPV (issue 13) -------------------------------------------------------------------------------
+# The quartiers prioritaires the family form offers by name. A family may still name another (a QPV of a
+# neighbouring commune, a list not yet kept up to date): the list is a help to type the same name each time.
+MAX_QPV_NAMES = 100
+
+
+def qpv_names(uow: UnitOfWork, user: CurrentUser) -> tuple[str, ...]:
+    """The programme's QPV names, in the administrator's order (none before the programme is filled in)."""
+    with uow:
+        require(user, "programme.read", session=uow.session)
+        p = uow.session.scalars(select(Programme)).first()
+        return tuple(p.qpv_names or []) if p else ()
+
+
+def save_qpv_names(uow: UnitOfWork, user: CurrentUser, names: list[str] | tuple[str, ...], *,
+                   based_on: datetime | None = None) -> tuple[str, ...]:
+    """Replace the list (administration): each name trimmed, blanks dropped, a name given twice kept once."""
+    with uow:
+        require(user, "programme.manage", session=uow.session)
+        p = uow.session.scalars(select(Programme)).first()
+        if p is None:
+            raise InvalidFields({"qpv_names": MISSING})
+        kept: list[str] = []
+        for raw in names or ():
+            if not isinstance(raw, str):
+                raise refuse("un texte est attendu")
+            name = clean_text(raw, "qpv_names", MAX_QPV_NAME, _refuse_qpv)
+            if name and name.casefold() not in {k.casefold() for k in kept}:
+                kept.append(name)
+        if len(kept) > MAX_QPV_NAMES:
+            raise InvalidFields({"qpv_names": f"La liste ne peut pas dépasser {MAX_QPV_NAMES} quartiers."})
+        ensure_current(p, based_on, "le programme")
+        if kept != list(p.qpv_names or []):
+            p.qpv_names = kept
+            uow.session.flush()
+            audit.record(uow.session, user.key, "update", "programme", None, ["qpv_names"])
+        uow.commit()
+        return tuple(kept)
+
+
+def _refuse_qpv(reason: str) -> InvalidFields:
+    return InvalidFields({"qpv_names": f"Nom de quartier : {reason}."})

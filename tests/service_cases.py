@@ -31,8 +31,10 @@ from models.db import make_engine, migrate
 from services import (access_export, activity, audit, consent, conventions_admin, devices, directory, family_records,
                       families, home_sessions, orientations, parcours, programme_settings, retention,
                       session_exceptions, statement_names, users)
+from services.record_fields import ParcoursDetails
 from services.billing import statements
 from services import sheet_import
+from services import dashboard
 from services import reports
 from services.dataset import exporter, import_dataset, importer
 from services.directory import CurrentUser, list_users
@@ -224,6 +226,12 @@ def _year_issued_then_corrected(env: Env) -> None:
     home_sessions.record_session(env.uow(), env.users["coord-durand"], late, date(2025, 12, 20))
 
 
+def _p1_closed(env: Env) -> None:
+    """P1 closed with its exit text only, as before the closed lists (a correction completes it)."""
+    parcours.close_parcours(env.uow(), env.users["coord-durand"], env.id("parcours", "P1"), date(2025, 3, 1),
+                            "Fin du suivi")
+
+
 def _spare_device(env: Env) -> None:
     """A device of ref-martin for a revocation to withdraw."""
     env.ids["device:spare"] = devices.enrol_device(env.uow(), env.users["ref-martin"], "Poste de rechange").device.key
@@ -324,6 +332,11 @@ CASES: tuple[Case, ...] = (
          lambda e, u: family_records.update_parcours_plan(e.uow(), u, e.id("parcours", "P1"), "Confiance en soi",
                                                           "Aide aux devoirs le mardi", None),
          audit=("update", "parcours", "P1")),
+    Case(family_records.correct_closed_parcours, "parcours.edit",
+         lambda e, u: family_records.correct_closed_parcours(
+             e.uow(), u, e.id("parcours", "P1"), ParcoursDetails("en_enseignant", referral_reasons=("scolarite",)),
+             "objectifs_atteints", None, None),
+         audit=("update", "parcours", "P1"), setup=_p1_closed),
     # home sessions
     Case(home_sessions.check_session, "session.record",
          lambda e, u: home_sessions.check_session(e.uow(), u, _draft(e), TODAY)),
@@ -389,6 +402,8 @@ CASES: tuple[Case, ...] = (
          audit=("end", "orientation", "O3")),
     Case(orientations.convention_capacity, "convention.read",
          lambda e, u: orientations.convention_capacity(e.uow(), u, TODAY)),
+    Case(dashboard.coordinator_dashboard, "dashboard.read",
+         lambda e, u: dashboard.coordinator_dashboard(e.uow(), u, TODAY)),
     # parcours
     Case(parcours.open_parcours, "parcours.change",
          lambda e, u: parcours.open_parcours(e.uow(), u, e.id("child", "C2"), date(2025, 2, 1), "Lecture"),
@@ -433,6 +448,10 @@ CASES: tuple[Case, ...] = (
          lambda e, u: programme_settings.get_programme(e.uow(), u)),
     Case(programme_settings.save_programme, "programme.manage",
          lambda e, u: programme_settings.save_programme(e.uow(), u, "PRE de Bourg-en-Bresse", "Bourg-en-Bresse", "A"),
+         audit=("update", "programme", None)),
+    Case(programme_settings.qpv_names, "programme.read", lambda e, u: programme_settings.qpv_names(e.uow(), u)),
+    Case(programme_settings.save_qpv_names, "programme.manage",
+         lambda e, u: programme_settings.save_qpv_names(e.uow(), u, ["Croix-Blanche", "Pont-des-Chèvres"]),
          audit=("update", "programme", None)),
     Case(conventions_admin.create_partner, "convention.manage",
          lambda e, u: conventions_admin.create_partner(e.uow(), u, "pep", "PEP 01"), audit=("create", "partner", "pep")),
