@@ -23,6 +23,7 @@ from services.permissions import require
 from services.reports.model import Report, ReportTable
 from services.reports.period import ReportPeriod
 from services.reports.tables import TOTAL, programme_name
+from services.reports.values import BILLED, CAP, DRAFTS, ISSUED, MONTH_AMOUNT, RUNNING
 from services.rules import orientation_in_force
 
 TITLE = "Annexe CAF / Département — actions d'accompagnement à domicile"
@@ -198,8 +199,8 @@ def _billing(conventions: list[Convention], billed: dict) -> ReportTable:
                      c.budget_cap if c.budget_cap is not None else "—", share))
     return ReportTable("caf_billing", "Montants facturés par convention sur la période, face au plafond de la "
                        "convention (mois émis : total de l'état émis ; mois non émis : brouillon calculé ce jour)",
-                       ("Convention", "Mois émis", "Mois en brouillon", "États émis", "Brouillons",
-                        "Total facturé", "Plafond", "Part du plafond (%)"), tuple(rows), counts_children=False)
+                       ("Convention", "Mois émis", "Mois en brouillon", ISSUED, DRAFTS, BILLED, CAP,
+                        "Part du plafond (%)"), tuple(rows), counts_children=False)
 
 
 def _spending_by_month(conventions: list[Convention], billed: dict, period: ReportPeriod) -> ReportTable:
@@ -212,5 +213,5 @@ def _spending_by_month(conventions: list[Convention], billed: dict, period: Repo
         rows.append((month_in_words(month), amount, running, cap if cap is not None else "—"))
     return ReportTable("caf_spending_by_month", "Dépense facturée par mois et cumul depuis le début de la période, "
                        "face au plafond (somme des plafonds des conventions)",
-                       ("Mois", "Montant du mois", "Cumul facturé", "Plafond"), tuple(rows), chart="line",
+                       ("Mois", MONTH_AMOUNT, RUNNING, CAP), tuple(rows), chart="line",
                        counts_children=False)
