@@ -5,7 +5,8 @@ The body is {"file_name": "equipe.xlsx", "content": <the file in base64>, "sheet
 "dry_run": true}. The file is read from a private temporary folder (services.sheet_import reads files, by their
 suffix) and deleted at once. The answer is the service's report, with its French text and the mapping to keep
 for next year's sheet: 201 when something was written, 200 for a dry run (or nothing new), 422
-`sheet_refused` with the report when any row is refused — then nothing is written.
+`sheet_refused` with the report when a row is refused or a coded column's value is not mapped — then nothing is
+written.
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from starlette.responses import Response
 from api.endpoints import Call, Endpoint
 from api.json_io import dumps, read_fields, to_json
 
-SHEET_REFUSED = "Import refusé, rien n'a été enregistré : le rapport donne chaque ligne refusée et pourquoi."
+SHEET_REFUSED = ("Import refusé, rien n'a été enregistré : le rapport donne chaque ligne refusée et pourquoi, et "
+                 "les valeurs à faire correspondre dans « mapping ».")
 NOT_BASE64 = "Le champ « content » doit être le fichier encodé en base64."
 BAD_NAME = "Le champ « file_name » doit être le nom du fichier (par exemple equipe.xlsx), sans dossier."
 
@@ -70,7 +72,7 @@ def _import_sheet(call: Call) -> Response:
     report = import_sheet(call.uow(), call.user, grid, options, today=call.today, dry_run=bool(given["dry_run"]))
     payload = {**to_json(report), "text": report.text(),
                "mapping": json.loads(report.mapping.to_json()) if report.columns else None}
-    if report.refused:
+    if report.blocked:  # a row refused, or a value of a coded column that the mapping does not give
         return _answer({"code": "sheet_refused", "message": SHEET_REFUSED, "field": None, "report": payload}, 422)
     return _answer(payload, 201 if report.written else 200)
 
