@@ -133,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli import sheet_command
 
     sheet_command.add_parser(sub)  # import-sheet: a team's spreadsheet (XLSX, ODS, CSV)
+    from cli import report_command
+
+    report_command.add_parser(sub)  # report bilan|caf: the one-click bilans (PDF, XLSX, JSON)
     return parser
 
 
@@ -185,6 +188,10 @@ def run_command(args, uow) -> int:
         from cli import serve_command
 
         return serve_command.run(args, uow)
+    if args.command == "report":
+        from cli import report_command
+
+        return report_command.run(args, uow)
     if args.command == "import-sheet":
         from cli import sheet_command
 
