@@ -42,7 +42,8 @@ def test_a_dry_run_reports_without_writing_then_the_import_writes_what_it_writes
     assert dry.status_code == 200, dry.text
     report = dry.json()
     assert report["dry_run"] is True and report["written"] is False and report["header_row"] == 2
-    assert [(c["first_name"], c["family"]) for c in report["created"]] == [("Jade", "Famille Roux"), ("Tom", "Famille Roux")]
+    assert [(c["first_name"], c["family"]) for c in report["created"]] == [("Jade", "Famille Roux"),
+                                                                           ("Tom", "Famille Roux")]
     assert "Simulation : rien n'a été enregistré." in report["text"]
     assert report["mapping"]["header_row"] == 2 and report["mapping"]["columns"]["DDN"] == "birth_date"
     assert api.env.dump() == before
