@@ -139,6 +139,13 @@ class MainWindow(QMainWindow):
         self.new_session_action.setProperty("not_for_role", not self.new_session_action.isEnabled())
         menu.addAction(self.new_session_action)
         self.addAction(self.new_session_action)
+        # The sheet import checks dataset.import: coordination (a team's families), not administration
+        self.import_sheet_action = QAction("&Importer un tableur…", self)
+        self.import_sheet_action.triggered.connect(self.open_sheet_wizard)
+        self.import_sheet_action.setEnabled(self.user.role == "coordinator")
+        self.import_sheet_action.setProperty("not_for_role", not self.import_sheet_action.isEnabled())
+        menu.addAction(self.import_sheet_action)
+        self.sheet_wizard = None
         lock = QAction("&Verrouiller", self)
         lock.setShortcut(QKeySequence("Ctrl+L"))
         lock.triggered.connect(self.lock_requested)
@@ -167,6 +174,14 @@ class MainWindow(QMainWindow):
         self.first_steps_action = self._action(help_menu, "Premiers &pas…", self.open_first_steps)
         help_menu.addSeparator()
         self.about_action = self._action(help_menu, "À pr&opos de Parcours…", self.open_about)
+
+    def open_sheet_wizard(self):
+        from ui.sheet_wizard import SheetWizard
+
+        self.sheet_wizard = SheetWizard(self._uow, self.user, today=self._today, parent=self)
+        self.sheet_wizard.finished.connect(lambda _: self.refresh_page())
+        self.sheet_wizard.open()
+        return self.sheet_wizard
 
     def open_about(self):
         from ui.about import show_about
