@@ -136,6 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     from cli import report_command
 
     report_command.add_parser(sub)  # report bilan|caf: the one-click bilans (PDF, XLSX, JSON)
+    from cli import sync_command
+
+    sync_command.add_parser(sub)  # connect, sync, conflicts, status: a laptop copy of the team server
     return parser
 
 
@@ -170,7 +173,11 @@ def open_store(db: str):
 
 
 def run_command(args, uow) -> int:
-    from cli import commands
+    from cli import commands, sync_command
+
+    sync_command.act_as_enrolled_user(uow, args.command)  # a connected copy: the enrolled user, writes through the outbox
+    if args.command in sync_command.COMMANDS:
+        return sync_command.run(args, uow)
 
     if args.command == "import":
         return commands.run_import(uow, args.file)

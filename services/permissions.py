@@ -131,6 +131,10 @@ PERMISSIONS: Mapping[str, Rule] = {
     # the team server's enrolled computers (services.devices)
     "device.enrol": _rule((R, C, A), "enregistrer un poste auprès du serveur"),
     "device.manage": _rule((A,), "gérer les postes enregistrés auprès du serveur"),
+    # a laptop's own sync (services.sync.client): its state, its conflicts and refusals, all its user's own work
+    "sync.status": _rule((R, C, A), "consulter l'état de la synchronisation", system=True),
+    "sync.conflicts": _rule((R, C, A), "consulter les conflits de synchronisation", system=True),
+    "sync.resolve": _rule((R, C, A), "résoudre un conflit de synchronisation"),
 }
 
 # Public functions of services/ that take a unit of work but check no permission, and why. tests/test_permissions.py

@@ -18,7 +18,7 @@ import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from services.dataset import exporter, import_dataset, importer
 from services.directory import CurrentUser, list_users
 from services.permissions import SYSTEM, allowed
 from services.uow import unit_of_work_factory
+from services.sync import client as sync_client
 
 DATA = Path(__file__).parent / "data" / "example_dataset.json"
 TODAY = date(2025, 3, 20)
@@ -235,6 +236,28 @@ def _p1_closed(env: Env) -> None:
 def _spare_device(env: Env) -> None:
     """A device of ref-martin for a revocation to withdraw."""
     env.ids["device:spare"] = devices.enrol_device(env.uow(), env.users["ref-martin"], "Poste de rechange").device.key
+
+
+def _sync_conflict(env: Env) -> None:
+    """A laptop copy of ref-martin holding one conflict on a session of F1 (its duration changed on both sides)."""
+    from services.sync import local as sync_local
+
+    with env.engine.begin() as conn:
+        session_id = conn.execute(select(HomeSession.id).where(HomeSession.family_id == env.id("family", "F1"))
+                                  .order_by(HomeSession.key).limit(1)).scalar_one()
+        sync_local.write_state(conn, server_url="https://127.0.0.1:8443", fingerprint="AA", device_key="poste-test",
+                               device_token="jeton", user_key="ref-martin", user_id=env.users["ref-martin"].id,
+                               cursor=0, next_sequence=2)
+        operation = {"id": "op-1", "name": "session.update", "record": session_id, "base_version": 1,
+                     "fields": {"duration_minutes": {"base": 60, "value": 90}}}
+        conn.execute(sync_local.OUTBOX.insert().values(
+            id="op-1", sequence=1, name="session.update", record_table="home_session", record_key=session_id,
+            base_version=1, fields=json.dumps(operation["fields"]), actor_key="ref-martin",
+            local_time="2025-03-20T10:00:00+01:00", status="conflict"))
+        conn.execute(sync_local.CONFLICT.insert().values(
+            id="op-1", operation_id="op-1", name="session.update", record_table="home_session", record_key=session_id,
+            fields=json.dumps({"duration_minutes": {"base": 60, "local": 90, "server": 75}}), server_version=2,
+            operation=json.dumps(operation), detected_at=datetime(2025, 3, 20, 10, tzinfo=timezone.utc)))
 
 
 def _avenant_on_1_september(env: Env) -> None:
@@ -559,6 +582,14 @@ CASES: tuple[Case, ...] = (
     Case(devices.revoke_device, "device.manage",
          lambda e, u: devices.revoke_device(e.uow(), u, e.id("device", "spare")), audit=("revoke", "device", None),
          setup=_spare_device),
+    # a laptop's sync: its status, its conflicts and refusals, a conflict resolved
+    Case(sync_client.sync_status, "sync.status", lambda e, u: sync_client.sync_status(e.uow(), u)),
+    Case(sync_client.list_conflicts, "sync.conflicts", lambda e, u: sync_client.list_conflicts(e.uow(), u),
+         setup=_sync_conflict),
+    Case(sync_client.list_refused, "sync.conflicts", lambda e, u: sync_client.list_refused(e.uow(), u)),
+    Case(sync_client.resolve_conflict, "sync.resolve",
+         lambda e, u: sync_client.resolve_conflict(e.uow(), u, "op-1", {"duration_minutes": "local"}),
+         audit=("resolve", "sync_conflict", None), setup=_sync_conflict),
     # audit log
     Case(audit.list_entries, "audit.read", lambda e, u: audit.list_entries(e.uow(), u)),
     Case(audit.purge_older_than, "audit.purge", lambda e, u: audit.purge_older_than(e.uow(), u, days=365),

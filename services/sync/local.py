@@ -1,14 +1,9 @@
-"""The laptop's side of the sync tables (models.sync: sync_state, sync_outbox, sync_conflict) and the erasure of the
-whole local copy.
+"""The laptop's side of the sync tables (models.sync: sync_state, sync_outbox, sync_conflict).
 
 Rows are read and written through SQLAlchemy Core on the models' tables: the outbox hook adds its rows inside the
 commit of a unit of work, where mapped objects would need one more flush, and a pull writes rows of any table.
 """
 from __future__ import annotations
-
-import os
-import shutil
-from pathlib import Path
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
@@ -18,6 +13,10 @@ from models.sync import SyncConflict, SyncOutbox, SyncState
 STATE = SyncState.__table__
 OUTBOX = SyncOutbox.__table__
 CONFLICT = SyncConflict.__table__
+# Never written by a pull: this copy's own bookkeeping, its audit chain (the server's entries stay on the server),
+# and what only the server holds.
+NOT_PULLED = frozenset({"sync_state", "sync_outbox", "sync_conflict", "sync_clock", "sync_change", "sync_scope",
+                        "sync_applied", "sync_audit", "device", "audit_log", "audit_purge_permit", "alembic_version"})
 # Operations the server has not settled for good: a pull must not overwrite the records they touch.
 UNSETTLED = ("pending", "refused", "conflict")
 
@@ -47,35 +46,3 @@ def unsettled_records(connection: Connection) -> set[tuple[str, str]]:
     rows = connection.execute(select(OUTBOX.c.record_table, OUTBOX.c.record_key)
                               .where(OUTBOX.c.status.in_(UNSETTLED)))
     return {(table, key) for table, key in rows}
-
-
-# -- erasing the copy -----------------------------------------------------------------------------------------
-
-def copy_files(db_file: str | os.PathLike) -> list[Path]:
-    """The files that hold this copy's data: the database, its -wal/-shm/-journal, and its backups' folder."""
-    from services.backup import backups_folder
-
-    path = Path(db_file)
-    files = [path.with_name(path.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
-    folder = backups_folder(path)
-    return [f for f in files if f.exists()] + ([folder] if folder.is_dir() else [])
-
-
-def erase_copy(db_file: str | os.PathLike) -> list[Path]:
-    """Delete the local copy (a revoked device): each file overwritten with zeros, then removed. Returns them."""
-    erased = []
-    for path in copy_files(db_file):
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            try:
-                size = path.stat().st_size
-                with open(path, "r+b") as f:  # the data gone from the disk's blocks too, not only its name
-                    f.write(b"\0" * size)
-                    f.flush()
-                    os.fsync(f.fileno())
-            except OSError:
-                pass  # an unreadable file is still removed below
-            path.unlink(missing_ok=True)
-        erased.append(path)
-    return erased

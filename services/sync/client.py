@@ -1,0 +1,628 @@
+"""The laptop's side of the sync: connect a copy to the team server, push its outbox, pull the changes of its user's
+scope, and show and resolve conflicts.
+
+The server's certificate is pinned by its SHA-256 fingerprint: before each exchange the certificate the server
+presents is read and compared with the fingerprint stored at connection; the requests themselves then trust that
+certificate only. The device token, the laptop's credential, is stored in the copy (sync_state), as protected as the
+data it gives access to.
+
+A sync pushes first, in sequence order: each answer is recorded as it comes (applied, conflict — kept in
+sync_conflict for a person to resolve —, or refused with the server's French reason, the local change kept for
+correction); a network failure leaves every unanswered operation pending, and sending them again is harmless (the
+server answers a replay with the stored result). It then pulls the changes after its cursor, in the server's commit
+order, one page per local transaction (the cursor moves with the rows it covers). A record that still has unsettled
+operations is never overwritten: the pulled row becomes its new base and the local values stay on top. Families
+that left the user's scope are deleted, audited. A revoked device erases the copy at once.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import ssl
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import httpx
+from sqlalchemy import Boolean, Date, DateTime, Time, delete, func, select, text, update
+
+from models.base import Base, Cents, utcnow
+from services import audit
+from services.errors import DomainError, NotFound, ValidationError
+from services.permissions import CurrentUser, require
+from services.sync import local, outbox
+from services.uow import UnitOfWork
+
+SCHEMA_HEADER = "X-Parcours-Schema"  # api.app's, which a service does not import
+PUSH_BATCH = 100  # operations per request: far below the server's 1 MiB limit
+PULL_PAGE = 500
+TIMEOUT_S = 30
+REVOKED_CODE = "device_revoked"
+
+
+class SyncError(DomainError):
+    """The sync could not be done; the message says why and what to do, in French."""
+
+
+class ServerUnreachable(SyncError):
+    """No answer from the server: everything pending is kept."""
+
+
+class FingerprintMismatch(SyncError):
+    """The server presents another certificate than the one pinned: nothing was sent."""
+
+
+class DeviceRevoked(SyncError):
+    """The administration withdrew this device: its local copy has been erased."""
+
+
+class NotConnected(SyncError):
+    pass
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    pushed: int
+    applied: int
+    conflicts: int
+    refused: int
+    pulled: int
+
+
+@dataclass(frozen=True)
+class Connection:
+    server: str
+    fingerprint: str
+    device_key: str
+    user_key: str
+    pulled: int
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    connected: bool
+    server: str | None
+    pending: int
+    refused: int
+    open_conflicts: int
+    last_sync: datetime | None
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class ConflictField:
+    name: str
+    base: object
+    local: object
+    server: object
+
+
+@dataclass(frozen=True)
+class Conflict:
+    key: str
+    operation: str  # its name, e.g. "session.update"
+    record_table: str
+    record_key: str
+    fields: tuple[ConflictField, ...]
+    detected_at: datetime
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    operation_id: str
+    operation: str
+    record_table: str
+    record_key: str
+    reason: str
+
+
+# -- the wire ---------------------------------------------------------------------------------------------------
+
+def fingerprint_of(pem: str) -> str:
+    """« AB:CD:… », as `openssl x509 -fingerprint -sha256` and `serve --init` print it."""
+    return ":".join(f"{b:02X}" for b in hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).digest())
+
+
+def normalised_fingerprint(value: str) -> str:
+    hexa = "".join(c for c in value.upper() if c in "0123456789ABCDEF")
+    if len(hexa) != 64:
+        raise ValidationError("L'empreinte SHA-256 du certificat doit compter 64 chiffres hexadécimaux "
+                              "(par exemple « AB:CD:… », telle que `serve --init` l'affiche).", field="fingerprint")
+    return ":".join(hexa[i:i + 2] for i in range(0, 64, 2))
+
+
+def server_address(url: str) -> tuple[str, int, str]:
+    """(host, port, base URL) of `https://HOST:PORT`; ValidationError in French for anything else."""
+    parts = urlsplit(url.strip() if isinstance(url, str) else "")
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValidationError("L'adresse du serveur doit être de la forme https://HÔTE:PORT (la connexion est "
+                              "toujours chiffrée).", field="url")
+    try:
+        port = parts.port or 443
+    except ValueError:
+        raise ValidationError("Le port de l'adresse du serveur n'est pas un nombre valide.", field="url") from None
+    host = parts.hostname
+    shown = f"[{host}]" if ":" in host else host
+    return host, port, f"https://{shown}:{port}"
+
+
+def _unreachable(detail: str, pending: int) -> ServerUnreachable:
+    kept = ("aucune modification n'était en attente" if pending == 0 else
+            "votre modification reste en attente sur ce poste" if pending == 1 else
+            f"vos {pending} modifications restent en attente sur ce poste")
+    return ServerUnreachable(f"Serveur injoignable : {detail} ; {kept}. La synchronisation reprendra quand le "
+                             "serveur répondra.")
+
+
+def _network_detail(exc: Exception) -> str:
+    if isinstance(exc, httpx.TimeoutException) or isinstance(exc, TimeoutError):
+        return "pas de réponse dans le délai"
+    if isinstance(exc, (httpx.ConnectError, ConnectionRefusedError)):
+        return "connexion impossible (serveur arrêté, adresse erronée ou réseau absent)"
+    if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError, ConnectionError)):
+        return "la connexion a été interrompue"
+    return "le réseau ne répond pas"
+
+
+def presented_certificate(host: str, port: int) -> str:
+    """The PEM certificate the server presents (not verified: it is compared with the pinned fingerprint)."""
+    return ssl.get_server_certificate((host, port), timeout=TIMEOUT_S)
+
+
+def pinned_context(pem: str) -> ssl.SSLContext:
+    """Trusts this very certificate and nothing else; the name in the address is not what is checked, the key is."""
+    context = ssl.create_default_context(cadata=pem)
+    context.check_hostname = False
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # a CA-issued certificate pinned as its own anchor
+    return context
+
+
+class _Server:
+    """One exchange with the team server, over the pinned certificate."""
+
+    def __init__(self, url: str, fingerprint: str | None, token: str | None, schema: str, pending: int,
+                 wrap: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None):
+        host, port, self.url = server_address(url)
+        self.pending = pending
+        try:
+            pem = presented_certificate(host, port)
+        except (OSError, ssl.SSLError) as exc:
+            raise _unreachable(_network_detail(exc), pending) from None
+        self.fingerprint = fingerprint_of(pem)
+        if fingerprint is not None and self.fingerprint != fingerprint:
+            raise FingerprintMismatch(
+                f"Le serveur {self.url} présente un autre certificat que celui enregistré (empreinte attendue "
+                f"{fingerprint}, reçue {self.fingerprint}) : rien n'a été envoyé. Ne continuez pas : prévenez le "
+                "service informatique, qui vérifiera le serveur.")
+        transport = httpx.HTTPTransport(verify=pinned_context(pem))
+        headers = {SCHEMA_HEADER: schema}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self.client = httpx.Client(base_url=self.url, transport=wrap(transport) if wrap else transport,
+                                   headers=headers, timeout=TIMEOUT_S)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.client.close()
+
+    def call(self, method: str, path: str, **kw) -> dict:
+        try:
+            response = self.client.request(method, path, **kw)
+        except (httpx.TransportError, OSError) as exc:
+            raise _unreachable(_network_detail(exc), self.pending) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.status_code == 401 and (body.get("code") == REVOKED_CODE or _revoked_message(body)):
+            raise _Revoked()
+        if response.status_code >= 500 and body.get("code") != "store_fault":
+            raise _unreachable("le serveur a rencontré une erreur", self.pending)
+        if response.status_code >= 400:
+            raise SyncError(body.get("message") or f"Le serveur a refusé la demande (code {response.status_code}).")
+        return body
+
+
+def _revoked_message(body: dict) -> bool:
+    from services.devices import REVOKED
+
+    return body.get("message") == REVOKED
+
+
+class _Revoked(Exception):
+    """The server said this device is revoked (turned into DeviceRevoked once the copy is erased)."""
+
+
+# -- values -----------------------------------------------------------------------------------------------------
+
+def from_json(column, value):
+    """A value as the wire carries it, back into the column's Python type (see outbox.as_json)."""
+    if value is None:
+        return None
+    kind = column.type
+    if isinstance(kind, Cents):
+        return (Decimal(value) / 100).quantize(Decimal("0.01")) if isinstance(value, int) else Decimal(str(value))
+    if isinstance(kind, DateTime):
+        moment = datetime.fromisoformat(value)
+        return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    if isinstance(kind, Date):
+        return date.fromisoformat(value)
+    if isinstance(kind, Time):
+        return time.fromisoformat(value)
+    if isinstance(kind, Boolean):
+        return bool(value)
+    return value
+
+
+def _row(table, values: Mapping) -> dict:
+    return {name: from_json(table.c[name], value) for name, value in values.items() if name in table.c}
+
+
+# -- connection -------------------------------------------------------------------------------------------------
+
+def _engine(uow_factory: Callable[[], UnitOfWork]):
+    with uow_factory() as w:
+        bind = w.session.get_bind()
+        return getattr(bind, "engine", bind)
+
+
+def _schema(uow_factory) -> str:
+    from models.db import current_revision
+
+    return current_revision(_engine(uow_factory))
+
+
+def connect(uow_factory: Callable[[], UnitOfWork], url: str, user_key: str, password: str,
+            fingerprint: str | None = None, *, label: str | None = None, clock: Callable[[], datetime] = utcnow,
+            wrap: Callable | None = None) -> Connection:
+    """Enrol this copy with the server as `user_key` (their login, checked by the server) and pull their scope.
+    Without `fingerprint`, the certificate presented now is pinned (the result says which, to be compared with
+    the one the IT gives). The copy must not hold any family yet: a laptop copy is the server's, not a merge."""
+    pinned = normalised_fingerprint(fingerprint) if fingerprint else None
+    server_address(url)
+    engine = _engine(uow_factory)
+    with engine.connect() as conn:
+        state = local.read_state(conn)
+        if state is not None:
+            raise SyncError(f"Ce poste est déjà connecté au serveur {state['server_url']} (compte "
+                            f"{state['user_key']}).")
+        if conn.execute(text("SELECT count(*) FROM family")).scalar_one():
+            raise SyncError("Cette base contient déjà des familles : un poste se connecte sur une base neuve, qui "
+                            "reçoit du serveur les dossiers de son utilisateur. Donnez un autre fichier (--db).")
+    with _Server(url, pinned, None, _schema(uow_factory), 0, wrap) as server:
+        enrolled = server.call("POST", "/api/enrol", json={
+            "user": user_key, "password": password, "device_label": label or f"Poste de {user_key}"})
+        token, device = enrolled["token"], enrolled["device"]
+        with engine.begin() as conn:
+            local.write_state(conn, server_url=server.url, fingerprint=server.fingerprint, device_key=device["key"],
+                              device_token=token, user_key=device["user_key"], user_id="", cursor=0,
+                              next_sequence=1, enrolled_at=audit.as_utc(clock()))
+        outbox.attach(engine)
+        pulled = _pull(uow_factory, server, clock)
+    return Connection(server.url, server.fingerprint, device["key"], device["user_key"], pulled)
+
+
+def disconnect_locally(engine) -> None:
+    outbox.detach(engine)
+
+
+def attach_if_connected(engine) -> bool:
+    """At the start of a copy: a connected copy's writes go through the outbox. Returns whether it is connected."""
+    with engine.connect() as conn:
+        connected = local.read_state(conn) is not None
+    if connected:
+        outbox.attach(engine)
+    return connected
+
+
+def acting_user(uow_factory: Callable[[], UnitOfWork]) -> CurrentUser | None:
+    """The enrolled user of a connected copy (who every local write acts as), or None for a standalone copy."""
+    from models import User
+
+    with uow_factory() as w:
+        state = local.read_state(w.session.connection())
+        if state is None:
+            return None
+        account = w.session.scalars(select(User).where(User.key == state["user_key"])).one_or_none()
+        if account is None:
+            raise SyncError("Le compte de ce poste n'a pas encore été reçu du serveur : synchronisez d'abord.")
+        return CurrentUser(account.id, account.key, account.name, account.role)
+
+
+# -- sync -------------------------------------------------------------------------------------------------------
+
+def sync_once(uow_factory: Callable[[], UnitOfWork], *, clock: Callable[[], datetime] = utcnow,
+              wrap: Callable | None = None, push_batch: int = PUSH_BATCH) -> SyncReport:
+    """Push every pending operation, then pull what changed on the server; see the module's docstring."""
+    engine = _engine(uow_factory)
+    with engine.connect() as conn:
+        state = local.read_state(conn)
+        pending = _count(conn, "pending")
+    if state is None:
+        raise NotConnected("Ce poste n'est pas connecté à un serveur d'équipe : connectez-le d'abord "
+                           "(commande connect, ou « Se connecter au serveur du programme »).")
+    outbox.attach(engine)
+    try:
+        with _Server(state["server_url"], state["fingerprint"], state["device_token"], _schema(uow_factory),
+                     pending, wrap) as server:
+            pushed = _push(engine, server, state, push_batch, clock)
+            pulled = _pull(uow_factory, server, clock)
+    except _Revoked:
+        return _erase(engine)
+    except SyncError as exc:
+        with engine.begin() as conn:
+            local.write_state(conn, last_error=exc.message)
+        raise
+    with engine.begin() as conn:
+        local.write_state(conn, last_sync_at=audit.as_utc(clock()), last_error=None)
+    return SyncReport(pushed["pushed"], pushed["applied"], pushed["conflict"], pushed["refused"], pulled)
+
+
+def _count(conn, status: str) -> int:
+    return conn.execute(select(func.count()).select_from(local.OUTBOX)
+                        .where(local.OUTBOX.c.status == status)).scalar_one()
+
+
+def _erase(engine) -> SyncReport:
+    path = engine.url.database
+    outbox.detach(engine)
+    engine.dispose()  # every connection closed before its files go
+    from services.local_crypto import erase_copy
+
+    erased = erase_copy(path) if path and path != ":memory:" else ()
+    raise DeviceRevoked("Ce poste a été retiré par l'administration : sa copie locale des dossiers a été effacée "
+                        f"({len(erased)} fichier(s)). Pour travailler à nouveau, reconnectez-le avec votre "
+                        "identifiant, ou adressez-vous à un administrateur.")
+
+
+def _wire(op: Mapping, device: str) -> dict:
+    return {"id": op["id"], "device": device, "sequence": op["sequence"], "name": op["name"],
+            "record": op["record_key"], "record_table": op["record_table"], "base_version": op["base_version"],
+            "fields": json.loads(op["fields"]), "actor": op["actor_key"], "local_time": op["local_time"]}
+
+
+def _push(engine, server: _Server, state, batch: int, clock) -> dict[str, int]:
+    counts = {"pushed": 0, "applied": 0, "conflict": 0, "refused": 0}
+    while True:
+        with engine.connect() as conn:
+            ops = conn.execute(select(local.OUTBOX).where(local.OUTBOX.c.status == "pending")
+                               .order_by(local.OUTBOX.c.sequence).limit(batch)).mappings().all()
+        if not ops:
+            return counts
+        wire = [_wire(op, state["device_key"]) for op in ops]
+        answer = server.call("POST", "/api/sync/push", json={"operations": wire})
+        results = {r.get("id"): r for r in answer.get("results", [])}
+        with engine.begin() as conn:  # the answers of a batch recorded together
+            for op, sent in zip(ops, wire):
+                result = results.get(op["id"])
+                if result is None:  # not answered (the server stopped early): sent again next time
+                    continue
+                outcome = _record_answer(conn, op, sent, result, clock)
+                counts["pushed"] += 1
+                counts[outcome] += 1
+            server.pending = _count(conn, "pending")
+        if len(results) < len(ops):
+            return counts
+
+
+def _record_answer(conn, op, sent: dict, result: dict, clock) -> str:
+    outcome = result.get("outcome")
+    if outcome == "duplicate":  # a replay: the server gives the first answer again
+        outcome = result.get("original") or "applied"
+    if outcome not in ("applied", "conflict", "refused"):
+        outcome = "refused"
+        result = {**result, "reason": result.get("reason") or "Réponse du serveur illisible pour cette "
+                  "modification : elle est gardée sur ce poste."}
+    now = audit.as_utc(clock())
+    conn.execute(update(local.OUTBOX).where(local.OUTBOX.c.id == op["id"]).values(
+        status=outcome, reason=result.get("reason") if outcome == "refused" else None, result=json.dumps(result),
+        server_version=result.get("version"), answered_at=now))
+    if outcome == "conflict" and conn.execute(select(local.CONFLICT.c.id).where(
+            local.CONFLICT.c.operation_id == op["id"])).first() is None:
+        fields = (result.get("conflict") or {}).get("fields") or {}
+        conn.execute(local.CONFLICT.insert().values(
+            id=op["id"], operation_id=op["id"], name=op["name"], record_table=op["record_table"],
+            record_key=op["record_key"], fields=json.dumps(fields), server_version=result.get("version"),
+            operation=json.dumps(sent), detected_at=now))
+    return outcome
+
+
+def _pull(uow_factory, server: _Server, clock) -> int:
+    pulled = 0
+    while True:
+        with uow_factory() as w:
+            state = local.read_state(w.session.connection())
+        page = server.call("GET", "/api/sync/pull", params={"after": state["cursor"], "limit": PULL_PAGE})
+        pulled += _apply_page(uow_factory, state, page, clock)
+        if not page.get("more"):
+            return pulled
+
+
+def _apply_page(uow_factory, state, page: dict, clock) -> int:
+    """One page of the server's changes and the cursor after it, in one local transaction."""
+    with uow_factory() as w:
+        outbox.applying(w.session)
+        conn = w.session.connection()
+        if conn.dialect.name == "sqlite":  # rows arrive in commit order; a parent may come later in the page
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+        unsettled = local.unsettled_records(conn)
+        applied = 0
+        for change in page.get("changes", []):
+            table = Base.metadata.tables.get(change.get("table"))
+            if table is None or table.name in local.NOT_PULLED:
+                continue
+            key = change.get("key")
+            if (table.name, key) in unsettled:
+                _rebase(conn, table, key, change)
+            elif change.get("deleted"):
+                conn.execute(delete(table).where(table.c.id == key))
+            else:
+                _upsert(conn, table, _row(table, change.get("row") or {}))
+            applied += 1
+        for family in page.get("removed_families", []):
+            _remove_family(w.session, state["user_key"], family)
+        values = {"cursor": max(int(page.get("next", state["cursor"])), state["cursor"])}
+        if not state["user_id"]:
+            from models import User
+
+            user_id = w.session.scalar(select(User.id).where(User.key == state["user_key"]))
+            if user_id:
+                values["user_id"] = user_id
+        local.write_state(conn, **values)
+        w.commit()
+    return applied
+
+
+def _upsert(conn, table, row: dict) -> None:
+    if not row:
+        return
+    key_columns = [c.name for c in table.primary_key.columns]
+    where = [table.c[name] == row[name] for name in key_columns]
+    if conn.execute(select(*[table.c[n] for n in key_columns]).where(*where)).first() is None:
+        conn.execute(table.insert().values(**row))
+    else:
+        conn.execute(update(table).where(*where).values(**row))
+
+
+def _rebase(conn, table, key: str, change: dict) -> None:
+    """A pulled change of a record that has unsettled local operations: the server's row becomes the base and the
+    local values of those operations stay on top (they are the ones the person typed, still to be sent)."""
+    row = None if change.get("deleted") else _row(table, change.get("row") or {})
+    ops = conn.execute(select(local.OUTBOX.c.name, local.OUTBOX.c.fields).where(
+        local.OUTBOX.c.record_table == table.name, local.OUTBOX.c.record_key == key,
+        local.OUTBOX.c.status.in_(local.UNSETTLED)).order_by(local.OUTBOX.c.sequence)).all()
+    for name, fields in ops:
+        if name.endswith(".delete"):
+            row = None
+            continue
+        if row is None:
+            continue  # deleted on the server: the local change waits for its answer (refused or conflict)
+        row.update(_row(table, {f: v.get("value") for f, v in json.loads(fields).items()}))
+    if row is None:
+        return  # nothing to show on top of a deletion; a local deletion stays done
+    _upsert(conn, table, row)
+
+
+def _remove_family(session, actor_key: str, family: str) -> None:
+    """A family that left the user's scope: it and every record that depends on it leave the copy, audited."""
+    from models import Family
+
+    found = session.execute(select(Family.id, Family.key).where(
+        (Family.id == family) | (Family.key == family))).first()
+    if found is None:
+        return
+    doomed: dict[str, set] = {"family": {found.id}}
+    tables = [t for t in Base.metadata.sorted_tables if t.name not in local.NOT_PULLED]
+    for table in tables:  # parents before children: a row depending on a doomed row is doomed
+        for fk in table.foreign_keys:
+            parent = fk.column.table.name
+            if parent in doomed and parent != table.name and "id" in table.c:
+                ids = session.connection().execute(select(table.c.id).where(
+                    fk.parent.in_(doomed[parent]))).scalars().all()
+                doomed.setdefault(table.name, set()).update(ids)
+    for table in reversed(tables):
+        for fk in table.foreign_keys:  # association rows (no id of their own) first
+            parent = fk.column.table.name
+            if parent in doomed and "id" not in table.c:
+                session.connection().execute(delete(table).where(fk.parent.in_(doomed[parent])))
+        if table.name in doomed and doomed[table.name]:
+            session.connection().execute(delete(table).where(table.c.id.in_(doomed[table.name])))
+    audit.record(session, actor_key, "leave_scope", "family", found.key)
+
+
+# -- status and conflicts (the window's status bar and « Conflits à résoudre ») -------------------------------
+
+def sync_status(uow: UnitOfWork, user: CurrentUser) -> SyncStatus:
+    with uow:
+        require(user, "sync.status", session=uow.session)
+        conn = uow.session.connection()
+        state = local.read_state(conn)
+        if state is None:
+            return SyncStatus(False, None, 0, 0, 0, None, None)
+        conflicts = conn.execute(select(func.count()).select_from(local.CONFLICT)
+                                 .where(local.CONFLICT.c.resolved_at.is_(None))).scalar_one()
+        last = state["last_sync_at"]
+        return SyncStatus(True, state["server_url"], _count(conn, "pending"), _count(conn, "refused"), conflicts,
+                          audit.as_utc(last) if last else None, state["last_error"])
+
+
+def _conflict(row) -> Conflict:
+    fields = tuple(ConflictField(name, v.get("base"), v.get("local"), v.get("server"))
+                   for name, v in sorted(json.loads(row["fields"]).items()))
+    resolved = row["resolved_at"]
+    return Conflict(row["id"], row["name"], row["record_table"], row["record_key"], fields,
+                    audit.as_utc(row["detected_at"]), audit.as_utc(resolved) if resolved else None)
+
+
+def list_conflicts(uow: UnitOfWork, user: CurrentUser, *, include_resolved: bool = False) -> tuple[Conflict, ...]:
+    """The conflicts to resolve (oldest first): for each field, the value it was based on, the local one and the
+    server's."""
+    with uow:
+        require(user, "sync.conflicts", session=uow.session)
+        query = select(local.CONFLICT).order_by(local.CONFLICT.c.detected_at, local.CONFLICT.c.id)
+        if not include_resolved:
+            query = query.where(local.CONFLICT.c.resolved_at.is_(None))
+        return tuple(_conflict(row) for row in uow.session.connection().execute(query).mappings())
+
+
+def list_refused(uow: UnitOfWork, user: CurrentUser) -> tuple[Refusal, ...]:
+    """The local changes the server refused, each with its French reason: kept here for correction."""
+    with uow:
+        require(user, "sync.conflicts", session=uow.session)
+        rows = uow.session.connection().execute(select(local.OUTBOX).where(local.OUTBOX.c.status == "refused")
+                                                .order_by(local.OUTBOX.c.sequence)).mappings()
+        return tuple(Refusal(r["id"], r["name"], r["record_table"], r["record_key"], r["reason"] or "")
+                     for r in rows)
+
+
+CHOICES = ("local", "server")
+
+
+def resolve_conflict(uow: UnitOfWork, user: CurrentUser, conflict_key: str, choices: Mapping[str, str], *,
+                     clock: Callable[[], datetime] = utcnow) -> Conflict:
+    """Keep, field by field, the local value or the server's. The record takes the chosen values at once; the
+    fields kept local (and those of the operation that did not conflict) go to the server as a new operation based
+    on the server's version, pushed at the next sync. Audited; the audit entry travels too."""
+    with uow:
+        require(user, "sync.resolve", session=uow.session)
+        conn = uow.session.connection()
+        row = conn.execute(select(local.CONFLICT).where(local.CONFLICT.c.id == conflict_key)).mappings().first() \
+            if isinstance(conflict_key, str) else None
+        if row is None:
+            raise NotFound("Ce conflit n'existe plus : actualisez la liste des conflits.")
+        if row["resolved_at"] is not None:
+            raise ValidationError("Ce conflit est déjà résolu.")
+        conflicting = json.loads(row["fields"])
+        missing = [name for name in conflicting if choices.get(name) not in CHOICES]
+        if missing:
+            raise ValidationError("Choisissez, pour chaque champ en conflit, la valeur à garder (celle de ce poste "
+                                  f"ou celle du serveur) : il manque {', '.join(sorted(missing))}.",
+                                  field=sorted(missing)[0])
+        sent = json.loads(row["operation"])
+        fields = {name: change for name, change in sent.get("fields", {}).items() if name not in conflicting}
+        for name, values in conflicting.items():
+            if choices[name] == "local" and values.get("local") != values.get("server"):
+                fields[name] = {"base": values.get("server"), "value": values.get("local")}
+        table = Base.metadata.tables[row["record_table"]]
+        chosen = {name: values.get(choices[name]) for name, values in conflicting.items() if name in table.c}
+        if chosen:
+            conn.execute(update(table).where(table.c.id == row["record_key"]).values(**_row(table, chosen)))
+        if fields:
+            outbox.append(conn, [(row["record_table"], row["record_key"], row["server_version"], row["name"],
+                                  fields)])
+        now = audit.as_utc(clock())
+        conn.execute(update(local.OUTBOX).where(local.OUTBOX.c.id == row["operation_id"]).values(status="resolved"))
+        conn.execute(update(local.CONFLICT).where(local.CONFLICT.c.id == row["id"]).values(
+            resolved_at=now, resolved_by_key=user.key, resolution=json.dumps(
+                {name: choices[name] for name in conflicting}, sort_keys=True)))
+        audit.record(uow.session, user.key, "resolve", "sync_conflict", row["record_key"],
+                     list(conflicting))
+        resolved = _conflict(conn.execute(select(local.CONFLICT).where(local.CONFLICT.c.id == row["id"]))
+                             .mappings().first())
+        uow.commit()
+        return resolved
