@@ -42,6 +42,28 @@ def _fit(table: QTableWidget) -> None:
     table.horizontalHeader().setStretchLastSection(True)
 
 
+def _choice_table(parent: QWidget, headers: tuple[str, ...], rows: int = 0) -> QTableWidget:
+    """A table of read-only texts whose last column holds a combo box per row."""
+    table = QTableWidget(rows, len(headers), parent)
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    return table
+
+
+def _choice_row(table: QTableWidget, row: int, texts, combo: QComboBox, choices, chosen, name: str) -> None:
+    for index, text in enumerate(texts):
+        item = QTableWidgetItem(text)
+        item.setToolTip(text)
+        table.setItem(row, index, item)
+    for data, text in choices:
+        combo.addItem(text, data)
+    combo.setCurrentIndex(max(combo.findData(chosen), 0) if chosen else 0)
+    combo.setAccessibleName(name)
+    table.setCellWidget(row, len(texts), combo)
+
+
 class SheetWizard(QWizard):
     def __init__(self, uow_factory, user, today: Callable[[], date] = date.today, parent: QWidget | None = None):
         super().__init__(parent)
@@ -221,11 +243,7 @@ class ColumnsPage(QWizardPage):
         self.layout_choice = QComboBox(self)
         for key, text in LAYOUTS.items():
             self.layout_choice.addItem(text[0].upper() + text[1:], key)
-        self.table = QTableWidget(0, 4, self)
-        self.table.setHorizontalHeaderLabels(("Colonne", "En-tête", "Première valeur", "Champ de Parcours"))
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table = _choice_table(self, ("Colonne", "En-tête", "Première valeur", "Champ de Parcours"))
         self.keep = QCheckBox("Garder les colonnes non reprises dans les notes du foyer (déconseillé : ne gardez que "
                               "ce qui est utile au suivi, CNIL, délibération 2022-008)", self)
         self.keep.setChecked(False)
@@ -243,19 +261,12 @@ class ColumnsPage(QWizardPage):
         first = next((r for r in grid.rows[header:] if any(v is not None for v in r)), ())
         self.table.setRowCount(len(columns))
         self.combos = []
+        choices = ((None, NOT_KEPT), *((name, text) for name, (text, _) in FIELDS.items()))
         for row, column in enumerate(columns):
-            for index, text in enumerate((column.letter, column.header or "(sans en-tête)",
-                                          cell_text(first[column.index]) if column.index < len(first) else "")):
-                item = QTableWidgetItem(text)
-                item.setToolTip(text)
-                self.table.setItem(row, index, item)
             combo = QComboBox(self.table)
-            combo.addItem(NOT_KEPT, None)
-            for name, (text, _) in FIELDS.items():
-                combo.addItem(text, name)
-            combo.setCurrentIndex(max(combo.findData(column.field), 0) if column.field else 0)
-            combo.setAccessibleName(f"Champ de la colonne {column.name}")
-            self.table.setCellWidget(row, 3, combo)
+            _choice_row(self.table, row, (column.letter, column.header or "(sans en-tête)",
+                                          cell_text(first[column.index]) if column.index < len(first) else ""),
+                        combo, choices, column.field, f"Champ de la colonne {column.name}")
             self.combos.append((column.header, combo))
         _fit(self.table)
         saved = self.w.saved.layout if self.w.saved else None
@@ -298,27 +309,15 @@ class ValuesPage(QWizardPage):
         for value in report.values:
             by_field.setdefault(value.field, []).append(value)
         for name, values in by_field.items():
-            table = QTableWidget(len(values), 3, self.tabs)
-            table.setHorizontalHeaderLabels(("Valeur dans la feuille", "Lignes", f"{label(name)} dans Parcours"))
-            table.verticalHeader().setVisible(False)
-            table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-            table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+            table = _choice_table(self.tabs, ("Valeur dans la feuille", "Lignes", f"{label(name)} dans Parcours"),
+                                  len(values))
             self.combos[name] = []
             for row, value in enumerate(values):
                 rows = ", ".join(map(str, value.rows[:8])) + ("…" if len(value.rows) > 8 else "")
-                for index, text in enumerate((value.value, rows)):
-                    item = QTableWidgetItem(text)
-                    item.setToolTip(text)
-                    table.setItem(row, index, item)
                 combo = QComboBox(table)
-                combo.addItem(TO_CHOOSE, None)
-                for code, text in CHOICES[name]:
-                    combo.addItem(text, code)
-                code = previous.get(name, {}).get(value.value) or value.code
-                combo.setCurrentIndex(max(combo.findData(code), 0) if code else 0)
-                combo.setAccessibleName(f"Correspondance de « {value.value} »")
-                combo.currentIndexChanged.connect(self.completeChanged)
-                table.setCellWidget(row, 2, combo)
+                _choice_row(table, row, (value.value, rows), combo, ((None, TO_CHOOSE), *CHOICES[name]),
+                            previous.get(name, {}).get(value.value) or value.code,
+                            f"Correspondance de « {value.value} »")
                 self.combos[name].append((value.value, combo))
             _fit(table)
             table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
