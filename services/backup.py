@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING
 import platformdirs
 from sqlalchemy.engine import make_url
 
-from models.db import PARCOURS_TABLES, known_revisions  # how we recognise a Parcours database
+from models.db import KEY_FILE_SUFFIX, PARCOURS_TABLES, known_revisions  # how we recognise a Parcours database
 from services.errors import DomainError
 from services.file_faults import os_reason
 
@@ -621,6 +621,13 @@ def restore_database(db: str | os.PathLike, candidate: str | os.PathLike, *, bac
         return restore_postgres(db, candidate)
     target = _required_file(db)
     check_local_filesystem(target)
+    if Path(f"{target}{KEY_FILE_SUFFIX}").exists():
+        # A connected laptop's copy (services.local_crypto): an older state would rewind its sync (cursor, outbox);
+        # the server keeps the data of record.
+        raise StorageError("Restauration refusée ; la base actuelle n'a pas été modifiée.\nCette base est la "
+                           "copie d'un ordinateur connecté au serveur du programme : elle ne se restaure pas depuis "
+                           "une sauvegarde. Synchronisez-la, ou reconnectez cet ordinateur au serveur pour retrouver "
+                           "les données du serveur.")
     candidate = Path(candidate)
     if target.exists() and candidate.exists() and candidate.resolve() == target.resolve():
         raise StorageError("Le fichier à restaurer est la base actuelle elle-même.")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import glob
 import json
 import os
 from contextlib import closing
@@ -131,18 +132,20 @@ def erase_copy(path: str | os.PathLike) -> tuple[Path, ...]:
     read again), then the file, its journals and its local backups (services.backup's folder and names). Returns
     what was removed; a file that is not there is skipped."""
     path = Path(path)
+    prefix, folder = backup_prefix(path), backups_folder(path)  # named from the path, found before it is gone
+    # A killed restore's staged copy and a killed rewrap's key file (`.LAPTOP.sqlite.…`), with their journals.
+    staged = sorted(p for p in path.parent.glob(f".{glob.escape(path.name)}.*") if p.is_file())
+    secrets = [key_file(path), *(p for p in staged if p.name.startswith(f".{key_file(path).name}."))]
     removed: list[Path] = []
-    secret = key_file(path)
-    if secret.exists():
-        _overwrite(secret)
-        secret.unlink()
-        removed.append(secret)
-    for leftover in (path, *(Path(f"{path}{s}") for s in _JOURNALS)):
+    for secret in secrets:
+        if secret.exists():
+            _overwrite(secret)
+            secret.unlink()
+            removed.append(secret)
+    for leftover in (path, *(Path(f"{path}{s}") for s in _JOURNALS), *staged):
         if leftover.exists():
             leftover.unlink()
             removed.append(leftover)
-    prefix = backup_prefix(path)
-    folder = backups_folder(path)
     if folder.is_dir():
         for copy in sorted(folder.iterdir()):
             # The dated copies, those kept before a restore, and a killed backup's `.…partial` (with journals).

@@ -374,3 +374,35 @@ def test_the_check_verifies_an_encrypted_copy_and_its_chains(laptop):
     assert report.integrity is not None and report.integrity.ok
     refused = backup.check_database(path, key=bytes(32))
     assert not refused.ok and refused.revision is None
+
+
+def test_erase_removes_what_a_killed_restore_or_rewrap_left_beside_the_copy_and_nothing_else(laptop):
+    path, _ = laptop
+    restore_leftover = path.with_name(f".{path.name}.restore-4242")
+    rewrap_leftover = path.with_name(f".{local_crypto.key_file(path).name}.4242.tmp")
+    unrelated = path.with_name(".LAPTOP2.sqlite.restore-1")
+    for leftover in (restore_leftover, rewrap_leftover, unrelated):
+        leftover.write_bytes(b"x")
+    removed = local_crypto.erase_copy(path)
+    assert {restore_leftover, rewrap_leftover} <= set(removed)
+    assert not restore_leftover.exists() and not rewrap_leftover.exists() and unrelated.exists()
+
+
+def test_a_connected_copy_is_not_restored_from_a_backup(laptop):
+    path, key = laptop
+    made = backup.backup_database(path, key=key)
+    before = path.read_bytes()
+    with pytest.raises(backup.StorageError, match="ne se restaure pas depuis une sauvegarde"):
+        backup.restore_database(path, made.path)
+    assert path.read_bytes() == before
+
+
+def test_the_chains_of_an_encrypted_copy_verify_through_its_engine(laptop):
+    from services import integrity
+
+    path, key = laptop
+    engine = make_engine(str(path), key=key)
+    try:
+        assert integrity.verify(engine).ok
+    finally:
+        engine.dispose()
