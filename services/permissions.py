@@ -116,6 +116,7 @@ PERMISSIONS: Mapping[str, Rule] = {
     "convention.manage": _rule((A,), "modifier les partenaires, les intervenants et les conventions"),
     "statement.read": _rule((C, A), "consulter les états mensuels", system=True),
     "statement.issue": _rule((A,), "émettre un état mensuel", system=True),
+    "dashboard.read": _rule((C, A), "consulter le tableau de bord de la coordination"),
     # aggregated reports (« Bilans »): counts only, never a name
     "report.read": _rule((C, A), "produire les bilans du programme", system=True),
     # accounts, audit, RGPD, interchange
