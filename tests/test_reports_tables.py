@@ -9,7 +9,7 @@ import pytest
 from services.errors import PermissionDenied
 from services.permissions import SYSTEM, CurrentUser
 from services.reports import ReportPeriod, bilan_report, caf_report
-from tests.reports_programme import TODAY, load_reports_programme
+from tests.test_reports_programme import TODAY, load_reports_programme
 
 YEAR = ReportPeriod.calendar_year(2025)
 Z = 0
