@@ -1,4 +1,5 @@
-"""A small programme for the reports' tests (no test here: the builder they share), every figure of both reports computed by hand in its tests.
+"""A small programme for the reports' tests (no test here: the builder they share), every figure of both reports
+computed by hand in tests/test_reports_tables.py.
 
 Five families, six children, 2025. The 0012 fields (school level, REP, QPV name, referral source and reasons,
 profile, exit reason code) are set on the stored rows after the import, so this programme does not depend on the
