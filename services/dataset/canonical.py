@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from models import (Child, Convention, EpsMeeting, Family, HomeSession, Intervenant, Meeting, Orientation,
                     Parcours, Partner, Programme, User)
-from models.enums import FLAT_QUALIFICATION, PRICED_KINDS, QUALIFICATIONS
+from models.enums import FLAT_QUALIFICATION, PRICED_KINDS, QUALIFICATIONS, REFERRAL_REASONS
 
 FORMAT = "parcours-dataset/1"
 
@@ -28,8 +28,18 @@ def key_of(record) -> str | None:
 
 
 def programme(p: Programme) -> dict:
-    return {"name": p.name, "holiday_zone": p.holiday_zone, "eligible_communes": list(p.eligible_communes or []),
+    data = {"name": p.name, "holiday_zone": p.holiday_zone, "eligible_communes": list(p.eligible_communes or []),
             "city": p.city}
+    if p.qpv_names:  # migration 0012, written only when the list is kept
+        data["qpv_names"] = list(p.qpv_names)
+    return data
+
+
+def with_set(data: dict, optional: dict) -> dict:
+    """`data` and the optional fields that hold something (migration 0012 and `actions`): the files of records
+    without them stay as they were, and an older reader is not handed fields it does not know."""
+    data.update({name: value for name, value in optional.items() if value not in (None, [], "")})
+    return data
 
 
 def user(u: User) -> dict:
@@ -104,8 +114,9 @@ def intervenant(i: Intervenant) -> dict:
 
 
 def child(c: Child) -> dict:
-    return {"key": c.key, "first_name": c.first_name, "last_name": c.last_name, "birth_date": iso(c.birth_date),
-            "sex": c.sex, "school": c.school, "class": c.school_class}
+    return with_set({"key": c.key, "first_name": c.first_name, "last_name": c.last_name,
+                      "birth_date": iso(c.birth_date), "sex": c.sex, "school": c.school, "class": c.school_class},
+                     {"school_level": c.school_level, "priority_education": c.priority_education})
 
 
 def family(f: Family) -> dict:
@@ -115,13 +126,19 @@ def family(f: Family) -> dict:
         "consent_date": iso(f.consent_date), "consent_scope": f.consent_scope, "notes": f.notes,
         "guardians": [{"name": g.name, "relationship": g.relationship_to_child, "phone": g.phone} for g in f.guardians],
         "children": sorted((child(c) for c in f.children), key=lambda c: c["key"]),
+        **({"qpv_name": f.qpv_name} if f.qpv_name else {}),
     }
 
 
 def parcours(p: Parcours) -> dict:
-    return {"key": p.key, "child": p.child.key, "referent": key_of(p.referent), "status": p.status,
-            "start": iso(p.start_date), "end": iso(p.end_date), "objectives": p.objectives,
-            "exit_reason": p.exit_reason}
+    return with_set({"key": p.key, "child": p.child.key, "referent": key_of(p.referent), "status": p.status,
+                      "start": iso(p.start_date), "end": iso(p.end_date), "objectives": p.objectives,
+                      "exit_reason": p.exit_reason},
+                     {"actions": p.actions, "referral_source": p.referral_source,
+                      "referral_source_other": p.referral_source_other,
+                      "referral_reasons": [c for c in REFERRAL_REASONS if c in {r.reason for r in p.reasons}],
+                      "referral_reason_other": p.referral_reason_other, "support_profile": p.support_profile,
+                      "support_profile_other": p.support_profile_other, "exit_reason_code": p.exit_reason_code})
 
 
 def eps_meeting(m: EpsMeeting) -> dict:

@@ -65,7 +65,8 @@ def _sections(s: Session) -> Iterator[tuple[str, Any]]:
     yield "conventions", map(canonical.convention, conventions)
     yield "intervenants", map(canonical.intervenant, intervenants)
     yield "families", map(canonical.family, families)
-    yield "parcours", map(canonical.parcours, s.scalars(select(Parcours).order_by(Parcours.key)))
+    yield "parcours", map(canonical.parcours, s.scalars(select(Parcours).options(selectinload(Parcours.reasons))
+                                                        .order_by(Parcours.key)))
     yield "eps_meetings", map(canonical.eps_meeting, s.scalars(
         select(EpsMeeting).options(selectinload(EpsMeeting.situations)).order_by(EpsMeeting.date, EpsMeeting.key)))
     yield "orientations", map(canonical.orientation, s.scalars(select(Orientation).order_by(Orientation.key)))

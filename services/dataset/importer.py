@@ -17,12 +17,12 @@ from sqlalchemy import insert, null, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from models import (Action, Child, Convention, EpsMeeting, EpsSituation, Family, Guardian, HomeSession, Intervenant,
-                    IntervenantHistory, Meeting, Orientation, Parcours, Partner, Programme, Tariff, TariffAmendment,
-                    User)
+                    IntervenantHistory, Meeting, Orientation, Parcours, ParcoursReason, Partner, Programme, Tariff,
+                    TariffAmendment, User)
 from models.base import new_id, utcnow
 from models.enums import (FLAT_KIND, FLAT_QUALIFICATION, HOLIDAY_ZONES, MEETING_KINDS, ORIENTATION_STATUSES,
                           PARCOURS_STATUSES, PRICED_KINDS, QUALIFICATIONS, ROLES, SESSION_STATUSES, SEXES, TARIFF_KINDS,
-                          HOME_UNITS)
+                          HOME_UNITS, MAX_PRECISION, MAX_QPV_NAME, OTHER)
 from services import audit
 from services import text_rules
 from services.dataset import canonical, strict_json
@@ -30,6 +30,8 @@ from services.dataset.stream import StreamedList, open_dataset
 from services.dataset.fields import RECORD_LABELS, RecordReader, _describe, parse_money, printable
 from services.dataset.rules import meeting_partner_warnings, programme_rule_warnings, zero_amount_warnings
 from services.errors import ImportRejected
+from services.record_fields import (EXIT_REASON, PRIORITY, REFERRAL_REASON, REFERRAL_SOURCE, SCHOOL_LEVEL,
+                                    SUPPORT_PROFILE, ClosedList, FieldProblem, qpv_flag, read_codes, with_other)
 from services.file_faults import describe_json_error
 from services.permissions import SYSTEM, CurrentUser, require
 from services.uow import UnitOfWork
@@ -321,12 +323,15 @@ class _Importer:
             "eligible_communes": r.text_list("eligible_communes", max_length=120),
             "city": r.text("city", required=False, max_length=120),
         }
-        r.reject_unknown_fields(spec)
+        qpv_names = r.text_list("qpv_names", max_length=MAX_QPV_NAME)
+        if qpv_names:  # optional (migration 0012): compared only when given, as canonical.programme writes it
+            spec["qpv_names"] = list(dict.fromkeys(qpv_names))
+        r.reject_unknown_fields({*spec, "qpv_names"})
         existing = self.session.scalars(select(Programme)).first()
         if existing is None:
             self.session.add(Programme(**spec))
             self.created["programme"] = 1
-        elif canonical.programme(existing) != spec:
+        elif {k: v for k, v in canonical.programme(existing).items() if k in spec or k != "qpv_names"} != spec:
             raise ImportRejected(
                 f"Programme : la base contient déjà le programme « {existing.name} », différent de celui du fichier."
             )
@@ -579,13 +584,15 @@ class _Importer:
         children = []
         for raw in r.list("children", max_items=MAX_CHILDREN):
             c = RecordReader("children", raw)
-            children.append({
+            school_level = c.choice("school_level", SCHOOL_LEVEL.codes, required=False)
+            priority_education = c.choice("priority_education", PRIORITY.codes, required=False)
+            children.append(canonical.with_set({
                 "key": c.key, "first_name": c.text("first_name", max_length=120),
                 "last_name": c.text("last_name", max_length=120), "birth_date": canonical.iso(c.date("birth_date")),
                 "sex": c.choice("sex", SEXES, required=False), "school": c.text("school", required=False, max_length=200),
                 "class": c.text("class", required=False, max_length=40),
-            })
-            c.reject_unknown_fields(children[-1])
+            }, {"school_level": school_level, "priority_education": priority_education}))  # optional (0012)
+            c.reject_unknown_fields({*children[-1], "school_level", "priority_education"})
             if c.key in self.stored("children") and r.key not in self.stored("families"):
                 raise c.fail("key", "un enfant de cette clé existe déjà dans une autre famille")
         guardians = []
@@ -596,9 +603,12 @@ class _Importer:
             guardians.append({"name": g.text("name", max_length=MAX_NAME), "relationship": g.text("relationship", required=False, max_length=60),
                               "phone": g.text("phone", required=False, max_length=40)})
             g.reject_unknown_fields({"key", *guardians[-1]})
+        qpv_name = r.text("qpv_name", required=False, max_length=MAX_QPV_NAME)  # optional (migration 0012)
         spec = {
             "key": r.key, "name": r.text("name", max_length=MAX_NAME), "address": r.text("address", required=False, max_length=300),
-            "commune": r.text("commune", max_length=120), "priority_neighbourhood": r.boolean("priority_neighbourhood"),
+            "commune": r.text("commune", max_length=120),
+            # a family named in a QPV lives in a priority neighbourhood, whatever the flag says
+            "priority_neighbourhood": qpv_flag(r.boolean("priority_neighbourhood"), qpv_name), "qpv_name": qpv_name,
             "referent": canonical.key_of(referent), "consent_date": canonical.iso(r.date("consent_date", required=False)),
             "consent_scope": r.text("consent_scope", required=False, max_length=300), "notes": r.text("notes", required=False),
             "guardians": guardians, "children": sorted(children, key=lambda c: c["key"]),
@@ -608,7 +618,7 @@ class _Importer:
         def make():
             family = Family(
                 key=r.key, name=spec["name"], address=spec["address"], commune=spec["commune"],
-                priority_neighbourhood=spec["priority_neighbourhood"], referent=referent,
+                priority_neighbourhood=spec["priority_neighbourhood"], qpv_name=qpv_name, referent=referent,
                 consent_date=r.date("consent_date", required=False), consent_scope=spec["consent_scope"],
                 notes=spec["notes"],
             )
@@ -616,7 +626,8 @@ class _Importer:
                                          phone=g["phone"]) for i, g in enumerate(guardians)]
             family.children = [
                 Child(key=c["key"], first_name=c["first_name"], last_name=c["last_name"],
-                      birth_date=_date(c["birth_date"]), sex=c["sex"], school=c["school"], school_class=c["class"])
+                      birth_date=_date(c["birth_date"]), sex=c["sex"], school=c["school"], school_class=c["class"],
+                      school_level=c.get("school_level"), priority_education=c.get("priority_education"))
                 for c in children
             ]
             for child in family.children:
@@ -634,9 +645,18 @@ class _Importer:
             raise r.fail("end", "la fin du parcours précède son début")
         spec = {"key": r.key, "child": child.key, "referent": canonical.key_of(referent),
                 "status": r.choice("status", PARCOURS_STATUSES), "start": canonical.iso(start), "end": canonical.iso(end),
-                "objectives": r.text("objectives", required=False), "exit_reason": r.text("exit_reason", required=False)}
-        return spec, lambda: Parcours(key=r.key, child=child, referent=referent, status=spec["status"], start_date=start,
-                                      end_date=end, objectives=spec["objectives"], exit_reason=spec["exit_reason"])
+                "objectives": r.text("objectives", required=False), "exit_reason": r.text("exit_reason", required=False),
+                "actions": r.text("actions", required=False)}
+        spec.update(_record_fields(r, spec["exit_reason"]))
+        columns = {name: spec[name] for name in _PARCOURS_CODED if name != "referral_reasons"}
+
+        def make():
+            p = Parcours(key=r.key, child=child, referent=referent, status=spec["status"], start_date=start,
+                         end_date=end, objectives=spec["objectives"], actions=spec["actions"], **columns)
+            p.reasons = [ParcoursReason(reason=reason) for reason in spec["referral_reasons"]]
+            return p
+
+        return spec, make
 
     def build_eps_meetings(self, r: RecordReader):
         situations = []
@@ -738,6 +758,37 @@ class _KeyIndex(text_rules.KeyIndex):
         twin = None if key in same else min(same, default=None)
         same.add(key)
         return twin
+
+
+# The optional fields of a parcours since migration 0012 (besides `actions` and the old `exit_reason`).
+_PARCOURS_CODED = ("referral_source", "referral_source_other", "referral_reasons", "referral_reason_other",
+                   "support_profile", "support_profile_other", "exit_reason_code")
+
+
+def _record_fields(r: RecordReader, exit_text: str | None) -> dict[str, Any]:
+    """A parcours's closed lists (services.record_fields): each code of its list, « autre » with its precision, a
+    precision without « autre » dropped (the exit reason's text stays: it is also a comment)."""
+    def code(closed: ClosedList) -> str | None:
+        return r.choice(closed.field, closed.codes, required=False)
+
+    def precision(closed: ClosedList, chosen: bool) -> str | None:
+        try:
+            return with_other(closed, chosen, r.text(closed.other_field, required=False, max_length=MAX_PRECISION))
+        except FieldProblem as problem:
+            raise r.fail(problem.field, problem.reason) from None
+
+    try:
+        reasons = list(read_codes(REFERRAL_REASON, r.list(REFERRAL_REASON.field, max_items=len(REFERRAL_REASON.codes) * 2)))
+    except FieldProblem as problem:
+        raise r.fail(problem.field, problem.reason) from None
+    source, profile, exit_code = code(REFERRAL_SOURCE), code(SUPPORT_PROFILE), code(EXIT_REASON)
+    if exit_code == OTHER and not exit_text:
+        raise r.fail(EXIT_REASON.other_field, f"la précision est obligatoire quand « {EXIT_REASON.field} » contient "
+                                              f"« {OTHER} »")
+    return {"referral_source": source, "referral_source_other": precision(REFERRAL_SOURCE, source == OTHER),
+            "referral_reasons": reasons, "referral_reason_other": precision(REFERRAL_REASON, OTHER in reasons),
+            "support_profile": profile, "support_profile_other": precision(SUPPORT_PROFILE, profile == OTHER),
+            "exit_reason_code": exit_code}
 
 
 _CANONICAL = {
