@@ -46,6 +46,7 @@ class PageSpec:
 
 
 PAGES = (
+    PageSpec("dashboard", "Tableau de bord", "ui.pages.dashboard_page:DashboardPage", ("coordinator",)),
     PageSpec("families", "Familles", "ui.pages.families_page:FamiliesPage", ("referent", "coordinator")),
     PageSpec("week", "Semaine", "ui.pages.week_page:WeekPage", ("referent", "coordinator")),
     PageSpec("queue", "À valider", "ui.pages.queue_page:QueuePage", ("coordinator",)),
@@ -54,6 +55,7 @@ PAGES = (
              ("referent", "coordinator", "administrator")),
     PageSpec("activity", "Activité du mois", "ui.pages.activity_page:ActivityPage",
              ("referent", "coordinator", "administrator")),
+    PageSpec("reports", "Bilans", "ui.pages.reports_page:ReportsPage", ("coordinator", "administrator")),
     PageSpec("audit", "Journal d'audit", "ui.pages.audit_page:AuditPage", ("coordinator",)),
     PageSpec("statements", "États mensuels", "ui.admin.statements_page:StatementsPage", ("administrator",)),
     PageSpec("conventions", "Conventions", "ui.admin.conventions_page:ConventionsPage", ("administrator",)),
