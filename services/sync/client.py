@@ -37,7 +37,7 @@ from services.uow import UnitOfWork
 
 SCHEMA_HEADER = "X-Parcours-Schema"  # api.app's, which a service does not import
 PUSH_BATCH = 100  # operations per request: far below the server's 1 MiB limit
-PULL_PAGE = 500
+PULL_PAGE = 1000
 TIMEOUT_S = 30
 REVOKED_CODE = "device_revoked"
 
@@ -298,6 +298,7 @@ def connect(uow_factory: Callable[[], UnitOfWork], url: str, user_key: str, pass
         enrolled = server.call("POST", "/api/enrol", json={
             "user": user_key, "password": password, "device_label": label or f"Poste de {user_key}"})
         token, device = enrolled["token"], enrolled["device"]
+        server.client.headers["Authorization"] = f"Bearer {token}"
         with engine.begin() as conn:
             local.write_state(conn, server_url=server.url, fingerprint=server.fingerprint, device_key=device["key"],
                               device_token=token, user_key=device["user_key"], user_id="", cursor=0,
