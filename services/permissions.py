@@ -132,6 +132,10 @@ PERMISSIONS: Mapping[str, Rule] = {
     # the team server's enrolled computers (services.devices)
     "device.enrol": _rule((R, C, A), "enregistrer un poste auprès du serveur"),
     "device.manage": _rule((A,), "gérer les postes enregistrés auprès du serveur"),
+    # the team server's side of the sync (services.sync.server): every role with a device pushes its own work and
+    # pulls what it may read
+    "sync.push": _rule((R, C, A), "envoyer au serveur les modifications faites sur ce poste"),
+    "sync.pull": _rule((R, C, A), "recevoir du serveur les modifications du programme"),
     # a laptop's own sync (services.sync.client): its state, its conflicts and refusals, all its user's own work
     "sync.status": _rule((R, C, A), "consulter l'état de la synchronisation", system=True),
     "sync.conflicts": _rule((R, C, A), "consulter les conflits de synchronisation", system=True),

@@ -41,6 +41,7 @@ from services.directory import CurrentUser, list_users
 from services.permissions import SYSTEM, allowed
 from services.uow import unit_of_work_factory
 from services.sync import client as sync_client
+from services.sync import server as sync_server
 
 DATA = Path(__file__).parent / "data" / "example_dataset.json"
 TODAY = date(2025, 3, 20)
@@ -231,6 +232,12 @@ def _p1_closed(env: Env) -> None:
     """P1 closed with its exit text only, as before the closed lists (a correction completes it)."""
     parcours.close_parcours(env.uow(), env.users["coord-durand"], env.id("parcours", "P1"), date(2025, 3, 1),
                             "Fin du suivi")
+
+
+def _own_devices(env: Env) -> None:
+    """A device for each account of the roles, for the push's check of its device."""
+    for key in ACCOUNT_OF.values():
+        env.ids[f"device:{key}"] = devices.enrol_device(env.uow(), env.users[key], "Portable").device.key
 
 
 def _spare_device(env: Env) -> None:
@@ -582,6 +589,11 @@ CASES: tuple[Case, ...] = (
     Case(devices.revoke_device, "device.manage",
          lambda e, u: devices.revoke_device(e.uow(), u, e.id("device", "spare")), audit=("revoke", "device", None),
          setup=_spare_device),
+    # the team server's side of the sync: the device a push comes from, the changes a laptop pulls
+    Case(sync_server.pushing_device, "sync.push",
+         lambda e, u: sync_server.pushing_device(e.uow(), u, e.ids.get(f"device:{getattr(u, 'key', '')}", "-")),
+         setup=_own_devices),
+    Case(sync_server.changes_after, "sync.pull", lambda e, u: sync_server.changes_after(e.uow(), u, 0, 100)),
     # a laptop's sync: its status, its conflicts and refusals, a conflict resolved
     Case(sync_client.sync_status, "sync.status", lambda e, u: sync_client.sync_status(e.uow(), u)),
     Case(sync_client.list_conflicts, "sync.conflicts", lambda e, u: sync_client.list_conflicts(e.uow(), u),

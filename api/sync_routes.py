@@ -1,0 +1,36 @@
+"""The sync endpoints of the team server (issue 11): a laptop pushes its outbox and pulls the changes after its
+cursor. Thin faces over services.sync.server, like every endpoint: the rules, checks and audit rows are there.
+
+POST /api/sync/push {"device": key?, "operations": [...]} → {"results": [{"id", "outcome", "reason", "conflict",
+"version"}…]}; GET /api/sync/pull?after=N&limit=M → {"changes", "removed_families", "next", "more"}.
+"""
+from __future__ import annotations
+
+from services.sync.server import apply_operations, changes_after, pushing_device
+
+from api.endpoints import Call, Endpoint
+from api.json_io import read_query
+
+
+def _push(call: Call) -> dict:
+    operations = call.body.get("operations")
+    if isinstance(operations, list) and not operations:
+        return {"results": []}
+    device_key = call.body.get("device")
+    if device_key is None and isinstance(operations, list) and isinstance(operations[0], dict):
+        device_key = operations[0].get("device")  # each operation names its device: the first one says it
+    device = pushing_device(call.uow(), call.user, device_key)
+    return {"results": [result.as_json() for result in apply_operations(call.uow, device, operations, call.clock)]}
+
+
+def _pull(call: Call) -> dict:
+    given = read_query(call.query, {"after": "integer", "limit": "integer"})
+    page = changes_after(call.uow(), call.user, 0 if given["after"] is None else given["after"],
+                         1000 if given["limit"] is None else given["limit"])
+    return page.as_json()
+
+
+SYNC_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("POST", "/api/sync/push", apply_operations, "sync.push", _push, body=True),
+    Endpoint("GET", "/api/sync/pull", changes_after, "sync.pull", _pull),
+)

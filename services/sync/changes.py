@@ -1,0 +1,333 @@
+"""The team server's change log: which tables travel, how a row is written as JSON, and the change numbers.
+
+Every committed write of a synced record gets a change number strictly in commit order: just before the commit,
+the transaction takes `UPDATE sync_clock SET last = last + n RETURNING last`. The row lock serialises committing
+writers (PostgreSQL holds it to the commit; SQLite has one writer anyway), so a transaction that took a lower number
+has committed before one with a higher number can take its own: a reader that saw number N has seen every change
+numbered below N. The numbers land in `sync_change`, one row per record (its latest change), with its family for
+the scope. The hook is installed on the server's engine only (install_change_log): the desktop never pays for it.
+
+Writes made with SQL statements (not through the ORM's objects) are not seen by the hook: the services that the
+laptops' data comes from all write objects.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Time, event, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from models.base import Cents
+
+REFERENT, COORDINATOR, ADMINISTRATOR = "referent", "coordinator", "administrator"
+EVERYONE = frozenset({REFERENT, COORDINATOR, ADMINISTRATOR})
+
+
+@dataclass(frozen=True)
+class TableRule:
+    """Who receives a table's rows; `scoped`: a référent only those of the families they follow."""
+
+    readers: frozenset[str]
+    scoped: bool = False
+    hidden: frozenset[str] = frozenset()  # columns never sent (password hashes…)
+
+
+RULES: dict[str, TableRule] = {
+    # reference data, read by everyone (convention.read, programme.read, the identity picker)
+    **{name: TableRule(EVERYONE) for name in ("programme", "partner", "action", "convention", "tariff",
+                                              "tariff_amendment", "intervenant", "intervenant_history")},
+    "app_user": TableRule(EVERYONE, hidden=frozenset({"password_hash", "failed_logins", "locked_until"})),
+    # issued statements (read-only on a laptop: issuing is the server's) and meetings, for billing
+    "statement": TableRule(frozenset({COORDINATOR, ADMINISTRATOR})),
+    "statement_line": TableRule(frozenset({COORDINATOR, ADMINISTRATOR})),
+    "meeting": TableRule(frozenset({COORDINATOR, ADMINISTRATOR})),
+    "eps_meeting": TableRule(frozenset({COORDINATOR})),
+    "eps_situation": TableRule(frozenset({COORDINATOR})),
+    # the families' files: the administration sees families as codes and names, sessions without notes
+    "family": TableRule(EVERYONE, scoped=True),
+    "guardian": TableRule(frozenset({REFERENT, COORDINATOR}), scoped=True),
+    "child": TableRule(frozenset({REFERENT, COORDINATOR}), scoped=True),
+    "parcours": TableRule(frozenset({REFERENT, COORDINATOR}), scoped=True),
+    "orientation": TableRule(frozenset({REFERENT, COORDINATOR}), scoped=True),
+    "home_session": TableRule(EVERYONE, scoped=True),
+}
+# What the administration reads of a family (services.permissions: codes and names only).
+ADMINISTRATION_FAMILY = frozenset({"id", "key", "name", "version", "created_at", "updated_at"})
+# The tables whose rows name their family in a `family_id` column (family: its own id; parcours: its child's).
+FAMILY_COLUMN = {"guardian", "child", "home_session", "orientation", "eps_situation"}
+
+
+def models_by_table() -> dict:
+    from models import Base, load_all
+
+    load_all()
+    return {m.class_.__tablename__: m.class_ for m in Base.registry.mappers if m.class_.__tablename__ in RULES}
+
+
+# -- rows as JSON --------------------------------------------------------------------------------------------------
+
+def to_json(column, value):
+    """A stored value as the wire carries it: dates and times ISO-8601 (moments in UTC), money in integer cents."""
+    if value is None:
+        return None
+    if isinstance(column.type, Cents):
+        return int((value * 100).to_integral_value())
+    if isinstance(value, datetime):
+        from services.audit import as_utc
+
+        return as_utc(value).isoformat()
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return value
+
+
+def from_json(column, value):
+    """The Python value of a JSON value for `column`; ValueError when it cannot be one. Money: integer cents or a
+    text in euros (« 12.50 »)."""
+    if value is None:
+        return None
+    kind = column.type
+    if isinstance(kind, Cents):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return (Decimal(value) / 100).quantize(Decimal("0.01"))
+        if isinstance(value, str):
+            try:
+                return Decimal(value.replace(",", ".")).quantize(Decimal("0.01"))
+            except InvalidOperation:
+                raise ValueError(value) from None
+        raise ValueError(value)
+    if isinstance(kind, DateTime):
+        return datetime.fromisoformat(_text(value))
+    if isinstance(kind, Date):
+        return date.fromisoformat(_text(value))
+    if isinstance(kind, Time):
+        return time.fromisoformat(_text(value))
+    if isinstance(kind, Boolean):
+        if not isinstance(value, bool):
+            raise ValueError(value)
+        return value
+    if isinstance(kind, Integer):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(value)
+        return value
+    python_type = _python_type(kind)
+    if python_type is str and not isinstance(value, str):
+        raise ValueError(value)
+    return value
+
+
+def _text(value) -> str:
+    if not isinstance(value, str):
+        raise ValueError(value)
+    return value
+
+
+def _python_type(kind):
+    try:
+        return kind.python_type
+    except NotImplementedError:
+        return None
+
+
+def canonical(column, value):
+    """The wire form of a JSON value as the server would write it (« 12.50 » and 1250 are the same money)."""
+    return to_json(column, from_json(column, value))
+
+
+def row_json(table, row, role: str) -> dict:
+    """A table's row (a mapping of column → stored value) as sent to `role`."""
+    rule = RULES[table.name]
+    values = {}
+    for column in table.columns:
+        if column.name in rule.hidden:
+            continue
+        value = to_json(column, row[column.name])
+        if role == ADMINISTRATOR and table.name == "family" and column.name not in ADMINISTRATION_FAMILY:
+            value = None if column.nullable else _neutral(column)
+        if role == ADMINISTRATOR and table.name == "home_session" and column.name == "notes":
+            value = None
+        values[column.name] = value
+    return values
+
+
+def _neutral(column):
+    """A value for a column that must not be empty but whose content the reader may not see."""
+    return False if isinstance(column.type, Boolean) else 0 if isinstance(column.type, Integer) else ""
+
+
+# -- the change numbers ----------------------------------------------------------------------------------------
+
+_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+PENDING = "sync_pending"  # session.info: {(table, id): (family_id, deleted)}
+SCOPE = "sync_scope_touched"  # session.info: {(user_id, family_id)}
+
+
+def install_change_log(engine: Engine) -> None:
+    """Number every committed change of the synced tables made through `engine` (the team server's), and give the
+    records already there their first numbers if the log is empty (a store that became a server)."""
+    if not _ENGINES:
+        event.listen(Session, "after_flush", _collect)
+        event.listen(Session, "before_commit", _number)
+        event.listen(Session, "after_soft_rollback", _forget)
+    _ENGINES.add(engine)
+    _seed(engine)
+
+
+def _watched(session: Session) -> bool:
+    return session.bind is not None and session.bind in _ENGINES
+
+
+def family_of(session: Session, record) -> str | None:
+    name = record.__tablename__
+    if name == "family":
+        return record.id
+    if name in FAMILY_COLUMN:
+        return record.family_id
+    if name == "parcours":
+        from models import Child
+
+        child = session.get(Child, record.child_id) if record.child_id else None
+        return child.family_id if child is not None else None
+    return None
+
+
+def _collect(session: Session, _context) -> None:
+    if not _watched(session):
+        return
+    from sqlalchemy import inspect
+
+    pending = session.info.setdefault(PENDING, {})
+    touched = session.info.setdefault(SCOPE, set())
+    for records, dirty, deleted in ((session.new, False, False), (session.dirty, True, False),
+                                    (session.deleted, False, True)):
+        for record in records:
+            name = getattr(record, "__tablename__", None)
+            if name not in RULES or (dirty and not session.is_modified(record)):
+                continue
+            family_id = family_of(session, record)
+            pending[(name, record.id)] = (family_id, deleted)
+            if name in ("family", "parcours") and family_id is not None:
+                history = inspect(record).attrs.referent_id.history
+                for user_id in (*history.added, *history.deleted, *history.unchanged):
+                    if user_id:
+                        touched.add((user_id, family_id))
+
+
+def _forget(session: Session, _transaction) -> None:
+    session.info.pop(PENDING, None)
+    session.info.pop(SCOPE, None)
+
+
+def _number(session: Session) -> None:
+    """Just before the commit: the numbers, in the order the log will be read, and the scopes that moved."""
+    if not _watched(session):
+        return
+    session.flush()  # the commit's own flush comes after this hook: what it would write is collected now
+    pending = session.info.pop(PENDING, None)
+    touched = session.info.pop(SCOPE, None)
+    if not pending:
+        return
+    last = take_numbers(session, len(pending))
+    record_changes(session, pending, last - len(pending) + 1)
+    if touched:
+        _move_scopes(session, touched, last)
+
+
+def take_numbers(session: Session, count: int) -> int:
+    """Reserve `count` numbers; the last one. Holds the clock's row to the commit."""
+    from models import SyncClock
+
+    return session.execute(update(SyncClock).where(SyncClock.id == 1).values(last=SyncClock.last + count)
+                           .returning(SyncClock.last)).scalar_one()
+
+
+def record_changes(session: Session, pending: dict, first: int) -> None:
+    from models import SyncChange
+
+    table = SyncChange.__table__
+    keys = list(pending)
+    existing = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        for name in {k[0] for k in chunk}:
+            ids = [k[1] for k in chunk if k[0] == name]
+            existing.update((name, i) for i in session.scalars(
+                select(table.c.record_id).where(table.c.table_name == name, table.c.record_id.in_(ids))))
+    rows = [{"t": name, "r": record_id, "number": first + i, "family_id": pending[(name, record_id)][0],
+             "deleted": pending[(name, record_id)][1]} for i, (name, record_id) in enumerate(keys)]
+    updates = [row for row in rows if (row["t"], row["r"]) in existing]
+    inserts = [{"table_name": row["t"], "record_id": row["r"], "number": row["number"],
+                "family_id": row["family_id"], "deleted": row["deleted"]} for row in rows
+               if (row["t"], row["r"]) not in existing]
+    if updates:
+        from sqlalchemy import bindparam
+
+        session.connection().execute(
+            update(table).where(table.c.table_name == bindparam("t"), table.c.record_id == bindparam("r"))
+            .values(number=bindparam("number"), family_id=bindparam("family_id"), deleted=bindparam("deleted")),
+            updates)
+    if inserts:
+        session.connection().execute(insert(table), inserts)
+
+
+def _move_scopes(session: Session, touched: set, number: int) -> None:
+    """A family entering or leaving a référent's scope (family référent or parcours référent changed)."""
+    from models import Family, SyncScope, User
+    from services.permissions import follows
+
+    referents = set(session.scalars(select(User.id).where(User.id.in_({u for u, _ in touched}),
+                                                         User.role == REFERENT)))
+    for user_id, family_id in sorted(touched):
+        if user_id not in referents:
+            continue
+        row = session.get(SyncScope, (user_id, family_id))
+        inside = follows(session, user_id, family_id)
+        if inside and (row is None or row.left_at is not None):
+            key = session.scalar(select(Family.key).where(Family.id == family_id))
+            if row is None:
+                session.add(SyncScope(user_id=user_id, family_id=family_id, family_key=key, entered_at=number))
+            else:
+                row.entered_at, row.left_at = number, None
+        elif not inside and row is not None and row.left_at is None:
+            row.left_at = number
+    session.flush()
+
+
+def _seed(engine: Engine) -> None:
+    """First numbers for the records already stored, once (the log is empty), and the référents' scopes."""
+    from models import SyncChange, SyncClock, SyncScope, User
+    from services.permissions import followed_family_ids
+
+    with Session(engine) as session:
+        if session.scalar(select(func.count()).select_from(SyncChange)) or \
+                session.scalar(select(SyncClock.last).where(SyncClock.id == 1)):
+            return
+        pending = {}
+        for name, model in models_by_table().items():
+            table = model.__table__
+            if name == "family":
+                family = table.c.id
+            elif name in FAMILY_COLUMN:
+                family = table.c.family_id
+            elif name == "parcours":
+                from models import Child
+
+                family = select(Child.family_id).where(Child.id == table.c.child_id).scalar_subquery()
+            else:
+                family = None
+            columns = [table.c.id] + ([family.label("family_id")] if family is not None else [])
+            for row in session.execute(select(*columns).order_by(table.c.id)):
+                pending[(name, row.id)] = (row.family_id if family is not None else None, False)
+        if pending:
+            last = take_numbers(session, len(pending))
+            record_changes(session, pending, last - len(pending) + 1)
+        from models import Family
+
+        for user_id in session.scalars(select(User.id).where(User.role == REFERENT)):
+            for family_id, key in session.execute(select(Family.id, Family.key).where(
+                    Family.id.in_(followed_family_ids(user_id)))):
+                session.add(SyncScope(user_id=user_id, family_id=family_id, family_key=key, entered_at=0))
+        session.commit()
