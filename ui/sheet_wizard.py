@@ -42,6 +42,13 @@ def _fit(table: QTableWidget) -> None:
     table.horizontalHeader().setStretchLastSection(True)
 
 
+def _buddy(text: str, widget: QWidget) -> QLabel:
+    """A form's label whose « & » letter goes to `widget` (a row that is a layout gets no buddy by itself)."""
+    label_ = QLabel(text, widget.parentWidget())
+    label_.setBuddy(widget)
+    return label_
+
+
 def _choice_table(parent: QWidget, headers: tuple[str, ...], rows: int = 0) -> QTableWidget:
     """A table of read-only texts whose last column holds a combo box per row."""
     table = QTableWidget(rows, len(headers), parent)
@@ -134,19 +141,19 @@ class FilePage(QWizardPage):
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
         row.addWidget(browse)
-        form.addRow("&Tableur :", row)
+        form.addRow(_buddy("&Tableur :", self.path), row)
         self.path.editingFinished.connect(self.load)
         row = QHBoxLayout()
         row.addWidget(self.mapping_path, 1)
         row.addWidget(browse_mapping)
-        form.addRow("&Correspondance :", row)
+        form.addRow(_buddy("&Correspondance :", self.mapping_path), row)
         self.mapping_path.editingFinished.connect(self.load)
         row = QHBoxLayout()
         row.addWidget(self.sheet, 1)
         row.addWidget(QLabel("Ligne des &en-têtes :", self))
         row.itemAt(1).widget().setBuddy(self.header)
         row.addWidget(self.header)
-        form.addRow("&Feuille :", row)
+        form.addRow(_buddy("&Feuille :", self.sheet), row)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.message)
@@ -323,7 +330,10 @@ class ValuesPage(QWizardPage):
             table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
             column = values[0].column
             self.tabs.addTab(table, f"{column} ({len(values)})")
-        if not by_field:
+        if not by_field and report.refused and not report.created and not report.merged:
+            self.message.setText("La feuille ne peut pas encore être lue : " + " ; ".join(
+                r.text() for r in report.refused[:4]) + ". Revenez à l'étape des colonnes.")
+        elif not by_field:
             self.message.setText("Aucune colonne codée dans cette feuille : rien à choisir ici.")
 
     def choices(self) -> dict[str, dict[str, str]]:
@@ -352,6 +362,7 @@ class ReportPage(QWizardPage):
         self.summary.setWordWrap(True)
         self.model = ReportModel(self)
         self.view = table_view(self.model, self, sortable=False, stretch=3)
+        self.view.setWordWrap(True)
         self.message = message_label(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -368,11 +379,15 @@ class ReportPage(QWizardPage):
         except DomainError as exc:
             self.report = None
             self.summary.setText(exc.message)
-        self.model.set_report(self.report)
-        self.view.resizeColumnsToContents()
+        self._show_lines()
         if self.report is not None:
             self.summary.setText(summary(self.report))
         self.completeChanged.emit()
+
+    def _show_lines(self) -> None:
+        self.model.set_report(self.report)
+        self.view.resizeColumnsToContents()
+        self.view.resizeRowsToContents()  # a merged child's additions wrap rather than hide
 
     def isComplete(self) -> bool:
         return self.report is not None and not self.report.blocked and self.task is None and (
@@ -394,7 +409,7 @@ class ReportPage(QWizardPage):
         self.task = None
         if report.blocked:  # the base changed since the dry run: its new report, nothing written
             self.report = report
-            self.model.set_report(report)
+            self._show_lines()
             self.summary.setText(summary(report))
             self.completeChanged.emit()
             return

@@ -103,6 +103,9 @@ def plan_merge(session, child: Child, values: dict, actions: list[str], row: int
                                                 _shown(ours)))
 
     for name in CHILD_ATTRIBUTES:
+        if name == "school_level" and values.get("level_from_class") and child.school_class and not _same(
+                child.school_class, values.get("school_class")):
+            continue  # read from a class that Parcours has otherwise: said once, for the class
         fill(child, name, name, _LABELS[name])
     family = child.family
     if values.get("commune") and not _same(family.commune, values["commune"]):

@@ -433,7 +433,7 @@ class _Plan:
         if "school_level" not in self.by_field and values.get("school_class"):  # « CM2 » says élémentaire
             level = recognised_code("school_level", values["school_class"])
             if level:
-                values["school_level"] = level
+                values["school_level"], values["level_from_class"] = level, True
         for name in REQUIRED:
             if values.get(name) is None and not any(r.row == number and r.column == self.by_field[name][0].name
                                                     for r in self.refused[before:]):
