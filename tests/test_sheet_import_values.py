@@ -230,3 +230,53 @@ def test_a_merged_row_with_a_parcours_parcours_does_not_have_creates_it(programm
     assert not report.written and _counts(programme)[2] == counts[2] + 1
     assert [(d.column, d.stored, d.sheet) for d in report.differences] == [
         ("E (Saisine)", "parcours en cours depuis le 01/10/2024", "15/10/2024")]
+
+
+def test_an_ods_sheet_with_merged_header_cells_and_coded_values(programme, tmp_path):
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import CoveredTableCell, Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Suivi")
+
+    def row(*cells):
+        tr = TableRow()
+        for cell in cells:
+            tr.addElement(cell)
+        table.addElement(tr)
+
+    def text(value, **attributes):
+        cell = TableCell(valuetype="string", **attributes)
+        cell.addElement(P(text=value))
+        return cell
+
+    def number(value):
+        cell = TableCell(valuetype="float", value=str(value))
+        cell.addElement(P(text=str(value)))
+        return cell
+
+    row(text("PRE — suivi 2025", numbercolumnsspanned=6), *[CoveredTableCell() for _ in range(5)])
+    row(text("Enfant", numbercolumnsspanned=2), CoveredTableCell(), text("DDN", numberrowsspanned=2),
+        text("Commune", numberrowsspanned=2), text("Niveau", numberrowsspanned=2),
+        text("Profil", numberrowsspanned=2))
+    row(text("Nom"), text("Prénom"), CoveredTableCell(), CoveredTableCell(), CoveredTableCell(), CoveredTableCell())
+    row(text("Petit"), text("Zoé"), number(41305), text("Bourg-en-Bresse"), text("CM2"), text("Veille"))
+    row(text("Blanc"), text("Yanis"), text("1er mars 2012"), text("Bourg-en-Bresse"), text("ULIS collège"),
+        text("Renforcé"))
+    row(text("Sous-total"), number(2))
+    doc.spreadsheet.addElement(table)
+    doc.save(str(tmp_path / "suivi.ods"))
+    report = _run(programme, tmp_path / "suivi.ods")
+    assert report.header_row == 3 and [(v.value, v.rows) for v in report.unmapped] == [("ULIS collège", (5,))]
+    mapping = ColumnMapping.from_json(report.mapping.to_json().replace('"ULIS collège": null',
+                                                                       '"ULIS collège": "college"'))
+    report = _run(programme, tmp_path / "suivi.ods", mapping=mapping)
+    assert report.written, report.text()
+    with programme.uow() as w:
+        got = {c.first_name: (c.birth_date, c.school_level) for c in w.session.scalars(
+            select(Child).where(Child.first_name.in_(["Zoé", "Yanis"])))}
+        profiles = {p.child.first_name: p.support_profile for p in w.session.scalars(select(Parcours))
+                    if p.child.first_name in got}
+    assert got == {"Zoé": (date(2013, 1, 31), "elementaire"), "Yanis": (date(2012, 3, 1), "college")}
+    assert profiles == {"Zoé": "veille", "Yanis": "renforce"}

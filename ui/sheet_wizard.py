@@ -303,6 +303,7 @@ class ValuesPage(QWizardPage):
         self.combos: dict[str, list[tuple[str, QComboBox]]] = {}
 
     def initializePage(self) -> None:
+        chosen = self.choices()  # back to the columns and forth again: what was chosen stays chosen
         self.tabs.clear()
         self.combos = {}
         self.message.setText("")
@@ -323,7 +324,8 @@ class ValuesPage(QWizardPage):
                 rows = ", ".join(map(str, value.rows[:8])) + ("…" if len(value.rows) > 8 else "")
                 combo = QComboBox(table)
                 _choice_row(table, row, (value.value, rows), combo, ((None, TO_CHOOSE), *CHOICES[name]),
-                            previous.get(name, {}).get(value.value) or value.code,
+                            chosen.get(name, {}).get(value.value) or previous.get(name, {}).get(value.value)
+                            or value.code,
                             f"Correspondance de « {value.value} »")
                 self.combos[name].append((value.value, combo))
             _fit(table)

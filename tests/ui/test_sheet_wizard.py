@@ -152,3 +152,35 @@ def test_the_menu_opens_the_wizard_for_coordination_only(open_window, programme)
     window.sheet_wizard.reject()
     for user in (programme.referent, programme.administrator):
         assert not open_window(user).import_sheet_action.isEnabled()
+
+
+def test_choices_survive_a_step_back_and_one_row_per_action_with_notes_kept_when_asked(qtbot, wizard, programme,
+                                                                                       tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Nom", "Prénom", "né(e) le", "Commune", "Action", "Orienté par", "Remarque"])
+    ws.append(["Roux", "Jade", "28/02/2014", "Bourg-en-Bresse", "Atout Plus", "Voisine", "suivie par la PMI"])
+    ws.append(["ROUX", "jade", "28/02/2014", "Bourg-en-Bresse", "Loisirs", "Voisine", None])
+    wb.save(tmp_path / "actions.xlsx")
+    wizard.file_page.path.setText(str(tmp_path / "actions.xlsx"))
+    wizard.file_page.load()
+    wizard.next()
+    assert wizard.columns_page.layout() == "per_action"  # an « Action » column: one row per action
+    wizard.columns_page.keep.setChecked(True)
+    wizard.next()
+    voisine = dict(wizard.values_page.combos["referral_source"])["Voisine"]
+    voisine.setCurrentIndex(voisine.findData("autre"))
+    wizard.back()
+    wizard.next()
+    assert dict(wizard.values_page.combos["referral_source"])["Voisine"].currentData() == "autre"
+    wizard.next()
+    assert wizard.report_page.isComplete(), wizard.report_page.summary.text()
+    wizard.choose_mapping_path = lambda: None  # not saved
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: wizard.result is not None, timeout=20000)
+    assert [c.rows for c in wizard.result.created] == [(2, 3)]
+    with programme.uow() as u:
+        jade = u.session.scalars(select(Parcours).join(Child).where(Child.first_name == "Jade")).one()
+        assert (jade.actions, jade.referral_source, jade.referral_source_other, jade.child.family.notes) == (
+            "Atout Plus\nLoisirs", "autre", "Voisine", "Remarque : suivie par la PMI")
+    assert not list(tmp_path.glob("*.json"))
