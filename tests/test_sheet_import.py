@@ -150,38 +150,52 @@ def test_one_row_per_action_gathers_the_child_and_its_household(programme, tmp_p
         assert sorted(c.first_name for c in family.children) == ["Jade", "Tom"]
 
 
-def test_an_ods_sheet(programme, tmp_path):
-    from odf.opendocument import OpenDocumentSpreadsheet
-    from odf.table import Table, TableCell, TableRow, CoveredTableCell
+def ods_text(value, **attributes):
+    from odf.table import TableCell
     from odf.text import P
 
-    doc = OpenDocumentSpreadsheet()
-    table = Table(name="Enfants")
+    cell = TableCell(valuetype="string", **attributes)
+    cell.addElement(P(text=value))
+    return cell
 
-    def row(*cells):
+
+def ods_value(kind: str, value: str, shown: str):
+    """A typed ODS cell: kind « float » or « date » (value ISO), shown as `shown`."""
+    from odf.table import TableCell
+    from odf.text import P
+
+    cell = TableCell(valuetype=kind, **({"datevalue": value} if kind == "date" else {"value": value}))
+    cell.addElement(P(text=shown))
+    return cell
+
+
+def write_ods(path, name: str, rows) -> None:
+    """An ODS file of one sheet `name` whose rows are lists of odfpy cells."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableRow
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name=name)
+    for cells in rows:
         tr = TableRow()
         for cell in cells:
             tr.addElement(cell)
         table.addElement(tr)
-
-    def text(value, **attributes):
-        cell = TableCell(valuetype="string", **attributes)
-        cell.addElement(P(text=value))
-        return cell
-
-    def day(value):
-        cell = TableCell(valuetype="date", datevalue=value.isoformat())
-        cell.addElement(P(text=value.strftime("%d/%m/%Y")))
-        return cell
-
-    row(text("Suivi PRE 2025", numbercolumnsspanned=4), CoveredTableCell(), CoveredTableCell(), CoveredTableCell())
-    row(text("Nom"), text("Prénom"), text("Date de naissance"), text("Commune"))
-    row(text("Petit"), text("Zoé"), day(date(2013, 1, 31)), text("Bourg-en-Bresse"))
-    row(text("Blanc"), text("Yanis"), text("1er mars 2012"), text("Bourg-en-Bresse"))
-    row(TableCell(numbercolumnsrepeated=4))
-    row(text("TOTAL"), TableCell(valuetype="float", value="2"))
     doc.spreadsheet.addElement(table)
-    doc.save(str(tmp_path / "suivi.ods"))
+    doc.save(str(path))
+
+
+def test_an_ods_sheet(programme, tmp_path):
+    from odf.table import CoveredTableCell, TableCell
+
+    text = ods_text
+    write_ods(tmp_path / "suivi.ods", "Enfants", [
+        [text("Suivi PRE 2025", numbercolumnsspanned=4), CoveredTableCell(), CoveredTableCell(), CoveredTableCell()],
+        [text("Nom"), text("Prénom"), text("Date de naissance"), text("Commune")],
+        [text("Petit"), text("Zoé"), ods_value("date", "2013-01-31", "31/01/2013"), text("Bourg-en-Bresse")],
+        [text("Blanc"), text("Yanis"), text("1er mars 2012"), text("Bourg-en-Bresse")],
+        [TableCell(numbercolumnsrepeated=4)],
+        [text("TOTAL"), ods_value("float", "2", "2")]])
     report = _run(programme, tmp_path / "suivi.ods")
     assert report.written and report.header_row == 2 and report.sheet == "Enfants", report.text()
     children = _children(programme)

@@ -233,40 +233,22 @@ def test_a_merged_row_with_a_parcours_parcours_does_not_have_creates_it(programm
 
 
 def test_an_ods_sheet_with_merged_header_cells_and_coded_values(programme, tmp_path):
-    from odf.opendocument import OpenDocumentSpreadsheet
-    from odf.table import CoveredTableCell, Table, TableCell, TableRow
-    from odf.text import P
+    from odf.table import CoveredTableCell
 
-    doc = OpenDocumentSpreadsheet()
-    table = Table(name="Suivi")
+    from tests.test_sheet_import import ods_text as text, ods_value, write_ods
 
-    def row(*cells):
-        tr = TableRow()
-        for cell in cells:
-            tr.addElement(cell)
-        table.addElement(tr)
-
-    def text(value, **attributes):
-        cell = TableCell(valuetype="string", **attributes)
-        cell.addElement(P(text=value))
-        return cell
-
-    def number(value):
-        cell = TableCell(valuetype="float", value=str(value))
-        cell.addElement(P(text=str(value)))
-        return cell
-
-    row(text("PRE — suivi 2025", numbercolumnsspanned=6), *[CoveredTableCell() for _ in range(5)])
-    row(text("Enfant", numbercolumnsspanned=2), CoveredTableCell(), text("DDN", numberrowsspanned=2),
-        text("Commune", numberrowsspanned=2), text("Niveau", numberrowsspanned=2),
-        text("Profil", numberrowsspanned=2))
-    row(text("Nom"), text("Prénom"), CoveredTableCell(), CoveredTableCell(), CoveredTableCell(), CoveredTableCell())
-    row(text("Petit"), text("Zoé"), number(41305), text("Bourg-en-Bresse"), text("CM2"), text("Veille"))
-    row(text("Blanc"), text("Yanis"), text("1er mars 2012"), text("Bourg-en-Bresse"), text("ULIS collège"),
-        text("Renforcé"))
-    row(text("Sous-total"), number(2))
-    doc.spreadsheet.addElement(table)
-    doc.save(str(tmp_path / "suivi.ods"))
+    covered = CoveredTableCell
+    write_ods(tmp_path / "suivi.ods", "Suivi", [
+        [text("PRE — suivi 2025", numbercolumnsspanned=6), *[covered() for _ in range(5)]],
+        [text("Enfant", numbercolumnsspanned=2), covered(), text("DDN", numberrowsspanned=2),
+         text("Commune", numberrowsspanned=2), text("Niveau", numberrowsspanned=2),
+         text("Profil", numberrowsspanned=2)],
+        [text("Nom"), text("Prénom"), covered(), covered(), covered(), covered()],
+        [text("Petit"), text("Zoé"), ods_value("float", "41305", "41305"), text("Bourg-en-Bresse"), text("CM2"),
+         text("Veille")],
+        [text("Blanc"), text("Yanis"), text("1er mars 2012"), text("Bourg-en-Bresse"), text("ULIS collège"),
+         text("Renforcé")],
+        [text("Sous-total"), ods_value("float", "2", "2")]])
     report = _run(programme, tmp_path / "suivi.ods")
     assert report.header_row == 3 and [(v.value, v.rows) for v in report.unmapped] == [("ULIS collège", (5,))]
     mapping = ColumnMapping.from_json(report.mapping.to_json().replace('"ULIS collège": null',
