@@ -181,31 +181,38 @@ def _lucas(p):
 
 
 def test_a_merged_row_adds_what_is_new_and_lists_what_differs_unchanged(programme, tmp_path):
-    key, before_child, before_plans = _lucas(programme)
-    header = ["Nom", "Prénom", "DDN", "Commune", "Sexe", "École", "Classe", "Date d'entrée", "Action 1", "Objectifs"]
-    start = before_plans[-1][0] if before_plans else None
-    path = _book(tmp_path / "m.xlsx", [["LEFEVRE", "lucas", "02/04/2016", "Bourg-en-Bresse", "G",
-                                        before_child[0] or "École Jean Macé", "CM2 bis",
-                                        start.strftime("%d/%m/%Y") if start else None, "Atelier lecture",
-                                        "Lire seul"]], header)
+    with programme.uow() as w:  # Lucas as a team left him: a class, no school, no sex, one running parcours
+        child = w.session.scalars(select(Child).where(Child.first_name == "Lucas")).one()
+        child.school, child.school_class, child.sex, child.school_level = None, "CE2", None, None
+        plans = list(w.session.scalars(select(Parcours).where(Parcours.child_id == child.id)))
+        for p in plans[1:]:
+            w.session.delete(p)
+        plans[0].status, plans[0].start_date, plans[0].end_date = "open", date(2024, 9, 2), None
+        plans[0].actions, plans[0].objectives = "Atout Plus", None
+        w.commit()
+    key = _lucas(programme)[0]
+    header = ["Nom", "Prénom", "DDN", "Commune", "Sexe", "École", "Classe", "Date d'entrée", "Action 1", "Action 2",
+              "Objectifs"]
+    path = _book(tmp_path / "m.xlsx", [["LEFEVRE", "lucas", "02/04/2016", "Bourg-en-Bresse", "G", "École Jean Macé",
+                                        "CM1", "02/09/2024", "atout plus", "Atelier lecture", "Lire seul"]], header)
     counts = _counts(programme)
     report = _run(programme, path)
     assert report.written and not report.created and [m.child_key for m in report.merged] == [key], report.text()
     line = report.merged[0]
-    assert "fusionné avec" in line.text() and "action Atelier lecture" in line.added
-    _, child, plans = _lucas(programme)
-    assert child[3] == (before_child[3] or "M")  # filled if it was empty, kept otherwise
-    if before_child[1] and before_child[1] != "CM2 bis":
-        assert child[1] == before_child[1]
-        assert any(d.column == "G (Classe)" and d.sheet == "CM2 bis" for d in line.differences)
-        assert "valeur différente, non modifiée" in report.text()
-    assert plans[-1][2].splitlines()[-1] == "Atelier lecture" and _counts(programme) == counts
+    assert line.added == ("sexe", "école", "objectifs", "action Atelier lecture")  # no level: read from a class
+    assert [(d.column, d.stored, d.sheet) for d in line.differences] == [("G (Classe)", "CE2", "CM1")]
+    assert "ligne 3, colonne G (Classe) : valeur différente, non modifiée (dans Parcours : « CE2 » ; dans la " \
+           "feuille : « CM1 »)" in report.text()
+    assert _lucas(programme)[1:] == (("École Jean Macé", "CE2", None, "M"),
+                                     [(date(2024, 9, 2), "open", "Atout Plus\nAtelier lecture", "Lire seul")])
+    assert _counts(programme) == counts
     with programme.uow() as w:
-        updates = w.session.scalars(select(AuditEntry.record_type).where(AuditEntry.action == "update",
-                                                                          AuditEntry.actor_key == "system")).all()
-    assert "parcours" in updates
-    again = _run(programme, path)  # the same sheet again: nothing new
-    assert not again.written and again.merged[0].added == ()
+        updates = w.session.execute(select(AuditEntry.record_type, AuditEntry.changed_fields).where(
+            AuditEntry.action == "update", AuditEntry.actor_key == "system")).all()
+    assert sorted((t, json.loads(f)) for t, f in updates) == [("child", ["school", "sex"]),
+                                                              ("parcours", ["actions", "objectives"])]
+    again = _run(programme, path)  # the same sheet again: nothing new, the class still listed
+    assert not again.written and again.merged[0].added == () and len(again.differences) == 1
 
 
 def test_a_merged_row_with_a_parcours_parcours_does_not_have_creates_it(programme, tmp_path):
