@@ -93,52 +93,79 @@ class _Chart(QWidget):
 
 
 class BarChart(_Chart):
+    """One bar per label, or, with several series, one bar per series under each label (a legend above)."""
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self._items: tuple[tuple[str, object], ...] = ()
+        self._labels: tuple[str, ...] = ()
+        self._series: tuple[tuple[str, tuple], ...] = ()
         self._value_text: Callable[[object], str] = french_number
 
     def set_items(self, items: Sequence[tuple[str, object]], value_text: Callable[[object], str] | None = None) -> None:
-        self._items = tuple((str(label), value) for label, value in items)
+        self.set_groups([label for label, _v in items], [("", tuple(v for _l, v in items))], value_text)
+
+    def set_groups(self, labels: Sequence[str], series: Sequence[tuple[str, Sequence]],
+                   value_text: Callable[[object], str] | None = None) -> None:
+        self._labels = tuple(str(label) for label in labels)
+        self._series = tuple((name, tuple(values)) for name, values in series)
         self._value_text = value_text or french_number
         self.updateGeometry()
         self.update()
 
     def items(self) -> tuple[tuple[str, object], ...]:
-        return self._items
+        """(label, value) of the first series."""
+        return tuple(zip(self._labels, self._series[0][1])) if self._series else ()
+
+    def _bar_height(self) -> int:
+        return int(self.fontMetrics().height() * (1.1 if len(self._series) > 1 else 1.05))
 
     def _row_height(self) -> int:
-        return int(self.fontMetrics().height() * 1.7)
+        return self._bar_height() * max(len(self._series), 1) + int(self.fontMetrics().height() * 0.6)
+
+    def _legend_height(self) -> int:
+        return self.fontMetrics().height() + 6 if len(self._series) > 1 else 0
+
+    def _wanted_height(self) -> int:
+        rows = max(len(self._labels), 2)
+        return rows * self._row_height() + self._legend_height() + self.fontMetrics().height() // 2
 
     def sizeHint(self) -> QSize:
-        metrics = self.fontMetrics()
-        rows = max(len(self._items), 2)
-        return QSize(metrics.averageCharWidth() * 60, rows * self._row_height() + metrics.height())
+        return QSize(self.fontMetrics().averageCharWidth() * 60, self._wanted_height())
 
     def minimumSizeHint(self) -> QSize:
-        metrics = self.fontMetrics()
-        return QSize(metrics.averageCharWidth() * 30, max(len(self._items), 2) * self._row_height() + metrics.height())
+        return QSize(self.fontMetrics().averageCharWidth() * 30, self._wanted_height())
 
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._tips = []
-        if not self._items:
+        if not self._labels or not self._series:
             self._empty(painter)
             return
         metrics = self.fontMetrics()
         pad = metrics.averageCharWidth()
-        texts = [self._value_text(v) for _l, v in self._items]
-        value_width = max(metrics.horizontalAdvance(t) for t in texts) + pad
-        label_width = min(max(metrics.horizontalAdvance(l) for l, _v in self._items) + pad,
-                          int(self.width() * 0.4))
+        many = len(self._series) > 1
+        colors = [PALETTE[i % len(PALETTE)] if many else BAR for i in range(len(self._series))]
+        texts = [[self._value_text(v) for v in values] for _name, values in self._series]
+        value_width = max(metrics.horizontalAdvance(t) for column in texts for t in column) + pad
+        label_width = min(max(metrics.horizontalAdvance(l) for l in self._labels) + pad, int(self.width() * 0.4))
         bar_left = label_width + pad
         bar_room = max(self.width() - bar_left - value_width - 2 * pad, 1)
-        values = [numeric(v) for _l, v in self._items]
-        top_value = max([v for v in values if v is not None] + [0.0]) or 1.0
-        row = self._row_height()
-        top = (self.height() - row * len(self._items)) // 2 if self.height() > row * len(self._items) else 0
-        for i, ((label, _v), text, value) in enumerate(zip(self._items, texts, values)):
+        numbers = [numeric(v) for _name, values in self._series for v in values]
+        top_value = max([v for v in numbers if v is not None] + [0.0]) or 1.0
+        top = 0
+        if many:
+            x = bar_left
+            for (name, _values), color in zip(self._series, colors):
+                painter.fillRect(QRect(x, top + 4, pad * 2, metrics.height() - 6), color)
+                painter.setPen(TEXT)
+                width = metrics.horizontalAdvance(name)
+                painter.drawText(QRect(x + pad * 3, top, width + 2, metrics.height()),
+                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
+                x += width + pad * 6
+            top += self._legend_height()
+        row, bar = self._row_height(), self._bar_height()
+        for i, label in enumerate(self._labels):
             y = top + i * row
             label_rect = QRect(0, y, label_width, row)
             shown = metrics.elidedText(label, Qt.TextElideMode.ElideRight, label_width)
@@ -146,15 +173,21 @@ class BarChart(_Chart):
             painter.drawText(label_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shown)
             if shown != label:
                 self._tips.append((label_rect, label))
-            bar_height = int(row * 0.62)
-            bar_top = y + (row - bar_height) // 2
-            width = 0 if value is None or value <= 0 else max(int(bar_room * value / top_value), 2)
-            if width:
-                painter.fillRect(QRect(bar_left, bar_top, width, bar_height), BAR)
-            painter.setPen(MUTED if value is None else TEXT)
-            painter.drawText(QRect(bar_left + width + pad // 2, y, value_width + pad, row),
-                             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
-            self._tips.append((QRect(bar_left, y, bar_room + value_width, row), f"{label} : {text}"))
+            lines = []
+            for s, ((name, values), color) in enumerate(zip(self._series, colors)):
+                value = values[i] if i < len(values) else None
+                text = texts[s][i] if i < len(texts[s]) else ""
+                number = numeric(value)
+                bar_top = y + (row - bar * len(self._series)) // 2 + s * bar
+                width = 0 if number is None or number <= 0 else max(int(bar_room * number / top_value), 2)
+                if width:
+                    painter.fillRect(QRect(bar_left, bar_top + 2, width, bar - 4), color)
+                painter.setPen(MUTED if number is None else TEXT)
+                painter.drawText(QRect(bar_left + width + pad // 2, bar_top, value_width + pad, bar),
+                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+                lines.append(f"{name} : {text}" if name else text)
+            self._tips.append((QRect(bar_left, y, bar_room + value_width, row), f"{label} : " + (
+                lines[0] if not many else "\n" + "\n".join(lines))))
         painter.end()
 
 
