@@ -219,12 +219,19 @@ def _database_errors() -> tuple[type[Exception], ...]:
     return (sqlite3.DatabaseError,) if cipher is None else (sqlite3.DatabaseError, cipher.DatabaseError)
 
 
+def _needs_key(path: Path) -> str:
+    return (f"« {path} » est la copie chiffrée d'un poste connecté au serveur du programme : elle ne s'ouvre "
+            "qu'avec le mot de passe du compte de ce poste.")
+
+
 def inspect_database(path: str | os.PathLike, *, key: bytes | None = None) -> CheckReport:
     """Integrity, foreign keys and schema revision of a SQLite file, read only; problems in French. `key`: the
     data key of an encrypted laptop copy, whose bytes have no SQLite header."""
     path = Path(path)
     if not path.is_file():
         return CheckReport((f"Le fichier « {path} » n'existe pas.",), None)
+    if key is None and Path(f"{path}{KEY_FILE_SUFFIX}").exists():
+        return CheckReport((_needs_key(path),), None)
     try:
         with open(path, "rb") as f:
             if f.read(16) != b"SQLite format 3\x00" and key is None:
@@ -452,6 +459,8 @@ def backup_database(db: str | os.PathLike, to: str | os.PathLike | None = None, 
     source = _required_file(db)
     if not source.is_file():
         raise StorageError(f"La base « {source} » n'existe pas : rien à sauvegarder.")
+    if key is None and Path(f"{source}{KEY_FILE_SUFFIX}").exists():
+        raise StorageError(f"Sauvegarde impossible ; rien n'a été écrit. {_needs_key(source)}")
     folder, target = backup_destination(db, to, backups_dir, clock)
     # The PID in the name: remove_leftovers can tell a killed copy's file from one another process is writing.
     partial = target.with_name(f".{target.name}.{os.getpid()}.partial")

@@ -12,6 +12,8 @@ the file, and erasing the key file makes the copy and its local backups (encrypt
 for good. The standalone mode (a plain SQLite file without a key file) never comes here.
 
     create_encrypted_copy(path, password) -> key   a new, empty encrypted file and its key file
+    encrypt_plain_copy(path, password) -> key      a plain copy without families, encrypted in place
+    prepare_connected_copy(path, password) -> key  what `connect` calls: one of the two above, or unlock
     unlock(path, password) -> key                  WrongPassword / CopyLocked (missing or damaged key file)
     rewrap(path, old, new)                         after a password change
     erase_copy(path)                               the file, its journals, its key file, its local backups
@@ -62,6 +64,14 @@ class CopyExists(DomainError):
     """An encrypted copy is created only where there is nothing yet."""
 
 
+class CannotEncrypt(DomainError):
+    """A plain file that cannot become a connected copy: unreadable, or already holding families."""
+
+
+class CopyHoldsFamilies(CannotEncrypt):
+    """A plain copy that already holds families is not encrypted in place (their names stay on the disk)."""
+
+
 def key_file(path: str | os.PathLike) -> Path:
     return Path(f"{os.fspath(path)}{KEY_FILE_SUFFIX}")
 
@@ -101,6 +111,44 @@ def create_encrypted_copy(path: str | os.PathLike, password: str) -> bytes:
             leftover.unlink(missing_ok=True)
         raise
     return key
+
+
+def encrypt_plain_copy(path: str | os.PathLike, password: str) -> bytes:
+    """Turn a plain SQLite copy that holds no family yet (the file a first start or `connect` just created and
+    migrated) into an encrypted copy at the same path, with its key file; returns the key. Every engine on the
+    file must be disposed first. Refused when it holds families: their names would stay readable in the disk's
+    free blocks whatever is done to the file afterwards."""
+    path = Path(path)
+    if key_file(path).exists():
+        raise CopyExists(f"« {path} » est déjà une copie chiffrée.")
+    staged = path.with_name(f".{path.name}.encrypting-{os.getpid()}")
+    staged.unlink(missing_ok=True)
+    key = os.urandom(KEY_BYTES)
+    _private_file(staged)
+    try:
+        _export_encrypted(path, staged, key)
+        for journal in _JOURNALS:  # a plain file's journal must never be paired with the encrypted file
+            Path(f"{path}{journal}").unlink(missing_ok=True)
+        # The file before its key: a crash in between leaves a copy to reconnect, never a plain file taken for
+        # an encrypted one.
+        os.replace(staged, path)
+    finally:
+        staged.unlink(missing_ok=True)
+    _write_key_file(path, key, password)
+    return key
+
+
+def prepare_connected_copy(path: str | os.PathLike, password: str) -> bytes:
+    """The key of the copy that `connect` enrols: a new encrypted copy where there is no file (or an empty one),
+    the copy a first attempt left unlocked, or a plain copy without families encrypted (encrypt_plain_copy). If
+    the enrolment then fails, dispose the engine and erase_copy(path): a retry wraps the key anew."""
+    path = Path(path)
+    if key_file(path).exists():
+        return unlock(path, password)
+    if not path.exists() or path.stat().st_size == 0:
+        path.unlink(missing_ok=True)
+        return create_encrypted_copy(path, password)
+    return encrypt_plain_copy(path, password)
 
 
 def unlock(path: str | os.PathLike, password: str) -> bytes:
@@ -171,6 +219,29 @@ def connect(path: str | os.PathLike, key: bytes, *, read_only: bool = False):
         conn.close()
         raise
     return conn
+
+
+def _export_encrypted(plain: Path, target: Path, key: bytes) -> None:
+    """Every table, index and trigger of `plain` into the empty file `target`, encrypted with `key`
+    (SQLCipher's sqlcipher_export)."""
+    from sqlcipher3 import dbapi2 as sqlcipher
+
+    try:
+        with closing(sqlcipher.connect(os.fspath(plain), isolation_level=None)) as conn:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            has_family = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'family'").fetchone()
+            if has_family and conn.execute("SELECT count(*) FROM family").fetchone()[0]:
+                raise CopyHoldsFamilies(
+                    f"« {plain} » contient déjà des familles, enregistrées en clair : elle ne peut pas devenir la "
+                    "copie chiffrée d'un poste connecté. Connectez ce poste sur une base neuve (option --db).")
+            conn.execute(f"ATTACH DATABASE ? AS encrypted KEY \"x'{key.hex()}'\"", (os.fspath(target),))
+            conn.execute("SELECT sqlcipher_export('encrypted')").fetchall()
+            conn.execute("DETACH DATABASE encrypted")
+        with closing(connect(target, key)) as conn:
+            conn.execute("PRAGMA journal_mode=WAL")  # as create_encrypted_copy and make_engine leave it
+    except sqlcipher.DatabaseError:
+        raise CannotEncrypt(f"« {plain} » n'a pas pu être chiffrée : ce n'est pas une base SQLite lisible. "
+                            "Connectez ce poste sur une base neuve (option --db).") from None
 
 
 # -- the key file ---------------------------------------------------------------------------------------------

@@ -357,10 +357,11 @@ def test_a_backup_of_an_encrypted_copy_is_encrypted_with_the_same_key(laptop, tm
     assert unreadable_by_sqlite3(explicit.path) and backup.inspect_database(explicit.path, key=key).ok
 
 
-def test_a_backup_of_an_encrypted_copy_without_its_key_writes_nothing(laptop):
+def test_a_backup_or_check_of_an_encrypted_copy_without_its_key_says_it_needs_the_password(laptop):
     path, _ = laptop
-    with pytest.raises(backup.StorageError, match="rien n'a été écrit"):
+    with pytest.raises(backup.StorageError, match="rien n'a été écrit.*copie chiffrée.*mot de passe"):
         backup.backup_database(path)
+    assert "copie chiffrée" in backup.check_database(path).problems[0]
     with pytest.raises(backup.StorageError, match="rien n'a été écrit"):
         backup.backup_database(path, key=bytes(32))
     folder = backup.backups_folder(path)
@@ -406,3 +407,65 @@ def test_the_chains_of_an_encrypted_copy_verify_through_its_engine(laptop):
         assert integrity.verify(engine).ok
     finally:
         engine.dispose()
+
+
+# -- what `connect` calls ------------------------------------------------------------------------------------------
+
+def _plain_migrated(path: Path) -> None:
+    engine = make_engine(str(path))
+    migrate(engine)
+    engine.dispose()
+
+
+def test_a_plain_copy_without_families_is_encrypted_in_place_with_its_schema(tmp_path):
+    path = tmp_path / "LAPTOP.sqlite"
+    _plain_migrated(path)
+    key = local_crypto.encrypt_plain_copy(path, PASSWORD)
+    assert unreadable_by_sqlite3(path) and local_crypto.unlock(path, PASSWORD) == key
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["LAPTOP.sqlite", "LAPTOP.sqlite.key"]  # no plain -wal
+    engine = make_engine(str(path), key=key)
+    try:
+        assert current_revision(engine) == head_revision()
+        assert migrate(engine) == head_revision()
+        import_dataset(unit_of_work_factory(engine)(), EXAMPLE)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        engine.dispose()
+    assert plain_text_found(path.read_bytes()) == []
+    assert backup.check_database(path, key=key).ok
+
+
+def test_a_plain_copy_holding_families_is_not_encrypted_and_stays_as_it_was(tmp_path):
+    path = tmp_path / "parcours.sqlite"
+    _fill(path, None)
+    before = path.read_bytes()
+    with pytest.raises(local_crypto.CopyHoldsFamilies, match="contient déjà des familles"):
+        local_crypto.encrypt_plain_copy(path, PASSWORD)
+    assert path.read_bytes() == before and not local_crypto.key_file(path).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["parcours.sqlite"]
+
+
+def test_a_file_that_is_no_database_is_not_encrypted(tmp_path):
+    path = tmp_path / "notes.sqlite"
+    path.write_bytes(b"pas une base" * 100)
+    with pytest.raises(local_crypto.CannotEncrypt, match="pas pu être chiffrée"):
+        local_crypto.encrypt_plain_copy(path, PASSWORD)
+    assert path.read_bytes() == b"pas une base" * 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.sqlite"]
+
+
+def test_prepare_creates_unlocks_or_encrypts_the_copy_to_enrol(tmp_path):
+    fresh = tmp_path / "new" / "LAPTOP.sqlite"
+    key = local_crypto.prepare_connected_copy(fresh, PASSWORD)
+    assert local_crypto.unlock(fresh, PASSWORD) == key
+    assert local_crypto.prepare_connected_copy(fresh, PASSWORD) == key  # a second attempt: the same copy
+    with pytest.raises(WrongPassword):
+        local_crypto.prepare_connected_copy(fresh, "autre")
+    empty = tmp_path / "empty.sqlite"
+    empty.write_bytes(b"")
+    assert len(local_crypto.prepare_connected_copy(empty, PASSWORD)) == 32 and unreadable_by_sqlite3(empty)
+    plain = tmp_path / "plain.sqlite"
+    _plain_migrated(plain)
+    key = local_crypto.prepare_connected_copy(plain, PASSWORD)
+    assert unreadable_by_sqlite3(plain) and local_crypto.unlock(plain, PASSWORD) == key
