@@ -652,7 +652,8 @@ class _Importer:
 
         def make():
             p = Parcours(key=r.key, child=child, referent=referent, status=spec["status"], start_date=start,
-                         end_date=end, objectives=spec["objectives"], actions=spec["actions"], **columns)
+                         end_date=end, objectives=spec["objectives"], actions=spec["actions"],
+                         exit_reason=spec["exit_reason"], **columns)
             p.reasons = [ParcoursReason(reason=reason) for reason in spec["referral_reasons"]]
             return p
 
