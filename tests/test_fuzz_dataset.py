@@ -1,18 +1,24 @@
 """Fuzz proof of the import (issue 15): from tests/data/example_dataset.json, hypothesis breaks one thing at a time —
 a value of the wrong type, a text with controls, bidi, zero-width, look-alike letters or lone surrogates, a huge text
 or list, a name given twice in one object, a date at the edge of its range, a key that looks like another — and for
-every file, through the command line in-process, either
+every file, through the command line in-process, on SQLite and on PostgreSQL (conftest's `backend`), either
 
 - the import is refused: exit 2, the French refusal with a reason line safe to print, and every table unchanged; or
 - it is accepted, and its export re-imports into an empty store to give the very same export.
 
-An exit 1 (an unexpected error) or a traceback fails the test, whatever the input."""
+An exit 1 (an unexpected error) or a traceback fails the test, whatever the input. PostgreSQL runs fewer examples
+(EXAMPLES): each one copies two databases, and the CI must stay short."""
+import codecs
 import copy
+import io
 import json
+import math
 import re
 import sqlite3
 import tempfile
 import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -23,8 +29,10 @@ from hypothesis import strategies as st
 import main
 from models.db import make_engine, migrate
 from services import text_rules
+from services.dataset import stream
 from services.dataset.fields import MULTILINE_FIELDS
 from services.date_bounds import bounds_for, out_of_bounds
+from tests.stores import dump
 
 from conftest import DATA
 
@@ -35,6 +43,12 @@ FAST_DIR = "/dev/shm" if Path("/dev/shm").is_dir() else None
 DATE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                        HealthCheck.too_slow])
+POSTGRES_SHARE = 5  # PostgreSQL runs a fifth of SQLite's examples (at least 5): the same property, fewer files
+
+
+def examples(backend: str, on_sqlite: int) -> settings:
+    """FUZZ with `on_sqlite` examples on SQLite, and POSTGRES_SHARE times fewer on PostgreSQL."""
+    return settings(FUZZ, max_examples=on_sqlite if backend == "sqlite" else max(5, on_sqlite // POSTGRES_SHARE))
 
 
 def _paths(node, prefix=()):
@@ -186,31 +200,55 @@ def _copy(source: str, target: str) -> None:
     dst.close()
 
 
+def _import_example(db: str) -> None:
+    assert main.main(["--db", db, "import", str(DATA / "example_dataset.json")]) == 0
+
+
+@dataclass(frozen=True)
+class Templates:
+    """An empty migrated store and one holding the example, on the test's store: each example starts from a copy
+    (a SQLite file copied with the backup API, or a PostgreSQL database copied by CREATE DATABASE … TEMPLATE)."""
+
+    backend: str
+    empty: str  # a file's path, or a template database's name
+    example: str
+    databases: object = None  # tests.postgres.Databases, on PostgreSQL
+
+    @contextmanager
+    def copy(self, of_example: bool, folder: Path):
+        """A new store, a copy of the example's (or the empty one): its path or URL, removed afterwards."""
+        source = self.example if of_example else self.empty
+        if self.backend == "sqlite":
+            target = str(folder / f"store-{len(list(folder.iterdir()))}.sqlite")
+            _copy(source, target)
+            yield target
+            return
+        name = self.databases.copy(source)
+        try:
+            yield self.databases.url(name)
+        finally:
+            self.databases.drop(name)
+
+
 @pytest.fixture(scope="module")
-def templates(tmp_path_factory):
-    """An empty migrated store and one holding the example: each example starts from a copy."""
+def templates(request, backend, tmp_path_factory) -> Templates:
+    if backend == "postgresql":
+        databases = request.getfixturevalue("postgres_databases")
+        return Templates(backend, databases.template("migrated"),
+                         databases.template("fuzz-example", _import_example), databases)
     folder = tmp_path_factory.mktemp("fuzz_templates")
     empty, example = str(folder / "empty.sqlite"), str(folder / "example.sqlite")
     engine = make_engine(empty)
     migrate(engine)
     engine.dispose()
     _copy(empty, example)
-    assert main.main(["--db", example, "import", str(DATA / "example_dataset.json")]) == 0
-    return empty, example
+    _import_example(example)
+    return Templates(backend, empty, example)
 
 
 @pytest.fixture(autouse=True)
 def _logs_in_tmp(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
-
-
-def dump(db_path):
-    """Every row of every table (timestamps included): equal dumps mean nothing at all was written."""
-    with sqlite3.connect(db_path) as conn:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-        rows = {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"'))) for t in tables}
-    conn.close()
-    return rows
 
 
 def _export(db: str, folder: Path, capsys) -> dict:
@@ -247,13 +285,10 @@ def assert_clean(exported: dict) -> None:
     assert not any(text_rules.is_reserved(u["key"]) for u in exported["users"])
 
 
-def check_all_or_nothing(text: str, over_example: bool, templates, capsys) -> tuple[int, str]:
+def check_all_or_nothing(text: str, over_example: bool, templates: Templates, capsys) -> tuple[int, str]:
     """The property: refused cleanly with nothing written, or accepted and exported stably; (exit status, stderr)."""
-    empty, example = templates
-    with tempfile.TemporaryDirectory(dir=FAST_DIR) as tmp:
+    with tempfile.TemporaryDirectory(dir=FAST_DIR) as tmp, templates.copy(over_example, Path(tmp)) as db:
         folder = Path(tmp)
-        db = str(folder / "store.sqlite")
-        _copy(example if over_example else empty, db)
         before = dump(db)
         file = folder / "data.json"
         file.write_text(text, encoding="utf-8")
@@ -273,50 +308,58 @@ def check_all_or_nothing(text: str, over_example: bool, templates, capsys) -> tu
             return status, err
         (folder / "out").mkdir()
         exported = _export(db, folder / "out", capsys)
-        fresh = str(folder / "fresh.sqlite")
-        _copy(empty, fresh)
         again = folder / "again.json"
         again.write_text(json.dumps(exported, ensure_ascii=False), encoding="utf-8")
-        assert main.main(["--db", fresh, "import", str(again)]) == 0, capsys.readouterr().err
-        assert _export(fresh, folder / "out", capsys) == exported
+        with templates.copy(False, folder) as fresh:
+            assert main.main(["--db", fresh, "import", str(again)]) == 0, capsys.readouterr().err
+            assert _export(fresh, folder / "out", capsys) == exported
         assert_clean(exported)
         return status, err
 
 
-@FUZZ
-@given(case=broken_files())
-def test_every_broken_file_is_refused_cleanly_or_round_trips(case, templates, capsys):
-    text, over_example, must_refuse = case
-    status, err = check_all_or_nothing(text, over_example, templates, capsys)
-    assert status == 2 or not must_refuse, "a huge text, a name given twice or a spelling of system got through"
+def test_every_broken_file_is_refused_cleanly_or_round_trips(backend, templates, capsys):
+    @examples(backend, 40)
+    @given(case=broken_files())
+    def run(case):
+        text, over_example, must_refuse = case
+        status, err = check_all_or_nothing(text, over_example, templates, capsys)
+        assert status == 2 or not must_refuse, "a huge text, a name given twice or a spelling of system got through"
+
+    run()
 
 
-@settings(FUZZ, max_examples=25)
-@given(section=st.sampled_from(["users", "partners", "families", "sessions", "meetings"]), data=st.data())
-def test_a_disguised_key_of_a_stored_record_is_refused(section, data, templates, capsys):
+def test_a_disguised_key_of_a_stored_record_is_refused(backend, templates, capsys):
     """A stored key in another case, with look-alike letters, an invisible character or a space, imported over the
     example (or next to the original in one file): always refused, on the key, nothing written."""
-    original = data.draw(st.sampled_from(EXAMPLE[section]))
-    record = {**copy.deepcopy(original), "key": _disguise(original["key"], data.draw)}
-    over_example = data.draw(st.booleans())
-    file = {**EXAMPLE, section: [*EXAMPLE[section], record]} if not over_example else {
-        "format": EXAMPLE["format"], section: [record]}
-    text = json.dumps(file, ensure_ascii=data.draw(st.booleans()))
-    status, err = check_all_or_nothing(text, over_example, templates, capsys)
-    assert status == 2 and "champ « key »" in err, err
+    @examples(backend, 25)
+    @given(section=st.sampled_from(["users", "partners", "families", "sessions", "meetings"]), data=st.data())
+    def run(section, data):
+        original = data.draw(st.sampled_from(EXAMPLE[section]))
+        record = {**copy.deepcopy(original), "key": _disguise(original["key"], data.draw)}
+        over_example = data.draw(st.booleans())
+        file = {**EXAMPLE, section: [*EXAMPLE[section], record]} if not over_example else {
+            "format": EXAMPLE["format"], section: [record]}
+        text = json.dumps(file, ensure_ascii=data.draw(st.booleans()))
+        status, err = check_all_or_nothing(text, over_example, templates, capsys)
+        assert status == 2 and "champ « key »" in err, err
+
+    run()
 
 
-@settings(FUZZ, max_examples=25)
-@given(field=st.sampled_from(["date", "birth_date", "consent_date", "eps_date", "start"]),
-       day=st.dates() | st.sampled_from(EDGE_DATES))
-def test_dates_at_the_edges_are_refused_cleanly_or_round_trip(field, day, templates, capsys):
-    data = copy.deepcopy(EXAMPLE)
-    value = day if isinstance(day, str) else day.isoformat()
-    holder = {"date": data["sessions"][0], "birth_date": data["families"][0]["children"][0],
-              "consent_date": data["families"][0], "eps_date": data["orientations"][0],
-              "start": data["conventions"][0]}[field]
-    holder[field] = value
-    check_all_or_nothing(json.dumps(data), False, templates, capsys)
+def test_dates_at_the_edges_are_refused_cleanly_or_round_trip(backend, templates, capsys):
+    @examples(backend, 25)
+    @given(field=st.sampled_from(["date", "birth_date", "consent_date", "eps_date", "start"]),
+           day=st.dates() | st.sampled_from(EDGE_DATES))
+    def run(field, day):
+        data = copy.deepcopy(EXAMPLE)
+        value = day if isinstance(day, str) else day.isoformat()
+        holder = {"date": data["sessions"][0], "birth_date": data["families"][0]["children"][0],
+                  "consent_date": data["families"][0], "eps_date": data["orientations"][0],
+                  "start": data["conventions"][0]}[field]
+        holder[field] = value
+        check_all_or_nothing(json.dumps(data), False, templates, capsys)
+
+    run()
 
 
 TEXT_PLACES = [("programme", "name"), ("programme", "city"), ("users", 0, "name"), ("partners", 0, "name"),
@@ -325,11 +368,77 @@ TEXT_PLACES = [("programme", "name"), ("programme", "city"), ("users", 0, "name"
                ("parcours", 0, "objectives"), ("orientations", 0, "reason"), ("conventions", 0, "action")]
 
 
-@settings(FUZZ, max_examples=25)
-@given(place=st.sampled_from(TEXT_PLACES), text=st.text(st.characters(codec="utf-8"), min_size=1, max_size=40)
-       | nasty_text)
-def test_any_unicode_text_is_refused_cleanly_or_round_trips(place, text, templates, capsys):
+def test_any_unicode_text_is_refused_cleanly_or_round_trips(backend, templates, capsys):
     """Any text (every plane, combining marks, decomposed accents…) into an empty store: most are kept, in NFC."""
-    data = copy.deepcopy(EXAMPLE)
-    _at(data, place[:-1])[place[-1]] = text
-    check_all_or_nothing(json.dumps(data, ensure_ascii=True), False, templates, capsys)
+    @examples(backend, 25)
+    @given(place=st.sampled_from(TEXT_PLACES), text=st.text(st.characters(codec="utf-8"), min_size=1, max_size=40)
+           | nasty_text)
+    def run(place, text):
+        data = copy.deepcopy(EXAMPLE)
+        _at(data, place[:-1])[place[-1]] = text
+        check_all_or_nothing(json.dumps(data, ensure_ascii=True), False, templates, capsys)
+
+    run()
+
+
+# -- the streaming reader's reads (services.dataset.stream) ----------------------------------------------------------
+
+class CountingFile(io.BytesIO):
+    """A file that counts its reads; `endless`: past its bytes, it gives `[1,` again and again (a file that keeps
+    growing while it is read)."""
+
+    def __init__(self, data: bytes, endless: bool = False):
+        super().__init__(data)
+        self.reads, self.endless = 0, endless
+
+    def read(self, size=-1):
+        self.reads += 1
+        data = super().read(size)
+        return data or (b"[1," * (size // 3 + 1))[:size] if self.endless else data
+
+
+def _reader(file) -> stream._Reader:
+    return stream._Reader(file, codecs.getincrementaldecoder("utf-8")("surrogatepass"), checked=True)
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.text(max_size=30)
+                           | st.floats(allow_nan=False, allow_infinity=False),
+                           lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                       max_size=6), max_leaves=40)
+
+
+@settings(deadline=None, max_examples=150)
+@given(items=st.lists(json_values, max_size=8), chunk=st.integers(1, 64))
+def test_the_streamed_items_of_a_list_are_what_json_reads_whatever_the_chunk(items, chunk):
+    """Values split at any byte by small chunks (numbers, escapes, multi-byte letters cut in two): the same values
+    (a number cut after its « . » or its « e » once read as the number before it)."""
+    text = json.dumps(items, ensure_ascii=False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stream, "CHUNK", chunk)
+        assert list(_reader(CountingFile(text.encode("utf-8"))).items()) == json.loads(text)
+
+
+def test_a_value_over_many_chunks_is_read_in_doubling_reads_not_one_chunk_at_a_time(monkeypatch):
+    monkeypatch.setattr(stream, "CHUNK", 64)
+    family = {"key": "F1", "children": [{"first_name": "Léa", "last_name": "Dupont"}] * 4000}
+    data = json.dumps([family]).encode("utf-8")  # about 170 000 bytes: 2 700 chunks
+    file = CountingFile(data)
+    assert list(_reader(file).items()) == [family]
+    assert file.reads <= math.log2(len(data) / 64) + 4  # each read twice the last (one chunk at a time: 2 700)
+
+
+def test_a_value_nested_too_deep_is_handed_to_the_whole_file_reader_at_once(monkeypatch):
+    monkeypatch.setattr(stream, "CHUNK", 64)
+    file = CountingFile(b"[" * 200_000 + b"]" * 200_000)
+    with pytest.raises(stream._NotStreamable):
+        list(_reader(file).items())
+    assert file.reads <= 12  # as far as the nesting the parser refuses, not the file's 6 250 chunks
+
+
+def test_a_file_that_never_ends_is_given_up_once_a_value_passes_the_bound(monkeypatch):
+    monkeypatch.setattr(stream, "CHUNK", 64)
+    monkeypatch.setattr(stream, "MAX_VALUE_CHARS", 100_000)
+    file = CountingFile(b'[{"key": "F1", "children": [', endless=True)
+    with pytest.raises(stream._NotStreamable):
+        list(_reader(file).items())
+    assert file.reads <= math.log2(100_000 / 64) + 4

@@ -19,6 +19,10 @@ from services.dataset import strict_json
 from services.errors import ImportRejected
 
 CHUNK = 1 << 20  # characters decoded at a time
+# One value (a record, the programme…) past this is not streamed, and the whole-file reader gives its verdict: a
+# record is a few kilobytes, and a file that keeps growing while it is read (a pipe, a file still being written)
+# would otherwise be read on without end.
+MAX_VALUE_CHARS = 1 << 28
 _WHITESPACE = json.decoder.WHITESPACE
 
 
@@ -120,11 +124,11 @@ class _Reader:
         hook = None if checked else strict_json.refuse_duplicates
         self.decode = json.JSONDecoder(object_pairs_hook=hook).scan_once
 
-    def _more(self) -> bool:
-        """Decode the next chunk; False at the end of the file."""
+    def _more(self, size: int | None = None) -> bool:
+        """Decode the next `size` bytes (a CHUNK by default); False at the end of the file."""
         if self.eof:
             return False
-        data = self.raw.read(CHUNK)
+        data = self.raw.read(size or CHUNK)
         try:
             text = self.decoder.decode(data, final=not data)
         except UnicodeDecodeError:
@@ -166,19 +170,30 @@ class _Reader:
             raise _NotStreamable
         return True
 
+    def _grow(self) -> bool:
+        """Read on for a value that runs past the buffer: as much again as it already spans (a chunk at least).
+        Each attempt parses the value from its start, so a value of n characters is parsed about log2(n / CHUNK)
+        times instead of n / CHUNK times (a time that grew as the square of the value's size). False at the end
+        of the file, or once the value spans MAX_VALUE_CHARS."""
+        spanned = len(self.buf) - self.pos
+        return spanned < MAX_VALUE_CHARS and self._more(max(CHUNK, spanned))
+
     def value(self) -> Any:
         """The next value, parsed as json parses it; more of the file is read while it runs past the buffer."""
         self.peek()
-        while True:
+        while True:  # each turn reads more of the file (_grow), which is bounded by MAX_VALUE_CHARS
             try:
                 value, end = self.decode(self.buf, self.pos)
             except strict_json.DuplicateName:
                 raise _NotStreamable from None
-            except (StopIteration, ValueError, RecursionError):
-                if self._more():
+            except RecursionError:  # nested too deep: more of the file cannot help
+                raise _NotStreamable from None
+            except (StopIteration, ValueError):
+                if self._grow():
                     continue
                 raise _NotStreamable from None
-            if end == len(self.buf) and self._more():  # a number may go on in the next chunk
+            # a number may go on in the next chunk: « 0. », « 1e », « 1.5e- » cut there read as 0, 1 and 1.5
+            if len(self.buf) - end <= 2 and self._grow():
                 continue
             self.pos = end
             return value
