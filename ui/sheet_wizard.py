@@ -106,10 +106,29 @@ class SheetWizard(QWizard):
     def options(self, with_values: bool = True) -> SheetOptions:
         return SheetOptions(self.file_page.header.value(), self.mapping(with_values), self.columns_page.keep.isChecked())
 
-    def dry_run(self, with_values: bool = True):
-        """The report of the import as chosen so far, nothing written; a refusal of the whole file as a message."""
-        return import_sheet(self.uow_factory(), self.user, self.grid, self.options(with_values), today=self.today(),
-                            dry_run=True)
+    def dry_run(self, page: "QWizardPage", with_values: bool, on_report: Callable, on_refused: Callable[[str], None]):
+        """The report of the import as chosen so far, nothing written, made off the GUI thread (a sheet of some
+        thousand rows takes seconds); a refusal of the whole file goes to `on_refused` as its French message.
+        Answers a page has stopped waiting for (the user went back) are dropped."""
+        factory, user, grid, options, today = self.uow_factory, self.user, self.grid, self.options(with_values), \
+            self.today()
+        self._asked = getattr(self, "_asked", 0) + 1
+        asked = self._asked
+
+        def failed(exc: BaseException) -> None:
+            if asked != self._asked:
+                return
+            if isinstance(exc, DomainError):
+                on_refused(exc.message)
+            else:
+                from ui.errors import show_error
+
+                on_refused("La feuille n'a pas pu être lue.")
+                show_error(page, exc)
+
+        return run_in_background(page, lambda: import_sheet(factory(), user, grid, options, today=today, dry_run=True),
+                                 lambda report: on_report(report) if asked == self._asked else None, failed,
+                                 progress_label="Lecture du tableur…")
 
     def _ask_mapping_path(self) -> str | None:
         path, _ = QFileDialog.getSaveFileName(self, "Enregistrer la correspondance pour l'an prochain",
@@ -301,17 +320,27 @@ class ValuesPage(QWizardPage):
         layout.addWidget(self.message)
         layout.addWidget(self.tabs, 1)
         self.combos: dict[str, list[tuple[str, QComboBox]]] = {}
+        self.ready = False  # the dry run has answered
 
     def initializePage(self) -> None:
         chosen = self.choices()  # back to the columns and forth again: what was chosen stays chosen
         self.tabs.clear()
         self.combos = {}
+        self.ready = False
+        self.message.setText("Lecture de la feuille…")
+        self.completeChanged.emit()
+        self.w.dry_run(self, False, lambda report: self._show(report, chosen), self._refused)
+
+    def _refused(self, message: str) -> None:
+        self.message.setText(message)
+
+    def isComplete(self) -> bool:
+        return self.ready
+
+    def _show(self, report, chosen: dict) -> None:
+        self.ready = True
+        self.completeChanged.emit()
         self.message.setText("")
-        try:
-            report = self.w.dry_run(with_values=False)
-        except DomainError as exc:
-            self.message.setText(exc.message)
-            return
         previous = self.w.mapping(with_values=False).values
         by_field: dict[str, list] = {}
         for value in report.values:
@@ -372,18 +401,24 @@ class ReportPage(QWizardPage):
         layout.addWidget(self.message)
         self.report = None
         self.task = None
+        self.ready = False  # the dry run has answered
 
     def initializePage(self) -> None:
-        self.report, self.task = None, None
+        self.report, self.task, self.ready = None, None, False
         self.message.setText("")
-        try:
-            self.report = self.w.dry_run()
-        except DomainError as exc:
-            self.report = None
-            self.summary.setText(exc.message)
+        self.summary.setText("Lecture de la feuille…")
         self._show_lines()
-        if self.report is not None:
-            self.summary.setText(summary(self.report))
+        self.completeChanged.emit()
+        self.w.dry_run(self, True, self._show_report, self._refused)
+
+    def _refused(self, message: str) -> None:
+        self.ready = True
+        self.summary.setText(message)
+
+    def _show_report(self, report) -> None:
+        self.report, self.ready = report, True
+        self._show_lines()
+        self.summary.setText(summary(report))
         self.completeChanged.emit()
 
     def _show_lines(self) -> None:

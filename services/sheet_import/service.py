@@ -23,6 +23,7 @@ the user asks to keep).
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -35,7 +36,7 @@ from services.dataset import canonical
 from services.dataset.importer import records_importer
 from services.dataset.rules import programme_rule_warnings
 from services.errors import DomainError, ValidationError
-from services.family_records import new_family_key
+from services.family_records import FAMILY_CODE_ALPHABET, new_child_key
 from services.formatting import format_date
 from services.permissions import CurrentUser, require
 from services.rules import MAX_AGE, MIN_AGE, age_on
@@ -542,12 +543,10 @@ class _Plan:
     def _dataset(self, families: list[list[_Entry]]):
         data = {"format": canonical.FORMAT, "families": [], "parcours": []}
         actions: dict[str, str] = {}
-        keys: set[str] = set()
+        keys = set(self.session.scalars(select(Family.key)))  # read once: a query per new household is slow
         for members in families:
             head = members[0].values
-            key = new_family_key(self.session)
-            while key in keys:
-                key = new_family_key(self.session)
+            key = new_family_key(keys)
             keys.add(key)
             self.key_rows[key] = [row for m in members for row in m.rows]
             name = head.get("family") or f"Famille {head['last_name']}"
@@ -560,7 +559,7 @@ class _Plan:
                       "children": []}
             for member in members:
                 v = member.values
-                child_key = "C-" + uuid.uuid4().hex[:10]
+                child_key = new_child_key()
                 self.key_rows[child_key] = member.rows
                 family["children"].append({"key": child_key, "first_name": v["first_name"], "last_name": v["last_name"],
                                            "birth_date": v["birth_date"].isoformat(), "sex": v.get("sex"),
@@ -592,6 +591,14 @@ class _Plan:
             codes["reasons"] = v["referral_reasons"]
         if codes:
             self.extras.append(("parcours", parcours_key, codes))
+
+
+def new_family_key(taken: set[str]) -> str:
+    """A household's code as services.family_records makes it (« F-7KQ2MX »), none of `taken`."""
+    while True:
+        key = "F-" + "".join(secrets.choice(FAMILY_CODE_ALPHABET) for _ in range(6))
+        if key not in taken:
+            return key
 
 
 def _first(members: list[_Entry], name: str):

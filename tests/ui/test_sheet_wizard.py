@@ -51,30 +51,38 @@ def _children(programme) -> int:
         return u.session.scalar(select(func.count()).select_from(Child))
 
 
-def _to_values(wizard, path, sheet="Suivi 2024"):
+def _next(qtbot, wizard) -> None:
+    """« Suivant », then wait for the page's dry run (made off the GUI thread) to answer."""
+    wizard.next()
+    page = wizard.currentPage()
+    if hasattr(page, "ready"):
+        qtbot.waitUntil(lambda: page.ready, timeout=20000)
+
+
+def _to_values(qtbot, wizard, path, sheet="Suivi 2024"):
     page = wizard.file_page
     page.path.setText(str(path))
     page.load()
     page.sheet.setCurrentText(sheet)
     assert wizard.grid.sheet == sheet and page.header.value() == 2 and page.isComplete()
-    wizard.next()
+    _next(qtbot, wizard)
     assert wizard.currentPage() is wizard.columns_page
     combos = dict(wizard.columns_page.combos)
     assert combos["Patronyme"].currentText() == NOT_KEPT and combos["DDN"].currentData() == "birth_date"
     combos["Patronyme"].setCurrentIndex(combos["Patronyme"].findData("last_name"))  # the user corrects
-    wizard.next()
+    _next(qtbot, wizard)
     assert wizard.currentPage() is wizard.values_page
 
 
 def test_the_wizard_imports_a_team_workbook_and_saves_the_mapping(qtbot, wizard, programme, tmp_path):
     path, saved = _book(tmp_path / "suivi.xlsx"), tmp_path / "correspondance.json"
     before = _children(programme)
-    _to_values(wizard, path)
+    _to_values(qtbot, wizard, path)
     sources = dict(wizard.values_page.combos["referral_source"])
     assert sources["CPE"].currentData() == "en_cpe" and sources["Mairie de quartier"].currentText() == TO_CHOOSE
     assert wizard.values_page.waiting() == ["Mairie de quartier"]
     sources["Mairie de quartier"].setCurrentIndex(sources["Mairie de quartier"].findData("ccas"))
-    wizard.next()
+    _next(qtbot, wizard)
     page = wizard.report_page
     assert wizard.currentPage() is page and page.isComplete(), page.summary.text()
     assert page.summary.text().startswith("À créer : 2 enfant(s) dans 2 foyer(s)")
@@ -104,17 +112,17 @@ def test_the_mapping_file_fills_next_years_choices(qtbot, wizard, tmp_path):
     wizard.file_page.path.setText(str(_book(tmp_path / "suivi.xlsx")))
     wizard.file_page.load()
     assert wizard.grid.sheet == "Suivi 2024"  # the file's sheet, not the first
-    wizard.next()
+    _next(qtbot, wizard)
     assert dict(wizard.columns_page.combos)["Patronyme"].currentData() == "last_name"
-    wizard.next()
+    _next(qtbot, wizard)
     assert wizard.values_page.waiting() == []
-    wizard.next()
+    _next(qtbot, wizard)
     assert wizard.report_page.isComplete(), wizard.report_page.summary.text()
 
 
 def test_an_unmapped_value_keeps_importer_disabled_and_is_listed(qtbot, wizard, tmp_path):
-    _to_values(wizard, _book(tmp_path / "suivi.xlsx"))
-    wizard.next()
+    _to_values(qtbot, wizard, _book(tmp_path / "suivi.xlsx"))
+    _next(qtbot, wizard)
     page = wizard.report_page
     assert not page.isComplete() and not wizard.button(QWizard.WizardButton.FinishButton).isEnabled()
     lines = [[page.model.index(r, c).data() for c in range(4)] for r in range(page.model.rowCount())]
@@ -134,12 +142,12 @@ def test_a_file_that_is_no_spreadsheet_is_said_in_french(wizard, tmp_path):
     assert "absent.xlsx" in wizard.file_page.message.text() and not wizard.file_page.isComplete()
 
 
-def test_the_wizards_models_pass_the_model_tester(qtmodeltester, wizard, tmp_path):
+def test_the_wizards_models_pass_the_model_tester(qtbot, qtmodeltester, wizard, tmp_path):
     qtmodeltester.check(GridPreviewModel())
     qtmodeltester.check(ReportModel())
-    _to_values(wizard, _book(tmp_path / "suivi.xlsx"))
+    _to_values(qtbot, wizard, _book(tmp_path / "suivi.xlsx"))
     qtmodeltester.check(wizard.file_page.preview)
-    wizard.next()
+    _next(qtbot, wizard)
     assert wizard.report_page.model.rowCount() > 0
     qtmodeltester.check(wizard.report_page.model)
 
@@ -164,16 +172,16 @@ def test_choices_survive_a_step_back_and_one_row_per_action_with_notes_kept_when
     wb.save(tmp_path / "actions.xlsx")
     wizard.file_page.path.setText(str(tmp_path / "actions.xlsx"))
     wizard.file_page.load()
-    wizard.next()
+    _next(qtbot, wizard)
     assert wizard.columns_page.layout() == "per_action"  # an « Action » column: one row per action
     wizard.columns_page.keep.setChecked(True)
-    wizard.next()
+    _next(qtbot, wizard)
     voisine = dict(wizard.values_page.combos["referral_source"])["Voisine"]
     voisine.setCurrentIndex(voisine.findData("autre"))
     wizard.back()
-    wizard.next()
+    _next(qtbot, wizard)
     assert dict(wizard.values_page.combos["referral_source"])["Voisine"].currentData() == "autre"
-    wizard.next()
+    _next(qtbot, wizard)
     assert wizard.report_page.isComplete(), wizard.report_page.summary.text()
     wizard.choose_mapping_path = lambda: None  # not saved
     wizard.button(QWizard.WizardButton.FinishButton).click()
