@@ -25,7 +25,7 @@ from services.formatting import format_date
 from services.permissions import require
 from services.reports.model import Report, ReportTable
 from services.reports.period import ReportPeriod
-from services.reports.tables import (MISSING, TOTAL, count_table, cross_table, mean_or_none, programme_name)
+from services.reports.tables import ALL, MISSING, TOTAL, count_table, cross_table, mean_or_none, programme_name
 from services.rules import age_on
 
 TITLE = "Bilan annuel du Programme de Réussite Éducative"
@@ -254,7 +254,7 @@ def _actions(session, period: ReportPeriod, children: list[Followed]) -> ReportT
     out = [(action, partner, len(ids), sum(len(children_of[f]) for f in ids))
            for (action, partner), ids in families.items()]
     everyone = {f for ids in families.values() for f in ids}
-    out.append(("Ensemble des actions", "(familles distinctes)", len(everyone),
+    out.append((f"{ALL} des actions", "(familles distinctes)", len(everyone),
                 sum(len(children_of[f]) for f in everyone)))
     return ReportTable("actions_by_partner", "Actions mobilisées par domaine et partenaire : familles orientées "
                        "(orientation validée en vigueur sur la période) et enfants suivis de ces familles",

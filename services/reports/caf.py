@@ -22,7 +22,7 @@ from services.formatting import month_in_words
 from services.permissions import require
 from services.reports.model import Report, ReportTable
 from services.reports.period import ReportPeriod
-from services.reports.tables import TOTAL, programme_name
+from services.reports.tables import ALL, TOTAL, programme_name
 from services.reports.values import BILLED, CAP, DRAFTS, ISSUED, MONTH_AMOUNT, RUNNING
 from services.rules import orientation_in_force
 
@@ -129,7 +129,7 @@ def _supported(session, period: ReportPeriod, conventions: list[Convention], ses
     def row(label: str, families: set[str], with_sessions: set[str]) -> tuple:
         return (label, len(families), len(with_sessions), sum(len(followed[f]) for f in families))
     rows = [row(_label(c), oriented[c.id], visited[c.id]) for c in conventions]
-    rows.append(row("Ensemble (familles distinctes)", set().union(*oriented.values()) if oriented else set(),
+    rows.append(row(f"{ALL} (familles distinctes)", set().union(*oriented.values()) if oriented else set(),
                     set().union(*visited.values()) if visited else set()))
     return ReportTable("caf_supported", "Familles et enfants accompagnés à domicile (orientation validée en "
                        "vigueur sur la période ; enfants : ceux de ces familles suivis en parcours)",

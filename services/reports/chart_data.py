@@ -1,7 +1,7 @@
 """What a table's chart draws, the same in the PDF and the window.
 
-Categories: the body rows (the « Total » row is left out: it would dwarf the others), labelled by their label
-cells. Series: the value columns but « Total »; for a "bars" table with more than four, only the first (a
+Categories: the body rows (the « Total » row and an « Ensemble … » summary row are left out: they would dwarf
+the others), labelled by their label cells. Series: the value columns but « Total »; for a "bars" table with more than four, only the first (a
 distribution, not a forest of bars). A suppressed cell (« < 5 », « masqué ») is drawn as nothing (0): the chart
 must not give back what the table hides.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from services.reports.model import ReportTable
-from services.reports.tables import TOTAL
+from services.reports.tables import ALL, TOTAL
 
 MAX_BAR_SERIES = 4
 
@@ -28,7 +28,7 @@ def chart_data(table: ReportTable) -> ChartData | None:
     if table.chart is None:
         return None
     first = table.label_columns
-    rows = [row for row in table.rows if row[0] != TOTAL]
+    rows = [row for row in table.rows if row[0] != TOTAL and not str(row[0]).startswith(ALL)]
     columns = [c for c in range(first, len(table.headers)) if table.headers[c] != TOTAL]
     if table.chart == "bars" and len(columns) > MAX_BAR_SERIES:
         columns = columns[:1]

@@ -192,7 +192,7 @@ def _bars(data: ChartData, values, width: float, money: bool) -> Drawing:
     turned = count > 6  # many categories: labels read bottom-up, each under its bar
     label_space = 85 if turned else 36
     legend_space = 16 if len(values) > 1 else 0
-    bar_height = 80 if turned else 140
+    bar_height = 80 if turned else 120
     height = bar_height + 10 + label_space + legend_space
     drawing = Drawing(width, height)
     chart = VerticalBarChart()
@@ -259,7 +259,7 @@ def _legend(data: ChartData, x: float, y: float) -> Legend:
     legend.alignment = "right"
     legend.fontName, legend.fontSize = FONT, 7.5
     legend.columnMaximum = 1
-    legend.deltax = 110
+    legend.deltax = max(stringWidth(drawable(name), FONT, 7.5) for name, _ in data.series) + 24
     legend.dxTextSpace = 4
     legend.boxAnchor = "sw"
     legend.colorNamePairs = [(SERIES_COLOURS[i % len(SERIES_COLOURS)], drawable(name))

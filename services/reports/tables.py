@@ -12,6 +12,7 @@ from services.reports.model import ReportTable
 
 MISSING = "Non renseigné"
 TOTAL = "Total"  # the label of a total row and the header of a total column (see suppression)
+ALL = "Ensemble"  # the first word of a summary row that is not a sum (distinct families over several actions)
 TENTH = Decimal("0.1")
 
 
