@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from services.errors import PermissionDenied
+from services.errors import PermissionDenied, ValidationError
 from services.permissions import SYSTEM, CurrentUser
 from services.reports import ReportPeriod, bilan_report, caf_report
 from tests.test_reports_programme import TODAY, load_reports_programme
@@ -189,6 +189,13 @@ def test_months_after_today_are_not_billed(small):
     # AP up to June: 86,13 + 45,00 (issued) + 121,20 ; AS June 30,00
     assert [row[1:6] for row in tables["caf_billing"].rows] == [(2, 4, D("131.13"), D("121.20"), D("252.33")),
                                                                 (0, 6, D("0.00"), D("30.00"), D("30.00"))]
+
+
+def test_a_period_that_ends_before_it_starts_is_refused_in_french(small):
+    backwards = ReportPeriod(YEAR.end, YEAR.start)
+    for build in (bilan_report, caf_report):
+        with pytest.raises(ValidationError, match="La période est à l'envers : elle commence le 31/12/2025"):
+            build(small(), SYSTEM, backwards)
 
 
 def test_a_referent_may_not_produce_the_bilans(small):

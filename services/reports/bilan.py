@@ -24,7 +24,7 @@ from models.families import ParcoursReason
 from services.formatting import format_date
 from services.permissions import require
 from services.reports.model import Report, ReportTable
-from services.reports.period import ReportPeriod
+from services.reports.period import ReportPeriod, checked
 from services.reports.tables import ALL, MISSING, TOTAL, count_table, cross_table, mean_or_none, programme_name
 from services.rules import age_on
 
@@ -65,6 +65,7 @@ class Followed:
 def bilan_report(uow, user, period: ReportPeriod) -> Report:
     with uow:
         require(user, "report.read", session=uow.session)
+        period = checked(period)
         session = uow.session
         followed = _followed(session, period)
         children = _latest_per_child(followed)

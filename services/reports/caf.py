@@ -21,7 +21,7 @@ from services.billing.statements import compute_draft
 from services.formatting import month_in_words
 from services.permissions import require
 from services.reports.model import Report, ReportTable
-from services.reports.period import ReportPeriod
+from services.reports.period import ReportPeriod, checked
 from services.reports.tables import ALL, TOTAL, programme_name
 from services.reports.values import BILLED, CAP, DRAFTS, ISSUED, MONTH_AMOUNT, RUNNING
 from services.rules import orientation_in_force
@@ -34,6 +34,7 @@ ZERO = Decimal("0.00")
 def caf_report(uow, user, period: ReportPeriod, today: date | None = None) -> Report:
     with uow:
         require(user, "report.read", session=uow.session)
+        period = checked(period)
         session = uow.session
         conventions = _home_conventions(session, period)
         sessions = _sessions(session, period, conventions)

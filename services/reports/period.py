@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from services.errors import ValidationError
 from services.formatting import format_date
 
 
@@ -36,3 +37,15 @@ class ReportPeriod:
             out.append(f"{year:04d}-{month:02d}")
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return tuple(out)
+
+
+def checked(period: ReportPeriod) -> ReportPeriod:
+    """The period of a report, refused in French when it is not one (not dates, or its end before its start)."""
+    if not isinstance(period, ReportPeriod) or not isinstance(period.start, date) or not isinstance(period.end, date):
+        raise ValidationError("Choisissez la période du bilan : une date de début et une date de fin.",
+                              field="period")
+    if period.start > period.end:
+        raise ValidationError(f"La période est à l'envers : elle commence le {format_date(period.start)} et finit "
+                              f"le {format_date(period.end)}. La date de début doit précéder la date de fin.",
+                              field="period")
+    return period
