@@ -181,9 +181,16 @@ class MainWindow(QMainWindow):
         from ui.sheet_wizard import SheetWizard
 
         self.sheet_wizard = SheetWizard(self._uow, self.user, today=self._today, parent=self)
-        self.sheet_wizard.finished.connect(lambda _: self.refresh_page())
+        self.sheet_wizard.finished.connect(self._sheet_imported)
         self.sheet_wizard.open()
         return self.sheet_wizard
+
+    def _sheet_imported(self, _code: int) -> None:
+        self.refresh_page()
+        report = self.sheet_wizard.result if self.sheet_wizard else None
+        if report is not None:  # said after the refresh, whose own message it replaces
+            self.statusBar().showMessage(f"Tableur importé : {len(report.created)} enfant(s) créé(s), "
+                                         f"{len(report.merged)} fusionné(s).", 15_000)
 
     def open_about(self):
         from ui.about import show_about

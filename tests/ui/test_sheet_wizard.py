@@ -152,12 +152,25 @@ def test_the_wizards_models_pass_the_model_tester(qtbot, qtmodeltester, wizard, 
     qtmodeltester.check(wizard.report_page.model)
 
 
-def test_the_menu_opens_the_wizard_for_coordination_only(open_window, programme):
+def test_the_menu_opens_the_wizard_for_coordination_only(qtbot, open_window, programme, tmp_path):
     window = open_window(programme.coordinator)
     assert window.import_sheet_action.isEnabled()
     window.import_sheet_action.trigger()
     assert isinstance(window.sheet_wizard, SheetWizard) and window.sheet_wizard.isVisible()
     window.sheet_wizard.reject()
+    assert not window.statusBar().currentMessage().startswith("Tableur importé")  # cancelled: nothing said
+    (tmp_path / "f.csv").write_text("Nom;Prénom;DDN;Commune\nRoux;Jade;01/01/2015;Bourg-en-Bresse\n",
+                                    encoding="utf-8")
+    window.import_sheet_action.trigger()
+    wizard = window.sheet_wizard
+    wizard.file_page.path.setText(str(tmp_path / "f.csv"))
+    wizard.file_page.load()
+    for _ in range(3):
+        _next(qtbot, wizard)
+    wizard.choose_mapping_path = lambda: None
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=20000)
+    assert window.statusBar().currentMessage() == "Tableur importé : 1 enfant(s) créé(s), 0 fusionné(s)."
     for user in (programme.referent, programme.administrator):
         assert not open_window(user).import_sheet_action.isEnabled()
 
