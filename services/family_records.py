@@ -277,7 +277,7 @@ def _precision(r: _FormReader, closed: ClosedList, code, text: str | None) -> st
         return with_other(closed, chosen, precision)
     except OtherMissing:
         if field not in r.problems:
-            r.refuse(field, f"« Autre » est choisi pour « {closed.label} » : précisez-le ({OTHER_LABELS[field]}).")
+            r.refuse(field, f"« Autre » est choisi pour « {closed.label} » : précisez-le.")
         return precision
 
 

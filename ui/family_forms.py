@@ -1,5 +1,6 @@
 """The dialogs that enter a family (services.family_records): household, guardian, child, a parcours's objectives and
-actions, consent, closing the file.
+actions, consent, closing the file; and what the reports count (the QPV, the school level and REP/REP+, who referred
+the child and why, the support profile, the exit reason), as closed lists (ui.coded_form).
 
 Each is a FormDialog (ui.form_dialog): Tab from field to field, Entrée saves, Échap cancels, the services' French
 messages under their fields. An edit carries the `updated_at` of the record it was opened on (`based_on`): saved
@@ -16,9 +17,14 @@ from PySide6.QtWidgets import QWidget
 from services.consent import record_consent
 from services.directory import CurrentUser, list_users
 from services.family_records import (ChildInput, ChildRecord, FamilyRecord, GuardianInput, HouseholdInput, ParcoursPlan,
-                                     add_child, add_guardian, close_family, create_family, update_child, update_family,
-                                     update_guardian, update_parcours_plan)
+                                     add_child, add_guardian, close_family, correct_closed_parcours, create_family,
+                                     update_child, update_family, update_guardian, update_parcours_plan)
 from services.formatting import format_date
+from services.programme_settings import qpv_names
+from services.record_fields import (EXIT_REASON, OTHER_LABELS, PRIORITY, QPV_LABEL, REFERRAL_REASON, REFERRAL_SOURCE,
+                                    SCHOOL_LEVEL, SUPPORT_PROFILE, ParcoursDetails)
+from ui.background import run_in_background
+from ui.coded_form import CodedFormDialog, checks_field, code_field, open_coded_form
 from ui.form_dialog import Field, FormDialog, open_form
 
 NO_REFERENT = "(pas encore de référent·e)"
@@ -40,7 +46,8 @@ def _household_fields(user: CurrentUser, record: FamilyRecord | None,
               Field("address", "Adresse", default=record.address if record else None),
               Field("commune", "Commune", default=record.commune if record else None),
               Field("priority_neighbourhood", "Quartier prioritaire (QPV)", "choice",
-                    record.priority_neighbourhood if record else False, YES_NO)]
+                    record.priority_neighbourhood if record else False, YES_NO),
+              Field("qpv_name", "Nom du QPV", "suggest", record.qpv_name if record else None)]
     if user.is_coordinator:  # a référent's families are theirs: they neither choose nor change the référent
         fields.append(Field("referent_id", "Référent·e", "choice", record.referent_id if record else None,
                             referents or ((NO_REFERENT, None),)))
@@ -50,15 +57,28 @@ def _household_fields(user: CurrentUser, record: FamilyRecord | None,
 
 def _household(values: dict) -> HouseholdInput:
     return HouseholdInput(values["name"], values["commune"], values["address"], values["priority_neighbourhood"],
-                          values["notes"], values.get("referent_id"))
+                          values["notes"], values.get("referent_id"), values["qpv_name"])
+
+
+def _offer_qpv(dialog: CodedFormDialog, uow_factory, user: CurrentUser) -> CodedFormDialog:
+    """The programme's QPV names in the household's QPV field, read off the GUI thread; without them (none kept yet,
+    or the read failed) the field still takes any name typed."""
+    run_in_background(dialog, lambda: qpv_names(uow_factory(), user), dialog.inputs["qpv_name"].add_suggestions,
+                      lambda _exc: None)
+    return dialog
+
+
+QPV_INTRO = ("« Nom du QPV » : le quartier prioritaire de la politique de la ville où vit la famille ; le choisir "
+             "dans la liste du programme ou l'écrire. Un nom renseigné vaut « Quartier prioritaire : Oui ».")
 
 
 def ask_new_family(parent: QWidget, uow_factory, user: CurrentUser, referents, then: Then) -> FormDialog:
-    return open_form(parent, "Nouvelle famille", _household_fields(user, None, referents),
-                     lambda v: create_family(uow_factory(), user, _household(v)), then,
-                     intro="Le foyer d'abord ; vous ajouterez ensuite ses responsables légaux et ses enfants dans son "
-                           "dossier." + ("" if user.is_coordinator else " Vous en serez le ou la référent·e."),
-                     ok_label="Créer la famille")
+    return _offer_qpv(open_coded_form(
+        parent, "Nouvelle famille", _household_fields(user, None, referents),
+        lambda v: create_family(uow_factory(), user, _household(v)), then,
+        intro="Le foyer d'abord ; vous ajouterez ensuite ses responsables légaux et ses enfants dans son dossier."
+              + ("" if user.is_coordinator else " Vous en serez le ou la référent·e.") + " " + QPV_INTRO,
+        ok_label="Créer la famille"), uow_factory, user)
 
 
 def ask_edit_household(parent: QWidget, uow_factory, user: CurrentUser, record: FamilyRecord, referents,
@@ -66,8 +86,10 @@ def ask_edit_household(parent: QWidget, uow_factory, user: CurrentUser, record: 
     if not user.is_coordinator:
         referents = ()
     based_on, family_id = record.updated_at, record.id
-    return open_form(parent, f"Modifier le foyer — {record.name}", _household_fields(user, record, referents),
-                     lambda v: update_family(uow_factory(), user, family_id, _household(v), based_on), then)
+    return _offer_qpv(open_coded_form(
+        parent, f"Modifier le foyer — {record.name}", _household_fields(user, record, referents),
+        lambda v: update_family(uow_factory(), user, family_id, _household(v), based_on), then, intro=QPV_INTRO),
+        uow_factory, user)
 
 
 def ask_add_guardian(parent: QWidget, uow_factory, user: CurrentUser, record: FamilyRecord, then: Then) -> FormDialog:
@@ -97,12 +119,14 @@ def _child_fields(child: ChildRecord | None, last_name: str) -> list[Field]:
             Field("birth_date", "Date de naissance", "date", child.birth_date if child else None),
             Field("sex", "Sexe", "choice", child.sex if child else None, SEXES),
             Field("school", "École", default=child.school if child else None),
-            Field("school_class", "Classe", default=child.school_class if child else None)]
+            Field("school_class", "Classe", default=child.school_class if child else None),
+            code_field(SCHOOL_LEVEL, child.school_level if child else None),
+            code_field(PRIORITY, child.priority_education if child else None, label="Éducation prioritaire (école)")]
 
 
 def _child(values: dict) -> ChildInput:
     return ChildInput(values["first_name"], values["last_name"], values["birth_date"], values["sex"],
-                      values["school"], values["school_class"])
+                      values["school"], values["school_class"], values["school_level"], values["priority_education"])
 
 
 def _family_surname(record: FamilyRecord) -> str:
@@ -112,28 +136,70 @@ def _family_surname(record: FamilyRecord) -> str:
 def ask_add_child(parent: QWidget, uow_factory, user: CurrentUser, record: FamilyRecord, today: Callable[[], date],
                   then: Then) -> FormDialog:
     family_id = record.id
-    return open_form(parent, f"Ajouter un enfant — {record.name}", _child_fields(None, _family_surname(record)),
-                     lambda v: add_child(uow_factory(), user, family_id, _child(v), today=today()), then,
-                     intro="Le programme suit les enfants de 2 à 16 ans.")
+    return open_coded_form(parent, f"Ajouter un enfant — {record.name}", _child_fields(None, _family_surname(record)),
+                           lambda v: add_child(uow_factory(), user, family_id, _child(v), today=today()), then,
+                           intro="Le programme suit les enfants de 2 à 16 ans.")
 
 
 def ask_edit_child(parent: QWidget, uow_factory, user: CurrentUser, child: ChildRecord, today: Callable[[], date],
                    then: Then) -> FormDialog:
     child_id, based_on = child.id, child.updated_at
-    return open_form(parent, f"Modifier l'enfant — {child.name}", _child_fields(child, child.last_name),
-                     lambda v: update_child(uow_factory(), user, child_id, _child(v), based_on, today=today()), then)
+    return open_coded_form(parent, f"Modifier l'enfant — {child.name}", _child_fields(child, child.last_name),
+                           lambda v: update_child(uow_factory(), user, child_id, _child(v), based_on, today=today()),
+                           then)
+
+
+# -- a parcours: who referred the child and why, the support profile, the exit reason ----------------------------
+DETAILS_OTHERS = {REFERRAL_SOURCE.field: REFERRAL_SOURCE.other_field, REFERRAL_REASON.field: REFERRAL_REASON.other_field,
+                  SUPPORT_PROFILE.field: SUPPORT_PROFILE.other_field}
+
+
+def details_fields(details: ParcoursDetails) -> list[Field]:
+    d = details
+    return [code_field(REFERRAL_SOURCE, d.referral_source),
+            Field(REFERRAL_SOURCE.other_field, "Précision", default=d.referral_source_other),
+            checks_field(REFERRAL_REASON, d.referral_reasons),
+            Field(REFERRAL_REASON.other_field, "Précision", default=d.referral_reason_other),
+            code_field(SUPPORT_PROFILE, d.support_profile),
+            Field(SUPPORT_PROFILE.other_field, "Précision", default=d.support_profile_other)]
+
+
+def details_of(values: dict) -> ParcoursDetails:
+    return ParcoursDetails(*(values[name] for name in (
+        "referral_source", "referral_source_other", "referral_reasons", "referral_reason_other", "support_profile",
+        "support_profile_other")))
+
+
+def exit_fields(code: str | None = None, text: str | None = None) -> list[Field]:
+    return [code_field(EXIT_REASON, code, none_label="— choisir —"),
+            Field(EXIT_REASON.other_field, OTHER_LABELS[EXIT_REASON.other_field].removesuffix(" (sortie)"),
+                  "multiline", text)]
+
+
+EXIT_INTRO = ("Le motif de sortie compte dans le bilan annuel : choisissez-le dans la liste ; « Autre (préciser) » "
+              "demande une précision, un commentaire peut accompagner tout motif.")
 
 
 def ask_edit_parcours(parent: QWidget, uow_factory, user: CurrentUser, child_name: str, plan: ParcoursPlan,
                       then: Then) -> FormDialog:
     plan_id, based_on = plan.id, plan.updated_at
-    return open_form(parent, f"Modifier le parcours — {child_name}",
-                     [Field("objectives", "Objectifs", "multiline", plan.objectives),
-                      Field("actions", "Actions", "multiline", plan.actions)],
-                     lambda v: update_parcours_plan(uow_factory(), user, plan_id, v["objectives"], v["actions"],
-                                                    based_on), then,
-                     intro="Les objectifs du parcours et les actions prévues pour les atteindre. Tab passe au champ "
-                           "suivant puis au bouton « Enregistrer ».")
+    if plan.status == "closed":
+        return open_coded_form(
+            parent, f"Compléter le parcours clos — {child_name}", [*details_fields(plan.details),
+                                                                    *exit_fields(plan.exit_reason_code, plan.exit_reason)],
+            lambda v: correct_closed_parcours(uow_factory(), user, plan_id, details_of(v), v["exit_reason_code"],
+                                              v["exit_reason"], based_on), then,
+            others=DETAILS_OTHERS, intro="Ce parcours est clos : ce qu'en compte le bilan annuel "
+                                                            "se complète ou se corrige ici. " + EXIT_INTRO)
+    return open_coded_form(parent, f"Modifier le parcours — {child_name}",
+                           [Field("objectives", "Objectifs", "multiline", plan.objectives),
+                            Field("actions", "Actions", "multiline", plan.actions), *details_fields(plan.details)],
+                           lambda v: update_parcours_plan(uow_factory(), user, plan_id, v["objectives"], v["actions"],
+                                                          based_on, details=details_of(v)), then,
+                           others=DETAILS_OTHERS,
+                           intro="Les objectifs du parcours et les actions prévues pour les atteindre, puis qui a "
+                                 "orienté l'enfant et pourquoi. Tab passe au champ suivant puis au bouton "
+                                 "« Enregistrer ».")
 
 
 def ask_consent(parent: QWidget, uow_factory, user: CurrentUser, family_key: str, family_name: str,

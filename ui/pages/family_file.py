@@ -4,7 +4,8 @@ Séances: Entrée or double-clic opens the session in the session form (« Modif
 coordination ends a validated orientation (« Terminer… »: date and reason).
 
 Foyer and Enfants: the family's référent and the coordination edit the household, add guardians and children, edit
-a child and a parcours's objectives and actions, record the consent and close the file (ui.family_forms); the
+a child and a parcours (objectives, actions, who referred the child and why, the support profile; a closed one's exit
+reason completed for the reports), record the consent and close the file (ui.family_forms); the
 coordination alone deletes a file without sessions. Each dialog is based on the record read with the file: a save
 after a newer edit is refused (services.versions)."""
 from __future__ import annotations
@@ -24,8 +25,11 @@ from services.orientations import end_orientation
 from services.parcours import close_parcours, open_parcours, resume_parcours, suspend_parcours
 from services.permissions import allowed
 from ui.background import run_in_background
-from ui.family_forms import (ask_add_child, ask_add_guardian, ask_close_family, ask_consent, ask_edit_child,
-                             ask_edit_guardian, ask_edit_household, ask_edit_parcours, closed_banner)
+from services.record_fields import PRIORITY, SCHOOL_LEVEL, ParcoursDetails
+from ui.coded_form import open_coded_form
+from ui.family_forms import (DETAILS_OTHERS, EXIT_INTRO, ask_add_child, ask_add_guardian, ask_close_family,
+                             ask_consent, ask_edit_child, ask_edit_guardian, ask_edit_household, ask_edit_parcours,
+                             closed_banner, details_fields, details_of, exit_fields)
 from ui.errors import show_error
 from ui.form_dialog import Field, FormDialog, open_form
 from ui.pages.page import Page
@@ -62,13 +66,14 @@ def sessions_columns(with_family: bool) -> list[Column]:
 
 
 class ChildrenModel(ListModel):
-    NAME, AGE, BIRTH, SCHOOL, CLASS, PARCOURS, START, OBJECTIVES = range(8)
+    NAME, AGE, BIRTH, SCHOOL, CLASS, LEVEL, PARCOURS, START, OBJECTIVES = range(9)
     COLUMNS = (
         text_column("Enfant", lambda c: c.name),
         count_column("Âge", lambda c: c.age),
         date_column("Naissance", lambda c: c.birth_date),
         text_column("École", lambda c: c.school),
         text_column("Classe", lambda c: c.school_class),
+        text_column("Niveau", lambda c: _level(c)),
         text_column("Parcours", lambda c: c.current_parcours.status_label if c.current_parcours else "Aucun"),
         date_column("Début", lambda c: c.current_parcours.start_date if c.current_parcours else None),
         text_column("Objectifs / motif de sortie", lambda c: _objectives(c.current_parcours), tooltip=True),
@@ -79,8 +84,15 @@ def _objectives(p) -> str:
     if p is None:
         return ""
     if p.status == "closed":
-        return f"Clos le {format_date(p.end_date)} : {p.exit_reason or ''}"
+        return f"Clos le {format_date(p.end_date)} : {p.exit_label or ''}"
     return p.objectives or ""
+
+
+def _level(c) -> str:
+    """« Collège · REP+ »: the school level and the school's priority education, as far as known."""
+    parts = [SCHOOL_LEVEL.label_of(c.school_level) if c.school_level else "",
+             PRIORITY.label_of(c.priority_education) if c.priority_education not in (None, "hors_rep") else ""]
+    return " · ".join(part for part in parts if part)
 
 
 class OrientationsModel(RowsModel):
@@ -320,7 +332,7 @@ class FamilyFileView(Page):
         h = self.household
         h["address"].setText(f.address or "—")
         h["commune"].setText(f.commune)
-        h["qpv"].setText("Oui" if f.priority_neighbourhood else "Non")
+        h["qpv"].setText((f"Oui — {f.qpv_name}" if f.qpv_name else "Oui") if f.priority_neighbourhood else "Non")
         h["referent"].setText(f.referent_name or "—")
         h["consent"].setText(f"Donné le {format_date(f.consent_date)}" + (f" ({f.consent_scope})" if f.consent_scope
                                                                           else "") if f.consent_date else "Non recueilli")
@@ -361,7 +373,7 @@ class FamilyFileView(Page):
         self.parcours_buttons["resume"].setEnabled(status in ("proposed", "suspended"))
         self.parcours_buttons["close"].setEnabled(status in ("proposed", "open", "suspended"))
         self.child_buttons["edit"].setEnabled(child is not None)
-        self.child_buttons["plan"].setEnabled(status in ("proposed", "open", "suspended"))
+        self.child_buttons["plan"].setEnabled(status is not None)  # a closed one is completed for the reports
 
     def _after(self, _result=None) -> None:
         self.parcours_changed.emit()
@@ -372,20 +384,22 @@ class FamilyFileView(Page):
         if child is None:
             return None
         uow, user = self._uow, self._user
-        return open_form(self, f"Ouvrir un parcours — {child.name}",
-                         [Field("start", "Début", "date", self._today()),
-                          Field("objectives", "Objectifs", "multiline")],
-                         lambda v: open_parcours(uow(), user, child.id, v["start"], v["objectives"]), self._after)
+        return open_coded_form(self, f"Ouvrir un parcours — {child.name}",
+                               [Field("start", "Début", "date", self._today()),
+                                Field("objectives", "Objectifs", "multiline"), *details_fields(ParcoursDetails())],
+                               lambda v: open_parcours(uow(), user, child.id, v["start"], v["objectives"],
+                                                       details=details_of(v)), self._after, others=DETAILS_OTHERS)
 
     def ask_close_parcours(self) -> FormDialog | None:
         child = self.selected_child()
         if child is None or child.current_parcours is None:
             return None
         uow, user, parcours_id = self._uow, self._user, child.current_parcours.id
-        return open_form(self, f"Clore le parcours — {child.name}",
-                         [Field("end", "Fin", "date", self._today()),
-                          Field("exit_reason", "Motif de sortie", "multiline")],
-                         lambda v: close_parcours(uow(), user, parcours_id, v["end"], v["exit_reason"]), self._after)
+        return open_coded_form(self, f"Clore le parcours — {child.name}",
+                               [Field("end", "Fin", "date", self._today()), *exit_fields()],
+                               lambda v: close_parcours(uow(), user, parcours_id, v["end"], v["exit_reason"],
+                                                        v["exit_reason_code"]), self._after,
+                               intro=EXIT_INTRO, ok_label="Clore le parcours")
 
     def suspend_selected(self) -> None:
         self._change(suspend_parcours)
@@ -474,7 +488,7 @@ class FamilyFileView(Page):
     def ask_edit_parcours(self) -> FormDialog | None:
         child = self._selected_child_record()
         plan = self.record.current_parcours(child.id) if child is not None else None
-        if plan is None or plan.status == "closed":
+        if plan is None:
             return None
         return self._opened(ask_edit_parcours(self, self._uow, self._user, child.name, plan, self._saved))
 
