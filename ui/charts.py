@@ -148,7 +148,7 @@ class BarChart(_Chart):
         colors = [PALETTE[i % len(PALETTE)] if many else BAR for i in range(len(self._series))]
         texts = [[self._value_text(v) for v in values] for _name, values in self._series]
         value_width = max(metrics.horizontalAdvance(t) for column in texts for t in column) + pad
-        label_width = min(max(metrics.horizontalAdvance(l) for l in self._labels) + pad, int(self.width() * 0.4))
+        label_width = min(max(metrics.horizontalAdvance(l) for l in self._labels) + pad, int(self.width() * 0.42))
         bar_left = label_width + pad
         bar_room = max(self.width() - bar_left - value_width - 2 * pad, 1)
         numbers = [numeric(v) for _name, values in self._series for v in values]
@@ -168,11 +168,7 @@ class BarChart(_Chart):
         for i, label in enumerate(self._labels):
             y = top + i * row
             label_rect = QRect(0, y, label_width, row)
-            shown = metrics.elidedText(label, Qt.TextElideMode.ElideRight, label_width)
-            painter.setPen(TEXT)
-            painter.drawText(label_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, shown)
-            if shown != label:
-                self._tips.append((label_rect, label))
+            self._draw_label(painter, label_rect, label)
             lines = []
             for s, ((name, values), color) in enumerate(zip(self._series, colors)):
                 value = values[i] if i < len(values) else None
@@ -183,12 +179,31 @@ class BarChart(_Chart):
                 if width:
                     painter.fillRect(QRect(bar_left, bar_top + 2, width, bar - 4), color)
                 painter.setPen(MUTED if number is None else TEXT)
-                painter.drawText(QRect(bar_left + width + pad // 2, bar_top, value_width + pad, bar),
-                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+                if not (many and number == 0):  # a column of « 0 » beside empty bars says nothing
+                    painter.drawText(QRect(bar_left + width + pad // 2, bar_top, value_width + pad, bar),
+                                     Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
                 lines.append(f"{name} : {text}" if name else text)
             self._tips.append((QRect(bar_left, y, bar_room + value_width, row), f"{label} : " + (
                 lines[0] if not many else "\n" + "\n".join(lines))))
         painter.end()
+
+
+    def _draw_label(self, painter: QPainter, rect: QRect, label: str) -> None:
+        """On one line; on two when the row is tall enough for them (several series); else elided, whole in the
+        tooltip."""
+        metrics = self.fontMetrics()
+        align = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.setPen(TEXT)
+        if metrics.horizontalAdvance(label) <= rect.width():
+            painter.drawText(rect, align, label)
+            return
+        wrapped = metrics.boundingRect(QRect(0, 0, rect.width(), 10_000), int(Qt.TextFlag.TextWordWrap), label)
+        if rect.height() >= 2 * metrics.height() and wrapped.height() <= rect.height() \
+                and wrapped.width() <= rect.width():
+            painter.drawText(rect, int(align) | int(Qt.TextFlag.TextWordWrap), label)
+            return
+        painter.drawText(rect, align, metrics.elidedText(label, Qt.TextElideMode.ElideRight, rect.width()))
+        self._tips.append((rect, label))
 
 
 @dataclass(frozen=True)
@@ -216,13 +231,15 @@ class LineChart(_Chart):
         self._series: tuple[Series, ...] = ()
         self._value_text: Callable[[object], str] = french_number
         self._tick_text: Callable[[float], str] = lambda v: french_number(Decimal(str(round(v, 2))))
+        self._unit = ""
         self._full_categories: tuple[str, ...] = ()
 
     def set_data(self, categories: Sequence[str], series: Sequence[Series],
-                 value_text: Callable[[object], str] | None = None, full_categories: Sequence[str] | None = None
-                 ) -> None:
+                 value_text: Callable[[object], str] | None = None, full_categories: Sequence[str] | None = None,
+                 unit: str = "") -> None:
         """`categories` are the x labels (« janv. »), `full_categories` their long form for the tooltips
-        (« janvier 2025 »)."""
+        (« janvier 2025 »); `unit` follows each tick of the y axis (« 10 000 € »)."""
+        self._unit = unit
         self._categories = tuple(categories)
         self._full_categories = tuple(full_categories or categories)
         colors = iter(PALETTE)
@@ -257,7 +274,7 @@ class LineChart(_Chart):
         pad = metrics.averageCharWidth()
         legend_bottom = self._legend(painter, metrics, pad)
         ticks = nice_ticks(max(self._points()))
-        tick_texts = [self._tick_text(t) for t in ticks]
+        tick_texts = [self._tick_text(t) + (NBSP + self._unit if self._unit else "") for t in ticks]
         axis_width = max(metrics.horizontalAdvance(t) for t in tick_texts) + pad
         plot = QRectF(axis_width + pad, legend_bottom + metrics.height() // 2, 0, 0)
         plot.setRight(self.width() - 2 * pad)

@@ -29,10 +29,12 @@ def chart_parts(table: ReportTable, parent: QWidget | None = None) -> list[Chart
         return []
     if data.kind == "bars":
         money = all(name in MONEY_HEADERS for name, _values in data.series)
+        # in the window, a column of zeros (« Non renseigné » when everything is) would be a legend without bars
+        series = [s for s in data.series if any(s[1])] or list(data.series[:1])
         chart = BarChart(parent)
-        chart.set_groups(data.categories, data.series if len(data.series) > 1 else [("", data.series[0][1])],
+        chart.set_groups(data.categories, series if len(series) > 1 else [("", series[0][1])],
                          value_text=french_money if money else french_number)
-        caption = data.series[0][0] if len(data.series) == 1 and len(table.headers) - table.label_columns > 1 else ""
+        caption = series[0][0] if len(series) == 1 and len(table.headers) - table.label_columns > 1 else ""
         return [ChartPart(caption, chart)]
     parts = []
     for money in (False, True):
@@ -43,6 +45,6 @@ def chart_parts(table: ReportTable, parent: QWidget | None = None) -> list[Chart
         chart.set_data([short_month(c) for c in data.categories],
                        [Series(name, values, dashed=name == CAP) for name, values in group],
                        value_text=french_money if money else french_number,
-                       full_categories=[long_month(c) for c in data.categories])
+                       full_categories=[long_month(c) for c in data.categories], unit="€" if money else "")
         parts.append(ChartPart(", ".join(name for name, _values in group), chart))
     return parts if len(parts) > 1 else [ChartPart("", p.widget) for p in parts]  # one chart: its legend says it

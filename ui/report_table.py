@@ -13,7 +13,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QSortFilte
 from PySide6.QtGui import QFont
 
 from services.reports import ReportTable
-from services.reports.tables import TOTAL
+from services.reports.tables import ALL, TOTAL
 from services.reports.values import is_money, value_text
 from ui.table_model import INDEX, LEFT, RIGHT, SORT_ROLE, collate
 
@@ -21,7 +21,8 @@ SUPPRESSED_SORT = 2.5  # « < 5 » stands for 1 to 4
 
 
 def is_total(label: object) -> bool:
-    return label == TOTAL
+    """The « Total » row, or an « Ensemble … » summary row (distinct families over several actions)."""
+    return label == TOTAL or str(label).startswith(ALL)
 
 
 def sort_value(value: object, label: bool) -> Any:

@@ -186,4 +186,4 @@ class DashboardPage(Page):
             title.setText(f"Budget {b.label} ({b.convention}) : {budget_text(b)}")
             title.setWordWrap(True)
             chart.set_data([short_month(m.month) for m in b.months], budget_series(b), value_text=french_money,
-                           full_categories=[month_in_words(m.month) for m in b.months])
+                           full_categories=[month_in_words(m.month) for m in b.months], unit="€")

@@ -24,10 +24,12 @@ from ui.errors import show_error
 from ui.pages.page import Page
 from ui.report_charts import chart_parts
 from ui.report_table import ReportProxy, ReportTableModel
-from ui.widgets import ERROR_STYLE, fit_columns, heading_row, note_label, steady_width, table_view, title_label
+from ui.widgets import ERROR_STYLE, heading_row, note_label, steady_width, table_view, title_label
 
 CALENDAR, SCHOOL, FREE = "calendar", "school", "free"
 YEARS_BACK = 6
+BESIDE_COLUMNS, BESIDE_LABEL_CHARS = 3, 36
+COLUMN_MAXIMUM = 520
 SECTION_STYLE = "QFrame#reportSection { background: #ffffff; border: 1px solid #eaecf0; border-radius: 6px; }"
 INTERNAL_NOTE = ("Vue interne : chiffres exacts, à ne pas diffuser. Les fichiers exportés pour les financeurs "
                  "masquent les effectifs de 1 à 4 (« < 5 ») afin qu'aucun enfant ne puisse être reconnu, sauf si "
@@ -64,6 +66,14 @@ def file_name(kind: str, period: ReportPeriod, extension: str) -> str:
     return f"{prefix}-{period_slug(period)}.{extension}"
 
 
+def beside(table: ReportTable) -> bool:
+    """A narrow distribution has its bars beside it; a wide table, or long labels, have the chart under it, so that
+    neither the table's columns nor the bars' labels are cut."""
+    labels = max((len(" — ".join(str(c) for c in row[:table.label_columns])) for row in table.rows), default=0)
+    return table.chart == "bars" and len(table.headers) - table.label_columns <= BESIDE_COLUMNS \
+        and labels <= BESIDE_LABEL_CHARS
+
+
 def fit_height(view: QTableView) -> None:
     """The table as tall as its rows: the page scrolls, not each table."""
     rows = view.model().rowCount()
@@ -88,28 +98,44 @@ class ReportSection(QFrame):
         self.model = ReportTableModel(self)
         self.model.set_table(table)
         self.proxy = ReportProxy(self.model, self)
-        self.view = table_view(self.proxy, self, stretch=0)
+        self.view = table_view(self.proxy, self)
         self.view.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
         self.view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the report's own order until the user sorts
         self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.charts = chart_parts(table, self)
-        body = QHBoxLayout() if table.chart == "bars" else QVBoxLayout()
-        body.addWidget(self.view, 3 if table.chart == "bars" else 0, Qt.AlignmentFlag.AlignTop)
+        self.beside = beside(table)
+        body = QHBoxLayout() if self.beside else QVBoxLayout()
+        body.addWidget(self.view, 0, Qt.AlignmentFlag.AlignTop)
         for part in self.charts:
             box = QVBoxLayout()
             if part.caption:
                 box.addWidget(note_label(part.caption, self))
             part.widget.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
             box.addWidget(part.widget, 1)
-            body.addLayout(box, 2)
+            body.addLayout(box, 1)
         layout.addLayout(body)
-        fit_columns(self.view)
+        self._fit()
+
+    def _fit(self) -> None:
+        """Every column as wide as its content (a label beyond COLUMN_MAXIMUM elided, whole in its tooltip), the
+        table as wide as its columns: beside it the chart takes the rest of the row; under it, a table wider than
+        the page scrolls sideways rather than cutting its columns."""
+        header = self.view.horizontalHeader()
+        header.setStretchLastSection(False)
+        for column in range(self.model.columnCount()):
+            self.view.resizeColumnToContents(column)
+            width = max(self.view.columnWidth(column), header.sectionSizeHint(column))
+            self.view.setColumnWidth(column, min(width, COLUMN_MAXIMUM))
+        natural = header.length() + 2 * self.view.frameWidth()
+        if self.beside:
+            self.view.setFixedWidth(natural)
+        else:
+            self.view.setMaximumWidth(natural)
         fit_height(self.view)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        fit_columns(self.view)
-        fit_height(self.view)
+        self._fit()
 
 
 class ReportsPage(Page):
