@@ -28,6 +28,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
+from models.enums import REFERRAL_REASONS
+
 STORY_YEAR = 2025  # the year the story tables below are written in
 ZONE = "A"
 MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
@@ -38,6 +40,7 @@ PROGRAMME = {
     "holiday_zone": ZONE,
     "eligible_communes": ["Bourg-en-Bresse"],
     "city": "Bourg-en-Bresse",
+    "qpv_names": ["Croix-Blanche", "Grande Reyssouze", "Les Vennes", "Pont-des-Chèvres"],  # Bourg's QPV
 }
 
 REFERENTS = ("ref-benhamou", "ref-garnier", "ref-lopez")
@@ -189,6 +192,13 @@ SECTORS = [
     ("École maternelle Pierre Perret", "École élémentaire Jules Ferry", "Collège Louis Aragon"),
 ]
 LYCEE = "Lycée professionnel Gustave Eiffel"
+# Éducation prioritaire of the sectors' schools (a school not listed, in Bourg or elsewhere, is « hors REP »; a
+# lycée is outside the REP map).
+SCHOOL_PRIORITY = {
+    "École maternelle Les Écureuils": "rep_plus", "École élémentaire Jean Macé": "rep_plus",
+    "Collège Jean Rostand": "rep", "École maternelle Charles Robin": "rep", "École élémentaire Charles Robin": "rep",
+    "École maternelle Les Tilleuls": "rep", "École élémentaire Pablo Picasso": "rep",
+}
 CLASS_BY_BIRTH_YEAR = {  # story birth years, school year 2024-2025 (moved with the period)
     2021: "PS", 2020: "MS", 2019: "GS", 2018: "CP", 2017: "CE1", 2016: "CE2", 2015: "CM1", 2014: "CM2",
     2013: "6e", 2012: "5e", 2011: "4e", 2010: "3e", 2009: "CAP 1re année",
@@ -490,13 +500,16 @@ def build_demo_dataset(seed: int = 2025, today: date | None = None) -> dict:
     rng = random.Random(seed)
     families, children_of, referent_of = _families(rng, calendar)
     parcours = _parcours(rng, calendar, families, children_of, referent_of)
+    # what the reports count (issue 13), drawn from a generator of its own: the rest of the demo stays as it was
+    _record_fields(random.Random(seed + 13), families, parcours)
     orientations = _orientations(calendar)
     eps_meetings = _eps_meetings(calendar)
     sessions = _Sessions(rng, calendar, children_of).build()
     meetings = _meetings(calendar)
     return {
         "format": "parcours-dataset/1",
-        "programme": dict(PROGRAMME, eligible_communes=list(PROGRAMME["eligible_communes"])),
+        "programme": dict(PROGRAMME, eligible_communes=list(PROGRAMME["eligible_communes"]),
+                          qpv_names=list(PROGRAMME["qpv_names"])),
         "users": [dict(u) for u in USERS],
         "partners": [dict(p) for p in PARTNERS],
         "conventions": [_copy_convention(c, calendar) for c in CONVENTIONS],
@@ -605,6 +618,81 @@ def _parcours(rng: random.Random, calendar: _Calendar, families: list[dict], chi
                               exit_reason="Famille domiciliée hors de Bourg-en-Bresse (Viriat).")
             parcours.append(record)
     return parcours
+
+
+# -- what the reports count (issue 13) --------------------------------------------------------------------------
+# Who refers a child depends on its age: the school for most, the PMI for the youngest, the CPE for a collégien.
+REFERRAL_WEIGHTS = {
+    "small": {"pmi": 4, "en_enseignant": 3, "en_direction": 2, "famille": 1, "ccas": 1},
+    "middle": {"en_enseignant": 6, "en_direction": 4, "en_assistante_sociale": 1, "en_infirmiere": 1,
+               "ase_departement": 1, "ccas": 1, "cmp_cmpp": 1, "famille": 1, "association": 1, "autre": 1},
+    "teen": {"en_cpe": 5, "en_assistante_sociale": 2, "en_infirmiere": 2, "en_enseignant": 1, "ase_departement": 1,
+             "cmp_cmpp": 1, "famille": 1, "autre": 1},
+}
+REASONS_BY_GROUP = {
+    "small": ("langage", "sante", "soutien_parentalite", "vie_familiale", "acces_loisirs_culture"),
+    "middle": ("scolarite", "comportement", "langage", "soutien_parentalite", "vie_familiale",
+               "acces_loisirs_culture", "isolement_social", "sante"),
+    "teen": ("scolarite", "absenteisme", "comportement", "isolement_social", "vie_familiale", "sante"),
+}
+OTHER_SOURCES = ("Centre social Amédée Mercier", "Club de football du quartier", "Médecin traitant")
+OTHER_REASONS = ("Deuil récent dans la famille", "Arrivée récente en France", "Hospitalisation d'un parent")
+PROFILE_WEIGHTS = {"veille": 2, "individualise": 7, "renforce": 2, "autre": 1}
+OTHER_PROFILES = ("Accompagnement collectif uniquement", "Suivi partagé avec le CMP")
+EXIT_CODES = {"F003": "objectifs_atteints", "F007": "demenagement", "F031": "autre"}
+ACTIONS_BY_GROUP = {
+    "small": ("Ateliers parents-enfants à la ludothèque", "Accompagnement à domicile (jeux de langage)"),
+    "middle": ("Aide aux devoirs à domicile", "Inscription au centre de loisirs", "Atelier lecture à la médiathèque",
+               "Rencontre avec l'enseignant chaque trimestre"),
+    "teen": ("Tutorat scolaire", "Point mensuel avec la CPE", "Inscription au club sportif",
+             "Stage de découverte professionnelle"),
+}
+SCHOOL_LEVEL_OF_CLASS = (("PS", "maternelle"), ("MS", "maternelle"), ("GS", "maternelle"), ("CP", "elementaire"),
+                         ("CE", "elementaire"), ("CM", "elementaire"), ("6e", "college"), ("5e", "college"),
+                         ("4e", "college"), ("3e", "college"), ("CAP", "lycee"))
+
+
+def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _record_fields(rng: random.Random, families: list[dict], parcours: list[dict]) -> None:
+    """The QPV of the families in a priority neighbourhood, each child's school level and REP, and for each parcours
+    who referred the child and why, the support profile, the planned actions and the exit reason: varied, so that
+    every table of the bilan has something to count."""
+    qpv_names = PROGRAMME["qpv_names"]
+    group_of: dict[str, str] = {}
+    for family in families:
+        if family["priority_neighbourhood"]:
+            family["qpv_name"] = rng.choice(qpv_names)
+        for child in family["children"]:
+            level = next((lvl for prefix, lvl in SCHOOL_LEVEL_OF_CLASS if (child["class"] or "").startswith(prefix)),
+                         "non_scolarise")
+            child["school_level"] = level
+            if level != "non_scolarise" and level != "lycee":
+                child["priority_education"] = SCHOOL_PRIORITY.get(child["school"], "hors_rep")
+            group_of[child["key"]] = ("small" if level in ("maternelle", "non_scolarise") else
+                                      "teen" if level in ("college", "lycee") else "middle")
+    for record in parcours:
+        group = group_of[record["child"]]
+        source = _weighted(rng, REFERRAL_WEIGHTS[group])
+        record["referral_source"] = source
+        if source == "autre":
+            record["referral_source_other"] = rng.choice(OTHER_SOURCES)
+        reasons = rng.sample(REASONS_BY_GROUP[group], rng.choice((1, 2, 2, 3)))
+        if rng.random() < 0.08:
+            reasons.append("autre")
+            record["referral_reason_other"] = rng.choice(OTHER_REASONS)
+        record["referral_reasons"] = [code for code in REFERRAL_REASONS if code in reasons]
+        if record["status"] != "proposed":  # the profile is decided when the parcours starts
+            profile = _weighted(rng, PROFILE_WEIGHTS)
+            record["support_profile"] = profile
+            if profile == "autre":
+                record["support_profile_other"] = rng.choice(OTHER_PROFILES)
+            record["actions"] = " ; ".join(rng.sample(ACTIONS_BY_GROUP[group], 2))
+        family_key = next(f["key"] for f in families if any(c["key"] == record["child"] for c in f["children"]))
+        if record["status"] == "closed":
+            record["exit_reason_code"] = EXIT_CODES.get(family_key, "relais_droit_commun")
 
 
 def _orientations(calendar: _Calendar) -> list[dict]:

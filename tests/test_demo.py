@@ -45,6 +45,7 @@ def test_loading_the_demo_fills_a_realistic_programme(uow):
     assert data["programme"] == {
         "name": "Dispositif de Réussite Éducative de Bourg-en-Bresse", "holiday_zone": "A",
         "eligible_communes": ["Bourg-en-Bresse"], "city": "Bourg-en-Bresse",
+        "qpv_names": ["Croix-Blanche", "Grande Reyssouze", "Les Vennes", "Pont-des-Chèvres"],
     }
     roles = Counter(u["role"] for u in data["users"])
     assert roles == {"referent": 3, "coordinator": 1, "administrator": 1}

@@ -231,3 +231,28 @@ def test_the_administrator_keeps_the_programmes_qpv_list(programme):
     with pytest.raises(InvalidFields) as refused:
         save_qpv_names(programme.uow(), programme.administrator, ["x" * 121])
     assert "120 caractères" in refused.value.problems["qpv_names"]
+
+
+# -- the demo programme ---------------------------------------------------------------------------------------
+
+def test_the_demo_fills_every_record_field_with_varied_values(uow):
+    from collections import Counter
+
+    from services.dataset import export_dataset
+    from services.demo import load_demo
+    from services.permissions import SYSTEM
+
+    load_demo(uow(), today=date(2025, 12, 31))
+    data = export_dataset(uow(), SYSTEM)
+    families, parcours = data["families"], data["parcours"]
+    children = [c for f in families for c in f["children"]]
+    assert all(f.get("qpv_name") for f in families if f["priority_neighbourhood"])
+    assert len({f.get("qpv_name") for f in families} - {None}) >= 3
+    assert set(Counter(c["school_level"] for c in children)) >= {"maternelle", "elementaire", "college"}
+    assert set(Counter(c.get("priority_education") for c in children)) >= {"hors_rep", "rep", "rep_plus"}
+    assert len(Counter(p["referral_source"] for p in parcours)) >= 8
+    assert all(p.get("referral_reasons") for p in parcours)
+    assert len(Counter(r for p in parcours for r in p["referral_reasons"])) >= 8
+    assert len(Counter(p.get("support_profile") for p in parcours if p["status"] != "proposed")) >= 3
+    assert all(p.get("exit_reason_code") for p in parcours if p["status"] == "closed")
+    assert all(p.get("referral_source_other") for p in parcours if p["referral_source"] == "autre")
