@@ -12,9 +12,11 @@ laptops' data comes from all write objects.
 """
 from __future__ import annotations
 
+import functools
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timezone
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Time, event, func, insert, select, update
@@ -75,10 +77,9 @@ def to_json(column, value):
         return None
     if isinstance(column.type, Cents):
         return int((value * 100).to_integral_value())
-    if isinstance(value, datetime):
-        from services.audit import as_utc
-
-        return as_utc(value).isoformat()
+    if isinstance(value, datetime):  # stored in UTC (SQLite gives it back naive)
+        return (value.replace(tzinfo=timezone.utc) if value.tzinfo is None
+                else value.astimezone(timezone.utc)).isoformat()
     if isinstance(value, (date, time)):
         return value.isoformat()
     return value
@@ -139,18 +140,28 @@ def canonical(column, value):
 
 def row_json(table, row, role: str) -> dict:
     """A table's row (a mapping of column → stored value) as sent to `role`."""
+    return {name: value if convert is None else convert(value) for name, convert, value in
+            ((name, convert, row[name]) for name, convert in row_writer(table, role))}
+
+
+@functools.cache
+def row_writer(table, role: str) -> tuple[tuple[str, Callable | None], ...]:
+    """(column, conversion or None when the stored value is already JSON) for each column sent to `role`: worked
+    out once per table and role, a pull writes tens of thousands of rows."""
     rule = RULES[table.name]
-    values = {}
+    writers = []
     for column in table.columns:
         if column.name in rule.hidden:
             continue
-        value = to_json(column, row[column.name])
-        if role == ADMINISTRATOR and table.name == "family" and column.name not in ADMINISTRATION_FAMILY:
-            value = None if column.nullable else _neutral(column)
-        if role == ADMINISTRATOR and table.name == "home_session" and column.name == "notes":
-            value = None
-        values[column.name] = value
-    return values
+        if (role == ADMINISTRATOR and table.name == "family" and column.name not in ADMINISTRATION_FAMILY) or (
+                role == ADMINISTRATOR and table.name == "home_session" and column.name == "notes"):
+            shown = None if column.nullable else _neutral(column)
+            writers.append((column.name, lambda _value, shown=shown: shown))
+        elif isinstance(column.type, (Cents, Date, DateTime, Time)):
+            writers.append((column.name, lambda value, column=column: to_json(column, value)))
+        else:
+            writers.append((column.name, None))
+    return tuple(writers)
 
 
 def _neutral(column):

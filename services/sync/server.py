@@ -382,7 +382,9 @@ def changes_after(uow: UnitOfWork, user: CurrentUser, after: int, limit: int = 1
             scoped = [name for name in readable if RULES[name].scoped]
             query = query.where(or_(SyncChange.table_name.not_in(scoped), SyncChange.deleted.is_(True),
                                     SyncChange.family_id.in_(followed_family_ids(user.id))))
-        found = list(s.scalars(query.order_by(SyncChange.number).limit(limit + 1)))
+        query = query.with_only_columns(SyncChange.number, SyncChange.table_name, SyncChange.record_id,
+                                        SyncChange.deleted)  # tuples: no object per change
+        found = s.execute(query.order_by(SyncChange.number).limit(limit + 1)).all()
         more = len(found) > limit
         found = found[:limit]
         rows = _rows(s, user, {(c.table_name, c.record_id) for c in found if not c.deleted})
