@@ -208,6 +208,21 @@ def test_every_endpoint_behind_a_device_has_a_sample_request_and_names_a_real_op
     assert all(row.service is not None for row in ENDPOINTS if row.operation is not None)
 
 
+def test_each_sample_reaches_its_own_endpoint_no_earlier_route_shadowing_it(api):
+    """Starlette answers with the first route whose path and method match: « /api/sessions/count » placed after
+    « /api/sessions/{session_id} » would be read as the session « count »."""
+    from starlette.routing import Match
+
+    from api.app import build_app
+
+    routes = build_app(lambda: None, schema_version="-", known_schemas=()).app.routes
+    for row in DEVICE_ENDPOINTS:
+        path = SAMPLES[(row.method, row.path)](api)[0].partition("?")[0]
+        scope = {"type": "http", "path": path, "method": row.method}
+        first = next(route for route in routes if route.matches(scope)[0] == Match.FULL)
+        assert first.path == row.path, f"{row.method} {path} reaches {first.path}"
+
+
 def _request(api, row, who):
     path, body = SAMPLES[(row.method, row.path)](api)
     headers = api.headers(None if who == "nobody" else who)
