@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from cli import sheet_command
-from models import AuditEntry, Child, Family, Parcours
+from models import AuditEntry, Child, Family, Parcours, Programme
 from models import enums
 from services.permissions import SYSTEM
 from services.sheet_import import ColumnMapping, SheetOptions, import_sheet, read_sheet
@@ -269,3 +269,39 @@ def test_an_ods_sheet_with_merged_header_cells_and_coded_values(programme, tmp_p
                     if p.child.first_name in got}
     assert got == {"Zoé": (date(2013, 1, 31), "elementaire"), "Yanis": (date(2012, 3, 1), "college")}
     assert profiles == {"Zoé": "veille", "Yanis": "renforce"}
+
+
+def test_a_precision_too_long_for_parcours_is_refused_at_its_row_and_column(programme, tmp_path):
+    long = "Signalement du service de la réussite éducative de la commune voisine " * 4  # 280 characters
+    path = _book(tmp_path / "long.xlsx", [["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", None, None, long, None,
+                                           None, None, "01/09/2024", None, None]])
+    mapping = ColumnMapping(values={"referral_source": {long.strip(): "autre"}})
+    before = _counts(programme)
+    report = _run(programme, path, mapping=mapping)
+    assert not report.written and _counts(programme) == before
+    assert [(r.row, r.column) for r in report.refused] == [(3, "G (Orienté par)")] and "200" in \
+        report.refused[0].reason, report.text()
+
+
+def test_a_qpv_of_the_programmes_list_is_recognised_by_its_name(programme, tmp_path):
+    with programme.uow() as w:
+        w.session.scalars(select(Programme)).one().qpv_names = ["Croix-Blanche", "La Reyssouze"]
+        w.commit()
+    header = ["Nom", "Prénom", "DDN", "Commune", "QPV"]
+    path = _book(tmp_path / "qpv.xlsx", [["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", "croix blanche"],
+                                         ["Blanc", "Tom", "01/01/2015", "Bourg-en-Bresse", "QPV la reyssouze"],
+                                         ["Petit", "Léo", "01/01/2015", "Bourg-en-Bresse", "Pont-des-Chèvres"]],
+                 header)
+    report = _run(programme, path)
+    assert report.qpv_names == ("Croix-Blanche", "La Reyssouze")
+    assert [(v.value, v.code) for v in report.values] == [("croix blanche", "qpv:Croix-Blanche"),
+                                                          ("QPV la reyssouze", "qpv:La Reyssouze"),
+                                                          ("Pont-des-Chèvres", None)]
+    mapping = ColumnMapping.from_json(report.mapping.to_json().replace('"Pont-des-Chèvres": null',
+                                                                       '"Pont-des-Chèvres": "nom"'))
+    assert _run(programme, path, mapping=mapping).written
+    with programme.uow() as w:
+        got = {f.name: (f.priority_neighbourhood, f.qpv_name) for f in w.session.scalars(select(Family))
+               if f.name in ("Famille Roux", "Famille Blanc", "Famille Petit")}
+    assert got == {"Famille Roux": (True, "Croix-Blanche"), "Famille Blanc": (True, "La Reyssouze"),
+                   "Famille Petit": (True, "Pont-des-Chèvres")}

@@ -26,7 +26,7 @@ from services.errors import DomainError
 from services.file_faults import READ, WRITE, describe_os_error, write_atomically
 from services.sheet_import import ColumnMapping, SheetOptions, find_header_row, import_sheet, map_columns, read_sheet
 from services.sheet_import.columns import FIELDS, LAYOUTS, label
-from services.sheet_import.values import CHOICES
+from services.sheet_import.values import choices_for
 from ui.background import run_in_background
 from ui.sheet_models import GridPreviewModel, ReportModel, cell_text
 from ui.widgets import message_label, note_label, table_view
@@ -352,7 +352,7 @@ class ValuesPage(QWizardPage):
             for row, value in enumerate(values):
                 rows = ", ".join(map(str, value.rows[:8])) + ("…" if len(value.rows) > 8 else "")
                 combo = QComboBox(table)
-                _choice_row(table, row, (value.value, rows), combo, ((None, TO_CHOOSE), *CHOICES[name]),
+                _choice_row(table, row, (value.value, rows), combo, ((None, TO_CHOOSE), *choices_for(name, report.qpv_names)),
                             chosen.get(name, {}).get(value.value) or previous.get(name, {}).get(value.value)
                             or value.code,
                             f"Correspondance de « {value.value} »")

@@ -30,7 +30,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from models import Child, Family, ParcoursReason, User
+from models import Child, Family, Programme, User
 from services import audit
 from services.dataset import canonical
 from services.dataset.importer import records_importer
@@ -44,8 +44,8 @@ from services.sheet_import.cell_dates import cell_date
 from services.sheet_import.columns import REQUIRED, Column, ColumnMapping, find_header_row, fold, label, map_columns
 from services.sheet_import.grid import Grid
 from services.sheet_import.merge import Difference, plan_merge
-from services.sheet_import.values import (CODED, OTHER_TEXT, QPV_NAMED, QPV_NO, code_of, fold_value, parts, qpv_name,
-                                          recognised_code)
+from services.sheet_import.values import (CODED, OTHER_TEXT, QPV_NAMED, QPV_NO, QPV_PREFIX, code_of, fold_value, parts,
+                                          qpv_name, recognised_code)
 from services.uow import UnitOfWork
 
 DATE_FIELDS = ("birth_date", "orientation_date", "end_date")
@@ -55,11 +55,10 @@ CHILD_FIELDS = ("sex", "school", "school_class", "school_level", "priority_educa
 PARCOURS_FIELDS = ("orientation_date", "end_date", "objectives", "exit_reason_code", "exit_reason", "referral_source",
                    "referral_reasons", "support_profile")
 CODE_KEY = {"exit_reason": "exit_reason_code"}  # the values' key of a coded field whose name the precision keeps
-# Set on the records the dataset import made (its format does not carry them): record section, attribute names.
+# The coded fields of parcours-dataset/1, as the rows' values name them
 CHILD_CODES = ("school_level", "priority_education")
-PARCOURS_CODES = ("referral_source", "referral_source_other", "referral_reason_other", "support_profile",
-                  "support_profile_other", "exit_reason_code")
-MAX_PRECISION, MAX_QPV_NAME = 200, 120  # models.families
+PARCOURS_CODES = ("referral_source", "referral_source_other", "referral_reasons", "referral_reason_other",
+                  "support_profile", "support_profile_other", "exit_reason_code")
 
 
 @dataclass(frozen=True)
@@ -134,6 +133,7 @@ class SheetImportReport:
     dry_run: bool = False
     warnings: tuple[str, ...] = field(default_factory=tuple)
     values: tuple[CodedValue, ...] = ()  # every distinct value of the coded columns
+    qpv_names: tuple[str, ...] = ()  # the programme's list, each a choice of the QPV column
     dictionaries: dict[str, dict[str, str | None]] = field(default_factory=dict)  # to save: earlier and this sheet's
     layout: str | None = None
 
@@ -207,14 +207,13 @@ def import_sheet(uow: UnitOfWork, user: CurrentUser, grid: Grid, options: SheetO
         require(user, "dataset.import", session=uow.session)
         today = today or date.today()
         plan = _Plan(uow.session, grid, options, today)
-        report, data, actions = plan.run()
+        report, data = plan.run()
         report = replace(report, dry_run=dry_run)
         if report.blocked:
             return report
         importer = records_importer(uow.session)
         try:
             importer.run(data)
-            plan.complete(importer, actions)
             changed = plan.apply_merges()
             uow.session.flush()
         except DomainError as exc:  # a rule of the dataset import: named by the record, given its rows
@@ -233,7 +232,10 @@ def import_sheet(uow: UnitOfWork, user: CurrentUser, grid: Grid, options: SheetO
 # « Total », « TOTAL », « Sous-total », « Totaux », « Total général : 3 enfants » (not a family called Totalis)
 _TOTALS = re.compile(r"\s*(?:sous[- ]?)?(?:total|totaux)(?:\s+g[ée]n[ée]ral)?(?![^\W\d_])", re.IGNORECASE)
 _FIELD_IN_MESSAGE = re.compile(r"champ « (\w+) »")
-_DATASET_FIELDS = {"class": "school_class", "name": "family", "start": "orientation_date", "end": "end_date"}
+_DATASET_FIELDS = {"class": "school_class", "name": "family", "start": "orientation_date", "end": "end_date",
+                   "qpv_name": "priority_neighbourhood", "exit_reason_code": "exit_reason",
+                   "referral_source_other": "referral_source", "referral_reason_other": "referral_reasons",
+                   "support_profile_other": "support_profile"}
 
 
 def _line(entry: "_Entry", members: list["_Entry"]) -> ChildLine:
@@ -259,8 +261,9 @@ class _Plan:
         self.dictionaries = {name: dict(d) for name, d in (mapping.values if mapping else {}).items()}
         self.layout = mapping.layout if mapping else None
         self.coded: dict[tuple[str, str], list] = {}  # (field, value folded): [column, value, rows, code]
-        self.extras: list[tuple[str, str, dict]] = []  # (section, key, attributes) set once the dataset is stored
         self.merges = []  # services.sheet_import.merge.Merge of each merged child
+        programme = session.scalars(select(Programme)).first()
+        self.qpv_names = tuple(programme.qpv_names or ()) if programme else ()
 
     def refuse(self, row: int | None, column: Column | None, reason: str) -> None:
         self.refused.append(Refusal(row, column.name if column else None, reason))
@@ -270,7 +273,7 @@ class _Plan:
         if header is None:
             self.refuse(None, None, "ligne des en-têtes introuvable : indiquez-la (--header-row N) ou donnez un "
                                     "fichier de correspondance des colonnes")
-            return SheetImportReport(self.grid.sheet, None, (), refused=tuple(self.refused)), {}, {}
+            return SheetImportReport(self.grid.sheet, None, (), refused=tuple(self.refused)), {}
         columns = map_columns(self.grid.rows[header], self.options.mapping)
         self.by_field: dict[str, list[Column]] = {}
         for column in columns:
@@ -287,7 +290,7 @@ class _Plan:
         base = SheetImportReport(self.grid.sheet, header + 1, columns,
                                  kept_as_notes=tuple(c.name for c in notes_columns), layout=self.layout)
         if self.refused:
-            return replace(base, refused=tuple(self.refused)), {}, {}
+            return replace(base, refused=tuple(self.refused)), {}
         entries = self._entries(header, notes_columns)
         values = tuple(CodedValue(name, column, value, tuple(rows), code)
                        for (name, _), (column, value, rows, code) in self.coded.items())
@@ -295,19 +298,19 @@ class _Plan:
             dictionary = self.dictionaries.setdefault(value.field, {})
             if dictionary.get(value.value) is None:
                 dictionary[value.value] = value.code
-        base = replace(base, values=values, dictionaries=self.dictionaries)
+        base = replace(base, values=values, dictionaries=self.dictionaries, qpv_names=self.qpv_names)
         stored = self._stored_children()
         created = [e for e in entries if self._identity(e) not in stored]
         merged = [self._merged(e, *stored[self._identity(e)]) for e in entries if self._identity(e) in stored]
         families = self._families(created)
         lines = [_line(e, members) for members in families for e in members]
         blocked = self.refused or any(v.code is None for v in values)
-        data, actions = ({}, {}) if blocked else self._dataset(families)
+        data = {} if blocked else self._dataset(families)
         if not blocked:
-            self._merged_parcours(data, actions)
+            self._merged_parcours(data)
         report = replace(base, created=tuple(lines), merged=tuple(merged), refused=tuple(self.refused),
                          families_created=len(families))
-        return report, data, actions
+        return report, data
 
     def _merged(self, entry: _Entry, key: str, family: str) -> ChildLine:
         child = self.session.scalars(select(Child).where(Child.key == key)).one()
@@ -318,11 +321,11 @@ class _Plan:
                          entry.values["birth_date"], family, tuple(entry.actions), key, added,
                          tuple(merge.differences))
 
-    def _merged_parcours(self, data: dict, actions: dict) -> None:
+    def _merged_parcours(self, data: dict) -> None:
         """The parcours a merged row brings that Parcours does not have: made like a new child's."""
         for merge, entry, child in self.merges:
             if merge.new_parcours:
-                self._parcours(data, actions, entry, child.key)
+                self._parcours(data, entry, child.key)
 
     def apply_merges(self) -> dict:
         changed: dict = {}
@@ -330,18 +333,6 @@ class _Plan:
             for record, attributes in merge.apply().items():
                 changed.setdefault(record, set()).update(attributes)
         return changed
-
-    def complete(self, importer, actions: dict) -> None:
-        """What the dataset format does not carry, set on the records it made: actions, codes, reasons."""
-        for parcours_key, text in actions.items():
-            importer.stored("parcours")[parcours_key].actions = text
-        for section, key, attributes in self.extras:
-            record = importer.stored(section)[key]
-            for name, value in attributes.items():
-                if name == "reasons":
-                    record.reasons = [ParcoursReason(reason=r) for r in value]
-                else:
-                    setattr(record, name, value)
 
     def _column_name(self, name: str) -> str | None:
         columns = self.by_field.get(name)
@@ -469,7 +460,7 @@ class _Plan:
         """The row's value of a coded column through the dictionaries; a value not mapped is noted (it blocks)."""
         codes = []
         for part in parts(name, text):
-            code = code_of(name, part, self.dictionaries.get(name))
+            code = code_of(name, part, self.dictionaries.get(name), self.qpv_names)
             entry = self.coded.setdefault((name, fold_value(part)), [column.name, part, [], code])
             entry[2].append(number)
             if code is not None:
@@ -483,17 +474,13 @@ class _Plan:
             code, part = codes[0]
             values[name] = code != QPV_NO
             if code == QPV_NAMED:
-                values["qpv_name"] = self._bounded(qpv_name(part), MAX_QPV_NAME, "le nom du quartier")
+                values["qpv_name"] = qpv_name(part)
+            elif code.startswith(QPV_PREFIX):
+                values["qpv_name"] = code[len(QPV_PREFIX):]
         else:
             values[CODE_KEY.get(name, name)] = codes[0][0]
         if others and name in OTHER_TEXT:
-            values[OTHER_TEXT[name]] = self._bounded(" ; ".join(others), MAX_PRECISION, "la précision")
-
-    @staticmethod
-    def _bounded(text: str, limit: int, what: str) -> str:
-        if len(text) > limit:
-            raise ValidationError(f"{what} « {text[:40]}… » est trop longue : {len(text)} caractères, {limit} au plus")
-        return text
+            values[OTHER_TEXT[name]] = " ; ".join(others)
 
     def _referent(self, text: str) -> str:
         if not hasattr(self, "_users"):
@@ -542,7 +529,6 @@ class _Plan:
 
     def _dataset(self, families: list[list[_Entry]]):
         data = {"format": canonical.FORMAT, "families": [], "parcours": []}
-        actions: dict[str, str] = {}
         keys = set(self.session.scalars(select(Family.key)))  # read once: a query per new household is slow
         for members in families:
             head = members[0].values
@@ -563,19 +549,16 @@ class _Plan:
                 self.key_rows[child_key] = member.rows
                 family["children"].append({"key": child_key, "first_name": v["first_name"], "last_name": v["last_name"],
                                            "birth_date": v["birth_date"].isoformat(), "sex": v.get("sex"),
-                                           "school": v.get("school"), "class": v.get("school_class")})
-                codes = {n: v[n] for n in CHILD_CODES if v.get(n)}
-                if codes:
-                    self.extras.append(("children", child_key, codes))
+                                           "school": v.get("school"), "class": v.get("school_class"),
+                                           **{n: v[n] for n in CHILD_CODES if v.get(n)}})
                 if member.actions or any(v.get(n) for n in PARCOURS_FIELDS):
-                    self._parcours(data, actions, member, child_key)
-            qpv = _first(members, "qpv_name")
-            if qpv:
-                self.extras.append(("families", key, {"qpv_name": qpv}))
+                    self._parcours(data, member, child_key)
+            if _first(members, "qpv_name"):
+                family["qpv_name"] = _first(members, "qpv_name")
             data["families"].append(family)
-        return data, actions
+        return data
 
-    def _parcours(self, data: dict, actions: dict, member: _Entry, child_key: str) -> None:
+    def _parcours(self, data: dict, member: _Entry, child_key: str) -> None:
         v = member.values
         parcours_key = "P-" + uuid.uuid4().hex[:10]
         self.key_rows[parcours_key] = member.rows
@@ -583,14 +566,8 @@ class _Plan:
             "key": parcours_key, "child": child_key, "referent": v.get("referent"),
             "status": "closed" if v.get("end_date") else "open",
             "start": canonical.iso(v.get("orientation_date")), "end": canonical.iso(v.get("end_date")),
-            "objectives": v.get("objectives"), "exit_reason": v.get("exit_reason")})
-        if member.actions:
-            actions[parcours_key] = "\n".join(member.actions)
-        codes = {n: v[n] for n in PARCOURS_CODES if v.get(n)}
-        if v.get("referral_reasons"):
-            codes["reasons"] = v["referral_reasons"]
-        if codes:
-            self.extras.append(("parcours", parcours_key, codes))
+            "objectives": v.get("objectives"), "exit_reason": v.get("exit_reason"),
+            "actions": "\n".join(member.actions) or None, **{n: v[n] for n in PARCOURS_CODES if v.get(n)}})
 
 
 def new_family_key(taken: set[str]) -> str:

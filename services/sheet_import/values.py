@@ -8,8 +8,9 @@ among the spellings teams write (« CM2 » is élémentaire, « 4ème » collèg
 social worker…), each compared folded (case, accents, spaces and punctuation aside; « + » read as « plus »). A
 referral-reasons cell may hold several reasons, separated by , ; / or a new line.
 
-The QPV column takes « oui » / « non » or the neighbourhood's name: its codes are QPV_NO, QPV_YES (no name) and
-QPV_NAMED (the value is the name).
+The QPV column takes « oui » / « non » or the neighbourhood's name: its codes are QPV_NO, QPV_YES (no name),
+QPV_NAMED (the value is the name) and, for each QPV of the programme's list, « qpv:<its name> » (a value written
+as the list writes it, case and accents aside, is that QPV by itself).
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from models import enums
 from services.sheet_import.columns import fold
 
 QPV_NO, QPV_YES, QPV_NAMED = "non", "oui", "nom"
+QPV_PREFIX = "qpv:"  # followed by a name of the programme's list
 MULTI = frozenset({"referral_reasons"})
 _SEPARATORS = re.compile(r"[,;/\n]+")
 
@@ -131,14 +133,27 @@ def recognised_code(field: str, text: str) -> str | None:
     return code
 
 
-def code_of(field: str, text: str, dictionary: dict[str, str] | None) -> str | None:
-    """The code of one value: the team's choice, else a recognised spelling, else None."""
+def code_of(field: str, text: str, dictionary: dict[str, str] | None, qpv_names: tuple[str, ...] = ()) -> str | None:
+    """The code of one value: the team's choice, else a recognised spelling (or a QPV of the programme's list),
+    else None."""
     if dictionary:
         folded = fold_value(text)
         for value, code in dictionary.items():
             if code is not None and fold_value(value) == folded:
                 return code
+    if field == "priority_neighbourhood" and qpv_names:
+        wanted = {fold_value(text), fold_value(qpv_name(text))}
+        named = next((n for n in qpv_names if fold_value(n) in wanted), None)
+        if named is not None:
+            return QPV_PREFIX + named
     return recognised_code(field, text)
+
+
+def choices_for(field: str, qpv_names: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
+    """The closed list of a field as the wizard offers it: the programme's QPVs by name for the QPV column."""
+    if field == "priority_neighbourhood":
+        return (*CHOICES[field], *((QPV_PREFIX + n, f"En QPV : {n}") for n in qpv_names))
+    return CHOICES[field]
 
 
 def qpv_name(text: str) -> str:
@@ -163,7 +178,9 @@ def check_dictionaries(values: object) -> dict[str, dict[str, str]]:
             raise ValueError(f"« values » : « {name} » doit être un objet {{valeur: code}}.")
         codes = [code for code, _ in CHOICES[name]]
         for value, code in dictionary.items():
-            if code is not None and code not in codes:  # null: written for a person to choose
+            if code is not None and code not in codes and not (  # null: written for a person to choose
+                    name == "priority_neighbourhood" and isinstance(code, str) and code.startswith(QPV_PREFIX)
+                    and code[len(QPV_PREFIX):].strip()):
                 raise ValueError(f"« values » : la valeur « {value} » de « {name} » a le code inconnu « {code} » "
                                  f"(codes : {', '.join(codes)}).")
         checked[name] = dict(dictionary)
