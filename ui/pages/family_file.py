@@ -76,7 +76,7 @@ class ChildrenModel(ListModel):
         text_column("Niveau", lambda c: _level(c)),
         text_column("Parcours", lambda c: c.current_parcours.status_label if c.current_parcours else "Aucun"),
         date_column("Début", lambda c: c.current_parcours.start_date if c.current_parcours else None),
-        text_column("Objectifs / motif de sortie", lambda c: _objectives(c.current_parcours), tooltip=True),
+        text_column("Objectifs / sortie", lambda c: _objectives(c.current_parcours), tooltip=True),
     )
 
 
