@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDialogButtonBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDialogButtonBox, QWidget
 
 from models import Child, Family, Parcours
 from services.programme_settings import save_programme, save_qpv_names
@@ -170,3 +170,34 @@ def test_reasons_are_ticked_with_the_keyboard(qtbot, coordinator_window):
     qtbot.keyClick(box, Qt.Key.Key_Space)
     assert dialog.inputs["referral_reasons"].checked() == ("sante",)
     dialog.reject()
+
+
+def test_the_administration_keeps_the_qpv_list_one_name_a_line(qtbot, programme):
+    from ui.qpv_dialog import qpv_form
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    saved = []
+    dialog = qpv_form(parent, programme.uow, programme.administrator, (), saved.append)
+    dialog.inputs["qpv_names"].setPlainText("Croix-Blanche\n\n Les Vennes \ncroix-blanche")
+    with qtbot.waitSignal(dialog.submitted, timeout=5000):
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert saved == [("Croix-Blanche", "Les Vennes")]
+
+
+def test_the_qpv_list_needs_the_programme_first(qtbot, uow):
+    from models import User
+    from services.directory import list_users
+    from ui.qpv_dialog import qpv_form
+
+    with uow() as w:
+        w.session.add(User(key="admin", name="Marc Petit", role="administrator"))
+        w.commit()
+    admin = list_users(uow())[0]
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    dialog = qpv_form(parent, uow, admin, (), lambda _r: None)
+    dialog.inputs["qpv_names"].setPlainText("Croix-Blanche")
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    qtbot.waitUntil(dialog.messages["qpv_names"].isVisible, timeout=5000)
+    assert "Le programme n'est pas encore renseigné" in dialog.messages["qpv_names"].text()
