@@ -93,8 +93,10 @@ def _footer(report: Report):
         canvas.setFont(FONT, 7.5)
         canvas.setFillColor(MUTED)
         width = canvas._pagesize[0]
-        canvas.drawString(MARGIN, MARGIN - 2 * mm, drawable(f"{report.programme_name} — {report.period.label()} — "
-                                                            f"{mention(report)}"))
+        text = drawable(f"{report.programme_name} — {report.period.label()} — {mention(report)}")
+        while stringWidth(text, FONT, 7.5) > width - 2 * MARGIN - 40 and len(text) > 10:
+            text = text[:-2].rstrip() + "…"  # a long programme name stops short of the page number
+        canvas.drawString(MARGIN, MARGIN - 2 * mm, text)
         canvas.drawRightString(width - MARGIN, MARGIN - 2 * mm, f"Page {doc.page}")
         canvas.restoreState()
     return draw
