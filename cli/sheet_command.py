@@ -1,6 +1,7 @@
 """The `import-sheet` verb: a team's spreadsheet (XLSX, ODS, CSV) into Parcours, all or nothing.
 
-  import-sheet FICHIER [--sheet NOM] [--header-row N] [--mapping M.json] [--dry-run] [--keep-unmapped-as-notes]
+  import-sheet FICHIER [--sheet NOM] [--header-row N] [--layout par-enfant|par-action] [--mapping M.json] [--dry-run]
+               [--keep-unmapped-as-notes]
 
 Prints the report (services.sheet_import: rows created, merged with a stored child, refused with their row, column
 and reason) before and whatever is decided; exit 0 when the sheet is (or, with --dry-run, would be) imported, 2 when
@@ -12,6 +13,7 @@ dictionaries (value as written -> code of the closed list) and the layout; no ro
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from services.errors import DomainError
@@ -19,6 +21,7 @@ from services.file_faults import READ, WRITE, describe_os_error, write_atomicall
 from services.permissions import SYSTEM
 
 EXIT_OK, EXIT_REFUSED = 0, 2
+LAYOUT_NAMES = {"par-enfant": "per_child", "par-action": "per_action"}
 COMMAND = "import-sheet"
 
 
@@ -29,6 +32,9 @@ def add_parser(sub) -> None:
     p.add_argument("--sheet", metavar="NOM", help="feuille à lire (défaut : la première)")
     p.add_argument("--header-row", metavar="N", default=None,
                    help="numéro de la ligne des en-têtes (défaut : trouvée)")
+    p.add_argument("--layout", choices=tuple(LAYOUT_NAMES), default=None,
+                   help="une ligne par enfant ou par action (défaut : celle du fichier de correspondance, sinon "
+                        "par action si une colonne « Action » existe)")
     p.add_argument("--mapping", metavar="M.json", help="correspondance des colonnes : lue si elle existe, réécrite")
     p.add_argument("--dry-run", action="store_true", help="affiche le rapport sans rien enregistrer")
     p.add_argument("--keep-unmapped-as-notes", action="store_true",
@@ -54,6 +60,8 @@ def run(args, uow) -> int:
     except (DomainError, UnicodeDecodeError) as exc:
         print(getattr(exc, "message", "Le fichier de correspondance n'est pas un texte UTF-8."), file=sys.stderr)
         return EXIT_REFUSED
+    if args.layout:
+        mapping = replace(mapping or ColumnMapping(), layout=LAYOUT_NAMES[args.layout])
     try:
         grid = read_sheet(args.file, args.sheet or (mapping.sheet if mapping else None))
         report = import_sheet(uow(), SYSTEM, grid, SheetOptions(header_row, mapping, args.keep_unmapped_as_notes),

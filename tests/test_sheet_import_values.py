@@ -305,3 +305,20 @@ def test_a_qpv_of_the_programmes_list_is_recognised_by_its_name(programme, tmp_p
                if f.name in ("Famille Roux", "Famille Blanc", "Famille Petit")}
     assert got == {"Famille Roux": (True, "Croix-Blanche"), "Famille Blanc": (True, "La Reyssouze"),
                    "Famille Petit": (True, "Pont-des-Chèvres")}
+
+
+def test_the_command_line_layout_gathers_rows_per_action(programme, tmp_path, capsys):
+    header = ["Nom", "Prénom", "DDN", "Commune", "Action 1"]
+    path = _book(tmp_path / "a.xlsx", [["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", "Atout Plus"],
+                                       ["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", "Loisirs"]], header)
+    parser = argparse.ArgumentParser()
+    sheet_command.add_parser(parser.add_subparsers(dest="command"))
+
+    def cli(*argv):
+        return sheet_command.run(parser.parse_args(["import-sheet", *map(str, argv)]), programme.uow)
+
+    assert cli(path, "--dry-run") == 2 and "doublon dans la feuille" in capsys.readouterr().err
+    assert cli(path, "--layout", "par-action") == 0, capsys.readouterr().err
+    with programme.uow() as w:
+        assert w.session.scalars(select(Parcours.actions).join(Child).where(Child.first_name == "Jade")).one() == \
+            "Atout Plus\nLoisirs"
