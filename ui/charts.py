@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from services.formatting import NBSP
@@ -87,6 +87,40 @@ class _Chart(QWidget):
         """The tooltip the chart gives at (x, y) after its last paint (for tests and keyboard users alike)."""
         return next((text for rect, text in self._tips if rect.contains(x, y)), None)
 
+    def _legend_places(self, names: Sequence[str]) -> tuple[list[tuple[int, int]], int]:
+        """Where each legend entry goes (x, y), wrapped onto as many lines as the width needs, and its height."""
+        metrics = self.fontMetrics()
+        pad = metrics.averageCharWidth()
+        x, y, line, places = pad, 0, metrics.height() + 4, []
+        for name in names:
+            width = 5 * pad + metrics.horizontalAdvance(name)
+            if x > pad and x + width > self.width():
+                x, y = pad, y + line
+            places.append((x, y))
+            x += width + pad
+        return places, (y + line if names else 0)
+
+    def _legend(self, painter: QPainter, entries: Sequence[tuple[str, QColor, bool]], bars: bool = False) -> int:
+        """The series' names (name, colour, dashed) above the chart, a swatch before each; returns its bottom."""
+        metrics = self.fontMetrics()
+        pad = metrics.averageCharWidth()
+        line = metrics.height() + 4
+        places, height = self._legend_places([name for name, _c, _d in entries])
+        for (name, color, dashed), (x, y) in zip(entries, places):
+            if bars:
+                painter.fillRect(QRect(x, y + 5, int(2.5 * pad), line - 10), color)
+            else:
+                painter.setPen(QPen(color, 2.5, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine))
+                painter.drawLine(QPointF(x, y + line / 2), QPointF(x + 2.5 * pad, y + line / 2))
+            room = max(self.width() - x - 3 * pad, pad)
+            shown = metrics.elidedText(name, Qt.TextElideMode.ElideRight, room)
+            painter.setPen(TEXT)
+            rect = QRect(int(x + 3 * pad), y, metrics.horizontalAdvance(shown) + 1, line)
+            painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, shown)
+            if shown != name:
+                self._tips.append((rect, name))
+        return height
+
     def _empty(self, painter: QPainter) -> None:
         painter.setPen(MUTED)
         painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, EMPTY_TEXT)
@@ -123,7 +157,11 @@ class BarChart(_Chart):
         return self._bar_height() * max(len(self._series), 1) + int(self.fontMetrics().height() * 0.6)
 
     def _legend_height(self) -> int:
-        return self.fontMetrics().height() + 6 if len(self._series) > 1 else 0
+        return self._legend_places([name for name, _v in self._series])[1] if len(self._series) > 1 else 0
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.updateGeometry()  # a narrower chart may wrap its legend onto one more line
 
     def _wanted_height(self) -> int:
         rows = max(len(self._labels), 2)
@@ -153,17 +191,8 @@ class BarChart(_Chart):
         bar_room = max(self.width() - bar_left - value_width - 2 * pad, 1)
         numbers = [numeric(v) for _name, values in self._series for v in values]
         top_value = max([v for v in numbers if v is not None] + [0.0]) or 1.0
-        top = 0
-        if many:
-            x = bar_left
-            for (name, _values), color in zip(self._series, colors):
-                painter.fillRect(QRect(x, top + 4, pad * 2, metrics.height() - 6), color)
-                painter.setPen(TEXT)
-                width = metrics.horizontalAdvance(name)
-                painter.drawText(QRect(x + pad * 3, top, width + 2, metrics.height()),
-                                 Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
-                x += width + pad * 6
-            top += self._legend_height()
+        top = self._legend(painter, [(name, color, False) for (name, _v), color in zip(self._series, colors)],
+                           bars=True) if many else 0
         row, bar = self._row_height(), self._bar_height()
         for i, label in enumerate(self._labels):
             y = top + i * row
@@ -272,7 +301,7 @@ class LineChart(_Chart):
             return
         metrics = self.fontMetrics()
         pad = metrics.averageCharWidth()
-        legend_bottom = self._legend(painter, metrics, pad)
+        legend_bottom = self._legend(painter, [(s.name, s.color, s.dashed) for s in self._series])
         ticks = nice_ticks(max(self._points()))
         tick_texts = [self._tick_text(t) + (NBSP + self._unit if self._unit else "") for t in ticks]
         axis_width = max(metrics.horizontalAdvance(t) for t in tick_texts) + pad
@@ -319,26 +348,6 @@ class LineChart(_Chart):
                 rect = QRectF(x_of(i) - step / 2, plot.top(), step, plot.height()).toRect()
                 self._tips.append((rect, "\n".join([self._full_categories[i].capitalize(), *lines])))
         painter.end()
-
-    def _legend(self, painter: QPainter, metrics: QFontMetrics, pad: int) -> int:
-        """The series' names above the plot, wrapped onto as many lines as the width needs; returns its bottom."""
-        x, y, line = pad, 0, metrics.height() + 4
-        for s in self._series:
-            width = 3 * pad + metrics.horizontalAdvance(s.name) + 2 * pad
-            if x > pad and x + width > self.width():
-                x, y = pad, y + line
-            pen = QPen(s.color, 2.5, Qt.PenStyle.DashLine if s.dashed else Qt.PenStyle.SolidLine)
-            painter.setPen(pen)
-            painter.drawLine(QPointF(x, y + line / 2), QPointF(x + 2.5 * pad, y + line / 2))
-            room = max(self.width() - x - 3 * pad, pad)
-            name = metrics.elidedText(s.name, Qt.TextElideMode.ElideRight, room)
-            painter.setPen(TEXT)
-            rect = QRect(int(x + 3 * pad), y, metrics.horizontalAdvance(name) + 1, line)
-            painter.drawText(rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, name)
-            if name != s.name:
-                self._tips.append((rect, s.name))
-            x += width
-        return y + line
 
     @staticmethod
     def _draw_series(painter: QPainter, s: Series, x_of, y_of) -> None:

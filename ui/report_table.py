@@ -18,6 +18,7 @@ from services.reports.values import is_money, value_text
 from ui.table_model import INDEX, LEFT, RIGHT, SORT_ROLE, collate
 
 SUPPRESSED_SORT = 2.5  # « < 5 » stands for 1 to 4
+WRAP_FROM = 12  # characters: a header longer than this may go on two lines
 
 
 def is_total(label: object) -> bool:
@@ -35,10 +36,26 @@ def sort_value(value: object, label: bool) -> Any:
     return float(value)
 
 
+def two_lines(header: str) -> str:
+    """A long header on two lines, cut at the space nearest its middle (a narrower column, no word cut)."""
+    spaces = [i for i, c in enumerate(header) if c == " "]
+    if len(header) <= WRAP_FROM or not spaces:
+        return header
+    cut = min(spaces, key=lambda i: abs(i - len(header) / 2))
+    return header[:cut] + "\n" + header[cut + 1:]
+
+
 class ReportTableModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
         self._table: ReportTable | None = None
+        self._wrapped = False
+
+    def wrap_headers(self, wrapped: bool) -> None:
+        """Long headers on two lines, for a table too wide for the page."""
+        if wrapped != self._wrapped and self._table is not None:
+            self._wrapped = wrapped
+            self.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self._table.headers) - 1)
 
     def set_table(self, table: ReportTable | None) -> None:
         self.beginResetModel()
@@ -91,7 +108,8 @@ class ReportTableModel(QAbstractTableModel):
                 or not 0 <= section < len(self._table.headers):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._table.headers[section]
+            header = self._table.headers[section]
+            return two_lines(header) if self._wrapped else header
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return int((LEFT if section < self._table.label_columns else RIGHT).value)
         return None

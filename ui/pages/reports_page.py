@@ -77,10 +77,11 @@ def beside(table: ReportTable) -> bool:
 def fit_height(view: QTableView) -> None:
     """The table as tall as its rows: the page scrolls, not each table."""
     rows = view.model().rowCount()
-    height = view.horizontalHeader().height() + 2 * view.frameWidth() + sum(view.rowHeight(r) for r in range(rows))
+    header = view.horizontalHeader().sizeHint().height()  # its height once its texts changed, before a layout
+    height = header + 2 * view.frameWidth() + sum(view.rowHeight(r) for r in range(rows))
     if view.horizontalScrollBar().isVisible() or view.horizontalHeader().length() > view.viewport().width() > 0:
         height += view.horizontalScrollBar().sizeHint().height()
-    view.setFixedHeight(max(height, view.horizontalHeader().height() + 30))
+    view.setFixedHeight(max(height, header + 30))
 
 
 class ReportSection(QFrame):
@@ -120,22 +121,36 @@ class ReportSection(QFrame):
         """Every column as wide as its content (a label beyond COLUMN_MAXIMUM elided, whole in its tooltip), the
         table as wide as its columns: beside it the chart takes the rest of the row; under it, a table wider than
         the page scrolls sideways rather than cutting its columns."""
-        header = self.view.horizontalHeader()
-        header.setStretchLastSection(False)
-        for column in range(self.model.columnCount()):
-            self.view.resizeColumnToContents(column)
-            width = max(self.view.columnWidth(column), header.sectionSizeHint(column))
-            self.view.setColumnWidth(column, min(width, COLUMN_MAXIMUM))
-        natural = header.length() + 2 * self.view.frameWidth()
+        self.model.wrap_headers(False)
+        natural = self._size_columns()
+        margins = self.layout().contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        if self.isVisible() and natural > room > 0:  # long headers on two lines before scrolling sideways
+            self.model.wrap_headers(True)
+            natural = self._size_columns()
         if self.beside:
             self.view.setFixedWidth(natural)
         else:
             self.view.setMaximumWidth(natural)
         fit_height(self.view)
 
+    def _size_columns(self) -> int:
+        header = self.view.horizontalHeader()
+        header.setStretchLastSection(False)
+        for column in range(self.model.columnCount()):
+            self.view.resizeColumnToContents(column)
+            width = max(self.view.columnWidth(column), header.sectionSizeHint(column))
+            self.view.setColumnWidth(column, min(width, COLUMN_MAXIMUM))
+        return header.length() + 2 * self.view.frameWidth()
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self._fit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self._fit()
 
 
 class ReportsPage(Page):
