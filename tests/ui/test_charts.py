@@ -7,7 +7,7 @@ from hypothesis import given, strategies as st
 from PySide6.QtGui import QColor, QImage
 
 from services.formatting import NBSP
-from ui.charts import BAR, BarChart, LineChart, Series, french_number, nice_ticks
+from ui.charts import BAR, PALETTE, BarChart, LineChart, Series, french_number, nice_ticks
 
 SIZES = [(260, 140), (480, 260), (900, 420), (1400, 700)]
 
@@ -115,3 +115,17 @@ def test_line_chart_tooltip_gives_the_month_and_each_value_in_french(qtbot):
     tips = [text for _rect, text in chart._tips]
     assert "Janvier 2025\nHeures : 12,5" in tips
     assert f"Février 2025\nHeures : 1{NBSP}250" in tips
+
+
+@pytest.mark.parametrize("points", [9, 13.5])  # 100 % and 150 %
+def test_a_bar_chart_asks_for_the_height_its_rows_need_at_every_font_size(qtbot, points):
+    chart = BarChart()
+    qtbot.addWidget(chart)
+    font = chart.font()
+    font.setPointSizeF(points)
+    chart.setFont(font)
+    chart.set_groups(["2 à 5 ans", "6 à 10 ans", "11 à 16 ans"], [("Filles", (1, 8, 3)), ("Garçons", (4, 6, 0))])
+    line = chart.fontMetrics().height()
+    assert chart.minimumSizeHint().height() >= 3 * 2 * line + line  # two bars a row, and the legend
+    image = _painted(chart, 420, chart.minimumSizeHint().height())
+    assert _has(image, QColor(PALETTE[0]), 1) and _has(image, QColor(PALETTE[1]), 1)

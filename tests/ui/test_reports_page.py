@@ -186,6 +186,15 @@ def test_free_dates_are_checked_before_anything_is_computed(qtbot, programme, to
     assert not page.message.isVisible()
 
 
+def test_entree_in_a_date_field_shows_the_report(qtbot, programme, today):
+    page = _page(qtbot, programme, today)
+    page.choose_period(FREE, start=date(2025, 1, 1), end=date(2025, 3, 20))
+    page.end.setFocus()
+    with qtbot.waitSignal(page.report_shown, timeout=WAIT):
+        qtbot.keyClick(page.end, Qt.Key.Key_Return)
+    assert page.report.period == ReportPeriod(date(2025, 1, 1), date(2025, 3, 20))
+
+
 def test_the_school_year_runs_from_september_to_august(qtbot, programme, today):
     page = _page(qtbot, programme, today)
     page.choose_period(SCHOOL)

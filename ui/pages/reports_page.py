@@ -190,6 +190,8 @@ class ReportsPage(Page):
         self.end = DateField(parent=self)
         for widget in (self.from_label, self.start, self.to_label, self.end):
             choose.addWidget(widget)
+        for field in (self.start, self.end):
+            field.returnPressed.connect(self.compute)  # Entrée in a date shows the report, as « Afficher »
         self.show_button = QPushButton("Afficher", self)
         self.show_button.setDefault(True)
         self.show_button.clicked.connect(self.compute)
@@ -287,6 +289,9 @@ class ReportsPage(Page):
         return ReportPeriod(self.start.date(), self.end.date())
 
     # -- computing --------------------------------------------------------------------------------------------
+    def focus_main_field(self) -> None:
+        self.kind.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def refresh(self) -> None:
         """Nothing to reload on its own: a report is computed when asked for (« Afficher »)."""
 
