@@ -3,9 +3,10 @@
     coordinator_dashboard(uow, user, today) -> Dashboard
 
 * families under each convention in force today against its indicative maximum of families;
-* each such convention's spending month by month over its period, against its budget cap: an issued month counts
-  its statement as issued, a month still to issue its draft as computed now (the first draft also carries the
-  régularisations of the issued months, which the next statement will bill; later drafts do not repeat them);
+* each such convention's spending month by month over its period (an open-ended one: its current year), against
+  its budget cap: an issued month counts its statement as issued, a month still to issue its draft as computed now
+  (the first draft also carries the régularisations of the issued months, which the next statement will bill;
+  later drafts do not repeat them);
 * held home sessions per week (Monday to Sunday) over the last thirteen weeks, today's week included;
 * the decisions waiting: orientations proposed by the EPS, held sessions waiting for a dérogation.
 
@@ -52,7 +53,7 @@ class ConventionBudget:
     convention: str
     label: str
     cap: Decimal | None
-    months: tuple[BudgetMonth, ...]  # every month of the period (at most twelve past today's month)
+    months: tuple[BudgetMonth, ...]  # every month shown (see _period_months)
 
     @property
     def spent(self) -> Decimal:
@@ -110,9 +111,7 @@ def _families(session, convention: Convention, today: date) -> ConventionFamilie
 
 
 def _budget(session, convention: Convention, today: date) -> ConventionBudget:
-    first = Month.of(convention.start_date)
-    # an open-ended convention: its period so far, and the rest of the current year of it
-    last = Month.of(convention.end_date) if convention.end_date else _months_after(first, today)
+    first, last = _period_months(convention, today)
     issued = dict(session.execute(select(StoredStatement.month, StoredStatement.total).where(
         StoredStatement.convention_id == convention.id)).all())
     current, months, total, carried = first, [], ZERO, False
@@ -134,16 +133,18 @@ def _budget(session, convention: Convention, today: date) -> ConventionBudget:
     return ConventionBudget(convention.key, _label(convention), convention.budget_cap, tuple(months))
 
 
-def _months_after(first: Month, today: date) -> Month:
-    """The last month of the open-ended period's current year: eleven months after the start, or after the last
-    anniversary of it."""
+def _period_months(convention: Convention, today: date) -> tuple[Month, Month]:
+    """The first and last months shown: the convention's period; for an open-ended one, the current year of it
+    (from the last anniversary of its start), counted from that anniversary."""
+    first = Month.of(convention.start_date)
+    if convention.end_date is not None:
+        return first, Month.of(convention.end_date)
+    while Month(first.year + 1, first.number) <= Month.of(today):
+        first = Month(first.year + 1, first.number)
     last = first
     for _ in range(11):
         last = last.next()
-    while last < Month.of(today):
-        for _ in range(12):
-            last = last.next()
-    return last
+    return first, last
 
 
 def _weeks(session, today: date) -> tuple[WeekCount, ...]:

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from services import home_sessions
 from services.billing import get_statement, issue_statement
@@ -66,6 +67,14 @@ def test_an_issued_month_counts_as_issued_and_a_correction_is_counted_once(env):
     assert months[3].spent == april.total  # April's draft carries the régularisation…
     assert months[4].spent == sum((l.amount for l in may.current_lines), Decimal("0.00"))  # …May's does not again
     assert months[4].cumulative == Decimal("207.33") + april.total + months[4].spent
+
+
+def test_an_open_ended_convention_shows_its_current_year(env):
+    with env.engine.begin() as conn:
+        conn.execute(text("UPDATE convention SET end_date = NULL WHERE key = 'as-2025'"))
+    budget = next(b for b in _dashboard(env, today=date(2026, 3, 20)).budgets if b.convention == "as-2025")
+    assert [m.month for m in budget.months] == [f"2026-{m:02d}" for m in range(1, 13)]
+    assert [m.spent for m in budget.months[:3]] == [Decimal("0.00")] * 3 and budget.months[3].spent is None
 
 
 def test_held_sessions_per_week_over_the_last_thirteen_weeks(env):
