@@ -1,5 +1,5 @@
 """The API's endpoints for the administration and the coordination's programme-wide acts: conventions written
-(terms, avenants), accounts (created, passwords), the programme's settings, the audit log's purge, the RGPD
+(terms, avenants), accounts (created, passwords), the programme's settings and QPV, the audit log's purge, the RGPD
 routines (retention, right of access). Thin handlers as in api.routes: every rule and audit row is the service's.
 """
 from __future__ import annotations
@@ -14,9 +14,8 @@ from api.json_io import read_fields, read_input
 
 # -- conventions --------------------------------------------------------------------------------------------------
 
-# ConventionInput's fields that are not one JSON scalar; the amounts stay text, parsed by the service as typed
-CONVENTION_EXTRA = {"max_families": "integer", "budget_cap": "text", "period_end_months": "integers",
-                    "qualifications": "texts"}
+# ConventionInput's fields of two types (a number or the text typed): the amount stays text, parsed by the service
+CONVENTION_EXTRA = {"max_families": "integer", "budget_cap": "text"}
 TARIFF_SHAPE = ("doit être une liste d'objets {\"qualification\", \"kind\", \"unit_price\"} (le montant écrit "
                 "comme un texte, par exemple « 31.50 », ou null)")
 
@@ -111,6 +110,12 @@ def _save_programme(call: Call):
                                              given["holiday_zone"], based_on=given["based_on"])
 
 
+def _save_qpv_names(call: Call):
+    """{"names": ["Croix-Blanche", …], "based_on": <the programme's updated_at>}: the whole list, in its order."""
+    given = read_fields(call.body, {"names": "texts", **BASED_ON}, required=("names",))
+    return programme_settings.save_qpv_names(call.uow(), call.user, given["names"], based_on=given["based_on"])
+
+
 def _purge_audit(call: Call):
     days = read_fields(call.body, {"days": "integer"})["days"]
     purged = audit.purge_older_than(call.uow(), call.user, **({} if days is None else {"days": days}),
@@ -147,6 +152,10 @@ ADMIN_ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/programme", programme_settings.get_programme, "programme.read",
              lambda c: programme_settings.get_programme(c.uow(), c.user)),  # null until the administrator fills it
     Endpoint("PUT", "/api/programme", programme_settings.save_programme, "programme.manage", _save_programme,
+             body=True),
+    Endpoint("GET", "/api/programme/qpv", programme_settings.qpv_names, "programme.read",
+             lambda c: programme_settings.qpv_names(c.uow(), c.user)),
+    Endpoint("PUT", "/api/programme/qpv", programme_settings.save_qpv_names, "programme.manage", _save_qpv_names,
              body=True),
     Endpoint("POST", "/api/audit/purge", audit.purge_older_than, "audit.purge", _purge_audit, body=True),
     Endpoint("POST", "/api/retention/run", retention.anonymise_expired_families, "retention.run", _run_retention,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import types
 import typing
 from collections.abc import Mapping
 from datetime import date, datetime, time
@@ -148,7 +149,8 @@ def _integers(value):
 
 
 KINDS = {"text": _text, "integer": _integer, "boolean": _boolean, "date": _date, "time": _time,
-         "datetime": _datetime, "decimal": _decimal, "texts": _texts, "integers": _integers}
+         "datetime": _datetime, "decimal": _decimal, "texts": _texts, "integers": _integers,
+         "text_tuple": lambda value: tuple(_texts(value))}
 
 
 REQUIRED = "est obligatoire"
@@ -202,7 +204,7 @@ def read_query(params: Mapping[str, str], spec: Mapping[str, str]) -> dict:
 
 
 _KIND_OF_TYPE = {str: "text", int: "integer", bool: "boolean", date: "date", time: "time", datetime: "datetime",
-                 Decimal: "decimal"}
+                 Decimal: "decimal", tuple[str, ...]: "text_tuple", tuple[int, ...]: "integers"}
 
 
 def input_spec(cls) -> tuple[dict[str, str], tuple[str, ...]]:
@@ -211,11 +213,13 @@ def input_spec(cls) -> tuple[dict[str, str], tuple[str, ...]]:
     hints = typing.get_type_hints(cls)
     spec, required = {}, []
     for f in dataclasses.fields(cls):
-        kinds = [a for a in typing.get_args(hints[f.name]) if a is not type(None)] or [hints[f.name]]
+        hint = hints[f.name]
+        union = typing.get_origin(hint) in (typing.Union, types.UnionType)  # X | None; tuple[str, ...] is no union
+        kinds = [a for a in typing.get_args(hint) if a is not type(None)] if union else [hint]
         if len(kinds) != 1 or kinds[0] not in _KIND_OF_TYPE:
-            continue  # not a JSON scalar (a mapping of tariffs…): the endpoint reads it itself
+            continue  # neither a JSON scalar nor a list of texts or integers (tariffs…): the endpoint reads it itself
         spec[f.name] = _KIND_OF_TYPE[kinds[0]]
-        optional = type(None) in typing.get_args(hints[f.name])
+        optional = union and type(None) in typing.get_args(hint)
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and not optional:
             required.append(f.name)
     return spec, tuple(required)
@@ -228,6 +232,9 @@ def read_input(cls, body: Mapping, extra: Mapping[str, str] | None = None, **giv
     spec, required = input_spec(cls)
     spec = {name: kind for name, kind in spec.items() if name not in given}
     values = read_fields(body, {**spec, **(extra or {})}, tuple(r for r in required if r not in given))
-    defaults = {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
-    fields = {name: defaults.get(name) if values[name] is None else values[name] for name in spec}
+    # a field left out (or null) is not passed, so that the dataclass gives its default (or its default_factory's);
+    # one without a default is None
+    without_default = {f.name for f in dataclasses.fields(cls)
+                       if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    fields = {name: values[name] for name in spec if values[name] is not None or name in without_default}
     return cls(**fields, **given), {name: values[name] for name in (extra or {})}

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Iterator
 
 from services import (activity, audit, consent, conventions_admin, devices, directory, families, family_records,
-                      home_sessions, orientations, parcours, session_exceptions, users)
+                      home_sessions, orientations, session_exceptions, users)
 from services.billing import get_statement, issue_statement, issued_pdf
 from services.dataset import import_dataset
 from services.dataset.exporter import stream_dataset
@@ -22,6 +22,8 @@ from api.admin_routes import ADMIN_ENDPOINTS
 from api.billing_routes import BILLING_ENDPOINTS
 from api.endpoints import BASED_ON, Call, Endpoint, based_on_query, body_endpoint, input_endpoint
 from api.json_io import read_fields, read_query
+from api.parcours_routes import PARCOURS_ENDPOINTS
+from api.report_routes import REPORT_ENDPOINTS
 from api.sheet_routes import SHEET_ENDPOINTS
 
 
@@ -161,14 +163,6 @@ def _import(call: Call):
     return import_dataset(call.uow(), call.body, call.user)
 
 
-# -- family records, consent, parcours ------------------------------------------------------------------------
-
-def _turning_17(call: Call):
-    given = read_query(call.query, {"within_months": "integer"})
-    return parcours.children_turning_17(call.uow(), call.user, call.today,
-                                        3 if given["within_months"] is None else given["within_months"])
-
-
 # -- hours, conventions, accounts, audit, statement files -----------------------------------------------------
 
 def _audit_entries(call: Call):
@@ -245,38 +239,28 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/families/{family_id}/record", family_records.family_record, "family.read",
              lambda c: family_records.family_record(c.uow(), c.user, c.params["family_id"])),
     input_endpoint("POST", "/api/families", family_records.create_family, "family.create",
-                    family_records.HouseholdInput, status=201),
+                   family_records.HouseholdInput, status=201),
     input_endpoint("PUT", "/api/families/{family_id}", family_records.update_family, "family.edit",
-                    family_records.HouseholdInput, "family_id", versioned=True),
+                   family_records.HouseholdInput, "family_id", versioned=True),
     body_endpoint("POST", "/api/families/{family_id}/close", family_records.close_family, "family.close",
-                   "family_id", {"closed_on": "date", "reason": "text", **BASED_ON}, today=True),
+                  "family_id", {"closed_on": "date", "reason": "text", **BASED_ON}, today=True),
     Endpoint("DELETE", "/api/families/{family_id}", family_records.delete_family, "family.remove",
              lambda c: family_records.delete_family(c.uow(), c.user, c.params["family_id"], based_on_query(c))),
     input_endpoint("POST", "/api/families/{family_id}/guardians", family_records.add_guardian, "family.edit",
-                    family_records.GuardianInput, "family_id", status=201),
+                   family_records.GuardianInput, "family_id", status=201),
     input_endpoint("PUT", "/api/guardians/{guardian_id}", family_records.update_guardian, "family.edit",
-                    family_records.GuardianInput, "guardian_id", versioned=True),
+                   family_records.GuardianInput, "guardian_id", versioned=True),
     Endpoint("DELETE", "/api/guardians/{guardian_id}", family_records.remove_guardian, "family.edit",
              lambda c: family_records.remove_guardian(c.uow(), c.user, c.params["guardian_id"], based_on_query(c))),
     input_endpoint("POST", "/api/families/{family_id}/children", family_records.add_child, "family.edit",
-                    family_records.ChildInput, "family_id", today=True, status=201),
+                   family_records.ChildInput, "family_id", today=True, status=201),
     input_endpoint("PUT", "/api/children/{child_id}", family_records.update_child, "family.edit",
-                    family_records.ChildInput, "child_id", versioned=True, today=True),
-    body_endpoint("PUT", "/api/parcours/{parcours_id}/plan", family_records.update_parcours_plan, "parcours.edit",
-                   "parcours_id", {"objectives": "text", "actions": "text", **BASED_ON}),
+                   family_records.ChildInput, "child_id", versioned=True, today=True),
     Endpoint("GET", "/api/consent/missing", consent.families_without_consent, "family.list",
              lambda c: consent.families_without_consent(c.uow(), c.user)),
     body_endpoint("PUT", "/api/consent/{family_key}", consent.record_consent, "consent.record", "family_key",
-                   {"consent_date": "date", "scope": "text"}, required=("consent_date",), today=True),
-    body_endpoint("POST", "/api/children/{child_id}/parcours", parcours.open_parcours, "parcours.change",
-                   "child_id", {"start": "date", "objectives": "text"}, status=201),
-    body_endpoint("POST", "/api/parcours/{parcours_id}/resume", parcours.resume_parcours, "parcours.change",
-                   "parcours_id", {"start": "date"}),
-    Endpoint("POST", "/api/parcours/{parcours_id}/suspend", parcours.suspend_parcours, "parcours.change",
-             lambda c: parcours.suspend_parcours(c.uow(), c.user, c.params["parcours_id"])),
-    body_endpoint("POST", "/api/parcours/{parcours_id}/close", parcours.close_parcours, "parcours.change",
-                   "parcours_id", {"end": "date", "exit_reason": "text"}),
-    Endpoint("GET", "/api/parcours/turning-17", parcours.children_turning_17, "parcours.read", _turning_17),
+                  {"consent_date": "date", "scope": "text"}, required=("consent_date",), today=True),
+    *PARCOURS_ENDPOINTS,
     Endpoint("POST", "/api/sessions", home_sessions.record_session, "session.record", _record_session, status=201,
              body=True),
     Endpoint("GET", "/api/sessions", home_sessions.list_sessions, "session.read", _list_sessions),
@@ -307,19 +291,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/eps/{meeting_id}", orientations.eps_meeting_detail, "eps.read",
              lambda c: orientations.eps_meeting_detail(c.uow(), c.user, c.params["meeting_id"])),
     body_endpoint("POST", "/api/eps/{meeting_id}/situations", orientations.add_situation, "eps.manage",
-                   "meeting_id", {"family_id": "text", "recommendation": "text"}, required=("family_id",),
-                   status=201),
+                  "meeting_id", {"family_id": "text", "recommendation": "text"}, required=("family_id",),
+                  status=201),
     body_endpoint("PUT", "/api/situations/{situation_id}/recommendation", orientations.record_recommendation,
-                   "eps.manage", "situation_id", {"recommendation": "text"}),
+                  "eps.manage", "situation_id", {"recommendation": "text"}),
     body_endpoint("POST", "/api/situations/{situation_id}/orientations", orientations.propose_orientation,
-                   "eps.manage", "situation_id", {"convention_id": "text"}, required=("convention_id",), status=201),
+                  "eps.manage", "situation_id", {"convention_id": "text"}, required=("convention_id",), status=201),
     Endpoint("GET", "/api/orientations", orientations.list_orientations, "orientation.read", _list_orientations),
     body_endpoint("POST", "/api/orientations/{orientation_id}/validate", orientations.validate_orientation,
-                   "orientation.validate", "orientation_id", {"decided_on": "date"}),
+                  "orientation.validate", "orientation_id", {"decided_on": "date"}),
     body_endpoint("POST", "/api/orientations/{orientation_id}/reject", orientations.reject_orientation,
-                   "orientation.validate", "orientation_id", {"reason": "text", "decided_on": "date"}),
+                  "orientation.validate", "orientation_id", {"reason": "text", "decided_on": "date"}),
     body_endpoint("POST", "/api/orientations/{orientation_id}/end", orientations.end_orientation, "orientation.end",
-                   "orientation_id", {"end": "date", "reason": "text"}),
+                  "orientation_id", {"end": "date", "reason": "text"}),
     Endpoint("GET", "/api/capacity", orientations.convention_capacity, "convention.read",
              lambda c: orientations.convention_capacity(c.uow(), c.user, c.today)),
     Endpoint("GET", "/api/statements/{convention}/{month}", get_statement, "statement.read",
@@ -345,16 +329,16 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/partners", conventions_admin.list_partners, "convention.read",
              lambda c: conventions_admin.list_partners(c.uow(), c.user)),
     body_endpoint("POST", "/api/partners/{key}", conventions_admin.create_partner, "convention.manage", "key",
-                   {"name": "text"}, status=201),
+                  {"name": "text"}, status=201),
     body_endpoint("PUT", "/api/partners/{key}", conventions_admin.rename_partner, "convention.manage", "key",
-                   {"name": "text"}),
+                  {"name": "text"}),
     Endpoint("GET", "/api/intervenants", conventions_admin.list_intervenants, "convention.read",
              lambda c: conventions_admin.list_intervenants(c.uow(), c.user, read_query(c.query, {
                  "partner": "text"})["partner"])),
     input_endpoint("POST", "/api/intervenants", conventions_admin.create_intervenant, "convention.manage",
-                    conventions_admin.IntervenantInput, status=201),
+                   conventions_admin.IntervenantInput, status=201),
     input_endpoint("PUT", "/api/intervenants/{key}", conventions_admin.update_intervenant, "convention.manage",
-                    conventions_admin.IntervenantInput, "key"),
+                   conventions_admin.IntervenantInput, "key"),
     Endpoint("GET", "/api/conventions", conventions_admin.list_conventions, "convention.read",
              lambda c: conventions_admin.list_conventions(c.uow(), c.user)),
     Endpoint("GET", "/api/conventions/{key}", conventions_admin.get_convention, "convention.read",
@@ -374,5 +358,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/api/dataset/import", import_dataset, "dataset.import", _import, status=201, body=True),
     *BILLING_ENDPOINTS,
     *ADMIN_ENDPOINTS,
+    *REPORT_ENDPOINTS,
     *SHEET_ENDPOINTS,
 )

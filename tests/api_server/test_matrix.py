@@ -14,7 +14,7 @@ from services import conventions_admin
 from services.billing import issue_statement
 from services.permissions import PERMISSIONS, ROLE_LABELS, SYSTEM, allowed
 from services.devices import NO_TOKEN, REVOKED
-from tests.service_cases import (PASSWORD, CurrentUser, _avenant_on_1_september, _guardian,
+from tests.service_cases import (PASSWORD, CurrentUser, _avenant_on_1_september, _guardian, _p1_closed,
                                  _year_issued_then_corrected)
 
 ACTORS = ("referent", "coordinator", "administrator", "revoked", "nobody")
@@ -192,13 +192,24 @@ SAMPLES.update({
     ("GET", "/api/access-export/{family_key}"): lambda api: ("/api/access-export/F1", None),
     ("POST", "/api/sheets/import"): lambda api: ("/api/sheets/import", {
         "file_name": "equipe.csv", "content": base64.b64encode(TEAM_SHEET).decode("ascii")}),
+    ("PUT", "/api/parcours/{parcours_id}/closed-details"): lambda api: (
+        f"/api/parcours/{api.env.id('parcours', 'P1')}/closed-details",
+        {"referral_source": "en_enseignant", "referral_reasons": ["scolarite"],
+         "exit_reason_code": "objectifs_atteints"}),
+    ("GET", "/api/programme/qpv"): lambda api: ("/api/programme/qpv", None),
+    ("PUT", "/api/programme/qpv"): lambda api: ("/api/programme/qpv", {"names": ["Croix-Blanche",
+                                                                                "Pont-des-Chèvres"]}),
+    ("GET", "/api/dashboard"): lambda api: ("/api/dashboard", None),
+    ("GET", "/api/reports/bilan"): lambda api: ("/api/reports/bilan?start=2025-01-01&end=2025-12-31", None),
+    ("GET", "/api/reports/caf"): lambda api: ("/api/reports/caf?start=2025-01-01&end=2025-12-31", None),
 })
 # What a sample needs done first, before the store is measured (as the system, not over the API)
 SETUPS = {("GET", "/api/statements/{convention}/{month}/pdf"): lambda api: issue_statement(
     api.env.uow(), SYSTEM, "ap-2025", "2025-01"),
     ("GET", "/api/conventions/{key}/closing-statement"): lambda api: _year_issued_then_corrected(api.env),
     ("POST", "/api/conventions/{key}/closing-statement/issue"): lambda api: _year_issued_then_corrected(api.env),
-    ("DELETE", "/api/conventions/{key}/amendments/{start}"): lambda api: _avenant_on_1_september(api.env)}
+    ("DELETE", "/api/conventions/{key}/amendments/{start}"): lambda api: _avenant_on_1_september(api.env),
+    ("PUT", "/api/parcours/{parcours_id}/closed-details"): lambda api: _p1_closed(api.env)}
 DEVICE_ENDPOINTS = [row for row in ENDPOINTS if row.device]
 
 
