@@ -76,6 +76,8 @@ def test_the_bilan_is_computed_and_every_table_shown_with_its_chart(qtbot, progr
     for section in page.sections:
         assert section.model.rowCount() == len(section.table.rows)
         assert bool(section.charts) == (section.table.chart is not None)
+        shown = [section.proxy.index(r, 0).data() for r in range(section.proxy.rowCount())]
+        assert shown == [row[0] for row in section.table.rows]  # the report's order until the user sorts
     assert page.note.isVisible() and "< 5" in page.note.text()
 
 
