@@ -267,6 +267,15 @@ def _sync_conflict(env: Env) -> None:
             operation=json.dumps(operation), detected_at=datetime(2025, 3, 20, 10, tzinfo=timezone.utc)))
 
 
+def _sync_refusal(env: Env) -> None:
+    """The same laptop copy, its operation refused by the server instead."""
+    _sync_conflict(env)
+    from services.sync import local as sync_local
+
+    with env.engine.begin() as conn:
+        conn.execute(sync_local.OUTBOX.update().values(status="refused", reason="Cette séance est verrouillée."))
+
+
 def _avenant_on_1_september(env: Env) -> None:
     conventions_admin.add_amendment(env.uow(), env.users["admin-petit"], "ap-2025", date(2025, 9, 1),
                                     {("AES", "home_intervention"): "31,00"})
@@ -602,6 +611,9 @@ CASES: tuple[Case, ...] = (
     Case(sync_client.resolve_conflict, "sync.resolve",
          lambda e, u: sync_client.resolve_conflict(e.uow(), u, "op-1", {"duration_minutes": "local"}),
          audit=("resolve", "sync_conflict", None), setup=_sync_conflict),
+    Case(sync_client.withdraw_refused, "sync.resolve",
+         lambda e, u: sync_client.withdraw_refused(e.uow(), u, "op-1"), audit=("withdraw", "sync_operation", None),
+         setup=_sync_refusal),
     # audit log
     Case(audit.list_entries, "audit.read", lambda e, u: audit.list_entries(e.uow(), u)),
     Case(audit.purge_older_than, "audit.purge", lambda e, u: audit.purge_older_than(e.uow(), u, days=365),

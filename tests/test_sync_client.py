@@ -264,13 +264,18 @@ def test_edits_of_different_fields_merge_and_the_laptop_receives_the_result(serv
         assert (got.duration_minutes, got.notes) == (90, "Corrigé au bureau")
 
 
-def test_the_same_field_changed_on_both_sides_is_a_conflict_shown_then_resolved_by_a_person(server, laptop):
+def duration_changed_on_both_sides(server: Server, laptop: Laptop):
+    """A synced session whose duration the coordination sets to 75 on the server and the référent to 90 offline."""
     row = synced_session(server, laptop)
     user = laptop.user("ref-martin")
     home_sessions.update_session(server.uow(), server.users["coord-durand"], row.id,
                                  draft(server, duration_minutes=75), TODAY)
     home_sessions.update_session(laptop.uow(), user, row.id, draft(server, duration_minutes=90), TODAY)
-    report = client.sync_once(laptop.uow)
+    return row, user, client.sync_once(laptop.uow)
+
+
+def test_the_same_field_changed_on_both_sides_is_a_conflict_shown_then_resolved_by_a_person(server, laptop):
+    row, user, report = duration_changed_on_both_sides(server, laptop)
     assert report.conflicts == 1
     [conflict] = client.list_conflicts(laptop.uow(), user)
     [shown] = conflict.fields
@@ -284,12 +289,7 @@ def test_the_same_field_changed_on_both_sides_is_a_conflict_shown_then_resolved_
 
 
 def test_a_conflict_resolved_with_the_servers_value_takes_it_locally(server, laptop):
-    row = synced_session(server, laptop)
-    user = laptop.user("ref-martin")
-    home_sessions.update_session(server.uow(), server.users["coord-durand"], row.id,
-                                 draft(server, duration_minutes=75), TODAY)
-    home_sessions.update_session(laptop.uow(), user, row.id, draft(server, duration_minutes=90), TODAY)
-    client.sync_once(laptop.uow)
+    row, user, _ = duration_changed_on_both_sides(server, laptop)
     [conflict] = client.list_conflicts(laptop.uow(), user)
     client.resolve_conflict(laptop.uow(), user, conflict.key, {"duration_minutes": "server"})
     client.sync_once(laptop.uow)
@@ -371,3 +371,24 @@ def test_the_command_line_sync_without_the_server_exits_2_in_french(server, lapt
     assert code == 2 and err.startswith("Serveur injoignable") and "Traceback" not in err
     code, out, err = run_main(["--db", str(laptop.path), "status", "--json"], "", monkeypatch, capsys)
     assert json.loads(out)["pending"] >= 1
+
+
+def test_a_change_refused_by_the_server_is_kept_with_its_reason_until_withdrawn(server, laptop):
+    row = synced_session(server, laptop)
+    user = laptop.user("ref-martin")
+    home_sessions.delete_session(server.uow(), server.users["coord-durand"], row.id)
+    home_sessions.update_session(laptop.uow(), user, row.id, draft(server, duration_minutes=90), TODAY)
+    report = client.sync_once(laptop.uow)
+    assert report.refused == 1
+    [refusal] = client.list_refused(laptop.uow(), user)
+    assert refusal.record_key == row.id and refusal.reason[0].isupper()
+    assert home_sessions.get_session(laptop.uow(), user, row.id).duration_minutes == 90  # kept for correction
+    client.withdraw_refused(laptop.uow(), user, refusal.operation_id)
+    assert client.list_refused(laptop.uow(), user) == ()
+    assert server.ids(HomeSession, id=row.id) == [] and laptop_sessions(laptop, row.id) == 0
+    assert client.sync_once(laptop.uow).refused == 0  # the withdrawal's audit entry travels, nothing else
+
+
+def laptop_sessions(laptop: Laptop, session_id: str) -> int:
+    with laptop.engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM home_session WHERE id = :i"), {"i": session_id}).scalar_one()

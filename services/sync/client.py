@@ -494,10 +494,13 @@ def _rebase(conn, table, key: str, change: dict) -> None:
     """A pulled change of a record that has unsettled local operations: the server's row becomes the base and the
     local values of those operations stay on top (they are the ones the person typed, still to be sent)."""
     row = None if change.get("deleted") else _row(table, change.get("row") or {})
-    ops = conn.execute(select(local.OUTBOX.c.name, local.OUTBOX.c.fields).where(
-        local.OUTBOX.c.record_table == table.name, local.OUTBOX.c.record_key == key,
-        local.OUTBOX.c.status.in_(local.UNSETTLED)).order_by(local.OUTBOX.c.sequence)).all()
-    for name, fields in ops:
+    ops = conn.execute(select(local.OUTBOX.c.id, local.OUTBOX.c.name, local.OUTBOX.c.fields, local.OUTBOX.c.result)
+                       .where(local.OUTBOX.c.record_table == table.name, local.OUTBOX.c.record_key == key,
+                              local.OUTBOX.c.status.in_(local.UNSETTLED)).order_by(local.OUTBOX.c.sequence)).all()
+    for op_id, _name, _fields, result in ops:  # the server's row kept: what a withdrawn change goes back to
+        kept = {**(json.loads(result) if result else {}), "server_row": None if row is None else change.get("row")}
+        conn.execute(update(local.OUTBOX).where(local.OUTBOX.c.id == op_id).values(result=json.dumps(kept)))
+    for _id, name, fields, _result in ops:
         if name.endswith(".delete"):
             row = None
             continue
@@ -579,6 +582,41 @@ def list_refused(uow: UnitOfWork, user: CurrentUser) -> tuple[Refusal, ...]:
                                                 .order_by(local.OUTBOX.c.sequence)).mappings()
         return tuple(Refusal(r["id"], r["name"], r["record_table"], r["record_key"], r["reason"] or "")
                      for r in rows)
+
+
+def withdraw_refused(uow: UnitOfWork, user: CurrentUser, operation_id: str) -> Refusal:
+    """Give up a change the server refused (« Abandonner cette modification »): the record goes back to the server's
+    values as last received (or, never received since, to the values it had before the change; a creation is
+    removed). Audited; the audit entry travels."""
+    with uow:
+        require(user, "sync.resolve", session=uow.session)
+        conn = uow.session.connection()
+        op = conn.execute(select(local.OUTBOX).where(local.OUTBOX.c.id == operation_id)).mappings().first() \
+            if isinstance(operation_id, str) else None
+        if op is None or op["status"] != "refused":
+            raise NotFound("Cette modification refusée n'existe plus : actualisez la liste.")
+        conn.execute(update(local.OUTBOX).where(local.OUTBOX.c.id == op["id"]).values(status="withdrawn"))
+        table = Base.metadata.tables[op["record_table"]]
+        others = (op["record_table"], op["record_key"]) in local.unsettled_records(conn)
+        answer = json.loads(op["result"]) if op["result"] else {}
+        fields = json.loads(op["fields"])
+        if others:
+            pass  # later changes of the record are still on their way: they carry it now
+        elif "server_row" in answer:
+            if answer["server_row"] is None:
+                conn.execute(delete(table).where(table.c.id == op["record_key"]))
+            else:
+                _upsert(conn, table, _row(table, answer["server_row"]))
+        elif op["base_version"] is None and not op["name"].endswith(".delete"):
+            conn.execute(delete(table).where(table.c.id == op["record_key"]))
+        elif fields:
+            conn.execute(update(table).where(table.c.id == op["record_key"]).values(
+                **_row(table, {name: change.get("base") for name, change in fields.items()})))
+        audit.record(uow.session, user.key, "withdraw", "sync_operation", op["record_key"],
+                     [name for name in fields if name in table.c])
+        refusal = Refusal(op["id"], op["name"], op["record_table"], op["record_key"], op["reason"] or "")
+        uow.commit()
+        return refusal
 
 
 CHOICES = ("local", "server")
