@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Time, event, func, insert, select, update
+from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Time, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from models.base import Cents
@@ -62,11 +62,23 @@ ADMINISTRATION_FAMILY = frozenset({"id", "key", "name", "version", "created_at",
 FAMILY_COLUMN = {"guardian", "child", "home_session", "orientation", "eps_situation"}
 
 
+@functools.cache
 def models_by_table() -> dict:
+    """The synced tables' classes, parents before the tables that refer to them (metadata.sorted_tables)."""
     from models import Base, load_all
 
     load_all()
-    return {m.class_.__tablename__: m.class_ for m in Base.registry.mappers if m.class_.__tablename__ in RULES}
+    classes = {m.class_.__tablename__: m.class_ for m in Base.registry.mappers}
+    return {t.name: classes[t.name] for t in Base.metadata.sorted_tables if t.name in RULES}
+
+
+@functools.cache
+def _rank() -> dict[str, int]:
+    return {name: n for n, name in enumerate(models_by_table())}
+
+
+def _parents_first(key: tuple[str, str]) -> int:
+    return _rank()[key[0]]
 
 
 # -- rows as JSON --------------------------------------------------------------------------------------------------
@@ -259,7 +271,7 @@ def record_changes(session: Session, pending: dict, first: int) -> None:
     from models import SyncChange
 
     table = SyncChange.__table__
-    keys = list(pending)
+    keys = sorted(pending, key=_parents_first)  # a laptop reading a transaction's changes meets parents first
     existing = set()
     for start in range(0, len(keys), 500):
         chunk = keys[start:start + 500]
@@ -313,9 +325,9 @@ def _seed(engine: Engine) -> None:
     from services.permissions import followed_family_ids
 
     with Session(engine) as session:
-        if session.scalar(select(func.count()).select_from(SyncChange)) or \
-                session.scalar(select(SyncClock.last).where(SyncClock.id == 1)):
-            return
+        if session.scalar(select(SyncClock.last).where(SyncClock.id == 1)) or \
+                session.scalar(select(SyncChange.number).limit(1)) is not None:
+            return  # numbered already: each start of the server only looks
         pending = {}
         for name, model in models_by_table().items():
             table = model.__table__
