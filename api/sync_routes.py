@@ -10,6 +10,7 @@ import json
 
 from starlette.responses import Response
 
+from services.errors import InvalidFields
 from services.sync.server import ChangesPage, apply_operations, changes_after, pushing_device
 
 from api.endpoints import Call, Endpoint
@@ -18,10 +19,12 @@ from api.json_io import read_query
 
 def _push(call: Call) -> dict:
     operations = call.body.get("operations")
-    if isinstance(operations, list) and not operations:
+    if not isinstance(operations, list):
+        raise InvalidFields({"operations": "« operations » doit être une liste d'opérations."})
+    if not operations:
         return {"results": []}
     device_key = call.body.get("device")
-    if device_key is None and isinstance(operations, list) and isinstance(operations[0], dict):
+    if device_key is None and isinstance(operations[0], dict):
         device_key = operations[0].get("device")  # each operation names its device: the first one says it
     device = pushing_device(call.uow(), call.user, device_key)
     return {"results": [result.as_json() for result in apply_operations(call.uow, device, operations, call.clock)]}
