@@ -7,13 +7,14 @@ import threading
 import uuid
 
 import pytest
+from hypothesis import given, strategies as st
 from sqlalchemy import event, select, text
 
 from models import AuditEntry, Child, Family, Guardian, HomeSession, Orientation, Parcours, SyncApplied
 from services import devices, family_records, home_sessions
 from services.sync.changes import install_change_log
 from services.sync.operations import BY_NAME, TABLE_OPERATIONS, VERBS
-from services.sync.server import apply_operations, changes_after, pushing_device
+from services.sync.server import apply_operations, changes_after, conflicting_fields, pushing_device
 from tests.both_stores import env, template  # noqa: F401 (fixtures, on both stores)
 from tests.service_cases import F1_NOTE, F3_NOTE, TODAY
 
@@ -85,6 +86,22 @@ def test_every_operation_has_one_name_and_the_laptop_finds_it_by_table_and_kind(
     assert len(BY_NAME) == len(VERBS)
     for verb in VERBS:
         assert TABLE_OPERATIONS[verb.table][verb.kind] == verb.name
+
+
+VALUES = st.one_of(st.none(), st.integers(-3, 3), st.sampled_from(["", "a", "b", "2025-03-18"]), st.booleans())
+
+
+@given(st.dictionaries(st.sampled_from(["notes", "duration_minutes", "date", "status"]),
+                       st.tuples(VALUES, VALUES, VALUES), max_size=4))
+def test_a_field_conflicts_exactly_when_the_server_changed_it_to_something_else(fields):
+    given_fields = {name: (base, local) for name, (base, local, _server) in fields.items()}
+    current = {name: server for name, (_base, _local, server) in fields.items()}
+    clashes = conflicting_fields(given_fields, current)
+    for name, (base, local, server) in fields.items():
+        changed_elsewhere = server != base and server != local
+        assert (name in clashes) == changed_elsewhere
+        if changed_elsewhere:
+            assert clashes[name] == {"base": base, "local": local, "server": server}
 
 
 # -- applying ----------------------------------------------------------------------------------------------------

@@ -293,6 +293,14 @@ class _ApplyingWork:
         self.inner.rollback()
 
 
+def conflicting_fields(given: dict, current: dict) -> dict:
+    """The conflict rule: a field whose server value is neither the operation's base (untouched since the laptop
+    read it) nor its new value (the same change made on both sides) was changed on the server to something else.
+    `given`: {column: (base, value)}, `current`: the server's {column: value}, all in their wire form."""
+    return {column: {"base": base, "local": value, "server": current.get(column)}
+            for column, (base, value) in given.items() if current.get(column) not in (base, value)}
+
+
 def _apply_verb(uow_factory, device: SyncDevice, parsed: _Parsed, verb: Verb, today) -> OperationResult:
     user = device.user
     model = changes.models_by_table()[verb.table]
@@ -329,9 +337,7 @@ def _apply_verb(uow_factory, device: SyncDevice, parsed: _Parsed, verb: Verb, to
                 "version": {"base": parsed.base_version, "local": None, "server": version}}}, version=version))
         changed, merged = frozenset(), False
     else:
-        clashes = {column: {"base": base, "local": value, "server": current.get(column)}
-                   for column, (base, value) in given.items()
-                   if verb.kind != CREATE and current.get(column) not in (base, value)}
+        clashes = conflicting_fields(given, current) if verb.kind != CREATE else {}
         if clashes:
             return _store(uow_factory, device, parsed, OperationResult(parsed.id, CONFLICT,
                                                                        conflict={"fields": clashes}, version=version))
