@@ -43,8 +43,9 @@ SALT_BYTES = 16
 NONCE_BYTES = 12  # AES-GCM's standard nonce
 # Those of services.users' password hashes: the key file is no easier to attack than the account's hash.
 KDF_PARAMETERS = {"time_cost": 2, "memory_cost": 47104, "parallelism": 1}
-# A file with a bigger cost would let a tampered key file make the login spin for minutes.
-_MAX_MEMORY_COST, _MAX_TIME_COST = 1 << 21, 16
+# Bounds on what a key file may ask (the parameters are checked only after deriving): a tampered one must not make
+# the login take minutes or gigabytes. 256 MiB, 10 passes, 8 lanes: well above KDF_PARAMETERS, for future raises.
+_MAX_MEMORY_COST, _MAX_TIME_COST, _MAX_PARALLELISM = 1 << 18, 10, 8
 _JOURNALS = ("-wal", "-shm", "-journal")
 
 _LOCKED = ("La copie locale ne peut pas être déverrouillée : {why}. Les données de cet ordinateur sont "
@@ -301,7 +302,7 @@ def _read_key_file(path: str | os.PathLike) -> dict:
         raise damaged from None
     costs_sound = all(type(record[k]) is int and record[k] >= 1 for k in KDF_PARAMETERS) and (
         record["memory_cost"] <= _MAX_MEMORY_COST and record["time_cost"] <= _MAX_TIME_COST
-        and record["memory_cost"] >= 8 * record["parallelism"])
+        and record["parallelism"] <= _MAX_PARALLELISM and record["memory_cost"] >= 8 * record["parallelism"])
     if record["format"] != FORMAT or record["kdf"] != "argon2id" or not costs_sound \
             or len(record["salt"]) < 8 or len(record["nonce"]) != NONCE_BYTES:
         raise damaged
