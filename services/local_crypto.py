@@ -18,6 +18,7 @@ for good. The standalone mode (a plain SQLite file without a key file) never com
     rewrap(path, old, new)                         after a password change
     erase_copy(path)                               the file, its journals, its key file, its local backups
     is_encrypted(path)                             a copy this module made (its key file is there)
+    key_for(db, password) -> key | None            for main.py: None for a plain file or a URL
     connect(path, key, read_only=False)            a raw SQLCipher connection, the key given first
 
 models.db.make_engine(path, key=key) builds the engine on such a file.
@@ -29,12 +30,13 @@ import binascii
 import glob
 import json
 import os
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
 from models.db import KEY_FILE_SUFFIX, cipher_key_pragma
 # The same owner-only file creation, durable rename, and backups' folder and names as the backups themselves.
-from services.backup import _fsync_dir, _private_file, backup_prefix, backups_folder
+from services.backup import _fsync_dir, _private_file, backup_prefix, backups_folder, sqlite_file
 from services.errors import DomainError
 
 FORMAT = "parcours-local-key/1"
@@ -167,6 +169,15 @@ def unlock(path: str | os.PathLike, password: str) -> bytes:
     if len(key) != KEY_BYTES:
         raise CopyLocked(_LOCKED.format(why="son fichier de clé est endommagé"))
     return key
+
+
+def key_for(db: str, password: Callable[[], str]) -> bytes | None:
+    """What main.py gives make_engine for `--db`: None for a URL or a plain file (the standalone mode, unchanged),
+    the key of an encrypted copy unlocked with `password()`, asked only then."""
+    path = sqlite_file(db)
+    if path is None or not is_encrypted(path):
+        return None
+    return unlock(path, password())
 
 
 def rewrap(path: str | os.PathLike, old_password: str, new_password: str) -> None:

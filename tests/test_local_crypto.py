@@ -469,3 +469,17 @@ def test_prepare_creates_unlocks_or_encrypts_the_copy_to_enrol(tmp_path):
     _plain_migrated(plain)
     key = local_crypto.prepare_connected_copy(plain, PASSWORD)
     assert unreadable_by_sqlite3(plain) and local_crypto.unlock(plain, PASSWORD) == key
+
+
+def test_key_for_asks_the_password_of_an_encrypted_copy_only(laptop, tmp_path):
+    path, key = laptop
+    asked = []
+    ask = lambda: asked.append(1) or PASSWORD  # noqa: E731
+    plain = tmp_path / "parcours.sqlite"
+    _plain_migrated(plain)
+    assert local_crypto.key_for(str(plain), ask) is None
+    assert local_crypto.key_for(str(tmp_path / "absent.sqlite"), ask) is None
+    assert local_crypto.key_for("postgresql+psycopg://parcours@localhost/parcours", ask) is None
+    assert asked == []
+    assert local_crypto.key_for(str(path), ask) == key and asked == [1]
+    assert local_crypto.key_for(f"sqlite:///{path}", ask) == key
