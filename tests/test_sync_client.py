@@ -392,3 +392,40 @@ def test_a_change_refused_by_the_server_is_kept_with_its_reason_until_withdrawn(
 def laptop_sessions(laptop: Laptop, session_id: str) -> int:
     with laptop.engine.connect() as conn:
         return conn.execute(text("SELECT count(*) FROM home_session WHERE id = :i"), {"i": session_id}).scalar_one()
+
+
+NEW_FAMILY_FILE = {"format": "parcours-dataset/1", "families": [
+    {"key": "F9", "name": "Famille Neuve", "commune": "Bourg-en-Bresse", "referent": "ref-martin"}]}
+
+
+def test_on_a_connected_copy_the_import_verb_acts_as_the_enrolled_user(server, laptop, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    dataset = tmp_path / "famille.json"
+    dataset.write_text(json.dumps(NEW_FAMILY_FILE), encoding="utf-8")
+    laptop.engine.dispose()
+    code, out, err = run_main(["--db", str(laptop.path), "import", str(dataset)], "", monkeypatch, capsys)
+    assert code == 2 and "Référent" in err and "Traceback" not in err  # a référent may not import: refused
+    assert "F9" not in laptop.families() and laptop.outbox() == []
+
+
+def test_on_a_coordinators_copy_an_import_goes_through_the_outbox_to_the_server(server, tmp_path, monkeypatch,
+                                                                                 capsys):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    office = new_laptop(tmp_path, "office")
+    client.connect(office.uow, server.url, "coord-durand", PASSWORD, server.fingerprint)
+    office.engine.dispose()
+    dataset = tmp_path / "famille.json"
+    dataset.write_text(json.dumps(NEW_FAMILY_FILE), encoding="utf-8")
+    code, out, err = run_main(["--db", str(office.path), "import", str(dataset)], "", monkeypatch, capsys)
+    assert code == 0, err
+    names = [op["name"] for op in office.outbox()]
+    assert "family.create" in names and {op["actor_key"] for op in office.outbox()} == {"coord-durand"}
+    with office.engine.connect() as conn:
+        actors = set(conn.execute(text("SELECT actor_key FROM audit_log")).scalars())
+    assert actors == {"coord-durand"}  # not the machine's operator
+    report = client.sync_once(office.uow)
+    assert report.refused == 0, client.list_refused(office.uow(), office.user("coord-durand"))
+    with server.uow() as w:
+        assert w.session.scalar(select(Family.key).where(Family.key == "F9")) == "F9"

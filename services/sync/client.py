@@ -479,6 +479,12 @@ def _apply_page(uow_factory, state, page: dict, clock) -> int:
     return applied
 
 
+def _unstamped(table) -> dict:
+    """Keeps `updated_at` as it is in a Core UPDATE (its onupdate would stamp the laptop's clock on a row that
+    is meant to be the server's, or go back to it)."""
+    return {"updated_at": table.c.updated_at} if "updated_at" in table.c else {}
+
+
 def _upsert(conn, table, row: dict) -> None:
     if not row:
         return
@@ -611,7 +617,7 @@ def withdraw_refused(uow: UnitOfWork, user: CurrentUser, operation_id: str) -> R
             conn.execute(delete(table).where(table.c.id == op["record_key"]))
         elif fields:
             conn.execute(update(table).where(table.c.id == op["record_key"]).values(
-                **_row(table, {name: change.get("base") for name, change in fields.items()})))
+                **_row(table, {name: change.get("base") for name, change in fields.items()}), **_unstamped(table)))
         audit.record(uow.session, user.key, "withdraw", "sync_operation", op["record_key"],
                      [name for name in fields if name in table.c])
         refusal = Refusal(op["id"], op["name"], op["record_table"], op["record_key"], op["reason"] or "")
@@ -650,7 +656,8 @@ def resolve_conflict(uow: UnitOfWork, user: CurrentUser, conflict_key: str, choi
         table = Base.metadata.tables[row["record_table"]]
         chosen = {name: values.get(choices[name]) for name, values in conflicting.items() if name in table.c}
         if chosen:
-            conn.execute(update(table).where(table.c.id == row["record_key"]).values(**_row(table, chosen)))
+            conn.execute(update(table).where(table.c.id == row["record_key"]).values(**_row(table, chosen),
+                                                                                    **_unstamped(table)))
         if fields:
             outbox.append(conn, [(row["record_table"], row["record_key"], row["server_version"], row["name"],
                                   fields)])
