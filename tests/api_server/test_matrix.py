@@ -270,3 +270,31 @@ def test_actor_on_endpoint(api, row, who):
                         "message": f"Votre rôle ({ROLE_LABELS[who]}) ne permet pas de "
                                    f"{PERMISSIONS[row.operation].doing}."}
     assert api.env.dump() == before, "a refused request wrote something"
+
+
+# The public service functions (tests/service_cases.py CASES) that the API does not expose, and why.
+LEFT_OUT = {
+    "services.dataset.exporter.export_dataset": "the same file as stream_dataset, which GET /api/dataset/export "
+                                                "streams instead of holding it whole in memory",
+    "services.devices.enrol_device": "a device is enrolled with its user's password (POST /api/enrol, "
+                                     "enrol_with_password): a device's token never enrols another",
+    "services.sync.client.list_conflicts": "a laptop's own outbox, read on the laptop (issue 11)",
+    "services.sync.client.list_refused": "a laptop's own outbox, read on the laptop (issue 11)",
+    "services.sync.client.resolve_conflict": "a laptop's own outbox, decided on the laptop (issue 11)",
+    "services.sync.client.sync_status": "a laptop's own state, read on the laptop (issue 11)",
+    "services.sync.client.withdraw_refused": "a laptop's own outbox, decided on the laptop (issue 11)",
+    "services.sync.server.changes_after": "api/sync_routes.py (issue 11)",
+    "services.sync.server.pushing_device": "api/sync_routes.py (issue 11)",
+}
+
+
+def test_every_service_function_is_an_endpoint_or_left_out_on_purpose():
+    from tests.service_cases import CASES
+
+    def name(function) -> str:
+        return f"{function.__module__}.{function.__name__}"
+
+    exposed = {name(row.service) for row in ENDPOINTS if row.service is not None}
+    missing = sorted({name(case.function) for case in CASES} - exposed - set(LEFT_OUT))
+    assert not missing, ("services without an endpoint: add a row to api.routes.ENDPOINTS (and its sample here), or "
+                         f"say in LEFT_OUT why the API leaves it out: {missing}")
