@@ -99,9 +99,19 @@ def _add_user(call: Call):
     return users.add_user(call.uow(), call.user, given["key"], given["role"], given["password"], name=given["name"])
 
 
-def _change_password(call: Call, key: str):
+def _change_password(call: Call):
+    """An administrator sets another account's password (its holder changes it at the next login)."""
     password = read_fields(call.body, {"password": "text"}, required=("password",))["password"]
-    return users.change_password(call.uow(), call.user, key, password)
+    return users.change_password(call.uow(), call.user, call.params["key"], password)
+
+
+def _change_own_password(call: Call):
+    """{"current_password", "password"}: the current password is asked again, as a login (throttled), so that a
+    device left open, or stolen, cannot take the account over (its new password would enrol other devices)."""
+    given = read_fields(call.body, {"current_password": "text", "password": "text"},
+                        required=("current_password", "password"))
+    users.authenticate(call.uow(), call.user.key, given["current_password"], clock=call.clock)
+    return users.change_password(call.uow(), call.user, call.user.key, given["password"])
 
 
 def _save_programme(call: Call):
@@ -144,11 +154,10 @@ ADMIN_ENDPOINTS: tuple[Endpoint, ...] = (
              "convention.read", _regularisation_warning, body=True),
     Endpoint("GET", "/api/me", directory.get_user, "user.self",
              lambda c: directory.get_user(c.uow(), c.user, c.user.id)),
-    Endpoint("PUT", "/api/me/password", users.change_password, "user.self",
-             lambda c: _change_password(c, c.user.key), body=True),
+    Endpoint("PUT", "/api/me/password", users.change_password, "user.self", _change_own_password, body=True),
     Endpoint("POST", "/api/accounts", users.add_user, "user.manage", _add_user, status=201, body=True),
     Endpoint("PUT", "/api/accounts/{key}/password", users.change_password, "user.manage",
-             lambda c: _change_password(c, c.params["key"]), body=True),
+             _change_password, body=True),
     Endpoint("GET", "/api/programme", programme_settings.get_programme, "programme.read",
              lambda c: programme_settings.get_programme(c.uow(), c.user)),  # null until the administrator fills it
     Endpoint("PUT", "/api/programme", programme_settings.save_programme, "programme.manage", _save_programme,

@@ -158,11 +158,18 @@ def test_a_weak_password_is_refused_with_the_services_sentence_and_nothing_is_wr
     assert api.env.dump() == before
 
 
-def test_a_referent_changes_their_own_password_but_not_anothers(api):
+def test_a_referent_changes_their_own_password_giving_the_current_one_but_not_anothers(api):
+    wrong = api.client.put("/api/me/password", headers=api.headers("referent"),
+                           json={"current_password": "pas le bon", "password": PASSWORD + "!"})
+    assert wrong.status_code == 401 and wrong.json()["code"] == "authentication_failed", wrong.text
+    missing = api.client.put("/api/me/password", headers=api.headers("referent"), json={"password": PASSWORD + "!"})
+    assert missing.status_code == 422 and set(missing.json()["problems"]) == {"current_password"}
+    assert enrol(api, "ref-martin", PASSWORD).status_code == 201  # unchanged
     before = audit_ids(api.env)
-    own = api.client.put("/api/me/password", headers=api.headers("referent"), json={"password": PASSWORD + "!"})
+    own = api.client.put("/api/me/password", headers=api.headers("referent"),
+                         json={"current_password": PASSWORD, "password": PASSWORD + "!"})
     assert own.status_code == 200, own.text
-    assert audit_rows(api.env, before)[0][:4] == ("ref-martin", "change_password", "user", "ref-martin")
+    assert ("ref-martin", "change_password", "user", "ref-martin") in [r[:4] for r in audit_rows(api.env, before)]
     assert enrol(api, "ref-martin", PASSWORD).status_code == 401
     assert enrol(api, "ref-martin", PASSWORD + "!").status_code == 201
     other = api.client.put("/api/accounts/ref-other/password", headers=api.headers("referent"),
