@@ -58,7 +58,8 @@ class AppController(QObject):
 
     def __init__(self, uow_factory, db_label: str = "", *, settings: QSettings | None = None,
                  lock_delay_ms: int | None = None, backup_interval_ms: int = BACKUP_EVERY_MS,
-                 backups_dir: Path | None = None, today: Callable[[], date] = date.today):
+                 backups_dir: Path | None = None, today: Callable[[], date] = date.today,
+                 connect_copy: Callable | None = None, reopen_store: Callable[[], Callable] | None = None):
         super().__init__()
         self._uow = uow_factory
         self._db_label = db_label
@@ -78,6 +79,11 @@ class AppController(QObject):
             self.autobackup.failed.connect(self._backup_failed)
             self.autobackup.backed_up.connect(self._backup_done)
         self._backup_message = ""
+        # A copy of the team server: how the first start connects it (ui.connect_dialog; default: client.connect on
+        # this store), and the store opened again once a revoked device's copy is erased (None: the window quits).
+        self._connect_copy = connect_copy
+        self._reopen_store = reopen_store
+        self.sync_runner = None  # ui.sync_runner.SyncRunner of the main window of a connected copy
 
     # -- getting in ---------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -85,11 +91,50 @@ class AppController(QObject):
             welcome = WelcomeWindow(self._uow, self._db_label)
             welcome.demo_loaded.connect(self._demo_loaded)
             welcome.start_requested.connect(lambda: self.ask_first_administrator())
+            welcome.connect_requested.connect(lambda: self.ask_connection())
             self._replace(welcome)
         elif needs_first_administrator(self._uow()):
             self.ask_first_administrator()
         else:
             self.ask_login()
+
+    def ask_connection(self):
+        """« Se connecter au serveur du programme » from the welcome: once connected, the enrolled user works."""
+        from ui.connect_dialog import ConnectDialog
+
+        dialog = ConnectDialog(self._uow, self.window, self._db_label, connect_copy=self._connect_copy)
+        dialog.connected.connect(self._copy_connected)
+        dialog.open()
+        return dialog
+
+    def _copy_connected(self, _connection) -> None:
+        from services.errors import DomainError
+        from services.sync.client import acting_user
+
+        try:
+            user = acting_user(self._uow)  # their password was just checked by the server
+        except DomainError as exc:  # their account not received (a server that sent no scope)
+            from ui.errors import show_error
+
+            show_error(self.window, exc)
+            return
+        self.set_user(user)
+
+    def _device_revoked(self, message: str) -> None:
+        from ui.sync_runner import show_revoked
+
+        window = self.main_window
+        show_revoked(window, message)
+        if self.autobackup is not None:  # the copy and its backups are erased: nothing left to copy
+            self.autobackup.stop()
+            self.autobackup = None
+        if self._reopen_store is None:
+            if window is not None and shiboken6.isValid(window):
+                window.close_at_once()
+            QApplication.quit()
+            return
+        self._uow = self._reopen_store()  # a new, empty copy: the start screen again
+        self.start()
 
     def _demo_loaded(self, summary: str) -> None:
         self.ask_first_administrator(f"{summary}\n\n{DEMO_ACCOUNTS}")
@@ -119,6 +164,11 @@ class AppController(QObject):
         self.screen_lock = ScreenLock(window, self._uow, user, self.lock_delay_ms)
         self.screen_lock.switch_user_requested.connect(self.ask_login)
         window.lock_requested.connect(self.screen_lock.lock)
+        from ui.sync_runner import attach_sync
+
+        self.sync_runner = attach_sync(window, self._uow, user)  # None on a standalone copy: nothing changes
+        if self.sync_runner is not None:
+            self.sync_runner.revoked.connect(self._device_revoked)
         self._replace(window)
         return window
 
@@ -192,7 +242,7 @@ class FirstPaint(QObject):
 
 
 def run_app(uow_factory, db_label: str = "", *, after_first_paint: Callable[[], None] | None = None,
-            quit_after_first_paint: bool = False) -> int:
+            quit_after_first_paint: bool = False, reopen_store: Callable[[], Callable] | None = None) -> int:
     """`after_first_paint()`: work of the start that the first window does not need (the audit purge), run on the
     thread pool once that window is on screen. `quit_after_first_paint`: for the start-up benchmark."""
     app = QApplication.instance() or QApplication(sys.argv)
@@ -206,7 +256,7 @@ def run_app(uow_factory, db_label: str = "", *, after_first_paint: Callable[[], 
     app.setDesktopFileName("parcours")  # Wayland finds the icon through parcours.desktop
     app.setStyleSheet(STYLE)
     restore = install_excepthook()
-    controller = AppController(uow_factory, db_label)
+    controller = AppController(uow_factory, db_label, reopen_store=reopen_store)
     controller.start()
 
     def started() -> None:

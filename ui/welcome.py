@@ -18,6 +18,7 @@ def _load_demo(uow_factory) -> str:
 class WelcomeWindow(QWidget):
     demo_loaded = Signal(str)  # the summary
     start_requested = Signal()  # no demo: go on to the first administrator account
+    connect_requested = Signal()  # « Se connecter au serveur du programme » (ui.connect_dialog)
 
     def __init__(self, uow_factory, db_label: str = "", parent: QWidget | None = None):
         super().__init__(parent)
@@ -41,6 +42,10 @@ class WelcomeWindow(QWidget):
             "et ses enfants, enregistrez le consentement des parents, puis ouvrez le parcours de chaque enfant. "
             "Des données déjà au format Parcours se chargent d'un coup avec la commande "
             "«\u00a0parcours import\u00a0».", self))
+        layout.addWidget(note_label(
+            "Votre équipe a un serveur du programme ? Cliquez sur «\u00a0Se connecter au serveur du "
+            "programme\u00a0» : cet ordinateur recevra les dossiers de votre compte et se synchronisera avec le "
+            "serveur, même après avoir travaillé sans réseau.", self))
         if db_label:
             layout.addWidget(note_label(f"Base de données : {db_label}", self))
         layout.addStretch()
@@ -54,6 +59,11 @@ class WelcomeWindow(QWidget):
         self.demo_button.setDefault(True)
         self.demo_button.clicked.connect(self.load_demo)
         row.addWidget(self.quit_button)
+        self.connect_button = QPushButton("Se connecter au serveur du programme", self)
+        self.connect_button.setToolTip("Travailler sur une copie des dossiers du serveur de l'équipe, avec ou sans "
+                                       "réseau (adresse et empreinte données par le service informatique)")
+        self.connect_button.clicked.connect(self.connect_requested)
+        row.addWidget(self.connect_button)
         row.addWidget(self.start_button)
         row.addWidget(self.demo_button)
         layout.addLayout(row)

@@ -1,0 +1,251 @@
+"""The window of a connected copy against a real team server (uvicorn over TLS on 127.0.0.1, the fixtures of
+tests/test_sync_client.py): the conflicts page resolves a real conflict, a refusal is withdrawn, the status bar and
+F9 sync, and the first start connects from « Se connecter au serveur du programme » with its errors in French."""
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QLabel
+
+from services import home_sessions
+from services.sync import client
+from tests.service_cases import PASSWORD, TODAY
+from tests.test_sync_client import (duration_changed_on_both_sides, free_port, laptop, new_laptop,  # noqa: F401
+                                    server, sync_served, synced_session)
+from ui.connect_dialog import ConnectDialog
+from ui.pages.conflicts_page import ConflictsModel, ConflictsPage, RefusalsModel
+from ui.sync_runner import attach_sync
+from ui.sync_status import pending_text
+
+
+def loaded_page(qtbot, laptop, user) -> ConflictsPage:
+    page = ConflictsPage(laptop.uow, user, today=lambda: TODAY)
+    qtbot.addWidget(page)
+    with qtbot.waitSignal(page.loaded, timeout=10_000):
+        page.refresh()
+    return page
+
+
+def grid_texts(page: ConflictsPage, row: int) -> list[str]:
+    grid = page.choices.grid
+    return [grid.itemAtPosition(row, column).widget().text() for column in range(4)]
+
+
+def test_a_real_conflict_is_shown_side_by_side_and_resolved_keeping_this_computers_value(qtbot, server, laptop):
+    row, user, report = duration_changed_on_both_sides(server, laptop)  # 60 at first, 90 here, 75 on the server
+    assert report.conflicts == 1
+    page = loaded_page(qtbot, laptop, user)
+    assert page.model.rowCount() == 1 and page.count_label.text() == "1 conflit(s), 0 refus"
+    assert page.proxy.index(0, ConflictsModel.OPERATION).data() == "Séance modifiée"
+    assert page.proxy.index(0, ConflictsModel.FIELDS).data() == "Durée (minutes)"
+    assert grid_texts(page, 1) == ["Durée (minutes)", "60", "90", "75"]
+    assert not page.resolve_button.isEnabled()  # nothing chosen yet
+    page.choices.choose("duration_minutes", "local")
+    assert page.resolve_button.isEnabled()
+    with qtbot.waitSignal(page.resolved, timeout=10_000) as resolved:
+        qtbot.mouseClick(page.resolve_button, Qt.MouseButton.LeftButton)
+    assert resolved.args[0].resolved_at is not None
+    qtbot.waitUntil(lambda: page.model.rowCount() == 0, timeout=10_000)
+    assert "Aucun conflit" in page.empty_label.text()
+    assert client.sync_once(laptop.uow).conflicts == 0
+    kept = home_sessions.get_session(server.uow(), server.users["coord-durand"], row.id)
+    assert kept.duration_minutes == 90
+
+
+def test_taking_the_servers_value_from_the_page_puts_it_on_this_computer(qtbot, server, laptop):
+    row, user, _ = duration_changed_on_both_sides(server, laptop)
+    page = loaded_page(qtbot, laptop, user)
+    page.choices.choose("duration_minutes", "server")
+    with qtbot.waitSignal(page.resolved, timeout=10_000):
+        page.resolve()
+    assert home_sessions.get_session(laptop.uow(), user, row.id).duration_minutes == 75
+
+
+def test_a_refused_change_shows_its_reason_and_is_withdrawn_from_the_page(qtbot, server, laptop):
+    row = synced_session(server, laptop)
+    user = laptop.user("ref-martin")
+    home_sessions.delete_session(server.uow(), server.users["coord-durand"], row.id)
+    home_sessions.update_session(laptop.uow(), user, row.id, draft_of(server, duration_minutes=90), TODAY)
+    assert client.sync_once(laptop.uow).refused == 1
+    page = loaded_page(qtbot, laptop, user)
+    assert page.refusals.rowCount() == 1
+    reason = page.refusals_proxy.index(0, RefusalsModel.REASON).data()
+    assert reason and reason[0].isupper()
+    assert not page.withdraw_button.isEnabled()
+    page.refusals_view.setCurrentIndex(page.refusals_proxy.index(0, 0))
+    assert page.withdraw_button.isEnabled()
+    with qtbot.waitSignal(page.withdrawn, timeout=10_000):
+        page.withdraw(ask=False)
+    qtbot.waitUntil(lambda: page.refusals.rowCount() == 0, timeout=10_000)
+    assert client.list_refused(laptop.uow(), user) == ()
+
+
+def draft_of(server, **changes):
+    from tests.test_sync_client import draft
+
+    return draft(server, **changes)
+
+
+def test_the_conflict_and_refusal_models_pass_the_model_tester(qtbot, qtmodeltester, server, laptop):
+    _, user, _ = duration_changed_on_both_sides(server, laptop)
+    page = loaded_page(qtbot, laptop, user)
+    qtmodeltester.check(page.model)
+    qtmodeltester.check(page.proxy)
+    qtmodeltester.check(page.refusals)
+
+
+def connected_window(qtbot, laptop, tmp_path, user):
+    from ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(laptop.uow, user, settings=settings, today=lambda: TODAY)
+    qtbot.addWidget(window)
+    runner = attach_sync(window, laptop.uow, user, start=False)
+    window.show()
+    qtbot.waitExposed(window)
+    return window, runner
+
+
+def test_a_connected_window_syncs_on_f9_and_its_status_bar_says_so(qtbot, server, laptop, tmp_path):
+    user = laptop.user("ref-martin")
+    window, runner = connected_window(qtbot, laptop, tmp_path, user)
+    label = window.findChild(QLabel, "syncStatus")
+    assert runner is not None and label.plain_text() == "Pas encore synchronisé"
+    assert window.nav.item(window.nav.count() - 1).text() == "Conflits à résoudre"
+    home_sessions.record_session(laptop.uow(), user, draft_of(server), TODAY)
+    runner.refresh_status()
+    pending = client.sync_status(laptop.uow(), user).pending
+    assert pending >= 1
+    qtbot.waitUntil(lambda: label.plain_text() == f"Pas encore synchronisé — {pending_text(pending)}", timeout=10_000)
+    [action] = [a for a in window.actions() if a.objectName() == "syncNow"]
+    assert action.shortcut().toString() == "F9" and action in window.menuBar().actions()[0].menu().actions()
+    with qtbot.waitSignal(runner.synced, timeout=20_000) as synced:
+        action.trigger()
+    assert synced.args[0].applied >= 1
+    qtbot.waitUntil(lambda: label.plain_text().startswith("Synchronisé à"), timeout=10_000)
+    assert "en attente" not in label.plain_text()
+
+
+def test_a_conflict_in_the_status_bar_opens_its_page(qtbot, server, laptop, tmp_path):
+    _, user, _ = duration_changed_on_both_sides(server, laptop)
+    window, runner = connected_window(qtbot, laptop, tmp_path, user)
+    label = window.findChild(QLabel, "syncStatus")
+    assert label.plain_text().endswith("1 conflit à résoudre")
+    label.linkActivated.emit("conflicts")
+    assert window.current_key() == "conflicts"
+    page = window.pages["conflicts"]
+    qtbot.waitUntil(lambda: page.model.rowCount() == 1, timeout=10_000)
+
+
+def test_an_unreachable_server_leaves_the_window_quiet_and_offline(qtbot, server, laptop, tmp_path):
+    from services.sync import local
+
+    user = laptop.user("ref-martin")
+    home_sessions.record_session(laptop.uow(), user, draft_of(server), TODAY)
+    with laptop.engine.begin() as conn:
+        local.write_state(conn, server_url=f"https://127.0.0.1:{free_port()}")
+    window, runner = connected_window(qtbot, laptop, tmp_path, user)
+    label = window.findChild(QLabel, "syncStatus")
+    with qtbot.waitSignal(runner.status_changed, timeout=40_000):
+        runner.sync_now()
+    assert label.plain_text().startswith("Hors ligne — ") and "en attente" in label.plain_text()
+    assert not runner.halted and window.isVisible()
+
+
+# -- the first start: « Se connecter au serveur du programme » ---------------------------------------------------
+
+def connect_dialog(qtbot, tmp_path):
+    fresh = new_laptop(tmp_path, "fresh")
+    dialog = ConnectDialog(fresh.uow)
+    qtbot.addWidget(dialog)
+    return fresh, dialog
+
+
+def fill(dialog, url, user="ref-martin", password=PASSWORD, fingerprint=""):
+    for name, value in (("url", url), ("user", user), ("password", password), ("fingerprint", fingerprint)):
+        dialog.inputs[name].setText(value)
+
+
+def submitted(qtbot, dialog):
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=40_000)
+
+
+def shown_messages(dialog) -> dict[str, str]:
+    messages = {name: label.text() for name, label in dialog.messages.items() if not label.isHidden()}
+    if not dialog.general_message.isHidden():
+        messages["general"] = dialog.general_message.text()
+    return messages
+
+
+def test_the_connect_dialog_says_each_missing_or_malformed_field_under_it(qtbot, tmp_path):
+    _, dialog = connect_dialog(qtbot, tmp_path)
+    fill(dialog, "http://serveur.pre", user="", password="", fingerprint="AB:CD")
+    dialog.submit()
+    messages = shown_messages(dialog)
+    assert set(messages) == {"url", "user", "password", "fingerprint"} and dialog.task is None
+    assert "https://" in messages["url"] and "64 chiffres" in messages["fingerprint"]
+
+
+def test_a_wrong_password_is_said_under_the_password(qtbot, server, tmp_path):
+    fresh, dialog = connect_dialog(qtbot, tmp_path)
+    fill(dialog, server.url, password="pas le bon", fingerprint=server.fingerprint)
+    submitted(qtbot, dialog)
+    messages = shown_messages(dialog)
+    assert list(messages) == ["password"] and dialog.inputs["password"].text() == ""
+    assert dialog.result() == 0 and dialog.result_connection is None
+
+
+def test_a_server_out_of_reach_is_said_under_the_address(qtbot, tmp_path):
+    _, dialog = connect_dialog(qtbot, tmp_path)
+    fill(dialog, f"https://127.0.0.1:{free_port()}", fingerprint="AB" * 32)
+    submitted(qtbot, dialog)
+    messages = shown_messages(dialog)
+    assert list(messages) == ["url"] and messages["url"].startswith("Serveur injoignable")
+
+
+def test_another_certificate_than_the_one_given_is_said_under_the_fingerprint(qtbot, server, tmp_path):
+    fresh, dialog = connect_dialog(qtbot, tmp_path)
+    fill(dialog, server.url, fingerprint="AB:" * 31 + "AB")
+    submitted(qtbot, dialog)
+    messages = shown_messages(dialog)
+    assert list(messages) == ["fingerprint"] and "autre certificat" in messages["fingerprint"]
+    with fresh.engine.connect() as conn:
+        from services.sync import local
+
+        assert local.read_state(conn) is None
+
+
+def test_without_a_fingerprint_the_servers_is_shown_and_pinned_once_compared(qtbot, server, tmp_path):
+    fresh, dialog = connect_dialog(qtbot, tmp_path)
+    fill(dialog, server.url)
+    submitted(qtbot, dialog)
+    assert dialog.shown_fingerprint == server.fingerprint
+    assert server.fingerprint in dialog.presented.text() and not dialog.connect_button.isEnabled()
+    dialog.same.setChecked(True)
+    with qtbot.waitSignal(dialog.connected, timeout=40_000) as connected:
+        dialog.submit()
+    assert connected.args[0].fingerprint == server.fingerprint and connected.args[0].user_key == "ref-martin"
+    assert "F1" in fresh.families()
+
+
+def test_the_first_start_connects_and_opens_the_window_of_the_enrolled_user(qtbot, server, tmp_path):
+    from ui.app import AppController
+    from ui.welcome import WelcomeWindow
+
+    fresh = new_laptop(tmp_path, "first-start")
+    settings = QSettings(str(tmp_path / "start.ini"), QSettings.Format.IniFormat)
+    controller = AppController(fresh.uow, settings=settings, lock_delay_ms=0, today=lambda: TODAY)
+    controller.start()
+    assert isinstance(controller.window, WelcomeWindow)
+    qtbot.addWidget(controller.window)
+    assert controller.window.connect_button.text() == "Se connecter au serveur du programme"
+    dialog = controller.ask_connection()
+    fill(dialog, server.url, fingerprint=server.fingerprint)
+    with qtbot.waitSignal(dialog.connected, timeout=40_000):
+        dialog.submit()
+    window = controller.main_window
+    qtbot.addWidget(window)
+    assert window.user.key == "ref-martin" and controller.sync_runner is not None
+    qtbot.waitUntil(lambda: not controller.sync_runner.running, timeout=20_000)
+    controller.sync_runner.stop()
+    assert window.findChild(QLabel, "syncStatus").plain_text().startswith("Synchronisé à")
+    window.close_at_once()

@@ -1,0 +1,216 @@
+"""« Se connecter au serveur du programme »: the first start of a laptop or office computer that works on a copy of
+the team server (services.sync.client.connect).
+
+The person types the server's address, their identifier and password, and either the certificate's SHA-256
+fingerprint the IT gave them, or nothing: then the certificate the server presents is read and its fingerprint
+shown, to be compared with the IT's before « Se connecter » goes on (what is pinned is the one shown). Reading the
+certificate and connecting run off the GUI thread; each refusal is written in French under its field (the address
+for a server out of reach, the fingerprint for another certificate, the password for a refused login).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QLineEdit, QWidget
+
+from services.errors import DomainError, ValidationError
+from services.sync import client
+from ui.background import run_in_background
+from ui.fitting import keep_text_whole
+from ui.login import _footer, _framed, field_column, password_field
+from ui.widgets import ERROR_STYLE, message_label, note_label
+
+FIELDS = ("url", "user", "password", "fingerprint")
+LOGIN_WORDS = ("mot de passe", "identifiant")  # the server's refusal of a login names one of them
+
+
+def read_fingerprint(url: str) -> str:
+    """The SHA-256 fingerprint of the certificate the server at `url` presents now (not trusted: to be compared)."""
+    host, port, _ = client.server_address(url)
+    try:
+        return client.fingerprint_of(client.presented_certificate(host, port))
+    except OSError:
+        raise client.ServerUnreachable("Serveur injoignable : connexion impossible (serveur arrêté, adresse erronée "
+                                       "ou réseau absent). Vérifiez l'adresse donnée par le service "
+                                       "informatique.") from None
+
+
+def field_of(exc: BaseException) -> str | None:
+    """Under which field a refusal of the connection is written (None: under the form)."""
+    if isinstance(exc, ValidationError) and exc.field in ("url", "fingerprint", "password", "user"):
+        return exc.field
+    if isinstance(exc, client.FingerprintMismatch):
+        return "fingerprint"
+    if isinstance(exc, client.ServerUnreachable):
+        return "url"
+    if isinstance(exc, client.SyncError) and any(word in exc.message.lower() for word in LOGIN_WORDS):
+        return "password"
+    return None
+
+
+class ConnectDialog(QDialog):
+    connected = Signal(object)  # services.sync.client.Connection
+
+    def __init__(self, uow_factory, parent: QWidget | None = None, db_label: str = "", *,
+                 connect_copy: Callable[[str, str, str, str | None], client.Connection] | None = None):
+        super().__init__(parent)
+        self._connect = connect_copy or (
+            lambda url, user, password, fingerprint: client.connect(uow_factory, url, user, password, fingerprint))
+        layout = _framed(self, "Parcours — serveur du programme", "connectDialog", 620,
+                         "Se connecter au serveur du programme", "")
+        layout.addWidget(note_label(
+            "Cet ordinateur travaillera sur une copie des dossiers du serveur de l'équipe, avec ou sans réseau, et "
+            "se synchronisera avec lui dès qu'il le pourra. Le service informatique vous a donné l'adresse du "
+            "serveur et l'empreinte de son certificat ; votre identifiant et votre mot de passe sont ceux de votre "
+            "compte sur le serveur.", self))
+        self.inputs: dict[str, QLineEdit] = {}
+        self.messages: dict[str, QLabel] = {}
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        for name, label, placeholder in (
+                ("url", "Adresse du serveur", "https://serveur.exemple.fr:8443"),
+                ("user", "Identifiant", "votre identifiant sur le serveur"),
+                ("password", "Mot de passe", ""),
+                ("fingerprint", "Empreinte du certificat", "SHA-256 donnée par le service informatique (facultatif)")):
+            edit = password_field(self, placeholder) if name == "password" else QLineEdit(self)
+            edit.setPlaceholderText(placeholder)
+            edit.setObjectName(name)
+            edit.textEdited.connect(self._edited)
+            self.inputs[name] = edit
+            self.messages[name] = message_label(self)
+            self.messages[name].setObjectName(f"{name}_message")
+            form.addRow(label, field_column(edit, self.messages[name]))
+        layout.addLayout(form)
+        self.presented = note_label("", self)
+        self.presented.setObjectName("presentedFingerprint")
+        self.presented.setVisible(False)
+        layout.addWidget(self.presented)
+        self.same = QCheckBox("J'ai comparé : c'est bien l'empreinte donnée par le service informatique", self)
+        self.same.setVisible(False)
+        self.same.toggled.connect(self._update_button)
+        layout.addWidget(self.same)
+        self.general_message = message_label(self)
+        self.general_message.setObjectName("general_message")
+        layout.addWidget(self.general_message)
+        self.buttons, self.connect_button = _footer(self, layout, db_label, "Se connecter")
+        self.buttons.button(self.buttons.StandardButton.Cancel).setText("Annuler")
+        self.shown_fingerprint: str | None = None  # read from the server, to be pinned once compared
+        self.result_connection: client.Connection | None = None
+        self.task = None
+        self.inputs["url"].setFocus()
+        keep_text_whole(self)
+
+    # -- what is typed -----------------------------------------------------------------------------------------
+    def values(self) -> dict[str, str]:
+        return {name: (edit.text() if name == "password" else edit.text().strip())
+                for name, edit in self.inputs.items()}
+
+    def problems(self) -> dict[str, str]:
+        v = self.values()
+        found = {}
+        try:
+            client.server_address(v["url"])
+        except ValidationError as exc:
+            found["url"] = exc.message
+        if not v["user"]:
+            found["user"] = "Indiquez votre identifiant sur le serveur."
+        if not v["password"]:
+            found["password"] = "Indiquez votre mot de passe."
+        if v["fingerprint"]:
+            try:
+                client.normalised_fingerprint(v["fingerprint"])
+            except ValidationError as exc:
+                found["fingerprint"] = exc.message
+        return found
+
+    def _edited(self) -> None:
+        edit = self.sender()
+        name = next((n for n, e in self.inputs.items() if e is edit), None)
+        if name is not None:
+            self._say(name, "")
+        if name in ("url", "fingerprint"):  # another server or a typed fingerprint: what was shown no longer holds
+            self.shown_fingerprint = None
+            self.presented.setVisible(False)
+            self.same.setChecked(False)
+            self.same.setVisible(False)
+        self._update_button()
+
+    def _update_button(self) -> None:
+        waiting = self.shown_fingerprint is not None and not self.same.isChecked()
+        self.connect_button.setEnabled(self.task is None and not waiting)
+
+    def _say(self, name: str | None, text: str) -> None:
+        label = self.messages.get(name, self.general_message) if name else self.general_message
+        label.setStyleSheet(ERROR_STYLE)
+        label.setText(text)
+        label.setVisible(bool(text))
+
+    def _clear_messages(self) -> None:
+        for name in FIELDS:
+            self._say(name, "")
+        self._say(None, "")
+
+    # -- connecting --------------------------------------------------------------------------------------------
+    def submit(self) -> None:
+        self._clear_messages()
+        found = self.problems()
+        if found:
+            for name, text in found.items():
+                self._say(name, text)
+            self.inputs[next(n for n in FIELDS if n in found)].setFocus()
+            return
+        v = self.values()
+        if v["fingerprint"]:
+            self._start(lambda: self._connect(v["url"], v["user"], v["password"], v["fingerprint"]), self._connected)
+        elif self.shown_fingerprint is None:
+            url = v["url"]
+            self._start(lambda: read_fingerprint(url), self._show_fingerprint, connecting=False)
+        elif self.same.isChecked():
+            pinned = self.shown_fingerprint
+            self._start(lambda: self._connect(v["url"], v["user"], v["password"], pinned), self._connected)
+
+    def _start(self, work, then, *, connecting: bool = True) -> None:
+        self.buttons.setEnabled(False)
+        for edit in self.inputs.values():
+            edit.setEnabled(False)
+        self.task = run_in_background(self, work, lambda result: self._finished(then, result),
+                                      lambda exc: self._finished(lambda e: self._failed(e, connecting), exc),
+                                      progress_label="Connexion au serveur du programme…")
+
+    def _finished(self, then, value) -> None:
+        self.task = None
+        self.buttons.setEnabled(True)
+        for edit in self.inputs.values():
+            edit.setEnabled(True)
+        self._update_button()
+        then(value)
+
+    def _show_fingerprint(self, fingerprint: str) -> None:
+        self.shown_fingerprint = fingerprint
+        self.presented.setText(f"Empreinte du certificat présenté par le serveur :\n{fingerprint}\n\nComparez-la, "
+                               "caractère par caractère, avec celle que le service informatique vous a donnée. Si "
+                               "elles diffèrent, ne vous connectez pas et prévenez-le.")
+        self.presented.setVisible(True)
+        self.same.setChecked(False)
+        self.same.setVisible(True)
+        self.same.setFocus()
+        self._update_button()
+
+    def _connected(self, connection: client.Connection) -> None:
+        self.inputs["password"].clear()
+        self.result_connection = connection
+        self.connected.emit(connection)
+        self.accept()
+
+    def _failed(self, exc: BaseException, connecting: bool = True) -> None:
+        if connecting:  # the password went to the server: typed again for the next try
+            self.inputs["password"].clear()
+        if not isinstance(exc, DomainError):
+            self._say(None, "La connexion n'a pas abouti (le détail est dans le journal). Réessayez ou prévenez le "
+                            "service informatique.")
+            return
+        name = field_of(exc)
+        self._say(name, exc.message)
+        if name in self.inputs:
+            self.inputs[name].setFocus()
