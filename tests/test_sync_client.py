@@ -19,7 +19,7 @@ from sqlalchemy import select, text
 
 from api.app import build_app
 from api.tls import generate_self_signed
-from models import Family, HomeSession, Parcours, User
+from models import Family, HomeSession, Parcours
 from models.db import head_revision, make_engine, migrate
 from services import devices, home_sessions, users
 from services.directory import list_users
@@ -69,15 +69,19 @@ class Laptop:
             return [dict(r) for r in conn.execute(select(local.OUTBOX).order_by(local.OUTBOX.c.sequence)).mappings()]
 
 
+def build_server_store(db: str) -> None:
+    """The programme of tests/service_cases.py, every account with PASSWORD (a file's path or a database URL)."""
+    build_template(db)
+    engine = make_engine(db)
+    uow = unit_of_work_factory(engine)
+    for key in (*ACCOUNT_OF.values(), "ref-other"):
+        users.change_password(uow(), SYSTEM, key, PASSWORD)
+    engine.dispose()
+
+
 def server_template(folder: Path) -> Path:
     path = folder / "server.sqlite"
-    build_template(path)
-    engine = make_engine(str(path))
-    uow = unit_of_work_factory(engine)
-    for key in ACCOUNT_OF.values():
-        users.change_password(uow(), SYSTEM, key, PASSWORD)
-    users.change_password(uow(), SYSTEM, "ref-other", PASSWORD)
-    engine.dispose()
+    build_server_store(str(path))
     return path
 
 
@@ -103,10 +107,16 @@ def sync_served(tmp_path_factory):
 
 
 def open_server(sync_served, folder: Path) -> Server:
-    store, url, fingerprint, template = sync_served
+    """The server's store for a test: a copy of the module's SQLite template."""
     path = folder / "server.sqlite"
-    shutil.copyfile(template, path)
-    engine = make_engine(str(path))
+    shutil.copyfile(sync_served[3], path)
+    return serve_store(sync_served, str(path))
+
+
+def serve_store(sync_served, db: str) -> Server:
+    """The running server now serves `db` (a copy of the programme), its change log installed as `serve` does."""
+    store, url, fingerprint, _template = sync_served
+    engine = make_engine(db)
     changes.install_change_log(engine)
     uow = unit_of_work_factory(engine)
     store.uow = uow
