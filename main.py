@@ -266,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
 
                 return run_smoke(uow, db)
             return run_app(uow, db_label=shown(db), after_first_paint=lambda: purge_audit_on_start(uow),
-                           quit_after_first_paint=args.quit_after_first_paint)
+                           quit_after_first_paint=args.quit_after_first_paint,
+                           reopen_store=lambda: open_store(db)[1])  # a revoked copy erased: a new empty one
         return run_command(args, uow)
     except DomainError as exc:
         return _refused(args, exc.message)

@@ -123,11 +123,13 @@ class AppController(QObject):
     def _device_revoked(self, message: str) -> None:
         from ui.sync_runner import show_revoked
 
-        window = self.main_window
-        show_revoked(window, message)
         if self.autobackup is not None:  # the copy and its backups are erased: nothing left to copy
             self.autobackup.stop()
             self.autobackup = None
+        self.revoked_box = show_revoked(self.main_window, message, self._after_revoked)
+
+    def _after_revoked(self) -> None:
+        window = self.main_window
         if self._reopen_store is None:
             if window is not None and shiboken6.isValid(window):
                 window.close_at_once()

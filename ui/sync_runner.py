@@ -134,13 +134,17 @@ class SyncRunner(QObject):
         self.refresh_status()
 
 
-def show_revoked(parent: QWidget | None, message: str) -> None:
+def show_revoked(parent: QWidget | None, message: str, then: Callable[[], None]) -> QMessageBox:
+    """The calm word on a revoked device; `then()` once it is read (the window closes then)."""
     box = QMessageBox(QMessageBox.Icon.Information, "Poste retiré",
                       "Ce poste a été retiré du serveur du programme par l'administration.", parent=parent)
     box.setObjectName("deviceRevoked")
     box.setInformativeText(f"{message}\n\nRien n'est perdu pour le programme : ce qui avait été synchronisé est "
                            "sur le serveur. La fenêtre va se fermer.")
-    box.exec()
+    box.setWindowModality(Qt.WindowModality.WindowModal)
+    box.finished.connect(lambda _code: then())
+    box.open()
+    return box
 
 
 def show_mismatch(parent: QWidget | None, message: str) -> QMessageBox:

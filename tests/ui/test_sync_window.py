@@ -249,3 +249,47 @@ def test_the_first_start_connects_and_opens_the_window_of_the_enrolled_user(qtbo
     controller.sync_runner.stop()
     assert window.findChild(QLabel, "syncStatus").plain_text().startswith("Synchronisé à")
     window.close_at_once()
+
+
+# -- what stops the sync ------------------------------------------------------------------------------------------
+
+def test_a_certificate_other_than_the_pinned_one_stops_the_sync_with_a_warning(qtbot, server, laptop, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    from services.sync import local
+
+    with laptop.engine.begin() as conn:
+        local.write_state(conn, fingerprint="AB:" * 31 + "AB")
+    window, runner = connected_window(qtbot, laptop, tmp_path, laptop.user("ref-martin"))
+    with qtbot.waitSignal(runner.stopped, timeout=20_000):
+        runner.sync_now()
+    box = window.findChild(QMessageBox, "fingerprintMismatch")
+    qtbot.waitUntil(lambda: box.isVisible(), timeout=5000)
+    assert "intercepter" in box.informativeText() and runner.halted
+    assert runner.sync_now() is False  # F9 says it is stopped, no new attempt
+    box.close()
+
+
+def test_a_revoked_device_is_said_calmly_then_the_start_screen_comes_back(qtbot, server, laptop, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    from services import devices
+    from services.sync import local
+    from ui.app import AppController
+    from ui.welcome import WelcomeWindow
+
+    with laptop.engine.connect() as conn:
+        device = local.read_state(conn)["device_key"]
+    devices.revoke_device(server.uow(), server.users["admin-petit"], device)
+    settings = QSettings(str(tmp_path / "start.ini"), QSettings.Format.IniFormat)
+    controller = AppController(laptop.uow, settings=settings, lock_delay_ms=0, today=lambda: TODAY,
+                               reopen_store=lambda: new_laptop(tmp_path, "after").uow)
+    window = controller.set_user(laptop.user("ref-martin"))  # the runner syncs at once: the server says revoked
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "deviceRevoked") is not None, timeout=30_000)
+    box = window.findChild(QMessageBox, "deviceRevoked")
+    assert "effacée" in box.informativeText() and not laptop.path.exists()
+    assert isinstance(controller.window, type(window))  # the window stays until the message is read
+    box.accept()
+    qtbot.waitUntil(lambda: isinstance(controller.window, WelcomeWindow), timeout=10_000)
+    qtbot.addWidget(controller.window)
+
