@@ -32,6 +32,7 @@ from services import text_rules
 from services.dataset import stream
 from services.dataset.fields import MULTILINE_FIELDS
 from services.date_bounds import bounds_for, out_of_bounds
+from services.errors import ImportRejected
 from tests.stores import dump
 
 from conftest import DATA
@@ -138,7 +139,10 @@ def _mutate(data, draw, refusals: list[str]):
         target = draw(st.sampled_from([("programme", "eligible_communes"), ("families", 0, "guardians"),
                                        ("families", 0, "children"), ("meetings", 0, "intervenants")]))
         holder = _at(data, target[:-1])
-        holder[target[-1]] = (holder[target[-1]] or ["x"]) * draw(st.sampled_from([2, 31, 1001]))
+        # copies, not one object repeated: a huge text put in it by a later break would be in every item (a file of
+        # a gigabyte: the likely cause of a fuzz run seen past 12 minutes)
+        times = draw(st.sampled_from([2, 31, 1001]))
+        holder[target[-1]] = [copy.deepcopy(item) for _ in range(times) for item in holder[target[-1]] or ["x"]]
     elif mutation == "reserved":
         data["users"][0]["key"] = draw(st.sampled_from(["system", "SYSTEM", "ѕystem", "sуstem", "system\u200b"]))
         refusals.append("reserved")
@@ -435,10 +439,29 @@ def test_a_value_nested_too_deep_is_handed_to_the_whole_file_reader_at_once(monk
     assert file.reads <= 12  # as far as the nesting the parser refuses, not the file's 6 250 chunks
 
 
-def test_a_file_that_never_ends_is_given_up_once_a_value_passes_the_bound(monkeypatch):
+def test_a_file_that_never_ends_is_refused_in_french_once_a_value_passes_the_bound(monkeypatch):
     monkeypatch.setattr(stream, "CHUNK", 64)
     monkeypatch.setattr(stream, "MAX_VALUE_CHARS", 100_000)
     file = CountingFile(b'[{"key": "F1", "children": [', endless=True)
-    with pytest.raises(stream._NotStreamable):
+    with pytest.raises(ImportRejected) as refused:
         list(_reader(file).items())
+    assert refused.value.message.startswith("Un enregistrement du fichier dépasse 100\u202f000 caractères")
     assert file.reads <= math.log2(100_000 / 64) + 4
+
+
+def test_an_import_whose_record_passes_the_bound_is_refused_in_french_and_writes_nothing(tmp_path, monkeypatch,
+                                                                                        capsys):
+    monkeypatch.setattr(stream, "MAX_VALUE_CHARS", 4 * stream.CHUNK)
+    db = str(tmp_path / "store.sqlite")
+    engine = make_engine(db)
+    migrate(engine)
+    engine.dispose()
+    before = dump(db)
+    family = {**EXAMPLE["families"][0], "notes": "x" * (9 * stream.CHUNK)}  # unfinished past 4 chunks
+    file = tmp_path / "data.json"
+    file.write_text(json.dumps({**EXAMPLE, "families": [family]}), encoding="utf-8")
+    capsys.readouterr()
+    assert main.main(["--db", db, "import", str(file)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(REFUSED) and "Un enregistrement du fichier dépasse 4\u202f194\u202f304 caractères" in err, err
+    assert dump(db) == before

@@ -19,10 +19,12 @@ from services.dataset import strict_json
 from services.errors import ImportRejected
 
 CHUNK = 1 << 20  # characters decoded at a time
-# One value (a record, the programme…) past this is not streamed, and the whole-file reader gives its verdict: a
-# record is a few kilobytes, and a file that keeps growing while it is read (a pipe, a file still being written)
-# would otherwise be read on without end.
+# A value (a record, the programme…) still unfinished once it spans this many characters is refused: a record is a
+# few kilobytes, the whole-file reader would hold the file in memory, and a file that keeps growing while it is
+# read (a pipe, a file still being written) would be read on without end.
 MAX_VALUE_CHARS = 1 << 28
+TOO_LONG = ("Un enregistrement du fichier dépasse {} caractères : ce n'est pas un fichier de données Parcours, ou il "
+            "est encore en cours d'écriture.")
 _WHITESPACE = json.decoder.WHITESPACE
 
 
@@ -75,7 +77,7 @@ class DatasetFile(dict):
 def open_dataset(path: str | Path) -> Any:
     """The dataset in `path`, as the importer reads it: a DatasetFile, or, for a file this reader does not stream,
     what `strict_json.loads` makes of the whole file. Raises what `strict_json.loads` raises (JSON errors, a name
-    given twice, UnicodeDecodeError) and OSError."""
+    given twice, UnicodeDecodeError), ImportRejected for a value past MAX_VALUE_CHARS, and OSError."""
     try:
         return _scan(Path(path))
     except _NotStreamable:
@@ -174,14 +176,16 @@ class _Reader:
         """Read on for a value that runs past the buffer: as much again as it already spans (a chunk at least).
         Each attempt parses the value from its start, so a value of n characters is parsed about log2(n / CHUNK)
         times instead of n / CHUNK times (a time that grew as the square of the value's size). False at the end
-        of the file, or once the value spans MAX_VALUE_CHARS."""
+        of the file; ImportRejected when the value, still unfinished, spans MAX_VALUE_CHARS."""
         spanned = len(self.buf) - self.pos
-        return spanned < MAX_VALUE_CHARS and self._more(max(CHUNK, spanned))
+        if spanned >= MAX_VALUE_CHARS:
+            raise ImportRejected(TOO_LONG.format(f"{MAX_VALUE_CHARS:,}".replace(",", "\u202f")))  # 268 435 456
+        return self._more(max(CHUNK, spanned))
 
     def value(self) -> Any:
         """The next value, parsed as json parses it; more of the file is read while it runs past the buffer."""
         self.peek()
-        while True:  # each turn reads more of the file (_grow), which is bounded by MAX_VALUE_CHARS
+        while True:  # each turn reads more of the file (_grow), up to MAX_VALUE_CHARS
             try:
                 value, end = self.decode(self.buf, self.pos)
             except strict_json.DuplicateName:
