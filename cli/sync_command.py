@@ -42,13 +42,16 @@ def act_as_enrolled_user(uow, command: str | None) -> None:
     The verbs of cli/commands.py and cli/sheet_command.py name their actor through their module's `SYSTEM`: on a
     connected copy that name is bound to the enrolled user instead (the machine's operator is not who the server
     will see). A standalone copy is left exactly as it was."""
-    from services.sync import client
+    from services.permissions import SYSTEM
 
-    with uow() as w:
-        bind = w.session.get_bind()
-    if not client.attach_if_connected(getattr(bind, "engine", bind)) or command in COMMANDS:
-        return
-    user = client.acting_user(uow)
+    user = SYSTEM  # bound again on every run: a process that runs main() twice (tests, scripts) starts afresh
+    if uow is not None and command not in COMMANDS:  # check, backup, restore work on the file itself
+        from services.sync import client
+
+        with uow() as w:
+            bind = w.session.get_bind()
+        if client.attach_if_connected(getattr(bind, "engine", bind)):
+            user = client.acting_user(uow)
     from cli import commands, sheet_command
 
     for module in (commands, sheet_command):
