@@ -439,3 +439,23 @@ def test_on_a_coordinators_copy_an_import_goes_through_the_outbox_to_the_server(
     assert report.refused == 0, client.list_refused(office.uow(), office.user("coord-durand"))
     with server.uow() as w:
         assert w.session.scalar(select(Family.key).where(Family.key == "F9")) == "F9"
+
+
+def test_a_first_pull_in_small_pages_takes_a_child_that_comes_before_its_parent(server, tmp_path, monkeypatch):
+    with server.uow() as w:  # the family's latest change is now after its sessions'
+        family = w.session.scalars(select(Family).where(Family.key == "F1")).one()
+        family.notes = "Revue au bureau"
+        w.commit()
+    with server.engine.connect() as conn:
+        numbers = dict(conn.execute(text("SELECT table_name, min(number) FROM sync_change WHERE family_id = :f "
+                                         "GROUP BY table_name"), {"f": family.id}).all())
+    assert numbers["home_session"] + 5 < numbers["family"]  # its sessions come pages before it
+    monkeypatch.setattr(client, "PULL_PAGE", 5)
+    laptop = new_laptop(tmp_path, "small-pages")
+    done = client.connect(laptop.uow, server.url, "ref-martin", PASSWORD, server.fingerprint)
+    assert "F1" in laptop.families() and done.pulled > 5
+    with laptop.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM home_session s JOIN family f ON f.id = s.family_id "
+                                 "WHERE f.key = 'F1'")).scalar_one() > 0
+        assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+    laptop.engine.dispose()

@@ -434,40 +434,49 @@ def _record_answer(conn, op, sent: dict, result: dict, clock) -> str:
 
 
 def _pull(uow_factory, server: _Server, clock) -> int:
-    pulled = 0
+    """Every page after the cursor, then all of them applied in one local transaction: the log keeps each record at
+    its latest change number, so a child may come a page before its parent (foreign keys are checked at the commit),
+    and a pull cut short applies nothing (the cursor stays; the next one asks again)."""
+    with uow_factory() as w:
+        start = local.read_state(w.session.connection())["cursor"]
+    pages, after = [], start
     while True:
-        with uow_factory() as w:
-            state = local.read_state(w.session.connection())
-        page = server.call("GET", "/api/sync/pull", params={"after": state["cursor"], "limit": PULL_PAGE})
-        pulled += _apply_page(uow_factory, state, page, clock)
+        page = server.call("GET", "/api/sync/pull", params={"after": after, "limit": PULL_PAGE})
+        pages.append(page)
+        after = max(int(page.get("next", after)), after)
         if not page.get("more"):
-            return pulled
+            break
+    return _apply_pages(uow_factory, start, pages)
 
 
-def _apply_page(uow_factory, state, page: dict, clock) -> int:
-    """One page of the server's changes and the cursor after it, in one local transaction."""
+def _apply_pages(uow_factory, start: int, pages: list[dict]) -> int:
     with uow_factory() as w:
         outbox.applying(w.session)
         conn = w.session.connection()
-        if conn.dialect.name == "sqlite":  # rows arrive in commit order; a parent may come later in the page
+        state = local.read_state(conn)
+        if state["cursor"] != start:
+            return 0  # another sync of this copy applied them meanwhile
+        if conn.dialect.name == "sqlite":  # checked at the commit: rows come by latest change, not parents first
             conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
         unsettled = local.unsettled_records(conn)
-        applied = 0
-        for change in page.get("changes", []):
-            table = Base.metadata.tables.get(change.get("table"))
-            if table is None or table.name in local.NOT_PULLED:
-                continue
-            key = change.get("key")
-            if (table.name, key) in unsettled:
-                _rebase(conn, table, key, change)
-            elif change.get("deleted"):
-                conn.execute(delete(table).where(table.c.id == key))
-            else:
-                _upsert(conn, table, _row(table, change.get("row") or {}))
-            applied += 1
-        for family in page.get("removed_families", []):
-            _remove_family(w.session, state["user_key"], family)
-        values = {"cursor": max(int(page.get("next", state["cursor"])), state["cursor"])}
+        applied, cursor = 0, start
+        for page in pages:
+            for change in page.get("changes", []):
+                table = Base.metadata.tables.get(change.get("table"))
+                if table is None or table.name in local.NOT_PULLED:
+                    continue
+                key = change.get("key")
+                if (table.name, key) in unsettled:
+                    _rebase(conn, table, key, change)
+                elif change.get("deleted"):
+                    conn.execute(delete(table).where(table.c.id == key))
+                else:
+                    _upsert(conn, table, _row(table, change.get("row") or {}))
+                applied += 1
+            for family in page.get("removed_families", []):
+                _remove_family(w.session, state["user_key"], family)
+            cursor = max(int(page.get("next", cursor)), cursor)
+        values = {"cursor": cursor}
         if not state["user_id"]:
             from models import User
 
