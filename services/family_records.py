@@ -458,8 +458,10 @@ def update_family(uow: UnitOfWork, user: CurrentUser, family_id: str, household:
 
 
 def close_family(uow: UnitOfWork, user: CurrentUser, family_id: str, closed_on: date | None, reason: str | None,
-                 based_on: datetime | None, *, today: date | None = None) -> FamilyRecord:
-    """Close the file on `closed_on` for `reason`: running parcours close, orientations in force end (see the
+                 based_on: datetime | None, *, today: date | None = None,
+                 exit_reason_code: str | None = None) -> FamilyRecord:
+    """Close the file on `closed_on` for `reason`: running parcours close — with `exit_reason_code`, a code of
+    models.enums.EXIT_REASONS, for the reports (`reason` is its precision) —, orientations in force end (see the
     module's docstring). Refused while an orientation waits for the coordination's decision."""
     with uow:
         require(user, "family.close", session=uow.session)
@@ -471,6 +473,7 @@ def close_family(uow: UnitOfWork, user: CurrentUser, family_id: str, closed_on: 
         r = _FormReader("families", {"closed_on": closed_on, "closed_reason": reason}, LABELS)
         closed_on = r.read(r.date, "closed_on")
         reason = r.read(r.text, "closed_reason")
+        exit_reason_code = _code(r, EXIT_REASON, exit_reason_code)
         if closed_on is not None and closed_on > today:
             r.refuse("closed_on", f"La date de clôture ({format_date(closed_on)}) ne peut pas être dans le futur "
                                   f"(nous sommes le {format_date(today)}).")
@@ -499,6 +502,9 @@ def close_family(uow: UnitOfWork, user: CurrentUser, family_id: str, closed_on: 
         for p in running:
             p.status, p.end_date, p.exit_reason = "closed", closed_on, p.exit_reason or reason
             changed += ["parcours_status", "parcours_end_date", "parcours_exit_reason"]
+            if exit_reason_code is not None:
+                p.exit_reason_code = exit_reason_code
+                changed.append("parcours_exit_reason_code")
         for o in in_force:
             o.status = "ended"
             if o.end_date is None or o.end_date > closed_on:

@@ -256,3 +256,19 @@ def test_the_demo_fills_every_record_field_with_varied_values(uow):
     assert len(Counter(p.get("support_profile") for p in parcours if p["status"] != "proposed")) >= 3
     assert all(p.get("exit_reason_code") for p in parcours if p["status"] == "closed")
     assert all(p.get("referral_source_other") for p in parcours if p["referral_source"] == "autre")
+
+
+def test_closing_the_family_file_gives_its_running_parcours_the_exit_reason_code(programme):
+    from services.family_records import close_family
+
+    record = family_record(programme.uow(), programme.coordinator, programme.family["F1"])
+    with pytest.raises(InvalidFields) as refused:
+        close_family(programme.uow(), programme.coordinator, record.id, TODAY, "Départ", record.updated_at,
+                     today=TODAY, exit_reason_code="parti")
+    assert refused.value.problems["exit_reason_code"].startswith("Motif de sortie : valeur inconnue « parti »")
+    close_family(programme.uow(), programme.coordinator, record.id, TODAY, "Départ à Lyon", record.updated_at,
+                 today=TODAY, exit_reason_code="demenagement")
+    with programme.uow() as w:
+        p = w.session.scalars(select(Parcours).where(Parcours.key == "P1")).one()
+        assert (p.status, p.exit_reason_code, p.exit_reason) == ("closed", "demenagement", "Départ à Lyon")
+    assert "parcours_exit_reason_code" in _last_entry(programme, "family")[2]

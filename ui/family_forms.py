@@ -223,11 +223,15 @@ def ask_close_family(parent: QWidget, uow_factory, user: CurrentUser, record: Fa
              + (f"{len(running)} parcours en cours sera clos à cette date avec ce motif. " if len(running) == 1 else
                 f"{len(running)} parcours en cours seront clos à cette date avec ce motif. " if running else "")
              + "Les orientations en cours prennent fin à cette date.")
-    return open_form(parent, f"Clore le dossier — {record.name}",
-                     [Field("closed_on", "Date de clôture", "date", today()),
-                      Field("closed_reason", "Motif de clôture", "multiline")],
-                     lambda v: close_family(uow_factory(), user, family_id, v["closed_on"], v["closed_reason"],
-                                            based_on, today=today()), then, intro=intro, ok_label="Clore le dossier")
+    fields = [Field("closed_on", "Date de clôture", "date", today()),
+              Field("closed_reason", "Motif de clôture", "multiline")]
+    if running:  # their exit reason, for the bilan
+        fields.append(code_field(EXIT_REASON, None, label="Motif de sortie des parcours", none_label="— choisir —"))
+    return open_coded_form(parent, f"Clore le dossier — {record.name}", fields,
+                           lambda v: close_family(uow_factory(), user, family_id, v["closed_on"], v["closed_reason"],
+                                                  based_on, today=today(),
+                                                  exit_reason_code=v.get("exit_reason_code")),
+                           then, intro=intro, ok_label="Clore le dossier")
 
 
 def closed_banner(record: FamilyRecord | None) -> str:

@@ -201,3 +201,14 @@ def test_the_qpv_list_needs_the_programme_first(qtbot, uow):
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     qtbot.waitUntil(dialog.messages["qpv_names"].isVisible, timeout=5000)
     assert "Le programme n'est pas encore renseigné" in dialog.messages["qpv_names"].text()
+
+
+def test_closing_the_file_asks_the_exit_reason_of_its_running_parcours(qtbot, coordinator_window, programme):
+    view = _file_of_f1(qtbot, coordinator_window)
+    dialog = view.ask_close_family()
+    _choose(dialog.inputs["exit_reason_code"], "Limite d'âge atteinte")
+    dialog.inputs["closed_reason"].setPlainText("Lucas a 17 ans")
+    _save(qtbot, view, dialog)
+    with programme.uow() as w:
+        p = w.session.query(Parcours).filter_by(key="P1").one()
+        assert (p.status, p.exit_reason_code) == ("closed", "limite_age")
