@@ -227,14 +227,17 @@ def input_spec(cls) -> tuple[dict[str, str], tuple[str, ...]]:
 
 def read_input(cls, body: Mapping, extra: Mapping[str, str] | None = None, **given):
     """(an instance of the service's input dataclass `cls` read from `body`, the `extra` fields read with it): a
-    field left out takes the dataclass's default; every wrong or missing field is named at once (InvalidFields).
+    field left out takes the dataclass's default, a null one None when its type allows it; every wrong or missing
+    field is named at once (InvalidFields).
     `given` are the fields the endpoint read itself."""
     spec, required = input_spec(cls)
     spec = {name: kind for name, kind in spec.items() if name not in given}
     values = read_fields(body, {**spec, **(extra or {})}, tuple(r for r in required if r not in given))
-    # a field left out (or null) is not passed, so that the dataclass gives its default (or its default_factory's);
-    # one without a default is None
-    without_default = {f.name for f in dataclasses.fields(cls)
-                       if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
-    fields = {name: values[name] for name in spec if values[name] is not None or name in without_default}
+    # a field left out is not passed, so that the dataclass gives its default (or its default_factory's); null is
+    # None where the type allows it (sessions_per_week: null, no weekly limit), else the default too
+    hints = typing.get_type_hints(cls)
+    passed = {f.name for f in dataclasses.fields(cls)
+              if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+              or f.name in body and type(None) in typing.get_args(hints[f.name])}
+    fields = {name: values[name] for name in spec if values[name] is not None or name in passed}
     return cls(**fields, **given), {name: values[name] for name in (extra or {})}

@@ -60,12 +60,19 @@ def test_a_convention_created_over_the_api_is_the_services_and_leaves_the_same_a
 
 
 def test_a_convention_read_then_sent_back_changed_is_updated_and_what_changed_is_audited(api):
+    """null is a value where the service takes one (no weekly limit); a field left out takes its default."""
     before = audit_ids(api.env)
     response = api.client.put("/api/conventions/ap-2025", headers=api.headers("administrator"),
                               json=_convention_as_read(api, max_families=20, budget_cap="50000,00"))
     assert response.status_code == 200, response.text
     assert (response.json()["max_families"], response.json()["budget_cap"]) == (20, "50000.00")
-    [entry] = audit_rows(api.env, before)
+    unlimited = api.client.put("/api/conventions/ap-2025", headers=api.headers("administrator"),
+                               json=_convention_as_read(api, sessions_per_week=None))
+    assert unlimited.status_code == 200 and unlimited.json()["sessions_per_week"] is None, unlimited.text
+    left_out = {k: v for k, v in _convention_as_read(api).items() if k != "sessions_per_week"}
+    default = api.client.put("/api/conventions/ap-2025", headers=api.headers("administrator"), json=left_out)
+    assert default.status_code == 200 and default.json()["sessions_per_week"] == 1, default.text
+    entry = audit_rows(api.env, before)[0]
     assert entry[:4] == ("admin-petit", "update", "convention", "ap-2025")
     assert "max_families" in entry[4] and "budget_cap" in entry[4]
 
