@@ -2,6 +2,10 @@
 function checks (services.permissions), for tests/api to walk every (role × endpoint) pair.
 
 A handler only turns the request into the service's arguments: every check, rule and audit row is the service's.
+ENDPOINTS also lists the rows of api.parcours_routes, api.billing_routes, api.admin_routes, api.report_routes and
+api.sheet_routes; a row's shape and the helpers that make one are in api.endpoints. Starlette answers with the
+first row whose method and path match: a literal path (/api/sessions/count) comes before a parametrised one
+(/api/sessions/{session_id}).
 """
 from __future__ import annotations
 
