@@ -126,7 +126,8 @@ class AppController(QObject):
         if self.autobackup is not None:  # the copy and its backups are erased: nothing left to copy
             self.autobackup.stop()
             self.autobackup = None
-        self.revoked_box = show_revoked(self.main_window, message, self._after_revoked)
+        # Not the main window's child: it is deleted once the message is read, while the box still reports it.
+        self.revoked_box = show_revoked(None, message, self._after_revoked)
 
     def _after_revoked(self) -> None:
         window = self.main_window

@@ -1,7 +1,7 @@
 """The window of a connected copy against a real team server (uvicorn over TLS on 127.0.0.1, the fixtures of
 tests/test_sync_client.py): the conflicts page resolves a real conflict, a refusal is withdrawn, the status bar and
 F9 sync, and the first start connects from « Se connecter au serveur du programme » with its errors in French."""
-import pytest
+import shiboken6
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel
 
@@ -271,8 +271,6 @@ def test_a_certificate_other_than_the_pinned_one_stops_the_sync_with_a_warning(q
 
 
 def test_a_revoked_device_is_said_calmly_then_the_start_screen_comes_back(qtbot, server, laptop, tmp_path):
-    from PySide6.QtWidgets import QMessageBox
-
     from services import devices
     from services.sync import local
     from ui.app import AppController
@@ -285,11 +283,12 @@ def test_a_revoked_device_is_said_calmly_then_the_start_screen_comes_back(qtbot,
     controller = AppController(laptop.uow, settings=settings, lock_delay_ms=0, today=lambda: TODAY,
                                reopen_store=lambda: new_laptop(tmp_path, "after").uow)
     window = controller.set_user(laptop.user("ref-martin"))  # the runner syncs at once: the server says revoked
-    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "deviceRevoked") is not None, timeout=30_000)
-    box = window.findChild(QMessageBox, "deviceRevoked")
+    qtbot.waitUntil(lambda: getattr(controller, "revoked_box", None) is not None, timeout=30_000)
+    box = controller.revoked_box
     assert "effacée" in box.informativeText() and not laptop.path.exists()
     assert isinstance(controller.window, type(window))  # the window stays until the message is read
     box.accept()
     qtbot.waitUntil(lambda: isinstance(controller.window, WelcomeWindow), timeout=10_000)
     qtbot.addWidget(controller.window)
+    assert not shiboken6.isValid(window) or not window.isVisible()
 
