@@ -22,6 +22,7 @@ from api.tls import generate_self_signed
 from models import Family, HomeSession, Parcours
 from models.db import head_revision, make_engine, migrate
 from services import devices, home_sessions, users
+from services.errors import ValidationError
 from services.directory import list_users
 from services.permissions import SYSTEM, followed_family_ids
 from services.sync import changes, client, local
@@ -459,3 +460,17 @@ def test_a_first_pull_in_small_pages_takes_a_child_that_comes_before_its_parent(
                                  "WHERE f.key = 'F1'")).scalar_one() > 0
         assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
     laptop.engine.dispose()
+
+
+def test_the_coordinations_copy_receives_issued_statements_read_only(server, tmp_path):
+    from services.billing.statements import issue_statement
+
+    issued = issue_statement(server.uow(), server.users["admin-petit"], "ap-2025", "2025-01")
+    office = new_laptop(tmp_path, "office")
+    client.connect(office.uow, server.url, "coord-durand", PASSWORD, server.fingerprint)
+    with office.engine.connect() as conn:
+        assert conn.execute(text("SELECT number, status FROM statement")).all() == [(issued.number, "issued")]
+        assert conn.execute(text("SELECT count(*) FROM statement_line")).scalar_one() == len(issued.lines)
+    with pytest.raises(ValidationError, match="serveur"):
+        issue_statement(office.uow(), office.user("coord-durand"), "ap-2025", "2025-02")
+    office.engine.dispose()

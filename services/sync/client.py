@@ -16,6 +16,7 @@ that left the user's scope are deleted, audited. A revoked device erases the cop
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import ssl
@@ -26,7 +27,7 @@ from decimal import Decimal
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import Boolean, Date, DateTime, Time, delete, func, select, text, update
+from sqlalchemy import Boolean, Date, DateTime, LargeBinary, Time, delete, func, select, text, update
 
 from models.base import Base, Cents, utcnow
 from services import audit
@@ -256,6 +257,8 @@ def from_json(column, value):
         return time.fromisoformat(value)
     if isinstance(kind, Boolean):
         return bool(value)
+    if isinstance(kind, LargeBinary) and isinstance(value, str):  # an issued statement's PDF, as base64 text
+        return base64.b64decode(value)
     return value
 
 

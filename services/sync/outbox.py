@@ -16,6 +16,7 @@ service that owns the change, as the operation's actor.
 """
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 import weakref
@@ -97,6 +98,8 @@ def as_json(value, column_type=None):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
     return value
 
 
