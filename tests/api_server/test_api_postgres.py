@@ -1,8 +1,10 @@
-"""The API on PostgreSQL, the team server's store of record: enrolment, a session recorded and a statement issued
-over TLS, each with its audit row, on a database migrated by models.db.migrate (tests/postgres.py gives each test a
-fresh one; without PostgreSQL they are skipped with « PostgreSQL absent : … »)."""
+"""The API on PostgreSQL, the team server's store of record: enrolment, a session recorded, a statement issued, a
+convention, an avenant, an account and a spreadsheet written over TLS, each with its audit row, on a database
+migrated by models.db.migrate (tests/postgres.py gives each test a fresh one; without PostgreSQL they are skipped
+with « PostgreSQL absent : … »)."""
 from __future__ import annotations
 
+import base64
 import json
 
 import httpx
@@ -27,7 +29,7 @@ class TestApiOnPostgreSQL:
         migrate(engine)
         uow = unit_of_work_factory(engine)
         programme = load_example(uow)
-        for account in ("ref-martin", "admin-petit"):
+        for account in ("ref-martin", "coord-durand", "admin-petit"):
             users.change_password(uow(), SYSTEM, account, PASSWORD)
         server, thread, url = start_server(build_app(uow, schema_version=head_revision(), today=lambda: TODAY),
                                            tls_pair)
@@ -93,3 +95,29 @@ class TestApiOnPostgreSQL:
         fields = json.dumps(["convention_id", "month", "number", "payload", "pdf", "sequence", "total"])
         assert self.audit(engine, "issue") == [("admin-petit", "statement", "ap-2025-001", fields),
                                                ("admin-petit", "statement", "ap-2025-002", fields)]
+
+    def test_a_convention_an_avenant_an_account_and_a_sheet_are_written_over_the_api(self, pg):
+        engine, _programme, client = pg
+        administrator, coordinator = self.enrolled(client, "admin-petit"), self.enrolled(client, "coord-durand")
+        created = client.post("/api/conventions", headers=administrator, json={
+            "key": "AS-2026", "partner": "adom", "action": "Accompagnement scolaire", "start": "2026-01-01",
+            "end": "2026-12-31", "tariffs": [{"qualification": "AES", "kind": "home_intervention",
+                                              "unit_price": "31.50"}]})
+        assert created.status_code == 201, created.json()
+        avenant = client.post("/api/conventions/AS-2026/amendments", headers=administrator, json={
+            "start": "2026-07-01", "tariffs": [{"qualification": "AES", "kind": "home_intervention",
+                                                "unit_price": "32.00"}]})
+        assert avenant.status_code == 201, avenant.json()
+        account = client.post("/api/accounts", headers=administrator, json={
+            "key": "nouvelle", "role": "referent", "password": PASSWORD, "name": "Nouvelle Référente"})
+        assert account.status_code == 201, account.json()
+        sheet = "Nom;Prénom;DDN;Commune\nRoux;Jade;01/01/2015;Bourg-en-Bresse\n".encode("utf-8")
+        imported = client.post("/api/sheets/import", headers=coordinator, json={
+            "file_name": "equipe.csv", "content": base64.b64encode(sheet).decode("ascii")})
+        assert imported.status_code == 201 and imported.json()["written"] is True, imported.json()
+        assert [r[:3] for r in self.audit(engine, "create") if r[1] in ("convention", "user")] == [
+            ("admin-petit", "convention", "AS-2026"), ("admin-petit", "user", "nouvelle")]
+        assert [r[:2] for r in self.audit(engine, "import") if r[1] == "sheet"] == [("coord-durand", "sheet")]
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM tariff_amendment")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM child WHERE first_name = 'Jade'")).scalar() == 1
