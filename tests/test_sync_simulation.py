@@ -121,6 +121,7 @@ class TeamWeek(RuleBasedStateMachine):
             self.laptops[key] = laptop
         with self.server.uow() as w:
             self.intervenant = w.session.scalar(select(Intervenant.id).where(Intervenant.key == "i-aes"))
+        self.initial_sessions = set(self._sessions(self.server.engine))
         self.unreachable = 0
 
     def teardown(self):
@@ -285,6 +286,10 @@ class TeamWeek(RuleBasedStateMachine):
                 mine = {k: v for k, v in rows(laptop.engine, table, scope).items() if k not in diverged}
                 theirs = {k: v for k, v in rows(self.server.engine, table, scope).items() if k not in diverged}
                 assert mine == theirs, f"{who}: {table} differs from the server: {differences(mine, theirs)}"
+        created = {op["record_key"] for laptop in self.laptops.values() for op in laptop.outbox()
+                   if op["name"] == "session.record" and op["status"] == "applied"}
+        # none lost, none twice: the server holds exactly the sessions it had and those it accepted
+        assert set(self._sessions(self.server.engine)) == self.initial_sessions | created
         outcomes = sorted({op["status"] for laptop in self.laptops.values() for op in laptop.outbox()})
         event(f"{self.server.engine.dialect.name}: operations {', '.join(outcomes) or 'none'}; "
               f"{'with' if self.unreachable else 'without'} unreachable syncs")
