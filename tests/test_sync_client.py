@@ -474,3 +474,15 @@ def test_the_coordinations_copy_receives_issued_statements_read_only(server, tmp
     with pytest.raises(ValidationError, match="serveur"):
         issue_statement(office.uow(), office.user("coord-durand"), "ap-2025", "2025-02")
     office.engine.dispose()
+
+
+def test_a_copy_that_already_holds_families_is_not_connected(sync_served, server, tmp_path):
+    standalone = tmp_path / "standalone.sqlite"
+    shutil.copyfile(sync_served[3], standalone)
+    engine = make_engine(str(standalone))
+    with pytest.raises(client.SyncError, match="contient déjà des familles"):
+        client.connect(unit_of_work_factory(engine), server.url, "ref-martin", PASSWORD, server.fingerprint)
+    with engine.connect() as conn:
+        assert local.read_state(conn) is None
+    engine.dispose()
+    assert devices.list_devices(server.uow(), server.users["admin-petit"]) == ()
