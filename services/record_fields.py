@@ -17,6 +17,7 @@ from models.enums import (EXIT_REASON_LABELS, EXIT_REASONS, MAX_PRECISION, MAX_Q
                           PRIORITY_EDUCATION_LABELS, REFERRAL_REASON_LABELS, REFERRAL_REASONS, REFERRAL_SOURCE_LABELS,
                           REFERRAL_SOURCES, SCHOOL_LEVEL_LABELS, SCHOOL_LEVELS, SUPPORT_PROFILE_LABELS,
                           SUPPORT_PROFILES)
+from services.text_rules import visible
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ OTHER_LABELS = {REFERRAL_SOURCE.other_field: "Précision (orienté·e par)",
                 REFERRAL_REASON.other_field: "Précision (motifs)",
                 SUPPORT_PROFILE.other_field: "Précision (profil)",
                 EXIT_REASON.other_field: "Précision ou commentaire (sortie)"}
-QPV_LABEL = "Quartier prioritaire (QPV)"
+QPV_LABEL = "Nom du QPV"  # the field as the household form labels it
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,10 @@ class OtherMissing(FieldProblem):
 
 
 def unknown_code_reason(closed: ClosedList, value: object) -> str:
-    shown = f"« {value[:40]} »" if isinstance(value, str) else "une valeur qui n'est pas un texte"
+    # shown escaped: a control or bidi character would garble the message (as services.dataset.fields.printable)
+    text = value[:40].encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00") \
+        if isinstance(value, str) else None
+    shown = f"« {visible(text)} »" if text is not None else "une valeur qui n'est pas un texte"
     return f"valeur inconnue {shown} (valeurs possibles : {', '.join(closed.codes)})"
 
 
@@ -114,6 +118,6 @@ def qpv_flag(priority_neighbourhood: bool, qpv_name: str | None) -> bool:
     return bool(priority_neighbourhood or qpv_name)
 
 
-__all__ = ["ClosedList", "EXIT_REASON", "FieldProblem", "MAX_PRECISION", "MAX_QPV_NAME", "OTHER", "OTHER_LABELS", "OtherMissing",
-           "PRIORITY", "ParcoursDetails", "QPV_LABEL", "REFERRAL_REASON", "REFERRAL_SOURCE", "SCHOOL_LEVEL",
+__all__ = ["ClosedList", "EXIT_REASON", "FieldProblem", "MAX_PRECISION", "MAX_QPV_NAME", "OTHER", "OTHER_LABELS",
+           "OtherMissing", "PRIORITY", "ParcoursDetails", "QPV_LABEL", "REFERRAL_REASON", "REFERRAL_SOURCE", "SCHOOL_LEVEL",
            "SUPPORT_PROFILE", "qpv_flag", "read_code", "read_codes", "with_other"]

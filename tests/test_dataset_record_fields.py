@@ -2,6 +2,7 @@
 exports as before), exported only when set, re-imported identically, refused with the field's name when wrong."""
 import copy
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -11,9 +12,7 @@ from services.dataset import export_dataset, import_dataset
 from services.errors import ImportRejected
 from services.permissions import SYSTEM
 
-from conftest import DATA
-
-EXAMPLE = json.loads((DATA / "example_dataset.json").read_text(encoding="utf-8"))
+EXAMPLE = json.loads((Path(__file__).parent / "data" / "example_dataset.json").read_text(encoding="utf-8"))
 PARCOURS_FIELDS = {"referral_source": "autre", "referral_source_other": "Club de football",
                    "referral_reasons": ["scolarite", "autre", "sante"], "referral_reason_other": "Deuil récent",
                    "support_profile": "renforce", "actions": "Aide aux devoirs\nSortie au musée"}

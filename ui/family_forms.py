@@ -47,7 +47,7 @@ def _household_fields(user: CurrentUser, record: FamilyRecord | None,
               Field("commune", "Commune", default=record.commune if record else None),
               Field("priority_neighbourhood", "Quartier prioritaire (QPV)", "choice",
                     record.priority_neighbourhood if record else False, YES_NO),
-              Field("qpv_name", "Nom du QPV", "suggest", record.qpv_name if record else None)]
+              Field("qpv_name", QPV_LABEL, "suggest", record.qpv_name if record else None)]
     if user.is_coordinator:  # a référent's families are theirs: they neither choose nor change the référent
         fields.append(Field("referent_id", "Référent·e", "choice", record.referent_id if record else None,
                             referents or ((NO_REFERENT, None),)))

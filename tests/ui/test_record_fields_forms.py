@@ -1,7 +1,6 @@
 """The closed lists in the family file's dialogs (ui.coded_form, ui.family_forms): French labels in the combo boxes,
 the precision enabled only on « Autre (préciser) », the reasons ticked in a list, the programme's QPV offered, and
 what is saved is what the services store."""
-from datetime import date
 
 import pytest
 from PySide6.QtCore import Qt
