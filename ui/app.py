@@ -126,7 +126,7 @@ class AppController(QObject):
         if self.autobackup is not None:  # the copy and its backups are erased: nothing left to copy
             self.autobackup.stop()
             self.autobackup = None
-        # Not the main window's child: it is deleted once the message is read, while the box still reports it.
+        # Not the main window's child: that window is deleted once the message is read, while the box reports it.
         self.revoked_box = show_revoked(None, message, self._after_revoked)
 
     def _after_revoked(self) -> None:

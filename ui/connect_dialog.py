@@ -188,7 +188,9 @@ class ConnectDialog(QDialog):
 
     def _show_fingerprint(self, fingerprint: str) -> None:
         self.shown_fingerprint = fingerprint
-        self.presented.setText(f"Empreinte du certificat présenté par le serveur :\n{fingerprint}\n\nComparez-la, "
+        pairs = fingerprint.split(":")  # two lines of 16 pairs: easier to compare with a printed one
+        self.presented.setText(f"Empreinte du certificat présenté par le serveur :\n{':'.join(pairs[:16])}\n"
+                               f"{':'.join(pairs[16:])}\n\nComparez-la, "
                                "caractère par caractère, avec celle que le service informatique vous a donnée. Si "
                                "elles diffèrent, ne vous connectez pas et prévenez-le.")
         self.presented.setVisible(True)

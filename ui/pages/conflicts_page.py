@@ -26,7 +26,7 @@ from ui.background import run_in_background
 from ui.errors import show_error
 from ui.pages.page import Page
 from ui.table_model import ROW_ROLE, Column, ListModel, sorting_proxy, text_column
-from ui.widgets import confirmed, heading_row, note_label, table_view, title_label
+from ui.widgets import confirmed, fit_columns, heading_row, note_label, table_view, title_label
 
 OPERATION_LABELS = {
     "session.record": "Séance enregistrée", "session.update": "Séance modifiée", "session.delete": "Séance supprimée",
@@ -150,6 +150,7 @@ class FieldChoices(QGroupBox):
         self.grid.setColumnStretch(1, 1)
         self.grid.setColumnStretch(2, 1)
         self.grid.setColumnStretch(3, 1)
+        self.grid.setRowStretch(len(conflict.fields) + 1, 1)  # the fields at the top, the space below them
 
     def choose(self, name: str, key: str) -> None:
         for button in self.groups[name].buttons():
@@ -201,6 +202,7 @@ class ConflictsPage(Page):
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.view, 1)
         scroll = QScrollArea(conflicts)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.choices)
         top.addWidget(scroll, 1)
@@ -272,6 +274,8 @@ class ConflictsPage(Page):
             self.empty_label.setText("")
         self.empty_label.setVisible(bool(self.empty_label.text()))
         self.count_label.setText(f"{len(conflicts)} conflit(s), {len(refusals)} refus" if connected else "")
+        fit_columns(self.view)
+        fit_columns(self.refusals_view)
         self._select(selected.key if selected else None)
         self._update_buttons()
         self.loaded.emit()
