@@ -2,8 +2,8 @@
 function checks (services.permissions), for tests/api to walk every (role × endpoint) pair.
 
 A handler only turns the request into the service's arguments: every check, rule and audit row is the service's.
-ENDPOINTS also lists the rows of api.parcours_routes, api.billing_routes, api.admin_routes, api.report_routes and
-api.sheet_routes; a row's shape and the helpers that make one are in api.endpoints. Starlette answers with the
+ENDPOINTS also lists the rows of api.parcours_routes, api.billing_routes, api.admin_routes, api.report_routes,
+api.sheet_routes and api.sync_routes; a row's shape and the helpers that make one are in api.endpoints. Starlette answers with the
 first row whose method and path match: a literal path (/api/sessions/count) comes before a parametrised one
 (/api/sessions/{session_id}).
 """
@@ -29,6 +29,7 @@ from api.json_io import read_fields, read_query
 from api.parcours_routes import PARCOURS_ENDPOINTS
 from api.report_routes import REPORT_ENDPOINTS
 from api.sheet_routes import SHEET_ENDPOINTS
+from api.sync_routes import SYNC_ENDPOINTS
 
 
 def _health(call: Call) -> dict:
@@ -364,4 +365,5 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *ADMIN_ENDPOINTS,
     *REPORT_ENDPOINTS,
     *SHEET_ENDPOINTS,
+    *SYNC_ENDPOINTS,
 )

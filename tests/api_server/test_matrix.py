@@ -203,6 +203,8 @@ SAMPLES.update({
     ("GET", "/api/dashboard"): lambda api: ("/api/dashboard", None),
     ("GET", "/api/reports/bilan"): lambda api: ("/api/reports/bilan?start=2025-01-01&end=2025-12-31", None),
     ("GET", "/api/reports/caf"): lambda api: ("/api/reports/caf?start=2025-01-01&end=2025-12-31", None),
+    ("POST", "/api/sync/push"): lambda api: ("/api/sync/push", {"operations": []}),
+    ("GET", "/api/sync/pull"): lambda api: ("/api/sync/pull?after=0&limit=10", None),
 })
 # What a sample needs done first, before the store is measured (as the system, not over the API)
 SETUPS = {("GET", "/api/statements/{convention}/{month}/pdf"): lambda api: issue_statement(
