@@ -49,19 +49,12 @@ SERVER = r'''
 import sys
 from datetime import date
 sys.path.insert(0, sys.argv[1])
-import api.app as app_module
 from api.app import build_app
 from api.server import make_server
 from models.db import head_revision, make_engine
 from services.sync.changes import install_change_log
 from services.uow import unit_of_work_factory
 
-try:  # the sync endpoints, where api/routes.py does not list them yet
-    from api.sync_routes import SYNC_ENDPOINTS
-    if not set(SYNC_ENDPOINTS) <= set(app_module.ENDPOINTS):
-        app_module.ENDPOINTS = (*app_module.ENDPOINTS, *SYNC_ENDPOINTS)
-except ImportError:
-    pass
 db, port, certfile, keyfile = sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 engine = make_engine(db)
 install_change_log(engine)

@@ -92,16 +92,7 @@ def sync_served(tmp_path_factory):
     pair = generate_self_signed(tmp_path_factory.mktemp("tls") / "pair")
     template = server_template(tmp_path_factory.mktemp("server-template"))
     store = ServedStore()
-    import api.app as app_module
-    from api.sync_routes import SYNC_ENDPOINTS
-
-    saved = app_module.ENDPOINTS
-    if not set(SYNC_ENDPOINTS) <= set(saved):  # TEMPORARY: until api/routes.py registers the sync endpoints
-        app_module.ENDPOINTS = (*saved, *SYNC_ENDPOINTS)
-    try:
-        app = build_app(store, schema_version=head_revision(), today=lambda: TODAY)
-    finally:
-        app_module.ENDPOINTS = saved
+    app = build_app(store, schema_version=head_revision(), today=lambda: TODAY)
     server, thread, url = start_server(app, pair)
     yield store, url, pair.fingerprint, template
     stop_server(server, thread)
