@@ -286,8 +286,8 @@ LEFT_OUT = {
     "services.sync.client.resolve_conflict": "a laptop's own outbox, decided on the laptop (issue 11)",
     "services.sync.client.sync_status": "a laptop's own state, read on the laptop (issue 11)",
     "services.sync.client.withdraw_refused": "a laptop's own outbox, decided on the laptop (issue 11)",
-    "services.sync.server.changes_after": "api/sync_routes.py (issue 11)",
-    "services.sync.server.pushing_device": "api/sync_routes.py (issue 11)",
+    "services.sync.server.pushing_device": "called by POST /api/sync/push first (its row names apply_operations, "
+                                           "which it hands the device to)",
 }
 
 
