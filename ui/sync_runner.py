@@ -115,9 +115,10 @@ class SyncRunner(QObject):
 
     def _done(self, result) -> None:
         report, status = result
-        self.status_changed.emit(status)
+        self.running = False  # those told below may ask for the next one
         if report is not None:
             self.synced.emit(report)
+        self.status_changed.emit(status)
         self._finish()
 
     def _failed(self, exc: BaseException) -> None:
@@ -166,9 +167,12 @@ class _WindowSync(QObject):
         super().__init__(window)
         self.window, self.runner, self.label = window, runner, label
         self._watched: set[int] = set()
+        self._asked = False  # a sync asked for by the person (F9): its outcome is said
+        self._report = None
         runner.status_changed.connect(label.set_status)
         runner.syncing_changed.connect(label.set_syncing)
         runner.synced.connect(self._synced)
+        runner.status_changed.connect(self._said)
         runner.stopped.connect(lambda message: show_mismatch(self.window, message))
         label.conflicts_requested.connect(self.show_conflicts)
         self.action = QAction("Synchroniser &maintenant", window)
@@ -186,9 +190,29 @@ class _WindowSync(QObject):
         self._watch_pages()
 
     def sync_now(self) -> None:
-        if not self.runner.sync_now() and self.runner.halted:
+        """« Synchroniser maintenant »: its outcome is said in the status bar (the automatic ones only change the
+        label)."""
+        if self.runner.halted:
             self.window.statusBar().showMessage("La synchronisation est arrêtée (certificat du serveur inattendu) : "
                                                 "prévenez le service informatique.", 10_000)
+            return
+        self._asked = True
+        self.runner.sync_now()
+
+    def _said(self, status) -> None:
+        """After a sync asked for: what became of it, in the status bar."""
+        if not self._asked or self.runner.running or not shiboken6.isValid(self.window):
+            return
+        self._asked = False
+        report = self._report
+        self._report = None
+        if status.last_error:
+            self.window.statusBar().showMessage(status.last_error, 15_000)
+        elif report is not None:
+            self.window.statusBar().showMessage(
+                f"Synchronisé : {report.pushed} modification(s) envoyée(s), {report.pulled} reçue(s)"
+                + (f", {report.conflicts} en conflit" if report.conflicts else "")
+                + (f", {report.refused} refusée(s)" if report.refused else "") + ".", 10_000)
 
     def show_conflicts(self) -> None:
         if any(spec.key == CONFLICTS_PAGE for spec in self.window.specs):
@@ -210,6 +234,7 @@ class _WindowSync(QObject):
     def _synced(self, report) -> None:
         if not shiboken6.isValid(self.window):
             return
+        self._report = report
         page = self.window.pages.get(CONFLICTS_PAGE)
         if page is not None and self.window.current_page() is page and (report.conflicts or report.refused):
             page.refresh()

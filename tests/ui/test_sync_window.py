@@ -294,3 +294,26 @@ def test_a_revoked_device_is_said_calmly_then_the_start_screen_comes_back(qtbot,
     qtbot.addWidget(controller.window)
     assert not shiboken6.isValid(window) or not window.isVisible()
 
+
+
+def test_f9_is_listed_with_the_windows_shortcuts_and_says_what_a_manual_sync_did(qtbot, server, laptop, tmp_path):
+    from ui.help_dialogs import window_shortcuts
+
+    user = laptop.user("ref-martin")
+    window, runner = connected_window(qtbot, laptop, tmp_path, user)
+    assert ("F9", "Synchroniser maintenant") in window_shortcuts(window)
+    home_sessions.record_session(laptop.uow(), user, draft_of(server), TODAY)
+    window.sync_bar.sync_now()
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Synchronisé : "), timeout=20_000)
+    assert "envoyée(s)" in window.statusBar().currentMessage()
+
+
+def test_a_manual_sync_without_the_server_says_so_in_the_status_bar_only(qtbot, server, laptop, tmp_path):
+    from services.sync import local
+
+    with laptop.engine.begin() as conn:
+        local.write_state(conn, server_url=f"https://127.0.0.1:{free_port()}")
+    window, runner = connected_window(qtbot, laptop, tmp_path, laptop.user("ref-martin"))
+    window.sync_bar.sync_now()
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Serveur injoignable"), timeout=40_000)
+    assert not runner.halted
