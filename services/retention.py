@@ -188,7 +188,9 @@ def _anonymise(session, family: Family) -> list[str]:
                birth_date=date(child.birth_date.year, 1, 1), school=None, school_class=None)
     if child_ids:
         for parcours in session.scalars(select(Parcours).where(Parcours.child_id.in_(child_ids))):
-            _erase(parcours, changed, "parcours_", objectives=None, exit_reason=None)
+            # free texts only: the codes (referral source, reasons, profile, exit reason) stay for the bilans
+            _erase(parcours, changed, "parcours_", objectives=None, actions=None, exit_reason=None,
+                   referral_source_other=None, referral_reason_other=None, support_profile_other=None)
     for home_session in session.scalars(select(HomeSession).where(
             HomeSession.family_id == family.id,
             or_(HomeSession.notes.is_not(None), HomeSession.exception_reason.is_not(None)))):

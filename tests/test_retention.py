@@ -104,6 +104,11 @@ def programme_data() -> dict:
     for i in range(2):
         add_parcours(data, f"P-OLD-{i}", f"OLD-C{i}", "closed", "2024-12-01", "2025-06-30",
                   "Zéphyrine doit reprendre confiance en lecture.", "Déménagement prévu à Oyonnax-les-Bains.")
+        data["parcours"][-1].update({  # free texts that can name someone, beside the codes the bilans count
+            "actions": "Lecture avec Mme Quenelleau le mercredi.", "exit_reason_code": "demenagement",
+            "referral_source": "autre", "referral_source_other": "Voisine de Mme Quenelleau",
+            "referral_reasons": ["scolarite", "autre"], "referral_reason_other": "Conflit avec M. Quenelleau",
+            "support_profile": "autre", "support_profile_other": "Suivi par Mme Quenelleau"})
     add_sessions(data, "OLD", "A1", _days("2025-01-07", "2025-06-24", 14), "Observation confidentielle Q-{i:02d}")
     session(data, "OLD-early", "OLD", "A1", "2025-01-06")  # before the orientation: flagged, not billed
 
@@ -329,6 +334,10 @@ def test_no_name_address_note_or_birth_date_of_an_anonymised_family_is_left_anyw
         assert "OLD" in printed and [s for s in secrets if s in printed] == []
 
 
+# written only when set (services.dataset): once erased they are absent from the export
+FREE_PARCOURS_TEXTS = ("actions", "referral_source_other", "referral_reason_other", "support_profile_other")
+
+
 def test_amounts_dates_durations_statuses_and_counts_are_kept(store):
     _, uow = store
     before = export_dataset(uow(), SYSTEM)
@@ -341,7 +350,12 @@ def test_amounts_dates_durations_statuses_and_counts_are_kept(store):
     assert mine(after["sessions"]) == [{**s, "notes": None} for s in mine(before["sessions"])]
     assert mine(after["orientations"]) == [{**o, "reason": None} for o in mine(before["orientations"])]
     assert [p for p in after["parcours"] if p["key"].startswith("P-OLD")] == [
-        {**p, "objectives": None, "exit_reason": None} for p in before["parcours"] if p["key"].startswith("P-OLD")]
+        {**{k: v for k, v in p.items() if k not in FREE_PARCOURS_TEXTS}, "objectives": None, "exit_reason": None}
+        for p in before["parcours"] if p["key"].startswith("P-OLD")]
+    old_parcours = [p for p in after["parcours"] if p["key"].startswith("P-OLD")]
+    assert old_parcours and all(  # the codes the bilans count stay
+        (p["referral_source"], p["referral_reasons"], p["support_profile"], p["exit_reason_code"])
+        == ("autre", ["scolarite", "autre"], "autre", "demenagement") for p in old_parcours)
     families = {f["key"]: (f, g) for f, g in zip(before["families"], after["families"]) if f["key"] in EXPIRED}
     for key, (was, now) in families.items():
         assert now == {**was, "name": f"Famille anonymisée {key}", "address": None, "consent_scope": None,
@@ -467,7 +481,8 @@ def test_each_anonymisation_is_audited_with_field_names_only(store):
     assert entries["OLD"].changed_fields == (
         "address", "child_birth_date", "child_first_name", "child_last_name", "child_school", "child_school_class",
         "consent_scope", "eps_situation_recommendation", "guardians", "home_session_notes", "name", "notes",
-        "orientation_reason", "parcours_exit_reason", "parcours_objectives")
+        "orientation_reason", "parcours_actions", "parcours_exit_reason", "parcours_objectives",
+        "parcours_referral_reason_other", "parcours_referral_source_other", "parcours_support_profile_other")
     assert "child_school_class" not in entries["NOPARC"].changed_fields  # it had no class: nothing erased
 
 
