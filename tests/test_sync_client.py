@@ -477,3 +477,15 @@ def test_a_copy_that_already_holds_families_is_not_connected(sync_served, server
         assert local.read_state(conn) is None
     engine.dispose()
     assert devices.list_devices(server.uow(), server.users["admin-petit"]) == ()
+
+
+def test_the_administrations_copy_holds_families_as_names_and_no_notes(server, tmp_path):
+    desk = new_laptop(tmp_path, "admin")
+    client.connect(desk.uow, server.url, "admin-petit", PASSWORD, server.fingerprint)
+    with desk.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM family")).scalar_one() > 0
+        assert conn.execute(text("SELECT count(*) FROM family WHERE notes IS NOT NULL OR address IS NOT NULL")
+                            ).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM home_session WHERE notes IS NOT NULL")).scalar_one() == 0
+        assert conn.execute(text("SELECT count(*) FROM child")).scalar_one() == 0
+    desk.engine.dispose()
