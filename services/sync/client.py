@@ -10,7 +10,8 @@ A sync pushes first, in sequence order: each answer is recorded as it comes (app
 sync_conflict for a person to resolve —, or refused with the server's French reason, the local change kept for
 correction); a network failure leaves every unanswered operation pending, and sending them again is harmless (the
 server answers a replay with the stored result). It then pulls the changes after its cursor, in the server's commit
-order, one page per local transaction (the cursor moves with the rows it covers). A record that still has unsettled
+order, every page first, then all applied in one local transaction with the cursor after them (a pull cut short
+applies nothing and is asked again). A record that still has unsettled
 operations is never overwritten: the pulled row becomes its new base and the local values stay on top. Families
 that left the user's scope are deleted, audited. A revoked device erases the copy at once.
 """
