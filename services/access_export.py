@@ -28,6 +28,8 @@ from sqlalchemy.orm import selectinload
 
 from models import (AuditEntry, Child, EpsSituation, Family, HomeSession, Orientation, Parcours,
                     Statement as StoredStatement)
+from models.enums import (EXIT_REASON_LABELS, PRIORITY_EDUCATION_LABELS, REFERRAL_REASON_LABELS,
+                          REFERRAL_SOURCE_LABELS, SCHOOL_LEVEL_LABELS, SUPPORT_PROFILE_LABELS)
 from services import audit
 from services.billing.labels import FLAG_REASONS
 from services.billing.statement import from_payload
@@ -80,7 +82,7 @@ def export_family(uow: UnitOfWork, user: CurrentUser, family_key: str, *, today:
             "generated_on": (today or date.today()).isoformat(),
             "family": {
                 "code": family.key, "name": family.name, "address": family.address, "commune": family.commune,
-                "priority_neighbourhood": family.priority_neighbourhood,
+                "priority_neighbourhood": family.priority_neighbourhood, "qpv_name": family.qpv_name,
                 "referent": family.referent.name if family.referent else None,
                 "consent_date": _iso(family.consent_date), "consent_scope": family.consent_scope,
                 "notes": family.notes,
@@ -108,10 +110,25 @@ def export_family(uow: UnitOfWork, user: CurrentUser, family_key: str, *, today:
 
 def _child(c: Child, parcours: list[Parcours]) -> dict:
     return {"key": c.key, "first_name": c.first_name, "last_name": c.last_name, "birth_date": _iso(c.birth_date),
-            "sex": c.sex, "school": c.school, "class": c.school_class,
+            "sex": c.sex, "school": c.school, "class": c.school_class, "school_level": c.school_level,
+            "priority_education": c.priority_education,
             "parcours": [{"key": p.key, "status": p.status, "start": _iso(p.start_date), "end": _iso(p.end_date),
                           "referent": p.referent.name if p.referent else None, "objectives": p.objectives,
+                          "actions": p.actions, "referral_source": p.referral_source,
+                          "referral_source_other": p.referral_source_other,
+                          "referral_reasons": [r.reason for r in p.reasons],
+                          "referral_reason_other": p.referral_reason_other, "support_profile": p.support_profile,
+                          "support_profile_other": p.support_profile_other, "exit_reason_code": p.exit_reason_code,
                           "exit_reason": p.exit_reason} for p in parcours]}
+
+
+def _coded(labels: dict, code: str | None, other: str | None = None) -> str:
+    """The French label of a closed-list code, « Autre (préciser) » replaced by its precision."""
+    if not code:
+        return "—"
+    if code == "autre" and other:
+        return f"Autre : {_text(other)}"
+    return escape(labels.get(code, code))
 
 
 def _orientation(o: Orientation) -> dict:
@@ -234,7 +251,8 @@ def render_family_pdf(data: dict) -> bytes:
         _p("Foyer", "h2"),
         *_fields([("Nom", _text(family["name"])), ("Adresse", _text(family["address"])),
                   ("Commune", _text(family["commune"])),
-                  ("Quartier prioritaire (QPV)", _yes_no(family["priority_neighbourhood"])),
+                  ("Quartier prioritaire (QPV)", _yes_no(family["priority_neighbourhood"])
+                   + (f" — {_text(family['qpv_name'])}" if family.get("qpv_name") else "")),
                   ("Référent·e de parcours", _text(family["referent"])),
                   ("Consentement recueilli le", _date(family["consent_date"])),
                   ("Objet du consentement", _text(family["consent_scope"])),
@@ -255,13 +273,24 @@ def render_family_pdf(data: dict) -> bytes:
         story.append(_p(f"{_text(child['first_name'])} {_text(child['last_name'])} ({_text(child['key'])})", "h3"))
         story += _fields([("Né(e) le", _date(child["birth_date"])),
                           ("Sexe", SEX_LABELS.get(child["sex"], "—") if child["sex"] else "—"),
-                          ("École", _text(child["school"])), ("Classe", _text(child["class"]))])
+                          ("École", _text(child["school"])), ("Classe", _text(child["class"])),
+                          ("Niveau scolaire", _coded(SCHOOL_LEVEL_LABELS, child["school_level"])),
+                          ("Éducation prioritaire", _coded(PRIORITY_EDUCATION_LABELS, child["priority_education"]))])
         for p in child["parcours"]:
             period = f"du {_date(p['start'])}" + (f" au {_date(p['end'])}" if p["end"] else "")
             story.append(_p(f"<b>Parcours {_text(p['key'])}</b> : {PARCOURS_LABELS.get(p['status'], p['status'])}, "
                             f"{period} ; référent·e : {_text(p['referent'])}", "note"))
+            reasons = ", ".join(_coded(REFERRAL_REASON_LABELS, r, p["referral_reason_other"])
+                                for r in p["referral_reasons"]) or "—"
+            story.append(_p(f"Orienté par : {_coded(REFERRAL_SOURCE_LABELS, p['referral_source'], p['referral_source_other'])}"
+                            f" ; motifs : {reasons}", "note"))
+            story.append(_p("Profil d'accompagnement : "
+                            f"{_coded(SUPPORT_PROFILE_LABELS, p['support_profile'], p['support_profile_other'])}", "note"))
             story.append(_p(f"Objectifs : {_text(p['objectives'])}", "note"))
-            story.append(_p(f"Motif de sortie : {_text(p['exit_reason'])}", "note"))
+            story.append(_p(f"Actions prévues : {_text(p['actions'])}", "note"))
+            exit_code = _coded(EXIT_REASON_LABELS, p["exit_reason_code"]) if p["exit_reason_code"] else None
+            exit_text = " — ".join(x for x in (exit_code, _text(p["exit_reason"]) if p["exit_reason"] else None) if x)
+            story.append(_p(f"Motif de sortie : {exit_text or '—'}", "note"))
 
     story.append(_p("Situations étudiées en équipe pluridisciplinaire de soutien (EPS)", "h2"))
     if not data["eps_situations"]:

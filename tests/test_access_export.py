@@ -153,6 +153,31 @@ def test_pdf_is_french_a4_and_shows_markup_in_names_as_typed(two_families):
     assert [t for t in BETA_TEXT if t in text] == []
 
 
+def test_export_holds_the_coded_record_fields_with_their_precisions(uow):
+    data = dataset()
+    add_family(data, "GAMMA", "Famille Gamma", decided_on="2025-01-10",
+               children=[("Inès", "Gamma", "2013-03-03", "F", "Collège Gamma", "5e")])
+    data["families"][-1].update({"qpv_name": "Croix-Blanche", "priority_neighbourhood": True})
+    data["families"][-1]["children"][0].update({"school_level": "college", "priority_education": "rep_plus"})
+    add_parcours(data, "P-GAMMA", "GAMMA-C0", "closed", "2024-12-01", "2025-01-31", exit_reason="Parti à Lyon")
+    data["parcours"][-1].update({"actions": "Aide aux devoirs", "referral_source": "autre",
+                                 "referral_source_other": "Centre social", "referral_reasons": ["scolarite", "sante"],
+                                 "support_profile": "renforce", "exit_reason_code": "demenagement"})
+    import_dataset(uow(), data)
+    exported = export_family(uow(), SYSTEM, "GAMMA", today=date(2026, 1, 5))
+    assert exported["family"]["qpv_name"] == "Croix-Blanche"
+    child = exported["children"][0]
+    assert (child["school_level"], child["priority_education"]) == ("college", "rep_plus")
+    parcours = child["parcours"][0]
+    assert (parcours["referral_source"], parcours["referral_source_other"], parcours["referral_reasons"],
+            parcours["support_profile"], parcours["exit_reason_code"], parcours["actions"]) == (
+        "autre", "Centre social", ["sante", "scolarite"], "renforce", "demenagement", "Aide aux devoirs")
+    text = " ".join(pdf_text(render_family_pdf(exported)).split())
+    for shown in ("oui — Croix-Blanche", "Collège", "REP+", "Autre : Centre social", "Actions prévues : Aide aux devoirs",
+                  "Motif de sortie : Déménagement — Parti à Lyon"):
+        assert shown in text, shown
+
+
 def test_pdf_of_very_long_texts_runs_over_several_pages():
     note = "Très longue note. " * 800  # 14 400 characters: more than a page
     data = {"format": "parcours-access-export/1", "generated_on": "2026-01-05",
