@@ -139,3 +139,12 @@ def test_a_process_killed_between_the_write_and_its_commit_leaves_neither(laptop
     assert operations(laptop) == []
     with laptop.engine.connect() as conn:  # nor was a sequence number taken
         assert conn.execute(text("SELECT next_sequence FROM sync_state")).scalar_one() == 1
+
+
+def test_a_connected_copy_refuses_to_change_reference_data_which_no_operation_carries(laptop):
+    from services import conventions_admin  # noqa: PLC0415
+
+    before = laptop.dump()
+    with pytest.raises(ValidationError, match="serveur de l'équipe"):
+        conventions_admin.create_partner(laptop.uow(), laptop.users["admin-petit"], "pep", "PEP 01")
+    assert laptop.dump() == before

@@ -46,10 +46,16 @@ NAMES: dict[str, tuple[str, str]] = {
 AUDIT_OPERATION = "audit.append"
 AUDIT_COLUMNS = ("id", "at", "actor_key", "action", "record_type", "record_key", "changed_fields", "seq",
                  "entry_hash", "anchor")
-# Issued on the server only: a laptop receives statements read-only.
-SERVER_ONLY = {"statement", "statement_line"}
+# Written on the server only, received read-only: statements (issued there), and the reference data (conventions,
+# partners, intervenants, the programme's settings), which no operation carries.
+STATEMENTS = {"statement", "statement_line"}
+SERVER_ONLY = STATEMENTS | {"programme", "partner", "action", "convention", "tariff", "tariff_amendment",
+                            "intervenant", "intervenant_history"}
 SERVER_ONLY_MESSAGE = ("Les états mensuels s'émettent sur le serveur de l'équipe, pas sur un poste connecté : "
                        "émettez-le depuis le serveur ; ce poste le recevra à la prochaine synchronisation.")
+REFERENCE_MESSAGE = ("Les conventions, partenaires, intervenant·es et réglages du programme se modifient sur le "
+                     "serveur de l'équipe, pas sur un poste connecté : rien n'a été enregistré ; ce poste recevra la "
+                     "modification à la prochaine synchronisation.")
 # Kept by each side for itself: never part of an operation.
 UNSENT_COLUMNS = {"created_at", "updated_at", "version"}
 
@@ -125,9 +131,10 @@ def _before_flush(session: Session, _context, _instances) -> None:
     flush itself moves it on)."""
     if not _watched(session):
         return
-    for obj in session.new:
-        if inspect(obj).mapper.local_table.name in SERVER_ONLY:
-            raise ValidationError(SERVER_ONLY_MESSAGE)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        table = inspect(obj).mapper.local_table.name
+        if table in SERVER_ONLY and (obj not in session.dirty or session.is_modified(obj)):
+            raise ValidationError(SERVER_ONLY_MESSAGE if table in STATEMENTS else REFERENCE_MESSAGE)
     versions: dict = session.info.setdefault(_VERSIONS, {})
     for obj in (*session.dirty, *session.deleted):
         state = inspect(obj)
