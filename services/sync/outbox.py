@@ -67,7 +67,13 @@ _ATTACHED: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 
 
 def operation_name(table: str, kind: str) -> str:
-    """`kind`: "create", "update" or "delete"."""
+    """`kind`: "create", "update" or "delete". The server's name (services.sync.operations) when it applies that
+    change; otherwise the same form, which it refuses with its reason: kept here for correction, never dropped."""
+    from services.sync.operations import TABLE_OPERATIONS
+
+    known = TABLE_OPERATIONS.get(table, {}).get(kind)
+    if known:
+        return known
     type_, creation = NAMES[table]
     return f"{type_}.{creation if kind == 'create' else kind}"
 
