@@ -59,7 +59,8 @@ class AppController(QObject):
     def __init__(self, uow_factory, db_label: str = "", *, settings: QSettings | None = None,
                  lock_delay_ms: int | None = None, backup_interval_ms: int = BACKUP_EVERY_MS,
                  backups_dir: Path | None = None, today: Callable[[], date] = date.today,
-                 connect_copy: Callable | None = None, reopen_store: Callable[[], Callable] | None = None):
+                 connect_copy: Callable | None = None, reopen_store: Callable[[], Callable] | None = None,
+                 unlock_copy: Callable[[str], Callable] | None = None):
         super().__init__()
         self._uow = uow_factory
         self._db_label = db_label
@@ -84,9 +85,14 @@ class AppController(QObject):
         self._connect_copy = connect_copy
         self._reopen_store = reopen_store
         self.sync_runner = None  # ui.sync_runner.SyncRunner of the main window of a connected copy
+        # An encrypted copy (uow_factory None until then): its password opens it (ui.connect_dialog.UnlockDialog).
+        self._unlock_copy = unlock_copy
 
     # -- getting in ---------------------------------------------------------------------------------------------
     def start(self) -> None:
+        if self._uow is None and self._unlock_copy is not None:
+            self.ask_unlock()
+            return
         if store_is_empty(self._uow()):
             welcome = WelcomeWindow(self._uow, self._db_label)
             welcome.demo_loaded.connect(self._demo_loaded)
@@ -97,6 +103,29 @@ class AppController(QObject):
             self.ask_first_administrator()
         else:
             self.ask_login()
+
+    def ask_unlock(self, message: str = ""):
+        """A connected copy encrypted on this computer: its user's password opens it, then they work."""
+        from ui.connect_dialog import UnlockDialog
+
+        dialog = UnlockDialog(self._unlock_copy, None, self._db_label, message)
+        dialog.unlocked.connect(self._copy_unlocked)
+        self._replace(dialog)
+        return dialog
+
+    def _copy_unlocked(self, uow_factory) -> None:
+        from services.errors import DomainError
+        from services.sync.client import acting_user
+
+        self._uow = uow_factory
+        try:
+            user = acting_user(uow_factory)
+        except DomainError:  # its account not received yet (a first pull cut short): the usual start goes on
+            user = None
+        if user is None:
+            self.start()
+        else:
+            self.set_user(user)
 
     def ask_connection(self):
         """« Se connecter au serveur du programme » from the welcome: once connected, the enrolled user works."""
@@ -245,7 +274,8 @@ class FirstPaint(QObject):
 
 
 def run_app(uow_factory, db_label: str = "", *, after_first_paint: Callable[[], None] | None = None,
-            quit_after_first_paint: bool = False, reopen_store: Callable[[], Callable] | None = None) -> int:
+            quit_after_first_paint: bool = False, reopen_store: Callable[[], Callable] | None = None,
+            unlock_copy: Callable[[str], Callable] | None = None) -> int:
     """`after_first_paint()`: work of the start that the first window does not need (the audit purge), run on the
     thread pool once that window is on screen. `quit_after_first_paint`: for the start-up benchmark."""
     app = QApplication.instance() or QApplication(sys.argv)
@@ -259,7 +289,7 @@ def run_app(uow_factory, db_label: str = "", *, after_first_paint: Callable[[], 
     app.setDesktopFileName("parcours")  # Wayland finds the icon through parcours.desktop
     app.setStyleSheet(STYLE)
     restore = install_excepthook()
-    controller = AppController(uow_factory, db_label, reopen_store=reopen_store)
+    controller = AppController(uow_factory, db_label, reopen_store=reopen_store, unlock_copy=unlock_copy)
     controller.start()
 
     def started() -> None:

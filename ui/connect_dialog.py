@@ -216,3 +216,61 @@ class ConnectDialog(QDialog):
         self._say(name, exc.message)
         if name in self.inputs:
             self.inputs[name].setFocus()
+
+
+class UnlockDialog(QDialog):
+    """The start of a connected copy, encrypted on this computer: the password of the account it belongs to opens
+    it (services.local_crypto: unlocking its key IS the offline login check). `unlock_copy(password)` returns the
+    copy's unit-of-work factory, or raises WrongPassword / CopyLocked in French; it runs off the GUI thread."""
+
+    unlocked = Signal(object)  # the unit-of-work factory of the opened copy
+
+    def __init__(self, unlock_copy: Callable[[str], object], parent: QWidget | None = None, db_label: str = "",
+                 message: str = ""):
+        super().__init__(parent)
+        self._unlock = unlock_copy
+        layout = _framed(self, "Parcours — copie de ce poste", "unlockDialog", 460, "Ouvrir la copie de ce poste",
+                         message)
+        layout.addWidget(note_label(
+            "Les dossiers de ce poste sont chiffrés : saisissez le mot de passe de votre compte Parcours pour les "
+            "ouvrir, avec ou sans réseau.", self))
+        form = QFormLayout()
+        self.password = password_field(self)
+        self.password.setObjectName("password")
+        self.message = message_label(self)
+        self.message.setObjectName("password_message")
+        form.addRow("Mot de passe", field_column(self.password, self.message))
+        layout.addLayout(form)
+        self.buttons, self.unlock_button = _footer(self, layout, db_label, "Ouvrir")
+        self.task = None
+        self.password.setFocus()
+        keep_text_whole(self)
+
+    def submit(self) -> None:
+        password = self.password.text()
+        if not password:
+            self._refused("Saisissez le mot de passe de votre compte Parcours.")
+            return
+        self.message.setVisible(False)
+        self.buttons.setEnabled(False)
+        unlock = self._unlock
+        self.task = run_in_background(self, lambda: unlock(password), self._opened, self._failed)
+
+    def _opened(self, uow_factory) -> None:
+        self.task = None
+        self.password.clear()
+        self.unlocked.emit(uow_factory)
+        self.accept()
+
+    def _failed(self, exc: BaseException) -> None:
+        self.task = None
+        self.buttons.setEnabled(True)
+        self.password.clear()
+        self._refused(exc.message if isinstance(exc, DomainError) else
+                      "La copie n'a pas pu être ouverte (le détail est dans le journal). Réessayez.")
+
+    def _refused(self, text: str) -> None:
+        self.message.setStyleSheet(ERROR_STYLE)
+        self.message.setText(text)
+        self.message.setVisible(True)
+        self.password.setFocus()

@@ -317,3 +317,45 @@ def test_a_manual_sync_without_the_server_says_so_in_the_status_bar_only(qtbot, 
     window.sync_bar.sync_now()
     qtbot.waitUntil(lambda: window.statusBar().currentMessage().startswith("Serveur injoignable"), timeout=40_000)
     assert not runner.halted
+
+
+def test_an_encrypted_copy_opens_with_its_users_password_and_refuses_another_in_french(qtbot, server, tmp_path):
+    from models.db import make_engine, migrate
+    from services import local_crypto
+    from services.uow import unit_of_work_factory
+    from ui.app import AppController
+    from ui.connect_dialog import UnlockDialog
+
+    path = tmp_path / "chiffree.sqlite"
+    engine = make_engine(str(path), key=local_crypto.create_encrypted_copy(path, PASSWORD))
+    migrate(engine)
+    client.connect(unit_of_work_factory(engine), server.url, "ref-martin", PASSWORD, server.fingerprint)
+    engine.dispose()
+    opened = []
+
+    def unlock_copy(password):
+        opened.append(make_engine(str(path), key=local_crypto.unlock(path, password)))
+        return unit_of_work_factory(opened[-1])
+
+    settings = QSettings(str(tmp_path / "start.ini"), QSettings.Format.IniFormat)
+    controller = AppController(None, settings=settings, lock_delay_ms=0, today=lambda: TODAY,
+                               unlock_copy=unlock_copy)
+    controller.start()
+    dialog = controller.window
+    assert isinstance(dialog, UnlockDialog)
+    qtbot.addWidget(dialog)
+    dialog.password.setText("pas le bon")
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=20_000)
+    assert dialog.message.isVisible() and dialog.message.text().startswith("Mot de passe incorrect")
+    dialog.password.setText(PASSWORD)
+    dialog.submit()
+    qtbot.waitUntil(lambda: controller.main_window is not None, timeout=20_000)
+    window = controller.main_window
+    qtbot.addWidget(window)
+    assert window.user.key == "ref-martin" and controller.sync_runner is not None
+    qtbot.waitUntil(lambda: not controller.sync_runner.running, timeout=20_000)
+    controller.sync_runner.stop()
+    window.close_at_once()
+    for made in opened:
+        made.dispose()
