@@ -450,3 +450,22 @@ def test_an_intervenant_of_a_new_qualification_is_typed_in_and_an_empty_one_refu
     with qtbot.waitSignal(page.intervenant_saved) as saved:
         dialog.accept()
     assert saved.args[0].qualification == "Médiatrice"
+
+
+def test_the_qpv_button_opens_the_programme_s_list_for_the_administration_only(qtbot, programme):  # noqa: F811
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from services.programme_settings import qpv_names
+    from ui.form_dialog import FormDialog
+
+    coordinator_page = open_page(qtbot, programme, programme.coordinator)
+    assert not coordinator_page.qpv_button.isEnabled()
+    page = open_page(qtbot, programme)
+    assert page.qpv_button.isEnabled()
+    page.qpv_button.click()
+    qtbot.waitUntil(lambda: any(d.isVisible() for d in page.findChildren(FormDialog)), timeout=5000)
+    dialog = next(d for d in page.findChildren(FormDialog) if d.isVisible())
+    dialog.inputs["qpv_names"].setPlainText("Croix-Blanche\nGrande Reyssouze")
+    with qtbot.waitSignal(dialog.submitted, timeout=5000):
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert qpv_names(programme.uow(), programme.administrator) == ("Croix-Blanche", "Grande Reyssouze")

@@ -28,6 +28,7 @@ from ui.admin.convention_editor import amount_text
 from ui.admin.dialogs import AmendmentDialog, IntervenantDialog, PartnerDialog
 from ui.admin.table_models import ConventionsModel, IntervenantsModel, PartnersModel, kind_label
 from ui.admin.widgets import source_row, table_view
+from ui.qpv_dialog import open_qpv_dialog
 from ui.errors import show_error
 from ui.form_dialog import Field, FormDialog, open_form
 from ui.widgets import WARNING_STYLE, confirmed
@@ -99,8 +100,14 @@ class ConventionsPage(QWidget):
         self.programme_button.setObjectName("programmeButton")
         self.programme_button.setEnabled(self._is_admin)
         self.programme_button.clicked.connect(self.open_programme_dialog)
+        # the programme's QPV names, offered by the household form and counted by the bilans
+        self.qpv_button = QPushButton("Quartiers prioritaires (QPV)…")
+        self.qpv_button.setObjectName("qpvButton")
+        self.qpv_button.setEnabled(self._is_admin)
+        self.qpv_button.clicked.connect(lambda: open_qpv_dialog(self, self._uow, self._user))
         programme_row.addWidget(self.programme_label, 1)
         programme_row.addWidget(self.programme_button)
+        programme_row.addWidget(self.qpv_button)
         layout.addLayout(programme_row)
         layout.addWidget(splitter)
 
