@@ -136,9 +136,12 @@ class AppController(QObject):
         dialog.open()
         return dialog
 
-    def _copy_connected(self, _connection) -> None:
+    def _copy_connected(self, connected) -> None:
         from services.errors import DomainError
         from services.sync.client import acting_user
+
+        if callable(connected):  # connect_copy made the copy anew (encrypted): its unit-of-work factory
+            self._uow = connected
 
         try:
             user = acting_user(self._uow)  # their password was just checked by the server

@@ -50,7 +50,11 @@ def field_of(exc: BaseException) -> str | None:
 
 
 class ConnectDialog(QDialog):
-    connected = Signal(object)  # services.sync.client.Connection
+    """`connect_copy(url, user, password, fingerprint)`: how the copy is connected; by default client.connect on
+    `uow_factory`'s store (a Connection). One that makes the copy anew (encrypted with the password) returns the new
+    copy's unit-of-work factory instead: `connected` carries whichever it returned."""
+
+    connected = Signal(object)  # services.sync.client.Connection, or the new copy's unit-of-work factory
 
     def __init__(self, uow_factory, parent: QWidget | None = None, db_label: str = "", *,
                  connect_copy: Callable[[str, str, str, str | None], client.Connection] | None = None):
@@ -199,7 +203,7 @@ class ConnectDialog(QDialog):
         self.same.setFocus()
         self._update_button()
 
-    def _connected(self, connection: client.Connection) -> None:
+    def _connected(self, connection) -> None:
         self.inputs["password"].clear()
         self.result_connection = connection
         self.connected.emit(connection)

@@ -359,3 +359,43 @@ def test_an_encrypted_copy_opens_with_its_users_password_and_refuses_another_in_
     window.close_at_once()
     for made in opened:
         made.dispose()
+
+
+def test_a_first_start_that_makes_an_encrypted_copy_works_on_that_copy(qtbot, server, tmp_path):
+    from models.db import make_engine, migrate
+    from services import local_crypto
+    from services.uow import unit_of_work_factory
+    from ui.app import AppController
+
+    path = tmp_path / "chiffree.sqlite"
+    made = []
+
+    def connect_copy(url, user, password, fingerprint):
+        made.append(make_engine(str(path), key=local_crypto.prepare_connected_copy(path, password)))
+        migrate(made[-1])
+        uow = unit_of_work_factory(made[-1])
+        client.connect(uow, url, user, password, fingerprint)
+        return uow
+
+    fresh = new_laptop(tmp_path, "vide")
+    settings = QSettings(str(tmp_path / "start.ini"), QSettings.Format.IniFormat)
+    controller = AppController(fresh.uow, settings=settings, lock_delay_ms=0, today=lambda: TODAY,
+                               connect_copy=connect_copy)
+    controller.start()  # the welcome, replaced (and deleted) once connected
+    dialog = controller.ask_connection()
+    fill(dialog, server.url, fingerprint=server.fingerprint)
+    with qtbot.waitSignal(dialog.connected, timeout=40_000):
+        dialog.submit()
+    window = controller.main_window
+    qtbot.addWidget(window)
+    assert window.user.key == "ref-martin" and local_crypto.is_encrypted(path)
+    qtbot.waitUntil(lambda: not controller.sync_runner.running, timeout=20_000)
+    controller.sync_runner.stop()
+    assert window.findChild(QLabel, "syncStatus").plain_text().startswith("Synchronisé à")
+    with fresh.engine.connect() as conn:  # the empty store of the welcome stays as it was
+        from services.sync import local
+
+        assert local.read_state(conn) is None
+    window.close_at_once()
+    for engine in made:
+        engine.dispose()
