@@ -229,6 +229,21 @@ def test_without_a_fingerprint_the_servers_is_shown_and_pinned_once_compared(qtb
     assert "F1" in fresh.families()
 
 
+def connected_from_the_welcome(qtbot, controller, server):
+    """« Se connecter au serveur du programme », filled and sent: the enrolled user's window, its first sync done."""
+    dialog = controller.ask_connection()
+    fill(dialog, server.url, fingerprint=server.fingerprint)
+    with qtbot.waitSignal(dialog.connected, timeout=40_000):
+        dialog.submit()
+    window = controller.main_window
+    qtbot.addWidget(window)
+    assert window.user.key == "ref-martin" and controller.sync_runner is not None
+    qtbot.waitUntil(lambda: not controller.sync_runner.running, timeout=20_000)
+    controller.sync_runner.stop()
+    assert window.findChild(QLabel, "syncStatus").plain_text().startswith("Synchronisé à")
+    return window
+
+
 def test_the_first_start_connects_and_opens_the_window_of_the_enrolled_user(qtbot, server, tmp_path):
     from ui.app import AppController
     from ui.welcome import WelcomeWindow
@@ -240,16 +255,7 @@ def test_the_first_start_connects_and_opens_the_window_of_the_enrolled_user(qtbo
     assert isinstance(controller.window, WelcomeWindow)
     qtbot.addWidget(controller.window)
     assert controller.window.connect_button.text() == "Se connecter au serveur du programme"
-    dialog = controller.ask_connection()
-    fill(dialog, server.url, fingerprint=server.fingerprint)
-    with qtbot.waitSignal(dialog.connected, timeout=40_000):
-        dialog.submit()
-    window = controller.main_window
-    qtbot.addWidget(window)
-    assert window.user.key == "ref-martin" and controller.sync_runner is not None
-    qtbot.waitUntil(lambda: not controller.sync_runner.running, timeout=20_000)
-    controller.sync_runner.stop()
-    assert window.findChild(QLabel, "syncStatus").plain_text().startswith("Synchronisé à")
+    window = connected_from_the_welcome(qtbot, controller, server)
     window.close_at_once()
 
 
@@ -382,16 +388,8 @@ def test_a_first_start_that_makes_an_encrypted_copy_works_on_that_copy(qtbot, se
     controller = AppController(fresh.uow, settings=settings, lock_delay_ms=0, today=lambda: TODAY,
                                connect_copy=connect_copy)
     controller.start()  # the welcome, replaced (and deleted) once connected
-    dialog = controller.ask_connection()
-    fill(dialog, server.url, fingerprint=server.fingerprint)
-    with qtbot.waitSignal(dialog.connected, timeout=40_000):
-        dialog.submit()
-    window = controller.main_window
-    qtbot.addWidget(window)
-    assert window.user.key == "ref-martin" and local_crypto.is_encrypted(path)
-    qtbot.waitUntil(lambda: not controller.sync_runner.running, timeout=20_000)
-    controller.sync_runner.stop()
-    assert window.findChild(QLabel, "syncStatus").plain_text().startswith("Synchronisé à")
+    window = connected_from_the_welcome(qtbot, controller, server)
+    assert local_crypto.is_encrypted(path)
     with fresh.engine.connect() as conn:  # the empty store of the welcome stays as it was
         from services.sync import local
 
