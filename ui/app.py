@@ -278,7 +278,7 @@ class FirstPaint(QObject):
 
 def run_app(uow_factory, db_label: str = "", *, after_first_paint: Callable[[], None] | None = None,
             quit_after_first_paint: bool = False, reopen_store: Callable[[], Callable] | None = None,
-            unlock_copy: Callable[[str], Callable] | None = None) -> int:
+            unlock_copy: Callable[[str], Callable] | None = None, connect_copy: Callable | None = None) -> int:
     """`after_first_paint()`: work of the start that the first window does not need (the audit purge), run on the
     thread pool once that window is on screen. `quit_after_first_paint`: for the start-up benchmark."""
     app = QApplication.instance() or QApplication(sys.argv)
@@ -292,7 +292,8 @@ def run_app(uow_factory, db_label: str = "", *, after_first_paint: Callable[[], 
     app.setDesktopFileName("parcours")  # Wayland finds the icon through parcours.desktop
     app.setStyleSheet(STYLE)
     restore = install_excepthook()
-    controller = AppController(uow_factory, db_label, reopen_store=reopen_store, unlock_copy=unlock_copy)
+    controller = AppController(uow_factory, db_label, reopen_store=reopen_store, unlock_copy=unlock_copy,
+                               connect_copy=connect_copy)
     controller.start()
 
     def started() -> None:
