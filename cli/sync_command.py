@@ -22,7 +22,7 @@ EXIT_OK, EXIT_REFUSED = 0, 2
 def add_parser(sub) -> None:
     """Add the sync verbs to the sub-commands of main.build_parser()."""
     p = sub.add_parser("connect", help="connecte ce poste au serveur d'équipe et reçoit les dossiers de son compte")
-    p.add_argument("url", metavar="https://HÔTE:PORT")
+    p.add_argument("url", metavar="https://HÔTE:PORT", help="adresse du serveur d'équipe")
     p.add_argument("--user", required=True, metavar="NOM", help="identifiant sur le serveur")
     p.add_argument("--password-stdin", action="store_true", help="lit le mot de passe sur l'entrée standard")
     p.add_argument("--fingerprint", metavar="SHA256",
@@ -58,14 +58,25 @@ def act_as_enrolled_user(uow, command: str | None) -> None:
         module.SYSTEM = user
 
 
+def _login_password(from_stdin: bool) -> str:
+    """The password of a login: read once (no confirmation, unlike a new password)."""
+    if from_stdin:
+        from cli.admin_commands import read_password
+
+        return read_password(True)
+    if not sys.stdin.isatty():
+        raise DomainError("Aucun terminal pour saisir le mot de passe : utilisez --password-stdin.")
+    from getpass import getpass
+
+    return getpass("Mot de passe sur le serveur : ")
+
+
 def run(args, uow) -> int:
     from services.permissions import SYSTEM
     from services.sync import client
 
     if args.command == "connect":
-        from cli.admin_commands import read_password
-
-        done = client.connect(uow, args.url, args.user, read_password(args.password_stdin), args.fingerprint,
+        done = client.connect(uow, args.url, args.user, _login_password(args.password_stdin), args.fingerprint,
                               label=args.label)
         print(f"Poste {done.device_key} connecté à {done.server} pour {done.user_key} : {done.pulled} "
               "enregistrement(s) reçu(s).")
