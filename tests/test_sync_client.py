@@ -489,3 +489,16 @@ def test_the_administrations_copy_holds_families_as_names_and_no_notes(server, t
         assert conn.execute(text("SELECT count(*) FROM home_session WHERE notes IS NOT NULL")).scalar_one() == 0
         assert conn.execute(text("SELECT count(*) FROM child")).scalar_one() == 0
     desk.engine.dispose()
+
+
+def test_without_a_fingerprint_the_certificate_presented_at_connection_is_pinned(server, tmp_path):
+    laptop = new_laptop(tmp_path, "trusting")
+    done = client.connect(laptop.uow, server.url, "ref-martin", PASSWORD)
+    assert done.fingerprint == server.fingerprint  # said to the person, to compare with the IT's
+    with laptop.engine.connect() as conn:
+        assert local.read_state(conn)["fingerprint"] == server.fingerprint
+    with laptop.engine.begin() as conn:  # as if another server answered at that address later
+        local.write_state(conn, fingerprint=client.normalised_fingerprint("00" * 32))
+    with pytest.raises(client.FingerprintMismatch):
+        client.sync_once(laptop.uow)
+    laptop.engine.dispose()
