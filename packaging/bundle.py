@@ -26,6 +26,8 @@ COLLECT_DATA = (
 # migration files (run by Alembic from disk, so PyInstaller never sees their imports), or lazily inside a try
 # (the PDF preview falls back to « aperçu indisponible » without QtPdf, silently).
 HIDDENIMPORTS = (
+    "ui.pages.dashboard_page",
+    "ui.pages.reports_page",
     "ui.pages.families_page",
     "ui.pages.week_page",
     "ui.pages.queue_page",
@@ -48,6 +50,8 @@ HIDDENIMPORTS = (
     "models.chain",
     "sqlalchemy.dialects.sqlite",
     "sqlalchemy.dialects.postgresql",
+    "sqlalchemy.dialects.sqlite.pysqlcipher",  # a connected laptop's encrypted copy (services.local_crypto)
+    "sqlcipher3",
     "logging.config",
 )
 
