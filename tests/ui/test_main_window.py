@@ -25,7 +25,7 @@ def test_each_role_sees_only_its_pages(qtbot, programme, tmp_path, today):
     coordinator = _window(qtbot, programme, programme.coordinator, tmp_path, today)
     assert "À valider" in _labels(coordinator) and "Séances d'EPS" in _labels(coordinator)
     administrator = _window(qtbot, programme, programme.administrator, tmp_path, today)
-    assert _labels(administrator) == ["Toutes les séances", "Activité du mois", "États mensuels", "Conventions"]
+    assert _labels(administrator) == ["Toutes les séances", "Activité du mois", "Bilans", "États mensuels", "Conventions"]
     assert not administrator.new_session_action.isEnabled()
     assert administrator.open_session_form() is None
 
