@@ -2,13 +2,15 @@
 against one real team server (uvicorn over TLS on loopback; its store SQLite, or PostgreSQL when tests/postgres.py
 has a cluster), with the office editing on the server meanwhile.
 
-Hypothesis drives random sessions recorded and corrected offline, office corrections, families reassigned, partial
-syncs, requests that never reach the server, answers lost after the server committed, and laptops killed between
-their local commit and their push (the engine thrown away, the copy reopened). Once everything settles (conflicts
-resolved by a person, every laptop synced until nothing moves):
-  * every replica's in-scope data equals the server's;
-  * every operation is applied, resolved from a conflict, or refused with a French reason — none lost (each one the
-    server answered is in its ledger exactly once), none applied twice (no record twice, a version per change);
+Hypothesis drives random sessions recorded and corrected offline, office corrections and deletions, families
+reassigned, partial syncs, requests that never reach the server, answers lost after the server committed, and
+laptops killed between their local commit and their push (the engine thrown away, the copy reopened). Once
+everything settles (conflicts resolved by a person keeping either side, refusals read — each a French sentence — and
+given up, every laptop synced until nothing moves):
+  * every replica's in-scope data equals the server's, row for row;
+  * every operation is applied, resolved from a conflict, or refused with its reason — none lost (each one is in the
+    server's ledger exactly once, with the same outcome), none applied twice (the server holds exactly the sessions
+    it had and those it accepted, less those the office deleted);
   * no laptop holds a family outside its user's scope.
 """
 from __future__ import annotations
@@ -122,6 +124,7 @@ class TeamWeek(RuleBasedStateMachine):
         with self.server.uow() as w:
             self.intervenant = w.session.scalar(select(Intervenant.id).where(Intervenant.key == "i-aes"))
         self.initial_sessions = set(self._sessions(self.server.engine))
+        self.deleted: set[str] = set()
         self.unreachable = 0
 
     def teardown(self):
@@ -184,6 +187,14 @@ class TeamWeek(RuleBasedStateMachine):
         sessions = self._sessions(self.server.engine)
         self._correct(self.server.uow, self.server.users["coord-durand"], sessions[pick % len(sessions)], minutes,
                       "Corrigé au bureau")
+
+    @rule(pick=st.integers(0, 200))
+    def office_deletes_a_session_on_the_server(self, pick):
+        sessions = sorted(set(self._sessions(self.server.engine)) - self.initial_sessions)
+        if sessions:  # one recorded this week (by mistake), perhaps corrected on a laptop meanwhile
+            doomed = sessions[pick % len(sessions)]
+            home_sessions.delete_session(self.server.uow(), self.server.users["coord-durand"], doomed)
+            self.deleted.add(doomed)
 
     @rule(to=st.sampled_from(("ref-martin", "ref-other")), pick=st.integers(0, 10))
     def office_reassigns_a_family(self, to, pick):
@@ -252,6 +263,9 @@ class TeamWeek(RuleBasedStateMachine):
     def settle_and_check(self):
         for _round in range(SETTLING_ROUNDS):  # conflicts resolved by a person, until a round moves nothing
             for who, laptop in self.laptops.items():
+                for refusal in client.list_refused(laptop.uow(), laptop.user(who)):
+                    assert refusal.reason and refusal.reason[0].isupper()  # a sentence, in French
+                    client.withdraw_refused(laptop.uow(), laptop.user(who), refusal.operation_id)
                 for n, conflict in enumerate(client.list_conflicts(laptop.uow(), laptop.user(who))):
                     choice = ("local", "server")[n % 2]  # a person keeps either side
                     client.resolve_conflict(laptop.uow(), laptop.user(who), conflict.key,
@@ -267,29 +281,27 @@ class TeamWeek(RuleBasedStateMachine):
         for who, laptop in self.laptops.items():
             user = self.server.users[who]
             ops = laptop.outbox()
-            assert all(op["status"] in ("applied", "refused", "resolved") for op in ops), \
+            assert all(op["status"] in ("applied", "withdrawn", "resolved") for op in ops), \
                 {op["status"] for op in ops}
             for op in ops:
-                expected = {"resolved": "conflict"}.get(op["status"], op["status"])
+                expected = {"resolved": "conflict", "withdrawn": "refused"}.get(op["status"], op["status"])
                 assert ledger.get(op["id"]) == expected, (op["name"], op["status"], ledger.get(op["id"]))
-                if op["status"] == "refused":
+                if op["status"] == "withdrawn":
                     assert op["reason"] and op["reason"][0].isupper()  # a sentence, in French, from the service
                 if op["name"] == "audit.append" and op["status"] == "applied":
                     assert op["record_key"] in trail
-            diverged = {op["record_key"] for op in ops if op["status"] == "refused"}
             with self.server.uow() as w:
                 scope = None if not user.is_referent else set(w.session.scalars(followed_family_ids(user.id)))
             held = set(rows(laptop.engine, "family", None))
             if scope is not None:
                 assert held <= scope, "a laptop holds a family outside its user's scope"
             for table in COMPARED:
-                mine = {k: v for k, v in rows(laptop.engine, table, scope).items() if k not in diverged}
-                theirs = {k: v for k, v in rows(self.server.engine, table, scope).items() if k not in diverged}
+                mine, theirs = rows(laptop.engine, table, scope), rows(self.server.engine, table, scope)
                 assert mine == theirs, f"{who}: {table} differs from the server: {differences(mine, theirs)}"
         created = {op["record_key"] for laptop in self.laptops.values() for op in laptop.outbox()
                    if op["name"] == "session.record" and op["status"] == "applied"}
         # none lost, none twice: the server holds exactly the sessions it had and those it accepted
-        assert set(self._sessions(self.server.engine)) == self.initial_sessions | created
+        assert set(self._sessions(self.server.engine)) == (self.initial_sessions | created) - self.deleted
         outcomes = sorted({op["status"] for laptop in self.laptops.values() for op in laptop.outbox()})
         event(f"{self.server.engine.dialect.name}: operations {', '.join(outcomes) or 'none'}; "
               f"{'with' if self.unreachable else 'without'} unreachable syncs")
