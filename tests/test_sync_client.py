@@ -22,7 +22,6 @@ from api.tls import generate_self_signed
 from models import Family, HomeSession, Parcours
 from models.db import head_revision, make_engine, migrate
 from services import devices, home_sessions, users
-from services.errors import ValidationError
 from services.directory import list_users
 from services.permissions import SYSTEM, followed_family_ids
 from services.sync import changes, client, local
@@ -352,14 +351,22 @@ def test_the_command_line_connects_records_through_the_outbox_and_syncs(server, 
                                "--fingerprint", server.fingerprint], PASSWORD + "\n", monkeypatch, capsys)
     assert code == 0, err
     assert "connecté" in out
+    from services.local_crypto import is_encrypted
+
+    assert is_encrypted(db)  # the copy connect made is encrypted: the account's password opens it
     code, out, err = run_main(["--db", db, "status", "--json"], "", monkeypatch, capsys)
+    assert code == 2 and "--unlock-stdin" in err and "Traceback" not in err
+    unlock = ["--db", db, "--unlock-stdin"]
+    code, out, err = run_main([*unlock, "status", "--json"], PASSWORD + "\n", monkeypatch, capsys)
     status = json.loads(out)
     assert (status["pending"], status["server"]) == (0, server.url) and code == 0
-    code, out, err = run_main(["--db", db, "sync", "--json"], "", monkeypatch, capsys)
+    code, out, err = run_main([*unlock, "sync", "--json"], PASSWORD + "\n", monkeypatch, capsys)
     assert code == 0 and json.loads(out) == {"pushed": 0, "applied": 0, "conflicts": 0, "refused": 0,
                                              "pulled": json.loads(out)["pulled"]}
-    code, out, err = run_main(["--db", db, "conflicts", "--json"], "", monkeypatch, capsys)
+    code, out, err = run_main([*unlock, "conflicts", "--json"], PASSWORD + "\n", monkeypatch, capsys)
     assert code == 0 and json.loads(out) == {"conflicts": [], "refused": []}
+    code, out, err = run_main([*unlock, "status", "--json"], "pas-le-bon\n", monkeypatch, capsys)
+    assert code == 2 and "Traceback" not in err
 
 
 def test_the_command_line_sync_without_the_server_exits_2_in_french(server, laptop, monkeypatch, capsys, tmp_path):
@@ -453,18 +460,21 @@ def test_a_first_pull_in_small_pages_takes_a_child_that_comes_before_its_parent(
     laptop.engine.dispose()
 
 
-def test_the_coordinations_copy_receives_issued_statements_read_only(server, tmp_path):
+def test_the_coordinations_copy_receives_issued_statements_with_their_pdf(server, tmp_path):
     from services.billing.statements import issue_statement
 
     issued = issue_statement(server.uow(), server.users["admin-petit"], "ap-2025", "2025-01")
     office = new_laptop(tmp_path, "office")
     client.connect(office.uow, server.url, "coord-durand", PASSWORD, server.fingerprint)
     with office.engine.connect() as conn:
-        assert conn.execute(text("SELECT number, status FROM statement")).all() == [(issued.number, "issued")]
-        assert conn.execute(text("SELECT count(*) FROM statement_line")).scalar_one() == len(issued.lines)
-    with pytest.raises(ValidationError, match="serveur"):
-        issue_statement(office.uow(), office.user("coord-durand"), "ap-2025", "2025-02")
-    office.engine.dispose()
+        assert conn.execute(text("SELECT number, month FROM statement")).all() == [(issued.number, "2025-01")]
+    with server.engine.connect() as conn:
+        expected = conn.execute(text("SELECT pdf, chain_hash FROM statement")).one()
+        lines = conn.execute(text("SELECT count(*) FROM statement_line")).scalar_one()
+    with office.engine.connect() as conn:
+        assert conn.execute(text("SELECT pdf, chain_hash FROM statement")).one() == expected  # the PDF unchanged
+        assert conn.execute(text("SELECT count(*) FROM statement_line")).scalar_one() == lines
+    office.engine.dispose()  # issuing on a connected copy is refused: tests/test_sync_outbox.py
 
 
 def test_a_copy_that_already_holds_families_is_not_connected(sync_served, server, tmp_path):

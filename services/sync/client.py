@@ -52,6 +52,10 @@ class ServerUnreachable(SyncError):
     """No answer from the server: everything pending is kept."""
 
 
+class ServerFault(SyncError):
+    """The server answered with an error of its own (500, or its store unavailable): everything pending is kept."""
+
+
 class FingerprintMismatch(SyncError):
     """The server presents another certificate than the one pinned: nothing was sent."""
 
@@ -151,12 +155,15 @@ def server_address(url: str) -> tuple[str, int, str]:
     return host, port, f"https://{shown}:{port}"
 
 
-def _unreachable(detail: str, pending: int) -> ServerUnreachable:
-    kept = ("aucune modification n'était en attente" if pending == 0 else
+def _kept(pending: int) -> str:
+    return ("aucune modification n'était en attente" if pending == 0 else
             "votre modification reste en attente sur ce poste" if pending == 1 else
             f"vos {pending} modifications restent en attente sur ce poste")
-    return ServerUnreachable(f"Serveur injoignable : {detail} ; {kept}. La synchronisation reprendra quand le "
-                             "serveur répondra.")
+
+
+def _unreachable(detail: str, pending: int) -> ServerUnreachable:
+    return ServerUnreachable(f"Serveur injoignable : {detail} ; {_kept(pending)}. La synchronisation reprendra "
+                             "quand le serveur répondra.")
 
 
 def _network_detail(exc: Exception) -> str:
@@ -223,8 +230,9 @@ class _Server:
             body = {}
         if response.status_code == 401 and (body.get("code") == REVOKED_CODE or _revoked_message(body)):
             raise _Revoked()
-        if response.status_code >= 500 and body.get("code") != "store_fault":
-            raise _unreachable("le serveur a rencontré une erreur", self.pending)
+        if response.status_code >= 500:
+            said = (body.get("message") or "Le serveur a rencontré une erreur inattendue.").rstrip(" .")
+            raise ServerFault(f"{said} ; {_kept(self.pending)}.")
         if response.status_code >= 400:
             raise SyncError(body.get("message") or f"Le serveur a refusé la demande (code {response.status_code}).")
         return body
