@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="affiche la version de Parcours et quitte")
     parser.add_argument("--db", default=None, metavar="BASE",
                         help="fichier SQLite ou URL SQLAlchemy (défaut : dossier de données)")
+    parser.add_argument("--unlock-stdin", action="store_true",
+                        help="lit sur l'entrée standard le mot de passe qui déverrouille la copie chiffrée d'un poste "
+                             "connecté")
     # benchmarks/gui_startup.py: quit once the first window is painted, to time the real start from outside.
     parser.add_argument(PROBE_FLAG, action="store_true", help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMANDE", title="commandes")
@@ -142,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def open_store(db: str):
+def open_store(db: str, key: bytes | None = None):
     """Engine + migrations + unit-of-work factory; refuses a database from a newer Parcours, and a file that is not
     a Parcours database (before anything connects to it: it is left untouched)."""
     from models.db import (NotParcoursDatabase, SchemaTooNew, check_parcours_file, make_engine, migrate,
@@ -159,7 +162,7 @@ def open_store(db: str):
     from cli.store_url import refuse_foreign_database
 
     refuse_foreign_database(db)  # a PostgreSQL database of another application: refused before migrating
-    engine = make_engine(db)
+    engine = make_engine(db, key=key)  # key: a connected laptop's encrypted copy (services.local_crypto), else None
     try:
         migrate(engine)
     except SchemaTooNew as exc:
@@ -170,6 +173,37 @@ def open_store(db: str):
         raise store_fault(exc, db) or exc
     restrict_permissions(db)
     return engine, unit_of_work_factory(engine)
+
+
+def open_unlocked_copy(db: str, password: str):
+    """A connected laptop's encrypted copy, opened with its user's password (that is the offline login check: the
+    accounts pulled from the server carry no password hash); its writes go through the outbox."""
+    from services import local_crypto
+    from services.sync import client
+
+    engine, uow = open_store(db, key=local_crypto.unlock(db, password))
+    client.attach_if_connected(engine)
+    return uow
+
+
+def connect_encrypted_copy(db: str, url: str, user: str, password: str, fingerprint: str | None,
+                           label: str | None = None):
+    """Enrol this computer with the team server on an encrypted copy of `db` (made now, from a plain copy that holds
+    no family), and pull the user's scope. If the enrolment fails, the copy is erased and a plain, empty store is
+    made again, so that a retry starts afresh and today's standalone mode still opens. Returns (Connection, uow,
+    engine)."""
+    from services import local_crypto
+    from services.sync import client
+
+    engine, uow = open_store(db, key=local_crypto.prepare_connected_copy(db, password))
+    try:
+        done = client.connect(uow, url, user, password, fingerprint, **({"label": label} if label else {}))
+    except BaseException:
+        engine.dispose()
+        local_crypto.erase_copy(db)
+        open_store(db)[0].dispose()
+        raise
+    return done, uow, engine
 
 
 def run_command(args, uow) -> int:
@@ -190,7 +224,7 @@ def run_command(args, uow) -> int:
     if args.command in ("user", "check", "backup", "restore", "audit-purge"):
         from cli import admin_commands
 
-        return admin_commands.run(args, uow, args.db or default_database())
+        return admin_commands.run(args, uow, args.db or default_database(), key=getattr(args, "key", None))
     if args.command == "serve":
         from cli import serve_command
 
@@ -225,7 +259,7 @@ def window_arguments(argv: list[str]) -> argparse.Namespace | None:
         db = rest[0].removeprefix("--db=")
     else:
         return None
-    return argparse.Namespace(db=db, command=None, quit_after_first_paint=PROBE_FLAG in argv)
+    return argparse.Namespace(db=db, command=None, unlock_stdin=False, quit_after_first_paint=PROBE_FLAG in argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,10 +283,47 @@ def main(argv: list[str] | None = None) -> int:
 
         if removed := remove_leftovers(db):  # copies of the data that a killed backup or restore left behind
             logging.info("removed %d leftover file(s) of killed backups or restores", len(removed))
-        from cli.admin_commands import FILE_COMMANDS
+        from cli.admin_commands import FILE_COMMANDS, unlock_password
 
         # check, backup and restore work on the file itself: they must run even when it cannot be opened.
-        engine, uow = (None, None) if args.command in FILE_COMMANDS else open_store(db)
+        from services import local_crypto
+        from services.backup import sqlite_file
+
+        # A connected laptop's copy is encrypted: its user's password opens it (the window asks it; a verb reads it
+        # with --unlock-stdin or at the terminal), and `connect` makes such a copy before it opens the store.
+        path = sqlite_file(db)
+        # (its key file beside it: a file of random bytes without one is refused as « not a Parcours database »)
+        encrypted = path is not None and local_crypto.key_file(path).exists()
+        if args.command == "connect" and path is not None:
+            from cli import sync_command
+
+            args.login_password = sync_command.login_password(args.password_stdin)
+
+            def connect():
+                done, connected_uow, connected_engine = connect_encrypted_copy(
+                    db, args.url, args.user, args.login_password, args.fingerprint, label=args.label)
+                connected_engine.dispose()  # see `finally` below: no connection left open on return
+                return done, connected_uow
+
+            return sync_command.run_connect(args, connect)
+        if args.command is None and encrypted:
+            engine, uow = None, None
+        elif args.command in FILE_COMMANDS:
+            engine, uow = None, None
+            args.key = local_crypto.key_for(db, lambda: unlock_password(args)) if encrypted else None
+        else:
+            key = local_crypto.key_for(db, lambda: unlock_password(args)) if encrypted else None
+            engine, uow = open_store(db, key=key)
+            if encrypted:
+                from services.sync import client
+
+                client.attach_if_connected(engine)
+        if engine is not None and (args.command == "serve" or engine.dialect.name == "postgresql"):
+            from services.sync.changes import install_change_log
+
+            # change numbers for the laptops' pulls: the team server's store only (serve, or the IT's verbs on
+            # its PostgreSQL), never a desktop's file
+            install_change_log(engine)
         if args.command is None:
             from cli.admin_commands import purge_audit_on_start
             from ui.app import run_app
@@ -265,9 +336,13 @@ def main(argv: list[str] | None = None) -> int:
                 from ui.smoke import run_smoke
 
                 return run_smoke(uow, db)
-            return run_app(uow, db_label=shown(db), after_first_paint=lambda: purge_audit_on_start(uow),
+            return run_app(uow, db_label=shown(db), after_first_paint=None if uow is None else lambda: purge_audit_on_start(uow),
                            quit_after_first_paint=args.quit_after_first_paint,
-                           reopen_store=lambda: open_store(db)[1])  # a revoked copy erased: a new empty one
+                           reopen_store=lambda: open_store(db)[1],  # a revoked copy erased: a new empty one
+                           unlock_copy=(lambda password: open_unlocked_copy(db, password)) if encrypted else None,
+                           connect_copy=None if path is None else (
+                               lambda url, user, password, fingerprint: connect_encrypted_copy(
+                                   db, url, user, password, fingerprint)[1]))
         return run_command(args, uow)
     except DomainError as exc:
         return _refused(args, exc.message)

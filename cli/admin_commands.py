@@ -43,12 +43,12 @@ def add_parsers(sub) -> None:
     p.add_argument("--days", type=int, default=365, metavar="JOURS", help="durée de conservation en jours (défaut : 365)")
 
 
-def run(args, uow, db: str) -> int:
+def run(args, uow, db: str, key: bytes | None = None) -> int:
     if args.command == "user":
         return run_user(args, uow)
     if args.command == "audit-purge":
         return run_audit_purge(uow, args.days)
-    return run_file_command(args, db)
+    return run_file_command(args, db, key)
 
 
 def run_audit_purge(uow, days: int) -> int:
@@ -74,6 +74,17 @@ def purge_audit_on_start(uow, days: int = 365) -> None:
         logging.getLogger("parcours.audit").info("audit purge at start: %d entries older than %d days", deleted, days)
     except Exception:
         logging.getLogger("parcours.audit").exception("audit purge at start failed")
+
+
+def unlock_password(args) -> str:
+    """The password of the account enrolled on this connected copy: it unlocks the encrypted copy."""
+    if getattr(args, "unlock_stdin", False):
+        line = sys.stdin.readline()
+        return line.rstrip("\r\n")
+    if args.command is None or not sys.stdin.isatty():
+        raise DomainError("Cette base est la copie chiffrée d'un poste connecté au serveur du programme : elle ne "
+                          "s'ouvre qu'avec le mot de passe du compte de ce poste (option --unlock-stdin).")
+    return getpass("Mot de passe de votre compte Parcours (copie chiffrée de ce poste) : ")
 
 
 def read_password(from_stdin: bool) -> str:
@@ -106,7 +117,7 @@ def run_user(args, uow) -> int:
     return EXIT_OK
 
 
-def run_file_command(args, db: str) -> int:
+def run_file_command(args, db: str, key: bytes | None = None) -> int:
     """check, backup, restore: on a SQLite file itself, or on a PostgreSQL URL through pg_dump and pg_restore
     (services.pg_backup, which services.backup dispatches to)."""
     from services import backup
@@ -114,7 +125,7 @@ def run_file_command(args, db: str) -> int:
 
     backup.check_local_filesystem(db)
     if args.command == "check":
-        report = backup.check_database(db)
+        report = backup.check_database(db, key=key)
         if not report.ok:
             print(f"La base « {shown_database(db)} » a des problèmes :", file=sys.stderr)
             for problem in report.problems:
@@ -129,7 +140,7 @@ def run_file_command(args, db: str) -> int:
     if args.command == "backup" and args.list:
         return print_backups(backup.list_backups(db, backups_dir=args.to and Path(args.to)))
     if args.command == "backup":
-        done = backup.backup_database(db, args.to)
+        done = backup.backup_database(db, args.to, key=key)
         print(f"Sauvegarde écrite et vérifiée : {done.path}")
         if done.removed:
             print(f"Anciennes sauvegardes supprimées (12 quotidiennes, 10 hebdomadaires et 9 mensuelles gardées) : "

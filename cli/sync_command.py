@@ -58,7 +58,7 @@ def act_as_enrolled_user(uow, command: str | None) -> None:
         module.SYSTEM = user
 
 
-def _login_password(from_stdin: bool) -> str:
+def login_password(from_stdin: bool) -> str:
     """The password of a login: read once (no confirmation, unlike a new password)."""
     if from_stdin:
         from cli.admin_commands import read_password
@@ -71,20 +71,25 @@ def _login_password(from_stdin: bool) -> str:
     return getpass("Mot de passe sur le serveur : ")
 
 
+def run_connect(args, connect) -> int:
+    """`connect()` enrols this copy (main.py makes it an encrypted copy first) and returns (Connection, _)."""
+    done, _uow = connect()
+    print(f"Poste {done.device_key} connecté à {done.server} pour {done.user_key} : {done.pulled} "
+          "enregistrement(s) reçu(s).")
+    if not args.fingerprint:
+        print(f"Empreinte du certificat du serveur, enregistrée : {done.fingerprint}\nComparez-la avec celle "
+              "que le service informatique vous a donnée ; si elles diffèrent, ne travaillez pas sur ce poste "
+              "et prévenez-le.")
+    return EXIT_OK
+
+
 def run(args, uow) -> int:
     from services.permissions import SYSTEM
     from services.sync import client
 
-    if args.command == "connect":
-        done = client.connect(uow, args.url, args.user, _login_password(args.password_stdin), args.fingerprint,
-                              label=args.label)
-        print(f"Poste {done.device_key} connecté à {done.server} pour {done.user_key} : {done.pulled} "
-              "enregistrement(s) reçu(s).")
-        if not args.fingerprint:
-            print(f"Empreinte du certificat du serveur, enregistrée : {done.fingerprint}\nComparez-la avec celle "
-                  "que le service informatique vous a donnée ; si elles diffèrent, ne travaillez pas sur ce poste "
-                  "et prévenez-le.")
-        return EXIT_OK
+    if args.command == "connect":  # on a PostgreSQL URL: refused by client.connect in French
+        return run_connect(args, lambda: (client.connect(uow, args.url, args.user, login_password(args.password_stdin),
+                                                          args.fingerprint, label=args.label), None))
     if args.command == "sync":
         try:
             report = client.sync_once(uow)

@@ -21,7 +21,7 @@ from services.permissions import SYSTEM
 from services.uow import unit_of_work_factory
 from services.users import add_user
 
-from conftest import DATA
+from tests.conftest import DATA
 
 # Backups of the SQLite file (online copy, its checks, thinning in a folder); a PostgreSQL URL's backup (pg_dump) and
 # restore are tested in tests/test_pg_cli.py.

@@ -17,7 +17,7 @@ from services.date_bounds import EVENT
 from services.permissions import SYSTEM
 from services.uow import unit_of_work_factory
 
-from conftest import DATA
+from tests.conftest import DATA
 
 EXAMPLE_FILE = DATA / "example_dataset.json"
 EXAMPLE = json.loads(EXAMPLE_FILE.read_text(encoding="utf-8"))

@@ -15,7 +15,7 @@ from services.errors import ImportRejected
 from services.permissions import SYSTEM
 from services.uow import unit_of_work_factory
 
-from conftest import DATA
+from tests.conftest import DATA
 from tests.stores import dump, rows
 
 EXAMPLE_FILE = DATA / "example_dataset.json"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import main
 
-from conftest import DATA
+from tests.conftest import DATA
 
 EXAMPLE = json.loads((DATA / "example_dataset.json").read_text(encoding="utf-8"))
 GOLDEN = DATA / "export_golden.json"

@@ -35,7 +35,7 @@ from services.date_bounds import bounds_for, out_of_bounds
 from services.errors import ImportRejected
 from tests.stores import dump
 
-from conftest import DATA
+from tests.conftest import DATA
 
 EXAMPLE = json.loads((DATA / "example_dataset.json").read_text(encoding="utf-8"))
 REFUSED = "Import refusé, rien n'a été enregistré."

@@ -19,7 +19,7 @@ from services.local_crypto import CopyExists, CopyLocked, WrongPassword
 from services.permissions import SYSTEM
 from services.uow import unit_of_work_factory
 
-from conftest import DATA
+from tests.conftest import DATA
 
 pytestmark = pytest.mark.sqlite_only("the laptop copy is SQLite")
 

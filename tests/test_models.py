@@ -10,7 +10,7 @@ import main
 from models import User
 from services.dataset import import_dataset
 
-from conftest import DATA
+from tests.conftest import DATA
 
 EXAMPLE = json.loads((DATA / "example_dataset.json").read_text(encoding="utf-8"))
 

@@ -14,7 +14,7 @@ from services import text_rules
 from services.errors import ValidationError
 from services.text_rules import KEY, LINE, TEXT
 
-from conftest import DATA
+from tests.conftest import DATA
 from tests.programme_fixture import programme  # noqa: F401 - fixture
 
 EXAMPLE = json.loads((DATA / "example_dataset.json").read_text(encoding="utf-8"))

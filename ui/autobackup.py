@@ -23,6 +23,7 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 
 from services.backup import BackupReport, backup_database, backups_folder
+from services.local_crypto import is_encrypted
 from services.errors import DomainError
 from ui.background import BackgroundTask, run_in_background
 
@@ -76,6 +77,8 @@ class AutoBackup(QObject):
         if self.running:
             self._again = self.changed()
             return None
+        if is_encrypted(self.database):  # a connected laptop's copy: the server keeps the data, the copy resyncs
+            return None                  # (it is never restored from a backup: its sync would rewind)
         if not self.changed():
             return None
         state, database, folder = fingerprint(self.database), self.database, self.backups_dir

@@ -12,6 +12,8 @@ laptops' data comes from all write objects.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import weakref
 from collections.abc import Callable
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, Time, event, insert, select, update
+from sqlalchemy import Boolean, Date, DateTime, Engine, Integer, LargeBinary, Time, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from models.base import Cents
@@ -94,6 +96,8 @@ def to_json(column, value):
                 else value.astimezone(timezone.utc)).isoformat()
     if isinstance(value, (date, time)):
         return value.isoformat()
+    if isinstance(value, (bytes, memoryview)):  # an issued statement's PDF: base64 text (the laptop decodes it)
+        return base64.b64encode(bytes(value)).decode("ascii")
     return value
 
 
@@ -126,6 +130,11 @@ def from_json(column, value):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(value)
         return value
+    if isinstance(kind, LargeBinary):
+        try:
+            return base64.b64decode(_text(value), validate=True)
+        except binascii.Error:
+            raise ValueError("base64") from None
     python_type = _python_type(kind)
     if python_type is str and not isinstance(value, str):
         raise ValueError(value)
@@ -169,7 +178,7 @@ def row_writer(table, role: str) -> tuple[tuple[str, Callable | None], ...]:
                 role == ADMINISTRATOR and table.name == "home_session" and column.name == "notes"):
             shown = None if column.nullable else _neutral(column)
             writers.append((column.name, lambda _value, shown=shown: shown))
-        elif isinstance(column.type, (Cents, Date, DateTime, Time)):
+        elif isinstance(column.type, (Cents, Date, DateTime, Time, LargeBinary)):
             writers.append((column.name, lambda value, column=column: to_json(column, value)))
         else:
             writers.append((column.name, None))
