@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
 
             # change numbers for the laptops' pulls: the team server's store only (serve, or the IT's verbs on
             # its PostgreSQL), never a desktop's file
-            install_change_log(engine)
+            install_change_log(engine, seed=args.command == "serve")
         if args.command is None:
             from cli.admin_commands import purge_audit_on_start
             from ui.app import run_app

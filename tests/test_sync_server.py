@@ -415,3 +415,17 @@ def test_pull_refuses_a_bad_cursor_in_french(server):
         laptop.pull(-1)
     with pytest.raises(ValidationError, match="limit"):
         laptop.pull(0, limit=0)
+
+
+def test_the_it_s_verbs_keep_the_log_only_on_a_store_serve_has_numbered(env):
+    def logged() -> int:
+        with env.engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM sync_change")).scalar_one()
+
+    assert install_change_log(env.engine, seed=False) is False  # never served: nothing numbered, nothing written
+    assert logged() == 0
+    assert install_change_log(env.engine) is True  # the first serve numbers what it finds
+    numbered = logged()
+    assert numbered > 0
+    assert install_change_log(env.engine, seed=False) is True  # later verbs on that store keep the log going
+    assert logged() == numbered

@@ -197,15 +197,30 @@ PENDING = "sync_pending"  # session.info: {(table, id): (family_id, deleted)}
 SCOPE = "sync_scope_touched"  # session.info: {(user_id, family_id)}
 
 
-def install_change_log(engine: Engine) -> None:
+def install_change_log(engine: Engine, *, seed: bool = True) -> bool:
     """Number every committed change of the synced tables made through `engine` (the team server's), and give the
-    records already there their first numbers if the log is empty (a store that became a server)."""
+    records already there their first numbers if the log is empty (a store that became a server). `seed=False`
+    (the IT's other verbs on the server's PostgreSQL): only on a store `serve` has already numbered — before its
+    first serve no laptop needs the numbers, that serve numbers whatever it finds, and a verb that refuses its
+    input writes nothing. Returns whether the log is kept on `engine`."""
+    if not seed and not _numbered(engine):
+        return False
     if not _ENGINES:
         event.listen(Session, "after_flush", _collect)
         event.listen(Session, "before_commit", _number)
         event.listen(Session, "after_soft_rollback", _forget)
     _ENGINES.add(engine)
     _seed(engine)
+    return True
+
+
+def _numbered(engine: Engine) -> bool:
+    """Whether the store's records already have their change numbers."""
+    from models import SyncChange, SyncClock
+
+    with Session(engine) as session:
+        return bool(session.scalar(select(SyncClock.last).where(SyncClock.id == 1))) or \
+            session.scalar(select(SyncChange.number).limit(1)) is not None
 
 
 def _watched(session: Session) -> bool:
@@ -330,13 +345,12 @@ def _move_scopes(session: Session, touched: set, number: int) -> None:
 
 def _seed(engine: Engine) -> None:
     """First numbers for the records already stored, once (the log is empty), and the référents' scopes."""
-    from models import SyncChange, SyncClock, SyncScope, User
+    from models import SyncScope, User
     from services.permissions import followed_family_ids
 
+    if _numbered(engine):
+        return  # numbered already: each start of the server only looks
     with Session(engine) as session:
-        if session.scalar(select(SyncClock.last).where(SyncClock.id == 1)) or \
-                session.scalar(select(SyncChange.number).limit(1)) is not None:
-            return  # numbered already: each start of the server only looks
         pending = {}
         for name, model in models_by_table().items():
             table = model.__table__
