@@ -19,6 +19,8 @@ def downgrade_to(engine, revision: str) -> None:
 
 
 def issued_rows(uow) -> list[tuple]:
+    """Only the columns compared: an older revision lacks columns the model has since gained (`version`, 0013)."""
+    s = StoredStatement
     with uow() as u:
-        return [(s.payload, s.pdf, s.pdf_sha256, s.chain_hash)
-                for s in u.session.scalars(select(StoredStatement).order_by(StoredStatement.sequence))]
+        return [tuple(row) for row in u.session.execute(
+            select(s.payload, s.pdf, s.pdf_sha256, s.chain_hash).order_by(s.sequence))]
