@@ -287,6 +287,7 @@ def _new_family(qtbot, page, name: str, address: str):
     _keys(qtbot, _tab(qtbot, dialog, dialog.inputs["address"]), address)
     _keys(qtbot, _tab(qtbot, dialog, dialog.inputs["commune"]), "Bourg-en-Bresse")
     _tab(qtbot, dialog, dialog.inputs["priority_neighbourhood"])
+    _tab(qtbot, dialog, dialog.inputs["qpv_name"])  # left empty: not in a QPV
     referent = _tab(qtbot, dialog, dialog.inputs["referent_id"])
     _keys(qtbot, referent, "Cl")
     assert referent.currentText() == "Claire Bernard (Référent·e de parcours)"
@@ -335,9 +336,11 @@ def _fill_the_first_family(qtbot, view) -> None:
     dialog.inputs["start"].setFocus()
     _save_with_enter(qtbot, view, dialog, dialog.inputs["start"])
     row = _row(view.children_view, 0, "Lina Martin")
-    assert _cell(view.children_view, row, 5) == "En cours"
-    assert _cell(view.children_view, row, 6) == "25/03/2025"
-    assert _cell(view.children_view, row, 7) == "Lecture et confiance en soi"
+    from ui.pages.family_file import ChildrenModel
+
+    assert _cell(view.children_view, row, ChildrenModel.PARCOURS) == "En cours"
+    assert _cell(view.children_view, row, ChildrenModel.START) == "25/03/2025"
+    assert _cell(view.children_view, row, ChildrenModel.OBJECTIVES) == "Lecture et confiance en soi"
 
     assert view.consent_warning.isVisible()
     assert view.consent_warning.text().startswith("⚠ Consentement parental non recueilli")
