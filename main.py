@@ -190,7 +190,8 @@ def connect_encrypted_copy(db: str, url: str, user: str, password: str, fingerpr
                            label: str | None = None):
     """Enrol this computer with the team server on an encrypted copy of `db` (made now, from a plain copy that holds
     no family), and pull the user's scope. If the enrolment fails, the copy is erased and a plain, empty store is
-    made again, so that a retry starts afresh and today's standalone mode still opens. Returns (Connection, uow,
+    made again, so that a retry starts afresh and today's standalone mode still opens; a copy already enrolled
+    (connected before, or whose first pull was cut short) is never erased. Returns (Connection, uow,
     engine)."""
     from services import local_crypto
     from services.sync import client
@@ -199,9 +200,14 @@ def connect_encrypted_copy(db: str, url: str, user: str, password: str, fingerpr
     try:
         done = client.connect(uow, url, user, password, fingerprint, **({"label": label} if label else {}))
     except BaseException:
+        from services.sync import local
+
+        with engine.connect() as conn:  # enrolled (a first pull cut short) or connected before: kept, sync resumes
+            keep = local.read_state(conn) is not None
         engine.dispose()
-        local_crypto.erase_copy(db)
-        open_store(db)[0].dispose()
+        if not keep:
+            local_crypto.erase_copy(db)
+            open_store(db)[0].dispose()
         raise
     return done, uow, engine
 

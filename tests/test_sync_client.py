@@ -369,6 +369,21 @@ def test_the_command_line_connects_records_through_the_outbox_and_syncs(server, 
     assert code == 2 and "Traceback" not in err
 
 
+def test_connecting_a_copy_twice_is_refused_and_leaves_the_connected_copy_whole(server, tmp_path, monkeypatch,
+                                                                                 capsys):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    db = str(tmp_path / "twice.sqlite")
+    connect = ["--db", db, "connect", server.url, "--user", "ref-martin", "--password-stdin",
+               "--fingerprint", server.fingerprint]
+    assert run_main(connect, PASSWORD + "\n", monkeypatch, capsys)[0] == 0
+    code, out, err = run_main(connect, PASSWORD + "\n", monkeypatch, capsys)
+    assert code == 2 and "déjà connecté" in err and "Traceback" not in err
+    code, out, err = run_main(["--db", db, "--unlock-stdin", "status", "--json"], PASSWORD + "\n", monkeypatch,
+                              capsys)
+    assert code == 0 and json.loads(out)["server"] == server.url  # the copy and its key are still there
+
+
 def test_the_command_line_sync_without_the_server_exits_2_in_french(server, laptop, monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
