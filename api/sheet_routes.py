@@ -78,5 +78,5 @@ def _import_sheet(call: Call) -> Response:
 
 
 SHEET_ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("POST", "/api/sheets/import", import_sheet, "dataset.import", _import_sheet, status=201, body=True),
+    Endpoint("POST", "/api/sheets/import", import_sheet, "sheet.import", _import_sheet, status=201, body=True),
 )

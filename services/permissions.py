@@ -128,6 +128,8 @@ PERMISSIONS: Mapping[str, Rule] = {
     "retention.run": _rule((C,), "anonymiser les dossiers dont la conservation est échue", system=True),
     "access_export.run": _rule((C,), "exporter les données d'une famille (droit d'accès)", system=True),
     "dataset.import": _rule((C,), "importer un fichier de données", system=True, bootstrap=True),
+    # the team's spreadsheet on day one: brought in by whoever sets the programme up, coordination or administration
+    "sheet.import": _rule((C, A), "importer un tableur de l'équipe", system=True),
     "dataset.export": _rule((C,), "exporter toute la base", system=True),
     # the team server's enrolled computers (services.devices)
     "device.enrol": _rule((R, C, A), "enregistrer un poste auprès du serveur"),

@@ -554,7 +554,7 @@ CASES: tuple[Case, ...] = (
          lambda e, u: statements.issue_closing_statement(e.uow(), u, "ap-2025", render_pdf=_fake_pdf),
          audit=("issue", "statement", "ap-2025-013"), setup=_year_issued_then_corrected),
     # interchange
-    Case(sheet_import.import_sheet, "dataset.import",
+    Case(sheet_import.import_sheet, "sheet.import",
          lambda e, u: sheet_import.import_sheet(e.uow(), u, SHEET_GRID, today=TODAY),
          audit=("import", "sheet", None)),
     Case(importer.import_dataset, "dataset.import",

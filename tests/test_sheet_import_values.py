@@ -322,3 +322,86 @@ def test_the_command_line_layout_gathers_rows_per_action(programme, tmp_path, ca
     with programme.uow() as w:
         assert w.session.scalars(select(Parcours.actions).join(Child).where(Child.first_name == "Jade")).one() == \
             "Atout Plus\nLoisirs"
+
+
+# -- the partner column -------------------------------------------------------------------------------------------
+
+def _plans(p, *names):
+    with p.uow() as w:
+        return {c.first_name: w.session.scalars(select(Parcours.actions).where(Parcours.child_id == c.id)).one()
+                for c in w.session.scalars(select(Child).where(Child.first_name.in_(names)))}
+
+
+def test_partner_headers_are_recognised_without_taking_another_fields():
+    from services.sheet_import.columns import recognised
+
+    assert [recognised(h) for h in ("Partenaire", "Partenaire mobilisé", "Structure", "Opérateur", "Association",
+                                    "Structure orientatrice", "Action")] == [
+        "partner", "partner", "partner", "partner", "partner", "referral_source", "action"]
+
+
+def test_one_row_per_child_writes_each_action_with_the_childs_partner(programme, tmp_path):
+    header = ["Nom", "Prénom", "DDN", "Commune", "Action 1", "Action 2", "Partenaire"]
+    path = _book(tmp_path / "p.xlsx", [
+        ["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", "Atout Plus", "Loisirs", "adom 01"],
+        ["Blanc", "Tom", "01/01/2015", "Bourg-en-Bresse", None, None, "ADOM"],  # the partner's key
+        ["Petit", "Léo", "01/01/2015", "Bourg-en-Bresse", "Atelier lecture", None, None]], header)
+    report = _run(programme, path)
+    assert report.written, report.text()
+    assert report.partners == (("adom", "Adom 01"),)
+    assert [(v.value, v.code) for v in report.values] == [("adom 01", "partner:adom"), ("ADOM", "partner:adom")]
+    assert _plans(programme, "Jade", "Tom", "Léo") == {"Jade": "Atout Plus — Adom 01\nLoisirs — Adom 01",
+                                                       "Tom": "Adom 01", "Léo": "Atelier lecture"}
+
+
+def test_an_unmapped_partner_blocks_with_its_rows_until_autre_keeps_it_as_written(programme, tmp_path):
+    header = ["Nom", "Prénom", "DDN", "Commune", "Action", "Structure"]
+    path = _book(tmp_path / "a.xlsx", [
+        ["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", "Atout Plus", "Adom 01"],
+        ["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", "Loisirs", "Centre social Amédée"],
+        ["Blanc", "Tom", "01/01/2015", "Bourg-en-Bresse", "Loisirs", "centre social amedee"]], header)
+    before = _counts(programme)
+    report = _run(programme, path)
+    assert report.layout == "per_action" and report.blocked and not report.refused and _counts(programme) == before
+    assert [(v.field, v.column, v.value, v.rows) for v in report.unmapped] == [
+        ("partner", "F (Structure)", "Centre social Amédée", (4, 5))]
+    text = report.text()
+    assert "colonne F (Structure), lignes 4, 5 : valeur « Centre social Amédée » sans correspondance dans la liste " \
+           "« Partenaire »" in text and "Codes des partenaires : partner:adom (Adom 01), autre" in text
+    saved = json.loads(report.mapping.to_json())
+    assert saved["values"]["partner"] == {"Adom 01": "partner:adom", "Centre social Amédée": None}
+    saved["values"]["partner"]["Centre social Amédée"] = "autre"
+    report = _run(programme, path, mapping=ColumnMapping.from_json(json.dumps(saved)))
+    assert report.written, report.text()
+    assert _plans(programme, "Jade", "Tom") == {"Jade": "Atout Plus — Adom 01\nLoisirs — Centre social Amédée",
+                                                "Tom": "Loisirs — centre social amedee"}
+
+
+def test_a_mapping_file_names_a_partner_by_its_key_and_survives_its_renaming(programme, tmp_path):
+    from models import Partner
+
+    header = ["Nom", "Prénom", "DDN", "Commune", "Action 1", "Partenaire"]
+    path = _book(tmp_path / "r.xlsx", [["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", "Atout Plus", "l'asso"]],
+                 header)
+    mapping = ColumnMapping.from_json(json.dumps({"format": "parcours-sheet-mapping/1",
+                                                  "values": {"partner": {"L'ASSO": "partner:adom"}}}))
+    with programme.uow() as w:  # renamed since the mapping file was written
+        w.session.scalars(select(Partner).where(Partner.key == "adom")).one().name = "Adom Services"
+        w.session.add(Partner(key="ville", name="Ville de Bourg"))
+        w.commit()
+    assert _run(programme, path, mapping=mapping, dry_run=True).partners == (("adom", "Adom Services"),
+                                                                             ("ville", "Ville de Bourg"))
+    gone = ColumnMapping(values={"partner": {"l'asso": "partner:ancien"}})  # a partner since removed: asked again
+    assert [v.value for v in _run(programme, path, mapping=gone).unmapped] == ["l'asso"]
+    report = _run(programme, path, mapping=mapping)
+    assert report.written, report.text()
+    assert json.loads(report.mapping.to_json())["values"]["partner"] == {"L'ASSO": "partner:adom",
+                                                                         "l'asso": "partner:adom"}
+    assert _plans(programme, "Jade") == {"Jade": "Atout Plus — Adom Services"}
+    from services.errors import ImportRejected
+
+    with pytest.raises(ImportRejected, match="code inconnu « adom »"):
+        ColumnMapping.from_json('{"format": "parcours-sheet-mapping/1", "values": {"partner": {"x": "adom"}}}')
+    with pytest.raises(ImportRejected, match=r"code inconnu « partner:  » \(codes : autre, partner:<code du "
+                                             r"partenaire>\)"):
+        ColumnMapping.from_json('{"format": "parcours-sheet-mapping/1", "values": {"partner": {"x": "partner: "}}}')

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, Q
 
 from services.directory import CurrentUser
 from services.formatting import format_date
+from services.permissions import allowed
 from ui.session_form import SessionForm
 from ui.widgets import note_label, title_label
 
@@ -141,10 +142,10 @@ class MainWindow(QMainWindow):
         self.new_session_action.setProperty("not_for_role", not self.new_session_action.isEnabled())
         menu.addAction(self.new_session_action)
         self.addAction(self.new_session_action)
-        # The sheet import checks dataset.import: coordination (a team's families), not administration
+        # Shown to the roles the sheet import's own check (sheet.import) lets in: coordination and administration
         self.import_sheet_action = QAction("&Importer un tableur…", self)
         self.import_sheet_action.triggered.connect(self.open_sheet_wizard)
-        self.import_sheet_action.setEnabled(self.user.role == "coordinator")
+        self.import_sheet_action.setEnabled(allowed(self.user, "sheet.import"))
         self.import_sheet_action.setProperty("not_for_role", not self.import_sheet_action.isEnabled())
         menu.addAction(self.import_sheet_action)
         self.sheet_wizard = None

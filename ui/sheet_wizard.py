@@ -352,7 +352,8 @@ class ValuesPage(QWizardPage):
             for row, value in enumerate(values):
                 rows = ", ".join(map(str, value.rows[:8])) + ("…" if len(value.rows) > 8 else "")
                 combo = QComboBox(table)
-                _choice_row(table, row, (value.value, rows), combo, ((None, TO_CHOOSE), *choices_for(name, report.qpv_names)),
+                _choice_row(table, row, (value.value, rows), combo,
+                            ((None, TO_CHOOSE), *choices_for(name, report.qpv_names, report.partners)),
                             chosen.get(name, {}).get(value.value) or previous.get(name, {}).get(value.value)
                             or value.code,
                             f"Correspondance de « {value.value} »")

@@ -4,7 +4,8 @@ a mapping file (JSON) that is written back so that next year's sheet reuses the 
 A header is compared folded (case, accents, punctuation and spaces dropped: « Né(e) le » and « NEE LE » are one).
 « Action 1 », « Action 2 »… are one field, `actions`, read from each of those columns (a row per child that lists
 its actions across); a single « Action » column is `action` (a sheet of one row per action: the child's rows are
-gathered and their actions listed).
+gathered and their actions listed). A « Partenaire » column names the partner of the row's actions (each action
+line of the parcours is then « <action> — <partner> »).
 """
 from __future__ import annotations
 
@@ -53,6 +54,9 @@ FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
                                                   "problematiques", "motifsdelorientation")),
     "support_profile": ("Profil d'accompagnement", ("profil", "profildaccompagnement", "typedaccompagnement",
                                                     "typedeparcours", "niveaudaccompagnement", "intensite")),
+    "partner": ("Partenaire", ("partenaire", "partenaires", "partenairemobilise", "partenairesmobilises",
+                               "structure", "structurepartenaire", "structuremobilisee", "association", "operateur",
+                               "organisme", "prestataire", "porteur", "porteurdelaction", "partenairedelaction")),
     "action": ("Action", ("action", "actionproposee", "actionmiseenplace")),
     "actions": ("Actions 1…n", ()),  # « Action 1 », « Action 2 »…: recognised by ACTION_N
 }

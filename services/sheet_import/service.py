@@ -9,9 +9,11 @@ one the JSON import applies, with its French refusals. Before that, each row is 
 get wrong, and each refusal names the row as the sheet numbers it, the column and the reason: an impossible date,
 an age outside 2 to 16 years at the import date (services.rules), a missing required field, the same child twice.
 
-Coded columns (sex, school level, REP/REP+, referral source and reasons, support profile, exit reason, QPV) go
-through the value dictionaries (services.sheet_import.values): a value nobody mapped blocks the import, the report
-listing it with its column and rows, until the mapping file (or the wizard) says what it is.
+Coded columns (sex, school level, REP/REP+, referral source and reasons, support profile, exit reason, QPV,
+partner) go through the value dictionaries (services.sheet_import.values): a value nobody mapped blocks the import,
+the report listing it with its column and rows, until the mapping file (or the wizard) says what it is. A row's
+partner (one of the programme's, or « autre » as written) goes with its actions into the parcours' actions, one line
+« <action> — <partner> » each, or a line « <partner> » when the row names no action.
 
 A row whose child is already in Parcours (same last name, first name and birth date, case and accents aside) is
 merged with it (services.sheet_import.merge): what is new is added, a differing value is listed and left as it is.
@@ -30,7 +32,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from models import Child, Family, Programme, User
+from models import Child, Family, Partner, Programme, User
 from services import audit
 from services.dataset import canonical
 from services.dataset.importer import records_importer
@@ -44,8 +46,8 @@ from services.sheet_import.cell_dates import cell_date
 from services.sheet_import.columns import REQUIRED, Column, ColumnMapping, find_header_row, fold, label, map_columns
 from services.sheet_import.grid import Grid
 from services.sheet_import.merge import Difference, plan_merge
-from services.sheet_import.values import (CODED, OTHER_TEXT, QPV_NAMED, QPV_NO, QPV_PREFIX, code_of, fold_value, parts,
-                                          qpv_name, recognised_code)
+from services.sheet_import.values import (CODED, OTHER_TEXT, PARTNER_PREFIX, QPV_NAMED, QPV_NO, QPV_PREFIX, code_of,
+                                          fold_value, partner_name, parts, qpv_name, recognised_code)
 from services.uow import UnitOfWork
 
 DATE_FIELDS = ("birth_date", "orientation_date", "end_date")
@@ -134,6 +136,7 @@ class SheetImportReport:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     values: tuple[CodedValue, ...] = ()  # every distinct value of the coded columns
     qpv_names: tuple[str, ...] = ()  # the programme's list, each a choice of the QPV column
+    partners: tuple[tuple[str, str], ...] = ()  # the programme's partners (key, name), the partner column's choices
     dictionaries: dict[str, dict[str, str | None]] = field(default_factory=dict)  # to save: earlier and this sheet's
     layout: str | None = None
 
@@ -184,6 +187,10 @@ class SheetImportReport:
             lines.append(f"Valeurs sans correspondance : {len(self.unmapped)} (choisissez-les dans l'assistant ou "
                          "dans « values » du fichier de correspondance).")
             lines.extend(f"  {v.text()}" for v in self.unmapped)
+            if any(v.field == "partner" for v in self.unmapped):  # what to write in the file, by hand
+                lines.append("  Codes des partenaires : " + ", ".join(
+                    [f"{PARTNER_PREFIX}{key} ({name})" for key, name in self.partners]
+                    + ["autre (le nom tel qu'écrit)"]) + ".")
         if self.refused:
             lines.append(f"Refus : {len(self.refused)}.")
             lines.extend(f"  {r.text()}" for r in self.refused)
@@ -204,7 +211,7 @@ def import_sheet(uow: UnitOfWork, user: CurrentUser, grid: Grid, options: SheetO
                  today: date | None = None, dry_run: bool = False) -> SheetImportReport:
     """Read `grid` into Parcours (see the module's docstring); the report says what was, or would be, written."""
     with uow:
-        require(user, "dataset.import", session=uow.session)
+        require(user, "sheet.import", session=uow.session)
         today = today or date.today()
         plan = _Plan(uow.session, grid, options, today)
         report, data = plan.run()
@@ -264,6 +271,8 @@ class _Plan:
         self.merges = []  # services.sheet_import.merge.Merge of each merged child
         programme = session.scalars(select(Programme)).first()
         self.qpv_names = tuple(programme.qpv_names or ()) if programme else ()
+        self.partners = tuple((key, name) for key, name in session.execute(
+            select(Partner.key, Partner.name).order_by(Partner.name, Partner.key)))
 
     def refuse(self, row: int | None, column: Column | None, reason: str) -> None:
         self.refused.append(Refusal(row, column.name if column else None, reason))
@@ -298,7 +307,8 @@ class _Plan:
             dictionary = self.dictionaries.setdefault(value.field, {})
             if dictionary.get(value.value) is None:
                 dictionary[value.value] = value.code
-        base = replace(base, values=values, dictionaries=self.dictionaries, qpv_names=self.qpv_names)
+        base = replace(base, values=values, dictionaries=self.dictionaries, qpv_names=self.qpv_names,
+                       partners=self.partners)
         stored = self._stored_children()
         created = [e for e in entries if self._identity(e) not in stored]
         merged = [self._merged(e, *stored[self._identity(e)]) for e in entries if self._identity(e) in stored]
@@ -422,6 +432,9 @@ class _Plan:
                     values[name] = self._value(name, raw)
             except ValidationError as exc:
                 self.refuse(number, column, exc.message)
+        partner = values.pop("partner", None)
+        if partner:  # the partner of each of the row's actions, or an action line by itself
+            values["actions"] = [f"{a} — {partner}" for a in values.get("actions") or ()] or [partner]
         if "school_level" not in self.by_field and values.get("school_class"):  # « CM2 » says élémentaire
             level = recognised_code("school_level", values["school_class"])
             if level:
@@ -460,7 +473,7 @@ class _Plan:
         """The row's value of a coded column through the dictionaries; a value not mapped is noted (it blocks)."""
         codes = []
         for part in parts(name, text):
-            code = code_of(name, part, self.dictionaries.get(name), self.qpv_names)
+            code = code_of(name, part, self.dictionaries.get(name), self.qpv_names, self.partners)
             entry = self.coded.setdefault((name, fold_value(part)), [column.name, part, [], code])
             entry[2].append(number)
             if code is not None:
@@ -477,6 +490,8 @@ class _Plan:
                 values["qpv_name"] = qpv_name(part)
             elif code.startswith(QPV_PREFIX):
                 values["qpv_name"] = code[len(QPV_PREFIX):]
+        elif name == "partner":
+            values[name] = partner_name(*codes[0], self.partners)
         else:
             values[CODE_KEY.get(name, name)] = codes[0][0]
         if others and name in OTHER_TEXT:

@@ -1,5 +1,5 @@
 """Value dictionaries: each distinct value of a coded column (sex, school level, REP/REP+, referral source and
-reasons, support profile, exit reason, QPV) mapped once to Parcours' closed list (models.enums).
+reasons, support profile, exit reason, QPV, partner) mapped once to Parcours' closed list (models.enums).
 
     code_of(field, text, dictionary) -> code or None      None: nobody said what this value is, the import waits
 
@@ -11,6 +11,11 @@ referral-reasons cell may hold several reasons, separated by , ; / or a new line
 The QPV column takes « oui » / « non » or the neighbourhood's name: its codes are QPV_NO, QPV_YES (no name),
 QPV_NAMED (the value is the name) and, for each QPV of the programme's list, « qpv:<its name> » (a value written
 as the list writes it, case and accents aside, is that QPV by itself).
+
+The partner column's closed list is the programme's partners (table `partner`): a value is « partner:<its key> »
+— the key, not the name, so that a mapping file still holds after the partner is renamed (« Adom » become
+« Adom 01 »); a key no longer in the programme is as if unmapped — or « autre » (the value kept as written). A value
+written as a partner's name or key, case and accents aside, is that partner by itself.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from services.sheet_import.columns import fold
 
 QPV_NO, QPV_YES, QPV_NAMED = "non", "oui", "nom"
 QPV_PREFIX = "qpv:"  # followed by a name of the programme's list
+PARTNER_PREFIX = "partner:"  # followed by a partner's key
 MULTI = frozenset({"referral_reasons"})
 _SEPARATORS = re.compile(r"[,;/\n]+")
 
@@ -35,7 +41,10 @@ CHOICES: dict[str, tuple[tuple[str, str], ...]] = {
     "exit_reason": tuple(enums.EXIT_REASON_LABELS.items()),
     "priority_neighbourhood": ((QPV_NO, "Hors QPV"), (QPV_YES, "En QPV (quartier non précisé)"),
                                (QPV_NAMED, "En QPV : la valeur est le nom du quartier")),
+    "partner": (("autre", "Autre (préciser)"),),  # and the programme's partners (choices_for)
 }
+# The codes named by the programme's lists: their prefix, and what follows it as an error message says
+PREFIXED = {"priority_neighbourhood": (QPV_PREFIX, "<nom du QPV>"), "partner": (PARTNER_PREFIX, "<code du partenaire>")}
 CODED = tuple(CHOICES)
 # The fields whose « autre » keeps the value as written, as its precision.
 OTHER_TEXT = {"referral_source": "referral_source_other", "referral_reasons": "referral_reason_other",
@@ -101,6 +110,7 @@ _SPELLINGS: dict[str, dict[str, tuple[str, ...]]] = {  # field: code: spellings,
     },
     "priority_neighbourhood": {QPV_NO: ("non", "n", "0", "faux", "false", "no", "horsqpv", "nonqpv"),
                                QPV_YES: ("oui", "o", "x", "1", "vrai", "true", "yes", "qpv")},
+    "partner": {"autre": ("autre", "autrepartenaire")},
 }
 def fold_value(text: str) -> str:
     """A value compared as teams vary it: « REP + », « REP+ » and « rep plus » are one."""
@@ -133,27 +143,45 @@ def recognised_code(field: str, text: str) -> str | None:
     return code
 
 
-def code_of(field: str, text: str, dictionary: dict[str, str] | None, qpv_names: tuple[str, ...] = ()) -> str | None:
-    """The code of one value: the team's choice, else a recognised spelling (or a QPV of the programme's list),
-    else None."""
+def code_of(field: str, text: str, dictionary: dict[str, str] | None, qpv_names: tuple[str, ...] = (),
+            partners: tuple[tuple[str, str], ...] = ()) -> str | None:
+    """The code of one value: the team's choice, else a recognised spelling (or a QPV or a partner of the
+    programme's lists, `partners` as (key, name)), else None."""
     if dictionary:
         folded = fold_value(text)
         for value, code in dictionary.items():
-            if code is not None and fold_value(value) == folded:
+            if code is not None and fold_value(value) == folded and (
+                    field != "partner" or not code.startswith(PARTNER_PREFIX)
+                    or any(PARTNER_PREFIX + key == code for key, _ in partners)):  # a partner since removed: ask
                 return code
     if field == "priority_neighbourhood" and qpv_names:
         wanted = {fold_value(text), fold_value(qpv_name(text))}
         named = next((n for n in qpv_names if fold_value(n) in wanted), None)
         if named is not None:
             return QPV_PREFIX + named
+    if field == "partner":
+        folded = fold_value(text)
+        found = next((key for key, name in partners if folded in (fold_value(name), fold_value(key))), None)
+        if found is not None:
+            return PARTNER_PREFIX + found
     return recognised_code(field, text)
 
 
-def choices_for(field: str, qpv_names: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
-    """The closed list of a field as the wizard offers it: the programme's QPVs by name for the QPV column."""
+def choices_for(field: str, qpv_names: tuple[str, ...] = (),
+                partners: tuple[tuple[str, str], ...] = ()) -> tuple[tuple[str, str], ...]:
+    """The closed list of a field as the wizard offers it: the programme's QPVs by name for the QPV column, its
+    partners for the partner column."""
     if field == "priority_neighbourhood":
         return (*CHOICES[field], *((QPV_PREFIX + n, f"En QPV : {n}") for n in qpv_names))
+    if field == "partner":
+        return (*((PARTNER_PREFIX + key, name) for key, name in partners), *CHOICES[field])
     return CHOICES[field]
+
+
+def partner_name(code: str, text: str, partners: tuple[tuple[str, str], ...]) -> str:
+    """The name an action line gives the partner of a value: the programme's for « partner:<key> », the value as
+    written for « autre »."""
+    return next((name for key, name in partners if PARTNER_PREFIX + key == code), text)
 
 
 def qpv_name(text: str) -> str:
@@ -178,10 +206,10 @@ def check_dictionaries(values: object) -> dict[str, dict[str, str]]:
             raise ValueError(f"« values » : « {name} » doit être un objet {{valeur: code}}.")
         codes = [code for code, _ in CHOICES[name]]
         for value, code in dictionary.items():
+            prefix, named = PREFIXED.get(name, (None, None))
             if code is not None and code not in codes and not (  # null: written for a person to choose
-                    name == "priority_neighbourhood" and isinstance(code, str) and code.startswith(QPV_PREFIX)
-                    and code[len(QPV_PREFIX):].strip()):
+                    prefix and isinstance(code, str) and code.startswith(prefix) and code[len(prefix):].strip()):
                 raise ValueError(f"« values » : la valeur « {value} » de « {name} » a le code inconnu « {code} » "
-                                 f"(codes : {', '.join(codes)}).")
+                                 f"(codes : {', '.join(codes + ([prefix + named] if prefix else []))}).")
         checked[name] = dict(dictionary)
     return checked

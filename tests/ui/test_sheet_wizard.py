@@ -1,7 +1,8 @@
 """The « Importer un tableur » wizard (ui.sheet_wizard) driven by pytest-qt on a real openpyxl workbook: file, sheet
 and header row with a preview, the columns corrected, a value chosen in its dictionary, the report before anything is
 written, « Importer » off the GUI thread, the mapping file saved then reused; its models pass qtmodeltester; the
-window's menu opens it for coordination."""
+window's menu opens it for coordination and administration; the partner column's values are offered the
+programme's partners."""
 from __future__ import annotations
 
 import json
@@ -152,7 +153,7 @@ def test_the_wizards_models_pass_the_model_tester(qtbot, qtmodeltester, wizard, 
     qtmodeltester.check(wizard.report_page.model)
 
 
-def test_the_menu_opens_the_wizard_for_coordination_only(qtbot, open_window, programme, tmp_path):
+def test_the_menu_opens_the_wizard_for_coordination_and_administration(qtbot, open_window, programme, tmp_path):
     window = open_window(programme.coordinator)
     assert window.import_sheet_action.isEnabled()
     window.import_sheet_action.trigger()
@@ -171,8 +172,8 @@ def test_the_menu_opens_the_wizard_for_coordination_only(qtbot, open_window, pro
     wizard.button(QWizard.WizardButton.FinishButton).click()
     qtbot.waitUntil(lambda: not wizard.isVisible(), timeout=20000)
     assert window.statusBar().currentMessage() == "Tableur importé : 1 enfant(s) créé(s), 0 fusionné(s)."
-    for user in (programme.referent, programme.administrator):
-        assert not open_window(user).import_sheet_action.isEnabled()
+    assert open_window(programme.administrator).import_sheet_action.isEnabled()  # sheet.import: day one too
+    assert not open_window(programme.referent).import_sheet_action.isEnabled()
 
 
 def test_choices_survive_a_step_back_and_one_row_per_action_with_notes_kept_when_asked(qtbot, wizard, programme,
@@ -205,3 +206,35 @@ def test_choices_survive_a_step_back_and_one_row_per_action_with_notes_kept_when
         assert (jade.actions, jade.referral_source, jade.referral_source_other, jade.child.family.notes) == (
             "Atout Plus\nLoisirs", "autre", "Voisine", "Remarque : suivie par la PMI")
     assert not list(tmp_path.glob("*.json"))
+
+
+def test_the_values_step_offers_the_programmes_partners_and_an_administrator_imports(qtbot, programme, today,
+                                                                                      tmp_path):
+    wizard = SheetWizard(programme.uow, programme.administrator, today=today)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Nom", "Prénom", "DDN", "Commune", "Action 1", "Partenaire mobilisé"])
+    ws.append(["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", "Atout Plus", "Adom"])
+    ws.append(["Blanc", "Tom", "01/01/2015", "Bourg-en-Bresse", "Loisirs", "MJC"])
+    wb.save(tmp_path / "partenaires.xlsx")
+    wizard.file_page.path.setText(str(tmp_path / "partenaires.xlsx"))
+    wizard.file_page.load()
+    _next(qtbot, wizard)
+    assert dict(wizard.columns_page.combos)["Partenaire mobilisé"].currentData() == "partner"
+    _next(qtbot, wizard)
+    partners = dict(wizard.values_page.combos["partner"])
+    offered = [(partners["MJC"].itemData(i), partners["MJC"].itemText(i)) for i in range(partners["MJC"].count())]
+    assert offered == [(None, TO_CHOOSE), ("partner:adom", "Adom 01"), ("autre", "Autre (préciser)")]
+    assert partners["Adom"].currentData() == "partner:adom" and wizard.values_page.waiting() == ["MJC"]
+    partners["MJC"].setCurrentIndex(partners["MJC"].findData("autre"))
+    _next(qtbot, wizard)
+    assert wizard.report_page.isComplete(), wizard.report_page.summary.text()
+    wizard.choose_mapping_path = lambda: None
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: wizard.result is not None, timeout=20000)
+    with programme.uow() as u:
+        got = {p.child.first_name: p.actions for p in u.session.scalars(select(Parcours).join(Child).where(
+            Child.first_name.in_(["Jade", "Tom"])))}
+    assert got == {"Jade": "Atout Plus — Adom 01", "Tom": "Loisirs — MJC"}
