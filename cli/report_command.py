@@ -2,10 +2,11 @@
 
   report bilan|caf --from AAAA-MM-JJ --to AAAA-MM-JJ [--xlsx SORTIE.xlsx] [--pdf SORTIE.pdf] [--json] [--exact]
 
-What leaves the command (the files, and what it prints) hides every count from 1 to 4 (« < 5 ») unless --exact is
-given (internal use). --json prints the report as JSON (every table: key, title, headers, rows; amounts and hours
-as strings, « 1234.50 »); without --json the tables are printed as text. The files are written all or none,
-each through a temporary file. Acts as services.permissions.SYSTEM, as the other verbs do. Exit 0, or 2 with a
+The files (--pdf, --xlsx), meant for the funders, and the tables printed as text hide every count from 1 to 4
+(« < 5 ») unless --exact is given (internal use). --json prints the report as JSON with the exact counts, always:
+it is the scripting view, read by an authorised user on this machine, not a document handed out (every table: key,
+title, headers, rows of labels and integer counts; amounts and hours as strings, « 1234.50 »). The files are written
+all or none, each through a temporary file. Acts as services.permissions.SYSTEM, as the other verbs do. Exit 0, or 2 with a
 French message (bad date, --from after --to, unwritable file).
 """
 from __future__ import annotations
@@ -42,9 +43,11 @@ def add_parser(sub) -> None:
                    help="dernier jour de la période (inclus)")
     p.add_argument("--xlsx", metavar="SORTIE.xlsx", help="écrit le rapport en XLSX (une feuille par tableau)")
     p.add_argument("--pdf", metavar="SORTIE.pdf", help="écrit le rapport en PDF, graphiques compris")
-    p.add_argument("--json", action="store_true", help="affiche tous les tableaux en JSON")
+    p.add_argument("--json", action="store_true",
+                   help="affiche tous les tableaux en JSON, toujours en chiffres exacts (usage interne, scripts)")
     p.add_argument("--exact", action="store_true",
-                   help="chiffres exacts, usage interne (sinon les effectifs de 1 à 4 sont remplacés par « < 5 »)")
+                   help="fichiers et tableaux affichés en chiffres exacts, usage interne (sinon les effectifs de 1 à 4 "
+                        "y sont remplacés par « < 5 »)")
 
 
 def run(args, uow) -> int:
@@ -56,15 +59,14 @@ def run(args, uow) -> int:
               f"({args.end.isoformat()}).", file=sys.stderr)
         return EXIT_REFUSED
     period = ReportPeriod(args.start, args.end)
-    report = (bilan_report if args.kind == "bilan" else caf_report)(uow(), SYSTEM, period)
-    if not args.exact:
-        report = suppress_small_counts(report)
+    exact = (bilan_report if args.kind == "bilan" else caf_report)(uow(), SYSTEM, period)
+    shown = exact if args.exact else suppress_small_counts(exact)  # what may be handed out
     outputs = [(args.xlsx, report_xlsx) if args.xlsx else None, (args.pdf, report_pdf) if args.pdf else None]
-    write_all_atomically([(path, render(report)) for path, render in filter(None, outputs)])
+    write_all_atomically([(path, render(shown)) for path, render in filter(None, outputs)])
     if args.json:
-        print(json.dumps(report_json(report), ensure_ascii=False, indent=2))
+        print(json.dumps(report_json(exact), ensure_ascii=False, indent=2))
     else:
-        print(report_text(report))
+        print(report_text(shown))
     for path, _ in filter(None, outputs):
         print(f"Écrit : {path}", file=sys.stderr)
     return EXIT_OK

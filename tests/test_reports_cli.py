@@ -46,14 +46,19 @@ def test_json_exact_prints_every_table_with_counts_and_amounts_as_strings(db, ca
     assert code == 0 and caf["caf_by_qualification"]["rows"][-1] == ["Total", 6, "7.25"]
 
 
-def test_without_exact_the_output_hides_small_counts(db, capsys):
-    code, out, _ = run(db, capsys, "bilan", *YEAR, "--json")
+def test_json_gives_exact_integer_counts_even_without_exact_while_files_and_text_hide_small_ones(db, capsys,
+                                                                                                  tmp_path):
+    xlsx = tmp_path / "bilan.xlsx"
+    code, out, _ = run(db, capsys, "bilan", *YEAR, "--json", "--xlsx", str(xlsx))
     data = json.loads(out)
-    assert code == 0 and data["exact"] is False
-    counts = [v for t in data["tables"] if t["key"] != "eps" for row in t["rows"] for v in row
-              if isinstance(v, int)]
-    assert not [v for v in counts if 1 <= v <= 4]
-    assert "< 5" in out
+    code_exact, out_exact, _ = run(db, capsys, "bilan", *YEAR, "--json", "--exact")
+    assert code == code_exact == 0 and data["exact"] is True and out == out_exact
+    counts = [v for t in data["tables"] for row in t["rows"] for v in row[t["label_columns"]:] if isinstance(v, int)]
+    assert [v for v in counts if 1 <= v <= 4] and "< 5" not in out and "masqué" not in out
+    cells = [c for sheet in load_workbook(xlsx).worksheets for row in sheet.iter_rows(values_only=True) for c in row]
+    assert "< 5" in cells  # the file written alongside is still the funders' one
+    code, out, _ = run(db, capsys, "bilan", *YEAR)
+    assert code == 0 and "< 5" in out
 
 
 def test_files_are_written_suppressed_unless_exact(db, capsys, tmp_path):
