@@ -527,3 +527,104 @@ def test_without_a_fingerprint_the_certificate_presented_at_connection_is_pinned
     with pytest.raises(client.FingerprintMismatch):
         client.sync_once(laptop.uow)
     laptop.engine.dispose()
+
+
+# -- the password of an encrypted connected copy: the lock screen, a password changed elsewhere or here ----------
+
+NEW_PASSWORD = "lanterne-orage-pivot-7"
+
+
+def encrypted_laptop(server: Server, folder: Path, name: str = "chiffree", user: str = "ref-martin") -> Laptop:
+    """A copy encrypted on this computer (services.local_crypto), connected as `user`: what main.py makes."""
+    from services import local_crypto
+
+    path = folder / f"{name}.sqlite"
+    engine = make_engine(str(path), key=local_crypto.create_encrypted_copy(path, PASSWORD))
+    migrate(engine)
+    made = Laptop(path, engine, unit_of_work_factory(engine))
+    client.connect(made.uow, server.url, user, PASSWORD, server.fingerprint)
+    return made
+
+
+@pytest.fixture
+def encrypted(server, tmp_path):
+    made = encrypted_laptop(server, tmp_path)
+    yield made
+    made.engine.dispose()
+
+
+def test_the_lock_screen_of_an_encrypted_copy_checks_the_password_against_its_key_file(encrypted):
+    assert client.copy_file(encrypted.uow) == encrypted.path
+    user = client.unlock_screen(encrypted.uow, "ref-martin", PASSWORD)
+    assert (user.key, user.role) == ("ref-martin", "referent")
+    with pytest.raises(client.DomainError) as refused:
+        client.unlock_screen(encrypted.uow, "ref-martin", "pas le bon")
+    assert refused.value.message == "Mot de passe incorrect."
+
+
+def test_the_lock_screen_of_an_encrypted_copy_waits_after_five_failures_as_the_login_does(encrypted):
+    from datetime import datetime, timedelta, timezone
+
+    now = [datetime(2026, 3, 14, 9, 0, tzinfo=timezone.utc)]
+    clock = lambda: now[0]  # noqa: E731
+    for _ in range(4):
+        with pytest.raises(client.DomainError, match="^Mot de passe incorrect.$"):
+            client.unlock_screen(encrypted.uow, "ref-martin", "pas le bon", clock=clock)
+    with pytest.raises(users.TooManyAttempts, match="réessayez dans 30 secondes"):
+        client.unlock_screen(encrypted.uow, "ref-martin", "pas le bon", clock=clock)
+    with pytest.raises(users.TooManyAttempts):  # even the right one waits: guesses made meanwhile are not tried
+        client.unlock_screen(encrypted.uow, "ref-martin", PASSWORD, clock=clock)
+    now[0] += timedelta(seconds=31)
+    assert client.unlock_screen(encrypted.uow, "ref-martin", PASSWORD, clock=clock).key == "ref-martin"
+    with pytest.raises(client.DomainError, match="^Mot de passe incorrect.$"):  # a success starts the count again
+        client.unlock_screen(encrypted.uow, "ref-martin", "pas le bon", clock=clock)
+
+
+def test_the_lock_screen_of_a_standalone_copy_still_logs_in_with_the_accounts_hash(server):
+    assert client.copy_file(server.uow) is None
+    assert client.unlock_screen(server.uow, "ref-martin", PASSWORD).key == "ref-martin"
+    with pytest.raises(users.AuthenticationFailed):
+        client.unlock_screen(server.uow, "ref-martin", "pas le bon")
+
+
+def test_a_password_changed_on_the_server_rewraps_the_key_once_the_server_confirms_it(server, encrypted):
+    from services import local_crypto
+
+    users.change_password(server.uow(), SYSTEM, "ref-martin", NEW_PASSWORD)  # changed on another computer
+    with pytest.raises(local_crypto.WrongPassword):
+        local_crypto.unlock(encrypted.path, NEW_PASSWORD)  # the key is still wrapped by the old one
+    client.confirm_new_password(encrypted.uow, PASSWORD, NEW_PASSWORD)
+    assert local_crypto.unlock(encrypted.path, NEW_PASSWORD)
+    with pytest.raises(local_crypto.WrongPassword):
+        local_crypto.unlock(encrypted.path, PASSWORD)
+
+
+def test_a_new_password_the_server_does_not_know_leaves_the_key_wrapped_by_the_old_one(server, encrypted):
+    from services import local_crypto
+
+    with pytest.raises(client.PasswordNotConfirmed, match="s'ouvre toujours avec l'ancien"):
+        client.confirm_new_password(encrypted.uow, PASSWORD, "une-faute-de-frappe-42")
+    assert local_crypto.unlock(encrypted.path, PASSWORD)
+    with pytest.raises(local_crypto.WrongPassword):  # a wrong previous password: refused before anything is sent
+        client.confirm_new_password(encrypted.uow, "pas le bon", NEW_PASSWORD)
+
+
+def test_without_the_server_a_new_password_waits_and_the_old_one_still_opens_the_copy(server, encrypted):
+    from services import local_crypto
+
+    users.change_password(server.uow(), SYSTEM, "ref-martin", NEW_PASSWORD)
+    with encrypted.engine.begin() as conn:
+        local.write_state(conn, server_url=f"https://127.0.0.1:{free_port()}")
+    with pytest.raises(client.ServerUnreachable):
+        client.confirm_new_password(encrypted.uow, PASSWORD, NEW_PASSWORD)
+    assert local_crypto.unlock(encrypted.path, PASSWORD)
+
+
+def test_a_password_changed_from_this_computer_changes_on_the_server_and_rewraps_at_once(server, encrypted):
+    from services import local_crypto
+
+    client.change_own_password(encrypted.uow, PASSWORD, NEW_PASSWORD)
+    assert users.authenticate(server.uow(), "ref-martin", NEW_PASSWORD).key == "ref-martin"
+    assert local_crypto.unlock(encrypted.path, NEW_PASSWORD)
+    with pytest.raises(local_crypto.WrongPassword):
+        client.change_own_password(encrypted.uow, PASSWORD, "encore-un-autre-mot-9")  # the old one no longer opens

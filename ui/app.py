@@ -195,17 +195,35 @@ class AppController(QObject):
         self.user = user
         window = self.main_window = MainWindow(self._uow, user, db_label=self._db_label, settings=self._settings,
                                                today=self._today, autobackup=self.autobackup)
-        window.switch_user_requested.connect(self.ask_login)
-        self.screen_lock = ScreenLock(window, self._uow, user, self.lock_delay_ms)
-        self.screen_lock.switch_user_requested.connect(self.ask_login)
-        window.lock_requested.connect(self.screen_lock.lock)
+        window.switch_user_requested.connect(self._switch_user)
         from ui.sync_runner import attach_sync
 
         self.sync_runner = attach_sync(window, self._uow, user)  # None on a standalone copy: nothing changes
-        if self.sync_runner is not None:
+        enrolled = self.sync_runner is not None
+        self.screen_lock = ScreenLock(window, self._uow, user, self.lock_delay_ms, enrolled=enrolled)
+        self.screen_lock.switch_user_requested.connect(self.ask_login)
+        self.screen_lock.role_changed.connect(self.set_user)
+        window.lock_requested.connect(self.screen_lock.lock)
+        if enrolled:
             self.sync_runner.revoked.connect(self._device_revoked)
         self._replace(window)
         return window
+
+    def _switch_user(self) -> None:
+        """« Changer d'utilisateur » of the main window: the login, except on a connected copy, which belongs to its
+        enrolled user (the accounts pulled from the server carry no password to log in with)."""
+        if self.sync_runner is None or self.user is None:
+            self.ask_login()
+            return
+        from PySide6.QtWidgets import QMessageBox
+
+        from ui.lock import switch_refused_text
+
+        box = QMessageBox(QMessageBox.Icon.Information, "Changer d'utilisateur", switch_refused_text(self.user),
+                          parent=self.main_window)
+        box.setObjectName("switchRefused")
+        box.open()
+        self.switch_refused_box = box
 
     # -- while working ------------------------------------------------------------------------------------------
     def _working_window(self) -> MainWindow | None:

@@ -5,6 +5,10 @@ Nothing is closed or reset while locked: the pages are taken out of the window w
 dialogs (a half-filled session form…) are hidden, and unlocking puts everything back as it was. A window that
 wants to appear while locked (a background task reporting, an error) is kept off the screen until the unlock.
 
+On a connected copy (`enrolled`: the window of a copy of the team server), the password is checked against the
+copy's key file (services.sync.client.unlock_screen: the accounts pulled from the server carry no password hash),
+and changing user is refused: the copy belongs to its enrolled user, whose password alone opens it.
+
 The delay is LOCK_MINUTES, or the QSettings value `security/lock_minutes`; ScreenLock takes it in milliseconds so
 that tests can inject a short one. Activity is seen by one event filter on the QApplication.
 """
@@ -33,6 +37,13 @@ ACTIVITY = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent
                       QEvent.Type.TabletPress})
 
 
+def switch_refused_text(user: CurrentUser) -> str:
+    """Why another account cannot take over a connected copy."""
+    return (f"Cet ordinateur travaille sur la copie des dossiers de {user.name} ({user.key}) : elle ne s'ouvre "
+            "qu'avec son mot de passe. Pour travailler sous un autre compte, utilisez le poste de ce compte, connecté "
+            "au serveur du programme.")
+
+
 def lock_delay_ms(settings: QSettings) -> int:
     """LOCK_MINUTES unless the settings say otherwise (a whole number of minutes, at least 1)."""
     try:
@@ -48,10 +59,12 @@ class LockScreen(QWidget):
     unlocked = Signal(object)  # CurrentUser
     switch_user_requested = Signal()
 
-    def __init__(self, uow_factory, user: CurrentUser, parent: QWidget | None = None, minutes: int = 0):
+    def __init__(self, uow_factory, user: CurrentUser, parent: QWidget | None = None, minutes: int = 0, *,
+                 enrolled: bool = False):
         super().__init__(parent)
         self._uow = uow_factory
         self._user = user
+        self._enrolled = enrolled
         self.setObjectName("lockScreen")
         outer = QVBoxLayout(self)
         outer.addStretch(2)
@@ -77,7 +90,7 @@ class LockScreen(QWidget):
         buttons = QHBoxLayout()
         self.switch_button = QPushButton("Changer d'utilisateur…", box)
         self.switch_button.setToolTip("Les saisies non enregistrées seront perdues.")
-        self.switch_button.clicked.connect(self.switch_user_requested)
+        self.switch_button.clicked.connect(self._switch)
         self.unlock_button = QPushButton("Déverrouiller", box)
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self.submit)
@@ -91,14 +104,28 @@ class LockScreen(QWidget):
         outer.addStretch(3)
         self.setFocusProxy(self.password)
 
+    def _switch(self) -> None:
+        if self._enrolled:  # said here: a message box would be kept off the screen while locked
+            self._refused(switch_refused_text(self._user))
+        else:
+            self.switch_user_requested.emit()
+
     def submit(self) -> None:
-        password, key, uow = self.password.text(), self._user.key, self._uow
+        password, key, uow, enrolled = self.password.text(), self._user.key, self._uow, self._enrolled
         if not password:
             self._refused("Saisissez votre mot de passe.")
             return
         self.unlock_button.setEnabled(False)
         self.message.setVisible(False)
-        run_in_background(self, lambda: authenticate(uow(), key, password), self._accepted, self._failed)
+
+        def check() -> CurrentUser:
+            if not enrolled:
+                return authenticate(uow(), key, password)
+            from services.sync.client import unlock_screen  # not imported for a standalone window's start
+
+            return unlock_screen(uow, key, password)
+
+        run_in_background(self, check, self._accepted, self._failed)
 
     def _accepted(self, user: CurrentUser) -> None:
         self.unlock_button.setEnabled(True)
@@ -129,12 +156,15 @@ class ScreenLock(QObject):
     locked = Signal()
     unlocked = Signal()
     switch_user_requested = Signal()
+    role_changed = Signal(object)  # CurrentUser: on a connected copy, the enrolled user's window is built again
 
-    def __init__(self, window, uow_factory, user: CurrentUser, delay_ms: int, app: QApplication | None = None):
+    def __init__(self, window, uow_factory, user: CurrentUser, delay_ms: int, app: QApplication | None = None, *,
+                 enrolled: bool = False):
         super().__init__(window)
         self._window = window
         self._uow = uow_factory
         self._user = user
+        self._enrolled = enrolled
         self.screen: LockScreen | None = None
         self._hidden: list[QWidget] = []
         self._finished: list[QWidget] = []
@@ -210,7 +240,8 @@ class ScreenLock(QObject):
                     and widget.windowType() != Qt.WindowType.ToolTip):
                 self._remember(widget)
                 widget.hide()
-        self.screen = LockScreen(self._uow, self._user, None, minutes=max(1, self.delay_ms // 60_000) if idle else 0)
+        self.screen = LockScreen(self._uow, self._user, None, minutes=max(1, self.delay_ms // 60_000) if idle else 0,
+                                 enrolled=self._enrolled)
         self.screen.unlocked.connect(self._unlock)
         self.screen.switch_user_requested.connect(self.switch_user_requested)
         self._window.cover(self.screen)
@@ -223,7 +254,10 @@ class ScreenLock(QObject):
             return
         if user.role != self._user.role:  # changed by an administrator meanwhile: the pages no longer fit
             log.info("role changed while locked: back to the login")
-            self.switch_user_requested.emit()
+            if self._enrolled:  # no login on a connected copy: the same person, the pages of their new role
+                self.role_changed.emit(user)
+            else:
+                self.switch_user_requested.emit()
             return
         self.screen = None
         self._window.uncover()

@@ -21,6 +21,7 @@ import base64
 import hashlib
 import json
 import ssl
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
@@ -693,3 +694,110 @@ def resolve_conflict(uow: UnitOfWork, user: CurrentUser, conflict_key: str, choi
                              .mappings().first())
         uow.commit()
         return resolved
+
+
+# -- the password of a connected copy: the lock screen, a password changed elsewhere or here ----------------------
+
+class PasswordNotConfirmed(SyncError):
+    """The server did not accept the new password: the copy's key stays wrapped by the old one."""
+
+
+def copy_file(uow_factory: Callable[[], UnitOfWork]):
+    """The file of a connected copy encrypted on this computer (its key file beside it: services.local_crypto), or
+    None (a standalone copy, a plain or a PostgreSQL store)."""
+    from pathlib import Path
+
+    from services.local_crypto import key_file
+
+    engine = _engine(uow_factory)
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:" or not key_file(path).exists():
+        return None
+    return Path(path)
+
+
+# The lock screen's failed attempts on an encrypted copy, per file, in memory: the local accounts carry no password
+# hash (nor the server's counter), and this process is the one the lock protects.
+_SCREEN_FAILURES: dict[str, tuple[int, datetime | None]] = {}
+_SCREEN_FAILURES_LOCK = threading.Lock()
+WRONG_SCREEN_PASSWORD = "Mot de passe incorrect."
+
+
+def unlock_screen(uow_factory: Callable[[], UnitOfWork], user_key: str, password: str, *,
+                  clock: Callable[[], datetime] = utcnow) -> CurrentUser:
+    """The check of the window's lock screen (ui.lock). On a connected copy encrypted here, the password must unwrap
+    the copy's key file, as at the start (the accounts pulled from the server carry no password hash), with the
+    login's growing delay after 5 failures (services.users.delay_after); the user is the enrolled one, as the copy
+    now says (their role may have changed meanwhile). Any other copy: services.users.authenticate, unchanged."""
+    from services.local_crypto import WrongPassword, unlock
+    from services.users import TooManyAttempts, authenticate, delay_after, format_wait
+
+    path = copy_file(uow_factory)
+    if path is None:
+        return authenticate(uow_factory(), user_key, password, clock=clock)
+    now, name = audit.as_utc(clock()), str(path)
+    with _SCREEN_FAILURES_LOCK:
+        failures, until = _SCREEN_FAILURES.get(name, (0, None))
+    if until is not None and until > now:  # checked before the password: guesses made meanwhile are not tried
+        raise TooManyAttempts(f"Trop d'essais : réessayez dans {format_wait(until - now)}.", until - now)
+    try:
+        unlock(path, password)
+    except WrongPassword:
+        with _SCREEN_FAILURES_LOCK:
+            failures = _SCREEN_FAILURES.get(name, (0, None))[0] + 1
+            wait = delay_after(failures)
+            _SCREEN_FAILURES[name] = (failures, now + wait if wait else None)
+        if wait:
+            raise TooManyAttempts(f"{WRONG_SCREEN_PASSWORD} Trop d'essais : réessayez dans {format_wait(wait)}.",
+                                  wait) from None
+        raise WrongPassword(WRONG_SCREEN_PASSWORD, field="password") from None
+    with _SCREEN_FAILURES_LOCK:
+        _SCREEN_FAILURES.pop(name, None)
+    user = acting_user(uow_factory)
+    if user is None or user.key != user_key:  # cannot happen: the lock waits for the enrolled user
+        raise SyncError("Cette copie appartient à un autre compte : fermez Parcours et rouvrez-le.")
+    return user
+
+
+def confirm_new_password(uow_factory: Callable[[], UnitOfWork], old_password: str, new_password: str, *,
+                         wrap: Callable | None = None) -> None:
+    """A password changed on the server or on another computer: the copy was opened with the old one, which still
+    wraps its key. The server confirms the new one first (a login as the enrolled user, through its own password
+    change: the same password given as the current and the new one, throttled like a login), then the key is
+    wrapped by it (local_crypto.rewrap): a mistyped new password never locks the copy. ServerUnreachable: nothing
+    changed, to be tried again at the next sync; PasswordNotConfirmed: the old password still opens the copy."""
+    _password_on_server(uow_factory, old_password, new_password, new_password, wrap)
+
+
+def change_own_password(uow_factory: Callable[[], UnitOfWork], current_password: str, new_password: str, *,
+                        wrap: Callable | None = None) -> None:
+    """The enrolled user changes their password from this computer: on the server (PUT /api/me/password, the
+    current one asked again), then the copy's key is wrapped by the new one at once. Needs the server (the account
+    is the server's): ServerUnreachable says so, nothing changed."""
+    _password_on_server(uow_factory, current_password, current_password, new_password, wrap)
+
+
+def _password_on_server(uow_factory, wrapping: str, current: str, new: str, wrap) -> None:
+    from services.local_crypto import rewrap, unlock
+
+    path = copy_file(uow_factory)
+    if path is None:
+        raise NotConnected("Cette copie n'est pas une copie chiffrée d'un poste connecté : son mot de passe se change "
+                           "dans Administration › Utilisateurs.")
+    unlock(path, wrapping)  # WrongPassword before anything is sent
+    engine = _engine(uow_factory)
+    with engine.connect() as conn:
+        state = local.read_state(conn)
+        pending = _count(conn, "pending")
+    try:
+        with _Server(state["server_url"], state["fingerprint"], state["device_token"], _schema(uow_factory),
+                     pending, wrap) as server:
+            server.call("PUT", "/api/me/password", json={"current_password": current, "password": new})
+    except _Revoked:
+        _erase(engine)
+    except (ServerUnreachable, ServerFault, FingerprintMismatch):
+        raise
+    except SyncError as exc:  # the server's refusal, in French (wrong password, too many attempts, policy)
+        raise PasswordNotConfirmed(f"Le serveur n'a pas accepté le nouveau mot de passe : {exc.message} La copie de "
+                                   "ce poste s'ouvre toujours avec l'ancien.", field="password") from None
+    rewrap(path, wrapping, new)

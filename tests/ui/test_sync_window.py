@@ -397,3 +397,68 @@ def test_a_first_start_that_makes_an_encrypted_copy_works_on_that_copy(qtbot, se
     window.close_at_once()
     for engine in made:
         engine.dispose()
+
+
+# -- the lock screen of an encrypted connected copy ----------------------------------------------------------------
+
+def connected_controller(qtbot, tmp_path, laptop, **options):
+    from ui.app import AppController
+
+    settings = QSettings(str(tmp_path / "start.ini"), QSettings.Format.IniFormat)
+    controller = AppController(laptop.uow, settings=settings, lock_delay_ms=3_600_000, today=lambda: TODAY,
+                               **options)
+    window = controller.set_user(laptop.user("ref-martin"))
+    qtbot.addWidget(window)
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: not controller.sync_runner.running, timeout=20_000)
+    controller.sync_runner.stop()
+    return controller, window
+
+
+def unlock_with(qtbot, lock, password: str) -> None:
+    screen = lock.screen
+    screen.password.setText(password)
+    screen.message.setVisible(False)
+    screen.unlock_button.click()
+    qtbot.waitUntil(lambda: not lock.is_locked or not screen.message.isHidden(), timeout=20_000)
+
+
+def test_the_lock_of_an_encrypted_copy_opens_with_the_password_of_its_key_and_no_other(qtbot, server, tmp_path):
+    from tests.test_sync_client import encrypted_laptop
+
+    laptop = encrypted_laptop(server, tmp_path)
+    controller, window = connected_controller(qtbot, tmp_path, laptop)
+    lock = controller.screen_lock
+    with qtbot.waitSignal(lock.locked, timeout=5000):
+        window.lock_requested.emit()  # Ctrl+L
+    unlock_with(qtbot, lock, "pas le bon")
+    assert lock.is_locked and lock.screen.message.text() == "Mot de passe incorrect."
+    with qtbot.waitSignal(lock.unlocked, timeout=20_000):
+        unlock_with(qtbot, lock, PASSWORD)
+    assert controller.window is window and window.isVisible() and not window.covered
+    window.close_at_once()
+    laptop.engine.dispose()
+
+
+def test_changing_user_on_a_connected_copy_is_refused_in_french_and_the_window_stays(qtbot, server, tmp_path):
+    from PySide6.QtWidgets import QMessageBox
+
+    from tests.test_sync_client import encrypted_laptop
+
+    laptop = encrypted_laptop(server, tmp_path)
+    controller, window = connected_controller(qtbot, tmp_path, laptop)
+    lock = controller.screen_lock
+    lock.lock()
+    lock.screen.switch_button.click()
+    assert lock.is_locked and controller.window is window
+    assert "ne s'ouvre qu'avec son mot de passe" in lock.screen.message.text()
+    assert "Claire Martin (ref-martin)" in lock.screen.message.text()
+    with qtbot.waitSignal(lock.unlocked, timeout=20_000):
+        unlock_with(qtbot, lock, PASSWORD)
+    window.switch_user_requested.emit()  # Fichier › Changer d'utilisateur…
+    box = controller.switch_refused_box
+    assert isinstance(box, QMessageBox) and "ne s'ouvre qu'avec son mot de passe" in box.text()
+    assert controller.window is window and controller.user.key == "ref-martin"
+    box.close()
+    window.close_at_once()
+    laptop.engine.dispose()
