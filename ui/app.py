@@ -87,6 +87,7 @@ class AppController(QObject):
         self.sync_runner = None  # ui.sync_runner.SyncRunner of the main window of a connected copy
         # An encrypted copy (uow_factory None until then): its password opens it (ui.connect_dialog.UnlockDialog).
         self._unlock_copy = unlock_copy
+        self._new_password: tuple[str, str] | None = None  # ui.connect_dialog.UnlockDialog.rewrap_requested
 
     # -- getting in ---------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -109,9 +110,14 @@ class AppController(QObject):
         from ui.connect_dialog import UnlockDialog
 
         dialog = UnlockDialog(self._unlock_copy, None, self._db_label, message)
+        dialog.rewrap_requested.connect(self._remember_new_password)
         dialog.unlocked.connect(self._copy_unlocked)
         self._replace(dialog)
         return dialog
+
+    def _remember_new_password(self, previous: str, new: str) -> None:
+        """Opened with the previous password: the new one waits (in memory only) for the server's confirmation."""
+        self._new_password = (previous, new)
 
     def _copy_unlocked(self, uow_factory) -> None:
         from services.errors import DomainError
@@ -206,6 +212,9 @@ class AppController(QObject):
         window.lock_requested.connect(self.screen_lock.lock)
         if enrolled:
             self.sync_runner.revoked.connect(self._device_revoked)
+            if self._new_password is not None:
+                self.sync_runner.confirm_password(*self._new_password)
+                self._new_password = None
         self._replace(window)
         return window
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import QCheckBox, QDialog, QFormLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from services.errors import DomainError, ValidationError
 from services.sync import client
@@ -225,9 +225,15 @@ class ConnectDialog(QDialog):
 class UnlockDialog(QDialog):
     """The start of a connected copy, encrypted on this computer: the password of the account it belongs to opens
     it (services.local_crypto: unlocking its key IS the offline login check). `unlock_copy(password)` returns the
-    copy's unit-of-work factory, or raises WrongPassword / CopyLocked in French; it runs off the GUI thread."""
+    copy's unit-of-work factory, or raises WrongPassword / CopyLocked in French; it runs off the GUI thread.
+
+    A password changed on the server or another computer does not open the copy: its key is still wrapped by the
+    previous one. After a refusal, « Mot de passe modifié sur un autre poste ? » asks that previous password once
+    and opens the copy with it; `rewrap_requested(previous, new)` then tells the controller, which has the key wrapped
+    by the new one as soon as the server confirms it (ui.sync_runner.SyncRunner.confirm_password)."""
 
     unlocked = Signal(object)  # the unit-of-work factory of the opened copy
+    rewrap_requested = Signal(str, str)  # (previous password, new password), emitted just before `unlocked`
 
     def __init__(self, unlock_copy: Callable[[str], object], parent: QWidget | None = None, db_label: str = "",
                  message: str = ""):
@@ -238,43 +244,104 @@ class UnlockDialog(QDialog):
         layout.addWidget(note_label(
             "Les dossiers de ce poste sont chiffrés : saisissez le mot de passe de votre compte Parcours pour les "
             "ouvrir, avec ou sans réseau.", self))
-        form = QFormLayout()
+        self.form = QFormLayout()
         self.password = password_field(self)
         self.password.setObjectName("password")
         self.message = message_label(self)
         self.message.setObjectName("password_message")
-        form.addRow("Mot de passe", field_column(self.password, self.message))
-        layout.addLayout(form)
+        self.password_label = QLabel("Mot de passe", self)
+        self.form.addRow(self.password_label, field_column(self.password, self.message))
+        layout.addLayout(self.form)
+        self.changed_button = QPushButton("Mot de passe modifié sur un autre poste ?", self)
+        self.changed_button.setObjectName("changedElsewhere")
+        self.changed_button.setFlat(True)
+        self.changed_button.setToolTip("Ouvrir cette copie avec votre mot de passe précédent ; elle prendra le "
+                                       "nouveau dès que le serveur l'aura confirmé.")
+        self.changed_button.clicked.connect(self.ask_previous)
+        self.changed_button.setVisible(False)
+        layout.addWidget(self.changed_button)
+        self.previous_note = note_label(
+            "La copie de ce poste s'ouvre encore avec le mot de passe qu'il a connu en dernier. Saisissez ci-dessous "
+            "ce mot de passe précédent : la copie s'ouvrira, puis prendra votre nouveau mot de passe dès que le "
+            "serveur du programme l'aura confirmé (à la prochaine synchronisation).", self)
+        self.previous_note.setVisible(False)
+        layout.addWidget(self.previous_note)
+        self.previous = password_field(self)
+        self.previous.setObjectName("previous")
+        self.previous_message = message_label(self)
+        self.previous_message.setObjectName("previous_message")
+        self.previous_row: QWidget | None = None
         self.buttons, self.unlock_button = _footer(self, layout, db_label, "Ouvrir")
         self.task = None
+        self._refused_password = ""  # the new password, as last typed and refused: kept in memory for the rewrap
         self.password.setFocus()
         keep_text_whole(self)
+
+    @property
+    def asking_previous(self) -> bool:
+        return self.previous_row is not None
+
+    def ask_previous(self) -> None:
+        """« Mot de passe modifié sur un autre poste ? »: the new password (as last typed) and the previous one."""
+        if not self.asking_previous:
+            self.password_label.setText("Nouveau mot de passe")
+            self.previous_row = QWidget(self)
+            self.previous_row.setLayout(field_column(self.previous, self.previous_message))
+            self.form.addRow("Mot de passe précédent", self.previous_row)
+        self.password.setText(self._refused_password)
+        self.message.setVisible(False)
+        self.changed_button.setVisible(False)
+        self.previous_note.setVisible(True)
+        self.previous.setFocus()
 
     def submit(self) -> None:
         password = self.password.text()
         if not password:
             self._refused("Saisissez le mot de passe de votre compte Parcours.")
             return
+        previous = self.previous.text() if self.asking_previous else ""
+        if self.asking_previous and not previous:
+            self._refused("Saisissez le mot de passe que ce poste a connu avant le changement.", self.previous_message,
+                          self.previous)
+            return
         self.message.setVisible(False)
+        self.previous_message.setVisible(False)
         self.buttons.setEnabled(False)
         unlock = self._unlock
-        self.task = run_in_background(self, lambda: unlock(password), self._opened, self._failed)
+        opening = previous or password
+        self.task = run_in_background(self, lambda: unlock(opening), lambda uow: self._opened(uow, password, previous),
+                                      lambda exc: self._failed(exc, password, previous))
 
-    def _opened(self, uow_factory) -> None:
+    def _opened(self, uow_factory, password: str = "", previous: str = "") -> None:
         self.task = None
         self.password.clear()
+        self.previous.clear()
+        self._refused_password = ""
+        if previous and previous != password:
+            self.rewrap_requested.emit(previous, password)
         self.unlocked.emit(uow_factory)
         self.accept()
 
-    def _failed(self, exc: BaseException) -> None:
+    def _failed(self, exc: BaseException, password: str = "", previous: str = "") -> None:
+        from services.local_crypto import WrongPassword
+
         self.task = None
         self.buttons.setEnabled(True)
+        text = (exc.message if isinstance(exc, DomainError) else
+                "La copie n'a pas pu être ouverte (le détail est dans le journal). Réessayez.")
+        if previous:
+            self.previous.clear()
+            self._refused(text, self.previous_message, self.previous)
+            return
         self.password.clear()
-        self._refused(exc.message if isinstance(exc, DomainError) else
-                      "La copie n'a pas pu être ouverte (le détail est dans le journal). Réessayez.")
+        self._refused(text)
+        if isinstance(exc, WrongPassword):  # perhaps changed on the server: the previous one still opens the copy
+            self._refused_password = password
+            self.changed_button.setVisible(True)
 
-    def _refused(self, text: str) -> None:
-        self.message.setStyleSheet(ERROR_STYLE)
-        self.message.setText(text)
-        self.message.setVisible(True)
-        self.password.setFocus()
+    def _refused(self, text: str, label: QLabel | None = None, field: QLineEdit | None = None) -> None:
+        label = label or self.message
+        label.setStyleSheet(ERROR_STYLE)
+        label.setText(text)
+        label.setVisible(True)
+        (field or self.password).setFocus()

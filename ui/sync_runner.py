@@ -35,16 +35,35 @@ CONFLICTS_PAGE = "conflicts"
 SAVED_SIGNALS = ("family_saved", "parcours_changed", "decided", "session_saved", "saved")
 
 
-def _sync_and_status(sync: Callable[[], object], status: Callable[[], client.SyncStatus]):
+def _sync_and_status(sync: Callable[[], object], status: Callable[[], client.SyncStatus],
+                     confirm: Callable[[], None] | None = None):
     """On the thread pool: one sync, then the status to show. A server out of reach, or one that refuses the
-    exchange, is recorded by the client in the copy (last_error) and shown as a status, not raised."""
+    exchange, is recorded by the client in the copy (last_error) and shown as a status, not raised. `confirm`: a new
+    password to have the server confirm (then the copy's key is wrapped by it), tried once the sync reached the
+    server; its outcome is (True, "") done, (False, the reason) refused for good, or None (to try again)."""
     try:
         report = sync()
     except (client.FingerprintMismatch, client.DeviceRevoked):
         raise
     except client.SyncError:
         report = None
-    return report, status()
+    outcome = None
+    if confirm is not None and report is not None:
+        from services.local_crypto import WrongPassword
+
+        try:
+            confirm()
+            outcome = (True, "")
+        except (client.FingerprintMismatch, client.DeviceRevoked):
+            raise
+        except (client.PasswordNotConfirmed, WrongPassword) as exc:
+            outcome = (False, exc.message)
+        except client.SyncError:
+            outcome = None  # out of reach again: at the next sync
+    return report, status(), outcome
+
+
+PASSWORD_TAKEN = "Mot de passe mis à jour sur ce poste : la copie s'ouvre désormais avec votre nouveau mot de passe."
 
 
 class SyncRunner(QObject):
@@ -53,12 +72,15 @@ class SyncRunner(QObject):
     synced = Signal(object)  # SyncReport of a sync that reached the server
     revoked = Signal(str)  # the copy was erased: the French message said to the user
     stopped = Signal(str)  # a certificate other than the pinned one: no more syncs until the next start
+    password_confirmed = Signal(bool, str)  # a new password confirmed by the server (the key rewrapped), or not
 
     def __init__(self, uow_factory, user, parent: QObject | None = None, *, interval_ms: int = SYNC_EVERY_MS,
                  after_save_ms: int = AFTER_SAVE_MS, sync: Callable[[], object] | None = None,
                  status: Callable[[], client.SyncStatus] | None = None):
         super().__init__(parent)
+        self._uow = uow_factory
         self._sync = sync or (lambda: client.sync_once(uow_factory))
+        self._new_password: tuple[str, str] | None = None  # (previous, new): in memory only, until confirmed
         self._status = status or (lambda: client.sync_status(uow_factory(), user))
         self.running = False
         self.halted = False
@@ -97,9 +119,17 @@ class SyncRunner(QObject):
             return False
         self.running = True
         self.syncing_changed.emit(True)
-        sync, status = self._sync, self._status
-        self.task = run_in_background(self, lambda: _sync_and_status(sync, status), self._done, self._failed)
+        sync, status, pair, uow = self._sync, self._status, self._new_password, self._uow
+        confirm = None if pair is None else (lambda: client.confirm_new_password(uow, *pair))
+        self.task = run_in_background(self, lambda: _sync_and_status(sync, status, confirm),
+                                      lambda result: self._done(result, pair), self._failed)
         return True
+
+    def confirm_password(self, previous: str, new: str) -> None:
+        """The copy was opened with the previous password after a change made elsewhere: the key is wrapped by the
+        new one once the server confirms it, at this sync (started now) or a later one."""
+        self._new_password = (previous, new)
+        self.sync_now()
 
     def refresh_status(self) -> None:
         """The status read again (after a conflict resolved, say), off the GUI thread too."""
@@ -113,9 +143,12 @@ class SyncRunner(QObject):
             self._again = False
             self.sync_now()
 
-    def _done(self, result) -> None:
-        report, status = result
+    def _done(self, result, pair=None) -> None:
+        report, status, outcome = result
         self.running = False  # those told below may ask for the next one
+        if outcome is not None and self._new_password == pair:
+            self._new_password = None
+            self.password_confirmed.emit(outcome[0], PASSWORD_TAKEN if outcome[0] else outcome[1])
         if report is not None:
             self.synced.emit(report)
         self.status_changed.emit(status)
@@ -174,6 +207,7 @@ class _WindowSync(QObject):
         runner.synced.connect(self._synced)
         runner.status_changed.connect(self._said)
         runner.stopped.connect(lambda message: show_mismatch(self.window, message))
+        runner.password_confirmed.connect(self._password_said)
         label.conflicts_requested.connect(self.show_conflicts)
         self.action = QAction("Synchroniser &maintenant", window)
         self.action.setObjectName("syncNow")
@@ -213,6 +247,10 @@ class _WindowSync(QObject):
                 f"Synchronisé : {report.pushed} modification(s) envoyée(s), {report.pulled} reçue(s)"
                 + (f", {report.conflicts} en conflit" if report.conflicts else "")
                 + (f", {report.refused} refusée(s)" if report.refused else "") + ".", 10_000)
+
+    def _password_said(self, _taken: bool, message: str) -> None:
+        if shiboken6.isValid(self.window):
+            self.window.statusBar().showMessage(message, 30_000)
 
     def show_conflicts(self) -> None:
         if any(spec.key == CONFLICTS_PAGE for spec in self.window.specs):

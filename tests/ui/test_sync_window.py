@@ -462,3 +462,59 @@ def test_changing_user_on_a_connected_copy_is_refused_in_french_and_the_window_s
     box.close()
     window.close_at_once()
     laptop.engine.dispose()
+
+
+def test_a_password_changed_elsewhere_opens_the_copy_with_the_previous_one_then_takes_the_new(qtbot, server,
+                                                                                            tmp_path):
+    from models.db import make_engine
+    from services import local_crypto, users
+    from services.permissions import SYSTEM
+    from services.uow import unit_of_work_factory
+    from tests.test_sync_client import NEW_PASSWORD, encrypted_laptop
+    from ui.app import AppController
+
+    laptop = encrypted_laptop(server, tmp_path)
+    laptop.engine.dispose()
+    users.change_password(server.uow(), SYSTEM, "ref-martin", NEW_PASSWORD)  # on another computer
+    opened = []
+
+    def unlock_copy(password):
+        opened.append(make_engine(str(laptop.path), key=local_crypto.unlock(laptop.path, password)))
+        client.attach_if_connected(opened[-1])
+        return unit_of_work_factory(opened[-1])
+
+    settings = QSettings(str(tmp_path / "start.ini"), QSettings.Format.IniFormat)
+    controller = AppController(None, settings=settings, lock_delay_ms=0, today=lambda: TODAY, unlock_copy=unlock_copy)
+    controller.start()
+    dialog = controller.window
+    qtbot.addWidget(dialog)
+    assert not dialog.changed_button.isVisibleTo(dialog)
+    dialog.password.setText(NEW_PASSWORD)
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=20_000)
+    assert dialog.message.text().startswith("Mot de passe incorrect")
+    assert dialog.changed_button.isVisibleTo(dialog)
+    assert dialog.changed_button.text() == "Mot de passe modifié sur un autre poste ?"
+    dialog.changed_button.click()
+    assert dialog.asking_previous and dialog.password_label.text() == "Nouveau mot de passe"
+    assert dialog.password.text() == NEW_PASSWORD  # as typed: not asked twice
+    dialog.previous.setText("pas le bon non plus")
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.task is None, timeout=20_000)
+    assert dialog.previous_message.text().startswith("Mot de passe incorrect") and controller.main_window is None
+    dialog.previous.setText(PASSWORD)
+    with qtbot.waitSignal(dialog.rewrap_requested, timeout=20_000) as asked:
+        dialog.submit()
+    assert asked.args == [PASSWORD, NEW_PASSWORD]
+    qtbot.waitUntil(lambda: controller.main_window is not None, timeout=20_000)
+    window = controller.main_window
+    qtbot.addWidget(window)
+    from ui.sync_runner import PASSWORD_TAKEN
+
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == PASSWORD_TAKEN, timeout=40_000)
+    assert local_crypto.unlock(laptop.path, NEW_PASSWORD)
+    controller.sync_runner.stop()
+    qtbot.waitUntil(lambda: not controller.sync_runner.running, timeout=20_000)
+    window.close_at_once()
+    for made in opened:
+        made.dispose()
