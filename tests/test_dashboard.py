@@ -106,3 +106,17 @@ def test_the_administration_may_read_it_a_referent_may_not(env):
     with pytest.raises(PermissionDenied) as refused:
         _dashboard(env, who="ref-martin")
     assert "tableau de bord" in refused.value.message
+
+
+def test_a_board_asked_again_is_reused_until_something_is_written_or_the_day_changes(env):
+    coordinator = env.users["coord-durand"]
+    board = _dashboard(env)
+    assert coordinator_dashboard(env.uow(), coordinator, TODAY, unless_unchanged=board) is board
+    approve_exceptions(env.uow(), coordinator, [env.id("session", "S1")])  # audited: the board is made again
+    fresh = coordinator_dashboard(env.uow(), coordinator, TODAY, unless_unchanged=board)
+    assert fresh is not board and fresh.exceptions_to_decide == board.exceptions_to_decide - 1
+    assert coordinator_dashboard(env.uow(), coordinator, TODAY, unless_unchanged=fresh) is fresh
+    tomorrow = coordinator_dashboard(env.uow(), coordinator, date(2025, 3, 21), unless_unchanged=fresh)
+    assert tomorrow is not fresh and tomorrow.today == date(2025, 3, 21)
+    with pytest.raises(PermissionDenied):  # the check comes first, a board in hand or not
+        coordinator_dashboard(env.uow(), env.users["ref-martin"], TODAY, unless_unchanged=fresh)

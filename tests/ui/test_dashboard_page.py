@@ -7,8 +7,9 @@ from services.formatting import NBSP
 from ui.pages.dashboard_page import DashboardPage
 
 
-def _page(qtbot, programme, today, user=None):
+def _page(qtbot, programme, today, user=None, clock=None):
     page = DashboardPage(programme.uow, user or programme.coordinator, today=today)
+    page.clock = clock or page.clock
     qtbot.addWidget(page)
     page.resize(1100, 760)
     page.show()
@@ -57,3 +58,26 @@ def test_the_administration_sees_no_dashboard_page(open_window, programme):
     window = open_window(programme.administrator)
     assert "dashboard" not in [s.key for s in window.specs]
     assert "reports" in [s.key for s in window.specs]
+
+
+def test_shown_again_the_board_is_kept_until_something_is_written_or_a_minute_has_passed(qtbot, programme, today):
+    from services.session_exceptions import approve_exceptions, flagged_sessions
+    from ui.pages.dashboard_page import REUSE_SECONDS
+
+    now = [1000.0]
+    page = _page(qtbot, programme, today, clock=lambda: now[0])
+    first = page.dashboard
+    now[0] += REUSE_SECONDS - 1
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.refresh()
+    assert page.dashboard is first  # nothing written: kept
+    waiting = [f.session.id for f in flagged_sessions(programme.uow(), programme.coordinator)]
+    approve_exceptions(programme.uow(), programme.coordinator, waiting[:1])
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.refresh()
+    assert page.dashboard is not first and page.decisions.text().endswith("0 séance attend une dérogation")
+    second = page.dashboard
+    now[0] += REUSE_SECONDS
+    with qtbot.waitSignal(page.loaded, timeout=10000):
+        page.refresh()
+    assert page.dashboard is not second and page.dashboard == second  # a minute on: made afresh, same figures
