@@ -112,20 +112,24 @@ def run(args, uow) -> int:
         if args.json:
             print(json.dumps({
                 "conflicts": [{"key": c.key, "operation": c.operation, "table": c.record_table,
-                               "record": c.record_key, "fields": {f.name: {"base": f.base, "local": f.local,
-                                                                           "server": f.server} for f in c.fields}}
+                               "record": c.record_key, "label": c.label,
+                               "fields": {f.name: {"label": client.field_label(f.name, c.record_table),
+                                                   "base": f.base, "local": f.local, "server": f.server}
+                                          for f in c.fields}}
                               for c in conflicts],
                 "refused": [{"id": r.operation_id, "operation": r.operation, "table": r.record_table,
-                             "record": r.record_key, "reason": r.reason} for r in refused]}, ensure_ascii=False))
+                             "record": r.record_key, "label": r.label, "reason": r.reason} for r in refused]},
+                ensure_ascii=False))
             return EXIT_OK
         if not conflicts and not refused:
             print("Aucun conflit à résoudre, aucune modification refusée.")
         for c in conflicts:
-            print(f"Conflit {c.key} ({c.operation}, {c.record_key}) :")
+            print(f"Conflit {c.key} — {c.label} ({client.operation_label(c.operation)}) :")
             for f in c.fields:
-                print(f"  {f.name} : au départ {f.base!r}, sur ce poste {f.local!r}, sur le serveur {f.server!r}")
+                print(f"  {client.field_label(f.name, c.record_table)} : au départ {f.base!r}, sur ce poste "
+                      f"{f.local!r}, sur le serveur {f.server!r}")
         for r in refused:
-            print(f"Refusée ({r.operation}, {r.record_key}) : {r.reason}")
+            print(f"Refusée — {r.label} ({client.operation_label(r.operation)}) : {r.reason}")
         return EXIT_OK
     if args.command == "status":
         status = client.sync_status(uow(), SYSTEM)

@@ -628,3 +628,51 @@ def test_a_password_changed_from_this_computer_changes_on_the_server_and_rewraps
     assert local_crypto.unlock(encrypted.path, NEW_PASSWORD)
     with pytest.raises(local_crypto.WrongPassword):
         client.change_own_password(encrypted.uow, PASSWORD, "encore-un-autre-mot-9")  # the old one no longer opens
+
+
+# -- what a conflict or a refusal names -------------------------------------------------------------------------
+
+def test_a_conflict_names_its_session_by_date_and_family_and_its_fields_in_french(server, laptop):
+    _, user, _ = duration_changed_on_both_sides(server, laptop)
+    with laptop.engine.connect() as conn:
+        name = conn.execute(text("SELECT name FROM family WHERE key = 'F1'")).scalar_one()
+    [conflict] = client.list_conflicts(laptop.uow(), user)
+    assert conflict.label == f"Séance du 18/03/2025 — famille {name} (F1)"
+    assert client.field_label("duration_minutes", conflict.record_table) == "Durée (minutes)"
+    assert client.field_label("name", "family") == "Nom du foyer" and client.field_label("name", "guardian") == "Nom"
+
+
+def test_each_kind_of_record_is_named_from_this_copy_and_a_record_gone_by_its_short_id(server, laptop):
+    from models import Child, Guardian, Orientation
+    from services.formatting import format_date
+
+    with laptop.uow() as w:
+        family = w.session.scalars(select(Family).where(Family.key == "F1")).one()
+        [guardian] = w.session.scalars(select(Guardian).where(Guardian.family_id == family.id))
+        [parcours] = w.session.scalars(select(Parcours).join(Child).where(Child.family_id == family.id))
+        child = w.session.get(Child, parcours.child_id)
+        [orientation] = w.session.scalars(select(Orientation).where(Orientation.family_id == family.id))
+        label = lambda table, key: client.record_label(w.session, table, key)  # noqa: E731
+        assert label("family", family.id) == f"Famille {family.name} (F1)"
+        assert label("child", child.id) == f"Enfant {child.first_name} {child.last_name}"
+        assert label("guardian", guardian.id) == f"Responsable {guardian.name} — famille {family.name} (F1)"
+        assert label("parcours", parcours.id) == f"Parcours de {child.first_name} {child.last_name}"
+        assert label("orientation", orientation.id) == (f"Orientation de l'EPS du {format_date(orientation.eps_date)}"
+                                                        f" — famille {family.name} (F1)")
+        assert label("home_session", "ca4d3b56-0000-4000-8000-000000000000") == "Séance ca4d3b56"
+
+
+def test_the_command_line_lists_a_conflict_with_its_label_and_french_field_names(server, tmp_path, monkeypatch,
+                                                                                 capsys):
+    made = new_laptop(tmp_path, "cli")
+    client.connect(made.uow, server.url, "ref-martin", PASSWORD, server.fingerprint)
+    duration_changed_on_both_sides(server, made)
+    made.engine.dispose()
+    code, out, _ = run_main(["--db", str(made.path), "conflicts", "--json"], "", monkeypatch, capsys)
+    [conflict] = json.loads(out)["conflicts"]
+    assert code == 0 and conflict["label"].startswith("Séance du 18/03/2025 — famille ")
+    assert conflict["fields"]["duration_minutes"] == {"label": "Durée (minutes)", "base": 60, "local": 90,
+                                                      "server": 75}
+    code, out, _ = run_main(["--db", str(made.path), "conflicts"], "", monkeypatch, capsys)
+    assert "— Séance du 18/03/2025 — famille " in out and "Séance modifiée" in out
+    assert "Durée (minutes) : au départ 60, sur ce poste 90, sur le serveur 75" in out

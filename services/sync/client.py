@@ -115,6 +115,7 @@ class Conflict:
     fields: tuple[ConflictField, ...]
     detected_at: datetime
     resolved_at: datetime | None
+    label: str = ""  # what the record is, from this copy: « Séance du 14/03/2026 — famille Dupont (F-0012) »
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ class Refusal:
     record_table: str
     record_key: str
     reason: str
+    label: str = ""  # as Conflict.label
 
 
 # -- the wire ---------------------------------------------------------------------------------------------------
@@ -583,12 +585,93 @@ def sync_status(uow: UnitOfWork, user: CurrentUser) -> SyncStatus:
                           audit.as_utc(last) if last else None, state["last_error"])
 
 
-def _conflict(row) -> Conflict:
+OPERATION_LABELS = {
+    "session.record": "Séance enregistrée", "session.update": "Séance modifiée", "session.delete": "Séance supprimée",
+    "family.create": "Famille créée", "family.update": "Famille modifiée", "family.delete": "Famille supprimée",
+    "guardian.create": "Responsable ajouté", "guardian.update": "Responsable modifié",
+    "guardian.delete": "Responsable retiré", "child.create": "Enfant ajouté", "child.update": "Enfant modifié",
+    "parcours.create": "Parcours ouvert", "parcours.update": "Parcours modifié",
+    "orientation.create": "Orientation proposée", "orientation.update": "Orientation modifiée",
+}
+
+
+def operation_label(name: str) -> str:
+    return OPERATION_LABELS.get(name, name)
+
+
+# The records a conflict or a refusal names, as a person knows them (read from this copy), and their fields in French.
+TABLE_LABELS = {"home_session": "Séance", "family": "Famille", "guardian": "Responsable légal", "child": "Enfant",
+                "parcours": "Parcours", "orientation": "Orientation"}
+SESSION_FIELD_LABELS = {
+    "date": "Date", "start_time": "Heure de début", "duration_minutes": "Durée (minutes)", "status": "Statut",
+    "notes": "Notes", "family_id": "Famille", "intervenant_id": "Intervenant·e",
+    "referent_present": "Référent·e présent·e", "children_present": "Enfants présents",
+}
+ORIENTATION_FIELD_LABELS = {"eps_date": "Date de l'EPS", "status": "Statut", "decided_on": "Décidée le",
+                            "end_date": "Fin", "reason": "Motif", "convention_id": "Convention"}
+
+
+def field_label(name: str, table: str | None = None) -> str:
+    """A field as the window's forms name it (services.family_records' labels for the family file)."""
+    from services.family_records import GUARDIAN_LABELS, LABELS
+
+    labels = {"home_session": SESSION_FIELD_LABELS, "orientation": ORIENTATION_FIELD_LABELS,
+              "guardian": GUARDIAN_LABELS}.get(table) or {**SESSION_FIELD_LABELS, **LABELS}
+    return labels.get(name) or LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
+def record_label(session, table: str, key: str) -> str:
+    """« Séance du 14/03/2026 — famille Dupont (F-0012) », « Famille Dupont (F-0012) », « Enfant Léa Dupont »,
+    « Parcours de Léa Dupont »…; the short id when the record is no longer on this copy."""
+    from models import Child, Family, Guardian, HomeSession, Orientation, Parcours
+    from services.formatting import format_date
+
+    def family_of(family_id) -> str | None:
+        found = session.execute(select(Family.name, Family.key).where(Family.id == family_id)).first()
+        return f"{found.name} ({found.key})" if found else None
+
+    def child_of(child_id) -> str | None:
+        found = session.execute(select(Child.first_name, Child.last_name).where(Child.id == child_id)).first()
+        return f"{found.first_name} {found.last_name}" if found else None
+
+    shown = None
+    if table == "family":
+        family = family_of(key)
+        shown = family and f"Famille {family}"
+    elif table == "home_session":
+        found = session.execute(select(HomeSession.date, HomeSession.family_id).where(HomeSession.id == key)).first()
+        if found:
+            family = family_of(found.family_id)
+            shown = f"Séance du {format_date(found.date)}" + (f" — famille {family}" if family else "")
+    elif table == "child":
+        child = child_of(key)
+        shown = child and f"Enfant {child}"
+    elif table == "guardian":
+        found = session.execute(select(Guardian.name, Guardian.family_id).where(Guardian.id == key)).first()
+        if found:
+            family = family_of(found.family_id)
+            shown = f"Responsable {found.name}" + (f" — famille {family}" if family else "")
+    elif table == "parcours":
+        child_id = session.scalar(select(Parcours.child_id).where(Parcours.id == key))
+        child = child_id and child_of(child_id)
+        shown = child and f"Parcours de {child}"
+    elif table == "orientation":
+        found = session.execute(select(Orientation.eps_date, Orientation.family_id)
+                                .where(Orientation.id == key)).first()
+        if found:
+            family = family_of(found.family_id)
+            shown = f"Orientation de l'EPS du {format_date(found.eps_date)}" + (
+                f" — famille {family}" if family else "")
+    return shown or f"{TABLE_LABELS.get(table, table)} {str(key)[:8]}"
+
+
+def _conflict(row, session=None) -> Conflict:
     fields = tuple(ConflictField(name, v.get("base"), v.get("local"), v.get("server"))
                    for name, v in sorted(json.loads(row["fields"]).items()))
     resolved = row["resolved_at"]
+    label = record_label(session, row["record_table"], row["record_key"]) if session is not None else ""
     return Conflict(row["id"], row["name"], row["record_table"], row["record_key"], fields,
-                    audit.as_utc(row["detected_at"]), audit.as_utc(resolved) if resolved else None)
+                    audit.as_utc(row["detected_at"]), audit.as_utc(resolved) if resolved else None, label)
 
 
 def list_conflicts(uow: UnitOfWork, user: CurrentUser, *, include_resolved: bool = False) -> tuple[Conflict, ...]:
@@ -599,7 +682,7 @@ def list_conflicts(uow: UnitOfWork, user: CurrentUser, *, include_resolved: bool
         query = select(local.CONFLICT).order_by(local.CONFLICT.c.detected_at, local.CONFLICT.c.id)
         if not include_resolved:
             query = query.where(local.CONFLICT.c.resolved_at.is_(None))
-        return tuple(_conflict(row) for row in uow.session.connection().execute(query).mappings())
+        return tuple(_conflict(row, uow.session) for row in uow.session.connection().execute(query).mappings())
 
 
 def list_refused(uow: UnitOfWork, user: CurrentUser) -> tuple[Refusal, ...]:
@@ -608,8 +691,8 @@ def list_refused(uow: UnitOfWork, user: CurrentUser) -> tuple[Refusal, ...]:
         require(user, "sync.conflicts", session=uow.session)
         rows = uow.session.connection().execute(select(local.OUTBOX).where(local.OUTBOX.c.status == "refused")
                                                 .order_by(local.OUTBOX.c.sequence)).mappings()
-        return tuple(Refusal(r["id"], r["name"], r["record_table"], r["record_key"], r["reason"] or "")
-                     for r in rows)
+        return tuple(Refusal(r["id"], r["name"], r["record_table"], r["record_key"], r["reason"] or "",
+                             record_label(uow.session, r["record_table"], r["record_key"])) for r in rows)
 
 
 def withdraw_refused(uow: UnitOfWork, user: CurrentUser, operation_id: str) -> Refusal:
@@ -623,6 +706,7 @@ def withdraw_refused(uow: UnitOfWork, user: CurrentUser, operation_id: str) -> R
             if isinstance(operation_id, str) else None
         if op is None or op["status"] != "refused":
             raise NotFound("Cette modification refusée n'existe plus : actualisez la liste.")
+        label = record_label(uow.session, op["record_table"], op["record_key"])  # before a creation is removed
         conn.execute(update(local.OUTBOX).where(local.OUTBOX.c.id == op["id"]).values(status="withdrawn"))
         table = Base.metadata.tables[op["record_table"]]
         others = (op["record_table"], op["record_key"]) in local.unsettled_records(conn)
@@ -642,7 +726,7 @@ def withdraw_refused(uow: UnitOfWork, user: CurrentUser, operation_id: str) -> R
                 **_row(table, {name: change.get("base") for name, change in fields.items()}), **_unstamped(table)))
         audit.record(uow.session, user.key, "withdraw", "sync_operation", op["record_key"],
                      [name for name in fields if name in table.c])
-        refusal = Refusal(op["id"], op["name"], op["record_table"], op["record_key"], op["reason"] or "")
+        refusal = Refusal(op["id"], op["name"], op["record_table"], op["record_key"], op["reason"] or "", label)
         uow.commit()
         return refusal
 
@@ -691,7 +775,7 @@ def resolve_conflict(uow: UnitOfWork, user: CurrentUser, conflict_key: str, choi
         audit.record(uow.session, user.key, "resolve", "sync_conflict", row["record_key"],
                      list(conflicting))
         resolved = _conflict(conn.execute(select(local.CONFLICT).where(local.CONFLICT.c.id == row["id"]))
-                             .mappings().first())
+                             .mappings().first(), uow.session)
         uow.commit()
         return resolved
 

@@ -35,6 +35,7 @@ def test_a_real_conflict_is_shown_side_by_side_and_resolved_keeping_this_compute
     page = loaded_page(qtbot, laptop, user)
     assert page.model.rowCount() == 1 and page.count_label.text() == "1 conflit(s), 0 refus"
     assert page.proxy.index(0, ConflictsModel.OPERATION).data() == "Séance modifiée"
+    assert page.proxy.index(0, ConflictsModel.RECORD).data().startswith("Séance du 18/03/2025 — famille ")
     assert page.proxy.index(0, ConflictsModel.FIELDS).data() == "Durée (minutes)"
     assert grid_texts(page, 1) == ["Durée (minutes)", "60", "90", "75"]
     assert not page.resolve_button.isEnabled()  # nothing chosen yet
@@ -68,6 +69,7 @@ def test_a_refused_change_shows_its_reason_and_is_withdrawn_from_the_page(qtbot,
     page = loaded_page(qtbot, laptop, user)
     assert page.refusals.rowCount() == 1
     reason = page.refusals_proxy.index(0, RefusalsModel.REASON).data()
+    assert page.refusals_proxy.index(0, RefusalsModel.RECORD).data().startswith("Séance du 18/03/2025 — famille ")
     assert reason and reason[0].isupper()
     assert not page.withdraw_button.isEnabled()
     page.refusals_view.setCurrentIndex(page.refusals_proxy.index(0, 0))

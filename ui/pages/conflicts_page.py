@@ -28,36 +28,17 @@ from ui.pages.page import Page
 from ui.table_model import ROW_ROLE, Column, ListModel, sorting_proxy, text_column
 from ui.widgets import confirmed, fit_columns, heading_row, note_label, table_view, title_label
 
-OPERATION_LABELS = {
-    "session.record": "Séance enregistrée", "session.update": "Séance modifiée", "session.delete": "Séance supprimée",
-    "family.create": "Famille créée", "family.update": "Famille modifiée", "family.delete": "Famille supprimée",
-    "guardian.create": "Responsable ajouté", "guardian.update": "Responsable modifié",
-    "guardian.delete": "Responsable retiré", "child.create": "Enfant ajouté", "child.update": "Enfant modifié",
-    "parcours.create": "Parcours ouvert", "parcours.update": "Parcours modifié",
-    "orientation.create": "Orientation proposée", "orientation.update": "Orientation modifiée",
-}
-TABLE_LABELS = {"home_session": "Séance", "family": "Famille", "guardian": "Responsable légal", "child": "Enfant",
-                "parcours": "Parcours", "orientation": "Orientation"}
-FIELD_LABELS = {
-    "date": "Date", "start_time": "Heure de début", "duration_minutes": "Durée (minutes)", "status": "Statut",
-    "notes": "Notes", "family_id": "Famille", "intervenant_id": "Intervenant·e",
-    "referent_present": "Référent·e présent·e",
-    "children_present": "Enfants présents", "name": "Nom", "address": "Adresse", "commune": "Commune",
-    "first_name": "Prénom", "last_name": "Nom", "birth_date": "Date de naissance", "school": "École",
-    "school_class": "Classe", "phone": "Téléphone", "objectives": "Objectifs", "actions": "Actions",
-    "referent_id": "Référent·e",
-}
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 EMPTY = "(vide)"
 LOCAL, SERVER = "local", "server"
 
 
 def operation_label(name: str) -> str:
-    return OPERATION_LABELS.get(name, name)
+    return client.operation_label(name)
 
 
-def field_label(name: str) -> str:
-    return FIELD_LABELS.get(name, name.replace("_", " ").capitalize())
+def field_label(name: str, table: str | None = None) -> str:
+    return client.field_label(name, table)
 
 
 def value_text(value) -> str:
@@ -82,9 +63,9 @@ class ConflictsModel(ListModel):
     COLUMNS = (
         Column("Détecté le", _when, lambda c: c.detected_at.isoformat()),
         text_column("Modification", lambda c: operation_label(c.operation)),
-        text_column("Enregistrement", lambda c: f"{TABLE_LABELS.get(c.record_table, c.record_table)} "
-                                                f"{c.record_key[:8]}"),
-        text_column("Champs en conflit", lambda c: ", ".join(field_label(f.name) for f in c.fields), tooltip=True),
+        text_column("Enregistrement", lambda c: c.label, tooltip=True),
+        text_column("Champs en conflit", lambda c: ", ".join(field_label(f.name, c.record_table) for f in c.fields),
+                    tooltip=True),
     )
 
 
@@ -92,8 +73,7 @@ class RefusalsModel(ListModel):
     OPERATION, RECORD, REASON = range(3)
     COLUMNS = (
         text_column("Modification", lambda r: operation_label(r.operation)),
-        text_column("Enregistrement", lambda r: f"{TABLE_LABELS.get(r.record_table, r.record_table)} "
-                                                f"{r.record_key[:8]}"),
+        text_column("Enregistrement", lambda r: r.label, tooltip=True),
         text_column("Raison du refus", lambda r: r.reason, tooltip=True),
     )
 
@@ -128,7 +108,7 @@ class FieldChoices(QGroupBox):
             header = QLabel(f"<b>{title}</b>", self)
             self.grid.addWidget(header, 0, column)
         for row, field in enumerate(conflict.fields, start=1):
-            self.grid.addWidget(QLabel(field_label(field.name), self), row, 0)
+            self.grid.addWidget(QLabel(field_label(field.name, conflict.record_table), self), row, 0)
             for column, value in enumerate((field.base, field.local, field.server), start=1):
                 shown = QLabel(value_text(value), self)
                 shown.setWordWrap(True)
@@ -141,7 +121,7 @@ class FieldChoices(QGroupBox):
             for text, key in (("Garder la mienne", LOCAL), ("Prendre celle du serveur", SERVER)):
                 button = QRadioButton(text, choice)
                 button.setProperty("choice", key)
-                button.setAccessibleName(f"{field_label(field.name)} : {text}")
+                button.setAccessibleName(f"{field_label(field.name, conflict.record_table)} : {text}")
                 group.addButton(button)
                 line.addWidget(button)
             group.buttonToggled.connect(lambda *_: self.changed.emit())
