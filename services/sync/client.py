@@ -634,34 +634,30 @@ def record_label(session, table: str, key: str) -> str:
         found = session.execute(select(Child.first_name, Child.last_name).where(Child.id == child_id)).first()
         return f"{found.first_name} {found.last_name}" if found else None
 
+    def of_family(text: str, family_id) -> str:
+        family = family_of(family_id)
+        return text + (f" — famille {family}" if family else "")
+
+    # (the record's columns, how they read) for the records named with their family
+    with_family = {"home_session": (HomeSession, HomeSession.date, lambda d: f"Séance du {format_date(d)}"),
+                   "guardian": (Guardian, Guardian.name, lambda name: f"Responsable {name}"),
+                   "orientation": (Orientation, Orientation.eps_date,
+                                   lambda d: f"Orientation de l'EPS du {format_date(d)}")}
     shown = None
     if table == "family":
         family = family_of(key)
         shown = family and f"Famille {family}"
-    elif table == "home_session":
-        found = session.execute(select(HomeSession.date, HomeSession.family_id).where(HomeSession.id == key)).first()
-        if found:
-            family = family_of(found.family_id)
-            shown = f"Séance du {format_date(found.date)}" + (f" — famille {family}" if family else "")
+    elif table in with_family:
+        model, column, text = with_family[table]
+        found = session.execute(select(column, model.family_id).where(model.id == key)).first()
+        shown = found and of_family(text(found[0]), found[1])
     elif table == "child":
         child = child_of(key)
         shown = child and f"Enfant {child}"
-    elif table == "guardian":
-        found = session.execute(select(Guardian.name, Guardian.family_id).where(Guardian.id == key)).first()
-        if found:
-            family = family_of(found.family_id)
-            shown = f"Responsable {found.name}" + (f" — famille {family}" if family else "")
     elif table == "parcours":
         child_id = session.scalar(select(Parcours.child_id).where(Parcours.id == key))
         child = child_id and child_of(child_id)
         shown = child and f"Parcours de {child}"
-    elif table == "orientation":
-        found = session.execute(select(Orientation.eps_date, Orientation.family_id)
-                                .where(Orientation.id == key)).first()
-        if found:
-            family = family_of(found.family_id)
-            shown = f"Orientation de l'EPS du {format_date(found.eps_date)}" + (
-                f" — famille {family}" if family else "")
     return shown or f"{TABLE_LABELS.get(table, table)} {str(key)[:8]}"
 
 
