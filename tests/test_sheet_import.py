@@ -472,3 +472,26 @@ def test_any_sheet_is_reported_or_refused_in_french_and_a_dry_run_writes_nothing
     assert isinstance(report.text(), str) and not report.written
     assert all(r.reason for r in report.refused)
     assert _counts(programme) == before
+
+
+def test_an_xlsx_is_read_as_written_even_when_it_declares_a_wrong_dimension(tmp_path):
+    import re
+    import zipfile
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Nom", "Prénom", "DDN", "Commune"])
+    ws.append(["Roux", "Jade", "01/01/2015", "Bourg-en-Bresse", None, None])
+    ws.append([])
+    ws.append(["Blanc", "Tom", None, None, None, "note au loin"])
+    wb.save(tmp_path / "ok.xlsx")
+    with zipfile.ZipFile(tmp_path / "ok.xlsx") as source, \
+            zipfile.ZipFile(tmp_path / "wrong.xlsx", "w") as target:  # as some exporters write it: « A1 »
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1"', data)
+            target.writestr(item, data)
+    rows = (("Nom", "Prénom", "DDN", "Commune"), ("Roux", "Jade", "01/01/2015", "Bourg-en-Bresse"), (),
+            ("Blanc", "Tom", None, None, None, "note au loin"))
+    assert read_sheet(tmp_path / "ok.xlsx").rows == read_sheet(tmp_path / "wrong.xlsx").rows == rows

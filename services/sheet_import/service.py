@@ -473,9 +473,13 @@ class _Plan:
         """The row's value of a coded column through the dictionaries; a value not mapped is noted (it blocks)."""
         codes = []
         for part in parts(name, text):
-            code = code_of(name, part, self.dictionaries.get(name), self.qpv_names, self.partners)
-            entry = self.coded.setdefault((name, fold_value(part)), [column.name, part, [], code])
+            key = (name, fold_value(part))
+            entry = self.coded.get(key)
+            if entry is None:  # looked up once per distinct value: the dictionary's values are folded at each look-up
+                entry = self.coded[key] = [column.name, part, [], code_of(name, part, self.dictionaries.get(name),
+                                                                          self.qpv_names, self.partners)]
             entry[2].append(number)
+            code = entry[3]
             if code is not None:
                 codes.append((code, part))
         if not codes:
