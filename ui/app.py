@@ -88,6 +88,7 @@ class AppController(QObject):
         # An encrypted copy (uow_factory None until then): its password opens it (ui.connect_dialog.UnlockDialog).
         self._unlock_copy = unlock_copy
         self._new_password: tuple[str, str] | None = None  # ui.connect_dialog.UnlockDialog.rewrap_requested
+        self._store: _WindowStore | None = None
 
     # -- getting in ---------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -159,13 +160,27 @@ class AppController(QObject):
         self.set_user(user)
 
     def _device_revoked(self, message: str) -> None:
-        from ui.sync_runner import show_revoked
+        """The copy and its backups are erased, its engine disposed: nothing may open it again (SQLite would make
+        an empty file where it was). The pages still hold the factory: it now refuses; the window shows no data."""
+        from ui.sync_runner import REVOKED_TEXT, show_revoked
 
-        if self.autobackup is not None:  # the copy and its backups are erased: nothing left to copy
+        if self.autobackup is not None:  # nothing left to copy
             self.autobackup.stop()
             self.autobackup = None
+        if self._store is not None:
+            self._store.revoke(message)
+        if self.screen_lock is not None:  # neither a lock to come nor a password to check against an erased key
+            self.screen_lock.stop()
+            self.screen_lock = None
+        window = self.main_window
+        if window is not None and shiboken6.isValid(window):
+            window.uncover()  # a lock screen goes (not painted in between): the notice covers the pages instead
+            from ui.widgets import note_label
+
+            window.cover(note_label(REVOKED_TEXT, None))
+            window.setWindowTitle("Parcours — poste retiré")
         # Not the main window's child: that window is deleted once the message is read, while the box reports it.
-        self.revoked_box = show_revoked(None, message, self._after_revoked)
+        self.revoked_box = show_revoked(None, message, self._after_revoked, reopens=self._reopen_store is not None)
 
     def _after_revoked(self) -> None:
         window = self.main_window
@@ -199,14 +214,16 @@ class AppController(QObject):
         from ui.main_window import MainWindow
 
         self.user = user
-        window = self.main_window = MainWindow(self._uow, user, db_label=self._db_label, settings=self._settings,
+        self._store = _WindowStore(self._uow)  # what this window's pages, lock and sync open their work with
+        uow = self._store
+        window = self.main_window = MainWindow(uow, user, db_label=self._db_label, settings=self._settings,
                                                today=self._today, autobackup=self.autobackup)
         window.switch_user_requested.connect(self._switch_user)
         from ui.sync_runner import attach_sync
 
-        self.sync_runner = attach_sync(window, self._uow, user)  # None on a standalone copy: nothing changes
+        self.sync_runner = attach_sync(window, uow, user)  # None on a standalone copy: nothing changes
         enrolled = self.sync_runner is not None
-        self.screen_lock = ScreenLock(window, self._uow, user, self.lock_delay_ms, enrolled=enrolled)
+        self.screen_lock = ScreenLock(window, uow, user, self.lock_delay_ms, enrolled=enrolled)
         self.screen_lock.switch_user_requested.connect(self.ask_login)
         self.screen_lock.role_changed.connect(self.set_user)
         window.lock_requested.connect(self.screen_lock.lock)
@@ -285,6 +302,26 @@ class AppController(QObject):
             else:
                 previous.close()
             previous.deleteLater()
+
+
+class _WindowStore:
+    """The unit-of-work factory a main window works with: the store's own, until the device is revoked. Its copy is
+    then erased and its engine disposed; a page, a late background task or the sync asking for a unit of work gets
+    client.DeviceRevoked (said in French) instead of a new, empty file opened where the copy was."""
+
+    def __init__(self, factory: Callable):
+        self._factory = factory
+        self.revoked: str | None = None
+
+    def revoke(self, message: str) -> None:
+        self.revoked = message
+
+    def __call__(self):
+        if self.revoked is not None:
+            from services.sync.client import DeviceRevoked
+
+            raise DeviceRevoked(self.revoked)
+        return self._factory()
 
 
 class FirstPaint(QObject):

@@ -168,14 +168,22 @@ class SyncRunner(QObject):
         self.refresh_status()
 
 
-def show_revoked(parent: QWidget | None, message: str, then: Callable[[], None]) -> QMessageBox:
-    """The calm word on a revoked device; `then()` once it is read (the window closes then)."""
-    box = QMessageBox(QMessageBox.Icon.Information, "Poste retiré",
-                      "Ce poste a été retiré du serveur du programme par l'administration.", parent=parent)
+REVOKED_TEXT = "Ce poste a été retiré du programme par l'administrateur ; sa copie locale a été effacée."
+
+
+def show_revoked(parent: QWidget | None, message: str, then: Callable[[], None], *,
+                 reopens: bool = False) -> QMessageBox:
+    """The calm word on a revoked device; `then()` once it is read (`reopens`: the start screen comes back, else the
+    window closes). `message`, the client's sentence, is kept as the details."""
+    box = QMessageBox(QMessageBox.Icon.Information, "Poste retiré", REVOKED_TEXT, parent=parent)
     box.setObjectName("deviceRevoked")
-    box.setInformativeText(f"{message}\n\nRien n'est perdu pour le programme : ce qui avait été synchronisé est "
-                           "sur le serveur. La fenêtre va se fermer.")
-    box.setWindowModality(Qt.WindowModality.WindowModal)
+    after = ("Parcours revient à son premier écran : ce poste pourra être connecté à nouveau si l'administrateur "
+             "l'y autorise." if reopens else "La fenêtre va se fermer.")
+    box.setInformativeText("Rien n'est perdu pour le programme : ce qui avait été synchronisé est sur le serveur. "
+                           f"{after}")
+    box.setDetailedText(message)
+    box.setWindowModality(Qt.WindowModality.WindowModal if parent is not None else
+                          Qt.WindowModality.ApplicationModal)
     box.finished.connect(lambda _code: then())
     box.open()
     return box

@@ -1,6 +1,7 @@
 """The window of a connected copy against a real team server (uvicorn over TLS on 127.0.0.1, the fixtures of
 tests/test_sync_client.py): the conflicts page resolves a real conflict, a refusal is withdrawn, the status bar and
 F9 sync, and the first start connects from « Se connecter au serveur du programme » with its errors in French."""
+import pytest
 import shiboken6
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel
@@ -293,10 +294,23 @@ def test_a_revoked_device_is_said_calmly_then_the_start_screen_comes_back(qtbot,
     controller = AppController(laptop.uow, settings=settings, lock_delay_ms=0, today=lambda: TODAY,
                                reopen_store=lambda: new_laptop(tmp_path, "after").uow)
     window = controller.set_user(laptop.user("ref-martin"))  # the runner syncs at once: the server says revoked
+    qtbot.addWidget(window)
+    families = window.show_page("families")
+    qtbot.waitUntil(lambda: families.model.rowCount() > 0, timeout=10_000)
     qtbot.waitUntil(lambda: getattr(controller, "revoked_box", None) is not None, timeout=30_000)
     box = controller.revoked_box
-    assert "effacée" in box.informativeText() and not laptop.path.exists()
-    assert isinstance(controller.window, type(window))  # the window stays until the message is read
+    assert box.text() == ("Ce poste a été retiré du programme par l'administrateur ; sa copie locale a été "
+                          "effacée.")
+    assert "premier écran" in box.informativeText() and "effacée" in box.detailedText()
+    assert not laptop.path.exists()
+    assert isinstance(controller.window, type(window))  # the window stays until the message is read…
+    assert window.covered and not window.isAncestorOf(families)  # …showing no family
+    assert window.windowTitle() == "Parcours — poste retiré" and controller.screen_lock is None
+    families.refresh()  # a page still holding the old factory: refused in French, the erased file not reopened
+    qtbot.wait(500)
+    with pytest.raises(client.DeviceRevoked):
+        window._uow()
+    assert not laptop.path.exists()
     box.accept()
     qtbot.waitUntil(lambda: isinstance(controller.window, WelcomeWindow), timeout=10_000)
     qtbot.addWidget(controller.window)
