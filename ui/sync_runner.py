@@ -63,6 +63,8 @@ def _sync_and_status(sync: Callable[[], object], status: Callable[[], client.Syn
     return report, status(), outcome
 
 
+PASSWORD_CHANGED = ("Mot de passe changé sur le serveur du programme : la copie de ce poste s'ouvre désormais avec "
+                    "le nouveau.")
 PASSWORD_TAKEN = "Mot de passe mis à jour sur ce poste : la copie s'ouvre désormais avec votre nouveau mot de passe."
 
 
@@ -204,7 +206,7 @@ def show_mismatch(parent: QWidget | None, message: str) -> QMessageBox:
 class _WindowSync(QObject):
     """What attach_sync adds to one main window: the label, the action, the saved signals listened to."""
 
-    def __init__(self, window, runner: SyncRunner, label: SyncStatusLabel):
+    def __init__(self, window, runner: SyncRunner, label: SyncStatusLabel, uow_factory=None):
         super().__init__(window)
         self.window, self.runner, self.label = window, runner, label
         self._watched: set[int] = set()
@@ -227,6 +229,13 @@ class _WindowSync(QObject):
         before = next((a for a in file_menu.actions() if a.shortcut() == QKeySequence("Ctrl+L")), None)
         file_menu.insertAction(before, self.action)
         window.addAction(self.action)
+        self._uow = uow_factory
+        self.password_action = None
+        if uow_factory is not None and client.copy_file(uow_factory) is not None:  # encrypted here: its key follows
+            self.password_action = QAction("Changer mon &mot de passe…", window)
+            self.password_action.setObjectName("changeOwnPassword")
+            self.password_action.triggered.connect(self.ask_password)
+            file_menu.insertAction(before, self.password_action)
         window.session_saved.connect(runner.sync_soon)
         window.page_shown.connect(self._watch_pages)
         self._watch_pages()
@@ -255,6 +264,39 @@ class _WindowSync(QObject):
                 f"Synchronisé : {report.pushed} modification(s) envoyée(s), {report.pulled} reçue(s)"
                 + (f", {report.conflicts} en conflit" if report.conflicts else "")
                 + (f", {report.refused} refusée(s)" if report.refused else "") + ".", 10_000)
+
+    def ask_password(self):
+        """« Changer mon mot de passe… »: changed on the server (the current one asked again), then the copy's key
+        is wrapped by the new one at once (client.change_own_password); returns the form (tests)."""
+        from PySide6.QtWidgets import QLineEdit
+
+        from services.errors import ValidationError
+        from services.local_crypto import WrongPassword
+        from ui.form_dialog import Field, open_form
+
+        uow = self._uow
+
+        def change(values: dict) -> None:
+            if values["password"] != values["confirm"]:
+                raise ValidationError("Les deux mots de passe diffèrent.", field="confirm")
+            if not values["password"]:
+                raise ValidationError("Saisissez le nouveau mot de passe.", field="password")
+            try:
+                client.change_own_password(uow, values["current"], values["password"])
+            except WrongPassword:
+                raise ValidationError("Mot de passe actuel incorrect : c'est celui qui ouvre la copie de ce poste.",
+                                      field="current") from None
+
+        dialog = open_form(self.window, "Changer mon mot de passe", [
+            Field("current", "Mot de passe actuel"), Field("password", "Nouveau mot de passe"),
+            Field("confirm", "Confirmation")], change,
+            lambda _result: self._password_said(True, PASSWORD_CHANGED),
+            intro="Votre mot de passe est celui de votre compte sur le serveur du programme : il y est changé (le "
+                  "réseau est nécessaire), puis la copie de ce poste s'ouvre avec le nouveau. Au moins 12 "
+                  "caractères, par exemple quatre mots sans rapport entre eux.", ok_label="Changer")
+        for name in ("current", "password", "confirm"):
+            dialog.inputs[name].setEchoMode(QLineEdit.EchoMode.Password)
+        return dialog
 
     def _password_said(self, _taken: bool, message: str) -> None:
         if shiboken6.isValid(self.window):
@@ -316,7 +358,7 @@ def attach_sync(window, uow_factory, user, *, start: bool = True, **runner_optio
     window.statusBar().insertPermanentWidget(0, label)
     label.set_status(status)
     runner = SyncRunner(uow_factory, user, window, **runner_options)
-    window.sync_bar = _WindowSync(window, runner, label)
+    window.sync_bar = _WindowSync(window, runner, label, uow_factory)
     window.closed.connect(runner.stop)
     if start:
         runner.start()

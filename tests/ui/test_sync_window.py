@@ -534,3 +534,34 @@ def test_a_password_changed_elsewhere_opens_the_copy_with_the_previous_one_then_
     window.close_at_once()
     for made in opened:
         made.dispose()
+
+
+def test_changing_ones_password_from_a_connected_window_changes_it_on_the_server_and_rewraps_at_once(
+        qtbot, server, tmp_path):
+    from services import local_crypto, users
+    from tests.test_sync_client import NEW_PASSWORD, encrypted_laptop
+    from ui.sync_runner import PASSWORD_CHANGED
+
+    laptop = encrypted_laptop(server, tmp_path)
+    controller, window = connected_controller(qtbot, tmp_path, laptop)
+    action = window.sync_bar.password_action
+    assert action is not None and action in window.menuBar().actions()[0].menu().actions()
+    dialog = window.sync_bar.ask_password()
+    for name, value in (("current", "pas le bon"), ("password", NEW_PASSWORD), ("confirm", NEW_PASSWORD)):
+        dialog.inputs[name].setText(value)
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.buttons.isEnabled(), timeout=20_000)
+    assert dialog.messages["current"].text().startswith("Mot de passe actuel incorrect")
+    dialog.inputs["current"].setText(PASSWORD)
+    with qtbot.waitSignal(dialog.submitted, timeout=40_000):
+        dialog.save()
+    assert window.statusBar().currentMessage() == PASSWORD_CHANGED
+    assert users.authenticate(server.uow(), "ref-martin", NEW_PASSWORD).key == "ref-martin"
+    assert local_crypto.unlock(laptop.path, NEW_PASSWORD)
+    window.close_at_once()
+    laptop.engine.dispose()
+
+
+def test_a_plain_connected_copy_offers_no_password_change(qtbot, server, laptop, tmp_path):
+    window, _runner = connected_window(qtbot, laptop, tmp_path, laptop.user("ref-martin"))
+    assert window.sync_bar.password_action is None
