@@ -294,7 +294,6 @@ def test_a_revoked_device_is_said_calmly_then_the_start_screen_comes_back(qtbot,
     controller = AppController(laptop.uow, settings=settings, lock_delay_ms=0, today=lambda: TODAY,
                                reopen_store=lambda: new_laptop(tmp_path, "after").uow)
     window = controller.set_user(laptop.user("ref-martin"))  # the runner syncs at once: the server says revoked
-    qtbot.addWidget(window)
     families = window.show_page("families")
     qtbot.waitUntil(lambda: families.model.rowCount() > 0, timeout=10_000)
     qtbot.waitUntil(lambda: getattr(controller, "revoked_box", None) is not None, timeout=30_000)
@@ -423,8 +422,7 @@ def connected_controller(qtbot, tmp_path, laptop, **options):
     settings = QSettings(str(tmp_path / "start.ini"), QSettings.Format.IniFormat)
     controller = AppController(laptop.uow, settings=settings, lock_delay_ms=3_600_000, today=lambda: TODAY,
                                **options)
-    window = controller.set_user(laptop.user("ref-martin"))
-    qtbot.addWidget(window)
+    window = controller.set_user(laptop.user("ref-martin"))  # closed by each test (or replaced, then deleted)
     qtbot.waitExposed(window)
     qtbot.waitUntil(lambda: not controller.sync_runner.running, timeout=20_000)
     controller.sync_runner.stop()
@@ -565,3 +563,26 @@ def test_changing_ones_password_from_a_connected_window_changes_it_on_the_server
 def test_a_plain_connected_copy_offers_no_password_change(qtbot, server, laptop, tmp_path):
     window, _runner = connected_window(qtbot, laptop, tmp_path, laptop.user("ref-martin"))
     assert window.sync_bar.password_action is None
+
+
+def test_a_role_changed_while_locked_opens_the_enrolled_users_window_for_the_new_role(qtbot, server, tmp_path):
+    from sqlalchemy import text
+
+    from tests.test_sync_client import encrypted_laptop
+
+    laptop = encrypted_laptop(server, tmp_path)
+    controller, window = connected_controller(qtbot, tmp_path, laptop)
+    lock = controller.screen_lock
+    lock.lock()
+    with laptop.engine.begin() as conn:  # as a pull would bring it: the administration made them coordinator
+        conn.execute(text("UPDATE app_user SET role = 'coordinator' WHERE key = 'ref-martin'"))
+    lock.screen.password.setText(PASSWORD)
+    lock.screen.unlock_button.click()
+    qtbot.waitUntil(lambda: controller.main_window is not window, timeout=20_000)
+    qtbot.addWidget(controller.main_window)
+    assert controller.user.key == "ref-martin" and controller.user.role == "coordinator"
+    assert controller.main_window.user.role == "coordinator" and controller.sync_runner is not None
+    qtbot.waitUntil(lambda: not controller.sync_runner.running, timeout=20_000)
+    controller.sync_runner.stop()
+    controller.main_window.close_at_once()
+    laptop.engine.dispose()
