@@ -5,6 +5,11 @@ While a main window is open, the controller also keeps its inactivity lock (ui.l
 (ui.autobackup: every 30 minutes when the data changed; when the user closes the main window, it stays on screen
 until its copy is written, ui.closing; a switch of user copies in the background while the login shows).
 
+A connected copy (a copy of the team server) is its enrolled user's: no login (an encrypted copy opens with their
+password, ui.connect_dialog.UnlockDialog, which also takes a password changed elsewhere), no change of user, the lock
+checks the copy's key; a revoked device's window stops using the erased copy (_WindowStore) and the first start
+comes back.
+
 The first window is up before anything it does not need: the main window and its pages are imported at the first
 login, and the start's own work (`run_app(after_first_paint=…)`, the audit purge) runs once it is painted.
 """

@@ -14,6 +14,11 @@ order, every page first, then all applied in one local transaction with the curs
 applies nothing and is asked again). A record that still has unsettled
 operations is never overwritten: the pulled row becomes its new base and the local values stay on top. Families
 that left the user's scope are deleted, audited. A revoked device erases the copy at once.
+
+On a copy encrypted here (services.local_crypto), the account's password is the copy's: the lock screen checks it
+against the key file (unlock_screen), a password changed elsewhere rewraps the key once the server confirms it
+(confirm_new_password), and one changed from this computer is changed on the server first (change_own_password).
+Conflicts and refusals name their record as a person knows it (record_label) and their fields in French.
 """
 from __future__ import annotations
 
