@@ -4,6 +4,11 @@
   sync [--json]          push the outbox, pull the server's changes; prints what was done
   conflicts [--json]     the open conflicts (base, local and server values) and the refused changes
   status [--json]        {"pending", "last_sync", "server", …}
+  password [--changed-elsewhere] [--password-stdin]
+                         the account's password, changed on the server from here (the copy's key rewrapped at
+                         once), or, --changed-elsewhere, one changed on the server or another computer, taken by
+                         the copy once the server confirms it; reads the password that opens the copy now, then
+                         the new one (with --unlock-stdin, stdin holds that first one twice: to open, then here)
 
 A server that cannot be reached is said in French, exit 2, every pending change kept. A refusal (wrong password,
 certificate that does not match the fingerprint, revoked device — then the copy is erased) exits 2 as well.
@@ -15,7 +20,7 @@ import sys
 
 from services.errors import DomainError
 
-COMMANDS = ("connect", "sync", "conflicts", "status")
+COMMANDS = ("connect", "sync", "conflicts", "status", "password")
 EXIT_OK, EXIT_REFUSED = 0, 2
 
 
@@ -34,6 +39,14 @@ def add_parser(sub) -> None:
     p.add_argument("--json", action="store_true", help="affiche la liste au format JSON")
     p = sub.add_parser("status", help="état de la synchronisation de ce poste")
     p.add_argument("--json", action="store_true", help="affiche l'état au format JSON")
+    p = sub.add_parser("password", help="change le mot de passe du compte de ce poste connecté (sur le serveur), ou "
+                                        "fait prendre à la copie celui changé ailleurs")
+    p.add_argument("--changed-elsewhere", action="store_true",
+                   help="le mot de passe a déjà été changé sur le serveur ou sur un autre poste : la copie le prend "
+                        "dès que le serveur le confirme")
+    p.add_argument("--password-stdin", action="store_true",
+                   help="lit sur l'entrée standard le mot de passe qui ouvre cette copie, puis le nouveau (une ligne "
+                        "chacun)")
 
 
 def act_as_enrolled_user(uow, command: str | None) -> None:
@@ -131,6 +144,8 @@ def run(args, uow) -> int:
         for r in refused:
             print(f"Refusée — {r.label} ({client.operation_label(r.operation)}) : {r.reason}")
         return EXIT_OK
+    if args.command == "password":
+        return run_password(args, uow)
     if args.command == "status":
         status = client.sync_status(uow(), SYSTEM)
         payload = {"pending": status.pending, "last_sync": status.last_sync.isoformat() if status.last_sync else None,
@@ -148,3 +163,28 @@ def run(args, uow) -> int:
                 print(status.last_error)
         return EXIT_OK
     raise DomainError(f"Commande inconnue : {args.command}")
+
+
+def run_password(args, uow) -> int:
+    """`password`: see the module's docstring. The new password is confirmed twice at a terminal when it is set
+    here (read_password), once when it was already set elsewhere (login_password)."""
+    from cli.admin_commands import read_password
+    from services.sync import client
+
+    if args.password_stdin:
+        current, new = read_password(True), read_password(True)
+    else:
+        if not sys.stdin.isatty():
+            raise DomainError("Aucun terminal pour saisir le mot de passe : utilisez --password-stdin.")
+        from getpass import getpass
+
+        current = getpass("Mot de passe qui ouvre cette copie (l'ancien) : ")
+        new = login_password(False) if args.changed_elsewhere else read_password(False)
+    if args.changed_elsewhere:
+        client.confirm_new_password(uow, current, new)
+        print("Le serveur a confirmé le nouveau mot de passe : la copie de ce poste s'ouvre désormais avec lui.")
+    else:
+        client.change_own_password(uow, current, new)
+        print("Mot de passe changé sur le serveur du programme : la copie de ce poste s'ouvre désormais avec le "
+              "nouveau.")
+    return EXIT_OK

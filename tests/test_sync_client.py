@@ -676,3 +676,28 @@ def test_the_command_line_lists_a_conflict_with_its_label_and_french_field_names
     code, out, _ = run_main(["--db", str(made.path), "conflicts"], "", monkeypatch, capsys)
     assert "— Séance du 18/03/2025 — famille " in out and "Séance modifiée" in out
     assert "Durée (minutes) : au départ 60, sur ce poste 90, sur le serveur 75" in out
+
+
+def test_the_command_line_takes_a_password_changed_elsewhere_or_changes_it_from_here(server, tmp_path, monkeypatch,
+                                                                                    capsys):
+    from services import local_crypto
+
+    made = encrypted_laptop(server, tmp_path)
+    made.engine.dispose()
+    users.change_password(server.uow(), SYSTEM, "ref-martin", NEW_PASSWORD)  # on another computer
+    base = ["--db", str(made.path), "--unlock-stdin"]
+    code, _, err = run_main([*base, "status"], NEW_PASSWORD + "\n", monkeypatch, capsys)
+    assert code == 2 and err.startswith("Mot de passe incorrect")  # the key still wrapped by the old one
+    code, out, err = run_main([*base, "password", "--changed-elsewhere", "--password-stdin"],
+                              f"{PASSWORD}\n{PASSWORD}\n{NEW_PASSWORD}\n", monkeypatch, capsys)
+    assert code == 0 and "confirmé" in out, err
+    assert local_crypto.unlock(made.path, NEW_PASSWORD)
+    third = "ruisseau-tambour-craie-3"
+    code, out, err = run_main([*base, "password", "--password-stdin"],
+                              f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n{third}\n", monkeypatch, capsys)
+    assert code == 0 and "changé sur le serveur" in out, err
+    assert users.authenticate(server.uow(), "ref-martin", third).key == "ref-martin"
+    assert local_crypto.unlock(made.path, third)
+    code, _, err = run_main([*base, "password", "--changed-elsewhere", "--password-stdin"],
+                            f"{third}\n{third}\nune-faute-de-frappe-42\n", monkeypatch, capsys)
+    assert code == 2 and "s'ouvre toujours avec l'ancien" in err and local_crypto.unlock(made.path, third)
