@@ -148,3 +148,63 @@ def test_a_connected_copy_refuses_to_change_reference_data_which_no_operation_ca
     with pytest.raises(ValidationError, match="serveur de l'équipe"):
         conventions_admin.create_partner(laptop.uow(), laptop.users["admin-petit"], "pep", "PEP 01")
     assert laptop.dump() == before
+
+
+def test_referral_reasons_changed_locally_travel_as_one_field_of_the_parcours_with_their_base(laptop):
+    from models import Parcours
+    from services import family_records
+    from services.record_fields import ParcoursDetails
+
+    user = laptop.users["ref-martin"]
+    parcours_id = laptop.id("parcours", "P1")
+    with laptop.uow() as w:
+        plan = w.session.get(Parcours, parcours_id)
+        objectives, actions, version = plan.objectives, plan.actions, plan.version
+    family_records.update_parcours_plan(laptop.uow(), user, parcours_id, objectives, actions, None,
+                                        details=ParcoursDetails(referral_reasons=("sante", "comportement")))
+    family_records.update_parcours_plan(laptop.uow(), user, parcours_id, objectives, actions, None,
+                                        details=ParcoursDetails(referral_reasons=("sante",)))
+    first, second = [op for op in operations(laptop) if op["name"] == "parcours.update"]
+    assert (first["record_key"], first["base_version"]) == (parcours_id, version)
+    assert first["fields"] == {"referral_reasons": {"base": [], "value": ["comportement", "sante"]}}
+    assert second["fields"] == {"referral_reasons": {"base": ["comportement", "sante"], "value": ["sante"]}}
+
+
+def test_a_parcours_opened_locally_carries_its_reasons_in_its_creation(laptop):
+    from services import parcours
+    from services.record_fields import ParcoursDetails
+
+    row = parcours.open_parcours(laptop.uow(), laptop.users["coord-durand"], laptop.id("child", "C2"),
+                                 date(2025, 3, 17), details=ParcoursDetails(referral_reasons=("langage",)))
+    [created] = [op for op in operations(laptop) if op["name"] == "parcours.create"]
+    assert created["record_key"] == row.id
+    assert created["fields"]["referral_reasons"] == {"base": None, "value": ["langage"]}
+    assert created["fields"]["status"]["value"] == "open"
+
+
+def test_sessions_a_coordinator_imports_on_a_connected_copy_travel_although_stored_by_one_statement(env):
+    from services.dataset.importer import import_dataset
+
+    connect_locally(env, "coordinator")
+    try:
+        import_dataset(env.uow(), {"format": "parcours-dataset/1", "sessions": [
+            {"key": f"S-IMP-{n}", "family": "F1", "intervenant": "i-aes", "date": f"2025-03-1{n}",
+             "start_time": "10:00", "duration_minutes": 45, "status": "held", "referent_present": True}
+            for n in (3, 4)]}, env.users["coord-durand"])
+    finally:
+        outbox.detach(env.engine)
+    created = [op for op in operations(env) if op["name"] == "session.record"]
+    assert sorted(op["fields"]["key"]["value"] for op in created) == ["S-IMP-3", "S-IMP-4"]
+    assert all(op["fields"]["duration_minutes"]["value"] == 45 and op["base_version"] is None for op in created)
+    assert {op["actor_key"] for op in created} == {"coord-durand"}
+
+
+def test_an_update_statement_on_a_table_that_travels_is_refused_on_a_connected_copy(laptop):
+    from sqlalchemy import update
+
+    before = laptop.dump()
+    with pytest.raises(ValidationError, match="serveur"):
+        with laptop.uow() as w:
+            w.session.execute(update(HomeSession).values(notes="partout"))
+            w.commit()
+    assert laptop.dump() == before

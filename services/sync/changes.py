@@ -7,8 +7,15 @@ has committed before one with a higher number can take its own: a reader that sa
 numbered below N. The numbers land in `sync_change`, one row per record (its latest change), with its family for
 the scope. The hook is installed on the server's engine only (install_change_log): the desktop never pays for it.
 
-Writes made with SQL statements (not through the ORM's objects) are not seen by the hook: the services that the
-laptops' data comes from all write objects.
+Writes made with ORM statements (`session.execute(insert(HomeSession), rows)`: the dataset import's bulk path;
+`update(User)…`, `delete(…)`) skip the flush: the hook sees them when they run (do_orm_execute) — an insert's rows by
+their ids, an UPDATE or DELETE by the ids its WHERE clause selects, read just before it runs. An UPDATE that only
+sets columns never sent (a failed login's count) numbers nothing. Text SQL (`text("UPDATE …")`) is not seen: no
+service writes a synced table that way.
+
+A child table without records of its own travels inside its parent's row (services.sync.operations.CHILD_FIELDS:
+the parcours' « referral_reasons »): a change of the collection marks the parent changed, so the parent is numbered
+again and sent whole; `child_fields_json` reads those fields for the rows of a pull.
 """
 from __future__ import annotations
 
@@ -209,6 +216,7 @@ def install_change_log(engine: Engine, *, seed: bool = True) -> bool:
         event.listen(Session, "after_flush", _collect)
         event.listen(Session, "before_commit", _number)
         event.listen(Session, "after_soft_rollback", _forget)
+        event.listen(Session, "do_orm_execute", _statement)
     _ENGINES.add(engine)
     _seed(engine)
     return True
@@ -261,6 +269,84 @@ def _collect(session: Session, _context) -> None:
                 for user_id in (*history.added, *history.deleted, *history.unchanged):
                     if user_id:
                         touched.add((user_id, family_id))
+
+
+def _statement(state) -> None:
+    """An ORM INSERT/UPDATE/DELETE statement on a synced table: its records numbered like a flush's."""
+    if not (state.is_insert or state.is_update or state.is_delete) or not _watched(state.session):
+        return
+    mapper = state.bind_mapper
+    name = mapper.local_table.name if mapper is not None else None
+    if name not in RULES:
+        return
+    session, table = state.session, mapper.local_table
+    pending = session.info.setdefault(PENDING, {})
+    if state.is_insert:
+        rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
+        for row in rows:
+            if row.get("id"):
+                family = row.get("id") if name == "family" else row.get("family_id") if name in FAMILY_COLUMN \
+                    else _family_of_parcours(session, row.get("child_id")) if name == "parcours" else None
+                pending[(name, str(row["id"]))] = (family, False)
+        return
+    if state.is_update:
+        values = getattr(state.statement, "_values", None) or {}
+        names = {getattr(key, "key", getattr(key, "name", key)) for key in values}
+        if names and names <= RULES[name].hidden:
+            return  # only what no reader receives
+    family = _family_column(table)
+    columns = [table.c.id] + ([family.label("family_id")] if family is not None else [])
+    query = select(*columns)
+    if state.statement.whereclause is not None:
+        query = query.where(state.statement.whereclause)
+    for row in session.connection().execute(query):
+        pending[(name, row.id)] = (row.family_id if family is not None else None, state.is_delete)
+
+
+def _family_of_parcours(session: Session, child_id) -> str | None:
+    from models import Child
+
+    return session.connection().execute(select(Child.family_id).where(Child.id == child_id)).scalar() \
+        if child_id else None
+
+
+def _family_column(table):
+    """The expression of a synced table's family (None: not a family's record)."""
+    if table.name == "family":
+        return table.c.id
+    if table.name in FAMILY_COLUMN:
+        return table.c.family_id
+    if table.name == "parcours":
+        from models import Child
+
+        return select(Child.family_id).where(Child.id == table.c.child_id).scalar_subquery()
+    return None
+
+
+def child_fields_json(session: Session, name: str, ids) -> dict[str, dict]:
+    """{record id: {field: value}} of the child tables sent inside the rows of table `name` (CHILD_FIELDS), for a
+    pull: merged into each row as its own columns are."""
+    from services.sync.operations import CHILD_FIELDS
+
+    fields = CHILD_FIELDS.get(name)
+    if not fields:
+        return {}
+    model = models_by_table()[name]
+    found: dict[str, dict] = {record_id: {field: [] for field in fields} for record_id in ids}
+    for field, child in fields.items():
+        relationship = getattr(model, child.relationship).property
+        target = relationship.mapper.class_
+        [(_parent_id, child_column)] = relationship.local_remote_pairs  # parcours.id, parcours_reason.parcours_id
+        listed = list(found)
+        for start in range(0, len(listed), 500):
+            for record_id, value in session.execute(
+                    select(child_column, getattr(target, child.attribute))
+                    .where(child_column.in_(listed[start:start + 500]))):
+                found[record_id][field].append(value)
+    for values in found.values():
+        for field in values:
+            values[field].sort()
+    return found
 
 
 def _forget(session: Session, _transaction) -> None:
@@ -354,16 +440,7 @@ def _seed(engine: Engine) -> None:
         pending = {}
         for name, model in models_by_table().items():
             table = model.__table__
-            if name == "family":
-                family = table.c.id
-            elif name in FAMILY_COLUMN:
-                family = table.c.family_id
-            elif name == "parcours":
-                from models import Child
-
-                family = select(Child.family_id).where(Child.id == table.c.child_id).scalar_subquery()
-            else:
-                family = None
+            family = _family_column(table)
             columns = [table.c.id] + ([family.label("family_id")] if family is not None else [])
             for row in session.execute(select(*columns).order_by(table.c.id)):
                 pending[(name, row.id)] = (row.family_id if family is not None else None, False)

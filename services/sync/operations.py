@@ -5,6 +5,29 @@ An operation names a table's record by its `id` and gives the changed columns as
 (services.sync.changes.from_json reads the values). An update is applied on the server's current values with the
 operation's fields over them (fields the server changed since, and the operation did not touch, are kept: the
 automatic merge); the service's own input is built from those merged columns.
+
+A child table without records of its own travels as ONE FIELD of its parent (CHILD_FIELDS): a parcours' referral
+reasons (`parcours_reason`, several rows per parcours) are the parcours' field « referral_reasons », the sorted list
+of codes. Sent row by row, two people each adding a reason offline would be two creations that merge silently while
+a removal on one side and a re-addition on the other could never be told apart; as one field, the list follows the
+conflict rule of any field: an edit on a laptop whose base list is still the server's is applied whole, a list
+changed on the server meanwhile to something else is a conflict shown to a person (base, local and server lists).
+The server reads the field's current value with `ChildField.read` (services.sync.server: EXTRA) and sends it in the
+parcours' row of a pull (services.sync.changes.child_fields_json).
+
+What travels and through which service (the same permission as the window's):
+  * sessions: recorded, corrected (a dérogation decided: the coordination's decision), deleted;
+  * families, guardians, children: created, edited (consent, closing), a guardian removed;
+  * parcours: opened (open_parcours, with its referral details and reasons), suspended, resumed, closed, its plan
+    (objectives, actions) and its referral details (source, reasons, profile) edited — on a closed parcours the
+    correction of its details and exit reason (correct_closed_parcours);
+  * EPS: a meeting created (create_eps_meeting), a family's situation added (add_situation) and its recommendation
+    written (record_recommendation), an orientation proposed (propose_orientation, found by the family's situation
+    at the meeting of its EPS date) and decided;
+  * meetings (`meeting`, `meeting_attendance`) are written by the dataset import only: the server refuses a
+    laptop's meeting with its reason (import it on the server).
+A change a verb cannot carry (a column no service edits, a parcours created closed) is refused with a French reason,
+never applied in part: the laptop keeps it for correction.
 """
 from __future__ import annotations
 
@@ -12,9 +35,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields as dataclass_fields
 from datetime import date, datetime
 
+from sqlalchemy import select
+
 from services import consent, family_records, home_sessions, orientations, parcours, session_exceptions
-from services.errors import ValidationError
-from services.permissions import CurrentUser
+from services.errors import NotFound, ValidationError
+from services.record_fields import ParcoursDetails
+from services.permissions import CurrentUser, require
 from services.uow import UnitOfWork
 
 CREATE, UPDATE, DELETE = "create", "update", "delete"
@@ -87,19 +113,112 @@ def _update_family(a: Applying):
 
 GUARDIAN = {"relationship": "relationship_to_child"}
 PLAN_FIELDS = frozenset({"objectives", "actions"})
+DETAIL_FIELDS = frozenset({"referral_source", "referral_source_other", "referral_reasons", "referral_reason_other",
+                           "support_profile", "support_profile_other"})
+EXIT_FIELDS = frozenset({"exit_reason_code", "exit_reason"})
+STATUS_FIELDS = {"suspended": frozenset({"status"}), "open": frozenset({"status", "start_date"}),
+                 "closed": frozenset({"status", "end_date"}) | EXIT_FIELDS}
+DERIVED = frozenset({"referent_id"})  # set by the service from the family's référent, never by the operation
+
+
+@dataclass(frozen=True)
+class ChildField:
+    """A child table sent as one field of its parent: the sorted values of `attribute` in the `relationship`."""
+
+    relationship: str
+    attribute: str
+
+    def read(self, record) -> list:
+        return sorted(getattr(child, self.attribute) for child in getattr(record, self.relationship))
+
+    def before(self, state) -> list | None:
+        """The value before the pending flush (None: the collection did not change), from the ORM's history."""
+        history = state.attrs[self.relationship].history
+        if not (history.added or history.deleted):
+            return None
+        return sorted(getattr(child, self.attribute) for child in (*history.unchanged, *history.deleted))
+
+
+CHILD_FIELDS: dict[str, dict[str, ChildField]] = {"parcours": {"referral_reasons": ChildField("reasons", "reason")}}
+
+
+def _not_carried(what: str, fields) -> ValidationError:
+    names = ", ".join(sorted(fields))
+    return ValidationError(f"Cette modification {what} ne se synchronise pas ({names}) : refaites-la sur le "
+                           "serveur ; rien n'en a été enregistré.")
+
+
+def _details(values: dict) -> ParcoursDetails:
+    return ParcoursDetails(values.get("referral_source"), values.get("referral_source_other"),
+                           tuple(values.get("referral_reasons") or ()), values.get("referral_reason_other"),
+                           values.get("support_profile"), values.get("support_profile_other"))
 
 
 def _update_parcours(a: Applying):
+    """A status change goes through its verb (and carries only what that verb sets); otherwise the plan and the
+    referral details, or on a closed parcours the correction of its details and exit reason."""
     status = a.values.get("status")
-    if "status" in a.changed and status == "suspended":
-        return parcours.suspend_parcours(a.uow, a.user, a.record_id)
-    if "status" in a.changed and status == "open":
-        return parcours.resume_parcours(a.uow, a.user, a.record_id, a.values.get("start_date"))
-    if "status" in a.changed and status == "closed":
-        return parcours.close_parcours(a.uow, a.user, a.record_id, a.values.get("end_date"),
-                                       a.values.get("exit_reason"), a.values.get("exit_reason_code"))
+    changed = a.changed - DERIVED
+    if "status" in changed:
+        if changed - STATUS_FIELDS.get(status, frozenset({"status"})):
+            raise _not_carried("du parcours faite avec son changement d'état",
+                               changed - STATUS_FIELDS.get(status, frozenset()))
+        if status == "suspended":
+            return parcours.suspend_parcours(a.uow, a.user, a.record_id)
+        if status == "open":
+            return parcours.resume_parcours(a.uow, a.user, a.record_id, a.values.get("start_date"))
+        if status == "closed":
+            return parcours.close_parcours(a.uow, a.user, a.record_id, a.values.get("end_date"),
+                                           a.values.get("exit_reason"), a.values.get("exit_reason_code"))
+        raise _not_carried("de l'état du parcours", {"status"})
+    details = _details(a.values) if changed & DETAIL_FIELDS else None
+    if status == "closed":
+        if changed - DETAIL_FIELDS - EXIT_FIELDS:
+            raise _not_carried("d'un parcours clos", changed - DETAIL_FIELDS - EXIT_FIELDS)
+        return family_records.correct_closed_parcours(a.uow, a.user, a.record_id, details or _details(a.values),
+                                                      a.values.get("exit_reason_code"), a.values.get("exit_reason"),
+                                                      a.based_on)
+    if changed - PLAN_FIELDS - DETAIL_FIELDS:
+        raise _not_carried("du parcours", changed - PLAN_FIELDS - DETAIL_FIELDS)
     return family_records.update_parcours_plan(a.uow, a.user, a.record_id, a.values.get("objectives"),
-                                               a.values.get("actions"), a.based_on)
+                                               a.values.get("actions"), a.based_on, details=details)
+
+
+def _open_parcours(a: Applying):
+    """A parcours opened on a laptop: open_parcours, with its referral details; one made otherwise (an import of a
+    closed parcours) is not a verb of the window."""
+    v = a.values
+    if v.get("status") != "open" or any(v.get(name) for name in ("end_date", "actions", *EXIT_FIELDS)):
+        raise ValidationError("Seul un parcours ouvert (en cours, sans fin ni actions) se crée depuis un poste "
+                              "connecté : créez celui-ci sur le serveur ; rien n'en a été enregistré.")
+    return parcours.open_parcours(a.uow, a.user, v.get("child_id"), v.get("start_date"), v.get("objectives"),
+                                  details=_details(v))
+
+
+def _propose_orientation(a: Applying):
+    """The EPS's proposal: the family's situation at the meeting of the orientation's EPS date."""
+    from models import EpsMeeting, EpsSituation
+
+    v = a.values
+    if v.get("status") != "proposed":
+        raise ValidationError("Une orientation se crée proposée par l'EPS, puis se décide : créez celle-ci sur le "
+                              "serveur ; rien n'en a été enregistré.")
+    with a.uow:
+        require(a.user, "eps.manage", session=a.uow.session)  # the refusal of the window before any lookup
+        situation_id = a.uow.session.scalar(
+            select(EpsSituation.id).join(EpsMeeting, EpsMeeting.id == EpsSituation.eps_meeting_id)
+            .where(EpsSituation.family_id == v.get("family_id"), EpsMeeting.date == v.get("eps_date"))
+            .order_by(EpsSituation.id).limit(1))
+    if situation_id is None:
+        raise NotFound("La situation de cette famille à la séance d'EPS de cette orientation n'est pas sur le "
+                       "serveur : synchronisez d'abord la séance d'EPS.")
+    return orientations.propose_orientation(a.uow, a.user, situation_id, v.get("convention_id"))
+
+
+def _update_situation(a: Applying):
+    if a.changed - {"recommendation"}:
+        raise _not_carried("de la situation étudiée en EPS", a.changed - {"recommendation"})
+    return orientations.record_recommendation(a.uow, a.user, a.record_id, a.values.get("recommendation") or "")
 
 
 def _update_orientation(a: Applying):
@@ -140,8 +259,16 @@ VERBS: tuple[Verb, ...] = (
     Verb("child.update", "child", UPDATE, "family.edit",
          lambda a: family_records.update_child(a.uow, a.user, a.record_id, _input(family_records.ChildInput, a.values),
                                                a.based_on, today=a.today)),
+    Verb("parcours.create", "parcours", CREATE, "parcours.change", _open_parcours),
     Verb("parcours.update", "parcours", UPDATE, "parcours.edit", _update_parcours),
+    Verb("orientation.create", "orientation", CREATE, "eps.manage", _propose_orientation),
     Verb("orientation.update", "orientation", UPDATE, "orientation.validate", _update_orientation),
+    Verb("eps_meeting.create", "eps_meeting", CREATE, "eps.manage",
+         lambda a: orientations.create_eps_meeting(a.uow, a.user, a.values.get("date"), a.values.get("notes"))),
+    Verb("eps_situation.create", "eps_situation", CREATE, "eps.manage",
+         lambda a: orientations.add_situation(a.uow, a.user, a.values.get("eps_meeting_id"),
+                                              a.values.get("family_id"), a.values.get("recommendation"))),
+    Verb("eps_situation.update", "eps_situation", UPDATE, "eps.manage", _update_situation),
 )
 BY_NAME: dict[str, Verb] = {verb.name: verb for verb in VERBS}
 

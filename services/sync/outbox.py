@@ -11,6 +11,13 @@ from then on, every unit of work on it is watched by three session events:
   * the audit entries of the transaction follow as « audit.append » operations: the trail travels unchanged.
 A unit of work that applies what the server sent (`applying`) is not watched: it must not be sent back.
 
+A child table without records of its own goes as one field of its parent (services.sync.operations.CHILD_FIELDS:
+a parcours' referral reasons are its field « referral_reasons »), its base read from the collection's history.
+Rows inserted by an ORM statement (`session.execute(insert(HomeSession), rows)`, the dataset import's bulk path)
+skip the flush: they are noted by their ids when the statement runs and become creations read back at the commit.
+An UPDATE or DELETE statement on a table that travels would change rows no operation could name: it is refused
+on a connected copy (no service does it; the ORM's objects are the way).
+
 Operation names are "<type>.<verb>", one per table and kind of change (NAMES); the server applies each through the
 service that owns the change, as the operation's actor.
 """
@@ -154,6 +161,8 @@ def _note_flush(session: Session, _context) -> None:
         return
     noted: dict = session.info.setdefault(_NOTED, {})
     audit: list = session.info.setdefault(_AUDIT, [])
+    from services.sync.operations import CHILD_FIELDS
+
     changes = [("create", o) for o in session.new] + [("update", o) for o in session.dirty] + \
         [("delete", o) for o in session.deleted]
     for kind, obj in changes:
@@ -178,6 +187,10 @@ def _note_flush(session: Session, _context) -> None:
                 history = state.attrs[attribute.key].history
                 if history.has_changes():
                     entry.bases[attribute.key] = history.deleted[0] if history.deleted else None
+            for name, child in CHILD_FIELDS.get(table, {}).items():
+                before = child.before(state) if name not in entry.bases else None
+                if before is not None:
+                    entry.bases[name] = before
 
 
 def record_key(obj) -> str:
@@ -186,7 +199,19 @@ def record_key(obj) -> str:
 
 
 def _columns(obj) -> dict:
-    return {a.key: a.columns[0].type for a in inspect(obj).mapper.column_attrs if a.key not in UNSENT_COLUMNS}
+    """{field: column type} of what an operation carries (a child table's field: type None)."""
+    from services.sync.operations import CHILD_FIELDS
+
+    mapper = inspect(obj).mapper
+    return {**{a.key: a.columns[0].type for a in mapper.column_attrs if a.key not in UNSENT_COLUMNS},
+            **dict.fromkeys(CHILD_FIELDS.get(mapper.local_table.name, {}))}
+
+
+def _value(obj, name: str):
+    from services.sync.operations import CHILD_FIELDS
+
+    child = CHILD_FIELDS.get(inspect(obj).mapper.local_table.name, {}).get(name)
+    return child.read(obj) if child is not None else getattr(obj, name)
 
 
 def _operation(entry: _Noted) -> tuple[str, dict] | None:
@@ -195,12 +220,12 @@ def _operation(entry: _Noted) -> tuple[str, dict] | None:
     if entry.kind == "delete":
         return operation_name(entry.table, "delete"), {}
     if entry.kind == "create":
-        fields = {c: {"base": None, "value": as_json(getattr(entry.obj, c), t)}
+        fields = {c: {"base": None, "value": as_json(_value(entry.obj, c), t)}
                   for c, t in _columns(entry.obj).items()}
         return operation_name(entry.table, "create"), fields
     fields, types = {}, _columns(entry.obj)
     for column, base in entry.bases.items():
-        value = getattr(entry.obj, column)
+        value = _value(entry.obj, column)
         if value != base:  # changed and changed back in one transaction: nothing to send
             fields[column] = {"base": as_json(base, types[column]), "value": as_json(value, types[column])}
     return (operation_name(entry.table, "update"), fields) if fields else None
@@ -214,6 +239,11 @@ def _write_operations(session: Session) -> None:
     noted: dict = session.info.pop(_NOTED, {})
     audit: list = session.info.pop(_AUDIT, [])
     session.info.pop(_VERSIONS, None)
+    for entry in noted.values():
+        if entry.obj is None:  # inserted by a statement: the row as stored, defaults included
+            entry.obj = session.get(_model(entry.table), entry.record)
+            if entry.obj is None:
+                entry.kind = "gone"
     built = [(entry.table, entry.record, entry.base_version, *op) for entry in noted.values()
              if (op := _operation(entry)) is not None]
     built += [("audit_log", entry.id, None, AUDIT_OPERATION,
@@ -237,6 +267,32 @@ def append(connection, built: list[tuple]) -> None:
         for offset, (table, record, base_version, name, fields) in enumerate(built)])
 
 
+def _model(table: str):
+    from services.sync.changes import models_by_table
+
+    return models_by_table()[table]
+
+
+def _statement(state) -> None:
+    """ORM INSERT/UPDATE/DELETE statements skip the flush: an insert's rows are noted as creations by their ids."""
+    if not (state.is_insert or state.is_update or state.is_delete) or not _watched(state.session):
+        return
+    mapper = state.bind_mapper
+    table = mapper.local_table.name if mapper is not None else None
+    if table in SERVER_ONLY:
+        raise ValidationError(SERVER_ONLY_MESSAGE if table in STATEMENTS else REFERENCE_MESSAGE)
+    if table not in NAMES:
+        return
+    rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
+    if not state.is_insert or not all(isinstance(row, dict) and row.get("id") for row in rows):
+        raise ValidationError("Cette écriture ne peut pas être envoyée au serveur de l'équipe depuis un poste "
+                              "connecté : rien n'a été enregistré ; faites-la sur le serveur.")
+    noted: dict = state.session.info.setdefault(_NOTED, {})
+    for row in rows:
+        record = str(row["id"])
+        noted.setdefault((table, record), _Noted(table, record, "create", None, None))
+
+
 def _forget(session: Session, *_args) -> None:
     for name in (_NOTED, _AUDIT, _VERSIONS):
         session.info.pop(name, None)
@@ -253,4 +309,5 @@ def _listen_once() -> None:
     event.listen(Session, "after_flush", _note_flush)
     event.listen(Session, "before_commit", _write_operations)
     event.listen(Session, "after_rollback", _forget)
+    event.listen(Session, "do_orm_execute", _statement)
     _listening = True
