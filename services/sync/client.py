@@ -597,6 +597,8 @@ OPERATION_LABELS = {
     "guardian.delete": "Responsable retiré", "child.create": "Enfant ajouté", "child.update": "Enfant modifié",
     "parcours.create": "Parcours ouvert", "parcours.update": "Parcours modifié",
     "orientation.create": "Orientation proposée", "orientation.update": "Orientation modifiée",
+    "eps_meeting.create": "Réunion EPS créée", "eps_situation.create": "Situation inscrite à l'EPS",
+    "eps_situation.update": "Situation EPS modifiée",
 }
 
 
@@ -606,7 +608,8 @@ def operation_label(name: str) -> str:
 
 # The records a conflict or a refusal names, as a person knows them (read from this copy), and their fields in French.
 TABLE_LABELS = {"home_session": "Séance", "family": "Famille", "guardian": "Responsable légal", "child": "Enfant",
-                "parcours": "Parcours", "orientation": "Orientation"}
+                "parcours": "Parcours", "orientation": "Orientation", "eps_meeting": "Réunion EPS",
+                "eps_situation": "Situation EPS"}
 SESSION_FIELD_LABELS = {
     "date": "Date", "start_time": "Heure de début", "duration_minutes": "Durée (minutes)", "status": "Statut",
     "notes": "Notes", "family_id": "Famille", "intervenant_id": "Intervenant·e",
@@ -614,6 +617,8 @@ SESSION_FIELD_LABELS = {
 }
 ORIENTATION_FIELD_LABELS = {"eps_date": "Date de l'EPS", "status": "Statut", "decided_on": "Décidée le",
                             "end_date": "Fin", "reason": "Motif", "convention_id": "Convention"}
+EPS_FIELD_LABELS = {"date": "Date de la réunion", "notes": "Notes", "recommendation": "Préconisation",
+                    "family_id": "Famille", "eps_meeting_id": "Réunion EPS"}
 
 
 def field_label(name: str, table: str | None = None) -> str:
@@ -621,14 +626,15 @@ def field_label(name: str, table: str | None = None) -> str:
     from services.family_records import GUARDIAN_LABELS, LABELS
 
     labels = {"home_session": SESSION_FIELD_LABELS, "orientation": ORIENTATION_FIELD_LABELS,
-              "guardian": GUARDIAN_LABELS}.get(table) or {**SESSION_FIELD_LABELS, **LABELS}
+              "guardian": GUARDIAN_LABELS, "eps_meeting": EPS_FIELD_LABELS,
+              "eps_situation": EPS_FIELD_LABELS}.get(table) or {**SESSION_FIELD_LABELS, **LABELS}
     return labels.get(name) or LABELS.get(name) or name.replace("_", " ").capitalize()
 
 
 def record_label(session, table: str, key: str) -> str:
     """« Séance du 14/03/2026 — famille Dupont (F-0012) », « Famille Dupont (F-0012) », « Enfant Léa Dupont »,
     « Parcours de Léa Dupont »…; the short id when the record is no longer on this copy."""
-    from models import Child, Family, Guardian, HomeSession, Orientation, Parcours
+    from models import Child, EpsMeeting, EpsSituation, Family, Guardian, HomeSession, Orientation, Parcours
     from services.formatting import format_date
 
     def family_of(family_id) -> str | None:
@@ -639,6 +645,10 @@ def record_label(session, table: str, key: str) -> str:
         found = session.execute(select(Child.first_name, Child.last_name).where(Child.id == child_id)).first()
         return f"{found.first_name} {found.last_name}" if found else None
 
+    def meeting_of(meeting_id) -> str:
+        when = session.scalar(select(EpsMeeting.date).where(EpsMeeting.id == meeting_id))
+        return f"Situation de l'EPS du {format_date(when)}" if when else "Situation EPS"
+
     def of_family(text: str, family_id) -> str:
         family = family_of(family_id)
         return text + (f" — famille {family}" if family else "")
@@ -647,7 +657,8 @@ def record_label(session, table: str, key: str) -> str:
     with_family = {"home_session": (HomeSession, HomeSession.date, lambda d: f"Séance du {format_date(d)}"),
                    "guardian": (Guardian, Guardian.name, lambda name: f"Responsable {name}"),
                    "orientation": (Orientation, Orientation.eps_date,
-                                   lambda d: f"Orientation de l'EPS du {format_date(d)}")}
+                                   lambda d: f"Orientation de l'EPS du {format_date(d)}"),
+                   "eps_situation": (EpsSituation, EpsSituation.eps_meeting_id, meeting_of)}
     shown = None
     if table == "family":
         family = family_of(key)
@@ -656,6 +667,9 @@ def record_label(session, table: str, key: str) -> str:
         model, column, text = with_family[table]
         found = session.execute(select(column, model.family_id).where(model.id == key)).first()
         shown = found and of_family(text(found[0]), found[1])
+    elif table == "eps_meeting":
+        when = session.scalar(select(EpsMeeting.date).where(EpsMeeting.id == key))
+        shown = when and f"Réunion EPS du {format_date(when)}"
     elif table == "child":
         child = child_of(key)
         shown = child and f"Enfant {child}"
