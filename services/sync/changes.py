@@ -334,9 +334,7 @@ def child_fields_json(session: Session, name: str, ids) -> dict[str, dict]:
     model = models_by_table()[name]
     found: dict[str, dict] = {record_id: {field: [] for field in fields} for record_id in ids}
     for field, child in fields.items():
-        relationship = getattr(model, child.relationship).property
-        target = relationship.mapper.class_
-        [(_parent_id, child_column)] = relationship.local_remote_pairs  # parcours.id, parcours_reason.parcours_id
+        target, child_column = child.link(model)
         listed = list(found)
         for start in range(0, len(listed), 500):
             for record_id, value in session.execute(

@@ -5,7 +5,9 @@ commit of a unit of work, where mapped objects would need one more flush, and a 
 """
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from collections.abc import Mapping
+
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from models.sync import SyncConflict, SyncOutbox, SyncState
@@ -46,3 +48,21 @@ def unsettled_records(connection: Connection) -> set[tuple[str, str]]:
     rows = connection.execute(select(OUTBOX.c.record_table, OUTBOX.c.record_key)
                               .where(OUTBOX.c.status.in_(UNSETTLED)))
     return {(table, key) for table, key in rows}
+
+
+def write_child_fields(connection: Connection, table: str, key: str, values: Mapping) -> None:
+    """The child tables a pulled row (or a person's choice in a conflict) carries as fields of its parent
+    (services.sync.operations.CHILD_FIELDS: a parcours' « referral_reasons »): their rows replaced by the list given.
+    A field absent from `values` (a server that does not send it yet) leaves the rows as they are."""
+    from services.sync.changes import models_by_table
+    from services.sync.operations import CHILD_FIELDS
+
+    for name, child in CHILD_FIELDS.get(table, {}).items():
+        if not isinstance(values.get(name), list):
+            continue
+        target, parent_column = child.link(models_by_table()[table])
+        child_table = target.__table__
+        connection.execute(delete(child_table).where(child_table.c[parent_column.name] == key))
+        if values[name]:
+            connection.execute(insert(child_table), [{parent_column.name: key, child.attribute: value}
+                                                     for value in sorted(set(values[name]))])

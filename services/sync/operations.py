@@ -131,6 +131,18 @@ class ChildField:
     def read(self, record) -> list:
         return sorted(getattr(child, self.attribute) for child in getattr(record, self.relationship))
 
+    def wire(self, value) -> list:
+        """The operation's value read: a list of texts, sorted (ValueError otherwise)."""
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ValueError(value)
+        return sorted(value)
+
+    def link(self, parent_model):
+        """(the child model, its column naming the parent) of the parent's `relationship`."""
+        relationship = getattr(parent_model, self.relationship).property
+        [(_parent_id, child_column)] = relationship.local_remote_pairs
+        return relationship.mapper.class_, child_column
+
     def before(self, state) -> list | None:
         """The value before the pending flush (None: the collection did not change), from the ORM's history."""
         history = state.attrs[self.relationship].history
