@@ -337,3 +337,21 @@ def test_child_fields_of_a_pull_are_read_for_each_row(server):
         found = child_fields_json(w.session, "parcours", [plan.id, server.id("parcours", "P2")])
     assert found == {plan.id: {"referral_reasons": ["comportement", "sante"]},
                      server.id("parcours", "P2"): {"referral_reasons": []}}
+
+
+def test_a_meetings_attendance_is_read_as_its_field_intervenant_ids(server):
+    from models import Meeting
+    from services.sync.changes import child_fields_json
+
+    with server.uow() as w:
+        meeting = w.session.scalars(select(Meeting).where(Meeting.key == "M1")).one()
+        found = child_fields_json(w.session, "meeting", [meeting.id])
+        read, meeting_id = CHILD_FIELDS["meeting"]["intervenant_ids"].read(meeting), meeting.id
+    expected = sorted([server.id("intervenant", "i-aes"), server.id("intervenant", "i-tisf")])
+    assert found == {meeting_id: {"intervenant_ids": expected}} and read == expected
+
+
+def test_a_meeting_recorded_on_a_laptop_is_refused_with_its_reason(server):
+    office = Laptop(server, COORDINATOR)
+    result = only(office.push(office.op("meeting.create", str(uuid.uuid4()), {"kind": changed("launch")})))
+    assert result.outcome == "refused" and "ne sait pas appliquer" in result.reason

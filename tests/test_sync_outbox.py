@@ -208,3 +208,21 @@ def test_an_update_statement_on_a_table_that_travels_is_refused_on_a_connected_c
             w.session.execute(update(HomeSession).values(notes="partout"))
             w.commit()
     assert laptop.dump() == before
+
+
+def test_written_child_fields_replace_the_rows_behind_them(laptop):
+    from models import Meeting
+
+    with laptop.uow() as w:
+        meeting = w.session.scalars(select(Meeting).where(Meeting.key == "M1")).one()
+        meeting_id = meeting.id
+    aes = laptop.id("intervenant", "i-aes")
+    with laptop.engine.begin() as conn:
+        local.write_child_fields(conn, "meeting", meeting_id, {"intervenant_ids": [aes]})
+        local.write_child_fields(conn, "parcours", laptop.id("parcours", "P1"), {"referral_reasons": ["sante"]})
+        local.write_child_fields(conn, "parcours", laptop.id("parcours", "P2"), {"objectives": "absent: untouched"})
+    with laptop.engine.connect() as conn:
+        assert conn.execute(text("SELECT intervenant_id FROM meeting_attendance WHERE meeting_id = :m"),
+                            {"m": meeting_id}).scalars().all() == [aes]
+        assert conn.execute(text("SELECT parcours_id, reason FROM parcours_reason")).all() == [
+            (laptop.id("parcours", "P1"), "sante")]

@@ -334,12 +334,11 @@ def child_fields_json(session: Session, name: str, ids) -> dict[str, dict]:
     model = models_by_table()[name]
     found: dict[str, dict] = {record_id: {field: [] for field in fields} for record_id in ids}
     for field, child in fields.items():
-        target, child_column = child.link(model)
+        _table, parent_column, value_column = child.link(model)
         listed = list(found)
         for start in range(0, len(listed), 500):
             for record_id, value in session.execute(
-                    select(child_column, getattr(target, child.attribute))
-                    .where(child_column.in_(listed[start:start + 500]))):
+                    select(parent_column, value_column).where(parent_column.in_(listed[start:start + 500]))):
                 found[record_id][field].append(value)
     for values in found.values():
         for field in values:

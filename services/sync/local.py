@@ -60,9 +60,8 @@ def write_child_fields(connection: Connection, table: str, key: str, values: Map
     for name, child in CHILD_FIELDS.get(table, {}).items():
         if not isinstance(values.get(name), list):
             continue
-        target, parent_column = child.link(models_by_table()[table])
-        child_table = target.__table__
-        connection.execute(delete(child_table).where(child_table.c[parent_column.name] == key))
+        child_table, parent_column, value_column = child.link(models_by_table()[table])
+        connection.execute(delete(child_table).where(parent_column == key))
         if values[name]:
-            connection.execute(insert(child_table), [{parent_column.name: key, child.attribute: value}
+            connection.execute(insert(child_table), [{parent_column.name: key, value_column.name: value}
                                                      for value in sorted(set(values[name]))])

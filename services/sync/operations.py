@@ -6,8 +6,8 @@ An operation names a table's record by its `id` and gives the changed columns as
 operation's fields over them (fields the server changed since, and the operation did not touch, are kept: the
 automatic merge); the service's own input is built from those merged columns.
 
-A child table without records of its own travels as ONE FIELD of its parent (CHILD_FIELDS): a parcours' referral
-reasons (`parcours_reason`, several rows per parcours) are the parcours' field « referral_reasons », the sorted list
+A child table without records of its own travels as ONE FIELD of its parent (CHILD_FIELDS): a meeting's attendance
+(`meeting_attendance`) its field « intervenant_ids », a parcours' referral reasons (`parcours_reason`, several rows per parcours) are the parcours' field « referral_reasons », the sorted list
 of codes. Sent row by row, two people each adding a reason offline would be two creations that merge silently while
 a removal on one side and a re-addition on the other could never be told apart; as one field, the list follows the
 conflict rule of any field: an edit on a laptop whose base list is still the server's is applied whole, a list
@@ -138,10 +138,17 @@ class ChildField:
         return sorted(value)
 
     def link(self, parent_model):
-        """(the child model, its column naming the parent) of the parent's `relationship`."""
+        """(table, its column naming the parent, its column holding the value) of the rows behind `relationship`:
+        the child table itself (parcours_reason), or the association table of a many-to-many (meeting_attendance)."""
         relationship = getattr(parent_model, self.relationship).property
-        [(_parent_id, child_column)] = relationship.local_remote_pairs
-        return relationship.mapper.class_, child_column
+        value = relationship.mapper.columns[self.attribute]
+        if relationship.secondary is None:
+            [(_parent_id, parent_column)] = relationship.local_remote_pairs
+            return parent_column.table, parent_column, value
+        [parent_column] = [remote for local, remote in relationship.local_remote_pairs
+                           if local.table is parent_model.__table__]
+        [value_column] = [remote for local, remote in relationship.local_remote_pairs if local is value]
+        return relationship.secondary, parent_column, value_column
 
     def before(self, state) -> list | None:
         """The value before the pending flush (None: the collection did not change), from the ORM's history."""
@@ -151,7 +158,11 @@ class ChildField:
         return sorted(getattr(child, self.attribute) for child in (*history.unchanged, *history.deleted))
 
 
-CHILD_FIELDS: dict[str, dict[str, ChildField]] = {"parcours": {"referral_reasons": ChildField("reasons", "reason")}}
+CHILD_FIELDS: dict[str, dict[str, ChildField]] = {
+    "parcours": {"referral_reasons": ChildField("reasons", "reason")},
+    # who attended a meeting (billed meetings): received by the coordination's and the administration's copies
+    "meeting": {"intervenant_ids": ChildField("intervenants", "id")},
+}
 
 
 def _not_carried(what: str, fields) -> ValidationError:
