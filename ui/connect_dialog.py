@@ -266,11 +266,15 @@ class UnlockDialog(QDialog):
             "serveur du programme l'aura confirmé (à la prochaine synchronisation).", self)
         self.previous_note.setVisible(False)
         layout.addWidget(self.previous_note)
-        self.previous = password_field(self)
+        self.previous_row = QWidget(self)  # in the form once asked for: « Mot de passe précédent »
+        self.previous_row.setVisible(False)
+        self.previous = password_field(self.previous_row)
         self.previous.setObjectName("previous")
-        self.previous_message = message_label(self)
+        self.previous_message = message_label(self.previous_row)
         self.previous_message.setObjectName("previous_message")
-        self.previous_row: QWidget | None = None
+        column = field_column(self.previous, self.previous_message)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.previous_row.setLayout(column)
         self.buttons, self.unlock_button = _footer(self, layout, db_label, "Ouvrir")
         self.task = None
         self._refused_password = ""  # the new password, as last typed and refused: kept in memory for the rewrap
@@ -279,15 +283,14 @@ class UnlockDialog(QDialog):
 
     @property
     def asking_previous(self) -> bool:
-        return self.previous_row is not None
+        return self.form.rowCount() > 1
 
     def ask_previous(self) -> None:
         """« Mot de passe modifié sur un autre poste ? »: the new password (as last typed) and the previous one."""
         if not self.asking_previous:
             self.password_label.setText("Nouveau mot de passe")
-            self.previous_row = QWidget(self)
-            self.previous_row.setLayout(field_column(self.previous, self.previous_message))
             self.form.addRow("Mot de passe précédent", self.previous_row)
+            self.previous_row.setVisible(True)
         self.password.setText(self._refused_password)
         self.message.setVisible(False)
         self.changed_button.setVisible(False)
