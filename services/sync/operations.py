@@ -6,14 +6,15 @@ An operation names a table's record by its `id` and gives the changed columns as
 operation's fields over them (fields the server changed since, and the operation did not touch, are kept: the
 automatic merge); the service's own input is built from those merged columns.
 
-A child table without records of its own travels as ONE FIELD of its parent (CHILD_FIELDS): a meeting's attendance
-(`meeting_attendance`) its field « intervenant_ids », a parcours' referral reasons (`parcours_reason`, several rows per parcours) are the parcours' field « referral_reasons », the sorted list
-of codes. Sent row by row, two people each adding a reason offline would be two creations that merge silently while
-a removal on one side and a re-addition on the other could never be told apart; as one field, the list follows the
-conflict rule of any field: an edit on a laptop whose base list is still the server's is applied whole, a list
-changed on the server meanwhile to something else is a conflict shown to a person (base, local and server lists).
-The server reads the field's current value with `ChildField.read` (services.sync.server: EXTRA) and sends it in the
-parcours' row of a pull (services.sync.changes.child_fields_json).
+A child table without records of its own travels as ONE FIELD of its parent (CHILD_FIELDS): a parcours' referral
+reasons (`parcours_reason`, several rows per parcours) are the parcours' field « referral_reasons », the sorted list
+of codes; a meeting's attendance (`meeting_attendance`) its field « intervenant_ids ». Sent row by row, two people
+each adding a reason offline would be two creations that merge silently, and a removal on one side and a re-addition
+on the other could never be told apart; as one field, the list follows the conflict rule of any field: an edit made
+on a list the server still holds is applied whole, a list the server changed meanwhile to something else is a
+conflict shown to a person (base, local and server lists). The server reads the current value with `ChildField.read`
+and checks the sent one with `ChildField.wire`; a pull carries it in the parent's row
+(services.sync.changes.child_fields_json) and the laptop writes it back with services.sync.local.write_child_fields.
 
 What travels and through which service (the same permission as the window's):
   * sessions: recorded, corrected (a dérogation decided: the coordination's decision), deleted;
@@ -165,8 +166,14 @@ CHILD_FIELDS: dict[str, dict[str, ChildField]] = {
 }
 
 
+# The fields a refusal names that the family file's labels do not (services.family_records.LABELS).
+FIELD_NAMES = {"start_date": "Date de début", "end_date": "Date de fin", "status": "Statut", "child_id": "Enfant",
+               "family_id": "Famille", "eps_meeting_id": "Séance d'EPS", "key": "Code"}
+
+
 def _not_carried(what: str, fields) -> ValidationError:
-    names = ", ".join(sorted(fields))
+    names = ", ".join(sorted(f"« {FIELD_NAMES.get(name) or family_records.LABELS.get(name) or name} »"
+                             for name in fields))
     return ValidationError(f"Cette modification {what} ne se synchronise pas ({names}) : refaites-la sur le "
                            "serveur ; rien n'en a été enregistré.")
 
