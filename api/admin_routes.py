@@ -114,6 +114,15 @@ def _change_own_password(call: Call):
     return users.change_password(call.uow(), call.user, call.user.key, given["password"])
 
 
+def _check_own_password(call: Call):
+    """{"password"}: a laptop confirms that a password changed elsewhere is the account's before it wraps its copy's
+    key with it (services.sync.client.confirm_new_password): a login check, throttled like one, that changes
+    nothing (no new hash, no « password changed » entry in the audit trail)."""
+    given = read_fields(call.body, {"password": "text"}, required=("password",))
+    users.authenticate(call.uow(), call.user.key, given["password"], clock=call.clock)
+    return directory.get_user(call.uow(), call.user, call.user.id)
+
+
 def _save_programme(call: Call):
     given = read_fields(call.body, {"name": "text", "city": "text", "holiday_zone": "text", **BASED_ON})
     return programme_settings.save_programme(call.uow(), call.user, given["name"], given["city"],
@@ -155,6 +164,7 @@ ADMIN_ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("GET", "/api/me", directory.get_user, "user.self",
              lambda c: directory.get_user(c.uow(), c.user, c.user.id)),
     Endpoint("PUT", "/api/me/password", users.change_password, "user.self", _change_own_password, body=True),
+    Endpoint("POST", "/api/me/password-check", users.authenticate, "user.self", _check_own_password, body=True),
     Endpoint("POST", "/api/accounts", users.add_user, "user.manage", _add_user, status=201, body=True),
     Endpoint("PUT", "/api/accounts/{key}/password", users.change_password, "user.manage",
              _change_password, body=True),

@@ -861,11 +861,11 @@ def unlock_screen(uow_factory: Callable[[], UnitOfWork], user_key: str, password
 def confirm_new_password(uow_factory: Callable[[], UnitOfWork], old_password: str, new_password: str, *,
                          wrap: Callable | None = None) -> None:
     """A password changed on the server or on another computer: the copy was opened with the old one, which still
-    wraps its key. The server confirms the new one first (a login as the enrolled user, through its own password
-    change: the same password given as the current and the new one, throttled like a login), then the key is
+    wraps its key. The server confirms the new one first (POST /api/me/password-check: a login check as the
+    enrolled user, throttled like a login, that changes nothing on the server), then the key is
     wrapped by it (local_crypto.rewrap): a mistyped new password never locks the copy. ServerUnreachable: nothing
     changed, to be tried again at the next sync; PasswordNotConfirmed: the old password still opens the copy."""
-    _password_on_server(uow_factory, old_password, new_password, new_password, wrap)
+    _password_on_server(uow_factory, old_password, None, new_password, wrap)
 
 
 def change_own_password(uow_factory: Callable[[], UnitOfWork], current_password: str, new_password: str, *,
@@ -876,7 +876,7 @@ def change_own_password(uow_factory: Callable[[], UnitOfWork], current_password:
     _password_on_server(uow_factory, current_password, current_password, new_password, wrap)
 
 
-def _password_on_server(uow_factory, wrapping: str, current: str, new: str, wrap) -> None:
+def _password_on_server(uow_factory, wrapping: str, current: str | None, new: str, wrap) -> None:
     from services.local_crypto import rewrap, unlock
 
     path = copy_file(uow_factory)
@@ -891,7 +891,10 @@ def _password_on_server(uow_factory, wrapping: str, current: str, new: str, wrap
     try:
         with _Server(state["server_url"], state["fingerprint"], state["device_token"], _schema(uow_factory),
                      pending, wrap) as server:
-            server.call("PUT", "/api/me/password", json={"current_password": current, "password": new})
+            if current is None:  # only a check: the server's password is already the new one
+                server.call("POST", "/api/me/password-check", json={"password": new})
+            else:
+                server.call("PUT", "/api/me/password", json={"current_password": current, "password": new})
     except _Revoked:
         _erase(engine)
     except (ServerUnreachable, ServerFault, FingerprintMismatch):

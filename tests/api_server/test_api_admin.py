@@ -186,6 +186,16 @@ def test_a_referent_changes_their_own_password_giving_the_current_one_but_not_an
     assert (me["key"], me["role"]) == ("ref-martin", "referent")
 
 
+def test_a_password_check_confirms_the_accounts_password_and_changes_nothing(api):
+    before = audit_ids(api.env)
+    wrong = api.client.post("/api/me/password-check", headers=api.headers("referent"), json={"password": "pas le bon"})
+    assert wrong.status_code == 401 and wrong.json()["code"] == "authentication_failed", wrong.text
+    right = api.client.post("/api/me/password-check", headers=api.headers("referent"), json={"password": PASSWORD})
+    assert right.status_code == 200 and right.json()["key"] == "ref-martin", right.text
+    assert "change_password" not in [r[1] for r in audit_rows(api.env, before)]
+    assert enrol(api, "ref-martin", PASSWORD).status_code == 201  # the password is still the account's
+
+
 def test_the_programme_saved_over_the_api_is_read_back_and_an_older_version_is_refused(api, tmp_path):
     saved = api.client.put("/api/programme", headers=api.headers("administrator"), json={
         "name": "PRE de Bourg-en-Bresse", "city": "Bourg-en-Bresse", "holiday_zone": "A"})

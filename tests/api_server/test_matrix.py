@@ -181,6 +181,7 @@ SAMPLES.update({
     ("GET", "/api/me"): lambda api: ("/api/me", None),
     ("PUT", "/api/me/password"): lambda api: ("/api/me/password", {"current_password": PASSWORD,
                                                                    "password": PASSWORD + "!"}),
+    ("POST", "/api/me/password-check"): lambda api: ("/api/me/password-check", {"password": PASSWORD}),
     ("POST", "/api/accounts"): lambda api: ("/api/accounts", {"key": "nouvelle", "role": "referent",
                                                               "password": PASSWORD, "name": "Nouvelle Référente"}),
     ("PUT", "/api/accounts/{key}/password"): lambda api: ("/api/accounts/ref-other/password",
