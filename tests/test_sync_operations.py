@@ -355,3 +355,25 @@ def test_a_meeting_recorded_on_a_laptop_is_refused_with_its_reason(server):
     office = Laptop(server, COORDINATOR)
     result = only(office.push(office.op("meeting.create", str(uuid.uuid4()), {"kind": changed("launch")})))
     assert result.outcome == "refused" and "ne sait pas appliquer" in result.reason
+
+
+def test_a_family_file_deleted_offline_takes_its_children_along_and_a_child_alone_is_refused(server):
+    from models import Child
+
+    office = Laptop(server, COORDINATOR)
+    family = record_of(server, Family, server.id("family", "F5"))
+    child, plan = server.id("child", "C6"), server.id("parcours", "P5")
+    alone = only(office.push(office.op("child.delete", child, {}, 1)))
+    assert alone.outcome == "refused" and "avec le dossier de sa famille" in alone.reason
+    done = only(office.push(office.op("family.delete", family.id, {}, family.version)))
+    assert done.outcome == "applied", done.reason
+    assert record_of(server, Family, family.id) is None and record_of(server, Child, child) is None
+    assert record_of(server, Parcours, plan) is None
+
+
+def test_a_family_file_deleted_offline_by_a_referent_is_refused(server):
+    laptop = Laptop(server, REFERENT)
+    family = record_of(server, Family, server.id("family", "F1"))
+    result = only(laptop.push(laptop.op("family.delete", family.id, {}, family.version)))
+    assert result.outcome == "refused" and ROLE in result.reason
+    assert record_of(server, Family, family.id) is not None

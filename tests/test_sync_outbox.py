@@ -226,3 +226,15 @@ def test_written_child_fields_replace_the_rows_behind_them(laptop):
                             {"m": meeting_id}).scalars().all() == [aes]
         assert conn.execute(text("SELECT parcours_id, reason FROM parcours_reason")).all() == [
             (laptop.id("parcours", "P1"), "sante")]
+
+
+def test_a_family_deleted_on_a_connected_copy_sends_its_deletion_alone_which_takes_its_file_along(env):
+    from services import family_records
+
+    connect_locally(env, "coordinator")
+    try:
+        family_records.delete_family(env.uow(), env.users["coord-durand"], env.id("family", "F5"), None)
+    finally:
+        outbox.detach(env.engine)
+    sent = [(op["name"], op["record_key"]) for op in operations(env) if op["name"] != "audit.append"]
+    assert sent == [("family.delete", env.id("family", "F5"))]

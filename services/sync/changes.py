@@ -90,6 +90,12 @@ def _parents_first(key: tuple[str, str]) -> int:
     return _rank()[key[0]]
 
 
+def table_rank(name: str) -> int:
+    """A synced table's place, parents before the tables that refer to them (the outbox orders a commit's
+    operations so: a family created before its children)."""
+    return _rank().get(name, len(_rank()))
+
+
 # -- rows as JSON --------------------------------------------------------------------------------------------------
 
 def to_json(column, value):

@@ -18,7 +18,8 @@ and checks the sent one with `ChildField.wire`; a pull carries it in the parent'
 
 What travels and through which service (the same permission as the window's):
   * sessions: recorded, corrected (a dérogation decided: the coordination's decision), deleted;
-  * families, guardians, children: created, edited (consent, closing), a guardian removed;
+  * families, guardians, children: created, edited (consent, closing), a guardian removed, a file entered by
+    mistake deleted (delete_family: one operation, the file goes with it);
   * parcours: opened (open_parcours, with its referral details and reasons), suspended, resumed, closed, its plan
     (objectives, actions) and its referral details (source, reasons, profile) edited — on a closed parcours the
     correction of its details and exit reason (correct_closed_parcours);
@@ -245,6 +246,13 @@ def _propose_orientation(a: Applying):
     return orientations.propose_orientation(a.uow, a.user, situation_id, v.get("convention_id"))
 
 
+def _part_of_a_file(a: Applying):
+    """A child's or a parcours' deletion only comes with its family's (delete_family, which the outbox sends alone:
+    it takes the file along); alone, the window never does it."""
+    raise ValidationError("Un enfant ou un parcours ne se supprime qu'avec le dossier de sa famille, et ce dossier "
+                          "est toujours sur le serveur : rien n'a été supprimé ; clore le parcours à la place.")
+
+
 def _update_situation(a: Applying):
     if a.changed - {"recommendation"}:
         raise _not_carried("de la situation étudiée en EPS", a.changed - {"recommendation"})
@@ -274,6 +282,8 @@ VERBS: tuple[Verb, ...] = (
     Verb("family.create", "family", CREATE, "family.create",
          lambda a: family_records.create_family(a.uow, a.user, _input(family_records.HouseholdInput, a.values))),
     Verb("family.update", "family", UPDATE, "family.edit", _update_family),
+    Verb("family.delete", "family", DELETE, "family.remove",
+         lambda a: family_records.delete_family(a.uow, a.user, a.record_id, a.based_on)),
     Verb("guardian.create", "guardian", CREATE, "family.edit",
          lambda a: family_records.add_guardian(a.uow, a.user, a.values["family_id"],
                                                _input(family_records.GuardianInput, a.values, GUARDIAN))),
@@ -289,7 +299,9 @@ VERBS: tuple[Verb, ...] = (
     Verb("child.update", "child", UPDATE, "family.edit",
          lambda a: family_records.update_child(a.uow, a.user, a.record_id, _input(family_records.ChildInput, a.values),
                                                a.based_on, today=a.today)),
+    Verb("child.delete", "child", DELETE, "family.remove", _part_of_a_file),
     Verb("parcours.create", "parcours", CREATE, "parcours.change", _open_parcours),
+    Verb("parcours.delete", "parcours", DELETE, "family.remove", _part_of_a_file),
     Verb("parcours.update", "parcours", UPDATE, "parcours.edit", _update_parcours),
     Verb("orientation.create", "orientation", CREATE, "eps.manage", _propose_orientation),
     Verb("orientation.update", "orientation", UPDATE, "orientation.validate", _update_orientation),

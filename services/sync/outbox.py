@@ -231,6 +231,24 @@ def _operation(entry: _Noted) -> tuple[str, dict] | None:
     return (operation_name(entry.table, "update"), fields) if fields else None
 
 
+def _without_a_files_parts(entries: list[_Noted]) -> list[_Noted]:
+    """A family's deletion takes its guardians, children and parcours along (delete_family, on the server too): their
+    own deletions in the same commit are not sent — alone, the server refuses them."""
+    gone = {(entry.table, entry.record) for entry in entries if entry.kind == "delete"}
+    families = {record for table, record in gone if table == "family"}
+    children = {entry.record for entry in entries
+                if entry.kind == "delete" and entry.table == "child" and entry.obj.family_id in families}
+
+    def part(entry: _Noted) -> bool:
+        if entry.kind != "delete":
+            return False
+        if entry.table in ("guardian", "child"):
+            return entry.obj.family_id in families
+        return entry.table == "parcours" and entry.obj.child_id in children
+
+    return [entry for entry in entries if not part(entry)]
+
+
 def _write_operations(session: Session) -> None:
     """Just before the commit: the noted changes become operations, inserted in this very transaction."""
     if not _watched(session):
@@ -244,7 +262,10 @@ def _write_operations(session: Session) -> None:
             entry.obj = session.get(_model(entry.table), entry.record)
             if entry.obj is None:
                 entry.kind = "gone"
-    built = [(entry.table, entry.record, entry.base_version, *op) for entry in noted.values()
+    from services.sync.changes import table_rank
+
+    ordered = sorted(noted.values(), key=lambda entry: table_rank(entry.table))  # parents first (table_rank)
+    built = [(entry.table, entry.record, entry.base_version, *op) for entry in _without_a_files_parts(ordered)
              if (op := _operation(entry)) is not None]
     built += [("audit_log", entry.id, None, AUDIT_OPERATION,
                {c: {"base": None, "value": as_json(getattr(entry, c))} for c in AUDIT_COLUMNS}) for entry in audit]
