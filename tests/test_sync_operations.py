@@ -377,3 +377,15 @@ def test_a_family_file_deleted_offline_by_a_referent_is_refused(server):
     result = only(laptop.push(laptop.op("family.delete", family.id, {}, family.version)))
     assert result.outcome == "refused" and ROLE in result.reason
     assert record_of(server, Family, family.id) is not None
+
+
+def test_a_deletion_of_a_record_the_server_already_deleted_is_applied(server, backend):
+    if backend == "sqlite":  # not run: it waits 15 s for the lock, then fails
+        pytest.xfail("services/sync/server.py stores that answer inside its read's unit of work, which holds SQLite's "
+                     "write lock (« database is locked »): its owner's change, see the report of task H11OPS")
+    office, other = Laptop(server, COORDINATOR), Laptop(server, COORDINATOR)
+    session_id = server.id("session", "S1")
+    version = record_of(server, HomeSession, session_id).version
+    assert only(office.push(office.op("session.delete", session_id, {}, version))).outcome == "applied"
+    again = only(other.push(other.op("session.delete", session_id, {}, version)))
+    assert again.outcome == "applied" and record_of(server, HomeSession, session_id) is None
