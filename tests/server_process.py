@@ -34,7 +34,8 @@ def free_port() -> int:
         low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     except (OSError, ValueError, IndexError):
         low = 0
-    candidates = random.sample(range(20000, low), min(50, low - 20000)) if low > 20100 else []
+    # a generator of its own: Hypothesis seeds the module's, which would give each example the same ports
+    candidates = random.SystemRandom().sample(range(20000, low), 50) if low > 20100 else []
     for port in [*candidates, 0]:
         with socket.socket() as s:
             try:
@@ -72,18 +73,10 @@ class ServerProcess:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> "ServerProcess":
-        """Launch it and wait until it answers. Its first start tries other ports if it stops at once (the port
-        taken meanwhile by another process): no laptop knows its address yet."""
-        first = self.starts == 0
-        for attempt in range(3):
-            self.launch()
-            try:
-                self.wait()
-                return self
-            except ServerStopped:
-                if not first or attempt == 2:
-                    raise
-                self.port = free_port()
+        """Launch it and wait until it answers."""
+        self.launch()
+        self.wait()
+        return self
 
     def launch(self) -> "ServerProcess":
         """Launch it without waiting: it takes a few seconds to answer (imports, the schema check)."""
@@ -106,8 +99,29 @@ class ServerProcess:
     def output(self) -> str:
         return self.output_file.read_text(encoding="utf-8", errors="replace") if self.output_file.exists() else ""
 
+    def failures(self) -> list[str]:
+        """What went wrong unexpectedly on the server: its log's lines at ERROR or above (main.py's log file, where an
+        unexpected error leaves its trace) and a traceback in its output."""
+        log = self.folder / "state" / "Parcours" / "log" / "parcours.log"
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines() if log.exists() else []
+        found = [line for line in lines if any(f" {level} " in line for level in ("ERROR", "CRITICAL"))]
+        return found + (["Traceback in serve's output"] if "Traceback" in self.output() else [])
+
     def wait(self) -> None:
-        """Until /api/health answers; RuntimeError with the server's output if it stops or takes too long."""
+        """Until /api/health answers; RuntimeError with the server's output if it stops or takes too long. At its
+        first start, a server that stops at once (its port taken meanwhile by another process) is launched again on
+        another port: no laptop knows its address yet."""
+        for attempt in range(3):
+            try:
+                return self._wait()
+            except ServerStopped:
+                if self.starts > 1 or attempt == 2:
+                    raise
+                self.port = free_port()
+                self.starts = 0
+                self.launch()
+
+    def _wait(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
         context = ssl.create_default_context(cafile=str(self.pair.certfile))
         with httpx.Client(verify=context, timeout=5) as client:
