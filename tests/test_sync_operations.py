@@ -185,12 +185,6 @@ def test_a_closed_parcours_details_and_exit_reason_are_corrected_offline(server)
 
 # -- the referral reasons: the parcours' field « referral_reasons » -------------------------------------------------
 
-SERVER_READS_CHILD_FIELDS = pytest.mark.xfail(
-    reason="services/sync/server.py does not yet read operations.CHILD_FIELDS (its owner's change, see the report)",
-    strict=False)
-
-
-@SERVER_READS_CHILD_FIELDS
 def test_referral_reasons_edited_offline_replace_the_servers_list(server):
     laptop = Laptop(server, REFERENT)
     plan = record_of(server, Parcours, server.id("parcours", "P1"))
@@ -201,7 +195,6 @@ def test_referral_reasons_edited_offline_replace_the_servers_list(server):
     assert reasons_on(server, plan.id) == ["comportement", "scolarite"]
 
 
-@SERVER_READS_CHILD_FIELDS
 def test_referral_reasons_changed_on_both_sides_are_a_conflict_of_the_whole_list(server):
     laptop, office = Laptop(server, REFERENT), Laptop(server, COORDINATOR)
     plan = record_of(server, Parcours, server.id("parcours", "P1"))
@@ -380,9 +373,6 @@ def test_a_family_file_deleted_offline_by_a_referent_is_refused(server):
 
 
 def test_a_deletion_of_a_record_the_server_already_deleted_is_applied(server, backend):
-    if backend == "sqlite":  # not run: it waits 15 s for the lock, then fails
-        pytest.xfail("services/sync/server.py stores that answer inside its read's unit of work, which holds SQLite's "
-                     "write lock (« database is locked »): its owner's change, see the report of task H11OPS")
     office, other = Laptop(server, COORDINATOR), Laptop(server, COORDINATOR)
     session_id = server.id("session", "S1")
     version = record_of(server, HomeSession, session_id).version

@@ -18,11 +18,6 @@ from services.sync import client
 from tests.service_cases import PASSWORD
 from tests.test_sync_client import laptop, new_laptop, server, sync_served  # noqa: F401 (fixtures)
 
-# services/sync/server.py and client.py read operations.CHILD_FIELDS once their owners apply the change described
-# in the report of task H11OPS; until then the reasons stay on the side that wrote them.
-CHILD_FIELDS_WIRED = pytest.mark.xfail(reason="server.py/client.py do not yet carry operations.CHILD_FIELDS",
-                                       strict=False)
-
 
 def reasons(store, parcours_id: str) -> list[str]:
     with store.engine.connect() as conn:
@@ -43,7 +38,6 @@ def set_reasons(store, user, codes: tuple[str, ...]) -> None:
                                         details=ParcoursDetails(referral_reasons=codes))
 
 
-@CHILD_FIELDS_WIRED
 def test_referral_reasons_reach_the_laptop_and_come_back_to_the_server(server, laptop):
     coordinator, referent = server.users["coord-durand"], laptop.user("ref-martin")
     set_reasons(server, coordinator, ("sante",))
@@ -59,7 +53,6 @@ def test_referral_reasons_reach_the_laptop_and_come_back_to_the_server(server, l
     assert reasons(laptop, plan.id) == ["langage"]
 
 
-@CHILD_FIELDS_WIRED
 def test_reasons_changed_on_both_sides_are_one_conflict_resolved_by_a_person(server, laptop):
     referent = laptop.user("ref-martin")
     set_reasons(server, server.users["coord-durand"], ("sante",))

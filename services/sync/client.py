@@ -492,6 +492,7 @@ def _apply_pages(uow_factory, start: int, pages: list[dict]) -> int:
                     conn.execute(delete(table).where(table.c.id == key))
                 else:
                     _upsert(conn, table, _row(table, change.get("row") or {}))
+                    local.write_child_fields(conn, table.name, key, change.get("row") or {})
                 applied += 1
             for family in page.get("removed_families", []):
                 _remove_family(w.session, state["user_key"], family)
@@ -529,6 +530,7 @@ def _rebase(conn, table, key: str, change: dict) -> None:
     """A pulled change of a record that has unsettled local operations: the server's row becomes the base and the
     local values of those operations stay on top (they are the ones the person typed, still to be sent)."""
     row = None if change.get("deleted") else _row(table, change.get("row") or {})
+    children = dict(change.get("row") or {})  # the child tables carried as fields (local.write_child_fields)
     ops = conn.execute(select(local.OUTBOX.c.id, local.OUTBOX.c.name, local.OUTBOX.c.fields, local.OUTBOX.c.result)
                        .where(local.OUTBOX.c.record_table == table.name, local.OUTBOX.c.record_key == key,
                               local.OUTBOX.c.status.in_(local.UNSETTLED)).order_by(local.OUTBOX.c.sequence)).all()
@@ -542,9 +544,11 @@ def _rebase(conn, table, key: str, change: dict) -> None:
         if row is None:
             continue  # deleted on the server: the local change waits for its answer (refused or conflict)
         row.update(_row(table, {f: v.get("value") for f, v in json.loads(fields).items()}))
+        children.update({f: v.get("value") for f, v in json.loads(fields).items()})
     if row is None:
         return  # nothing to show on top of a deletion; a local deletion stays done
     _upsert(conn, table, row)
+    local.write_child_fields(conn, table.name, key, children)
 
 
 def _remove_family(session, actor_key: str, family: str) -> None:
@@ -734,11 +738,15 @@ def withdraw_refused(uow: UnitOfWork, user: CurrentUser, operation_id: str) -> R
                 conn.execute(delete(table).where(table.c.id == op["record_key"]))
             else:
                 _upsert(conn, table, _row(table, answer["server_row"]))
+                local.write_child_fields(conn, table.name, op["record_key"], answer["server_row"])
         elif op["base_version"] is None and not op["name"].endswith(".delete"):
             conn.execute(delete(table).where(table.c.id == op["record_key"]))
         elif fields:
-            conn.execute(update(table).where(table.c.id == op["record_key"]).values(
-                **_row(table, {name: change.get("base") for name, change in fields.items()}), **_unstamped(table)))
+            bases = {name: change.get("base") for name, change in fields.items()}
+            if _row(table, bases):
+                conn.execute(update(table).where(table.c.id == op["record_key"]).values(**_row(table, bases),
+                                                                                        **_unstamped(table)))
+            local.write_child_fields(conn, table.name, op["record_key"], bases)
         audit.record(uow.session, user.key, "withdraw", "sync_operation", op["record_key"],
                      [name for name in fields if name in table.c])
         refusal = Refusal(op["id"], op["name"], op["record_table"], op["record_key"], op["reason"] or "", label)
@@ -775,10 +783,11 @@ def resolve_conflict(uow: UnitOfWork, user: CurrentUser, conflict_key: str, choi
             if choices[name] == "local" and values.get("local") != values.get("server"):
                 fields[name] = {"base": values.get("server"), "value": values.get("local")}
         table = Base.metadata.tables[row["record_table"]]
-        chosen = {name: values.get(choices[name]) for name, values in conflicting.items() if name in table.c}
-        if chosen:
+        chosen = {name: values.get(choices[name]) for name, values in conflicting.items()}
+        if _row(table, chosen):
             conn.execute(update(table).where(table.c.id == row["record_key"]).values(**_row(table, chosen),
                                                                                     **_unstamped(table)))
+        local.write_child_fields(conn, row["record_table"], row["record_key"], chosen)
         if fields:
             outbox.append(conn, [(row["record_table"], row["record_key"], row["server_version"], row["name"],
                                   fields)])

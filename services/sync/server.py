@@ -30,7 +30,7 @@ from services.errors import DomainError, NotFound, StaleEdit, ValidationError
 from services.permissions import CurrentUser, followed_family_ids, require
 from services.sync import changes
 from services.sync.changes import RULES, canonical, family_of, from_json, install_change_log, row_json, to_json
-from services.sync.operations import AUDIT_APPEND, BY_NAME, CREATE, DELETE, Applying, Verb
+from services.sync.operations import AUDIT_APPEND, BY_NAME, CHILD_FIELDS, CREATE, DELETE, Applying, Verb
 from services.uow import UnitOfWork
 
 __all__ = ["ChangesPage", "OperationResult", "SyncDevice", "apply_operations", "changes_after", "install_change_log",
@@ -305,31 +305,39 @@ def _apply_verb(uow_factory, device: SyncDevice, parsed: _Parsed, verb: Verb, to
     user = device.user
     model = changes.models_by_table()[verb.table]
     table = model.__table__
+    extra = CHILD_FIELDS.get(verb.table, {})  # a child table sent as one field of its parent
     try:
         given = {column: (canonical(table.c[column], base), canonical(table.c[column], value))
                  for column, (base, value) in parsed.fields.items() if column in table.c}
+        given.update({name: (None if base is None else extra[name].wire(base), extra[name].wire(value))
+                      for name, (base, value) in parsed.fields.items() if name in extra})
     except ValueError:
         raise ValidationError("Une valeur de cette modification est illisible pour le serveur : refaites-la.")
-    unknown = sorted(set(parsed.fields) - set(table.c.keys()))
+    unknown = sorted(set(parsed.fields) - set(table.c.keys()) - set(extra))
     if unknown:
         raise ValidationError(f"Le serveur ne connaît pas le champ « {unknown[0][:40]} » : mettez Parcours à jour.")
 
+    settled = None  # an answer known from the read alone, stored once the read's unit of work is left: on SQLite
+    # each unit of work holds the write lock, a second one opened inside it would wait for it (« database is locked »)
     with uow_factory() as read:
         require(user, "sync.push", session=read.session)
         record = read.session.get(model, parsed.record)
         if record is None and verb.kind == DELETE:
-            return _store(uow_factory, device, parsed, OperationResult(parsed.id, APPLIED))  # already gone
-        if record is None and verb.kind != CREATE:
+            settled = OperationResult(parsed.id, APPLIED)  # already gone
+        elif record is None and verb.kind != CREATE:
             raise NotFound(GONE)
-        if record is not None and verb.kind == CREATE:  # the creation is already in effect
-            return _store(uow_factory, device, parsed, OperationResult(parsed.id, APPLIED, version=record.version))
+        elif record is not None and verb.kind == CREATE:  # the creation is already in effect
+            settled = OperationResult(parsed.id, APPLIED, version=record.version)
         current = {}
-        if record is not None:
+        if record is not None and settled is None:
             require(user, verb.operation, family_id=family_of(read.session, record), session=read.session)
             current = {column.name: to_json(column, getattr(record, column.key)) for column in table.columns}
+            current.update({name: child.read(record) for name, child in extra.items()})
             based_on, version = record.updated_at, record.version
         else:
             based_on, version = None, None
+    if settled is not None:
+        return _store(uow_factory, device, parsed, settled)
 
     if verb.kind == DELETE:
         if parsed.base_version is not None and parsed.base_version != version:
@@ -348,7 +356,9 @@ def _apply_verb(uow_factory, device: SyncDevice, parsed: _Parsed, verb: Verb, to
 
     values = {column.name: from_json(column, current.get(column.name)) for column in table.columns} \
         if current else {}
-    values.update({column: from_json(table.c[column], value) for column, (_base, value) in given.items()})
+    values.update({name: current[name] for name in extra if name in current})
+    values.update({column: value if column in extra else from_json(table.c[column], value)
+                   for column, (_base, value) in given.items()})
     answer: list[OperationResult] = []
 
     def on_commit(session) -> None:
@@ -420,8 +430,10 @@ def _rows(session, user: CurrentUser, wanted: set) -> dict:
         table = models[name].__table__
         ids = sorted(i for t, i in wanted if t == name)
         for start in range(0, len(ids), 500):
-            for row in session.execute(select(table).where(table.c.id.in_(ids[start:start + 500]))).mappings():
-                found[(name, row["id"])] = row_json(table, row, user.role)
+            chunk = ids[start:start + 500]
+            extra = changes.child_fields_json(session, name, chunk)
+            for row in session.execute(select(table).where(table.c.id.in_(chunk))).mappings():
+                found[(name, row["id"])] = {**row_json(table, row, user.role), **extra.get(row["id"], {})}
     return found
 
 
@@ -445,8 +457,10 @@ def _family_files(session, user: CurrentUser, entered: dict) -> list[Change]:
         else:
             family = table.c.family_id
         query = select(table, family.label("sync_family_id")).where(family.in_(ids)).order_by(table.c.id)
-        for row in session.execute(query).mappings():
+        rows = session.execute(query).mappings().all()
+        extra = changes.child_fields_json(session, name, [row["id"] for row in rows])
+        for row in rows:
             result.append(Change(entered[row["sync_family_id"]], name, row["id"], False,
-                                 row_json(table, row, user.role)))
+                                 {**row_json(table, row, user.role), **extra.get(row["id"], {})}))
     result.sort(key=lambda c: c.number)
     return result
