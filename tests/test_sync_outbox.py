@@ -150,6 +150,19 @@ def test_a_connected_copy_refuses_to_change_reference_data_which_no_operation_ca
     assert laptop.dump() == before
 
 
+def test_a_connected_copy_refuses_to_change_accounts_which_are_the_servers(laptop):
+    from services import users  # noqa: PLC0415
+
+    admin = laptop.users["admin-petit"]
+    before = laptop.dump()
+    for change in (lambda: users.add_user(laptop.uow(), admin, "nouvelle", "referent", "Motdepasse-long-42"),
+                   lambda: users.change_password(laptop.uow(), admin, "ref-martin", "Motdepasse-long-42"),
+                   lambda: users.disable_user(laptop.uow(), admin, "ref-martin")):
+        with pytest.raises(ValidationError, match="Les comptes et leurs mots de passe se gèrent sur le serveur"):
+            change()
+    assert laptop.dump() == before and operations(laptop) == []
+
+
 def test_referral_reasons_changed_locally_travel_as_one_field_of_the_parcours_with_their_base(laptop):
     from models import Parcours
     from services import family_records

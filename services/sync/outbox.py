@@ -63,6 +63,21 @@ SERVER_ONLY_MESSAGE = ("Les états mensuels s'émettent sur le serveur de l'équ
 REFERENCE_MESSAGE = ("Les conventions, partenaires, intervenant·es et réglages du programme se modifient sur le "
                      "serveur de l'équipe, pas sur un poste connecté : rien n'a été enregistré ; ce poste recevra la "
                      "modification à la prochaine synchronisation.")
+# Accounts are the server's (their passwords open every device): a copy holds them without their hashes, to name
+# people, and refuses to change them rather than keep a change that would never reach the server.
+ACCOUNTS = "app_user"
+ACCOUNTS_MESSAGE = ("Les comptes et leurs mots de passe se gèrent sur le serveur de l'équipe, pas sur un poste "
+                    "connecté : rien n'a été enregistré. Votre propre mot de passe : Fichier › Changer mon mot de "
+                    "passe…")
+
+
+def server_only_refusal(table: str) -> ValidationError:
+    """The French refusal of a local write to a table only the server writes."""
+    if table == ACCOUNTS:
+        return ValidationError(ACCOUNTS_MESSAGE)
+    return ValidationError(SERVER_ONLY_MESSAGE if table in STATEMENTS else REFERENCE_MESSAGE)
+
+
 # Kept by each side for itself: never part of an operation.
 UNSENT_COLUMNS = {"created_at", "updated_at", "version"}
 
@@ -146,8 +161,8 @@ def _before_flush(session: Session, _context, _instances) -> None:
         return
     for obj in (*session.new, *session.dirty, *session.deleted):
         table = inspect(obj).mapper.local_table.name
-        if table in SERVER_ONLY and (obj not in session.dirty or session.is_modified(obj)):
-            raise ValidationError(SERVER_ONLY_MESSAGE if table in STATEMENTS else REFERENCE_MESSAGE)
+        if (table in SERVER_ONLY or table == ACCOUNTS) and (obj not in session.dirty or session.is_modified(obj)):
+            raise server_only_refusal(table)
     versions: dict = session.info.setdefault(_VERSIONS, {})
     for obj in (*session.dirty, *session.deleted):
         state = inspect(obj)
@@ -301,7 +316,7 @@ def _statement(state) -> None:
     mapper = state.bind_mapper
     table = mapper.local_table.name if mapper is not None else None
     if table in SERVER_ONLY:
-        raise ValidationError(SERVER_ONLY_MESSAGE if table in STATEMENTS else REFERENCE_MESSAGE)
+        raise server_only_refusal(table)
     if table not in NAMES:
         return
     rows = state.parameters if isinstance(state.parameters, list) else [state.parameters or {}]
