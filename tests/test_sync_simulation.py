@@ -382,7 +382,7 @@ class TeamWeek(RuleBasedStateMachine):
     @precondition(lambda self: not self.down)
     @rule(who=st.sampled_from(USERS), visits=VISITS, after=st.integers(0, 100), at_once=st.booleans())
     def server_killed_mid_apply(self, who, visits, after, at_once):
-        """A référent back from visits syncs; the server dies (SIGKILL) once it has applied some of the push, each
+        """Someone back from visits syncs; the server dies (SIGKILL) once it has applied some of the push, each
         operation in its own transaction: the committed ones stay, the one under way is lost, the laptop hears
         nothing. It is started again on the same store at once (answering a few seconds later) or some steps
         later; the laptops find it unreachable meanwhile."""
