@@ -176,6 +176,11 @@ class ScreenLock(QObject):
         self._app = app or QApplication.instance()
         self._app.installEventFilter(self)
         self._timer.start()
+        # A closed window's lock watches nothing more: left filtering, a lock left locked would keep every window
+        # shown afterwards in the process (the next window, a dialog) off the screen.
+        closed = getattr(window, "closed", None)
+        if closed is not None:
+            closed.connect(self.stop)
 
     @property
     def is_locked(self) -> bool:

@@ -4,6 +4,7 @@ import gc
 
 import pytest
 from PySide6.QtCore import QThreadPool
+from PySide6.QtWidgets import QApplication
 
 from tests.programme_fixture import programme  # noqa: F401 - fixture shared with the window tests
 
@@ -25,8 +26,14 @@ def _french_qt(qapp):
 
 @pytest.fixture(autouse=True)
 def _drain_background_work(qtbot):
-    """Let no background job outlive its test (its database is about to be deleted)."""
+    """Let no background job outlive its test (its database is about to be deleted), nor any window: one left
+    open by a failed test (or a window the application replaced and deleted, so not qtbot's) would stay in front
+    of the next tests' windows, a lock left locked would keep them off the screen."""
     yield
+    for widget in QApplication.topLevelWidgets():
+        if widget.isVisible():
+            getattr(widget, "close_at_once", widget.close)()
+            widget.deleteLater()
     QThreadPool.globalInstance().waitForDone(5000)
     qtbot.wait(10)
     # Collect the test's Qt wrappers here, on the GUI thread: left for later, Python's collector may run them down

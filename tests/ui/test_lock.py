@@ -122,6 +122,7 @@ def test_lock_comes_after_the_delay_hides_family_data_and_the_password_restores_
 
     with qtbot.waitSignal(lock.locked, timeout=5000):
         lock.delay_ms = 50  # the injected delay; no input comes in the meantime
+    lock.delay_ms = HOUR  # from the unlock on: 50 ms would lock again while a loaded machine checks the window
     assert leaked(personal_texts()) == set()
     assert "Devoirs avec Léa" not in visible_texts()
     assert window.isVisible() and window.windowTitle() == "Parcours — verrouillé"

@@ -16,6 +16,8 @@ from ui.pages.conflicts_page import ConflictsModel, ConflictsPage, RefusalsModel
 from ui.sync_runner import attach_sync
 from ui.sync_status import pending_text
 
+NO_LOCK = 3_600_000  # an hour: these windows never lock during a test (a zero delay would lock them at once)
+
 
 def loaded_page(qtbot, laptop, user) -> ConflictsPage:
     page = ConflictsPage(laptop.uow, user, today=lambda: TODAY)
@@ -253,10 +255,9 @@ def test_the_first_start_connects_and_opens_the_window_of_the_enrolled_user(qtbo
 
     fresh = new_laptop(tmp_path, "first-start")
     settings = QSettings(str(tmp_path / "start.ini"), QSettings.Format.IniFormat)
-    controller = AppController(fresh.uow, settings=settings, lock_delay_ms=0, today=lambda: TODAY)
+    controller = AppController(fresh.uow, settings=settings, lock_delay_ms=NO_LOCK, today=lambda: TODAY)
     controller.start()
-    assert isinstance(controller.window, WelcomeWindow)
-    qtbot.addWidget(controller.window)
+    assert isinstance(controller.window, WelcomeWindow)  # not qtbot's: the controller deletes it (tests/ui/conftest.py)
     assert controller.window.connect_button.text() == "Se connecter au serveur du programme"
     window = connected_from_the_welcome(qtbot, controller, server)
     window.close_at_once()
@@ -291,7 +292,7 @@ def test_a_revoked_device_is_said_calmly_then_the_start_screen_comes_back(qtbot,
         device = local.read_state(conn)["device_key"]
     devices.revoke_device(server.uow(), server.users["admin-petit"], device)
     settings = QSettings(str(tmp_path / "start.ini"), QSettings.Format.IniFormat)
-    controller = AppController(laptop.uow, settings=settings, lock_delay_ms=0, today=lambda: TODAY,
+    controller = AppController(laptop.uow, settings=settings, lock_delay_ms=NO_LOCK, today=lambda: TODAY,
                                reopen_store=lambda: new_laptop(tmp_path, "after").uow)
     window = controller.set_user(laptop.user("ref-martin"))  # the runner syncs at once: the server says revoked
     families = window.show_page("families")
@@ -359,7 +360,7 @@ def test_an_encrypted_copy_opens_with_its_users_password_and_refuses_another_in_
         return unit_of_work_factory(opened[-1])
 
     settings = QSettings(str(tmp_path / "start.ini"), QSettings.Format.IniFormat)
-    controller = AppController(None, settings=settings, lock_delay_ms=0, today=lambda: TODAY,
+    controller = AppController(None, settings=settings, lock_delay_ms=NO_LOCK, today=lambda: TODAY,
                                unlock_copy=unlock_copy)
     controller.start()
     dialog = controller.window
@@ -400,7 +401,7 @@ def test_a_first_start_that_makes_an_encrypted_copy_works_on_that_copy(qtbot, se
 
     fresh = new_laptop(tmp_path, "vide")
     settings = QSettings(str(tmp_path / "start.ini"), QSettings.Format.IniFormat)
-    controller = AppController(fresh.uow, settings=settings, lock_delay_ms=0, today=lambda: TODAY,
+    controller = AppController(fresh.uow, settings=settings, lock_delay_ms=NO_LOCK, today=lambda: TODAY,
                                connect_copy=connect_copy)
     controller.start()  # the welcome, replaced (and deleted) once connected
     window = connected_from_the_welcome(qtbot, controller, server)
@@ -420,7 +421,7 @@ def connected_controller(qtbot, tmp_path, laptop, **options):
     from ui.app import AppController
 
     settings = QSettings(str(tmp_path / "start.ini"), QSettings.Format.IniFormat)
-    controller = AppController(laptop.uow, settings=settings, lock_delay_ms=3_600_000, today=lambda: TODAY,
+    controller = AppController(laptop.uow, settings=settings, lock_delay_ms=NO_LOCK, today=lambda: TODAY,
                                **options)
     window = controller.set_user(laptop.user("ref-martin"))  # closed by each test (or replaced, then deleted)
     qtbot.waitExposed(window)
@@ -498,10 +499,9 @@ def test_a_password_changed_elsewhere_opens_the_copy_with_the_previous_one_then_
         return unit_of_work_factory(opened[-1])
 
     settings = QSettings(str(tmp_path / "start.ini"), QSettings.Format.IniFormat)
-    controller = AppController(None, settings=settings, lock_delay_ms=0, today=lambda: TODAY, unlock_copy=unlock_copy)
+    controller = AppController(None, settings=settings, lock_delay_ms=NO_LOCK, today=lambda: TODAY, unlock_copy=unlock_copy)
     controller.start()
-    dialog = controller.window
-    qtbot.addWidget(dialog)
+    dialog = controller.window  # not qtbot's: the controller deletes it once the copy is open
     assert not dialog.changed_button.isVisibleTo(dialog)
     dialog.password.setText(NEW_PASSWORD)
     dialog.submit()
