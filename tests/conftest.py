@@ -21,24 +21,30 @@ pytest_plugins = ["tests.postgres"]  # postgres_server (session) and postgres_ur
 # `db_path` is the URL of a new database, a copy of a template built once per session (migrated; with the example
 # programme when the test takes `programme`), dropped after the test. Without PostgreSQL the [postgresql] half is
 # skipped with « PostgreSQL absent : … » (failed when PARCOURS_TEST_POSTGRES_REQUIRED=1, as in CI). A test that
-# is about the SQLite file itself carries `@pytest.mark.sqlite_only("why")` and runs once, on SQLite. The window's
-# tests (tests/ui) use the desktop's store: SQLite only.
+# is about the SQLite file itself carries `@pytest.mark.sqlite_only("why")` and runs once, on SQLite. A test whose
+# outcome cannot depend on the store (a rule decided in Python before any SQL, a call whose SQL another test runs on
+# PostgreSQL) carries `@pytest.mark.one_store("why, and where that SQL runs on PostgreSQL")`: also once, on SQLite;
+# on 2 cores each PostgreSQL test costs the time of several. The window's tests (tests/ui) use the desktop's store:
+# SQLite only.
 BACKENDS = ("sqlite", "postgresql")
 BOTH_STORES = (TESTS, TESTS / "billing")
 
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only(reason): about the SQLite file itself; not run on PostgreSQL")
+    config.addinivalue_line("markers", "one_store(reason): cannot depend on the store (the reason says why, and "
+                                       "where its SQL runs on PostgreSQL); run once, on SQLite")
 
 
 def pytest_generate_tests(metafunc):
     if "backend" not in metafunc.fixturenames or Path(metafunc.definition.path).parent not in BOTH_STORES:
         return
-    marker = metafunc.definition.get_closest_marker("sqlite_only")
-    if marker is not None:
-        if not (marker.args or marker.kwargs.get("reason")):
-            raise pytest.UsageError(f"{metafunc.definition.nodeid}: sqlite_only needs a reason")
-        return
+    for name in ("sqlite_only", "one_store"):
+        marker = metafunc.definition.get_closest_marker(name)
+        if marker is not None:
+            if not (marker.args or marker.kwargs.get("reason")):
+                raise pytest.UsageError(f"{metafunc.definition.nodeid}: {name} needs a reason")
+            return
     # Module scope: a module's template (tests/both_stores.py) is built once per store, its tests grouped by store.
     metafunc.parametrize("backend", BACKENDS, indirect=True, scope="module")
 

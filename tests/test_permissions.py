@@ -129,6 +129,8 @@ def _expected(user, case: Case) -> bool:
     return allowed(user, case.operation)
 
 
+@pytest.mark.one_store("a refusal comes from require(), before any SQL of the function (checked above); the allowed "
+                       "calls run on PostgreSQL in tests/test_audit_completeness.py, the same cases by the same actors")
 @pytest.mark.parametrize("who", ACTORS)
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_actor_on_service_function(env, requested, case, who):
@@ -147,9 +149,22 @@ def test_actor_on_service_function(env, requested, case, who):
         assert case.operation in requested.asked, f"{case.id} did not check {case.operation}"
 
 
+@pytest.mark.one_store("require() refuses a disabled account before the function runs; its read of the account runs "
+                       "on PostgreSQL in test_a_disabled_account_is_refused_on_either_store")
 @pytest.mark.parametrize("case, who", allowed_pairs(REAL_ROLES), ids=lambda x: getattr(x, "id", x))
 def test_a_disabled_account_is_refused_everywhere(env, case, who):
     """Every call a role may make is refused once its account is disabled (the window may still be open)."""
+    _refused_once_disabled(env, case, who)
+
+
+@pytest.mark.parametrize("who", REAL_ROLES)
+def test_a_disabled_account_is_refused_on_either_store(env, who):
+    """A write of each role, on each store: the account is read there as it is on SQLite."""
+    _refused_once_disabled(env, next(case for case, role in allowed_pairs(REAL_ROLES)
+                                     if role == who and case.audit_for(who) is not None), who)
+
+
+def _refused_once_disabled(env, case, who) -> None:
     user = actor(env, who)
     case.prepare(env)
     env.set_account(user.key, active=False)
@@ -166,6 +181,7 @@ def test_an_account_whose_role_changed_since_login_is_refused(env):
         families.list_families(env.uow(), coordinator, TODAY)
 
 
+@pytest.mark.one_store("the table is Python; require()'s reads run on PostgreSQL in tests/test_audit_completeness.py")
 @pytest.mark.parametrize("who", ACTORS)
 @pytest.mark.parametrize("operation", sorted(PERMISSIONS))
 def test_the_table_itself_role_by_operation(env, operation, who):
