@@ -82,11 +82,29 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def sqlite_example_template(sqlite_template, tmp_path_factory) -> Path:
+    """The migrated template with the example programme imported once per session: `programme` starts from a copy
+    (a hundredth of a second) instead of importing it again for each test (two thirds of a second)."""
+    from tests.programme_fixture import import_example
+
+    path = tmp_path_factory.mktemp("sqlite-example") / "example.sqlite"
+    shutil.copyfile(sqlite_template, path)
+    engine = make_engine(str(path))
+    try:
+        import_example(unit_of_work_factory(engine))
+    finally:
+        engine.dispose()
+    return path
+
+
 @pytest.fixture
 def engine(request, backend, db_path):
-    """An engine on the test's store, migrated (a copy of a migrated template on either store)."""
+    """An engine on the test's store, migrated (a copy of a migrated template on either store; with the example
+    programme already in it when the test takes `programme`)."""
     if backend == "sqlite" and not Path(db_path).exists():
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), db_path)
+        template = "sqlite_example_template" if "programme" in request.fixturenames else "sqlite_template"
+        shutil.copyfile(request.getfixturevalue(template), db_path)
     engine = make_engine(db_path)
     migrate(engine)  # a no-op on the copy: it checks the revision
     yield engine

@@ -41,11 +41,6 @@ def build_example(url: str) -> None:
         engine.dispose()
 
 
-def load_example(uow) -> Programme:
-    import_example(uow)
-    return example_handles(uow)
-
-
 def example_handles(uow) -> Programme:
     """The handles on a store that already holds the example dataset."""
     users = {u.key: u for u in list_users(uow())}
@@ -57,10 +52,8 @@ def example_handles(uow) -> Programme:
 
 
 @pytest.fixture
-def programme(uow, backend) -> Programme:
-    if backend == "postgresql":  # the database is a copy of a template that already holds the example (conftest)
-        return example_handles(uow)
-    return load_example(uow)
+def programme(uow) -> Programme:
+    return example_handles(uow)  # on either store, a copy of a template that already holds the example (conftest)
 
 
 def add_family(programme: Programme, key: str, name: str, referent_id: str | None = None) -> str:
