@@ -1,3 +1,4 @@
+import gc
 import os
 import shutil
 import sys
@@ -34,6 +35,14 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "sqlite_only(reason): about the SQLite file itself; not run on PostgreSQL")
     config.addinivalue_line("markers", "one_store(reason): cannot depend on the store (the reason says why, and "
                                        "where its SQL runs on PostgreSQL); run once, on SQLite")
+
+
+def pytest_collection_finish(session):
+    """Everything the tests import is imported by now (the application, Qt, SQLAlchemy's caches): frozen, it is left
+    out of every later garbage collection, the window tests' own included (tests/ui/conftest.py), which would
+    otherwise walk those hundreds of thousands of objects after each test."""
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_generate_tests(metafunc):
