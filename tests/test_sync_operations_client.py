@@ -93,3 +93,39 @@ def test_an_eps_meeting_and_a_situation_recorded_on_the_coordinations_copy_reach
     with office.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM sync_outbox WHERE status != 'applied'")).scalar_one() == 0
     office.engine.dispose()
+
+
+def test_a_family_deletion_the_server_refuses_breaks_no_sync_and_withdrawn_brings_the_whole_file_back(server, tmp_path):
+    """The office deletes a file the server has meanwhile given a session: refused; the pulls that follow skip what
+    the server sends of that file (the laptop has none of it), and once the refusal is withdrawn the file comes back
+    whole — family, child, parcours and the new session."""
+    from services import home_sessions
+    from tests.test_sync_client import draft
+
+    office = new_laptop(tmp_path, "office")
+    client.connect(office.uow, server.url, "coord-durand", PASSWORD, server.fingerprint)
+    user = office.user("coord-durand")
+    with office.uow() as w:
+        family_id = w.session.scalar(select(Family.id).where(Family.key == "F5"))
+    family_records.delete_family(office.uow(), user, family_id, None)
+    session = home_sessions.record_session(server.uow(), server.users["coord-durand"], draft(server, family="F5"),
+                                           date(2025, 3, 20))
+    report = client.sync_once(office.uow)
+    assert report.refused == 1
+    [refusal] = client.list_refused(office.uow(), user)
+    assert refusal.operation == "family.delete" and refusal.record_key == family_id
+    home_sessions.update_session(server.uow(), server.users["coord-durand"], session.id,
+                                 draft(server, family="F5", duration_minutes=90), date(2025, 3, 20))
+    assert client.sync_once(office.uow).refused == 0  # no error: the file's rows wait
+    with office.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM family WHERE key = 'F5'")).scalar_one() == 0
+    client.withdraw_refused(office.uow(), user, refusal.operation_id)
+    client.sync_once(office.uow)
+    with office.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM family WHERE key = 'F5'")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM child WHERE family_id = :f"), {"f": family_id}).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM parcours p JOIN child c ON c.id = p.child_id "
+                                 "WHERE c.family_id = :f"), {"f": family_id}).scalar_one() == 1
+        assert conn.execute(text("SELECT duration_minutes FROM home_session WHERE id = :s"),
+                            {"s": session.id}).scalar_one() == 90
+    office.engine.dispose()

@@ -41,6 +41,7 @@ from services import audit
 from services.errors import DomainError, NotFound, ValidationError
 from services.permissions import CurrentUser, require
 from services.sync import local, outbox
+from services.sync.changes import FAMILY_COLUMN
 from services.uow import UnitOfWork
 
 SCHEMA_HEADER = "X-Parcours-Schema"  # api.app's, which a service does not import
@@ -479,6 +480,10 @@ def _apply_pages(uow_factory, start: int, pages: list[dict]) -> int:
         if conn.dialect.name == "sqlite":  # checked at the commit: rows come by latest change, not parents first
             conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
         unsettled = local.unsettled_records(conn)
+        deleted_here = _families_deleted_here(conn, unsettled)
+        families_of_children = {change.get("key"): (change.get("row") or {}).get("family_id")
+                                for page in pages for change in page.get("changes", [])
+                                if change.get("table") == "child"} if deleted_here else {}
         applied, cursor = 0, start
         for page in pages:
             for change in page.get("changes", []):
@@ -486,6 +491,8 @@ def _apply_pages(uow_factory, start: int, pages: list[dict]) -> int:
                 if table is None or table.name in local.NOT_PULLED:
                     continue
                 key = change.get("key")
+                if deleted_here and _family_of_change(conn, table.name, change, families_of_children) in deleted_here:
+                    continue  # a file this copy deleted, the deletion not settled: it comes back whole if withdrawn
                 if (table.name, key) in unsettled:
                     _rebase(conn, table, key, change)
                 elif change.get("deleted"):
@@ -507,6 +514,33 @@ def _apply_pages(uow_factory, start: int, pages: list[dict]) -> int:
         local.write_state(conn, **values)
         w.commit()
     return applied
+
+
+def _families_deleted_here(conn, unsettled: set[tuple[str, str]]) -> set[str]:
+    """The families this copy deleted whose deletion the server has not settled (pending, refused, in conflict): the
+    deletion took the whole file along (family_records.delete_family), so what the server sends of it meanwhile
+    (a session recorded there, a child corrected) has nowhere to go on this copy."""
+    from models import Family
+
+    ids = {key for table, key in unsettled if table == "family"}
+    if not ids:
+        return set()
+    return ids - set(conn.execute(select(Family.id).where(Family.id.in_(ids))).scalars())
+
+
+def _family_of_change(conn, table: str, change: dict, families_of_children: dict) -> str | None:
+    row = change.get("row") or {}
+    if table == "family":
+        return change.get("key")
+    if table in FAMILY_COLUMN:
+        return row.get("family_id")
+    if table == "parcours" and row.get("child_id"):
+        from models import Child
+
+        child = row["child_id"]
+        return families_of_children.get(child) or conn.execute(
+            select(Child.family_id).where(Child.id == child)).scalar()
+    return None
 
 
 def _unstamped(table) -> dict:
@@ -733,6 +767,10 @@ def withdraw_refused(uow: UnitOfWork, user: CurrentUser, operation_id: str) -> R
         fields = json.loads(op["fields"])
         if others:
             pass  # later changes of the record are still on their way: they carry it now
+        elif op["name"].endswith(".delete"):
+            # The deletion took the record off this copy (a family: its whole file) and the server still has it:
+            # the next pull starts over and brings it back, with what the server changed meanwhile.
+            local.write_state(conn, cursor=0)
         elif "server_row" in answer:
             if answer["server_row"] is None:
                 conn.execute(delete(table).where(table.c.id == op["record_key"]))
@@ -791,6 +829,8 @@ def resolve_conflict(uow: UnitOfWork, user: CurrentUser, conflict_key: str, choi
         if fields:
             outbox.append(conn, [(row["record_table"], row["record_key"], row["server_version"], row["name"],
                                   fields)])
+        elif row["name"].endswith(".delete"):  # the server's record kept: as a withdrawn deletion, pulled again
+            local.write_state(conn, cursor=0)
         now = audit.as_utc(clock())
         conn.execute(update(local.OUTBOX).where(local.OUTBOX.c.id == row["operation_id"]).values(status="resolved"))
         conn.execute(update(local.CONFLICT).where(local.CONFLICT.c.id == row["id"]).values(
