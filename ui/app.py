@@ -218,6 +218,13 @@ class AppController(QObject):
         from ui.lock import ScreenLock
         from ui.main_window import MainWindow
 
+        if self.screen_lock is not None:  # the previous window's (locked, on a role change): it would keep this one
+            self.screen_lock.stop()      # off the screen, as it keeps every window shown while it is locked
+            self.screen_lock = None
+        new_password, self._new_password = self._new_password, None  # in memory no longer than needed
+        if self.sync_runner is not None:  # its timers (a sync under way ends on its own); its password to confirm
+            new_password = new_password or self.sync_runner.pending_password
+            self.sync_runner.stop()
         self.user = user
         self._store = _WindowStore(self._uow)  # what this window's pages, lock and sync open their work with
         uow = self._store
@@ -234,9 +241,8 @@ class AppController(QObject):
         window.lock_requested.connect(self.screen_lock.lock)
         if enrolled:
             self.sync_runner.revoked.connect(self._device_revoked)
-            if self._new_password is not None:
-                self.sync_runner.confirm_password(*self._new_password)
-                self._new_password = None
+            if new_password is not None:
+                self.sync_runner.confirm_password(*new_password)
         self._replace(window)
         return window
 

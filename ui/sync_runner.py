@@ -102,6 +102,11 @@ class SyncRunner(QObject):
             self.timer.start()
             self.sync_now()
 
+    @property
+    def pending_password(self) -> tuple[str, str] | None:
+        """(previous, new) still to be confirmed by the server: a window built again for a new role takes it over."""
+        return self._new_password
+
     def stop(self) -> None:
         self.timer.stop()
         self._soon.stop()
@@ -296,6 +301,13 @@ class _WindowSync(QObject):
                   "caractères, par exemple quatre mots sans rapport entre eux.", ok_label="Changer")
         for name in ("current", "password", "confirm"):
             dialog.inputs[name].setEchoMode(QLineEdit.EchoMode.Password)
+
+        def forget(_result) -> None:  # the window's child otherwise, its fields holding three passwords meanwhile
+            for name in ("current", "password", "confirm"):
+                dialog.inputs[name].clear()
+            dialog.deleteLater()
+
+        dialog.finished.connect(forget)
         return dialog
 
     def _password_said(self, _taken: bool, message: str) -> None:

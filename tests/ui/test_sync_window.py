@@ -580,6 +580,9 @@ def test_a_role_changed_while_locked_opens_the_enrolled_users_window_for_the_new
     lock.screen.unlock_button.click()
     qtbot.waitUntil(lambda: controller.main_window is not window, timeout=20_000)
     qtbot.addWidget(controller.main_window)
+    qtbot.wait(100)  # the old lock, had it been left watching, would have hidden the new window by now
+    rebuilt = controller.main_window
+    assert rebuilt.isVisible() and not rebuilt.testAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     assert controller.user.key == "ref-martin" and controller.user.role == "coordinator"
     assert controller.main_window.user.role == "coordinator" and controller.sync_runner is not None
     qtbot.waitUntil(lambda: not controller.sync_runner.running, timeout=20_000)
