@@ -202,8 +202,11 @@ def connect_encrypted_copy(db: str, url: str, user: str, password: str, fingerpr
     except BaseException:
         from services.sync import local
 
-        with engine.connect() as conn:  # enrolled (a first pull cut short) or connected before: kept, sync resumes
-            keep = local.read_state(conn) is not None
+        try:
+            with engine.connect() as conn:  # enrolled (a first pull cut short) or connected before: kept, sync resumes
+                keep = local.read_state(conn) is not None
+        except Exception:  # the store itself failed (locked, full…): its fault is the one raised; nothing erased
+            keep = True
         engine.dispose()
         if not keep:
             local_crypto.erase_copy(db)

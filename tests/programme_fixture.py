@@ -41,6 +41,11 @@ def build_example(url: str) -> None:
         engine.dispose()
 
 
+def load_example(uow) -> Programme:
+    import_example(uow)
+    return example_handles(uow)
+
+
 def example_handles(uow) -> Programme:
     """The handles on a store that already holds the example dataset."""
     users = {u.key: u for u in list_users(uow())}

@@ -660,7 +660,7 @@ def test_each_kind_of_record_is_named_from_this_copy_and_a_record_gone_by_its_sh
         assert label("orientation", orientation.id) == (f"Orientation de l'EPS du {format_date(orientation.eps_date)}"
                                                         f" — famille {family.name} (F1)")
         assert label("home_session", "ca4d3b56-0000-4000-8000-000000000000") == "Séance ca4d3b56"
-        assert label("eps_meeting", "ca4d3b56-0000-4000-8000-000000000000") == "Réunion EPS ca4d3b56"
+        assert label("eps_meeting", "ca4d3b56-0000-4000-8000-000000000000") == "Séance d'EPS ca4d3b56"
 
 
 def test_an_eps_situation_is_named_by_its_meeting_and_family(server, tmp_path):
@@ -674,7 +674,7 @@ def test_an_eps_situation_is_named_by_its_meeting_and_family(server, tmp_path):
         meeting = w.session.get(EpsMeeting, situation.eps_meeting_id)
         family = w.session.get(Family, situation.family_id)
         assert client.record_label(w.session, "eps_meeting", meeting.id) == \
-            f"Réunion EPS du {meeting.date.strftime('%d/%m/%Y')}"
+            f"Séance d'EPS du {meeting.date.strftime('%d/%m/%Y')}"
         assert client.record_label(w.session, "eps_situation", situation.id) == \
             f"Situation de l'EPS du {meeting.date.strftime('%d/%m/%Y')} — famille {family.name} ({family.key})"
     assert client.field_label("recommendation", "eps_situation") == "Préconisation"

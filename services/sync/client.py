@@ -42,6 +42,7 @@ from services.errors import DomainError, NotFound, ValidationError
 from services.permissions import CurrentUser, require
 from services.sync import local, outbox
 from services.sync.changes import FAMILY_COLUMN
+from services.sync.operations import FIELD_NAMES
 from services.uow import UnitOfWork
 
 SCHEMA_HEADER = "X-Parcours-Schema"  # api.app's, which a service does not import
@@ -635,8 +636,9 @@ OPERATION_LABELS = {
     "guardian.delete": "Responsable retiré", "child.create": "Enfant ajouté", "child.update": "Enfant modifié",
     "parcours.create": "Parcours ouvert", "parcours.update": "Parcours modifié",
     "orientation.create": "Orientation proposée", "orientation.update": "Orientation modifiée",
-    "eps_meeting.create": "Réunion EPS créée", "eps_situation.create": "Situation inscrite à l'EPS",
-    "eps_situation.update": "Situation EPS modifiée",
+    "eps_meeting.create": "Séance d'EPS créée", "eps_situation.create": "Situation inscrite à l'EPS",
+    "eps_situation.update": "Situation EPS modifiée", "child.delete": "Enfant supprimé",
+    "parcours.delete": "Parcours supprimé",
 }
 
 
@@ -646,7 +648,7 @@ def operation_label(name: str) -> str:
 
 # The records a conflict or a refusal names, as a person knows them (read from this copy), and their fields in French.
 TABLE_LABELS = {"home_session": "Séance", "family": "Famille", "guardian": "Responsable légal", "child": "Enfant",
-                "parcours": "Parcours", "orientation": "Orientation", "eps_meeting": "Réunion EPS",
+                "parcours": "Parcours", "orientation": "Orientation", "eps_meeting": "Séance d'EPS",
                 "eps_situation": "Situation EPS"}
 SESSION_FIELD_LABELS = {
     "date": "Date", "start_time": "Heure de début", "duration_minutes": "Durée (minutes)", "status": "Statut",
@@ -656,7 +658,7 @@ SESSION_FIELD_LABELS = {
 ORIENTATION_FIELD_LABELS = {"eps_date": "Date de l'EPS", "status": "Statut", "decided_on": "Décidée le",
                             "end_date": "Fin", "reason": "Motif", "convention_id": "Convention"}
 EPS_FIELD_LABELS = {"date": "Date de la réunion", "notes": "Notes", "recommendation": "Préconisation",
-                    "family_id": "Famille", "eps_meeting_id": "Réunion EPS"}
+                    "family_id": "Famille", "eps_meeting_id": "Séance d'EPS"}
 
 
 def field_label(name: str, table: str | None = None) -> str:
@@ -666,7 +668,13 @@ def field_label(name: str, table: str | None = None) -> str:
     labels = {"home_session": SESSION_FIELD_LABELS, "orientation": ORIENTATION_FIELD_LABELS,
               "guardian": GUARDIAN_LABELS, "eps_meeting": EPS_FIELD_LABELS,
               "eps_situation": EPS_FIELD_LABELS}.get(table) or {**SESSION_FIELD_LABELS, **LABELS}
-    return labels.get(name) or LABELS.get(name) or name.replace("_", " ").capitalize()
+    return (labels.get(name) or LABELS.get(name) or FIELD_NAMES.get(name) or OTHER_FIELD_LABELS.get(name)
+            or name.replace("_", " ").capitalize())
+
+
+# Fields no form of the file names (the consent is given in its own dialog, attendance in the meeting's list).
+OTHER_FIELD_LABELS = {"consent_date": "Date du consentement", "consent_scope": "Portée du consentement",
+                      "intervenant_ids": "Intervenant·es présent·es", "version": "Version de la fiche"}
 
 
 def record_label(session, table: str, key: str) -> str:
@@ -707,7 +715,7 @@ def record_label(session, table: str, key: str) -> str:
         shown = found and of_family(text(found[0]), found[1])
     elif table == "eps_meeting":
         when = session.scalar(select(EpsMeeting.date).where(EpsMeeting.id == key))
-        shown = when and f"Réunion EPS du {format_date(when)}"
+        shown = when and f"Séance d'EPS du {format_date(when)}"
     elif table == "child":
         child = child_of(key)
         shown = child and f"Enfant {child}"
@@ -937,6 +945,9 @@ def _password_on_server(uow_factory, wrapping: str, current: str | None, new: st
     with engine.connect() as conn:
         state = local.read_state(conn)
         pending = _count(conn, "pending")
+    if state is None:  # a key file but no enrolment: a connection cut off before its end
+        raise NotConnected("Ce poste n'est pas connecté au serveur du programme : connectez-le d'abord (« Se "
+                           "connecter au serveur du programme »).")
     try:
         with _Server(state["server_url"], state["fingerprint"], state["device_token"], _schema(uow_factory),
                      pending, wrap) as server:
@@ -951,4 +962,12 @@ def _password_on_server(uow_factory, wrapping: str, current: str | None, new: st
     except SyncError as exc:  # the server's refusal, in French (wrong password, too many attempts, policy)
         raise PasswordNotConfirmed(f"Le serveur n'a pas accepté le nouveau mot de passe : {exc.message} La copie de "
                                    "ce poste s'ouvre toujours avec l'ancien.", field="password") from None
-    rewrap(path, wrapping, new)
+    try:
+        rewrap(path, wrapping, new)
+    except OSError as exc:  # the server has the new password; the key file could not be written again
+        from services.file_faults import WRITE, describe_os_error
+
+        done = "Mot de passe changé sur le serveur" if current is not None else "Nouveau mot de passe confirmé"
+        raise SyncError(f"{done}, mais la clé de la copie de ce poste n'a pas pu être réécrite : la copie s'ouvre "
+                        f"toujours avec l'ancien mot de passe. {describe_os_error(exc, action=WRITE)} Ensuite, "
+                        "« Mot de passe modifié sur un autre poste ? » lui fera prendre le nouveau.") from None

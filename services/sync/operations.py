@@ -242,7 +242,8 @@ def _propose_orientation(a: Applying):
             .order_by(EpsSituation.id).limit(1))
     if situation_id is None:
         raise NotFound("La situation de cette famille à la séance d'EPS de cette orientation n'est pas sur le "
-                       "serveur : synchronisez d'abord la séance d'EPS.")
+                       "serveur : cette orientation est refusée ; une fois la situation reçue par le serveur, "
+                       "abandonnez ce refus et proposez l'orientation à nouveau.")
     return orientations.propose_orientation(a.uow, a.user, situation_id, v.get("convention_id"))
 
 
@@ -250,7 +251,7 @@ def _part_of_a_file(a: Applying):
     """A child's or a parcours' deletion only comes with its family's (delete_family, which the outbox sends alone:
     it takes the file along); alone, the window never does it."""
     raise ValidationError("Un enfant ou un parcours ne se supprime qu'avec le dossier de sa famille, et ce dossier "
-                          "est toujours sur le serveur : rien n'a été supprimé ; clore le parcours à la place.")
+                          "est toujours sur le serveur : rien n'a été supprimé ; clôturez plutôt le parcours.")
 
 
 def _update_situation(a: Applying):
