@@ -16,7 +16,7 @@ from models import HomeSession
 from services import home_sessions
 from services.errors import ValidationError
 from services.sync import local, outbox
-from tests.service_cases import ACCOUNT_OF, TODAY, Env, env, template  # noqa: F401 (fixtures)
+from tests.service_cases import ACCOUNT_OF, PASSWORD, TODAY, Env, env, template  # noqa: F401 (fixtures)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -251,3 +251,18 @@ def test_a_family_deleted_on_a_connected_copy_sends_its_deletion_alone_which_tak
         outbox.detach(env.engine)
     sent = [(op["name"], op["record_key"]) for op in operations(env) if op["name"] != "audit.append"]
     assert sent == [("family.delete", env.id("family", "F5"))]
+
+
+def test_a_login_on_a_connected_copy_after_a_failed_attempt_logs_in_and_sends_only_its_audit_entries(env):
+    """A copy that checks passwords itself (no key file: plain here): a right password after a wrong one logs in."""
+    from services import users  # noqa: PLC0415
+    from services.permissions import SYSTEM  # noqa: PLC0415
+
+    users.change_password(env.uow(), SYSTEM, "ref-martin", PASSWORD)  # as it came before this copy was connected
+    connect_locally(env)
+    laptop = env
+    with pytest.raises(users.AuthenticationFailed):
+        users.authenticate(laptop.uow(), "ref-martin", "pas le bon")
+    assert users.authenticate(laptop.uow(), "ref-martin", PASSWORD).key == "ref-martin"
+    assert [op["name"] for op in operations(laptop)] == ["audit.append", "audit.append"]  # failed, then logged in
+    outbox.detach(env.engine)

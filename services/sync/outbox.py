@@ -162,12 +162,23 @@ def _before_flush(session: Session, _context, _instances) -> None:
     for obj in (*session.new, *session.dirty, *session.deleted):
         table = inspect(obj).mapper.local_table.name
         if (table in SERVER_ONLY or table == ACCOUNTS) and (obj not in session.dirty or session.is_modified(obj)):
+            if table == ACCOUNTS and obj in session.dirty and _only_login_counters(obj):
+                continue
             raise server_only_refusal(table)
     versions: dict = session.info.setdefault(_VERSIONS, {})
     for obj in (*session.dirty, *session.deleted):
         state = inspect(obj)
         if "version" in state.mapper.column_attrs and state.identity:
             versions.setdefault((state.mapper.local_table.name, record_key(obj)), state.dict.get("version"))
+
+
+LOGIN_COUNTERS = frozenset({"failed_logins", "locked_until"})  # never sent, never pulled (services.sync.changes)
+
+
+def _only_login_counters(account) -> bool:
+    """A login on a copy that still checks passwords itself (plain or PostgreSQL, no key file) resets its count of
+    failures: that is not an account change. A password (or a rehash of it) is."""
+    return {attr.key for attr in inspect(account).attrs if attr.history.has_changes()} <= LOGIN_COUNTERS
 
 
 def _note_flush(session: Session, _context) -> None:
