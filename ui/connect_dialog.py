@@ -310,6 +310,7 @@ class UnlockDialog(QDialog):
         self.message.setVisible(False)
         self.previous_message.setVisible(False)
         self.buttons.setEnabled(False)
+        self.changed_button.setEnabled(False)  # the fields stay as they are while they are being checked
         unlock = self._unlock
         opening = previous or password
         self.task = run_in_background(self, lambda: unlock(opening), lambda uow: self._opened(uow, password, previous),
@@ -330,6 +331,7 @@ class UnlockDialog(QDialog):
 
         self.task = None
         self.buttons.setEnabled(True)
+        self.changed_button.setEnabled(True)
         text = (exc.message if isinstance(exc, DomainError) else
                 "La copie n'a pas pu être ouverte (le détail est dans le journal). Réessayez.")
         if previous:

@@ -258,10 +258,11 @@ class ScreenLock(QObject):
         if user.key != self._user.key:  # cannot happen: the screen asks for this user's password only
             return
         if user.role != self._user.role:  # changed by an administrator meanwhile: the pages no longer fit
-            log.info("role changed while locked: back to the login")
             if self._enrolled:  # no login on a connected copy: the same person, the pages of their new role
+                log.info("role changed while locked: the window is built again for the new role")
                 self.role_changed.emit(user)
             else:
+                log.info("role changed while locked: back to the login")
                 self.switch_user_requested.emit()
             return
         self.screen = None

@@ -80,6 +80,7 @@ class DashboardPage(Page):
         self.dashboard: Dashboard | None = None
         self.clock: Callable[[], float] = time.monotonic  # tests move it on
         self._made_at: float | None = None  # when the board on screen was asked for
+        self._asked_last: float | None = None  # when the last refresh was asked for: only its answer is drawn
         outer = QVBoxLayout(self)
         heading = heading_row(outer, "Tableau de bord", self)
         self.as_of = note_label("", self)
@@ -128,10 +129,13 @@ class DashboardPage(Page):
     def refresh(self) -> None:
         uow, user, today, asked = self._uow, self._user, self._today(), self.clock()
         known = self.dashboard if self._made_at is not None and asked - self._made_at < REUSE_SECONDS else None
+        self._asked_last = asked
         run_in_background(self, lambda: coordinator_dashboard(uow(), user, today, unless_unchanged=known),
                           lambda board: self._answered(board, asked))
 
     def _answered(self, board: Dashboard, asked: float) -> None:
+        if asked != self._asked_last:  # a later refresh is under way: its board is the one to draw
+            return
         if board is self.dashboard:  # nothing written since: the board on screen stays as drawn
             self.loaded.emit()
             return
