@@ -38,8 +38,9 @@ programme_strategy = st.fixed_dictionaries({
                                    st.lists(st.sampled_from(("A1", "T1")), min_size=1, max_size=2, unique=True)),
                          max_size=4),
 })
-SETTINGS = settings(max_examples=30, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+# On PostgreSQL a third of the examples: the rules are decided in Python, the SQL that reads and writes the store is
+# the same whatever the example (a few examples run it there), and each PostgreSQL example costs a new database.
+POSTGRESQL_SHARE = 3
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,11 @@ class Store:
         self.counter = 0
         self.template, self.folder, self.databases = template, folder, databases
         self.engine, self.name = None, None
+
+    def examples(self, count: int) -> settings:
+        """The settings of a property run on this store: `count` examples on SQLite, a third on PostgreSQL."""
+        return settings(max_examples=count if self.databases is None else max(5, count // POSTGRESQL_SHARE),
+                        deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
     def close(self) -> None:
         if self.engine is not None:
@@ -107,43 +113,54 @@ def money(statement):
     return [(l.kind, l.qualification, l.quantity, l.unit_price, l.amount, l.month) for l in statement.lines], statement.total
 
 
-@SETTINGS
-@given(generated=programme_strategy, month=st.sampled_from(("2025-01", "2025-02", "2025-03", "2025-04")))
-def test_total_is_the_sum_of_the_lines_and_each_line_is_quantity_times_price(store, generated, month):
-    statement = get_statement(store.new(generated)(), SYSTEM, "AP", month)
-    assert statement.total == sum((l.amount for l in statement.lines), Decimal("0.00"))
-    for line in statement.lines:
-        assert line.amount == line.unit_price * line.quantity
-    billed_sessions = sum(l.quantity for l in statement.lines if l.kind == "home_intervention")
-    assert billed_sessions == sum(f.sessions_billed for f in statement.families)
+def test_total_is_the_sum_of_the_lines_and_each_line_is_quantity_times_price(store):
+    @store.examples(30)
+    @given(generated=programme_strategy, month=st.sampled_from(("2025-01", "2025-02", "2025-03", "2025-04")))
+    def check(generated, month):
+        statement = get_statement(store.new(generated)(), SYSTEM, "AP", month)
+        assert statement.total == sum((l.amount for l in statement.lines), Decimal("0.00"))
+        for line in statement.lines:
+            assert line.amount == line.unit_price * line.quantity
+        billed_sessions = sum(l.quantity for l in statement.lines if l.kind == "home_intervention")
+        assert billed_sessions == sum(f.sessions_billed for f in statement.families)
+
+    check()
 
 
-@SETTINGS
-@given(generated=programme_strategy, month=st.sampled_from(("2025-01", "2025-02", "2025-03")))
-def test_adding_a_child_to_a_family_changes_nothing(store, generated, month):
-    uow = store.new(generated)
-    before = get_statement(uow(), SYSTEM, "AP", month)
-    with uow() as u:
-        f1 = u.session.scalars(select(Family).where(Family.key == "F1")).one()
-        u.session.add(Child(key="new-child", family=f1, first_name="Léa", last_name="F1", birth_date=date(2019, 1, 1)))
-        u.commit()
-    assert get_statement(uow(), SYSTEM, "AP", month) == before
+def test_adding_a_child_to_a_family_changes_nothing(store):
+    @store.examples(30)
+    @given(generated=programme_strategy, month=st.sampled_from(("2025-01", "2025-02", "2025-03")))
+    def check(generated, month):
+        uow = store.new(generated)
+        before = get_statement(uow(), SYSTEM, "AP", month)
+        with uow() as u:
+            f1 = u.session.scalars(select(Family).where(Family.key == "F1")).one()
+            u.session.add(Child(key="new-child", family=f1, first_name="Léa", last_name="F1",
+                                birth_date=date(2019, 1, 1)))
+            u.commit()
+        assert get_statement(uow(), SYSTEM, "AP", month) == before
+
+    check()
 
 
-@SETTINGS
-@given(generated=programme_strategy, month=st.sampled_from(("2025-01", "2025-02", "2025-03")), pick=st.integers(0, 99))
-def test_removing_an_unbilled_session_changes_no_amount(store, generated, month, pick):
-    uow = store.new(generated)
-    before = get_statement(uow(), SYSTEM, "AP", month)
-    unbilled = sorted({f.session for f in before.flags if f.session and not f.billed} | {
-        f"S{i:03d}" for i, s in enumerate(generated["sessions"]) if s["status"] != "held"})
-    if not unbilled:
-        return
-    victim = unbilled[pick % len(unbilled)]
-    with uow() as u:
-        u.session.delete(u.session.scalars(select(HomeSession).where(HomeSession.key == victim)).one())
-        u.commit()
-    assert money(get_statement(uow(), SYSTEM, "AP", month)) == money(before)
+def test_removing_an_unbilled_session_changes_no_amount(store):
+    @store.examples(30)
+    @given(generated=programme_strategy, month=st.sampled_from(("2025-01", "2025-02", "2025-03")),
+           pick=st.integers(0, 99))
+    def check(generated, month, pick):
+        uow = store.new(generated)
+        before = get_statement(uow(), SYSTEM, "AP", month)
+        unbilled = sorted({f.session for f in before.flags if f.session and not f.billed} | {
+            f"S{i:03d}" for i, s in enumerate(generated["sessions"]) if s["status"] != "held"})
+        if not unbilled:
+            return
+        victim = unbilled[pick % len(unbilled)]
+        with uow() as u:
+            u.session.delete(u.session.scalars(select(HomeSession).where(HomeSession.key == victim)).one())
+            u.commit()
+        assert money(get_statement(uow(), SYSTEM, "AP", month)) == money(before)
+
+    check()
 
 
 change_strategy = st.one_of(
@@ -162,31 +179,34 @@ dated_change_strategy = st.one_of(
 )
 
 
-@settings(max_examples=25, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(generated=programme_strategy,
-       changes=st.lists(st.one_of(change_strategy, dated_change_strategy), min_size=1, max_size=10))
-def test_issued_totals_plus_regularisations_equal_the_recomputation_of_every_month(store, generated, changes):
+def test_issued_totals_plus_regularisations_equal_the_recomputation_of_every_month(store):
     """Sessions corrected late, and avenants and changes of qualification from random days."""
-    uow = store.new(generated)
-    months = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
-    for serial, change in enumerate(changes):
-        issued = len(list_issued(uow(), SYSTEM, "AP"))
-        if change[0] == "issue":
-            if issued < len(months) - 1:
-                issue_statement(uow(), SYSTEM, "AP", months[issued])
-            continue
-        _late_change(uow, change, serial)
+    @store.examples(25)
+    @given(generated=programme_strategy,
+           changes=st.lists(st.one_of(change_strategy, dated_change_strategy), min_size=1, max_size=10))
+    def check(generated, changes):
+        uow = store.new(generated)
+        months = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
+        for serial, change in enumerate(changes):
+            issued = len(list_issued(uow(), SYSTEM, "AP"))
+            if change[0] == "issue":
+                if issued < len(months) - 1:
+                    issue_statement(uow(), SYSTEM, "AP", months[issued])
+                continue
+            _late_change(uow, change, serial)
 
-    issued = list_issued(uow(), SYSTEM, "AP")
-    draft = get_statement(uow(), SYSTEM, "AP", months[len(issued)])
-    carried = defaultdict(Decimal)
-    for statement in (*issued, draft):
-        for line in statement.lines:
-            carried[line.month] += line.amount
-    for statement in issued:
-        recomputed = sum((l.amount for l in recomputed_lines(uow(), SYSTEM, "AP", statement.month)), Decimal("0.00"))
-        assert carried[statement.month] == recomputed, statement.month
+        issued = list_issued(uow(), SYSTEM, "AP")
+        draft = get_statement(uow(), SYSTEM, "AP", months[len(issued)])
+        carried = defaultdict(Decimal)
+        for statement in (*issued, draft):
+            for line in statement.lines:
+                carried[line.month] += line.amount
+        for statement in issued:
+            recomputed = sum((l.amount for l in recomputed_lines(uow(), SYSTEM, "AP", statement.month)),
+                             Decimal("0.00"))
+            assert carried[statement.month] == recomputed, statement.month
+
+    check()
 
 
 # -- closing statements (issue 9, defect C) -------------------------------------------------------------------
@@ -265,47 +285,50 @@ after_strategy = st.one_of(change_strategy, st.tuples(st.just("add"), session_st
     lambda s: s["status"] == "held")), st.tuples(st.just("issue")))
 
 
-@settings(max_examples=30, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(generated=programme_strategy, during=st.lists(change_strategy, max_size=6),
-       after=st.lists(after_strategy, min_size=1, max_size=10))
-def test_issued_plus_regularisations_equal_the_recomputation_with_closing_statements(store, generated, during, after):
+def test_issued_plus_regularisations_equal_the_recomputation_with_closing_statements(store):
     """Changes `during` the period (some months issued), then every month issued, then changes `after` it: those
     can only go on closing statements, each issued (« issue ») when it carries something."""
-    from models import Convention
-    from services.billing import get_closing_statement
+    @store.examples(30)
+    @given(generated=programme_strategy, during=st.lists(change_strategy, max_size=6),
+           after=st.lists(after_strategy, min_size=1, max_size=10))
+    def check(generated, during, after):
+        from models import Convention
+        from services.billing import get_closing_statement
 
-    uow = store.new(generated)
-    with uow() as u:
-        u.session.scalars(select(Convention)).one().end_date = date(2025, 4, 30)
-        u.commit()
-    for serial, change in enumerate(during):
-        if change[0] == "issue":
+        uow = store.new(generated)
+        with uow() as u:
+            u.session.scalars(select(Convention)).one().end_date = date(2025, 4, 30)
+            u.commit()
+        for serial, change in enumerate(during):
+            if change[0] == "issue":
+                _closing_step(uow)
+            else:
+                _late_change(uow, change, serial)
+        for _ in PERIOD:  # every month issued: from now on a correction can only go on a closing statement
             _closing_step(uow)
-        else:
-            _late_change(uow, change, serial)
-    for _ in PERIOD:  # every month issued: from now on a correction can only go on a closing statement
-        _closing_step(uow)
-    for serial, change in enumerate(after, start=len(during)):
-        if change[0] == "issue":
-            _closing_step(uow)
-        else:
-            _late_change(uow, change, serial)
-    late = get_closing_statement(uow(), SYSTEM, "AP")  # what a closing statement would carry now
+        for serial, change in enumerate(after, start=len(during)):
+            if change[0] == "issue":
+                _closing_step(uow)
+            else:
+                _late_change(uow, change, serial)
+        late = get_closing_statement(uow(), SYSTEM, "AP")  # what a closing statement would carry now
 
-    issued = list_issued(uow(), SYSTEM, "AP")
-    assert [s.number for s in issued] == [f"AP-{n:03d}" for n in range(1, len(issued) + 1)]  # one series, no gap
-    assert [s.month for s in issued if not s.closing] == PERIOD
-    assert all(l.month in PERIOD for s in (*issued, late) if s.closing for l in s.lines)  # régularisations only
-    carried = defaultdict(Decimal)
-    for statement in (*issued, late):
-        for line in statement.lines:
-            carried[line.month] += line.amount
-    for month in PERIOD:
-        recomputed = sum((l.amount for l in recomputed_lines(uow(), SYSTEM, "AP", month)), Decimal("0.00"))
-        assert carried[month] == recomputed, month
-    if late.lines:
-        from services.billing import issue_closing_statement
+        issued = list_issued(uow(), SYSTEM, "AP")
+        assert [s.number for s in issued] == [f"AP-{n:03d}" for n in range(1, len(issued) + 1)]  # one series, no gap
+        assert [s.month for s in issued if not s.closing] == PERIOD
+        assert all(l.month in PERIOD for s in (*issued, late) if s.closing for l in s.lines)  # régularisations only
+        carried = defaultdict(Decimal)
+        for statement in (*issued, late):
+            for line in statement.lines:
+                carried[line.month] += line.amount
+        for month in PERIOD:
+            recomputed = sum((l.amount for l in recomputed_lines(uow(), SYSTEM, "AP", month)), Decimal("0.00"))
+            assert carried[month] == recomputed, month
+        if late.lines:
+            from services.billing import issue_closing_statement
 
-        issue_closing_statement(uow(), SYSTEM, "AP", render_pdf=_fake_pdf)
-    assert get_closing_statement(uow(), SYSTEM, "AP").lines == ()  # once carried, nothing is carried twice
+            issue_closing_statement(uow(), SYSTEM, "AP", render_pdf=_fake_pdf)
+        assert get_closing_statement(uow(), SYSTEM, "AP").lines == ()  # once carried, nothing is carried twice
+
+    check()
+
