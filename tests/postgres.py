@@ -222,17 +222,20 @@ class Databases:
     (migrated; migrated with the example programme…), and `clone`, which copies one into a new database: `CREATE
     DATABASE … TEMPLATE` copies files, far faster than migrating (or importing) again for each test.
 
-    A copy still takes the server a fifth of a second or so: one thread makes the next copies of each template
-    while the tests run (AHEAD of them), and drops the used databases, so that the server works while the test
-    process does."""
+    A copy still takes the server a fifth of a second or more (it waits for checkpoints): COPIERS threads make the
+    next copies of each template while the tests run (AHEAD of them), and drop the used databases, so that the
+    server works while the test process does. Copies overlap well: with three threads instead of one, the 304
+    PostgreSQL tests of test_audit_completeness took 64 s instead of 133 s on 2 cores (-n 2)."""
 
-    AHEAD = 2
+    COPIERS = 3
+
+    AHEAD = 4
 
     def __init__(self, server: PostgresServer):
         self.server = server
         self.admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
         self.templates: dict[str, str] = {}  # kind -> database name
-        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="postgres-copies")
+        self.worker = ThreadPoolExecutor(max_workers=self.COPIERS, thread_name_prefix="postgres-copies")
         self.ready: dict[str, deque[Future]] = {}  # template name -> the copies under way or made, oldest first
         self.dropping: list[Future] = []
         # PostgreSQL 15 copies a template through its write-ahead log by default, block by block: for our small
